@@ -1,0 +1,31 @@
+// The peernet library: peernet(db, opts) gives a node over a level database.
+import { Peernet, type PeernetOptions } from './node/node.js'
+import type { LevelLike } from './table/table.js'
+
+/** Create a peernet node over `db`, a level (abstract-level) database. */
+export function peernet (db: LevelLike, opts: PeernetOptions = {}): Peernet {
+  if (db === null || typeof db !== 'object' || typeof (db as { sublevel?: unknown }).sublevel !== 'function') {
+    throw new TypeError('peernet(db, opts): db must be an abstract-level database such as new Level(path) or new MemoryLevel()')
+  }
+  return new Peernet(db, opts)
+}
+
+export default peernet
+export {
+  Peernet, type PeernetOptions, type PeernetEvents, type PeernetEvent, type SearchOptions, type SearchRow, type PeerInfo,
+  DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_SEARCH_TIMEOUT, DEFAULT_NETWORK,
+  DEFAULT_GOSSIP_SAMPLE, DEFAULT_DIAL_INTERVAL, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEEN, SEEN_TTL, MAX_SEARCHES,
+  MAX_SELF_CANDIDATES, DISCONNECT_HOLD
+} from './node/node.js'
+export { PEER_RATE, PEER_BURST, HANDSHAKE_TIMEOUT } from './node/connection.js'
+export { type Clock, type Random, realClock, seededRandom, VirtualClock } from './node/clock.js'
+export { AddressTable, SCHEMA_VERSION, TableError, type LevelLike, type Stats } from './table/table.js'
+export * from './table/rules.js'
+export { MAX_FRAME, MAX_OUTBUF, WireError, encodeFrame, FrameDecoder } from './wire/frame.js'
+export {
+  PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE, MAX_HELLO_ADDRS, MAX_SUBNET_LENGTH, MAX_NETWORK_LENGTH, MAX_HOP_LIMIT,
+  validateMessage, type Message
+} from './wire/messages.js'
+export { parseAddress, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, SCHEMES, MAX_ADDRESS_LENGTH } from './transport/address.js'
+export { MemNetwork, createMemNetwork, memPair } from './transport/mem.js'
+export { transport, listen } from './transport/index.js'

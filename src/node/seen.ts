@@ -1,0 +1,41 @@
+// A bounded map with expiry, oldest first: the memory of which query ids a node has handled
+// and where their answers go back to. Every entry expires, so the same subnet can be searched
+// again and again (each search has a fresh id), and a flood of ids cannot grow it past `max`.
+
+export class SeenCache<V> {
+  private readonly entries = new Map<string, { at: number, value: V }>()
+
+  constructor (readonly max: number, readonly ttl: number, private readonly now: () => number) {}
+
+  get size (): number { return this.entries.size }
+
+  /** Record key; false when it was already there (and still fresh). */
+  add (key: string, value: V): boolean {
+    const now = this.now()
+    this.expire(now)
+    if (this.entries.has(key)) return false
+    this.entries.set(key, { at: now, value })
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value as string
+      this.entries.delete(oldest)
+    }
+    return true
+  }
+
+  get (key: string): V | undefined {
+    const e = this.entries.get(key)
+    if (e === undefined || this.now() - e.at >= this.ttl) return undefined
+    return e.value
+  }
+
+  has (key: string): boolean { return this.get(key) !== undefined }
+
+  delete (key: string): void { this.entries.delete(key) }
+
+  private expire (now: number): void {
+    for (const [k, e] of this.entries) {
+      if (now - e.at < this.ttl) break
+      this.entries.delete(k)
+    }
+  }
+}

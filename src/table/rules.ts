@@ -1,0 +1,86 @@
+// The table's rules as small pure functions of a record and the time: when an address is dead,
+// how long to wait before dialing it again, which of two addresses to evict first.
+
+/** Default bound on addresses learned from gossip (user-saved ones do not count). */
+export const DEFAULT_TABLE_SIZE = 10_000
+/** Most addresses a user may save (a guard against runaway imports, far above real use). */
+export const MAX_SAVED = 1_000_000
+/** Largest share of the gossip capacity one informant, or one source group, may fill. */
+export const DEFAULT_INFORMANT_SHARE = 0.1
+/** How many random candidates eviction looks at before it picks the worst. */
+export const EVICTION_SAMPLE = 8
+/** How long a removed address is refused from gossip. */
+export const TOMBSTONE_TTL = 24 * 60 * 60 * 1000
+/** Most tombstones kept; the oldest go first. */
+export const MAX_TOMBSTONES = 10_000
+/** Failures in a row after which an address that never connected is dead. */
+export const MAX_RETRIES = 3
+/** Failures in a row after which an address that once connected is dead... */
+export const MAX_FAILURES = 10
+/** ...when its last success is older than this. */
+export const DEAD_WINDOW = 7 * 24 * 60 * 60 * 1000
+/** A gossip-learned address nobody has mentioned or reached for this long is dead. */
+export const MAX_AGE = 30 * 24 * 60 * 60 * 1000
+/** An address tried this recently is never judged dead (it is being given its chance). */
+export const GRACE = 60 * 1000
+/** First wait before redialing an address that failed; doubles with each failure in a row. */
+export const BACKOFF_BASE = 1000
+/** Longest wait between dials of one address. */
+export const MAX_BACKOFF = 10 * 60 * 1000
+/** Most subnets remembered per address (learned from search answers). */
+export const MAX_SERVED_SUBNETS = 16
+
+export interface AddressRecord {
+  address: string
+  /** Saved by the user: never evicted or purged, only removed. */
+  user: boolean
+  /** Who told us (informant id and source group); empty for user-saved addresses. */
+  sources: string[]
+  /** First and last time the address was heard of or reached (ms). */
+  first: number
+  last: number
+  lastTry: number
+  lastOk: number
+  ok: number
+  fail: number
+  /** Failures since the last success. */
+  streak: number
+  /** Addresses received from / sent to the node at this address. */
+  rx: number
+  tx: number
+  /** Subnets this address answered searches for. */
+  subnets: string[]
+}
+
+export function newRecord (address: string, now: number, user: boolean, sources: string[]): AddressRecord {
+  return { address, user, sources: user ? [] : sources, first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
+}
+
+/** After Bitcoin Core's addrman IsTerrible: is this address not worth keeping? */
+export function isDead (r: AddressRecord, now: number): boolean {
+  if (r.lastTry > 0 && now - r.lastTry < GRACE) return false
+  if (r.lastOk === 0 && r.streak >= MAX_RETRIES) return true
+  if (r.lastOk > 0 && r.streak >= MAX_FAILURES && now - r.lastOk > DEAD_WINDOW) return true
+  if (now - Math.max(r.last, r.lastOk) > MAX_AGE) return true
+  return false
+}
+
+/** How long after its last try an address may be dialed again. */
+export function backoff (streak: number): number {
+  if (streak <= 0) return 0
+  return Math.min(BACKOFF_BASE * 2 ** Math.min(streak - 1, 30), MAX_BACKOFF)
+}
+
+export function dialable (r: AddressRecord, now: number): boolean {
+  return r.lastTry === 0 || now - r.lastTry >= backoff(r.streak)
+}
+
+/** Higher is a better eviction victim: dead first, then most failures, then longest unheard. */
+export function badness (r: AddressRecord, now: number): number {
+  return (isDead(r, now) ? 1e15 : 0) + Math.min(r.streak, 1000) * 1e12 + Math.max(0, now - Math.max(r.last, r.lastOk))
+}
+
+/** The largest number of table entries one source may account for. */
+export function sourceCap (capacity: number, share: number): number {
+  return Math.max(1, Math.floor(capacity * share))
+}

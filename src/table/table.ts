@@ -1,0 +1,452 @@
+// The address table over LevelDB: the only code that reads or writes peernet's keys.
+//
+// Key layout (abstract-level sublevels, JSON values):
+//   !meta!version   schema version          !meta!id      this node's random id
+//   !addr!<addr>    AddressRecord           !tomb!<addr>  expiry time of a removal
+//   !subnet!<name>  {joined: ms}
+//
+// Every record is mirrored in memory so that eviction, dialing and gossip can pick addresses
+// at random in O(1); known() still streams from LevelDB. Writes go through one queue, in
+// order, grouped into batches; a batch holding a user's write is synced before it resolves.
+import {
+  type AddressRecord, newRecord, isDead, dialable, badness, sourceCap,
+  DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_TOMBSTONES, MAX_SAVED,
+  MAX_SERVED_SUBNETS
+} from './rules.js'
+import { IndexedSet } from './indexed-set.js'
+import { type Random, randomHex, sample } from '../node/clock.js'
+
+export const SCHEMA_VERSION = 1
+
+/** The part of an abstract-level database peernet uses (level, classic-level, memory-level). */
+export interface LevelLike {
+  sublevel: (name: string, opts: { valueEncoding: 'json' }) => SublevelLike
+  batch: (ops: BatchOp[], opts?: { sync?: boolean }) => Promise<void>
+  open?: () => Promise<void>
+  status?: string
+}
+export interface SublevelLike {
+  get: (key: string) => Promise<unknown>
+  iterator: (opts?: Record<string, unknown>) => AsyncIterable<[string, unknown]> & { close: () => Promise<void> }
+}
+export type BatchOp =
+  | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }
+  | { type: 'del', sublevel: SublevelLike, key: string }
+
+export interface TableOptions {
+  /** Bound on gossip-learned addresses. */
+  size?: number
+  /** Largest share of the capacity one source may fill. */
+  informantShare?: number
+  random: Random
+  now: () => number
+}
+
+export interface Stats {
+  address: string
+  saved: boolean
+  connections: { ok: number, fail: number }
+  nodes: { rx: number, tx: number }
+  first: number | null
+  last: number | null
+  lastOk: number | null
+  sources: string[]
+  subnets: string[]
+}
+
+interface Pending { ops: BatchOp[], sync: boolean, done: Array<{ resolve: () => void, reject: (e: Error) => void }> }
+
+export class TableError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'TableError'
+  }
+}
+
+export class AddressTable {
+  readonly capacity: number
+  readonly share: number
+  id = ''
+  private readonly meta: SublevelLike
+  private readonly addr: SublevelLike
+  private readonly tomb: SublevelLike
+  private readonly subnet: SublevelLike
+  private readonly records = new Map<string, AddressRecord>()
+  private readonly all = new IndexedSet<string>()
+  private readonly learned = new IndexedSet<string>()
+  private readonly bySource = new Map<string, IndexedSet<string>>()
+  private readonly tombs = new Map<string, number>()
+  private readonly joined = new Set<string>()
+  private saved = 0
+  private queue: Pending | null = null
+  private writing: Promise<void> = Promise.resolve()
+  private closed = false
+
+  private constructor (private readonly db: LevelLike, private readonly opts: TableOptions) {
+    this.capacity = opts.size ?? DEFAULT_TABLE_SIZE
+    this.share = opts.informantShare ?? DEFAULT_INFORMANT_SHARE
+    this.meta = db.sublevel('meta', { valueEncoding: 'json' })
+    this.addr = db.sublevel('addr', { valueEncoding: 'json' })
+    this.tomb = db.sublevel('tomb', { valueEncoding: 'json' })
+    this.subnet = db.sublevel('subnet', { valueEncoding: 'json' })
+  }
+
+  static async open (db: LevelLike, opts: TableOptions): Promise<AddressTable> {
+    const t = new AddressTable(db, opts)
+    await t.load()
+    return t
+  }
+
+  private async load (): Promise<void> {
+    if (this.db.open && this.db.status !== 'open') await this.db.open()
+    const version = await this.meta.get('version')
+    if (version !== undefined && version !== SCHEMA_VERSION) {
+      throw new TableError(`database schema version ${String(version)} is not supported (this peernet reads version ${SCHEMA_VERSION})`)
+    }
+    const id = await this.meta.get('id')
+    this.id = typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? id : randomHex(this.opts.random, 16)
+    if (version === undefined || id !== this.id) {
+      await this.enqueue([
+        { type: 'put', sublevel: this.meta, key: 'version', value: SCHEMA_VERSION },
+        { type: 'put', sublevel: this.meta, key: 'id', value: this.id }
+      ], true)
+    }
+    for await (const [key, value] of this.addr.iterator()) {
+      const r = value as AddressRecord
+      if (r === null || typeof r !== 'object' || r.address !== key) continue
+      this.index(r)
+    }
+    for await (const [key, value] of this.tomb.iterator()) this.tombs.set(key, Number(value))
+    for await (const [key] of this.subnet.iterator()) this.joined.add(key)
+  }
+
+  // --- reading -------------------------------------------------------------------------
+
+  get size (): number { return this.records.size }
+  get learnedCount (): number { return this.learned.size }
+  get savedCount (): number { return this.saved }
+  get tombstoneCount (): number { return this.tombs.size }
+
+  has (address: string): boolean { return this.records.has(address) }
+  get (address: string): AddressRecord | undefined { return this.records.get(address) }
+
+  /** How many entries a source accounts for now. */
+  sourceCount (source: string): number { return this.bySource.get(source)?.size ?? 0 }
+
+  isTombstoned (address: string): boolean {
+    const until = this.tombs.get(address)
+    return until !== undefined && until > this.opts.now()
+  }
+
+  stats (address: string): Stats {
+    const r = this.records.get(address)
+    return {
+      address,
+      saved: r?.user ?? false,
+      connections: { ok: r?.ok ?? 0, fail: r?.fail ?? 0 },
+      nodes: { rx: r?.rx ?? 0, tx: r?.tx ?? 0 },
+      first: r ? r.first : null,
+      last: r ? r.last : null,
+      lastOk: r && r.lastOk > 0 ? r.lastOk : null,
+      sources: r ? r.sources.slice() : [],
+      subnets: r ? r.subnets.slice() : []
+    }
+  }
+
+  /** Every stored record, streamed from LevelDB in key order. */
+  async * scan (): AsyncGenerator<AddressRecord> {
+    for await (const [key, value] of this.addr.iterator()) {
+      const r = value as AddressRecord
+      if (r !== null && typeof r === 'object' && r.address === key) yield r
+    }
+  }
+
+  /** Up to n addresses worth dialing now, chosen at random; skip() vetoes candidates. */
+  dialCandidates (n: number, skip: (address: string) => boolean): string[] {
+    const now = this.opts.now()
+    const out: string[] = []
+    for (const a of sample(this.opts.random, this.all.values(), Math.max(n * 4, 16))) {
+      if (out.length >= n) break
+      const r = this.records.get(a) as AddressRecord
+      if (skip(a) || !dialable(r, now) || (!r.user && isDead(r, now))) continue
+      out.push(a)
+    }
+    return out
+  }
+
+  /** Up to k live addresses at random, to answer a peer's request. */
+  sampleForGossip (k: number): string[] {
+    const now = this.opts.now()
+    const out: string[] = []
+    for (const a of sample(this.opts.random, this.all.values(), k * 2)) {
+      if (out.length >= k) break
+      if (!isDead(this.records.get(a) as AddressRecord, now)) out.push(a)
+    }
+    return out
+  }
+
+  // --- subnets ---------------------------------------------------------------------------
+
+  isMember (subnet: string): boolean { return this.joined.has(subnet) }
+  subnets (): string[] { return [...this.joined].sort() }
+
+  async join (names: string[]): Promise<void> {
+    for (const n of names) this.joined.add(n)
+    await this.enqueue(names.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })), true)
+  }
+
+  async part (names: string[]): Promise<void> {
+    for (const n of names) this.joined.delete(n)
+    await this.enqueue(names.map(n => ({ type: 'del', sublevel: this.subnet, key: n })), true)
+  }
+
+  // --- user writes (synced) ----------------------------------------------------------------
+
+  /** Save normalised addresses as the user's. */
+  async save (addresses: string[]): Promise<void> {
+    const now = this.opts.now()
+    const ops: BatchOp[] = []
+    const fresh = addresses.filter(a => !this.records.get(a)?.user)
+    if (this.saved + new Set(fresh).size > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
+    for (const a of addresses) {
+      let r = this.records.get(a)
+      if (r === undefined) {
+        r = newRecord(a, now, true, [])
+        this.index(r)
+      } else if (!r.user) {
+        this.unindex(r)
+        r.user = true
+        r.sources = []
+        this.index(r)
+      }
+      ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
+      if (this.tombs.delete(a)) ops.push({ type: 'del', sublevel: this.tomb, key: a })
+    }
+    await this.enqueue(ops, true)
+  }
+
+  /** Remove addresses and refuse them from gossip for TOMBSTONE_TTL. */
+  async remove (addresses: string[]): Promise<void> {
+    const until = this.opts.now() + TOMBSTONE_TTL
+    const ops: BatchOp[] = []
+    for (const a of addresses) {
+      const r = this.records.get(a)
+      if (r) this.unindex(r)
+      ops.push({ type: 'del', sublevel: this.addr, key: a })
+      this.tombs.delete(a)
+      this.tombs.set(a, until)
+      ops.push({ type: 'put', sublevel: this.tomb, key: a, value: until })
+    }
+    ops.push(...this.trimTombstones())
+    await this.enqueue(ops, true)
+  }
+
+  // --- gossip writes (not synced) ------------------------------------------------------------
+
+  /**
+   * Store addresses a peer told us about. `sources` names who told us (the informant and its
+   * source group); each may fill at most `share` of the capacity, past which its own worst entry
+   * makes room. Returns how many were new.
+   */
+  learn (addresses: string[], sources: string[]): number {
+    const now = this.opts.now()
+    const cap = sourceCap(this.capacity, this.share)
+    const ops: BatchOp[] = []
+    let added = 0
+    for (const a of addresses) {
+      const known = this.records.get(a)
+      if (known) {
+        if (known.last < now) {
+          known.last = now
+          ops.push({ type: 'put', sublevel: this.addr, key: a, value: known })
+        }
+        continue
+      }
+      if (this.isTombstoned(a)) continue
+      let room = true
+      for (const s of sources) {
+        const set = this.bySource.get(s)
+        if (set && set.size >= cap) room = this.evictFrom(set, now, ops) && room
+      }
+      if (!room) continue
+      if (this.learned.size >= this.capacity && !this.evictFrom(this.learned, now, ops)) continue
+      const r = newRecord(a, now, false, sources)
+      this.index(r)
+      ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
+      added++
+    }
+    this.write(ops)
+    return added
+  }
+
+  /** Remember that address answered a search for subnet. */
+  noteServed (address: string, subnet: string): void {
+    const r = this.records.get(address)
+    if (!r || r.subnets.includes(subnet)) return
+    r.subnets.push(subnet)
+    if (r.subnets.length > MAX_SERVED_SUBNETS) r.subnets.shift()
+    this.write([{ type: 'put', sublevel: this.addr, key: address, value: r }])
+  }
+
+  recordAttempt (address: string): void {
+    this.update(address, r => { r.lastTry = this.opts.now() })
+  }
+
+  recordSuccess (address: string): void {
+    this.update(address, r => {
+      const now = this.opts.now()
+      r.ok++
+      r.streak = 0
+      r.lastOk = now
+      r.last = now
+    })
+  }
+
+  recordFailure (address: string): void {
+    this.update(address, r => {
+      r.fail++
+      r.streak++
+    })
+  }
+
+  recordNodes (address: string, rx: number, tx: number): void {
+    if (rx === 0 && tx === 0) return
+    this.update(address, r => {
+      r.rx += rx
+      r.tx += tx
+    })
+  }
+
+  /** One purge pass: drop dead gossip-learned addresses and expired tombstones. */
+  purge (): { dropped: number, tombstones: number } {
+    const now = this.opts.now()
+    const ops: BatchOp[] = []
+    let dropped = 0
+    for (const a of this.learned.values().slice()) {
+      const r = this.records.get(a) as AddressRecord
+      if (!isDead(r, now)) continue
+      this.unindex(r)
+      ops.push({ type: 'del', sublevel: this.addr, key: a })
+      dropped++
+    }
+    let tombstones = 0
+    for (const [a, until] of this.tombs) {
+      if (until > now) continue
+      this.tombs.delete(a)
+      ops.push({ type: 'del', sublevel: this.tomb, key: a })
+      tombstones++
+    }
+    this.write(ops)
+    return { dropped, tombstones }
+  }
+
+  /** Wait for every queued write, then refuse more. */
+  async close (): Promise<void> {
+    await this.flushed()
+    this.closed = true
+  }
+
+  /** Resolves once every write queued so far is on disk (or has failed). */
+  async flushed (): Promise<void> {
+    while (this.queue !== null) await this.enqueue([], false).catch(() => {})
+    await this.writing.catch(() => {})
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private update (address: string, fn: (r: AddressRecord) => void): void {
+    const r = this.records.get(address)
+    if (!r) return
+    fn(r)
+    this.write([{ type: 'put', sublevel: this.addr, key: address, value: r }])
+  }
+
+  private evictFrom (set: IndexedSet<string>, now: number, ops: BatchOp[]): boolean {
+    let worst: AddressRecord | undefined
+    for (const a of sample(this.opts.random, set.values(), EVICTION_SAMPLE)) {
+      const r = this.records.get(a) as AddressRecord
+      if (r.user) continue
+      if (worst === undefined || badness(r, now) > badness(worst, now)) worst = r
+    }
+    if (worst === undefined) return false
+    this.unindex(worst)
+    ops.push({ type: 'del', sublevel: this.addr, key: worst.address })
+    return true
+  }
+
+  private index (r: AddressRecord): void {
+    this.records.set(r.address, r)
+    this.all.add(r.address)
+    if (r.user) {
+      this.saved++
+      return
+    }
+    this.learned.add(r.address)
+    for (const s of r.sources) {
+      let set = this.bySource.get(s)
+      if (!set) this.bySource.set(s, set = new IndexedSet())
+      set.add(r.address)
+    }
+  }
+
+  private unindex (r: AddressRecord): void {
+    this.records.delete(r.address)
+    this.all.delete(r.address)
+    if (r.user) {
+      this.saved--
+      return
+    }
+    this.learned.delete(r.address)
+    for (const s of r.sources) {
+      const set = this.bySource.get(s)
+      if (!set) continue
+      set.delete(r.address)
+      if (set.size === 0) this.bySource.delete(s)
+    }
+  }
+
+  private trimTombstones (): BatchOp[] {
+    const ops: BatchOp[] = []
+    for (const a of this.tombs.keys()) {
+      if (this.tombs.size <= MAX_TOMBSTONES) break
+      this.tombs.delete(a)
+      ops.push({ type: 'del', sublevel: this.tomb, key: a })
+    }
+    return ops
+  }
+
+  /** Queue a write that nobody waits for; a failure surfaces through onError. */
+  private write (ops: BatchOp[]): void {
+    if (ops.length === 0 || this.closed) return
+    this.enqueue(ops, false).catch(err => this.onError(err as Error))
+  }
+
+  /** Called when a background write fails; the node replaces it to emit 'error'. */
+  onError: (err: Error) => void = () => {}
+
+  /**
+   * Writes run one batch at a time, in the order they were queued: classic-level runs
+   * operations on a thread pool, so two unawaited writes could otherwise land out of order.
+   * Everything queued while a batch is on disk goes into the next batch together.
+   */
+  private enqueue (ops: BatchOp[], sync: boolean): Promise<void> {
+    if (this.closed) return Promise.reject(new TableError('address table is closed'))
+    return new Promise((resolve, reject) => {
+      if (this.queue === null) {
+        const q: Pending = this.queue = { ops: [], sync: false, done: [] }
+        this.writing = this.writing.then(async () => {
+          this.queue = null
+          try {
+            if (q.ops.length > 0) await this.db.batch(q.ops, { sync: q.sync })
+            for (const d of q.done) d.resolve()
+          } catch (err) {
+            for (const d of q.done) d.reject(err as Error)
+          }
+        })
+      }
+      for (const op of ops) this.queue.ops.push(op)
+      this.queue.sync ||= sync
+      this.queue.done.push({ resolve, reject })
+    })
+  }
+}

@@ -1,0 +1,131 @@
+// Which addresses peernet will store or dial. This is the one place that decides it: every
+// address from a user, a peer's hello or a gossip answer passes through parseAddress first,
+// so an address a peer sends can never reach a protocol we do not speak (transport-stream's
+// file/ssh/http, or its "run a command" fallback for scheme-less strings).
+
+/** Schemes peernet speaks. Anything else is refused before it is stored or dialed. */
+export const SCHEMES = ['tcp', 'ws', 'wss', 'mem'] as const
+export type Scheme = (typeof SCHEMES)[number]
+
+/** Longest address accepted, in characters. */
+export const MAX_ADDRESS_LENGTH = 256
+
+export interface Address {
+  /** Normalised form: lower-case scheme and host; the key everything else uses. */
+  href: string
+  scheme: Scheme
+  /** Host name or IP (IPv6 without brackets); for mem:// the name. */
+  host: string
+  /** Port number; 0 for mem://, the scheme default for ws/wss without one. */
+  port: number
+  /** Path for ws/wss (default "/"), "" otherwise. */
+  path: string
+}
+
+export class AddressError extends Error {
+  readonly address: string
+  constructor (address: unknown, why: string) {
+    const shown = typeof address === 'string' ? JSON.stringify(address.slice(0, 80)) : String(typeof address)
+    super(`invalid address ${shown}: ${why}`)
+    this.name = 'AddressError'
+    this.address = typeof address === 'string' ? address : ''
+  }
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+const IPV6 = /^[0-9a-f:.]{2,45}$/
+const MEM_NAME = /^[A-Za-z0-9._~-]{1,64}$/
+const PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/
+
+/** Parse and check an address; throws AddressError with a sentence saying what is wrong. */
+export function parseAddress (input: unknown): Address {
+  if (typeof input !== 'string') throw new AddressError(input, 'not a string')
+  if (input.length === 0) throw new AddressError(input, 'empty')
+  if (input.length > MAX_ADDRESS_LENGTH) throw new AddressError(input, `longer than ${MAX_ADDRESS_LENGTH} characters`)
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(input)
+  if (!m) throw new AddressError(input, `expected SCHEME://HOST:PORT with a scheme of ${SCHEMES.join(', ')}`)
+  const scheme = m[1].toLowerCase()
+  if (!(SCHEMES as readonly string[]).includes(scheme)) {
+    throw new AddressError(input, `scheme "${scheme}" is not allowed (allowed: ${SCHEMES.join(', ')})`)
+  }
+  const rest = m[2]
+  if (scheme === 'mem') {
+    if (!MEM_NAME.test(rest)) throw new AddressError(input, 'mem:// needs a name of letters, digits, ".", "_", "~" or "-"')
+    return { href: `mem://${rest}`, scheme: 'mem', host: rest, port: 0, path: '' }
+  }
+  const slash = rest.indexOf('/')
+  const authority = slash === -1 ? rest : rest.slice(0, slash)
+  let path = slash === -1 ? '' : rest.slice(slash)
+  if (authority === '') throw new AddressError(input, 'missing host')
+  if (authority.includes('@')) throw new AddressError(input, 'user info is not allowed')
+  const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority)
+  if (!hp) throw new AddressError(input, 'malformed host or port')
+  let host = hp[1].toLowerCase()
+  if (host.startsWith('[')) {
+    host = host.slice(1, -1)
+    if (!IPV6.test(host) || !host.includes(':')) throw new AddressError(input, 'malformed IPv6 address')
+  } else if (host === '') {
+    throw new AddressError(input, 'missing host')
+  } else if (/^[\d.]+$/.test(host)) {
+    if (!IPV4.test(host)) throw new AddressError(input, 'malformed IPv4 address')
+  } else if (!HOSTNAME.test(host)) {
+    throw new AddressError(input, 'malformed host name')
+  }
+  let port: number
+  if (hp[2] === undefined) {
+    if (scheme === 'tcp') throw new AddressError(input, 'tcp:// needs a port')
+    port = scheme === 'wss' ? 443 : 80
+  } else {
+    if (hp[2] === '') throw new AddressError(input, 'empty port')
+    port = Number(hp[2])
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AddressError(input, `port ${hp[2]} is out of range 1-65535`)
+  }
+  if (scheme === 'tcp') {
+    if (path !== '' && path !== '/') throw new AddressError(input, 'tcp:// takes no path')
+    path = ''
+  } else {
+    if (path === '') path = '/'
+    if (!PATH.test(path)) throw new AddressError(input, 'malformed path (no query or fragment allowed)')
+  }
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  const defaultPort = scheme === 'tcp' ? -1 : scheme === 'wss' ? 443 : 80
+  const shownPort = port === defaultPort ? '' : `:${port}`
+  const shownPath = scheme === 'tcp' || path === '/' ? '' : path
+  return { href: `${scheme}://${shownHost}${shownPort}${shownPath}`, scheme: scheme as Scheme, host, port, path }
+}
+
+/** The normalised form of an address, or throws AddressError. */
+export function normalizeAddress (input: unknown): string {
+  return parseAddress(input).href
+}
+
+/** The normalised form, or null when the address is not acceptable (for untrusted input). */
+export function tryNormalizeAddress (input: unknown): string | null {
+  try {
+    return parseAddress(input).href
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The "source group" of a network host, as in Bitcoin Core's addrman: an IPv4 /24 or an IPv6
+ * /48. Peers in one group are assumed to be one operator, so the table limits what a group can
+ * place. A host name is its own group.
+ */
+export function sourceGroup (host: string): string {
+  let h = host.toLowerCase()
+  if (h.startsWith('::ffff:') && IPV4.test(h.slice(7))) h = h.slice(7)
+  if (IPV4.test(h)) return 'ip4:' + h.split('.').slice(0, 3).join('.')
+  if (h.includes(':')) return 'ip6:' + expandIPv6(h).slice(0, 3).join(':')
+  return 'host:' + h
+}
+
+function expandIPv6 (h: string): string[] {
+  const [head, tail] = h.includes('::') ? h.split('::') : [h, undefined]
+  const a = head === '' ? [] : head.split(':')
+  const b = tail === undefined || tail === '' ? [] : tail.split(':')
+  const fill = tail === undefined ? [] : new Array(Math.max(0, 8 - a.length - b.length)).fill('0')
+  return [...a, ...fill, ...b].map(p => p.replace(/^0+(?=.)/, ''))
+}

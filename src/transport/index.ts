@@ -1,0 +1,50 @@
+// The default transport: resolves tcp://, ws:// and wss:// addresses to duplex streams through
+// transport-stream, with every one of its built-in protocols (file, ssh, http, https, and the
+// "run a command" fallback) switched off. Addresses are checked by parseAddress before
+// transport-stream sees them, so nothing but the schemes below can ever be reached.
+import { createRequire } from 'node:module'
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import { parseAddress, AddressError } from './address.js'
+import { MAX_WS_MESSAGE } from './server.js'
+
+const require = createRequire(import.meta.url)
+
+export type Transport = (address: string) => Duplex
+
+type Resolver = (address: string) => Duplex
+let resolver: Resolver | null = null
+
+function tcp (address: string): Duplex {
+  const { host, port } = parseAddress(address)
+  return net.connect({ host, port })
+}
+
+function ws (address: string): Duplex {
+  const websocket = require('websocket-stream') as (url: string, protocols: string[], opts: object) => Duplex
+  // An explicit empty protocol list: with options alone, websocket-stream hands ws 8 a null
+  // protocol, which ws rejects as "invalid or duplicated subprotocol".
+  return websocket(parseAddress(address).href, [], { maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false })
+}
+
+function resolve (): Resolver {
+  if (resolver) return resolver
+  const transportStream = require('transport-stream') as (opts: object) => Resolver
+  resolver = transportStream({
+    // transport-stream insists on a command for ssh/file; both are switched off below.
+    command: 'false',
+    protocols: { tcp, ws, wss: ws, file: false, ssh: false, http: false, https: false }
+  })
+  return resolver
+}
+
+/** Open a duplex stream to a tcp://, ws:// or wss:// address. Throws AddressError otherwise. */
+export function transport (address: string): Duplex {
+  const a = parseAddress(address)
+  if (a.scheme === 'mem') throw new AddressError(address, 'mem:// addresses need an in-memory transport (see peernet/transport/mem)')
+  return resolve()(a.href)
+}
+
+export { parseAddress, normalizeAddress, AddressError, SCHEMES } from './address.js'
+export { listen, MAX_WS_MESSAGE, type Server, type ListenOptions, type AcceptInfo } from './server.js'
+export default transport

@@ -1,0 +1,68 @@
+// Framing between peers: a 4-byte big-endian length, then that many bytes of UTF-8 JSON.
+// The length is checked before any body is buffered, so an oversize frame costs us 4 bytes.
+
+/** Largest frame body a peer may send or receive, in bytes. */
+export const MAX_FRAME = 64 * 1024
+/** Most bytes queued for one slow peer before it is dropped. */
+export const MAX_OUTBUF = 16 * MAX_FRAME
+const HEADER = 4
+
+export class WireError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'WireError'
+  }
+}
+
+export function encodeFrame (value: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(value), 'utf8')
+  if (body.length > MAX_FRAME) throw new WireError(`frame of ${body.length} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+  const out = Buffer.allocUnsafe(HEADER + body.length)
+  out.writeUInt32BE(body.length, 0)
+  body.copy(out, HEADER)
+  return out
+}
+
+/** Splits a byte stream into parsed JSON frames; throws WireError on the first bad frame. */
+export class FrameDecoder {
+  private chunks: Buffer[] = []
+  private buffered = 0
+
+  push (chunk: Buffer): unknown[] {
+    if (chunk.length > 0) {
+      this.chunks.push(chunk)
+      this.buffered += chunk.length
+    }
+    const out: unknown[] = []
+    while (this.buffered >= HEADER) {
+      const head = this.peek(HEADER)
+      const size = head.readUInt32BE(0)
+      if (size > MAX_FRAME) throw new WireError(`frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+      if (this.buffered < HEADER + size) break
+      const body = this.take(HEADER + size).subarray(HEADER)
+      let value: unknown
+      try {
+        value = JSON.parse(body.toString('utf8'))
+      } catch {
+        throw new WireError('frame is not valid JSON')
+      }
+      out.push(value)
+    }
+    return out
+  }
+
+  private peek (n: number): Buffer {
+    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)]
+    return this.chunks[0]
+  }
+
+  private take (n: number): Buffer {
+    const all = this.peek(n)
+    const taken = all.subarray(0, n)
+    const rest = all.subarray(n)
+    if (rest.length > 0) this.chunks[0] = rest
+    else this.chunks.shift()
+    this.buffered -= n
+    return taken
+  }
+}
