@@ -20,14 +20,15 @@ export const SCHEMA_VERSION = 1
 
 /** The part of an abstract-level database peernet uses (level, classic-level, memory-level). */
 export interface LevelLike {
-  sublevel: (name: string, opts: { valueEncoding: 'json' }) => SublevelLike
-  batch: (ops: BatchOp[], opts?: { sync?: boolean }) => Promise<void>
-  open?: () => Promise<void>
+  sublevel (name: string, opts: { valueEncoding: 'json' }): SublevelLike
+  // Typed loosely on purpose: each abstract-level store declares its own batch operation types.
+  batch (ops: any[], opts?: { sync?: boolean }): Promise<void> // eslint-disable-line @typescript-eslint/no-explicit-any
+  open? (): Promise<void>
   status?: string
 }
 export interface SublevelLike {
-  get: (key: string) => Promise<unknown>
-  iterator: (opts?: Record<string, unknown>) => AsyncIterable<[string, unknown]> & { close: () => Promise<void> }
+  get (key: string): Promise<unknown>
+  iterator (): AsyncIterable<[string, unknown]>
 }
 export type BatchOp =
   | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }

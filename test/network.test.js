@@ -1,0 +1,106 @@
+// Integration: real nodes over real tcp and websocket servers on 127.0.0.1, real LevelDB.
+import t from 'tap'
+import net from 'node:net'
+import { peernet, listen, seededRandom, encodeFrame, PROTOCOL_VERSION, MAX_FRAME } from '../lib/index.js'
+import transport from '../lib/transport/index.js'
+import { tempDir, tempLevel, until, collect } from './lib/helpers.js'
+
+/** A real node with a real server; everything closed at teardown. */
+async function realNode (t, protocol = 'tcp', opts = {}) {
+  const dir = tempDir(t)
+  const pn = peernet(tempLevel(t, dir), { transport, interval: 0, bootstrap: false, purge: 0, ...opts })
+  const server = await listen(protocol, { host: '127.0.0.1' }, (stream, info) => pn.accept(stream, info))
+  if (opts.advertise !== false) pn.advertise(server.address)
+  t.teardown(async () => { await pn.close(); await server.close() })
+  pn.url = server.address
+  return pn
+}
+
+t.test('a chain of 5 over ws and tcp: the far end finds an accept-only first node, 4 hops away', async t => {
+  const nodes = []
+  for (let i = 0; i < 5; i++) {
+    // the first node advertises nothing: it only accepts connections
+    const pn = await realNode(t, i % 2 ? 'tcp' : 'ws', { advertise: i !== 0 })
+    if (i > 0) await pn.connect(nodes[i - 1].url)
+    nodes.push(pn)
+  }
+  await nodes[0].join('chat')
+  const rows = await collect(nodes[4].search('chat', { timeout: 3000, max: 1 }))
+  t.same(rows, [{ hash: 'chat', address: nodes[0].url, hops: 4 }])
+})
+
+t.test('20 nodes with random links and gossip on: every node finds the one member', async t => {
+  const random = seededRandom(20)
+  const nodes = []
+  for (let i = 0; i < 20; i++) {
+    const pn = await realNode(t, i % 3 ? 'tcp' : 'ws', { interval: 50, bootstrap: true, dialInterval: 50, connections: 4 })
+    if (i > 0) await pn.connect(nodes[Math.floor(random() * i)].url)
+    nodes.push(pn)
+  }
+  const member = nodes[Math.floor(random() * 20)]
+  await member.join('needle')
+  // gossip spreads addresses: wait until every node knows a few peers beyond its first link
+  await until(() => nodes.every(n => n.table.size >= 4), { what: 'gossip to spread addresses', ms: 20000 })
+  const found = await Promise.all(nodes.filter(n => n !== member).map(n => collect(n.search('needle', { timeout: 3000, max: 1 }))))
+  t.ok(found.every(rows => rows.length === 1 && rows[0].address === member.url), 'all 19 found the member')
+  t.ok(found.every(rows => rows[0].hops >= 1 && rows[0].hops <= 15), 'hop counts are within the limit')
+})
+
+t.test('two network ids refuse to mix over tcp', async t => {
+  const red = await realNode(t, 'tcp', { network: 'red' })
+  const blue = await realNode(t, 'ws', { network: 'blue' })
+  await t.rejects(blue.connect(red.url), /network mismatch/)
+  await t.rejects(red.connect(blue.url), /network mismatch/)
+  t.same(red.connections(), [])
+  t.same(blue.connections(), [])
+})
+
+/** Open a raw tcp socket, send bytes, resolve when the node closes it. */
+function rawTcp (url, bytes) {
+  const { port } = new URL(url.replace('tcp:', 'http:'))
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(bytes))
+    const got = []
+    s.on('data', d => got.push(d))
+    s.on('error', reject)
+    s.on('close', () => resolve(Buffer.concat(got)))
+  })
+}
+
+t.test('garbage and oversize frames on a real port: dropped, the node goes on serving', async t => {
+  const a = await realNode(t, 'tcp')
+  await a.join('alive')
+  const head = Buffer.alloc(4)
+  head.writeUInt32BE(MAX_FRAME + 1)
+  const replies = await Promise.all([
+    rawTcp(a.url, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
+    rawTcp(a.url, head),
+    rawTcp(a.url, Buffer.concat([encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: 'f'.repeat(32), addrs: [] }), Buffer.from([0, 0, 0, 2, 123, 125])])),
+    rawTcp(a.url, Buffer.alloc(100000, 0xff))
+  ])
+  for (const r of replies) t.match(r.toString(), /"type":"bye"/, 'each is told why and closed')
+  const b = await realNode(t, 'ws')
+  await b.connect(a.url)
+  t.same((await collect(b.search('alive', { timeout: 3000, max: 1 }))).map(r => r.address), [a.url])
+})
+
+t.test('a gossiped notaurl, file:// or ssh:// address over real sockets is refused, not dialed', async t => {
+  const a = await realNode(t, 'tcp', { interval: 20 })
+  const sockets = new Set()
+  const evil = net.createServer(s => {
+    sockets.add(s)
+    s.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: 'e'.repeat(32), addrs: ['file:///etc/passwd'] }))
+    s.on('data', d => {
+      if (d.includes('getaddrs')) s.write(encodeFrame({ type: 'addrs', addrs: ['notaurl', 'file:///etc/passwd', 'ssh://x', 'ls', '-'] }))
+    })
+    s.on('error', () => {})
+  })
+  await new Promise(resolve => evil.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise(resolve => { for (const s of sockets) s.destroy(); evil.close(resolve) }))
+  const events = []
+  a.on('gossip', e => events.push(e))
+  await a.connect(`tcp://127.0.0.1:${evil.address().port}`)
+  await until(() => events.some(e => e.dir === 'rx'), { what: 'the gossip answer' })
+  t.equal(events.find(e => e.dir === 'rx').refused, 5)
+  t.same((await collect(a.known())).map(r => r.address), [`tcp://127.0.0.1:${evil.address().port}`])
+})
