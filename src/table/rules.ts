@@ -53,7 +53,7 @@ export interface AddressRecord {
 }
 
 export function newRecord (address: string, now: number, user: boolean, sources: string[]): AddressRecord {
-  return { address, user, sources: user ? [] : sources, first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
+  return { address, user, sources: user ? [] : [...new Set(sources)], first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
 }
 
 /** After Bitcoin Core's addrman IsTerrible: is this address not worth keeping? */

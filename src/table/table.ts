@@ -117,7 +117,10 @@ export class AddressTable {
       if (r === null || typeof r !== 'object' || r.address !== key) continue
       this.index(r)
     }
-    for await (const [key, value] of this.tomb.iterator()) this.tombs.set(key, Number(value))
+    // Oldest first, as MAX_TOMBSTONES trimming expects (keys come in address order).
+    const tombs: Array<[string, number]> = []
+    for await (const [key, value] of this.tomb.iterator()) tombs.push([key, Number(value)])
+    for (const [key, until] of tombs.sort((a, b) => a[1] - b[1])) this.tombs.set(key, until)
     for await (const [key] of this.subnet.iterator()) this.joined.add(key)
   }
 
@@ -264,13 +267,14 @@ export class AddressTable {
         continue
       }
       if (this.isTombstoned(a)) continue
+      // `while`, not `if`: a table reopened with a smaller bound shrinks back under it.
       let room = true
       for (const s of sources) {
         const set = this.bySource.get(s)
-        if (set && set.size >= cap) room = this.evictFrom(set, now, ops) && room
+        while (room && set !== undefined && set.size >= cap) room = this.evictFrom(set, now, ops)
       }
+      while (room && this.learned.size >= this.capacity) room = this.evictFrom(this.learned, now, ops)
       if (!room) continue
-      if (this.learned.size >= this.capacity && !this.evictFrom(this.learned, now, ops)) continue
       const r = newRecord(a, now, false, sources)
       this.index(r)
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
