@@ -13,10 +13,10 @@ export function peernet (db: LevelLike, opts: PeernetOptions = {}): Peernet {
 export default peernet
 export {
   Peernet, type PeernetOptions, type PeernetEvents, type PeernetEvent, type SearchOptions, type SearchRow, type PeerInfo,
-  DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_SEARCH_TIMEOUT, DEFAULT_NETWORK,
   DEFAULT_GOSSIP_SAMPLE, DEFAULT_DIAL_INTERVAL, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEEN, SEEN_TTL, MAX_SEARCHES,
   MAX_SELF_CANDIDATES, DISCONNECT_HOLD
 } from './node/node.js'
+export * from './node/defaults.js'
 export { PEER_RATE, PEER_BURST, HANDSHAKE_TIMEOUT } from './node/connection.js'
 export { type Clock, type Random, realClock, seededRandom, VirtualClock } from './node/clock.js'
 export { AddressTable, SCHEMA_VERSION, TableError, type LevelLike, type Stats } from './table/table.js'

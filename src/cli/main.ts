@@ -1,11 +1,27 @@
-// The peernet command line. Kept lean: a client command loads only what it needs.
-import { readFileSync } from 'node:fs'
+// The peernet command line. The common path is lean: a command table, a small parser, one
+// socket round trip. yargs (help, usage errors, completion) loads only when needed.
+import { leanParse, UsageError } from './parse.js'
+import { run } from './run.js'
+import { version } from '../control/version.js'
 
-const args = process.argv.slice(2)
-if (args[0] === '--version' || args[0] === '-V' || args[0] === 'version') {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  process.stdout.write(pkg.version + '\n')
-} else {
-  process.stderr.write('peernet: only --version is available in this build\n')
-  process.exitCode = 2
+async function main (): Promise<void> {
+  const argv = process.argv.slice(2)
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(version() + '\n')
+    return
+  }
+  let parsed = leanParse(argv)
+  if (parsed === null) {
+    const { yargsParse } = await import('./yargs.js')
+    parsed = await yargsParse(argv, version())
+    if (parsed === null) return
+  }
+  await run(parsed)
 }
+
+main().catch((err: Error) => {
+  // One line, never a stack trace: what failed and, where we know it, what to do.
+  const msg = (err?.message ?? String(err)).split('\n')[0]
+  process.stderr.write(`peernet: ${msg}${err instanceof UsageError ? ' (see peernet --help)' : ''}\n`)
+  process.exitCode = err instanceof UsageError ? 2 : 1
+})

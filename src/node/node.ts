@@ -13,19 +13,10 @@ import {
   type Message, type Hello, type Query, type Answer,
   PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE, MAX_HELLO_ADDRS, MAX_HOP_LIMIT, checkSubnet
 } from '../wire/messages.js'
+import {
+  DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_SEARCH_TIMEOUT, DEFAULT_NETWORK
+} from './defaults.js'
 
-/** Default number of connections to keep open (the seed's). */
-export const DEFAULT_CONNECTIONS = 5
-/** Default time between gossip rounds, ms (the seed's). */
-export const DEFAULT_INTERVAL = 5000
-/** Default time between purge passes, ms (the seed's). */
-export const DEFAULT_PURGE = 60_000
-/** Default hop limit of a search (the seed's). */
-export const DEFAULT_HOPS = 15
-/** Default time a search waits for answers, ms. */
-export const DEFAULT_SEARCH_TIMEOUT = 5000
-/** Default network id: nodes of different ids refuse each other. */
-export const DEFAULT_NETWORK = 'peernet'
 /** Addresses sent in one gossip answer (at most MAX_ADDRS_PER_MESSAGE). */
 export const DEFAULT_GOSSIP_SAMPLE = 32
 /** How often the node tops up its connections from the table, ms. */
@@ -184,6 +175,19 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   get id (): string { return this.table?.id ?? '' }
+
+  /** The options in force, defaults filled in. */
+  get options (): { network: string, connections: number, interval: number, purge: number, hops: number, bootstrap: boolean } {
+    const o = this.opts
+    return {
+      network: this.network,
+      connections: o.connections ?? DEFAULT_CONNECTIONS,
+      interval: o.interval ?? DEFAULT_INTERVAL,
+      purge: o.purge ?? DEFAULT_PURGE,
+      hops: o.hops ?? DEFAULT_HOPS,
+      bootstrap: o.bootstrap !== false
+    }
+  }
 
   private async start (): Promise<void> {
     this.table = await AddressTable.open(this.db, {

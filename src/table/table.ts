@@ -3,7 +3,7 @@
 // Key layout (abstract-level sublevels, JSON values):
 //   !meta!version   schema version          !meta!id      this node's random id
 //   !addr!<addr>    AddressRecord           !tomb!<addr>  expiry time of a removal
-//   !subnet!<name>  {joined: ms}
+//   !subnet!<name>  {joined: ms}            !service!<url> ServiceRecord (services to reopen)
 //
 // Every record is mirrored in memory so that eviction, dialing and gossip can pick addresses
 // at random in O(1); known() still streams from LevelDB. Writes go through one queue, in
@@ -55,6 +55,9 @@ export interface Stats {
   subnets: string[]
 }
 
+/** A service (listening socket) the daemon reopens after a restart. */
+export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws', host: string, port: number }
+
 interface Pending { ops: BatchOp[], sync: boolean, done: Array<{ resolve: () => void, reject: (e: Error) => void }> }
 
 export class TableError extends Error {
@@ -72,6 +75,7 @@ export class AddressTable {
   private readonly addr: SublevelLike
   private readonly tomb: SublevelLike
   private readonly subnet: SublevelLike
+  private readonly service: SublevelLike
   private readonly records = new Map<string, AddressRecord>()
   private readonly all = new IndexedSet<string>()
   private readonly learned = new IndexedSet<string>()
@@ -90,6 +94,7 @@ export class AddressTable {
     this.addr = db.sublevel('addr', { valueEncoding: 'json' })
     this.tomb = db.sublevel('tomb', { valueEncoding: 'json' })
     this.subnet = db.sublevel('subnet', { valueEncoding: 'json' })
+    this.service = db.sublevel('service', { valueEncoding: 'json' })
   }
 
   static async open (db: LevelLike, opts: TableOptions): Promise<AddressTable> {
@@ -202,6 +207,22 @@ export class AddressTable {
   async part (names: string[]): Promise<void> {
     for (const n of names) this.joined.delete(n)
     await this.enqueue(names.map(n => ({ type: 'del', sublevel: this.subnet, key: n })), true)
+  }
+
+  // --- services ---------------------------------------------------------------------------
+
+  async services (): Promise<ServiceRecord[]> {
+    const out: ServiceRecord[] = []
+    for await (const [, value] of this.service.iterator()) out.push(value as ServiceRecord)
+    return out
+  }
+
+  async saveService (s: ServiceRecord): Promise<void> {
+    await this.enqueue([{ type: 'put', sublevel: this.service, key: s.address, value: s }], true)
+  }
+
+  async removeService (address: string): Promise<void> {
+    await this.enqueue([{ type: 'del', sublevel: this.service, key: address }], true)
   }
 
   // --- user writes (synced) ----------------------------------------------------------------

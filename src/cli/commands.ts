@@ -1,0 +1,240 @@
+// The command table: every command, argument and flag of the CLI, as data. It drives the lean
+// parser on the common path, yargs for help, usage errors and completion, and the man page.
+// Nothing here loads more than the defaults it shows.
+import { DEFAULT_SEARCH_TIMEOUT } from '../node/defaults.js'
+import { MAX_HOP_LIMIT } from '../wire/messages.js'
+import { SETTINGS, type Flag } from '../control/settings.js'
+
+export { SETTINGS, type Flag }
+
+export type ArgType = 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer'
+
+export interface Arg {
+  name: string
+  type: ArgType
+  describe: string
+  variadic?: boolean
+}
+
+/** How a command reaches the node: not at all, only a running daemon, or one started on demand. */
+export type Reach = 'local' | 'running' | 'autostart'
+
+export interface Command {
+  name: string
+  aliases?: string[]
+  synopsis: string
+  describe: string
+  args: Arg[]
+  flags: Flag[]
+  reach: Reach
+  /** Prints rows: --json gives NDJSON. */
+  listing?: boolean
+  examples?: string[]
+}
+
+export const GLOBAL_FLAGS: Flag[] = [
+  { name: 'datadir', type: 'string', value: 'DIR', describe: 'data directory (default: $PEERNET_PATH, else ~/.config/peernet)' },
+  { name: 'sockfile', type: 'string', value: 'PATH', describe: 'control socket path (default: DATADIR/run/control.sock)' },
+  { name: 'json', type: 'boolean', describe: 'print JSON (one object per line for listings)' },
+  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=1, turns it off)' }
+]
+
+const ADDR: Arg = { name: 'addr', type: 'address', describe: 'address: tcp://HOST:PORT, ws://HOST:PORT or wss://HOST' }
+
+export const COMMANDS: Command[] = [
+  {
+    name: 'server',
+    synopsis: 'server [settings]',
+    describe: 'Run the daemon in the foreground (logs to stderr; SIGINT or SIGTERM stops it cleanly).',
+    args: [],
+    flags: SETTINGS,
+    reach: 'local'
+  },
+  {
+    name: 'daemon',
+    synopsis: 'daemon [settings]',
+    describe: 'Start the daemon in the background; returns once it answers and prints its pid.',
+    args: [],
+    flags: SETTINGS,
+    reach: 'local'
+  },
+  {
+    name: 'close',
+    aliases: ['stop'],
+    synopsis: 'close',
+    describe: 'Stop the daemon cleanly.',
+    args: [],
+    flags: [],
+    reach: 'running'
+  },
+  {
+    name: 'status',
+    synopsis: 'status',
+    describe: 'Show the daemon: id, pid, uptime, data dir, socket, counts, settings and limits.',
+    args: [],
+    flags: [],
+    reach: 'running'
+  },
+  {
+    name: 'log',
+    synopsis: 'log [-n N] [--no-follow]',
+    describe: 'Print lifecycle events (connect, disconnect, gossip, search, join, part, errors) as they happen, one per line.',
+    args: [],
+    flags: [
+      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, default: 10, describe: 'replay the last N events first' },
+      { name: 'follow', type: 'boolean', default: true, describe: 'keep printing new events (--no-follow prints the replay and exits)' }
+    ],
+    reach: 'running',
+    listing: true,
+    examples: ['peernet log | grep connect', 'peernet log -n 100 --no-follow | tail']
+  },
+  {
+    name: 'known',
+    synopsis: 'known',
+    describe: 'Print every known address, with the subnets it is known to serve in a second column.',
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    listing: true,
+    examples: ['peernet known | peernet --datadir /other add -']
+  },
+  {
+    name: 'own',
+    synopsis: 'own',
+    describe: "Print the addresses of this node's own services (and advertised addresses).",
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    listing: true
+  },
+  {
+    name: 'connections',
+    synopsis: 'connections',
+    describe: 'Print the open connections.',
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    listing: true
+  },
+  {
+    name: 'connect',
+    synopsis: 'connect ADDR',
+    describe: 'Open a connection to ADDR (and add it to the table).',
+    args: [ADDR],
+    flags: [],
+    reach: 'autostart',
+    examples: ['peernet connect ws://127.0.0.1:48832']
+  },
+  {
+    name: 'disconnect',
+    synopsis: 'disconnect ADDR',
+    describe: 'Close the connection to ADDR (an address, or a peer id from `connections --json`).',
+    args: [{ name: 'addr', type: 'peer', describe: 'address or peer id' }],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'add',
+    synopsis: 'add ADDR... | add -',
+    describe: 'Add addresses to the table without connecting; "-" reads them from stdin, one per line.',
+    args: [{ name: 'addrs', type: 'address-or-stdin', variadic: true, describe: 'addresses, or - for stdin' }],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'rm',
+    synopsis: 'rm ADDR...',
+    describe: 'Remove addresses from the table (they are not re-learned from gossip for a day).',
+    args: [{ ...ADDR, name: 'addrs', variadic: true }],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'join',
+    synopsis: 'join SUBNET...',
+    describe: 'Join SUBNET: answer searches for its members (kept across restarts).',
+    args: [{ name: 'subnets', type: 'subnet', variadic: true, describe: 'subnet names' }],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'part',
+    synopsis: 'part SUBNET...',
+    describe: 'Part SUBNET: stop answering searches for it.',
+    args: [{ name: 'subnets', type: 'subnet', variadic: true, describe: 'subnet names' }],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'subnets',
+    synopsis: 'subnets',
+    describe: 'Print the joined subnets, one per line.',
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    listing: true
+  },
+  {
+    name: 'search',
+    synopsis: 'search SUBNET [--max N] [--timeout MS] [--hops N]',
+    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive.',
+    args: [{ name: 'subnet', type: 'subnet', describe: 'subnet name' }],
+    flags: [
+      { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },
+      { name: 'timeout', type: 'number', value: 'MS', min: 0, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
+      { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: "hop limit (default: the daemon's)" }
+    ],
+    reach: 'autostart',
+    listing: true,
+    examples: ['peernet search chat --max 1']
+  },
+  {
+    name: 'listen',
+    synopsis: 'listen PROTOCOL [--port P] [--host H]',
+    describe: 'Open a service (ws or tcp) and print a URL others can dial; kept across restarts.',
+    args: [{ name: 'protocol', type: 'protocol', describe: 'ws or tcp' }],
+    flags: [
+      { name: 'port', type: 'number', value: 'P', min: 0, max: 65535, describe: 'port (default: any free port)' },
+      { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', describe: 'interface to listen on' }
+    ],
+    reach: 'autostart',
+    examples: ['peernet listen ws', 'peernet listen tcp --port 7000 --host 0.0.0.0']
+  },
+  {
+    name: 'unlisten',
+    synopsis: 'unlisten ADDR',
+    describe: 'Close a service opened by listen.',
+    args: [ADDR],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'servers',
+    synopsis: 'servers',
+    describe: 'Print the local services.',
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    listing: true
+  },
+  {
+    name: 'stats',
+    synopsis: 'stats ADDR',
+    describe: 'Show connection and gossip statistics for ADDR.',
+    args: [ADDR],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'completion',
+    synopsis: 'completion',
+    describe: 'Print a bash/zsh completion script (add `source <(peernet completion)` to your shell rc).',
+    args: [],
+    flags: [],
+    reach: 'local'
+  }
+]
+
+export function findCommand (name: string): Command | undefined {
+  return COMMANDS.find(c => c.name === name || (c.aliases?.includes(name) ?? false))
+}

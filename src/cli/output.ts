@@ -1,0 +1,91 @@
+// Printing: rows as text or NDJSON, flushed per line; a reader that goes away (EPIPE) ends
+// the command quietly instead of with a trace.
+import type { KnownRow, ConnectionRow, ServerRow, SearchRow, StatusRow, LogRow } from '../control/protocol.js'
+import { formatLogRow } from '../control/log-format.js'
+
+let onGone: (() => void) | null = null
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  onGone?.()
+  if (err.code === 'EPIPE') process.exit(0)
+  process.stderr.write(`peernet: cannot write output: ${err.message}\n`)
+  process.exit(1)
+})
+
+/** Run fn when stdout's reader goes away (before the process exits quietly). */
+export function whenReaderGone (fn: () => void): void { onGone = fn }
+
+export function out (line: string): void {
+  process.stdout.write(line + '\n')
+}
+
+export function json (value: unknown): void {
+  out(JSON.stringify(value))
+}
+
+export const text = {
+  known: (r: KnownRow) => r.subnets.length > 0 ? `${r.address}\t${r.subnets.join(',')}` : r.address,
+  connection: (r: ConnectionRow) => r.address ?? r.id,
+  server: (r: ServerRow) => r.address,
+  search: (r: SearchRow) => r.address,
+  log: (r: LogRow) => formatLogRow(r)
+}
+
+function ago (ms: number | null): string {
+  if (ms === null) return 'never'
+  return new Date(ms).toISOString()
+}
+
+function duration (ms: number): string {
+  const s = Math.floor(ms / 1000)
+  const parts = [[Math.floor(s / 86400), 'd'], [Math.floor(s / 3600) % 24, 'h'], [Math.floor(s / 60) % 60, 'm'], [s % 60, 's']] as const
+  const shown = parts.filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`)
+  return shown.length > 0 ? shown.join(' ') : '0s'
+}
+
+export function statusText (s: StatusRow): string {
+  const lines = [
+    `id:          ${s.id}`,
+    `pid:         ${s.pid}`,
+    `version:     ${s.version}`,
+    `uptime:      ${duration(s.uptime)}`,
+    `datadir:     ${s.datadir}`,
+    `socket:      ${s.socket}`,
+    `network:     ${s.network}`,
+    `known:       ${s.known} (${s.saved} saved, ${s.learned} learned, ${s.tombstones} removed recently)`,
+    `connections: ${s.connections}`,
+    `subnets:     ${s.subnets}`,
+    `servers:     ${s.servers}`,
+    `addresses:   ${s.addresses.length > 0 ? s.addresses.join(' ') : '(none known)'}`,
+    'settings:',
+    ...Object.entries(s.settings).map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join(' ') || '(none)' : String(v)}`),
+    'limits:',
+    ...Object.entries(s.limits).map(([k, v]) => `  ${k}: ${v}`)
+  ]
+  return lines.join('\n')
+}
+
+export interface StatsRow {
+  address: string
+  saved: boolean
+  connections: { ok: number, fail: number }
+  nodes: { rx: number, tx: number }
+  first: number | null
+  last: number | null
+  lastOk: number | null
+  sources: string[]
+  subnets: string[]
+}
+
+export function statsText (s: StatsRow): string {
+  return [
+    `address:     ${s.address}`,
+    `saved:       ${s.saved ? 'yes (added by the user)' : 'no'}`,
+    `connections: ${s.connections.ok} ok, ${s.connections.fail} failed`,
+    `nodes:       ${s.nodes.rx} received, ${s.nodes.tx} sent`,
+    `first seen:  ${ago(s.first)}`,
+    `last seen:   ${ago(s.last)}`,
+    `last ok:     ${ago(s.lastOk)}`,
+    `told by:     ${s.sources.length > 0 ? s.sources.join(' ') : '-'}`,
+    `subnets:     ${s.subnets.length > 0 ? s.subnets.join(' ') : '-'}`
+  ].join('\n')
+}

@@ -1,0 +1,146 @@
+// The lean argument parser: handles the common path straight from the command table, and
+// returns null for anything else (help, completion, a usage error), which yargs then handles
+// from the same table. Validation of values lives here once and serves both.
+import { COMMANDS, GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
+import { normalizeAddress } from '../transport/address.js'
+import { checkSubnet } from '../wire/messages.js'
+import { checkNumber } from '../control/settings.js'
+
+export interface Parsed {
+  command: Command
+  /** Positional arguments by name (variadic ones as arrays), validated and normalised. */
+  args: Record<string, unknown>
+  /** Flags by their table name, defaults applied. */
+  flags: Record<string, unknown>
+}
+
+export class UsageError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/** Check and normalise one positional value; throws UsageError. */
+export function checkArg (arg: Arg, value: string): string {
+  try {
+    switch (arg.type) {
+      case 'address': return normalizeAddress(value)
+      case 'address-or-stdin': return value === '-' ? value : normalizeAddress(value)
+      case 'subnet': return checkSubnet(value)
+      case 'protocol':
+        if (value !== 'ws' && value !== 'tcp') throw new Error(`cannot listen on "${value}": use ws or tcp (wss needs a certificate and comes later)`)
+        return value
+      case 'peer':
+        if (value === '') throw new Error('empty address')
+        return value.includes('://') ? normalizeAddress(value) : value
+    }
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+/** Check a number flag against its bounds; throws UsageError. */
+export function checkFlag (flag: Flag, value: unknown): unknown {
+  if (flag.type !== 'number' || value === undefined) return value
+  try {
+    return checkNumber(flag, value)
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+/** Check positionals against a command's args; throws UsageError. */
+export function checkArgs (command: Command, values: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  let i = 0
+  for (const arg of command.args) {
+    if (arg.variadic) {
+      const rest = values.slice(i)
+      if (rest.length === 0) throw new UsageError(`${command.name}: missing ${arg.name.toUpperCase()}`)
+      out[arg.name] = rest.map(v => checkArg(arg, v))
+      i = values.length
+    } else {
+      if (i >= values.length) throw new UsageError(`${command.name}: missing ${arg.name.toUpperCase()}`)
+      out[arg.name] = checkArg(arg, values[i++])
+    }
+  }
+  if (i < values.length) throw new UsageError(`${command.name}: unexpected argument "${values[i]}"`)
+  return out
+}
+
+/** Apply defaults and the environment to parsed flags. */
+export function finishFlags (command: Command, flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  for (const f of [...GLOBAL_FLAGS, ...command.flags]) {
+    if (flags[f.name] === undefined && f.default !== undefined) flags[f.name] = f.default
+    checkFlag(f, flags[f.name])
+  }
+  if (env.PEERNET_NO_AUTOSTART === '1' || env.PEERNET_NO_AUTOSTART === 'true') flags.autostart = false
+  return flags
+}
+
+/**
+ * Parse argv on the fast path. Returns null when the line needs yargs: --help, completion, no
+ * command, an unknown command or flag, a repeatable flag, or anything malformed.
+ */
+export function leanParse (argv: string[], env: NodeJS.ProcessEnv = process.env): Parsed | null {
+  let command: Command | undefined
+  const positionals: string[] = []
+  const flags: Record<string, unknown> = {}
+  const lookup = (key: string): Flag | undefined =>
+    [...GLOBAL_FLAGS, ...(command?.flags ?? [])].find(f => f.name === key || f.alias === key)
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]
+    if (tok === '--') {
+      positionals.push(...argv.slice(i + 1))
+      break
+    }
+    if (tok.startsWith('-') && tok !== '-') {
+      const long = tok.startsWith('--')
+      let key = long ? tok.slice(2) : tok.slice(1)
+      let inline: string | undefined
+      const eq = key.indexOf('=')
+      if (eq >= 0) {
+        inline = key.slice(eq + 1)
+        key = key.slice(0, eq)
+      }
+      if (!long && key.length !== 1) return null
+      let flag = lookup(key)
+      let negated = false
+      if (!flag && long && key.startsWith('no-') && inline === undefined) {
+        flag = lookup(key.slice(3))
+        negated = flag?.type === 'boolean'
+        if (!negated) return null
+      }
+      if (!flag || flag.type === 'array' || flags[flag.name] !== undefined) return null
+      if (flag.type === 'boolean') {
+        if (inline !== undefined) return null
+        flags[flag.name] = !negated
+        continue
+      }
+      const value = inline ?? argv[++i]
+      if (value === undefined || (inline === undefined && value.startsWith('-') && value !== '-')) return null
+      if (flag.type === 'number') {
+        if (!/^-?\d+$/.test(value)) return null
+        flags[flag.name] = Number(value)
+      } else {
+        flags[flag.name] = value
+      }
+      continue
+    }
+    if (command === undefined) {
+      command = findCommand(tok)
+      if (command === undefined || command.name === 'completion') return null
+    } else {
+      positionals.push(tok)
+    }
+  }
+  if (command === undefined) return null
+  try {
+    return { command, args: checkArgs(command, positionals), flags: finishFlags(command, flags, env) }
+  } catch {
+    return null
+  }
+}
+
+export { COMMANDS }

@@ -1,0 +1,190 @@
+// What each command does on the client side: one or a few requests to the daemon, and output.
+import { readFileSync } from 'node:fs'
+import type { Parsed } from './parse.js'
+import { SETTINGS } from './commands.js'
+import { call, rows, NotRunning } from './client.js'
+import { out, json, text, statusText, statsText, whenReaderGone, type StatsRow } from './output.js'
+import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
+import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow } from '../control/protocol.js'
+import { normalizeAddress } from '../transport/address.js'
+
+/** How long `close` waits for the daemon to be gone. */
+export const STOP_TIMEOUT = 15_000
+
+/** A failure at run time: printed as one line, exit status 1. */
+export class Failure extends Error {}
+
+interface Ctx {
+  parsed: Parsed
+  paths: Paths
+  flags: Record<string, unknown>
+  args: Record<string, unknown>
+  asJson: boolean
+}
+
+/** The settings flags given on the command line, as arguments for a `server` child. */
+function settingArgs (flags: Record<string, unknown>): string[] {
+  const out: string[] = []
+  for (const f of SETTINGS) {
+    const v = flags[f.name]
+    if (v === undefined) continue
+    for (const one of Array.isArray(v) ? v : [v]) out.push(`--${f.name}`, String(one))
+  }
+  return out
+}
+
+function notRunning (ctx: Ctx, why: string): Failure {
+  return new Failure(`no daemon is running for ${ctx.paths.datadir}${why}; start one with \`peernet daemon\``)
+}
+
+/**
+ * Run the command; when no daemon answers, start one if the command allows it and try once
+ * more. (No status probe first: a client command costs one round trip.)
+ */
+async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<void>): Promise<void> {
+  try {
+    await fn(ctx)
+    return
+  } catch (err) {
+    if (!(err instanceof NotRunning)) throw err
+  }
+  const { reach } = ctx.parsed.command
+  if (reach === 'running') throw notRunning(ctx, '')
+  if (ctx.flags.autostart === false) throw notRunning(ctx, ' (auto-start is off)')
+  const { startDaemon } = await import('./start.js')
+  await startDaemon(ctx.paths, [], ctx.flags.sockfile as string | undefined)
+  await fn(ctx)
+}
+
+/** Stream a listing: rows as text, or NDJSON with --json. */
+async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, show: (row: T) => string): Promise<void> {
+  const c = call(ctx.paths.socket, method, params, row => ctx.asJson ? json(row) : out(show(row as T)))
+  whenReaderGone(c.cancel)
+  await c.done
+}
+
+async function one<T> (ctx: Ctx, method: string, params: Record<string, unknown> = {}): Promise<T> {
+  const [row] = await rows<T>(ctx.paths.socket, method, params)
+  return row
+}
+
+/** Read addresses for `add -`: the first column of each line (so `known` output works). */
+let stdinAddresses: string[] | null = null
+function readStdinAddresses (): string[] {
+  if (stdinAddresses) return stdinAddresses
+  const lines = readFileSync(0, 'utf8').split('\n')
+  const addrs: string[] = []
+  lines.forEach((line, i) => {
+    const first = line.trim().split(/\s+/)[0]
+    if (first === '' || first.startsWith('#')) return
+    try {
+      addrs.push(normalizeAddress(first))
+    } catch (err) {
+      throw new Failure(`stdin line ${i + 1}: ${(err as Error).message}; nothing was added`)
+    }
+  })
+  stdinAddresses = addrs
+  return addrs
+}
+
+const handlers: Record<string, (ctx: Ctx) => Promise<void>> = {
+  async server (ctx) {
+    const { runServer } = await import('../daemon/main.js')
+    await runServer(ctx.paths, ctx.flags)
+  },
+  async daemon (ctx) {
+    const { startDaemon } = await import('./start.js')
+    const r = await startDaemon(ctx.paths, settingArgs(ctx.flags), ctx.flags.sockfile as string | undefined)
+    if (ctx.asJson) json({ pid: r.pid, started: !r.already, socket: ctx.paths.socket })
+    else out(r.already ? `peernet daemon is already running (pid ${r.pid})` : `peernet daemon started (pid ${r.pid})`)
+  },
+  async close (ctx) {
+    const s = await one<StatusRow>(ctx, 'status')
+    await one(ctx, 'close')
+    // Return once it is gone, so a `daemon` right after starts a fresh one.
+    const deadline = Date.now() + STOP_TIMEOUT
+    for (;;) {
+      try {
+        await rows(ctx.paths.socket, 'status')
+      } catch (err) {
+        if (err instanceof NotRunning) break
+      }
+      if (Date.now() > deadline) throw new Failure(`the daemon (pid ${s.pid}) did not stop within ${STOP_TIMEOUT / 1000} s; see ${ctx.paths.logfile}`)
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    if (ctx.asJson) json({ pid: s.pid, stopped: true })
+    else out(`peernet daemon stopped (pid ${s.pid})`)
+  },
+  async status (ctx) {
+    const s = await one<StatusRow>(ctx, 'status')
+    if (ctx.asJson) json(s)
+    else out(statusText(s))
+  },
+  log: ctx => listing<LogRow>(ctx, 'log', { lines: ctx.flags.lines, follow: ctx.flags.follow }, text.log),
+  known: ctx => listing<KnownRow>(ctx, 'known', {}, text.known),
+  own: ctx => listing<{ address: string }>(ctx, 'own', {}, r => r.address),
+  connections: ctx => listing<ConnectionRow>(ctx, 'connections', {}, text.connection),
+  subnets: ctx => listing<{ subnet: string }>(ctx, 'subnets', {}, r => r.subnet),
+  servers: ctx => listing<ServerRow>(ctx, 'servers', {}, text.server),
+  search: ctx => listing<SearchRow>(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops }, text.search),
+  async connect (ctx) {
+    const r = await one<{ address: string }>(ctx, 'connect', { address: ctx.args.addr })
+    if (ctx.asJson) json(r)
+    else out(`connected to ${r.address}`)
+  },
+  async disconnect (ctx) {
+    const r = await one<{ address: string }>(ctx, 'disconnect', { address: ctx.args.addr })
+    if (ctx.asJson) json(r)
+    else out(`disconnected from ${r.address}`)
+  },
+  async add (ctx) {
+    const given = ctx.args.addrs as string[]
+    const list = given.flatMap(a => a === '-' ? readStdinAddresses() : [a])
+    let added = 0
+    for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) {
+      const r = await one<{ count: number }>(ctx, 'add', { addresses: list.slice(i, i + MAX_ITEMS_PER_REQUEST) })
+      added += r.count
+    }
+    if (ctx.asJson) json({ added })
+    else out(`added ${added} address${added === 1 ? '' : 'es'}`)
+  },
+  async rm (ctx) {
+    const r = await one<{ count: number }>(ctx, 'rm', { addresses: ctx.args.addrs })
+    if (ctx.asJson) json({ removed: r.count })
+    else out(`removed ${r.count} address${r.count === 1 ? '' : 'es'}`)
+  },
+  async join (ctx) {
+    await one(ctx, 'join', { subnets: ctx.args.subnets })
+    if (ctx.asJson) json({ joined: ctx.args.subnets })
+    else out(`joined ${(ctx.args.subnets as string[]).join(' ')}`)
+  },
+  async part (ctx) {
+    await one(ctx, 'part', { subnets: ctx.args.subnets })
+    if (ctx.asJson) json({ parted: ctx.args.subnets })
+    else out(`parted ${(ctx.args.subnets as string[]).join(' ')}`)
+  },
+  async listen (ctx) {
+    const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host: ctx.flags.host })
+    if (ctx.asJson) json(r)
+    else out(r.address)
+  },
+  async unlisten (ctx) {
+    const r = await one<{ address: string }>(ctx, 'unlisten', { address: ctx.args.addr })
+    if (ctx.asJson) json(r)
+    else out(`closed ${r.address}`)
+  },
+  async stats (ctx) {
+    const r = await one<StatsRow>(ctx, 'stats', { address: ctx.args.addr })
+    if (ctx.asJson) json(r)
+    else out(statsText(r))
+  }
+}
+
+export async function run (parsed: Parsed, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const flags = parsed.flags
+  const paths = resolvePaths(resolveDatadir(flags.datadir as string | undefined, env), flags.sockfile as string | undefined, env)
+  const ctx: Ctx = { parsed, paths, flags, args: parsed.args, asJson: flags.json === true }
+  const handler = handlers[parsed.command.name]
+  if (parsed.command.reach === 'local') await handler(ctx)
+  else await reaching(ctx, handler)
+}

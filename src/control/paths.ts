@@ -1,0 +1,46 @@
+// Where a daemon keeps its files, derived from the data dir alone, so the CLI and the daemon
+// agree without talking. Loads nothing but node:path/os/crypto.
+import { join, resolve } from 'node:path'
+import { homedir, tmpdir } from 'node:os'
+import { createHash } from 'node:crypto'
+
+/** A Unix socket path longer than this cannot be bound (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH = 107
+
+export interface Paths {
+  datadir: string
+  db: string
+  /** Private directory (0700) holding the socket when it fits there. */
+  run: string
+  socket: string
+  pidfile: string
+  logfile: string
+  config: string
+}
+
+export function resolveDatadir (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.PEERNET_PATH ?? join(homedir(), '.config', 'peernet'))
+}
+
+/**
+ * The socket lives in <datadir>/run/. When that path is too long for a Unix socket, it moves
+ * to a short per-user runtime dir, named by a hash of the data dir so each data dir has its own.
+ */
+export function resolvePaths (datadir: string, sockfile?: string, env: NodeJS.ProcessEnv = process.env): Paths {
+  const run = join(datadir, 'run')
+  let socket = sockfile === undefined ? join(run, 'control.sock') : resolve(sockfile)
+  if (sockfile === undefined && Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    const uid = typeof process.getuid === 'function' ? process.getuid() : 0
+    const base = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'peernet') : join(tmpdir(), `peernet-${uid}`)
+    socket = join(base, createHash('sha256').update(datadir).digest('hex').slice(0, 16) + '.sock')
+  }
+  return {
+    datadir,
+    db: join(datadir, 'db'),
+    run,
+    socket,
+    pidfile: join(datadir, 'peernet.pid'),
+    logfile: join(datadir, 'daemon.log'),
+    config: join(datadir, 'config.json')
+  }
+}

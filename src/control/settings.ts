@@ -1,0 +1,65 @@
+// Daemon settings: flags of `server`/`daemon` and keys of DATADIR/config.json, under one name
+// each. The CLI shows them; the daemon reads and checks them with the same table.
+import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK } from '../node/defaults.js'
+import { DEFAULT_TABLE_SIZE } from '../table/rules.js'
+import { MAX_HOP_LIMIT } from '../wire/messages.js'
+
+export type FlagType = 'string' | 'number' | 'boolean' | 'array'
+export interface Flag {
+  name: string
+  alias?: string
+  type: FlagType
+  describe: string
+  default?: string | number | boolean
+  /** Shown in help and the man page, e.g. MS. */
+  value?: string
+  /** Bounds of a number flag (integers only). */
+  min?: number
+  max?: number
+}
+
+/** Settings of a daemon: flags of server/daemon, and keys of DATADIR/config.json. */
+export const SETTINGS: Flag[] = [
+  { name: 'network', type: 'string', value: 'ID', describe: `network id; nodes of different ids refuse each other (default: ${DEFAULT_NETWORK})` },
+  { name: 'connections', type: 'number', value: 'N', min: 0, max: 1000, describe: `connections to keep open (default: ${DEFAULT_CONNECTIONS})` },
+  { name: 'interval', type: 'number', value: 'MS', min: 0, describe: `time between gossip rounds, 0 turns gossip off (default: ${DEFAULT_INTERVAL})` },
+  { name: 'purge', type: 'number', value: 'MS', min: 0, describe: `time between purges of dead addresses (default: ${DEFAULT_PURGE})` },
+  { name: 'table-size', type: 'number', value: 'N', min: 1, describe: `bound on addresses learned from gossip (default: ${DEFAULT_TABLE_SIZE})` },
+  { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: `hop limit of searches (default: ${DEFAULT_HOPS})` },
+  { name: 'bootstrap', type: 'array', value: 'ADDR', describe: 'address to add to the table at start (repeatable)' },
+  { name: 'advertise', type: 'array', value: 'ADDR', describe: 'address this node can be dialed at, told to peers (repeatable)' }
+]
+
+/** Check a number flag or setting against its bounds; throws an Error saying what is wrong. */
+export function checkNumber (flag: Flag, value: unknown, label = `--${flag.name}`): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`${label} must be a whole number`)
+  if (flag.min !== undefined && value < flag.min) throw new Error(`${label} must be at least ${flag.min}`)
+  if (flag.max !== undefined && value > flag.max) throw new Error(`${label} must be at most ${flag.max}`)
+  return value
+}
+
+/** Check a whole settings object (from config.json, or flags); throws naming the bad key. */
+export function checkSettings (input: unknown, where: string): Record<string, unknown> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new Error(`${where} must hold a JSON object`)
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue
+    const flag = SETTINGS.find(f => f.name === key)
+    if (!flag) throw new Error(`${where}: unknown setting "${key}" (known: ${SETTINGS.map(f => f.name).join(', ')})`)
+    const label = `${where}: ${key}`
+    if (flag.type === 'number') out[key] = checkNumber(flag, value, label)
+    else if (flag.type === 'string') {
+      if (typeof value !== 'string' || value === '') throw new Error(`${label} must be a non-empty string`)
+      out[key] = value
+    } else if (flag.type === 'array') {
+      const list = Array.isArray(value) ? value : [value]
+      if (!list.every(v => typeof v === 'string')) throw new Error(`${label} must be a list of strings`)
+      out[key] = list
+    } else if (typeof value !== 'boolean') {
+      throw new Error(`${label} must be true or false`)
+    } else {
+      out[key] = value
+    }
+  }
+  return out
+}

@@ -1,0 +1,374 @@
+// The daemon: a thin owner of one node. It opens the LevelDB under the data dir, runs the node,
+// reopens the services it was told to keep, answers the control socket, and keeps the log.
+import { mkdirSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs'
+import { Level } from 'level'
+import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN } from '../node/node.js'
+import { transport, listen, type Server } from '../transport/index.js'
+import { normalizeAddress } from '../transport/address.js'
+import { serveControl, ControlError, type ControlServer, type Reply$ } from './control.js'
+import { EventLog, LOG_BUFFER } from './log.js'
+import type { Paths } from '../control/paths.js'
+import { checkSettings } from '../control/settings.js'
+import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type ServerRow, type LogRow } from '../control/protocol.js'
+import { checkSubnet, MAX_HOP_LIMIT } from '../wire/messages.js'
+import { MAX_SAVED } from '../table/rules.js'
+import type { ServiceRecord } from '../table/table.js'
+
+/** Most services (listening sockets) one daemon keeps open. */
+export const MAX_SERVICES = 16
+
+export interface DaemonOptions {
+  paths: Paths
+  /** Settings from flags; config.json fills the rest. */
+  settings: Record<string, unknown>
+  version: string
+  /** Echo log lines here (the foreground server's stderr). */
+  echo?: (line: string) => void
+}
+
+/** Settings in force: config.json overlaid by flags. Throws a sentence naming a bad key. */
+export function loadSettings (paths: Paths, flags: Record<string, unknown>): Record<string, unknown> {
+  let fromFile: Record<string, unknown> = {}
+  let raw: string | null = null
+  try {
+    raw = readFileSync(paths.config, 'utf8')
+  } catch {}
+  if (raw !== null) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch (err) {
+      throw new Error(`${paths.config} is not valid JSON: ${(err as Error).message}`)
+    }
+    fromFile = checkSettings(parsed, paths.config)
+  }
+  return { ...fromFile, ...checkSettings(flags, 'flags') }
+}
+
+function str (params: Record<string, unknown>, key: string): string {
+  const v = params[key]
+  if (typeof v !== 'string') throw new ControlError('EINVAL', `params.${key} must be a string`)
+  return v
+}
+
+function list (params: Record<string, unknown>, key: string): string[] {
+  const v = params[key]
+  if (!Array.isArray(v) || v.length === 0 || !v.every(x => typeof x === 'string')) throw new ControlError('EINVAL', `params.${key} must be a non-empty list of strings`)
+  if (v.length > MAX_ITEMS_PER_REQUEST) throw new ControlError('EINVAL', `params.${key} holds more than ${MAX_ITEMS_PER_REQUEST} items (MAX_ITEMS_PER_REQUEST)`)
+  return v as string[]
+}
+
+function optInt (params: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+  const v = params[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ControlError('EINVAL', `params.${key} must be a whole number in ${min}..${max}`)
+  return v
+}
+
+/** Turn a plain Error from the library (a bad address, a bad subnet name) into a client error. */
+function invalid<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw new ControlError('EINVAL', (err as Error).message)
+  }
+}
+
+export class Daemon {
+  readonly startedAt = Date.now()
+  private readonly services = new Map<string, { server: Server, record: ServiceRecord }>()
+  private control: ControlServer | null = null
+  private closing: Promise<void> | null = null
+  /** Resolves when the daemon has shut down (by `close`, a signal, or a failure). */
+  readonly closed: Promise<void>
+  private resolveClosed!: () => void
+
+  private constructor (
+    readonly opts: DaemonOptions,
+    readonly settings: Record<string, unknown>,
+    readonly db: Level<string, unknown>,
+    readonly node: Peernet,
+    readonly log: EventLog
+  ) {
+    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+  }
+
+  static async start (opts: DaemonOptions): Promise<Daemon> {
+    const { paths } = opts
+    const settings = loadSettings(paths, opts.settings)
+    mkdirSync(paths.datadir, { recursive: true, mode: 0o700 })
+    const log = new EventLog(paths.logfile, opts.echo ?? null)
+    const db = new Level<string, unknown>(paths.db)
+    try {
+      await db.open()
+    } catch (err) {
+      await log.close()
+      throw explainOpenError(err as Error & { code?: string, cause?: Error & { code?: string } }, paths)
+    }
+    const node = new Peernet(db, {
+      transport,
+      network: settings.network as string | undefined,
+      connections: settings.connections as number | undefined,
+      interval: settings.interval as number | undefined,
+      purge: settings.purge as number | undefined,
+      tableSize: settings['table-size'] as number | undefined,
+      hops: settings.hops as number | undefined,
+      addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a)))
+    })
+    const d = new Daemon(opts, settings, db, node, log)
+    node.on('event', e => log.add(e.type === 'peer' ? { ...e, type: 'connect' } : e))
+    node.on('error', err => log.add({ time: Date.now(), type: 'error', message: err.message }))
+    try {
+      await node.ready
+      const boot = settings.bootstrap as string[] | undefined
+      if (boot && boot.length > 0) await node.save(boot)
+      for (const s of await node.table.services()) await d.open(s).catch(err => d.logError(`cannot reopen ${s.address}: ${(err as Error).message}`))
+      d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message))
+      writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
+      log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
+    } catch (err) {
+      await d.shutdown()
+      throw err
+    }
+    return d
+  }
+
+  logError (message: string): void {
+    this.log.add({ time: Date.now(), type: 'error', message })
+  }
+
+  // --- services ---------------------------------------------------------------------------
+
+  private async open (rec: Omit<ServiceRecord, 'address'>): Promise<ServerRow> {
+    const server = await listen(rec.protocol, { host: rec.host, port: rec.port }, (stream, info) => this.node.accept(stream, info))
+    const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port }
+    this.services.set(server.address, { server, record })
+    this.node.advertise(server.address)
+    this.log.add({ time: Date.now(), type: 'listen', address: server.address })
+    return { address: record.address, protocol: record.protocol, host: record.host, port: record.port }
+  }
+
+  // --- the control methods ----------------------------------------------------------------
+
+  private status (): StatusRow {
+    const s = this.node.status()
+    return {
+      id: s.id,
+      pid: process.pid,
+      version: this.opts.version,
+      uptime: Date.now() - this.startedAt,
+      datadir: this.opts.paths.datadir,
+      socket: this.opts.paths.socket,
+      network: s.network,
+      known: s.known,
+      saved: s.saved,
+      learned: s.learned,
+      tombstones: s.tombstones,
+      connections: s.connections,
+      subnets: s.subnets,
+      servers: this.services.size,
+      searches: s.searches,
+      addresses: s.addresses,
+      settings: this.settingsInForce(),
+      limits: {
+        tableSize: this.node.table.capacity,
+        maxSaved: MAX_SAVED,
+        maxInbound: MAX_INBOUND,
+        maxPendingDials: MAX_PENDING_DIALS,
+        maxSearches: MAX_SEARCHES,
+        maxSeen: MAX_SEEN,
+        maxServices: MAX_SERVICES,
+        maxControlClients: MAX_CLIENTS,
+        controlClients: this.control?.clients() ?? 0,
+        maxLineBytes: MAX_LINE,
+        logBuffer: LOG_BUFFER,
+        logFollowers: this.log.followers
+      }
+    }
+  }
+
+  private settingsInForce (): Record<string, unknown> {
+    const st = this.node.status()
+    const o = this.node.options
+    return {
+      network: st.network,
+      connections: o.connections,
+      interval: o.interval,
+      purge: o.purge,
+      'table-size': this.node.table.capacity,
+      hops: o.hops,
+      bootstrap: (this.settings.bootstrap as string[] | undefined) ?? [],
+      advertise: (this.settings.advertise as string[] | undefined) ?? []
+    }
+  }
+
+  async handle (method: string, params: Record<string, unknown>, reply: Reply$): Promise<void> {
+    const node = this.node
+    switch (method) {
+      case 'status':
+        return reply.row(this.status())
+      case 'close':
+        await reply.row({ pid: process.pid })
+        setImmediate(() => { void this.shutdown() })
+        return
+      case 'log': {
+        const n = optInt(params, 'lines', 0, LOG_BUFFER) ?? 10
+        const follow = params.follow !== false
+        let queue = Promise.resolve()
+        let failed = false
+        const send = (row: LogRow): void => {
+          queue = queue.then(() => failed ? undefined : reply.row(row)).catch(() => { failed = true })
+        }
+        // Subscribe before replaying, so nothing falls between the two.
+        const stop = follow ? this.log.subscribe(send) : () => {}
+        for (const row of this.log.last(n)) send(row)
+        if (!follow) {
+          await queue
+          return
+        }
+        await new Promise<void>(resolve => {
+          if (reply.signal.aborted) resolve()
+          reply.signal.addEventListener('abort', () => resolve())
+          void this.closed.then(resolve)
+        })
+        stop()
+        return
+      }
+      case 'known':
+        for await (const row of node.known()) {
+          if (reply.signal.aborted) return
+          await reply.row(row)
+        }
+        return
+      case 'own':
+        for (const address of node.addresses()) await reply.row({ address })
+        return
+      case 'connections':
+        for (const p of node.peerList()) await reply.row(p)
+        return
+      case 'connect': {
+        const address = invalid(() => normalizeAddress(str(params, 'address')))
+        try {
+          await node.connect(address)
+        } catch (err) {
+          throw new ControlError('ECONNECT', (err as Error).message)
+        }
+        return reply.row({ address })
+      }
+      case 'disconnect': {
+        const address = str(params, 'address')
+        try {
+          await node.disconnect(address)
+        } catch (err) {
+          throw new ControlError('ENOTCONN', (err as Error).message)
+        }
+        return reply.row({ address })
+      }
+      case 'add': {
+        const addresses = list(params, 'addresses').map(a => invalid(() => normalizeAddress(a)))
+        await node.save(addresses)
+        return reply.row({ count: addresses.length })
+      }
+      case 'rm': {
+        const addresses = list(params, 'addresses').map(a => invalid(() => normalizeAddress(a)))
+        await node.remove(addresses)
+        return reply.row({ count: addresses.length })
+      }
+      case 'join':
+      case 'part': {
+        const subnets = list(params, 'subnets').map(s => invalid(() => checkSubnet(s)))
+        await (method === 'join' ? node.join(subnets) : node.part(subnets))
+        return reply.row({ subnets })
+      }
+      case 'subnets':
+        for (const subnet of node.table.subnets()) await reply.row({ subnet })
+        return
+      case 'search': {
+        const subnet = invalid(() => checkSubnet(str(params, 'subnet')))
+        const opts = {
+          max: optInt(params, 'max', 1, Number.MAX_SAFE_INTEGER),
+          timeout: optInt(params, 'timeout', 0, 24 * 3600 * 1000),
+          hops: optInt(params, 'hops', 1, MAX_HOP_LIMIT),
+          signal: reply.signal
+        }
+        for await (const row of node.search(subnet, opts)) await reply.row(row)
+        return
+      }
+      case 'listen': {
+        const protocol = str(params, 'protocol')
+        if (protocol !== 'ws' && protocol !== 'tcp') throw new ControlError('EINVAL', `cannot listen on "${protocol}": use ws or tcp`)
+        const host = params.host === undefined ? '127.0.0.1' : str(params, 'host')
+        const port = optInt(params, 'port', 0, 65535) ?? 0
+        for (const { record } of this.services.values()) {
+          if (record.protocol === protocol && record.host === host && port !== 0 && record.port === port) return reply.row(record)
+        }
+        if (this.services.size >= MAX_SERVICES) throw new ControlError('ELIMIT', `too many services (MAX_SERVICES is ${MAX_SERVICES}); close one with unlisten`)
+        let row: ServerRow
+        try {
+          row = await this.open({ protocol, host, port })
+        } catch (err) {
+          throw new ControlError('ELISTEN', `cannot listen on ${protocol} ${host}:${port}: ${(err as Error).message}`)
+        }
+        await node.table.saveService({ ...row })
+        return reply.row(row)
+      }
+      case 'unlisten': {
+        const address = invalid(() => normalizeAddress(str(params, 'address')))
+        const s = this.services.get(address)
+        if (!s) throw new ControlError('ENOENT', `no service at ${address} (see peernet servers)`)
+        this.services.delete(address)
+        await s.server.close()
+        node.unadvertise(address)
+        await node.table.removeService(address)
+        this.log.add({ time: Date.now(), type: 'unlisten', address })
+        return reply.row({ address })
+      }
+      case 'servers':
+        for (const { record } of this.services.values()) await reply.row(record)
+        return
+      case 'stats': {
+        const address = invalid(() => normalizeAddress(str(params, 'address')))
+        return reply.row(await node.getStats(address))
+      }
+      default:
+        throw new ControlError('EMETHOD', `unknown method ${method}`)
+    }
+  }
+
+  // --- shutdown ---------------------------------------------------------------------------
+
+  shutdown (): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
+        await this.control?.close()
+        for (const { server } of this.services.values()) await server.close().catch(() => {})
+        await this.node.close().catch(() => {})
+        await this.db.close().catch(() => {})
+        try {
+          if (readFileSync(this.opts.paths.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.opts.paths.pidfile)
+        } catch {}
+        await this.log.close()
+        this.resolveClosed()
+      })()
+    }
+    return this.closing
+  }
+}
+
+/** LevelDB's open errors, as sentences a user can act on. */
+function explainOpenError (err: Error & { code?: string, cause?: Error & { code?: string } }, paths: Paths): Error {
+  const code = err.cause?.code ?? err.code
+  if (code === 'LEVEL_LOCKED') {
+    let pid = ''
+    try {
+      pid = readFileSync(paths.pidfile, 'utf8').trim()
+    } catch {}
+    return new Error(`another peernet daemon${pid ? ` (pid ${pid})` : ''} is using ${paths.datadir}; stop it with \`peernet close\``)
+  }
+  if (code === 'LEVEL_CORRUPTION') {
+    return new Error(`the database in ${paths.db} is corrupt (${err.cause?.message ?? err.message}); move it aside (mv ${paths.db} ${paths.db}.bad) to start with an empty table`)
+  }
+  return new Error(`cannot open the database in ${paths.db}: ${err.cause?.message ?? err.message}`)
+}
+

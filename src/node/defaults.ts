@@ -1,0 +1,14 @@
+// The node's defaults, in a module with no imports so the CLI can show them without loading the node.
+
+/** Default number of connections to keep open (the seed's). */
+export const DEFAULT_CONNECTIONS = 5
+/** Default time between gossip rounds, ms (the seed's). */
+export const DEFAULT_INTERVAL = 5000
+/** Default time between purge passes, ms (the seed's). */
+export const DEFAULT_PURGE = 60_000
+/** Default hop limit of a search (the seed's). */
+export const DEFAULT_HOPS = 15
+/** Default time a search waits for answers, ms. */
+export const DEFAULT_SEARCH_TIMEOUT = 5000
+/** Default network id: nodes of different ids refuse each other. */
+export const DEFAULT_NETWORK = 'peernet'
