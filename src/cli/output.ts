@@ -2,6 +2,7 @@
 // the command quietly instead of with a trace.
 import type { KnownRow, ConnectionRow, ServerRow, SearchRow, StatusRow, LogRow } from '../control/protocol.js'
 import { formatLogRow } from '../control/log-format.js'
+import { fstatSync } from 'node:fs'
 
 let onGone: (() => void) | null = null
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -13,6 +14,32 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 /** Run fn when stdout's reader goes away (before the process exits quietly). */
 export function whenReaderGone (fn: () => void): void { onGone = fn }
+
+/**
+ * While following (`log | head -n 1`), notice at once when the reader of a pipe goes away,
+ * not only at our next write. Node cannot poll a pipe's write end for POLLERR; GNU tail -f
+ * does exactly that, so a `tail -f /dev/null` sharing our stdout exits when the reader is
+ * gone, and we go with it. Where tail is missing we end at the next line, as before.
+ */
+export function watchReader (): void {
+  let fifo = false
+  try {
+    fifo = fstatSync(1).isFIFO()
+  } catch {}
+  if (!fifo) return
+  import('node:child_process').then(({ spawn }) => {
+    const w = spawn('tail', ['-f', '/dev/null'], { stdio: ['ignore', 'inherit', 'ignore'] })
+    w.on('error', () => {})
+    w.on('exit', (_code, signal) => {
+      if (signal === 'SIGPIPE') {
+        onGone?.()
+        process.exit(0)
+      }
+    })
+    w.unref()
+    process.on('exit', () => w.kill())
+  }).catch(() => {})
+}
 
 export function out (line: string): void {
   process.stdout.write(line + '\n')

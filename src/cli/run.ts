@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
 import { call, rows, NotRunning } from './client.js'
-import { out, json, text, statusText, statsText, whenReaderGone, type StatsRow } from './output.js'
+import { out, json, text, statusText, statsText, whenReaderGone, watchReader, type StatsRow } from './output.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow } from '../control/protocol.js'
 import { normalizeAddress } from '../transport/address.js'
@@ -31,6 +31,15 @@ function settingArgs (flags: Record<string, unknown>): string[] {
     for (const one of Array.isArray(v) ? v : [v]) out.push(`--${f.name}`, String(one))
   }
   return out
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 function notRunning (ctx: Ctx, why: string): Failure {
@@ -101,14 +110,9 @@ const handlers: Record<string, (ctx: Ctx) => Promise<void>> = {
   async close (ctx) {
     const s = await one<StatusRow>(ctx, 'status')
     await one(ctx, 'close')
-    // Return once it is gone, so a `daemon` right after starts a fresh one.
+    // Return once the process is gone, so a `daemon` right after starts a fresh one.
     const deadline = Date.now() + STOP_TIMEOUT
-    for (;;) {
-      try {
-        await rows(ctx.paths.socket, 'status')
-      } catch (err) {
-        if (err instanceof NotRunning) break
-      }
+    while (processAlive(s.pid)) {
       if (Date.now() > deadline) throw new Failure(`the daemon (pid ${s.pid}) did not stop within ${STOP_TIMEOUT / 1000} s; see ${ctx.paths.logfile}`)
       await new Promise(resolve => setTimeout(resolve, 20))
     }
@@ -120,7 +124,10 @@ const handlers: Record<string, (ctx: Ctx) => Promise<void>> = {
     if (ctx.asJson) json(s)
     else out(statusText(s))
   },
-  log: ctx => listing<LogRow>(ctx, 'log', { lines: ctx.flags.lines, follow: ctx.flags.follow }, text.log),
+  async log (ctx) {
+    if (ctx.flags.follow !== false) watchReader()
+    await listing<LogRow>(ctx, 'log', { lines: ctx.flags.lines, follow: ctx.flags.follow }, text.log)
+  },
   known: ctx => listing<KnownRow>(ctx, 'known', {}, text.known),
   own: ctx => listing<{ address: string }>(ctx, 'own', {}, r => r.address),
   connections: ctx => listing<ConnectionRow>(ctx, 'connections', {}, text.connection),

@@ -46,6 +46,8 @@ export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStr
     const hs = http.createServer((_req, res) => { res.statusCode = 426; res.end('peernet: websocket only\n') })
     wss = websocket.createServer({ server: hs, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false },
       (stream, req) => onStream(stream, { host: req.socket.remoteAddress }))
+    // ws re-emits the HTTP server's errors on itself; they are handled on the HTTP server.
+    ;(wss as unknown as { on: (e: string, f: () => void) => void }).on('error', () => {})
     server = hs
   } else {
     throw new Error(`cannot listen on "${String(protocol)}": use tcp or ws`)
@@ -62,6 +64,8 @@ export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStr
       resolve()
     })
   })
+  // After start-up a server error (e.g. EMFILE on accept) must not take the process down.
+  server.on('error', () => {})
   const bound = server.address() as net.AddressInfo
   const shownHost = bound.address.includes(':') ? `[${bound.address}]` : bound.address
   return {

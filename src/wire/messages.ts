@@ -127,7 +127,7 @@ export function validateMessage (value: unknown): Message {
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', MAX_REASON_LENGTH) }
     default:
-      return fail(`unknown message type ${JSON.stringify(String(o.type).slice(0, 32))}`)
+      return fail(`unknown message type ${typeof o.type === 'string' ? JSON.stringify(o.type.slice(0, 32)) : typeof o.type}`)
   }
 }
 

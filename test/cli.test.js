@@ -1,0 +1,204 @@
+// The CLI end to end: the real bin/peernet against real daemons in temp data dirs.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { datadir, alive, BIN, spawnPeernet } from './lib/cli.js'
+import { until } from './lib/helpers.js'
+
+const lines = s => s.split('\n').filter(Boolean)
+
+t.test('daemon, already running, status, close', async t => {
+  const d = datadir(t)
+  const first = await d.run(['daemon'])
+  t.equal(first.code, 0, first.stderr)
+  const pid = Number(/pid (\d+)/.exec(first.stdout)[1])
+  d.track(pid)
+  t.match(first.stdout, /^peernet daemon started \(pid \d+\)\n$/)
+  const second = await d.run(['daemon'])
+  t.equal(second.code, 0)
+  t.equal(second.stdout, `peernet daemon is already running (pid ${pid})\n`)
+  const st = await d.run(['status', '--json'])
+  const s = JSON.parse(st.stdout)
+  t.equal(s.pid, pid)
+  t.equal(s.datadir, d.dir)
+  t.equal(s.socket, join(d.dir, 'run', 'control.sock'))
+  t.match(s.settings, { network: 'peernet', connections: 5, interval: 5000, hops: 15 })
+  t.ok(s.limits.maxInbound > 0 && s.limits.maxControlClients > 0)
+  const human = await d.run(['status'])
+  t.match(human.stdout, /^id: +[0-9a-f]{32}\n/)
+  const stop = await d.run(['close'])
+  t.equal(stop.stdout, `peernet daemon stopped (pid ${pid})\n`)
+  t.notOk(alive(pid), 'the process is gone')
+  t.notOk(existsSync(join(d.dir, 'peernet.pid')), 'pid file removed')
+  const after = await d.run(['status'])
+  t.equal(after.code, 1)
+  t.equal(lines(after.stderr).length, 1)
+  t.match(after.stderr, /no daemon is running/)
+  const stopAgain = await d.run(['stop'])
+  t.equal(stopAgain.code, 1, 'stop (alias) says it is not running')
+})
+
+t.test('every command once, end to end', async t => {
+  const a = datadir(t)
+  const b = datadir(t)
+  await a.start('--interval', '0')
+  await b.start('--interval', '0')
+  const url = (await a.run(['listen', 'ws'])).stdout.trim()
+  t.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/)
+  t.equal((await a.run(['servers'])).stdout, url + '\n')
+  t.same(JSON.parse((await a.run(['servers', '--json'])).stdout), { address: url, protocol: 'ws', host: '127.0.0.1', port: Number(url.split(':')[2]) })
+  t.equal((await a.run(['own'])).stdout, url + '\n')
+  t.equal((await a.run(['join', 'chat', 'other'])).stdout, 'joined chat other\n')
+  t.equal((await a.run(['subnets'])).stdout, 'chat\nother\n')
+  t.equal((await a.run(['part', 'other'])).stdout, 'parted other\n')
+  t.equal((await a.run(['subnets', '--json'])).stdout, '{"subnet":"chat"}\n')
+
+  t.equal((await b.run(['connect', url])).stdout, `connected to ${url}\n`)
+  t.equal((await b.run(['connections'])).stdout, url + '\n')
+  const conn = JSON.parse((await b.run(['connections', '--json'])).stdout)
+  t.match(conn, { address: url, direction: 'out', id: /^[0-9a-f]{32}$/ })
+  const found = await b.run(['search', 'chat', '--max', '1'])
+  t.equal(found.stdout, url + '\n')
+  const json = await b.run(['search', 'chat', '--json', '--max', '1', '--hops', '2'])
+  t.same(JSON.parse(json.stdout), { hash: 'chat', address: url, hops: 1 })
+  const nothing = await b.run(['search', 'nobody', '--timeout', '200'])
+  t.same([nothing.code, nothing.stdout], [0, ''], 'a search that finds nobody ends at its timeout')
+  t.equal((await b.run(['known'])).stdout, `${url}\tchat\n`, 'known shows the subnets an address serves')
+  const stats = JSON.parse((await b.run(['stats', url, '--json'])).stdout)
+  t.match(stats, { address: url, saved: true, connections: { ok: 1, fail: 0 }, subnets: ['chat'] })
+  t.match((await b.run(['stats', url])).stdout, /connections: 1 ok, 0 failed/)
+
+  t.equal((await b.run(['add', 'tcp://127.0.0.1:9', 'ws://127.0.0.2:80'])).stdout, 'added 2 addresses\n')
+  t.same(lines((await b.run(['known'])).stdout).sort(), [`${url}\tchat`, 'tcp://127.0.0.1:9', 'ws://127.0.0.2'].sort())
+  t.same(lines((await b.run(['known', '--json'])).stdout).map(l => JSON.parse(l).address).sort(), [url, 'tcp://127.0.0.1:9', 'ws://127.0.0.2'].sort())
+  t.equal((await b.run(['rm', 'tcp://127.0.0.1:9'])).stdout, 'removed 1 address\n')
+  t.notMatch((await b.run(['known'])).stdout, /127\.0\.0\.1:9\b/)
+
+  t.equal((await b.run(['disconnect', url])).stdout, `disconnected from ${url}\n`)
+  t.equal((await b.run(['connections'])).stdout, '')
+  const notConnected = await b.run(['disconnect', url])
+  t.same([notConnected.code, lines(notConnected.stderr).length], [1, 1])
+  t.match(notConnected.stderr, /not connected/)
+
+  t.equal((await a.run(['unlisten', url])).stdout, `closed ${url}\n`)
+  t.equal((await a.run(['servers'])).stdout, '')
+  const unknownService = await a.run(['unlisten', url])
+  t.equal(unknownService.code, 1)
+
+  const log = await b.run(['log', '--no-follow', '-n', '200'])
+  t.match(log.stdout, /\bconnect id=[0-9a-f]{32} address=ws:\/\/127\.0\.0\.1:\d+ direction=out\n/)
+  t.match(log.stdout, /\bdisconnect .*reason="disconnected by the user"/)
+  const logJson = await b.run(['log', '--no-follow', '-n', '3', '--json'])
+  t.equal(lines(logJson.stdout).length, 3)
+  t.ok(lines(logJson.stdout).every(l => typeof JSON.parse(l).type === 'string'))
+})
+
+t.test('a chain of 5 daemons: search on the far end prints the first node\'s address', async t => {
+  const ds = []
+  const urls = []
+  for (let i = 0; i < 5; i++) {
+    const d = datadir(t)
+    await d.start('--interval', '0', '--connections', '0')
+    urls.push((await d.run(['listen', 'ws'])).stdout.trim())
+    if (i > 0) {
+      const r = await d.run(['connect', urls[i - 1]])
+      t.equal(r.code, 0, r.stderr)
+    }
+    ds.push(d)
+  }
+  await ds[0].run(['join', 'far'])
+  const r = await ds[4].run(['search', 'far', '--json', '--max', '1'])
+  t.same(JSON.parse(r.stdout), { hash: 'far', address: urls[0], hops: 4 })
+})
+
+t.test('a restarted daemon keeps its table, subnets and services', async t => {
+  const d = datadir(t)
+  await d.start()
+  await d.run(['add', 'tcp://127.0.0.1:7'])
+  await d.run(['join', 'keep'])
+  const url = (await d.run(['listen', 'tcp'])).stdout.trim()
+  const id = JSON.parse((await d.run(['status', '--json'])).stdout).id
+  await d.run(['close'])
+  await d.start()
+  t.equal((await d.run(['known'])).stdout, 'tcp://127.0.0.1:7\n')
+  t.equal((await d.run(['subnets'])).stdout, 'keep\n')
+  t.equal((await d.run(['servers'])).stdout, url + '\n', 'the same service, on the same port')
+  t.equal(JSON.parse((await d.run(['status', '--json'])).stdout).id, id, 'the same node id')
+})
+
+t.test('auto-start: on by default, off with --no-autostart or PEERNET_NO_AUTOSTART=1', async t => {
+  const d = datadir(t)
+  const off = await d.run(['known', '--no-autostart'])
+  t.equal(off.code, 1)
+  t.equal(off.stderr, `peernet: no daemon is running for ${d.dir} (auto-start is off); start one with \`peernet daemon\`\n`)
+  const offEnv = await d.run(['subnets'], { env: { PEERNET_NO_AUTOSTART: '1' } })
+  t.equal(offEnv.code, 1)
+  t.notOk(d.pidOf(), 'nothing was started')
+  const status = await d.run(['status'])
+  t.equal(status.code, 1, 'status never starts a daemon')
+  const log = await d.run(['log'])
+  t.equal(log.code, 1, 'log never starts a daemon')
+  const on = await d.run(['join', 'auto'])
+  t.equal(on.code, 0, on.stderr)
+  t.ok(d.pidOf(), 'a daemon was started on demand')
+  t.equal((await d.run(['subnets'])).stdout, 'auto\n')
+})
+
+t.test('`peernet log | head -n 1` ends quietly when the reader goes away', async t => {
+  const d = datadir(t)
+  await d.start()
+  await d.run(['join', 'x'])
+  const sh = spawn('sh', ['-c', `env -u NODE_OPTIONS "${process.execPath}" "${BIN}" log | head -n 1`], { env: d.env() })
+  let out = ''
+  let err = ''
+  sh.stdout.on('data', x => { out += x })
+  sh.stderr.on('data', x => { err += x })
+  const code = await new Promise(resolve => sh.on('close', resolve))
+  t.equal(code, 0)
+  t.equal(lines(out).length, 1)
+  t.equal(err, '', 'no EPIPE trace')
+  await until(async () => JSON.parse((await d.run(['status', '--json'])).stdout).limits.logFollowers === 0, { what: 'the follower to be gone' })
+})
+
+t.test('`peernet log` follows new events as they happen, flushed per line', async t => {
+  const d = datadir(t)
+  await d.start()
+  const follower = spawnPeernet(['log', '-n', '0'], { env: d.env() })
+  t.teardown(() => follower.kill('SIGKILL'))
+  let out = ''
+  follower.stdout.on('data', x => { out += x })
+  await until(async () => JSON.parse((await d.run(['status', '--json'])).stdout).limits.logFollowers === 1, { what: 'the follower' })
+  await d.run(['join', 'live'])
+  await until(() => /\bjoin subnet=live\n/.test(out), { what: 'the join line' })
+  t.pass('the join arrived while following')
+})
+
+t.test('bad arguments: exit 2, one line, decided before any daemon is contacted', async t => {
+  const d = datadir(t)
+  for (const args of [['connect', 'notaurl'], ['connect', 'ws://'], ['bogus'], ['connect'], ['search', 'x', '--max', 'zero'], ['listen', 'udp'], ['add', 'file:///etc/passwd'], ['status', '--frobnicate']]) {
+    const r = await d.run(args)
+    t.equal(r.code, 2, args.join(' '))
+    t.equal(lines(r.stderr).length, 1, `${args.join(' ')}: ${r.stderr}`)
+    t.match(r.stderr, /^peernet: /)
+    t.notMatch(r.stderr, /\n\s+at /)
+  }
+  t.notOk(d.pidOf(), 'no daemon was started')
+})
+
+t.test('`peernet known | peernet add -` imports a table into another node', async t => {
+  const a = datadir(t)
+  const b = datadir(t)
+  await a.start('--interval', '0', '--connections', '0')
+  await b.start('--interval', '0', '--connections', '0')
+  const addrs = Array.from({ length: 1500 }, (_, i) => `tcp://127.0.${Math.floor(i / 250)}.${(i % 250) + 1}:${1000 + i}`)
+  const r = await a.run(['add', '-'], { input: addrs.join('\n') + '\n' })
+  t.equal(r.stdout, 'added 1500 addresses\n', r.stderr)
+  const known = await a.run(['known'])
+  const imported = await b.run(['add', '-'], { input: known.stdout })
+  t.equal(imported.stdout, 'added 1500 addresses\n')
+  t.same(lines((await b.run(['known'])).stdout).sort(), addrs.slice().sort())
+  const bad = await b.run(['add', '-'], { input: 'tcp://127.0.0.1:1\nnotaurl\n' })
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /stdin line 2: invalid address "notaurl".*nothing was added/)
+})

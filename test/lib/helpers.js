@@ -1,0 +1,51 @@
+// Shared test helpers: temp dirs and databases that are removed when the test ends, even on failure.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+
+/** A fresh temp dir, removed at teardown. Kept short (socket paths are limited to ~107 bytes). */
+export function tempDir (t, prefix = 'pn-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A real LevelDB in a temp dir, closed at teardown. */
+export function tempLevel (t, dir = tempDir(t)) {
+  const db = new Level(join(dir, 'db'))
+  t.teardown(() => db.close().catch(() => {}))
+  return db
+}
+
+/** Poll fn until it returns a truthy value (no fixed sleeps); rejects after `ms`. */
+export async function until (fn, { ms = 10000, every = 10, what = 'condition' } = {}) {
+  const start = Date.now()
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, every))
+  }
+}
+
+/** Wait for an event on an emitter, with an optional filter. */
+export function once (emitter, name, filter = () => true, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { emitter.off(name, on); reject(new Error(`timed out waiting for '${name}'`)) }, ms)
+    function on (v) {
+      if (!filter(v)) return
+      clearTimeout(timer)
+      emitter.off(name, on)
+      resolve(v)
+    }
+    emitter.on(name, on)
+  })
+}
+
+/** Collect an object stream (or async iterable) into an array. */
+export async function collect (stream) {
+  const out = []
+  for await (const row of stream) out.push(row)
+  return out
+}

@@ -1,0 +1,57 @@
+// Nodes over the in-memory transport, for protocol tests. Each node listens at mem://<name>.
+import { MemoryLevel } from 'memory-level'
+import { peernet, createMemNetwork, encodeFrame, FrameDecoder } from '../../lib/index.js'
+
+export function memNet (t) {
+  const net = createMemNetwork()
+  const nodes = []
+  /** A node listening at mem://name; opts go to peernet(). */
+  function node (name, opts = {}) {
+    const db = opts.db ?? new MemoryLevel()
+    const pn = peernet(db, { transport: net.transport(name), interval: 0, bootstrap: false, purge: 0, ...opts })
+    const stop = net.listen(`mem://${name}`, (stream, info) => pn.accept(stream, info))
+    pn.name = name
+    pn.url = `mem://${name}`
+    nodes.push(pn)
+    t.teardown(async () => { stop(); await pn.close() })
+    return pn
+  }
+  return { net, node, nodes }
+}
+
+/**
+ * A hand-driven peer: dials `address` on `net` (or listens at mem://name), speaks raw frames,
+ * so tests can send exactly what a hostile or odd peer would.
+ */
+export function rawPeer (stream) {
+  const dec = new FrameDecoder()
+  const received = []
+  const waiters = []
+  let closed = false
+  stream.on('data', chunk => {
+    for (const m of dec.push(chunk)) {
+      received.push(m)
+      for (const w of waiters.slice()) if (w.match(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m) }
+    }
+  })
+  const closedP = new Promise(resolve => {
+    stream.on('close', () => { closed = true; resolve() })
+    stream.on('end', () => { closed = true; resolve() })
+    stream.on('error', () => {})
+  })
+  return {
+    stream,
+    received,
+    get closed () { return closed },
+    closedP,
+    send (msg) { stream.write(encodeFrame(msg)) },
+    write (buf) { stream.write(buf) },
+    next (match = () => true) {
+      const found = received.find(match)
+      if (found) return Promise.resolve(found)
+      return new Promise(resolve => waiters.push({ match, resolve }))
+    }
+  }
+}
+
+export const HEX = id => id.padStart(32, '0').slice(0, 32)

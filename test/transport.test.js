@@ -1,0 +1,388 @@
+// The default transport (tcp, ws and wss through transport-stream and websocket-stream), its
+// servers, and the in-memory transport. Real sockets on 127.0.0.1 only; everything opened is
+// closed at teardown, even when a test fails.
+import t from 'tap'
+import cp from 'node:child_process'
+import net from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { once } from './lib/helpers.js'
+
+const require = createRequire(import.meta.url)
+
+// ---------------------------------------------------------------------------------------------
+// No child process may start in this file. The spies go in before the transport module (and
+// with it transport-stream, which captures child_process.spawn when it loads) is imported, and
+// ChildProcess.prototype.spawn catches every spawn/exec/execFile/fork whatever reference the
+// caller kept. A blocked call is recorded and refused, so nothing runs even if a check fails.
+const started = []
+const restores = []
+function block (obj, name, label) {
+  const orig = obj[name]
+  obj[name] = function (...args) {
+    started.push({ call: label, args: args.slice(0, 2).map(a => (typeof a === 'object' ? JSON.stringify(a)?.slice(0, 200) : String(a))) })
+    throw new Error(`test: ${label} is blocked in transport.test.js`)
+  }
+  restores.push(() => { obj[name] = orig })
+}
+for (const name of ['spawn', 'exec', 'execFile', 'fork', 'spawnSync', 'execSync', 'execFileSync']) block(cp, name, `child_process.${name}`)
+block(cp.ChildProcess.prototype, 'spawn', 'ChildProcess#spawn')
+t.teardown(() => { for (const r of restores.reverse()) r() })
+
+const { default: transport, listen, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
+const { createMemNetwork } = await import('../lib/transport/mem.js')
+const WebSocket = require('ws')
+
+/** Read exactly n bytes from a stream (rejects on error or an early end). */
+function readBytes (stream, n) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    let got = 0
+    const done = (err, v) => {
+      stream.off('data', onData); stream.off('error', onError); stream.off('end', onEnd); stream.off('close', onEnd)
+      if (err) reject(err)
+      else resolve(v)
+    }
+    function onData (c) {
+      chunks.push(c)
+      got += c.length
+      if (got >= n) done(null, Buffer.concat(chunks))
+    }
+    function onError (err) { done(err) }
+    function onEnd () { done(new Error(`stream ended after ${got} of ${n} bytes`)) }
+    stream.on('data', onData)
+    stream.on('error', onError)
+    stream.on('end', onEnd)
+    stream.on('close', onEnd)
+  })
+}
+
+/** An echo server, closed at teardown; its accepted streams and their infos are collected. */
+async function echoServer (t, protocol) {
+  const accepted = []
+  const server = await listen(protocol, { host: '127.0.0.1' }, (stream, info) => {
+    accepted.push({ stream, info })
+    stream.on('error', () => {})
+    stream.pipe(stream)
+  })
+  t.teardown(() => server.close())
+  server.accepted = accepted
+  return server
+}
+
+/** Dial with the default transport; the stream is destroyed at teardown and its errors kept. */
+function dial (t, address) {
+  const s = transport(address)
+  s.errors = []
+  s.on('error', err => s.errors.push(err))
+  t.teardown(() => s.destroy())
+  return s
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function closedPort () {
+  const srv = net.createServer()
+  await new Promise((resolve, reject) => { srv.once('error', reject); srv.listen(0, '127.0.0.1', resolve) })
+  const { port } = srv.address()
+  await new Promise(resolve => srv.close(resolve))
+  return port
+}
+
+/** The error code of a stream error: a plain Error, or a ws ErrorEvent wrapping one. */
+const codeOf = err => err?.code ?? err?.error?.code
+
+t.test('websocket-stream runs on the forced ws 8', async t => {
+  t.match(require('ws/package.json').version, /^8\./, 'ws seen from the tests is 8.x')
+  const wsFromWebsocketStream = createRequire(require.resolve('websocket-stream'))('ws/package.json').version
+  t.match(wsFromWebsocketStream, /^8\./, 'ws seen by websocket-stream is 8.x')
+})
+
+for (const protocol of ['ws', 'tcp']) {
+  t.test(`${protocol} round trip through the default transport`, async t => {
+    const server = await echoServer(t, protocol)
+    t.equal(server.protocol, protocol)
+    t.equal(server.host, '127.0.0.1')
+    t.ok(server.port > 0)
+    t.equal(server.address, `${protocol}://127.0.0.1:${server.port}`)
+
+    const client = dial(t, server.address)
+    await once(client, 'connect')
+    const small = Buffer.from('hello peernet ✓')
+    client.write(small)
+    t.same(await readBytes(client, small.length), small, 'small write echoed')
+
+    const big = randomBytes(300 * 1024)
+    // Several writes, so websocket-stream may join them; bytes must come back whole and in order.
+    for (let i = 0; i < big.length; i += 50 * 1024) client.write(big.subarray(i, i + 50 * 1024))
+    t.ok((await readBytes(client, big.length)).equals(big), '300 KiB echoed intact')
+
+    t.equal(server.accepted.length, 1, 'one stream accepted')
+    t.equal(server.accepted[0].info.host, '127.0.0.1', 'accept info carries the remote host')
+    t.same(client.errors, [], 'no client errors')
+  })
+}
+
+t.test('bad addresses throw AddressError synchronously', async t => {
+  for (const a of ['ws://', 'notaurl', 'tcp://127.0.0.1:0', 'tcp://127.0.0.1:70000', 'tcp://127.0.0.1', 'ws://127.0.0.1:99999',
+    'ws://user:pw@127.0.0.1:1', 'ws://127.0.0.1:1/?q=1', '', ' tcp://127.0.0.1:1', 'tcp://127.0.0.1:1 ', 'ws://' + 'a'.repeat(300)]) {
+    let stream
+    t.throws(() => { stream = transport(a) }, AddressError, JSON.stringify(a.slice(0, 40)))
+    t.equal(stream, undefined, `no stream for ${JSON.stringify(a.slice(0, 40))}`)
+  }
+  for (const v of [undefined, null, 42, {}, ['tcp://127.0.0.1:1']]) {
+    t.throws(() => transport(v), AddressError, `non-string ${JSON.stringify(v)}`)
+  }
+})
+
+t.test('SECURITY: file, ssh, http, "-" and bare commands start no process and touch no stdio', async t => {
+  // Snapshot stdio: '-' would make transport-stream wrap process.stdout/stdin in a duplex.
+  const stdio = () => ({
+    stdin: process.stdin.eventNames().map(e => `${String(e)}:${process.stdin.listenerCount(e)}`).sort().join(','),
+    stdinFlowing: process.stdin.readableFlowing,
+    stdout: process.stdout.eventNames().map(e => `${String(e)}:${process.stdout.listenerCount(e)}`).sort().join(',')
+  })
+  // Any outgoing socket started during a call (ssh:// and http:// would dial).
+  const connects = []
+  const origConnect = net.Socket.prototype.connect
+  let watching = false
+  net.Socket.prototype.connect = function (...args) {
+    if (watching) connects.push(JSON.stringify(args[0])?.slice(0, 100))
+    return origConnect.apply(this, args)
+  }
+  t.teardown(() => { net.Socket.prototype.connect = origConnect })
+
+  const before = stdio()
+  const spawnedBefore = started.length
+  const dangerous = ['file:///etc/passwd', 'file:///tmp', 'ssh://x', 'ssh://user@127.0.0.1:22/tmp', 'http://127.0.0.1:1', 'https://127.0.0.1:1',
+    '-', 'ls', 'ls -la', 'echo pwned > /tmp/x', '/bin/sh', './x', 'FILE:///etc/passwd', 'mem://a']
+  for (const a of dangerous) {
+    watching = true
+    let stream
+    try {
+      t.throws(() => { stream = transport(a) }, AddressError, `${JSON.stringify(a)} is refused with AddressError`)
+    } finally {
+      watching = false
+    }
+    t.equal(stream, undefined, `${JSON.stringify(a)}: no stream returned`)
+    if (stream) stream.destroy()
+  }
+  t.throws(() => transport('mem://a'), { name: 'AddressError', message: /in-memory transport/ }, 'mem:// needs the mem transport')
+  t.same(started.slice(spawnedBefore), [], 'no child process was started')
+  t.same(connects, [], 'no socket was opened')
+  t.same(stdio(), before, 'process.stdin/stdout were not piped or listened to')
+})
+
+t.test('a dial to a closed port emits error (ECONNREFUSED) and does not throw', async t => {
+  const port = await closedPort()
+  for (const scheme of ['tcp', 'ws', 'wss']) {
+    const address = `${scheme}://127.0.0.1:${port}`
+    let client
+    t.doesNotThrow(() => { client = transport(address) }, `${address}: no throw`)
+    t.teardown(() => client.destroy())
+    const err = await once(client, 'error')
+    t.equal(codeOf(err), 'ECONNREFUSED', `${address}: error is ECONNREFUSED`, { message: err?.message })
+    t.match(String(err?.message), /ECONNREFUSED/, `${address}: message says so`)
+  }
+})
+
+t.test('listen errors', async t => {
+  // A port already in use, over tcp.
+  const holder = net.createServer()
+  await new Promise((resolve, reject) => { holder.once('error', reject); holder.listen(0, '127.0.0.1', resolve) })
+  t.teardown(() => new Promise(resolve => holder.close(resolve)))
+  const port = holder.address().port
+
+  await t.rejects(listen('tcp', { host: '127.0.0.1', port }, () => {}), { code: 'EADDRINUSE' }, 'tcp on a used port rejects')
+
+  await t.rejects(listen('udp', { host: '127.0.0.1' }, () => {}), /cannot listen on "udp"/, 'udp rejects')
+  await t.rejects(listen('http', { host: '127.0.0.1' }, () => {}), /use tcp or ws/, 'http rejects')
+  for (const p of [70000, -1, 1.5, NaN]) {
+    await t.rejects(listen('tcp', { host: '127.0.0.1', port: p }, () => {}), /out of range/, `port ${p} rejects`)
+  }
+})
+
+t.test('listen("ws") on a port already in use rejects (and does not crash the process)', async t => {
+  const holder = net.createServer()
+  await new Promise((resolve, reject) => { holder.once('error', reject); holder.listen(0, '127.0.0.1', resolve) })
+  t.teardown(() => new Promise(resolve => holder.close(resolve)))
+  const port = holder.address().port
+
+  // If the EADDRINUSE escapes as an uncaught exception, listen()'s promise never settles; catch
+  // that here so this test reports it instead of hanging until the tap timeout.
+  let onUncaught
+  const uncaught = new Promise(resolve => { onUncaught = err => resolve({ uncaught: err }) })
+  process.once('uncaughtException', onUncaught)
+  t.teardown(() => process.off('uncaughtException', onUncaught))
+  let server = null
+  const outcome = await Promise.race([
+    listen('ws', { host: '127.0.0.1', port }, () => {}).then(s => { server = s; return { resolved: s } }, err => ({ rejected: err })),
+    uncaught
+  ])
+  t.teardown(() => server?.close())
+  t.notOk(outcome.uncaught, 'no uncaught exception', { uncaught: outcome.uncaught && `${outcome.uncaught.code}: ${outcome.uncaught.message}` })
+  t.notOk(outcome.resolved, 'did not pretend to listen')
+  t.equal(outcome.rejected?.code, 'EADDRINUSE', 'rejected with EADDRINUSE')
+})
+
+for (const protocol of ['tcp', 'ws']) {
+  t.test(`${protocol}: server.close() closes open connections`, async t => {
+    const accepted = []
+    const server = await listen(protocol, { host: '127.0.0.1' }, stream => {
+      stream.on('error', () => {})
+      accepted.push(stream)
+      stream.write('hi')
+    })
+    let closed = false
+    t.teardown(() => { if (!closed) return server.close() })
+
+    const clients = [dial(t, server.address), dial(t, server.address)]
+    // Each client is connected once the server's greeting arrives.
+    await Promise.all(clients.map(c => readBytes(c, 2)))
+    t.equal(accepted.length, 2)
+
+    const clientsClosed = Promise.all(clients.map(c => c.destroyed ? null : once(c, 'close')))
+    const serverStreamsClosed = Promise.all(accepted.map(s => s.destroyed ? null : once(s, 'close')))
+    await server.close()
+    closed = true
+    await clientsClosed
+    await serverStreamsClosed
+    t.ok(clients.every(c => c.destroyed), 'client streams closed')
+    t.ok(accepted.every(s => s.destroyed), 'server-side streams closed')
+
+    // Nothing listens any more.
+    const after = dial(t, server.address)
+    t.equal(codeOf(await once(after, 'error')), 'ECONNREFUSED', 'a new dial is refused')
+  })
+}
+
+t.test('mem transport', async t => {
+  const network = createMemNetwork()
+  const accepted = []
+  const stop = network.listen('mem://a', (stream, info) => {
+    accepted.push({ stream, info })
+    stream.pipe(stream)
+  })
+  t.teardown(stop)
+  t.teardown(() => { for (const { stream } of accepted) stream.destroy() })
+  t.equal(network.size, 1)
+
+  // Round trip.
+  const c = network.dial('mem://a', 'b')
+  t.teardown(() => c.destroy())
+  await once(c, 'connect')
+  c.write('ping')
+  t.equal((await readBytes(c, 4)).toString(), 'ping', 'echoed')
+  c.write(Buffer.alloc(100000, 7))
+  t.ok((await readBytes(c, 100000)).equals(Buffer.alloc(100000, 7)), '100 KB echoed')
+  t.equal(accepted.length, 1)
+  t.same(accepted[0].info, { host: 'b' }, 'the dialer names itself')
+
+  // The transport() function of the network gives the same.
+  const c2 = network.transport('c')('mem://a')
+  t.teardown(() => c2.destroy())
+  c2.write('x')
+  t.equal((await readBytes(c2, 1)).toString(), 'x')
+  t.same(accepted[1].info, { host: 'c' })
+
+  // Nobody at the name: ECONNREFUSED.
+  const nobody = network.dial('mem://nobody')
+  t.teardown(() => nobody.destroy())
+  const err = await once(nobody, 'error')
+  t.equal(err.code, 'ECONNREFUSED', 'unknown name is refused')
+
+  // Destroying the client ends the server side.
+  const srvEnd = accepted[0].stream
+  const srvClosed = once(srvEnd, 'close')
+  c.destroy()
+  await srvClosed
+  t.ok(srvEnd.destroyed, 'server end destroyed when the client is')
+
+  // Destroying the server side ends the client.
+  const c3 = network.dial('mem://a')
+  t.teardown(() => c3.destroy())
+  c3.write('y')
+  await readBytes(c3, 1)
+  const srv3 = accepted[2].stream
+  const c3End = once(c3, 'end')
+  const c3Closed = once(c3, 'close')
+  srv3.destroy()
+  await c3End
+  await c3Closed
+  t.ok(c3.destroyed, 'client end destroyed when the server side is')
+
+  // Ending one side ends the other's readable side.
+  const c4 = network.dial('mem://a')
+  t.teardown(() => c4.destroy())
+  const c4End = once(c4, 'end')
+  c4.resume()
+  c4.end()
+  await c4End
+  t.pass('end() is passed through the echo and back')
+
+  // One listener per name; stopping frees it.
+  t.throws(() => network.listen('mem://a', () => {}), /already in use/, 'listening twice on a name throws')
+  t.throws(() => network.listen('MEM://a', () => {}), /already in use/, 'the normalised name is the same one')
+  t.throws(() => network.listen('tcp://127.0.0.1:1', () => {}), /not a mem/, 'a tcp address is not a mem name')
+  t.throws(() => network.listen('mem://', () => {}), AddressError)
+  t.throws(() => network.dial('mem://bad name'), AddressError)
+  stop()
+  t.equal(network.size, 0, 'stopped')
+  const stop2 = network.listen('mem://a', s => s.destroy())
+  t.teardown(stop2)
+  t.equal(network.size, 1, 'the name can be taken again')
+  // A second network is separate.
+  const other = createMemNetwork()
+  const lost = other.dial('mem://a')
+  t.teardown(() => lost.destroy())
+  t.equal((await once(lost, 'error')).code, 'ECONNREFUSED', 'networks do not share names')
+})
+
+t.test('MAX_WS_MESSAGE: an oversize websocket message closes that connection with 1009', async t => {
+  const received = []
+  const serverErrors = []
+  const server = await listen('ws', { host: '127.0.0.1' }, stream => {
+    const r = { bytes: 0, stream }
+    received.push(r)
+    stream.on('error', err => serverErrors.push(err))
+    stream.on('data', c => {
+      r.bytes += c.length
+      if (r.bytes === MAX_WS_MESSAGE) stream.write('ok')
+    })
+  })
+  t.teardown(() => server.close())
+
+  const open = async () => {
+    const ws = new WebSocket(server.address, { perMessageDeflate: false })
+    ws.on('error', () => {})
+    t.teardown(() => ws.terminate())
+    await once(ws, 'open')
+    return ws
+  }
+
+  // Exactly MAX_WS_MESSAGE is accepted.
+  const fits = await open()
+  const reply = once(fits, 'message')
+  fits.send(Buffer.alloc(MAX_WS_MESSAGE, 1))
+  t.equal(String(await reply), 'ok', 'a message of exactly MAX_WS_MESSAGE bytes gets through')
+
+  // One byte more closes the connection with 1009 (message too big).
+  const tooBig = await open()
+  const closed = new Promise(resolve => tooBig.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
+  tooBig.send(Buffer.alloc(MAX_WS_MESSAGE + 1, 2))
+  const { code } = await closed
+  t.equal(code, 1009, 'closed with 1009')
+  t.ok(received.length >= 2, 'the server had accepted it')
+  t.equal(received[1].bytes, 0, 'no byte of the oversize message reached the stream')
+  t.ok(serverErrors.length > 0 || received[1].stream.destroyed, 'the server-side stream was torn down')
+
+  // The first connection is untouched and the server still works.
+  t.equal(fits.readyState, WebSocket.OPEN, 'the other connection is still open')
+  const again = await open()
+  const reply2 = once(again, 'message')
+  again.send(Buffer.alloc(MAX_WS_MESSAGE, 3))
+  t.equal(String(await reply2), 'ok', 'the same server accepts a new connection and a full-size message')
+})
+
+t.test('no child process was started anywhere in this file', async t => {
+  t.same(started, [], 'child_process was never used')
+})
