@@ -1,8 +1,7 @@
 // Where a daemon keeps its files, derived from the data dir alone, so the CLI and the daemon
-// agree without talking. Loads nothing but node:path/os/crypto.
+// agree without talking. Loads nothing but node:path and node:os (no crypto: start-up matters).
 import { join, resolve } from 'node:path'
 import { homedir, tmpdir } from 'node:os'
-import { createHash } from 'node:crypto'
 
 /** A Unix socket path longer than this cannot be bound (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH = 107
@@ -32,7 +31,7 @@ export function resolvePaths (datadir: string, sockfile?: string, env: NodeJS.Pr
   if (sockfile === undefined && Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
     const uid = typeof process.getuid === 'function' ? process.getuid() : 0
     const base = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'peernet') : join(tmpdir(), `peernet-${uid}`)
-    socket = join(base, createHash('sha256').update(datadir).digest('hex').slice(0, 16) + '.sock')
+    socket = join(base, fnv1a64(datadir) + '.sock')
   }
   return {
     datadir,
@@ -43,4 +42,14 @@ export function resolvePaths (datadir: string, sockfile?: string, env: NodeJS.Pr
     logfile: join(datadir, 'daemon.log'),
     config: join(datadir, 'config.json')
   }
+}
+
+/** FNV-1a, 64 bits, as 16 hex digits: a stable short name for a data dir (not a secret). */
+export function fnv1a64 (text: string): string {
+  let h = 0xcbf29ce484222325n
+  for (const byte of Buffer.from(text, 'utf8')) {
+    h ^= BigInt(byte)
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn
+  }
+  return h.toString(16).padStart(16, '0')
 }

@@ -215,9 +215,17 @@ export class Daemon {
         const n = optInt(params, 'lines', 0, LOG_BUFFER) ?? 10
         const follow = params.follow !== false
         let queue = Promise.resolve()
+        let backlog = 0
         let failed = false
+        let wake = (): void => {}
         const send = (row: LogRow): void => {
-          queue = queue.then(() => failed ? undefined : reply.row(row)).catch(() => { failed = true })
+          if (failed) return
+          if (++backlog > LOG_BUFFER) {
+            failed = true // a follower this far behind is not reading: drop it
+            wake()
+            return
+          }
+          queue = queue.then(() => failed ? undefined : reply.row(row)).then(() => { backlog-- }, () => { failed = true; wake() })
         }
         // Subscribe before replaying, so nothing falls between the two.
         const stop = follow ? this.log.subscribe(send) : () => {}
@@ -227,11 +235,13 @@ export class Daemon {
           return
         }
         await new Promise<void>(resolve => {
+          wake = resolve
           if (reply.signal.aborted) resolve()
           reply.signal.addEventListener('abort', () => resolve())
           void this.closed.then(resolve)
         })
         stop()
+        if (failed && !reply.signal.aborted) throw new ControlError('ESLOW', `log reader fell more than ${LOG_BUFFER} events behind and was dropped`)
         return
       }
       case 'known':

@@ -493,7 +493,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.handshaking.delete(c)
     const wasOpen = this.peers.get(c.peerId) === c
     if (wasOpen) this.peers.delete(c.peerId)
-    if (info.fault && c.address) this.table.recordFailure(c.address)
+    // Only an address we dialed answers for the peer behind it: an inbound peer could
+    // advertise someone else's address and misbehave to get that address purged.
+    if (info.fault && c.outbound && c.dialed) this.table.recordFailure(c.dialed)
     if (wasOpen) {
       this.event('disconnect', { ...this.info(c), reason: info.reason })
       if (!this.closing && this.opts.bootstrap !== false) this.soon('redial', () => this.topUp())
