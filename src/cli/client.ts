@@ -40,12 +40,18 @@ export function call (socket: string, method: string, params: Record<string, unk
       if (err) reject(err)
       else resolve()
     }
+    let connected = false
+    let broken: Error | null = null
     conn.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK') finish(new NotRunning(socket, err.code))
-      else finish(err)
+      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK')) finish(new NotRunning(socket, err.code))
+      else broken = err // the daemon may still have said why (e.g. EBUSY) before it hung up
     })
-    conn.on('connect', () => conn.write(JSON.stringify({ id: 1, method, params }) + '\n'))
-    conn.on('close', () => finish(new Error('the daemon closed the connection before answering (see its log)')))
+    conn.on('connect', () => {
+      connected = true
+      conn.write(JSON.stringify({ id: 1, method, params }) + '\n')
+    })
+    // Lines already received are handled first; only then does a hang-up count as a failure.
+    conn.on('close', () => setImmediate(() => finish(broken ?? new Error('the daemon closed the connection before answering (see its log)'))))
     conn.pipe(split2({ maxLength: MAX_LINE })).on('data', (line: string) => {
       let msg: { id?: unknown, row?: unknown, end?: boolean, error?: ErrorBody }
       try {

@@ -33,12 +33,17 @@ function settingArgs (flags: Record<string, unknown>): string[] {
   return out
 }
 
+/** Is pid running? A zombie (exited, not yet reaped by its new parent) is not. */
 function processAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
   }
 }
 

@@ -39,10 +39,15 @@ function answering (path: string): Promise<boolean> {
   })
 }
 
-export async function serveControl (path: string, handle: Handle, onError: (err: Error) => void): Promise<ControlServer> {
+/**
+ * Serve the control socket at path. `privateDir`: the socket's directory is peernet's own
+ * (DATADIR/run or the per-user runtime dir) and is made 0700; a directory the user named with
+ * --sockfile is only created when missing, never changed.
+ */
+export async function serveControl (path: string, handle: Handle, onError: (err: Error) => void, privateDir = true): Promise<ControlServer> {
   const dir = dirname(path)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  chmodSync(dir, 0o700)
+  if (privateDir) chmodSync(dir, 0o700)
   let exists = false
   try {
     exists = statSync(path).isSocket()
@@ -52,12 +57,27 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
     unlinkSync(path) // stale: left by a daemon that was killed
   }
   const clients = new Set<net.Socket>()
+  /** Every accepted socket, turned-away ones included, so close() can end them all. */
+  const sockets = new Set<net.Socket>()
   const server = net.createServer(sock => serveClient(sock))
+
+  /**
+   * Say a last line and half-close; drop the client a moment later even if it keeps its end
+   * open. (Destroying at once would make the client's pending write fail with EPIPE, and Node
+   * then discards the line we sent before it is read.)
+   */
+  function dismiss (sock: net.Socket, line: string): void {
+    sock.resume()
+    sock.end(line)
+    setTimeout(() => sock.destroy(), 1000).unref()
+  }
 
   function serveClient (sock: net.Socket): void {
     sock.on('error', () => {})
+    sockets.add(sock)
+    sock.on('close', () => sockets.delete(sock))
     if (clients.size >= MAX_CLIENTS) {
-      sock.end(JSON.stringify({ id: null, error: { code: 'EBUSY', message: `too many control clients (MAX_CLIENTS is ${MAX_CLIENTS})` } }) + '\n')
+      dismiss(sock, JSON.stringify({ id: null, error: { code: 'EBUSY', message: `too many control clients (MAX_CLIENTS is ${MAX_CLIENTS})` } }) + '\n')
       return
     }
     clients.add(sock)
@@ -109,10 +129,9 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
       })
       .on('error', () => {
         // split2 gives up on a line past MAX_LINE: say so, then drop the client.
-        sock.end(JSON.stringify({ id: null, error: { code: 'ETOOLONG', message: `request line longer than MAX_LINE (${MAX_LINE} bytes)` } }) + '\n')
         sock.unpipe()
         sock.resume()
-        setTimeout(() => sock.destroy(), 1000).unref()
+        dismiss(sock, JSON.stringify({ id: null, error: { code: 'ETOOLONG', message: `request line longer than MAX_LINE (${MAX_LINE} bytes)` } }) + '\n')
       })
   }
 
@@ -134,7 +153,7 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
     clients: () => clients.size,
     close: () => new Promise(resolve => {
       server.close(() => resolve())
-      for (const c of clients) c.destroy()
+      for (const c of sockets) c.destroy()
       try { unlinkSync(path) } catch {}
     })
   }

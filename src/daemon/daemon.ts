@@ -22,6 +22,8 @@ export interface DaemonOptions {
   /** Settings from flags; config.json fills the rest. */
   settings: Record<string, unknown>
   version: string
+  /** The socket path the user named with --sockfile, if any. */
+  sockfile?: string
   /** Echo log lines here (the foreground server's stderr). */
   echo?: (line: string) => void
 }
@@ -123,7 +125,7 @@ export class Daemon {
       const boot = settings.bootstrap as string[] | undefined
       if (boot && boot.length > 0) await node.save(boot)
       for (const s of await node.table.services()) await d.open(s).catch(err => d.logError(`cannot reopen ${s.address}: ${(err as Error).message}`))
-      d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message))
+      d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
     } catch (err) {
@@ -376,9 +378,7 @@ function explainOpenError (err: Error & { code?: string, cause?: Error & { code?
     } catch {}
     return new Error(`another peernet daemon${pid ? ` (pid ${pid})` : ''} is using ${paths.datadir}; stop it with \`peernet close\``)
   }
-  if (code === 'LEVEL_CORRUPTION') {
-    return new Error(`the database in ${paths.db} is corrupt (${err.cause?.message ?? err.message}); move it aside (mv ${paths.db} ${paths.db}.bad) to start with an empty table`)
-  }
-  return new Error(`cannot open the database in ${paths.db}: ${err.cause?.message ?? err.message}`)
+  // LevelDB's own text can quote file contents: keep it printable and short.
+  const why = (err.cause?.message ?? err.message).replace(/[^\x20-\x7e]/g, '?').slice(0, 160)
+  return new Error(`the database in ${paths.db} is corrupt or unreadable (${why}); move it aside (mv ${paths.db} ${paths.db}.bad) to start with an empty table`)
 }
-

@@ -14,6 +14,7 @@ export async function runServer (paths: Paths, flags: Record<string, unknown>): 
   const daemon = await Daemon.start({
     paths,
     settings,
+    sockfile: flags.sockfile as string | undefined,
     version: version(),
     echo: child ? undefined : line => { process.stderr.write(line) }
   })

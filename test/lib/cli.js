@@ -6,10 +6,15 @@ import { join } from 'node:path'
 
 export const BIN = new URL('../../bin/peernet', import.meta.url).pathname
 
+/** Is pid running? A zombie (exited, waiting for init to reap it) is not. */
 function alive (pid) {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return false
   }
