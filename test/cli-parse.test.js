@@ -43,7 +43,7 @@ const LINES = [
   { argv: ['disconnect', A], lean: true },
   { argv: ['disconnect', '383f309f8e1f524e8508d5a2c5dbfe1a'], lean: true },
   { argv: ['add', A, B], lean: true },
-  { argv: ['add', '-'], lean: true, todo: 'yargs drops a lone "-" positional (src/cli/yargs.ts)' },
+  { argv: ['add', '-'], lean: true },
   { argv: ['rm', B], lean: true },
   { argv: ['join', 'chat'], lean: true },
   { argv: ['join', 'chat', 'stun'], lean: true },
@@ -67,8 +67,8 @@ const LINES = [
   { argv: ['connect', '--json', A], lean: true },
   { argv: ['status', '--json=true'], yargs: true },
   // `--` ends the flags
-  { argv: ['connect', '--', A], lean: true, todo: 'yargs ignores positionals after -- (src/cli/yargs.ts)' },
-  { argv: ['--', 'status'], invalid: true, error: /./, todo: 'both parsers return null: peernet exits 0 having done nothing (src/cli/yargs.ts)' },
+  { argv: ['connect', '--', A], lean: true },
+  { argv: ['--', 'status'], invalid: true, error: /./ },
   // unknown commands and flags
   { argv: [], invalid: true, error: /command/ },
   { argv: ['bogus'], invalid: true, error: /unknown command "bogus"/ },
@@ -76,9 +76,9 @@ const LINES = [
   { argv: ['status', '--bogus'], invalid: true, error: /bogus/ },
   { argv: ['log', '-x'], invalid: true, error: /x/ },
   { argv: ['search', 'chat', '--bogus=1'], invalid: true, error: /bogus/ },
-  { argv: ['status', '--no-datadir'], invalid: true, error: /datadir/, todo: 'yargs accepts --no-datadir; run() then fails with a TypeError, exit 1 (src/cli/yargs.ts)' },
-  { argv: ['status', '--datadir='], invalid: true, error: /datadir/, todo: 'an empty --datadir is accepted and means the current directory (src/cli/parse.ts)' },
-  { argv: ['server', '--network='], invalid: true, error: /network/, todo: 'an empty --network passes both parsers; the daemon refuses it at start, exit 1 not 2 (src/cli/parse.ts)' },
+  { argv: ['status', '--no-datadir'], invalid: true, error: /datadir/ },
+  { argv: ['status', '--datadir='], invalid: true, error: /datadir/ },
+  { argv: ['server', '--network='], invalid: true, error: /network/ },
   // missing and extra positionals
   ...['connect', 'disconnect', 'add', 'rm', 'join', 'part', 'search', 'listen', 'unlisten', 'stats'].map(c => ({ argv: [c], invalid: true, error: new RegExp(`usage: peernet ${c}|${c}: missing`) })),
   { argv: ['status', 'extra'], invalid: true, error: /extra/ },

@@ -1,7 +1,6 @@
 // The peernet command line. The common path is lean: a command table, a small parser, one
 // socket round trip. yargs (help, usage errors, completion) loads only when needed.
 import { leanParse, UsageError } from './parse.js'
-import { run } from './run.js'
 import { version } from '../control/version.js'
 
 async function main (): Promise<void> {
@@ -16,6 +15,7 @@ async function main (): Promise<void> {
     parsed = await yargsParse(argv, version())
     if (parsed === null) return
   }
+  const { run } = await import('./run.js')
   await run(parsed)
 }
 

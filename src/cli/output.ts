@@ -5,12 +5,25 @@ import { formatLogRow } from '../control/log-format.js'
 import { fstatSync } from 'node:fs'
 
 let onGone: (() => void) | null = null
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  onGone?.()
-  if (err.code === 'EPIPE') process.exit(0)
-  process.stderr.write(`peernet: cannot write output: ${err.message}\n`)
-  process.exit(1)
-})
+let guarded = false
+
+/**
+ * process.stdout is made on first use, which costs start-up time: a command that prints
+ * nothing never pays for it. Its first use installs the handler for a reader that went away.
+ */
+function stdout (): NodeJS.WriteStream {
+  const s = process.stdout
+  if (!guarded) {
+    guarded = true
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      onGone?.()
+      if (err.code === 'EPIPE') process.exit(0)
+      process.stderr.write(`peernet: cannot write output: ${err.message}\n`)
+      process.exit(1)
+    })
+  }
+  return s
+}
 
 /** Run fn when stdout's reader goes away (before the process exits quietly). */
 export function whenReaderGone (fn: () => void): void { onGone = fn }
@@ -27,6 +40,7 @@ export function watchReader (): void {
     fifo = fstatSync(1).isFIFO()
   } catch {}
   if (!fifo) return
+  stdout()
   import('node:child_process').then(({ spawn }) => {
     const w = spawn('tail', ['-f', '/dev/null'], { stdio: ['ignore', 'inherit', 'ignore'] })
     w.on('error', () => {})
@@ -42,7 +56,7 @@ export function watchReader (): void {
 }
 
 export function out (line: string): void {
-  process.stdout.write(line + '\n')
+  stdout().write(line + '\n')
 }
 
 export function json (value: unknown): void {

@@ -21,28 +21,39 @@ export class UsageError extends Error {
   }
 }
 
+/** An address the daemon can dial: mem:// lives only inside one process (tests, simulations). */
+export function dialable (value: string): string {
+  const a = normalizeAddress(value)
+  if (a.startsWith('mem://')) throw new Error(`${a}: mem:// addresses exist only inside one process; the daemon dials tcp://, ws:// and wss://`)
+  return a
+}
+
 /** Check and normalise one positional value; throws UsageError. */
 export function checkArg (arg: Arg, value: string): string {
   try {
     switch (arg.type) {
-      case 'address': return normalizeAddress(value)
-      case 'address-or-stdin': return value === '-' ? value : normalizeAddress(value)
+      case 'address': return dialable(value)
+      case 'address-or-stdin': return value === '-' ? value : dialable(value)
       case 'subnet': return checkSubnet(value)
       case 'protocol':
         if (value !== 'ws' && value !== 'tcp') throw new Error(`cannot listen on "${value}": use ws or tcp (wss needs a certificate and comes later)`)
         return value
       case 'peer':
         if (value === '') throw new Error('empty address')
-        return value.includes('://') ? normalizeAddress(value) : value
+        return value.includes('://') ? dialable(value) : value
     }
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
 }
 
-/** Check a number flag against its bounds; throws UsageError. */
+/** Check a flag's value: numbers against their bounds, strings non-empty; throws UsageError. */
 export function checkFlag (flag: Flag, value: unknown): unknown {
-  if (flag.type !== 'number' || value === undefined) return value
+  if (value === undefined) return value
+  const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== ''
+  if (flag.type === 'string' && !nonEmpty(value)) throw new UsageError(`--${flag.name} needs a value`)
+  if (flag.type === 'array' && !(Array.isArray(value) && value.every(nonEmpty))) throw new UsageError(`--${flag.name} needs a value`)
+  if (flag.type !== 'number') return value
   try {
     return checkNumber(flag, value)
   } catch (err) {

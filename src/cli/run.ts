@@ -6,7 +6,7 @@ import { call, rows, NotRunning } from './client.js'
 import { out, json, text, statusText, statsText, whenReaderGone, watchReader, type StatsRow } from './output.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow } from '../control/protocol.js'
-import { normalizeAddress } from '../transport/address.js'
+import { dialable } from './parse.js'
 
 /** How long `close` waits for the daemon to be gone. */
 export const STOP_TIMEOUT = 15_000
@@ -28,7 +28,7 @@ function settingArgs (flags: Record<string, unknown>): string[] {
   for (const f of SETTINGS) {
     const v = flags[f.name]
     if (v === undefined) continue
-    for (const one of Array.isArray(v) ? v : [v]) out.push(`--${f.name}`, String(one))
+    for (const one of Array.isArray(v) ? v : [v]) out.push(`--${f.name}=${String(one)}`)
   }
   return out
 }
@@ -92,7 +92,7 @@ function readStdinAddresses (): string[] {
     const first = line.trim().split(/\s+/)[0]
     if (first === '' || first.startsWith('#')) return
     try {
-      addrs.push(normalizeAddress(first))
+      addrs.push(dialable(first))
     } catch (err) {
       throw new Failure(`stdin line ${i + 1}: ${(err as Error).message}; nothing was added`)
     }

@@ -24,8 +24,9 @@ function firstWord (argv: string[]): string | undefined {
     if (tok === '--') return argv[i + 1]
     if (tok.startsWith('--get-yargs-completions')) return undefined
     if (!tok.startsWith('-') || tok === '-') return tok
+    if (tok.includes('=')) continue
     const name = tok.replace(/^--?/, '')
-    const flag = GLOBAL_FLAGS.find(f => f.name === name)
+    const flag = [...GLOBAL_FLAGS, ...COMMANDS.flatMap(c => c.flags)].find(f => f.name === name || f.alias === name)
     if (flag && flag.type !== 'boolean') i++
   }
   return undefined
@@ -40,11 +41,31 @@ function usageLine (c: Command): string {
  * Parse with yargs. Resolves to the parsed command, or null when yargs has already done the
  * whole job (printed help or a completion script). Throws UsageError for a bad command line.
  */
+/**
+ * yargs drops a lone "-" and ignores words after "--"; both are positionals to us. They go to
+ * yargs as placeholder words and come back in the handler.
+ */
+function shield (argv: string[]): { args: string[], unshield: (v: string) => string } {
+  const kept: string[] = []
+  const args: string[] = []
+  const hold = (v: string): string => { kept.push(v); return `\u0000${kept.length - 1}` }
+  const dash = argv.indexOf('--')
+  argv.forEach((tok, i) => {
+    if (dash >= 0 && i === dash) return
+    if ((dash >= 0 && i > dash) || tok === '-') args.push(hold(tok))
+    else args.push(tok)
+  })
+  return { args, unshield: v => v.startsWith('\u0000') ? kept[Number(v.slice(1))] : v }
+}
+
 export async function yargsParse (argv: string[], version: string, env: NodeJS.ProcessEnv = process.env): Promise<Parsed | null> {
   const first = firstWord(argv)
   if (first !== undefined && findCommand(first) === undefined) throw new UsageError(`unknown command "${first}"`)
+  // A completion request passes the words typed so far: "--" may be the word being completed.
+  const completing = argv.some(a => a.startsWith('--get-yargs-completions'))
+  const { args, unshield } = completing ? { args: argv, unshield: (v: string) => v } : shield(argv)
   let result: Parsed | null = null
-  const y = (yargs as unknown as (args: string[]) => any)(argv) // eslint-disable-line @typescript-eslint/no-explicit-any
+  const y = (yargs as unknown as (args: string[]) => any)(args) // eslint-disable-line @typescript-eslint/no-explicit-any
     .scriptName('peernet')
     .usage('peernet <command> [options]\n\nA peer-to-peer gossip network: find the members of named subnets.')
     .parserConfiguration({ 'parse-positional-numbers': false, 'camel-case-expansion': false })
@@ -81,7 +102,7 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
         const command = findCommand(c.name) as Command
         const positionals = command.args.flatMap(a => {
           const v = parsed[a.name]
-          return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]
+          return v === undefined ? [] : Array.isArray(v) ? v.map(x => unshield(String(x))) : [unshield(String(v))]
         })
         const flags: Record<string, unknown> = {}
         for (const f of [...GLOBAL_FLAGS, ...command.flags]) if (parsed[f.name] !== undefined) flags[f.name] = parsed[f.name]
@@ -91,5 +112,7 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
   }
   y.demandCommand(1, 'say which command to run')
   await y.parseAsync()
+  const askedForText = argv.some(a => a === '--help' || a === '-h' || a === '--version' || a === '-V' || a.startsWith('--get-yargs-completions')) || first === 'completion'
+  if (result === null && !askedForText) throw new UsageError('say which command to run')
   return result
 }
