@@ -1,6 +1,6 @@
 // Printing: rows as text or NDJSON, flushed per line; a reader that goes away (EPIPE) ends
 // the command quietly instead of with a trace.
-import type { KnownRow, ConnectionRow, ServerRow, SearchRow, StatusRow, LogRow } from '../control/protocol.js'
+import type { KnownRow, ConnectionRow, ServerRow, SearchRow, StatusRow, LogRow, StatsRow } from '../control/protocol.js'
 import { formatLogRow } from '../control/log-format.js'
 import { fstatSync } from 'node:fs'
 
@@ -103,18 +103,6 @@ export function statusText (s: StatusRow): string {
     ...Object.entries(s.limits).map(([k, v]) => `  ${k}: ${v}`)
   ]
   return lines.join('\n')
-}
-
-export interface StatsRow {
-  address: string
-  saved: boolean
-  connections: { ok: number, fail: number }
-  nodes: { rx: number, tx: number }
-  first: number | null
-  last: number | null
-  lastOk: number | null
-  sources: string[]
-  subnets: string[]
 }
 
 export function statsText (s: StatsRow): string {

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
 import { call, rows, NotRunning } from './client.js'
-import { out, json, text, statusText, statsText, whenReaderGone, watchReader, type StatsRow } from './output.js'
+import { out, json, text, statusText, statsText, whenReaderGone, watchReader } from './output.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
-import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow } from '../control/protocol.js'
+import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow } from '../control/protocol.js'
 import { dialable } from './parse.js'
 
 /** How long `close` waits for the daemon to be gone. */

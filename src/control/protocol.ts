@@ -62,3 +62,14 @@ export interface ConnectionRow { id: string, address: string | null, direction: 
 export interface ServerRow { address: string, protocol: 'tcp' | 'ws', host: string, port: number }
 export interface SearchRow { hash: string, address: string, hops: number }
 export interface LogRow { time: number, type: string, [key: string]: unknown }
+export interface StatsRow {
+  address: string
+  saved: boolean
+  connections: { ok: number, fail: number }
+  nodes: { rx: number, tx: number }
+  first: number | null
+  last: number | null
+  lastOk: number | null
+  sources: string[]
+  subnets: string[]
+}
