@@ -14,10 +14,10 @@ export default peernet
 export {
   Peernet, type PeernetOptions, type PeernetEvents, type PeernetEvent, type SearchOptions, type SearchRow, type PeerInfo,
   DEFAULT_GOSSIP_SAMPLE, DEFAULT_DIAL_INTERVAL, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEEN, SEEN_TTL, MAX_SEARCHES,
-  MAX_SELF_CANDIDATES, DISCONNECT_HOLD
+  MAX_SELF_CANDIDATES, DISCONNECT_HOLD, MAX_HANDSHAKING, RELAY_RATE, RELAY_BURST, MAX_RELAYED_ANSWERS, JUNK_SHARE, JUNK_STRIKES
 } from './node/node.js'
 export * from './node/defaults.js'
-export { PEER_RATE, PEER_BURST, HANDSHAKE_TIMEOUT } from './node/connection.js'
+export { PEER_RATE, PEER_BURST, HANDSHAKE_TIMEOUT, QUERY_RATE, QUERY_BURST, MAX_STRIKES, TokenBucket } from './node/connection.js'
 export { type Clock, type Random, realClock, seededRandom, VirtualClock } from './node/clock.js'
 export { AddressTable, SCHEMA_VERSION, TableError, type LevelLike, type Stats } from './table/table.js'
 export * from './table/rules.js'

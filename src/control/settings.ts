@@ -21,7 +21,7 @@ export interface Flag {
 /** Settings of a daemon: flags of server/daemon, and keys of DATADIR/config.json. */
 export const SETTINGS: Flag[] = [
   { name: 'network', type: 'string', value: 'ID', describe: `network id; nodes of different ids refuse each other (default: ${DEFAULT_NETWORK})` },
-  { name: 'connections', type: 'number', value: 'N', min: 0, max: 1000, describe: `connections to keep open (default: ${DEFAULT_CONNECTIONS})` },
+  { name: 'connections', type: 'number', value: 'N', min: 0, max: 1000, describe: `outbound connections to keep open; inbound ones are accepted besides, up to a limit (default: ${DEFAULT_CONNECTIONS})` },
   { name: 'interval', type: 'number', value: 'MS', min: 0, describe: `time between gossip rounds, 0 turns gossip off (default: ${DEFAULT_INTERVAL})` },
   { name: 'purge', type: 'number', value: 'MS', min: 0, describe: `time between purges of dead addresses (default: ${DEFAULT_PURGE})` },
   { name: 'table-size', type: 'number', value: 'N', min: 1, describe: `bound on addresses learned from gossip (default: ${DEFAULT_TABLE_SIZE})` },

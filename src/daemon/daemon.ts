@@ -2,7 +2,8 @@
 // reopens the services it was told to keep, answers the control socket, and keeps the log.
 import { mkdirSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs'
 import { Level } from 'level'
-import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN } from '../node/node.js'
+import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE } from '../node/node.js'
+import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../node/connection.js'
 import { transport, listen, type Server } from '../transport/index.js'
 import { normalizeAddress } from '../transport/address.js'
 import { serveControl, ControlError, type ControlServer, type Reply$ } from './control.js'
@@ -11,7 +12,7 @@ import type { Paths } from '../control/paths.js'
 import { checkSettings } from '../control/settings.js'
 import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type ServerRow, type LogRow } from '../control/protocol.js'
 import { checkSubnet, MAX_HOP_LIMIT } from '../wire/messages.js'
-import { MAX_SAVED } from '../table/rules.js'
+import { MAX_SAVED, sourceCap } from '../table/rules.js'
 import type { ServiceRecord } from '../table/table.js'
 
 /** Most services (listening sockets) one daemon keeps open. */
@@ -172,13 +173,30 @@ export class Daemon {
       searches: s.searches,
       addresses: s.addresses,
       settings: this.settingsInForce(),
+      // Each cap next to what is in use now, so `status` shows how close the daemon is.
       limits: {
         tableSize: this.node.table.capacity,
+        sourceCap: sourceCap(this.node.table.capacity, this.node.table.share),
         maxSaved: MAX_SAVED,
+        outbound: s.outbound,
+        maxOutbound: this.node.options.connections,
+        inbound: s.inbound,
         maxInbound: MAX_INBOUND,
+        handshaking: s.handshaking,
+        maxHandshaking: MAX_HANDSHAKING,
+        pendingDials: s.dialing,
         maxPendingDials: MAX_PENDING_DIALS,
+        searches: s.searches,
         maxSearches: MAX_SEARCHES,
+        seen: s.seen,
         maxSeen: MAX_SEEN,
+        seenTtl: SEEN_TTL,
+        peerRate: PEER_RATE,
+        peerBurst: PEER_BURST,
+        queryRate: QUERY_RATE,
+        relayRate: RELAY_RATE,
+        maxStrikes: MAX_STRIKES,
+        services: this.services.size,
         maxServices: MAX_SERVICES,
         maxControlClients: MAX_CLIENTS,
         controlClients: this.control?.clients() ?? 0,

@@ -11,8 +11,39 @@ import type { Clock, Timer } from './clock.js'
 export const PEER_RATE = 200
 /** ...and in one burst. Beyond that it is dropped as a flooder. */
 export const PEER_BURST = 1000
+/** Search queries a second a peer may send us on average (relays and its own searches)... */
+export const QUERY_RATE = 100
+/** ...and in one burst. A query over the budget is dropped and counts as a strike. */
+export const QUERY_BURST = 800
 /** Time a peer has to complete the handshake. */
 export const HANDSHAKE_TIMEOUT = 10_000
+/**
+ * Misbehaviour a peer may show before it is dropped: each unasked-for `addrs`, each answer of
+ * mostly junk addresses, each query over its query budget is one strike.
+ */
+export const MAX_STRIKES = 50
+
+/** A token bucket: `rate` tokens a second, `burst` deep, on an injected clock. */
+export class TokenBucket {
+  private tokens: number
+  private refilled: number
+
+  constructor (readonly rate: number, readonly burst: number, private readonly now: () => number) {
+    this.tokens = burst
+    this.refilled = now()
+  }
+
+  /** Take one token; false when the bucket is empty. */
+  take (): boolean {
+    const now = this.now()
+    // A clock that steps back (a wall clock reset) must not drain or overfill the bucket.
+    if (now > this.refilled) this.tokens = Math.min(this.burst, this.tokens + (now - this.refilled) * this.rate / 1000)
+    this.refilled = now
+    if (this.tokens < 1) return false
+    this.tokens--
+    return true
+  }
+}
 
 export interface ConnectionOptions {
   outbound: boolean
@@ -53,11 +84,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly since: number
   received = 0
   sent = 0
+  /** Misbehaviour so far (see MAX_STRIKES). */
+  strikes = 0
 
   private readonly decoder = new FrameDecoder()
   private readonly clock: Clock
-  private tokens = PEER_BURST
-  private refilled: number
+  private readonly bucket: TokenBucket
+  /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
+  readonly queries: TokenBucket
   private handshakeTimer: Timer | null
 
   constructor (readonly socket: Duplex, opts: ConnectionOptions) {
@@ -66,7 +100,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.dialed = opts.dialed
     this.remoteHost = opts.remoteHost
     this.clock = opts.clock
-    this.since = this.refilled = opts.clock.now()
+    this.since = opts.clock.now()
+    this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
+    this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, () => this.clock.now())
     if (opts.outbound) this.address = opts.dialed
     this.handshakeTimer = this.clock.setTimeout(() => this.close('handshake timed out', true), HANDSHAKE_TIMEOUT)
     this.handshakeTimer.unref?.()
@@ -89,6 +125,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket.write(encodeFrame(msg))
     this.sent++
     if (this.socket.writableLength > MAX_OUTBUF) this.close(`peer is not reading (more than ${MAX_OUTBUF} bytes queued)`, true)
+  }
+
+  /** Count one strike against the peer; past MAX_STRIKES it is dropped. Returns false once closed. */
+  strike (why: string, weight = 1): boolean {
+    if (this.closed) return false
+    this.strikes += weight
+    if (this.strikes <= MAX_STRIKES) return true
+    this.close(`misbehaving: more than ${MAX_STRIKES} strikes (last: ${why})`, true, true)
+    return false
   }
 
   /** Close, telling the peer why (when it can still hear it). */
@@ -128,7 +173,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     for (const v of values) {
       if (this.closed) return
-      if (!this.take()) {
+      if (!this.bucket.take()) {
         this.close(`flooding: more than ${PEER_RATE} messages/s`, true, true)
         return
       }
@@ -142,15 +187,5 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.received++
       this.emit('message', msg)
     }
-  }
-
-  /** Token bucket: PEER_RATE per second, PEER_BURST deep. */
-  private take (): boolean {
-    const now = this.clock.now()
-    this.tokens = Math.min(PEER_BURST, this.tokens + (now - this.refilled) * PEER_RATE / 1000)
-    this.refilled = now
-    if (this.tokens < 1) return false
-    this.tokens--
-    return true
   }
 }

@@ -2,7 +2,7 @@
 // Everything that takes time or chance comes from opts.clock and opts.random.
 import { EventEmitter } from 'node:events'
 import { Readable, type Duplex } from 'node:stream'
-import { Connection, type CloseInfo } from './connection.js'
+import { Connection, TokenBucket, type CloseInfo } from './connection.js'
 import { SeenCache } from './seen.js'
 import { type Clock, type Random, type Timer, realClock, randomHex, randomInt } from './clock.js'
 import { AddressTable, type LevelLike, type Stats } from '../table/table.js'
@@ -25,6 +25,21 @@ export const DEFAULT_DIAL_INTERVAL = 1000
 export const MAX_INBOUND = 64
 /** Most dials in progress at once. */
 export const MAX_PENDING_DIALS = 8
+/** Most inbound connections still in their handshake; more are closed at once. */
+export const MAX_HANDSHAKING = 64
+/**
+ * Queries and answers this node relays for others, a second on average (node-wide), and in one
+ * burst: what any one neighbour gets from us stays well under its PEER_RATE and PEER_BURST,
+ * however hard others push queries at us.
+ */
+export const RELAY_RATE = 100
+export const RELAY_BURST = 500
+/** Most answers relayed back for one query id. */
+export const MAX_RELAYED_ANSWERS = 64
+/** An `addrs` answer with more than this share of unusable entries is junk... */
+export const JUNK_SHARE = 0.5
+/** ...and costs its sender this many strikes (MAX_STRIKES). */
+export const JUNK_STRIKES = 10
 /** Most query ids remembered (for "handle once" and the way back of answers)... */
 export const MAX_SEEN = 10_000
 /** ...each for this long, ms. */
@@ -126,6 +141,9 @@ function settle<T> (p: Promise<T>, cb?: Callback<T>): Promise<T> {
   return p
 }
 
+/** Where a query came from (null: our own search) and how many answers went back that way. */
+interface Route { from: string | null, answers: number }
+
 interface LocalSearch {
   subnet: string
   stream: Readable
@@ -151,7 +169,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly candidates: string[] = []
   private readonly selfAddresses = new Set<string>()
   private readonly held = new Map<string, number>()
-  private readonly seen: SeenCache<string | null>
+  private readonly seen: SeenCache<Route>
+  private readonly relay: TokenBucket
   private readonly searches = new Map<string, LocalSearch>()
   private readonly timers = new Map<string, Timer>()
   private closing: Promise<void> | null = null
@@ -168,6 +187,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.network = opts.network ?? DEFAULT_NETWORK
     this.startedAt = this.clock.now()
     this.seen = new SeenCache(MAX_SEEN, SEEN_TTL, () => this.clock.now())
+    this.relay = new TokenBucket(RELAY_RATE, RELAY_BURST, () => this.clock.now())
     for (const a of opts.addresses ?? []) this.advertise(a)
     this.ready = this.start()
     // A failed start surfaces through every method; don't also crash on an unhandled rejection.
@@ -457,7 +477,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   /** Keep `connections` open by dialing from the table. */
   private topUp (): void {
     if (this.closing) return
-    const want = (this.opts.connections ?? DEFAULT_CONNECTIONS) - this.peers.size - this.dialing.size
+    // Only connections we dialed count: inbound ones are the remote's choice, and an attacker
+    // who opens enough of them must not stop us from choosing peers of our own (eclipse).
+    const want = (this.opts.connections ?? DEFAULT_CONNECTIONS) - this.outboundCount() - this.dialing.size
     const room = MAX_PENDING_DIALS - this.dialing.size
     const n = Math.min(want, room)
     if (n <= 0) return
@@ -473,6 +495,11 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   private attach (c: Connection): void {
+    if (!c.outbound && this.inboundHandshakes() >= MAX_HANDSHAKING) {
+      c.close(`too many connections in handshake (MAX_HANDSHAKING is ${MAX_HANDSHAKING})`, false)
+      this.event('refused', { address: null, reason: 'too many connections in handshake' })
+      return
+    }
     this.handshaking.add(c)
     c.on('message', m => {
       try {
@@ -576,6 +603,16 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return n
   }
 
+  private outboundCount (): number {
+    return this.peers.size - this.inboundCount()
+  }
+
+  private inboundHandshakes (): number {
+    let n = 0
+    for (const c of this.handshaking) if (!c.outbound) n++
+    return n
+  }
+
   /** The addresses of a list we may store or dial: allowed schemes, not our own. */
   private acceptable (list: string[]): string[] {
     const out: string[] = []
@@ -607,9 +644,17 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   private onAddrs (c: Connection, list: string[]): void {
-    if (!c.awaitingAddrs) return // unasked-for: ignored, so a peer cannot push addresses at will
+    // Unasked-for: ignored, so a peer cannot push addresses at will; a peer that keeps
+    // pushing is dropped.
+    if (!c.awaitingAddrs) {
+      c.strike('addrs nobody asked for')
+      return
+    }
     c.awaitingAddrs = false
     const ok = this.acceptable(list)
+    let junk = 0
+    for (const a of list) if (tryNormalizeAddress(a) === null) junk++
+    if (junk > 0 && junk > list.length * JUNK_SHARE && !c.strike('addrs answer of junk', JUNK_STRIKES)) return
     const added = this.table.learn(ok, c.sources)
     if (c.address) this.table.recordNodes(c.address, list.length, 0)
     this.event('gossip', { dir: 'rx', peer: c.address ?? c.peerId, count: list.length, added, refused: list.length - ok.length })
@@ -651,7 +696,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       timer = this.clock.setTimeout(finish, timeout)
       this.ready.then(() => {
         if (this.closing || !this.searches.has(qid)) return finish()
-        this.seen.add(qid, null)
+        this.seen.add(qid, { from: null, answers: 0 })
         const q: Query = { type: 'query', qid, subnet: name, hops: 1, limit }
         for (const c of this.peers.values()) c.send(q)
         this.event('search', { dir: 'out', qid, subnet: name, hops: 0 })
@@ -663,31 +708,38 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   private onQuery (c: Connection, q: Query): void {
+    // Over its budget: not handled, not relayed, and a strike (a flood ends in a drop).
+    if (!c.queries.take()) {
+      c.strike('queries over QUERY_RATE')
+      return
+    }
     if (q.hops > q.limit) return
-    if (!this.seen.add(q.qid, c.peerId)) return // handled once
+    if (this.searches.has(q.qid)) return // our own query, come back around
+    if (!this.seen.add(q.qid, { from: c.peerId, answers: 0 })) return // handled once
     this.event('search', { dir: 'in', qid: q.qid, subnet: q.subnet, hops: q.hops, peer: c.address ?? c.peerId })
     if (this.table.isMember(q.subnet)) {
       const address = this.addresses()[0] ?? ''
       c.send({ type: 'answer', qid: q.qid, subnet: q.subnet, address, hops: q.hops })
       this.event('answer', { dir: 'out', qid: q.qid, subnet: q.subnet, address, hops: q.hops })
     }
-    if (q.hops < q.limit) {
+    if (q.hops < q.limit && this.relay.take()) {
       const next: Query = { ...q, hops: q.hops + 1 }
       for (const p of this.peers.values()) if (p !== c) p.send(next)
     }
   }
 
   private onAnswer (c: Connection, m: Answer): void {
-    if (!this.seen.has(m.qid)) return
+    const own = this.searches.get(m.qid)
+    const route = own ? undefined : this.seen.get(m.qid)
+    if (!own && (route === undefined || route.from === null)) return // nobody asked (or asked long ago)
     let address = m.address === '' ? null : tryNormalizeAddress(m.address)
     // A member that knows no address for itself answers with ""; the neighbour that dialed
     // it fills in the address it dialed. Anyone else drops such an answer.
     if (m.address === '' && c.outbound && c.dialed) address = c.dialed
     if (address === null || this.selfAddresses.has(address)) return
-    const back = this.seen.get(m.qid)
-    if (back === null) {
-      const s = this.searches.get(m.qid)
-      if (!s || s.subnet !== m.subnet || s.seen.has(address)) return
+    if (own) {
+      const s = own
+      if (s.subnet !== m.subnet || s.seen.has(address)) return
       s.seen.add(address)
       this.table.learn([address], c.sources)
       this.table.noteServed(address, m.subnet)
@@ -696,8 +748,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (++s.count >= s.max) s.finish()
       return
     }
-    const to = back === undefined ? undefined : this.peers.get(back)
-    if (!to) return
+    const r = route as Route
+    const to = this.peers.get(r.from as string)
+    if (!to || to === c || r.answers >= MAX_RELAYED_ANSWERS || !this.relay.take()) return
+    r.answers++
     to.send({ ...m, address })
     this.event('answer', { dir: 'forward', qid: m.qid, subnet: m.subnet, address, hops: m.hops })
   }
@@ -705,13 +759,15 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   // --- lifecycle -------------------------------------------------------------------------
 
   /** Node state for status displays. */
-  status (): { id: string, network: string, uptime: number, connections: number, handshaking: number, dialing: number, known: number, saved: number, learned: number, tombstones: number, subnets: number, searches: number, seen: number, addresses: string[] } {
+  status (): { id: string, network: string, uptime: number, connections: number, inbound: number, outbound: number, handshaking: number, dialing: number, known: number, saved: number, learned: number, tombstones: number, subnets: number, searches: number, seen: number, addresses: string[] } {
     const t = this.table
     return {
       id: this.id,
       network: this.network,
       uptime: this.clock.now() - this.startedAt,
       connections: this.peers.size,
+      inbound: this.inboundCount(),
+      outbound: this.outboundCount(),
       handshaking: this.handshaking.size,
       dialing: this.dialing.size,
       known: t?.size ?? 0,

@@ -7,7 +7,11 @@ export class SeenCache<V> {
 
   constructor (readonly max: number, readonly ttl: number, private readonly now: () => number) {}
 
-  get size (): number { return this.entries.size }
+  /** Entries still fresh (expired ones are dropped first). */
+  get size (): number {
+    this.expire(this.now())
+    return this.entries.size
+  }
 
   /** Record key; false when it was already there (and still fresh). */
   add (key: string, value: V): boolean {
@@ -33,6 +37,8 @@ export class SeenCache<V> {
   delete (key: string): void { this.entries.delete(key) }
 
   private expire (now: number): void {
+    // Oldest first, so the scan stops at the first fresh entry. (A clock that steps back
+    // only delays expiry: an entry stamped in the future stays until its own ttl passes.)
     for (const [k, e] of this.entries) {
       if (now - e.at < this.ttl) break
       this.entries.delete(k)

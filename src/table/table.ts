@@ -80,6 +80,9 @@ export class AddressTable {
   private readonly all = new IndexedSet<string>()
   private readonly learned = new IndexedSet<string>()
   private readonly bySource = new Map<string, IndexedSet<string>>()
+  /** Addresses by dial group (see dialGroup), and the groups themselves, for dialCandidates. */
+  private readonly byDialGroup = new Map<string, IndexedSet<string>>()
+  private readonly dialGroups = new IndexedSet<string>()
   private readonly tombs = new Map<string, number>()
   private readonly joined = new Set<string>()
   private saved = 0
@@ -170,12 +173,32 @@ export class AddressTable {
     }
   }
 
-  /** Up to n addresses worth dialing now, chosen at random; skip() vetoes candidates. */
+  /** The dial group an address is drawn from: see dialCandidates. */
+  static dialGroup (r: AddressRecord): string {
+    if (r.user) return 'saved'
+    return r.sources.find(s => s.startsWith('group:')) ?? r.sources.find(s => s.startsWith('id:')) ?? 'unknown'
+  }
+
+  /** How many dial groups the table holds now. */
+  get dialGroupCount (): number { return this.dialGroups.size }
+
+  /**
+   * Up to n addresses worth dialing now, chosen at random; skip() vetoes candidates.
+   * A source group is drawn first, then an address within it (as addrman draws a bucket,
+   * then an entry): an informant or /24 that fills its whole share of the table with
+   * addresses still wins no more dials than any other group. The user's addresses are one
+   * group of their own.
+   */
   dialCandidates (n: number, skip: (address: string) => boolean): string[] {
     const now = this.opts.now()
     const out: string[] = []
-    for (const a of sample(this.opts.random, this.all.values(), Math.max(n * 4, 16))) {
-      if (out.length >= n) break
+    const tried = new Set<string>()
+    const tries = Math.max(n * 8, 64)
+    for (let i = 0; i < tries && out.length < n && this.dialGroups.size > 0; i++) {
+      const g = this.dialGroups.pick(this.opts.random) as string
+      const a = (this.byDialGroup.get(g) as IndexedSet<string>).pick(this.opts.random) as string
+      if (tried.has(a)) continue
+      tried.add(a)
       const r = this.records.get(a) as AddressRecord
       if (skip(a) || !dialable(r, now) || (!r.user && isDead(r, now))) continue
       out.push(a)
@@ -403,6 +426,13 @@ export class AddressTable {
   private index (r: AddressRecord): void {
     this.records.set(r.address, r)
     this.all.add(r.address)
+    const g = AddressTable.dialGroup(r)
+    let members = this.byDialGroup.get(g)
+    if (!members) {
+      this.byDialGroup.set(g, members = new IndexedSet())
+      this.dialGroups.add(g)
+    }
+    members.add(r.address)
     if (r.user) {
       this.saved++
       return
@@ -418,6 +448,15 @@ export class AddressTable {
   private unindex (r: AddressRecord): void {
     this.records.delete(r.address)
     this.all.delete(r.address)
+    const g = AddressTable.dialGroup(r)
+    const members = this.byDialGroup.get(g)
+    if (members) {
+      members.delete(r.address)
+      if (members.size === 0) {
+        this.byDialGroup.delete(g)
+        this.dialGroups.delete(g)
+      }
+    }
     if (r.user) {
       this.saved--
       return
