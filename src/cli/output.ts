@@ -55,8 +55,22 @@ export function watchReader (): void {
   }).catch(() => {})
 }
 
+let pending = ''
+
+/**
+ * Print one line. Lines printed in one turn of the event loop go out in one write (stdout to a
+ * pipe is a synchronous syscall per write in Node): `known` streams many rows a turn, while
+ * `log` still flushes each line as soon as it arrives.
+ */
 export function out (line: string): void {
-  stdout().write(line + '\n')
+  if (pending === '') process.nextTick(flush)
+  pending += line + '\n'
+}
+
+function flush (): void {
+  const text = pending
+  pending = ''
+  if (text !== '') stdout().write(text)
 }
 
 export function json (value: unknown): void {

@@ -86,8 +86,15 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
       clients.delete(sock)
       abort.abort()
     })
+    let corked = false
     const write = (reply: Reply): Promise<void> => {
       if (sock.destroyed) return Promise.reject(new ControlError('EGONE', 'client went away'))
+      // Rows written in one turn of the event loop leave in one write, not a syscall each.
+      if (!corked) {
+        corked = true
+        sock.cork()
+        process.nextTick(() => { corked = false; sock.uncork() })
+      }
       const ok = sock.write(JSON.stringify(reply) + '\n')
       if (ok) return Promise.resolve()
       if (sock.writableLength > MAX_CLIENT_BUFFER) {

@@ -63,45 +63,119 @@ export function shuffle<T> (random: Random, xs: T[]): T[] {
   return xs
 }
 
+interface VirtualTimer { at: number, seq: number, fn: (() => void) | null, unref: () => VirtualTimer }
+
 /**
  * A virtual clock for simulations and tests: timers fire only when advanced.
  * Timers due at the same time fire in the order they were set.
+ *
+ * Timers sit in a binary min-heap ordered by (due time, order set), so setting and firing a
+ * timer is O(log timers). A cleared timer is only marked (its fn dropped) and skipped when it
+ * reaches the top; the heap is rebuilt without them once they are more than half of it.
  */
 export class VirtualClock implements Clock {
   private t: number
   private seq = 0
-  private timers = new Map<number, { at: number, fn: () => void, seq: number }>()
+  private heap: VirtualTimer[] = []
+  private live = 0
 
   constructor (start = 0) { this.t = start }
 
   now (): number { return this.t }
 
   setTimeout (fn: () => void, ms: number): Timer {
-    const seq = ++this.seq
-    this.timers.set(seq, { at: this.t + Math.max(0, ms), fn, seq })
-    return { id: seq } as unknown as Timer
+    const tm: VirtualTimer = { at: this.t + Math.max(0, ms), seq: ++this.seq, fn, unref: () => tm }
+    this.push(tm)
+    this.live++
+    return tm
   }
 
   clearTimeout (t: Timer): void {
-    this.timers.delete((t as unknown as { id: number }).id)
+    const tm = t as VirtualTimer | undefined
+    if (tm === undefined || tm === null || typeof tm !== 'object' || typeof tm.seq !== 'number' || tm.fn === null) return
+    tm.fn = null
+    this.live--
+    if (this.heap.length > 64 && this.live < this.heap.length / 2) this.compact()
   }
 
   /** Number of timers waiting. */
-  get pending (): number { return this.timers.size }
+  get pending (): number { return this.live }
+
+  /** Due time of the next timer waiting, or undefined. */
+  get next (): number | undefined {
+    this.dropCleared()
+    return this.heap.length > 0 ? this.heap[0].at : undefined
+  }
 
   /** Advance time by ms, firing every timer that falls due, in order. */
   advance (ms: number): void {
     const end = this.t + ms
+    const heap = this.heap
     for (;;) {
-      let next: { at: number, fn: () => void, seq: number } | undefined
-      for (const tm of this.timers.values()) {
-        if (tm.at <= end && (next === undefined || tm.at < next.at || (tm.at === next.at && tm.seq < next.seq))) next = tm
-      }
-      if (next === undefined) break
-      this.timers.delete(next.seq)
-      this.t = Math.max(this.t, next.at)
-      next.fn()
+      this.dropCleared()
+      if (heap.length === 0 || heap[0].at > end) break
+      const tm = this.pop()
+      const fn = tm.fn as () => void
+      tm.fn = null
+      this.live--
+      if (tm.at > this.t) this.t = tm.at
+      fn()
     }
-    this.t = end
+    if (end > this.t) this.t = end
+  }
+
+  private dropCleared (): void {
+    const heap = this.heap
+    while (heap.length > 0 && heap[0].fn === null) this.pop()
+  }
+
+  private static before (a: VirtualTimer, b: VirtualTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+  }
+
+  private push (tm: VirtualTimer): void {
+    const heap = this.heap
+    let i = heap.length
+    heap.push(tm)
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!VirtualClock.before(tm, heap[p])) break
+      heap[i] = heap[p]
+      i = p
+    }
+    heap[i] = tm
+  }
+
+  private pop (): VirtualTimer {
+    const heap = this.heap
+    const top = heap[0]
+    const last = heap.pop() as VirtualTimer
+    if (heap.length > 0) {
+      heap[0] = last
+      this.siftDown(0)
+    }
+    return top
+  }
+
+  private siftDown (start: number): void {
+    const heap = this.heap
+    const n = heap.length
+    const tm = heap[start]
+    let i = start
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) break
+      const r = l + 1
+      const c = r < n && VirtualClock.before(heap[r], heap[l]) ? r : l
+      if (!VirtualClock.before(heap[c], tm)) break
+      heap[i] = heap[c]
+      i = c
+    }
+    heap[i] = tm
+  }
+
+  private compact (): void {
+    this.heap = this.heap.filter(tm => tm.fn !== null)
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i)
   }
 }

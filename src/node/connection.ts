@@ -92,6 +92,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly bucket: TokenBucket
   /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
   readonly queries: TokenBucket
+  /** This peer's share of what the node relays for others (set by the node in attach). */
+  relays!: TokenBucket
   private handshakeTimer: Timer | null
 
   constructor (readonly socket: Duplex, opts: ConnectionOptions) {

@@ -28,12 +28,21 @@ export const MAX_PENDING_DIALS = 8
 /** Most inbound connections still in their handshake; more are closed at once. */
 export const MAX_HANDSHAKING = 64
 /**
- * Queries and answers this node relays for others, a second on average (node-wide), and in one
- * burst: what any one neighbour gets from us stays well under its PEER_RATE and PEER_BURST,
- * however hard others push queries at us.
+ * Queries this node relays for others, a second on average (node-wide), and in one burst:
+ * what any one neighbour gets from us stays under its QUERY_RATE and QUERY_BURST, however
+ * hard others push queries at us...
  */
 export const RELAY_RATE = 100
 export const RELAY_BURST = 500
+/**
+ * ...and the share of that any one peer's queries may use, so a peer flooding within its own
+ * QUERY_RATE cannot crowd out the searches of everyone else.
+ */
+export const RELAY_PEER_RATE = 25
+export const RELAY_PEER_BURST = 100
+/** Answers this node relays back for others, a second and in one burst (node-wide). */
+export const ANSWER_RELAY_RATE = 100
+export const ANSWER_RELAY_BURST = 500
 /** Most answers relayed back for one query id. */
 export const MAX_RELAYED_ANSWERS = 64
 /** An `addrs` answer with more than this share of unusable entries is junk... */
@@ -171,6 +180,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly held = new Map<string, number>()
   private readonly seen: SeenCache<Route>
   private readonly relay: TokenBucket
+  private readonly answerRelay: TokenBucket
   private readonly searches = new Map<string, LocalSearch>()
   private readonly timers = new Map<string, Timer>()
   private closing: Promise<void> | null = null
@@ -188,6 +198,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.startedAt = this.clock.now()
     this.seen = new SeenCache(MAX_SEEN, SEEN_TTL, () => this.clock.now())
     this.relay = new TokenBucket(RELAY_RATE, RELAY_BURST, () => this.clock.now())
+    this.answerRelay = new TokenBucket(ANSWER_RELAY_RATE, ANSWER_RELAY_BURST, () => this.clock.now())
     for (const a of opts.addresses ?? []) this.advertise(a)
     this.ready = this.start()
     // A failed start surfaces through every method; don't also crash on an unhandled rejection.
@@ -501,6 +512,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       return
     }
     this.handshaking.add(c)
+    c.relays = new TokenBucket(RELAY_PEER_RATE, RELAY_PEER_BURST, () => this.clock.now())
     c.on('message', m => {
       try {
         this.onMessage(c, m)
@@ -722,7 +734,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       c.send({ type: 'answer', qid: q.qid, subnet: q.subnet, address, hops: q.hops })
       this.event('answer', { dir: 'out', qid: q.qid, subnet: q.subnet, address, hops: q.hops })
     }
-    if (q.hops < q.limit && this.relay.take()) {
+    // The peer's own share first, so a flooder spends its share and not everyone's.
+    if (q.hops < q.limit && c.relays.take() && this.relay.take()) {
       const next: Query = { ...q, hops: q.hops + 1 }
       for (const p of this.peers.values()) if (p !== c) p.send(next)
     }
@@ -750,7 +763,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     }
     const r = route as Route
     const to = this.peers.get(r.from as string)
-    if (!to || to === c || r.answers >= MAX_RELAYED_ANSWERS || !this.relay.take()) return
+    if (!to || to === c || r.answers >= MAX_RELAYED_ANSWERS || !this.answerRelay.take()) return
     r.answers++
     to.send({ ...m, address })
     this.event('answer', { dir: 'forward', qid: m.qid, subnet: m.subnet, address, hops: m.hops })

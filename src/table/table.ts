@@ -58,7 +58,13 @@ export interface Stats {
 /** A service (listening socket) the daemon reopens after a restart. */
 export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws', host: string, port: number }
 
-interface Pending { ops: BatchOp[], sync: boolean, done: Array<{ resolve: () => void, reject: (e: Error) => void }> }
+interface Pending {
+  ops: BatchOp[]
+  /** Where each key's op sits in ops, so a later write to the same key replaces it. */
+  slots: Map<SublevelLike, Map<string, number>>
+  sync: boolean
+  done: Array<{ resolve: () => void, reject: (e: Error) => void }>
+}
 
 export class TableError extends Error {
   constructor (message: string) {
@@ -498,7 +504,7 @@ export class AddressTable {
     if (this.closed) return Promise.reject(new TableError('address table is closed'))
     return new Promise((resolve, reject) => {
       if (this.queue === null) {
-        const q: Pending = this.queue = { ops: [], sync: false, done: [] }
+        const q: Pending = this.queue = { ops: [], slots: new Map(), sync: false, done: [] }
         this.writing = this.writing.then(async () => {
           this.queue = null
           try {
@@ -509,7 +515,18 @@ export class AddressTable {
           }
         })
       }
-      for (const op of ops) this.queue.ops.push(op)
+      // Many updates of one record between two batches (stats under a busy peer) cost one write.
+      for (const op of ops) {
+        let slots: Map<string, number> | undefined = this.queue.slots.get(op.sublevel)
+        if (!slots) this.queue.slots.set(op.sublevel, slots = new Map())
+        const at = slots.get(op.key)
+        if (at === undefined) {
+          slots.set(op.key, this.queue.ops.length)
+          this.queue.ops.push(op)
+        } else {
+          this.queue.ops[at] = op
+        }
+      }
       this.queue.sync ||= sync
       this.queue.done.push({ resolve, reject })
     })
