@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// Real daemons on 127.0.0.1: N of them (20; --quick: 10), each `peernet listen ws`, linked in a
+// random deep tree with `peernet connect` (node i links to one of the three before it), gossip on
+// (--interval 200). Measured through the CLI, as a user would:
+//   - join_to_answer: from `peernet join S` on one end of the tree's longest path to the first
+//     answer printed by `peernet search S --max 1` on the other end (both CLI runs included);
+//   - hops: the hop count that answer reports (vs 1);
+//   - known_by_all: from `peernet connect` of a newly started daemon to every other daemon
+//     listing its address in `known` (polled on their control sockets every 50 ms).
+// Baseline, in the same run: the same figures for two directly connected daemons (hops 1).
+// Every daemon keeps --connections 1, so it dials nothing beyond the links made here and the
+// tree stays the topology searched (gossip still runs over every link).
+//   node bench/daemons.mjs [--json] [--quick]
+import { spawn } from 'node:child_process'
+import {
+  quick, say, row, median, now, sleep, until, ensureOffline, assertLoopback, cleanup, removeDir,
+  cli, startDaemon, control, BIN, trackPid, untrackPid
+} from './lib/common.mjs'
+
+ensureOffline()
+
+const BENCH = 'daemons'
+const N = quick ? 10 : 20
+const TRIALS = quick ? 3 : 5
+const INTERVAL = 200
+const SETTINGS = ['--interval', String(INTERVAL), '--connections', '1', '--purge', '0', '--hops', '64']
+
+// A small seeded generator, so the tree is the same from run to run.
+let seed = 0x9e3779b9
+const random = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+const daemons = []
+
+async function newDaemon () {
+  const d = await startDaemon(SETTINGS)
+  daemons.push(d)
+  const r = await cli(d.dir, ['listen', 'ws', '--host', '127.0.0.1'])
+  d.address = r.stdout.trim()
+  assertLoopback([d.address], 'listen address')
+  return d
+}
+
+/** Run `peernet search` on d; resolve {ms, row} at the first answer line (from spawn). */
+function firstAnswer (d, subnet) {
+  return new Promise((resolve, reject) => {
+    const t0 = now()
+    const child = spawn(process.execPath, [BIN, 'search', subnet, '--max', '1', '--timeout', '15000', '--hops', '64', '--json'], {
+      env: { ...process.env, PEERNET_PATH: d.dir, PEERNET_NO_AUTOSTART: '1' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    trackPid(child.pid)
+    let out = ''
+    let err = ''
+    let done = false
+    child.stdout.setEncoding('utf8').on('data', s => {
+      out += s
+      const nl = out.indexOf('\n')
+      if (nl >= 0 && !done) {
+        done = true
+        resolve({ ms: now() - t0, row: JSON.parse(out.slice(0, nl)) })
+      }
+    })
+    child.stderr.setEncoding('utf8').on('data', s => { err += s })
+    child.on('close', code => {
+      untrackPid(child.pid)
+      if (!done) reject(new Error(`search ${subnet} ended (exit ${code}) without an answer: ${err.trim()}`))
+    })
+  })
+}
+
+/** Median over trials of: join on member, then search on searcher, to the first answer. */
+async function joinToAnswer (member, searcher, tag) {
+  const times = []
+  const searchOnly = []
+  let hops = null
+  for (let k = 0; k < TRIALS + 1; k++) {
+    const subnet = `bench-${tag}-${k}`
+    const t0 = now()
+    await cli(member.dir, ['join', subnet])
+    const a = await firstAnswer(searcher, subnet)
+    if (a.row.address !== member.address) throw new Error(`answer from ${a.row.address}, expected ${member.address}`)
+    hops = a.row.hops
+    if (k > 0) { // the first trial warms the OS caches
+      times.push(now() - t0)
+      searchOnly.push(a.ms)
+    }
+  }
+  return { ms: median(times), searchMs: median(searchOnly), hops }
+}
+
+/** Search through the control socket (no CLI process): request to first row, median. */
+async function searchRaw (member, searcher, tag) {
+  await control(member.socket, 'join', { subnets: [`raw-${tag}`] })
+  const times = []
+  for (let k = 0; k < 4 * TRIALS + 1; k++) {
+    const t0 = now()
+    let first = null
+    await control(searcher.socket, 'search', { subnet: `raw-${tag}`, max: 1, timeout: 15000, hops: 64 }, r => { first ??= now() - t0; if (r.address !== member.address) throw new Error('wrong member') })
+    if (first === null) throw new Error(`no answer for raw-${tag}`)
+    if (k > 0) times.push(first)
+  }
+  return median(times)
+}
+
+/** From connecting a fresh daemon to `to`, until every daemon of `net` knows its address. */
+async function knownByAll (net, to) {
+  const fresh = await newDaemon()
+  const t0 = now()
+  await cli(fresh.dir, ['connect', to.address])
+  const pending = new Set(net)
+  await until(async () => {
+    await Promise.all([...pending].map(async d => {
+      const rows = await control(d.socket, 'known')
+      if (rows.some(r => r.address === fresh.address)) pending.delete(d)
+    }))
+    return pending.size === 0
+  }, { ms: 60_000, every: 50, what: `every daemon to learn ${fresh.address}` })
+  return now() - t0
+}
+
+function bfs (adj, from) {
+  const dist = new Array(adj.length).fill(-1)
+  dist[from] = 0
+  const q = [from]
+  while (q.length) {
+    const x = q.shift()
+    for (const y of adj[x]) if (dist[y] < 0) { dist[y] = dist[x] + 1; q.push(y) }
+  }
+  return dist
+}
+
+try {
+  // --- baseline: two directly connected daemons ---
+  const tStart = now()
+  const [p, q] = await Promise.all([newDaemon(), newDaemon()])
+  await cli(q.dir, ['connect', p.address])
+  const pair = await joinToAnswer(p, q, 'pair')
+  const pairRaw = await searchRaw(p, q, 'pair')
+  const pairKnown = await knownByAll([p, q], p)
+
+  // --- the tree ---
+  const t0 = now()
+  const nodes = []
+  for (let i = 0; i < N; i += 5) nodes.push(...await Promise.all(Array.from({ length: Math.min(5, N - i) }, newDaemon)))
+  const adj = nodes.map(() => [])
+  for (let i = 1; i < N; i++) {
+    const j = Math.max(0, i - 1 - Math.floor(random() * 3))
+    await cli(nodes[i].dir, ['connect', nodes[j].address])
+    adj[i].push(j)
+    adj[j].push(i)
+  }
+  const buildMs = now() - t0
+  await sleep(3 * INTERVAL) // let the first gossip rounds run
+  // The graph in force (from each daemon's connections), and its longest path: farthest from
+  // 0, then farthest from there.
+  const byAddress = new Map(nodes.map((d, i) => [d.address, i]))
+  const live = await Promise.all(nodes.map(d => control(d.socket, 'connections')))
+  const graph = live.map(rows => rows.map(r => byAddress.get(r.address)).filter(x => x !== undefined))
+  const d0 = bfs(graph, 0)
+  if (d0.some(x => x < 0)) throw new Error('the daemons are not all connected')
+  const a = d0.indexOf(Math.max(...d0))
+  const da = bfs(graph, a)
+  const b = da.indexOf(Math.max(...da))
+  const treeHops = da[b]
+  const links = graph.reduce((s, x) => s + x.length, 0) / 2
+  const far = await joinToAnswer(nodes[a], nodes[b], 'tree')
+  const farRaw = await searchRaw(nodes[a], nodes[b], 'tree')
+  const treeKnown = await knownByAll(nodes, nodes[Math.floor(random() * N)])
+
+  say(`daemons: ${N} daemons over ws in a random tree (${links} links in force, longest path ${treeHops}), gossip every ${INTERVAL} ms; built in ${(buildMs / 1000).toFixed(1)} s; ${TRIALS} trials (medians)`)
+  say(`daemons: join -> first search answer across the tree ${far.ms.toFixed(0)} ms (hops ${far.hops}) vs 2 direct daemons ${pair.ms.toFixed(0)} ms (hops ${pair.hops}) = ${(far.ms / pair.ms).toFixed(2)}x`)
+  say(`daemons: of which search -> first answer ${far.searchMs.toFixed(0)} ms vs ${pair.searchMs.toFixed(0)} ms = ${(far.searchMs / pair.searchMs).toFixed(2)}x (the rest is the join CLI run)`)
+  say(`daemons: search -> first answer over the control socket, no CLI: ${farRaw.toFixed(2)} ms vs ${pairRaw.toFixed(2)} ms = ${(farRaw / pairRaw).toFixed(2)}x`)
+  say(`daemons: a new daemon known by all ${N} in ${treeKnown.toFixed(0)} ms (${(treeKnown / INTERVAL).toFixed(1)} gossip intervals) vs by the other of 2 in ${pairKnown.toFixed(0)} ms = ${(treeKnown / pairKnown).toFixed(2)}x`)
+  row(BENCH, 'join_to_answer', far.ms, 'ms', pair.ms, { n: N, hops: far.hops })
+  row(BENCH, 'search_to_answer', far.searchMs, 'ms', pair.searchMs, { n: N, hops: far.hops })
+  row(BENCH, 'search_to_answer_socket', farRaw, 'ms', pairRaw, { n: N, hops: far.hops })
+  row(BENCH, 'hops', far.hops, 'hops', pair.hops, { n: N, tree_longest_path: treeHops })
+  row(BENCH, 'known_by_all', treeKnown, 'ms', pairKnown, { n: N, interval: INTERVAL })
+  row(BENCH, 'build', buildMs, 'ms', null, { n: N })
+  say(`daemons: total ${((now() - tStart) / 1000).toFixed(1)} s`)
+} catch (err) {
+  process.stderr.write(`daemons: ${err.stack || err.message}\n`)
+  process.exitCode = 1
+} finally {
+  // Kill every daemon by pid (SIGTERM stops one cleanly), then remove the temp dirs.
+  for (const d of daemons) { try { process.kill(d.pid, 'SIGTERM') } catch {} }
+  await until(() => daemons.every(d => { try { process.kill(d.pid, 0); return false } catch { return true } }), { ms: 10000, every: 50 }).catch(() => {})
+  for (const d of daemons) removeDir(d.dir)
+  cleanup()
+}
