@@ -265,9 +265,10 @@ export class Daemon {
         return
       }
       case 'known':
-        for await (const row of node.known()) {
+        for await (const batch of node.knownBatches()) {
           if (reply.signal.aborted) return
-          await reply.row(row)
+          // A batch at a time: its rows queue together, then we wait for the client to drain.
+          await Promise.all(batch.map(row => reply.row(row)))
         }
         return
       case 'own':

@@ -5,8 +5,14 @@ import type { LevelLike, SublevelLike } from '../table/table.js'
 class MemSublevel implements SublevelLike {
   readonly data = new Map<string, unknown>()
   async get (key: string): Promise<unknown> { return this.data.get(key) }
-  async * iterator (): AsyncGenerator<[string, unknown]> {
-    for (const k of [...this.data.keys()].sort()) yield [k, this.data.get(k)]
+  iterator (): AsyncIterable<[string, unknown]> & { nextv: (size: number) => Promise<Array<[string, unknown]>>, close: () => Promise<void> } {
+    const rows: Array<[string, unknown]> = [...this.data.keys()].sort().map(k => [k, this.data.get(k)])
+    let at = 0
+    return {
+      nextv: async size => rows.slice(at, at += size),
+      close: async () => {},
+      async * [Symbol.asyncIterator] () { yield * rows }
+    }
   }
 }
 

@@ -338,9 +338,14 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   known (): Readable {
     const self = this
     return Readable.from((async function * () {
-      await self.ready
-      for await (const r of self.table.scan()) yield { address: r.address, saved: r.user, subnets: r.subnets }
+      for await (const batch of self.knownBatches()) yield * batch
     })())
+  }
+
+  /** known() in batches, for consumers that move many rows at once (the daemon). */
+  async * knownBatches (): AsyncGenerator<Array<{ address: string, saved: boolean, subnets: string[] }>> {
+    await this.ready
+    for await (const batch of this.table.scanBatches()) yield batch.map(r => ({ address: r.address, saved: r.user, subnets: r.subnets }))
   }
 
   getStats (addr: string, cb?: Callback<Stats>): Promise<Stats> {

@@ -28,7 +28,7 @@ export interface LevelLike {
 }
 export interface SublevelLike {
   get (key: string): Promise<unknown>
-  iterator (): AsyncIterable<[string, unknown]>
+  iterator (): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
 }
 export type BatchOp =
   | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }
@@ -173,9 +173,25 @@ export class AddressTable {
 
   /** Every stored record, streamed from LevelDB in key order. */
   async * scan (): AsyncGenerator<AddressRecord> {
-    for await (const [key, value] of this.addr.iterator()) {
-      const r = value as AddressRecord
-      if (r !== null && typeof r === 'object' && r.address === key) yield r
+    for await (const batch of this.scanBatches()) yield * batch
+  }
+
+  /** The same, a batch of up to `size` records at a time (one promise a batch, not a row). */
+  async * scanBatches (size = 512): AsyncGenerator<AddressRecord[]> {
+    const it = this.addr.iterator()
+    try {
+      for (;;) {
+        const entries = await it.nextv(size)
+        if (entries.length === 0) return
+        const out: AddressRecord[] = []
+        for (const [key, value] of entries) {
+          const r = value as AddressRecord
+          if (r !== null && typeof r === 'object' && r.address === key) out.push(r)
+        }
+        yield out
+      }
+    } finally {
+      await it.close()
     }
   }
 

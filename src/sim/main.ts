@@ -1,0 +1,142 @@
+// `npm run sim`: the simulation's command line.
+import { writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions } from './scenario.js'
+import { rows, text, svg, dot, type RunInfo } from './report.js'
+import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
+
+export const USAGE = `usage: npm run sim -- [options]
+
+Runs real peernet nodes (the daemon's Peernet class), each on its own memory-level, over the
+in-memory transport (mem://), on a virtual clock and a seeded random source, and reports
+convergence, overlay degree, subnet search and churn figures.
+
+  --nodes N          nodes (default ${DEFAULTS.nodes}; at least 20)
+  --intervals N      gossip intervals to run (default ${DEFAULTS.intervals}; at least ${MIN_INTERVALS})
+  --seed S           random seed: the same seed gives the same figures (default ${DEFAULTS.seed})
+  --table N          bound on each node's gossip-learned table (default ${DEFAULTS.table})
+  --sample N         addresses per gossip answer, 1..${MAX_ADDRS_PER_MESSAGE} (default ${DEFAULTS.sample})
+  --connections N    connections each node keeps (default ${DEFAULTS.connections})
+  --json             NDJSON rows instead of the table
+  --svg FILE         draw the convergence and churn curves as an SVG chart
+  --dot FILE         write the final overlay as Graphviz DOT
+  --progress         a line of progress per interval on stderr
+  --help             this text
+`
+
+export interface Args extends Omit<SimOptions, 'progress'> { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean }
+
+export class UsageError extends Error {}
+
+const INTS: Record<string, [keyof SimOptions, number, number]> = {
+  '--nodes': ['nodes', 20, 1_000_000],
+  '--intervals': ['intervals', MIN_INTERVALS, 100_000],
+  '--table': ['table', 1, 10_000_000],
+  '--sample': ['sample', 1, MAX_ADDRS_PER_MESSAGE],
+  '--connections': ['connections', 1, 64]
+}
+
+/** A seed: a non-negative integer below 2^32, or any other text (hashed). */
+export function parseSeed (s: string): number {
+  if (/^\d+$/.test(s) && Number(s) < 2 ** 32) return Number(s)
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0
+  return h
+}
+
+export function parseArgs (argv: string[]): Args {
+  const a: Args = { ...DEFAULTS, json: false, progress: false, help: false }
+  for (let i = 0; i < argv.length; i++) {
+    let flag = argv[i]
+    let value: string | undefined
+    const eq = flag.indexOf('=')
+    if (flag.startsWith('--') && eq > 0) {
+      value = flag.slice(eq + 1)
+      flag = flag.slice(0, eq)
+    }
+    const need = (): string => {
+      if (value !== undefined) return value
+      const v = argv[++i]
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`)
+      return v
+    }
+    const noValue = (): void => { if (value !== undefined) throw new UsageError(`${flag} takes no value`) }
+    if (flag in INTS) {
+      const [key, min, max] = INTS[flag]
+      const v = need()
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, not "${v}"`)
+      ;(a as unknown as Record<string, number>)[key] = Number(v)
+    } else if (flag === '--seed') {
+      const v = need()
+      if (v === '') throw new UsageError('--seed needs a value')
+      a.seed = parseSeed(v)
+    } else if (flag === '--svg' || flag === '--dot') {
+      const v = need()
+      if (v === '') throw new UsageError(`${flag} needs a file name`)
+      a[flag === '--svg' ? 'svg' : 'dot'] = v
+    } else if (flag === '--json') {
+      noValue(); a.json = true
+    } else if (flag === '--progress') {
+      noValue(); a.progress = true
+    } else if (flag === '--help' || flag === '-h') {
+      noValue(); a.help = true
+    } else {
+      throw new UsageError(`unknown ${flag.startsWith('-') ? 'flag' : 'argument'} "${flag}" (see --help)`)
+    }
+  }
+  return a
+}
+
+export async function main (argv: string[]): Promise<number> {
+  let args: Args
+  try {
+    args = parseArgs(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`peernet sim: ${err.message}\n`)
+    return 2
+  }
+  if (args.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const { json, svg: svgFile, dot: dotFile, progress, help: _, ...opts } = args
+  const started = Date.now()
+  const result = await simulate({ ...opts, progress: progress ? line => process.stderr.write(line + '\n') : undefined })
+  const run: RunInfo = { wallMs: Date.now() - started, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }
+  if (json) for (const r of rows(result, run)) process.stdout.write(JSON.stringify(r) + '\n')
+  else process.stdout.write(text(result, run))
+  if (svgFile) writeFileSync(svgFile, svg(result))
+  if (dotFile) writeFileSync(dotFile, dot(result))
+  return 0
+}
+
+/**
+ * V8's defaults are tuned for small heaps: the sim's tables live long and churn constantly, so
+ * run it with a young generation big enough that scavenges stop dominating, and an old
+ * generation sized to the machine (the 4 GB default does not hold 10,000 nodes' tables).
+ * Done by running this file again with those flags, unless they are already given.
+ */
+function relaunch (): number | null {
+  if (process.env.PEERNET_SIM_CHILD === '1') return null
+  if (process.execArgv.some(a => /max-old-space-size|max-semi-space-size/.test(a))) return null
+  const oldSpace = Math.max(4096, Math.floor(totalmem() / 2 ** 20 * 0.75))
+  const r = spawnSync(process.execPath, [
+    ...process.execArgv, `--max-old-space-size=${oldSpace}`, '--max-semi-space-size=64',
+    fileURLToPath(import.meta.url), ...process.argv.slice(2)
+  ], { stdio: 'inherit', env: { ...process.env, PEERNET_SIM_CHILD: '1' } })
+  if (r.error) throw r.error
+  return r.status ?? 1
+}
+
+const code = relaunch()
+if (code !== null) {
+  process.exitCode = code
+} else {
+  main(process.argv.slice(2)).then(c => { process.exitCode = c }, err => {
+    process.stderr.write(`peernet sim: ${(err as Error).message}\n`)
+    process.exitCode = 1
+  })
+}

@@ -1,0 +1,468 @@
+// The scenario: build an overlay by joining nodes that bootstrap from a few random earlier
+// nodes, watch newly joined nodes' addresses spread, search subnets of 1, 10 and 100 members,
+// kill half the nodes at once, then run a steady churn of 1% per interval. Every figure comes
+// from the virtual clock and the seeded random source, so one seed always gives one result.
+import { seededRandom, sample, type Random } from '../node/clock.js'
+import { World, KINDS, type Watch } from './world.js'
+
+export interface SimOptions {
+  nodes: number
+  intervals: number
+  seed: number
+  table: number
+  sample: number
+  connections: number
+  /** Gossip interval, ms of virtual time (the node's default). */
+  interval: number
+  /** ms between connection top-ups (the node's default). */
+  dialInterval: number
+  /** One-way link latency, ms; the clock advances in steps of this. */
+  latency: number
+  /** Search hop limit (the node's default). */
+  hops: number
+  /** Addresses each joining node bootstraps from. */
+  bootstrap: number
+  /** Newly joined nodes whose addresses are followed. */
+  probes: number
+  /** Searches per subnet in the search phase. */
+  searches: number
+  /** Searches per subnet per interval during churn. */
+  churnSearches: number
+  /** Called once per interval with a line of progress. */
+  progress?: (line: string) => void
+}
+
+export const DEFAULTS: Omit<SimOptions, 'progress'> = {
+  nodes: 1000,
+  intervals: 100,
+  seed: 1,
+  table: 256,
+  sample: 16,
+  connections: 5,
+  interval: 5000,
+  dialInterval: 1000,
+  latency: 50,
+  hops: 15,
+  bootstrap: 3,
+  probes: 10,
+  searches: 10,
+  churnSearches: 1
+}
+
+export const SUBNET_SIZES = [1, 10, 100]
+export const THRESHOLDS = [0.5, 0.9, 0.99]
+export const KILL_SHARE = 0.5
+export const KILL_WINDOW = 10
+export const STEADY_CHURN = 0.01
+export const MIN_INTERVALS = 30
+
+/** The run's timeline: interval numbers at which each phase starts. */
+export interface Phases { join: number, probes: number, search: number, kill: number, steady: number, end: number }
+
+export function phases (intervals: number): Phases {
+  const join = Math.max(2, Math.round(intervals * 0.1))
+  const search = join + Math.max(2, Math.round(intervals * 0.1))
+  const kill = Math.round(intervals * 0.5)
+  const steady = Math.min(intervals, kill + KILL_WINDOW)
+  return { join: 0, probes: join, search, kill, steady, end: intervals }
+}
+
+export interface ConvergenceResult {
+  probes: number
+  /** Per threshold: intervals after joining until that share of nodes has heard of a probe. */
+  reach: Array<{ share: number, median: number | null, max: number | null, reached: number }>
+  /** Share of live tables holding a probe's address, at its peak and at the kill. */
+  holdsPeak: number
+  holdsAtKill: number
+  /** Largest share of nodes any one table can hold: table bound / nodes. */
+  tableShare: number
+}
+
+export interface DegreeResult {
+  interval: number
+  nodes: number
+  mean: number
+  min: number
+  p50: number
+  p95: number
+  max: number
+  isolated: number
+  histogram: Array<[number, number]>
+}
+
+export interface SearchResult {
+  members: number
+  searches: number
+  success: number
+  /** Mean share of live members that answered. */
+  recall: number
+  hopsP50: number | null
+  hopsP95: number | null
+  messages: number
+  bytes: number
+  /** Time to the first answer, in gossip intervals. */
+  firstP50: number | null
+  firstP95: number | null
+}
+
+export interface IntervalRow {
+  interval: number
+  phase: 'join' | 'settle' | 'kill' | 'steady'
+  live: number
+  edges: number
+  meanDegree: number
+  components: number
+  /** Share of live nodes in the largest connected component. */
+  largest: number
+  isolated: number
+  /** Mean over probes of the share of nodes that have heard of it (null before probes join). */
+  reach: number | null
+  /** Mean over probes of the share of live tables holding it now. */
+  holds: number | null
+  searches: number
+  /** Share of this interval's searches answered (null when none ran). */
+  success: number | null
+  killed: number
+  joined: number
+  /** Mean number of addresses in a live node's table. */
+  tableMean: number
+}
+
+export interface SimResult {
+  settings: Omit<SimOptions, 'progress'> & { known: string }
+  phases: Phases
+  convergence: ConvergenceResult
+  degree: DegreeResult[]
+  search: SearchResult[]
+  timeline: IntervalRow[]
+  traffic: Record<string, { frames: number, bytes: number }>
+  errors: number
+  firstError: string | null
+  /** The overlay at the end: live nodes, links, subnet members (for --dot; not part of the figures). */
+  overlay: { nodes: number[], edges: Array<[number, number]>, members: Record<string, number[]> }
+}
+
+export const KNOWN = 'a node knows an address once its table has stored it (from gossip, a handshake or a search answer), even if later evicted'
+
+interface SearchRec {
+  subnet: string
+  members: number
+  start: number
+  qid?: string
+  first?: number
+  firstHops?: number
+  answers: number
+  done: boolean
+}
+
+export async function simulate (o: SimOptions): Promise<SimResult> {
+  const interval = o.interval
+  const stepsPer = Math.max(1, Math.round(interval / o.latency))
+  const step = interval / stepsPer
+  const ph = phases(o.intervals)
+  const world = new World({
+    seed: o.seed, table: o.table, sample: o.sample, connections: o.connections,
+    interval, dialInterval: o.dialInterval, latency: step, hops: o.hops
+  })
+  const rnd: Random = seededRandom(o.seed)
+  const clock = world.clock
+  const pick = (k: number): number[] => sample(rnd, world.live.values(), k)
+
+  const join = (): void => {
+    world.addNode(pick(o.bootstrap).map(i => world.nodes[i].url))
+  }
+
+  // --- searches -------------------------------------------------------------------------
+  const members = new Map<string, Set<number>>()
+  const liveMembers = (subnet: string): number => {
+    let n = 0
+    for (const i of members.get(subnet) ?? []) if (world.nodes[i].alive) n++
+    return n
+  }
+  const startSearch = (subnet: string, timeout: number): SearchRec | null => {
+    const m = members.get(subnet) as Set<number>
+    const live = liveMembers(subnet)
+    if (live === 0) return null
+    let src = -1
+    for (let tries = 0; tries < 100 && src < 0; tries++) {
+      const i = world.live.pick(rnd) as number
+      if (!m.has(i)) src = i
+    }
+    if (src < 0) return null
+    const pn = world.livePeernet(src)
+    const rec: SearchRec = { subnet, members: live, start: clock.now(), answers: 0, done: false }
+    const onSearch = (e: { dir: string, qid: string, subnet: string }): void => {
+      if (e.dir !== 'out' || e.subnet !== subnet) return
+      rec.qid = e.qid
+      pn.off('search', onSearch)
+    }
+    pn.on('search', onSearch)
+    const stream = pn.search(subnet, { timeout })
+    stream.on('data', (row: { hops: number }) => {
+      rec.answers++
+      if (rec.first === undefined) {
+        rec.first = clock.now() - rec.start
+        rec.firstHops = row.hops
+      }
+    })
+    stream.on('end', () => { rec.done = true })
+    stream.on('error', () => { rec.done = true })
+    return rec
+  }
+
+  // --- graph figures --------------------------------------------------------------------
+  const graph = (): { edges: number, components: number, largest: number, isolated: number, degrees: number[] } => {
+    const live = world.live.values()
+    const parent = new Map<number, number>()
+    for (const i of live) parent.set(i, i)
+    const find = (x: number): number => {
+      let r = x
+      while (parent.get(r) !== r) r = parent.get(r) as number
+      while (x !== r) { const p = parent.get(x) as number; parent.set(x, r); x = p }
+      return r
+    }
+    const deg = new Map<number, number>()
+    for (const i of live) deg.set(i, 0)
+    const edges = world.edges()
+    for (const [a, b] of edges) {
+      deg.set(a, (deg.get(a) as number) + 1)
+      deg.set(b, (deg.get(b) as number) + 1)
+      const ra = find(a); const rb = find(b)
+      if (ra !== rb) parent.set(ra, rb)
+    }
+    const size = new Map<number, number>()
+    for (const i of live) { const r = find(i); size.set(r, (size.get(r) ?? 0) + 1) }
+    let largest = 0
+    for (const s of size.values()) largest = Math.max(largest, s)
+    const degrees = live.map(i => deg.get(i) as number)
+    return { edges: edges.length, components: size.size, largest: live.length ? largest / live.length : 0, isolated: degrees.filter(d => d === 0).length, degrees }
+  }
+
+  const degreeStats = (at: number, degrees: number[]): DegreeResult => {
+    const s = degrees.slice().sort((a, b) => a - b)
+    const hist = new Map<number, number>()
+    for (const d of s) hist.set(d, (hist.get(d) ?? 0) + 1)
+    return {
+      interval: at,
+      nodes: s.length,
+      mean: round(mean(s), 2),
+      min: s[0] ?? 0,
+      p50: pct(s, 0.5) ?? 0,
+      p95: pct(s, 0.95) ?? 0,
+      max: s[s.length - 1] ?? 0,
+      isolated: s.filter(d => d === 0).length,
+      histogram: [...hist]
+    }
+  }
+
+  // --- the run ----------------------------------------------------------------------------
+  const timeline: IntervalRow[] = []
+  const degree: DegreeResult[] = []
+  const probeWatches: Array<{ idx: number, w: Watch, joinedAt: number, hit: Array<number | null> }> = []
+  const batch: SearchRec[] = []
+  let batchStarts: Array<{ step: number, subnet: string }> = []
+  const searchResults: SearchResult[] = []
+  let holdsAtKill = 0
+  let holdsPeak = 0
+  const totalJoinSteps = ph.probes * stepsPer
+  let created = 0
+  let wall = Date.now()
+
+  for (let k = 0; k < o.intervals; k++) {
+    let killed = 0
+    let joined = 0
+    const intervalSearches: SearchRec[] = []
+    if (k === ph.probes) {
+      // Subnet members among the nodes already there, then the probes join.
+      for (const size of SUBNET_SIZES) {
+        if (size > world.live.size / 2) continue
+        const subnet = 's' + size
+        const m = new Set(pick(size))
+        members.set(subnet, m)
+        for (const i of m) world.livePeernet(i).join(subnet).catch(() => {})
+      }
+      for (let p = 0; p < o.probes; p++) {
+        const boot = pick(o.bootstrap).map(i => world.nodes[i].url)
+        const node = world.addNode(boot)
+        probeWatches.push({ idx: node.idx, w: world.watch(node.url), joinedAt: k, hit: THRESHOLDS.map(() => null) })
+        joined++
+      }
+    }
+    if (k === ph.search) {
+      const total = members.size * o.searches
+      const gap = total > 0 ? Math.max(1, Math.floor(stepsPer / total)) : 1
+      let n = 0
+      for (let r = 0; r < o.searches; r++) {
+        for (const subnet of members.keys()) batchStarts.push({ step: Math.floor((n++ * gap) % stepsPer), subnet })
+      }
+    }
+    if (k === ph.kill) {
+      const g = graph()
+      degree.push(degreeStats(k, g.degrees))
+      holdsAtKill = holdsNow()
+      const victims = pick(Math.round(world.live.size * KILL_SHARE))
+      for (const i of victims) world.kill(world.nodes[i])
+      killed += victims.length
+    }
+    if (k >= ph.steady) {
+      const c = Math.max(1, Math.round(o.nodes * STEADY_CHURN))
+      for (const i of pick(c)) world.kill(world.nodes[i])
+      killed += c
+      for (let j = 0; j < c; j++) join()
+      joined += c
+    }
+    if (k >= ph.kill) {
+      for (const subnet of members.keys()) {
+        for (let r = 0; r < o.churnSearches; r++) {
+          const rec = startSearch(subnet, Math.floor(interval * 0.8))
+          if (rec) intervalSearches.push(rec)
+        }
+      }
+    }
+
+    for (let s = 0; s < stepsPer; s++) {
+      if (k < ph.probes) {
+        const target = Math.min(o.nodes, Math.floor(o.nodes * (k * stepsPer + s + 1) / totalJoinSteps))
+        while (created < target) {
+          join()
+          created++
+          joined++
+        }
+      }
+      if (batchStarts.length > 0) {
+        const now = batchStarts.filter(b => b.step === s)
+        batchStarts = batchStarts.filter(b => b.step !== s)
+        for (const b of now) {
+          const rec = startSearch(b.subnet, interval)
+          if (rec) batch.push(rec)
+        }
+      }
+      const t0 = Date.now(); const f0 = world.frames.reduce((a, b) => a + b, 0)
+      await world.step(step)
+      if (process.env.SIM_DEBUG && Date.now() - t0 > 100) console.error(`  step ${k}.${s}: ${Date.now() - t0} ms, ${world.frames.reduce((a, b) => a + b, 0) - f0} frames, ${[...world.frames].join('/')}`)
+    }
+
+    // --- end of interval k: figures at time k + 1 ------------------------------------------
+    const g = graph()
+    let reach: number | null = null
+    let holds: number | null = null
+    if (probeWatches.length > 0) {
+      reach = mean(probeWatches.map(p => reachOf(p.w, p.idx)))
+      holds = holdsNow()
+      holdsPeak = Math.max(holdsPeak, holds)
+      for (const p of probeWatches) {
+        const r = reachOf(p.w, p.idx)
+        const t = k + 1 - p.joinedAt
+        if (k < ph.kill) THRESHOLDS.forEach((thr, x) => { if (p.hit[x] === null && r >= thr) p.hit[x] = t })
+      }
+    }
+    const ran = intervalSearches.filter(r => r.done)
+    timeline.push({
+      interval: k + 1,
+      phase: k < ph.probes ? 'join' : k < ph.kill ? 'settle' : k < ph.steady ? 'kill' : 'steady',
+      live: world.live.size,
+      edges: g.edges,
+      meanDegree: round(g.degrees.length ? 2 * g.edges / g.degrees.length : 0, 2),
+      components: g.components,
+      largest: round(g.largest, 4),
+      isolated: g.isolated,
+      reach: reach === null ? null : round(reach, 4),
+      holds: holds === null ? null : round(holds, 4),
+      searches: ran.length,
+      success: ran.length ? round(ran.filter(r => r.answers > 0).length / ran.length, 4) : null,
+      killed,
+      joined,
+      tableMean: round(mean(world.live.values().map(i => world.livePeernet(i).table?.size ?? 0)), 1)
+    })
+    for (const r of intervalSearches) if (r.qid) world.byQid.delete(r.qid)
+    if (batch.length > 0 && batchStarts.length === 0 && batch.every(r => r.done) && searchResults.length === 0) {
+      for (const subnet of members.keys()) searchResults.push(summarize(subnet, batch.filter(r => r.subnet === subnet)))
+      for (const r of batch) if (r.qid) world.byQid.delete(r.qid)
+    }
+    o.progress?.(`interval ${k + 1}/${o.intervals}: ${world.live.size} live, ${g.edges} links, largest component ${(g.largest * 100).toFixed(1)}%` +
+      (reach === null ? '' : `, probes heard of by ${(reach * 100).toFixed(1)}%`) + `, tables ${timeline[timeline.length - 1].tableMean}, rss ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB, ${Date.now() - wall} ms`)
+    wall = Date.now()
+  }
+  degree.push(degreeStats(o.intervals, graph().degrees))
+  const overlay = {
+    nodes: world.live.values().slice().sort((a, b) => a - b),
+    edges: world.edges(),
+    members: Object.fromEntries([...members].map(([s, m]) => [s, [...m].filter(i => world.nodes[i].alive)]))
+  }
+
+  const convergence: ConvergenceResult = {
+    probes: probeWatches.length,
+    reach: THRESHOLDS.map((share, x) => {
+      const hits = probeWatches.map(p => p.hit[x])
+      const got = hits.filter((h): h is number => h !== null).sort((a, b) => a - b)
+      return {
+        share,
+        median: got.length * 2 > hits.length ? got[Math.ceil(hits.length / 2) - 1] : null,
+        max: got.length === hits.length && got.length > 0 ? got[got.length - 1] : null,
+        reached: got.length
+      }
+    }),
+    holdsPeak: round(holdsPeak, 4),
+    holdsAtKill: round(holdsAtKill, 4),
+    tableShare: round(Math.min(1, o.table / o.nodes), 4)
+  }
+  const traffic: Record<string, { frames: number, bytes: number }> = {}
+  KINDS.forEach((kind, x) => { traffic[kind] = { frames: world.frames[x], bytes: world.bytes[x] } })
+  const { progress: _, ...settings } = o
+  return { settings: { ...settings, known: KNOWN }, phases: ph, convergence, degree, search: searchResults, timeline, traffic, errors: world.errors, firstError: world.firstError, overlay }
+
+  function reachOf (w: Watch, self: number): number {
+    let n = 0
+    for (const i of w.known) if (world.nodes[i].alive) n++
+    const others = world.live.size - (world.nodes[self].alive ? 1 : 0)
+    return others > 0 ? n / others : 0
+  }
+
+  function holdsNow (): number {
+    const live = world.live.values()
+    const shares = probeWatches.map(p => {
+      let n = 0
+      for (const i of live) if (i !== p.idx && world.livePeernet(i).table?.has(p.w.url)) n++
+      return live.length > 1 ? n / (live.length - 1) : 0
+    })
+    return mean(shares)
+  }
+
+  function summarize (subnet: string, recs: SearchRec[]): SearchResult {
+    const ok = recs.filter(r => r.answers > 0)
+    const hops = ok.map(r => r.firstHops as number).sort((a, b) => a - b)
+    const first = ok.map(r => (r.first as number) / interval).sort((a, b) => a - b)
+    const traffic = recs.map(r => (r.qid ? world.byQid.get(r.qid) : undefined) ?? { frames: 0, bytes: 0 })
+    return {
+      members: Number(subnet.slice(1)),
+      searches: recs.length,
+      success: recs.length ? round(ok.length / recs.length, 4) : 0,
+      recall: round(mean(recs.map(r => r.answers / r.members)), 4),
+      hopsP50: pct(hops, 0.5),
+      hopsP95: pct(hops, 0.95),
+      messages: Math.round(mean(traffic.map(t => t.frames))),
+      bytes: Math.round(mean(traffic.map(t => t.bytes))),
+      firstP50: nullRound(pct(first, 0.5), 3),
+      firstP95: nullRound(pct(first, 0.95), 3)
+    }
+  }
+}
+
+export function mean (xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0
+}
+
+/** Nearest-rank percentile of a sorted list. */
+export function pct (sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
+}
+
+export function round (x: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}
+
+function nullRound (x: number | null, digits: number): number | null {
+  return x === null ? null : round(x, digits)
+}
