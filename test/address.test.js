@@ -27,7 +27,7 @@ t.test('refused addresses say why', async t => {
     'constructor://x:1': /not allowed/,
     'ws://user:pw@127.0.0.1:1': /user info/,
     'ws://127.0.0.1:1/?q=1': /malformed path/,
-    'tcp://999.1.1.1:1': /IPv4/,
+    'tcp://127.0.0.999:1': /IPv4/,
     'tcp://bad_host:1': /host name/,
     'mem://': /mem/,
     '': /empty/

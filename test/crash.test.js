@@ -3,66 +3,18 @@
 // the table after the restart, and the db must open every time. Raw control-socket requests,
 // many in flight at once, so each round takes well under a second of traffic.
 import t from 'tap'
-import net from 'node:net'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { datadir } from './lib/cli.js'
+import { datadir, alive } from './lib/cli.js'
 import { until } from './lib/helpers.js'
+import { controlClient } from './lib/control.js'
+
+const gone = pid => !alive(pid)
 import { seededRandom } from '../lib/index.js'
 
 const QUIET = ['--connections', '0', '--interval', '0']
 const ROUNDS = 20
 
-function gone (pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z'
-  } catch {
-    return true
-  }
-}
 
-/** A pipelining control client: request() resolves with {rows, error} on the end or error row. */
-function control (path) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(path)
-    const waiting = new Map()
-    const rows = new Map()
-    let buf = ''
-    sock.setEncoding('utf8')
-    sock.on('data', d => {
-      buf += d
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, i))
-        buf = buf.slice(i + 1)
-        if ('row' in msg) rows.set(msg.id, [...(rows.get(msg.id) ?? []), msg.row])
-        if (msg.end || msg.error) {
-          waiting.get(msg.id)?.resolve({ rows: rows.get(msg.id) ?? [], error: msg.error ?? null })
-          waiting.delete(msg.id)
-          rows.delete(msg.id)
-        }
-      }
-    })
-    const fail = () => { for (const w of waiting.values()) w.reject(new Error('control connection closed')); waiting.clear() }
-    sock.on('close', fail)
-    sock.on('error', () => {})
-    sock.once('error', reject)
-    sock.once('connect', () => {
-      let next = 0
-      resolve({
-        sock,
-        request (method, params = {}) {
-          const id = ++next
-          return new Promise((resolve, reject) => {
-            waiting.set(id, { resolve, reject })
-            sock.write(JSON.stringify({ id, method, params }) + '\n')
-          })
-        }
-      })
-    })
-  })
-}
 
 t.test(`kill -9 at ${ROUNDS} seeded random moments during add/join traffic loses no acknowledged write`, async t => {
   const d = datadir(t, 'pncrash')
@@ -75,7 +27,7 @@ t.test(`kill -9 at ${ROUNDS} seeded random moments during add/join traffic loses
   const freshAddr = () => { const n = counter++; return `tcp://127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}:${1000 + int(60000)}` }
 
   async function verify (round) {
-    const c = await control(socket)
+    const c = await controlClient(socket)
     const known = await c.request('known')
     const subnets = await c.request('subnets')
     c.sock.destroy()
@@ -94,7 +46,7 @@ t.test(`kill -9 at ${ROUNDS} seeded random moments during add/join traffic loses
     const t1 = Date.now()
     if (round > 0) await verify(round)
     if (process.env.CRASH_TIMING) console.error('start', t1 - t0, 'verify', Date.now() - t1)
-    const clients = await Promise.all([control(socket), control(socket), control(socket)])
+    const clients = await Promise.all([controlClient(socket), controlClient(socket), controlClient(socket)])
     let killed = false
     // Each client keeps several requests in flight until the kill.
     const traffic = clients.map(async c => {

@@ -6,7 +6,10 @@ import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync, statSync, mkdirSync, readdirSync, truncateSync, rmSync, chmodSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { datadir, killHard } from './lib/cli.js'
+import { datadir, killHard, alive } from './lib/cli.js'
+import { controlClient } from './lib/control.js'
+
+const gone = pid => !alive(pid)
 import { until } from './lib/helpers.js'
 import { MAX_SOCKET_PATH } from '../lib/control/paths.js'
 import { MAX_FRAME } from '../lib/wire/frame.js'
@@ -14,15 +17,6 @@ import { MAX_FRAME } from '../lib/wire/frame.js'
 const lines = s => s.split('\n').filter(Boolean)
 const QUIET = ['--connections', '0', '--interval', '0']
 
-/** Is the process gone? (A zombie waiting for init to reap it counts as gone.) */
-function gone (pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z'
-  } catch {
-    return true
-  }
-}
 
 /** Live processes whose command line mentions dir (a daemon or a crash-looping restart). */
 function processesUsing (dir) {
@@ -45,43 +39,6 @@ function oneLine (t, r, pattern, what) {
   t.match(r.stderr, pattern, `${what}: ${pattern}`)
 }
 
-/** A raw NDJSON connection to a control socket. */
-function rawControl (t, path) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(path)
-    t.teardown(() => sock.destroy())
-    let buf = ''
-    const answers = new Map()
-    const waiting = new Map()
-    sock.setEncoding('utf8')
-    sock.on('data', d => {
-      buf += d
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, i))
-        buf = buf.slice(i + 1)
-        const a = answers.get(msg.id) ?? { rows: [] }
-        answers.set(msg.id, a)
-        if ('row' in msg) a.rows.push(msg.row)
-        if (msg.end || msg.error) {
-          a.error = msg.error ?? null
-          waiting.get(msg.id)?.resolve(a)
-        }
-      }
-    })
-    sock.on('close', () => { for (const w of waiting.values()) w.reject(new Error('the control connection closed')) })
-    sock.once('error', reject)
-    sock.once('connect', () => resolve({
-      sock,
-      request (id, method, params = {}) {
-        return new Promise((resolve, reject) => {
-          waiting.set(id, { resolve, reject })
-          sock.write(JSON.stringify({ id, method, params }) + '\n')
-        })
-      }
-    }))
-  })
-}
 
 /** Open a raw tcp socket to a peer port, send bytes, half-close; resolves when the daemon closes it. */
 function rawPeer (t, url, bytes) {
@@ -134,10 +91,10 @@ t.test('garbage on a peer port: dropped, the daemon answers and its log is fine'
 t.test('kill -9 after 500 acknowledged adds loses none', async t => {
   const d = datadir(t)
   const first = await d.start(...QUIET)
-  const c = await rawControl(t, join(d.dir, 'run', 'control.sock'))
+  const c = await controlClient(join(d.dir, 'run', 'control.sock'), t)
   const added = Array.from({ length: 500 }, (_, i) => `tcp://127.0.0.1:${10000 + i}`)
   for (let i = 0; i < added.length; i++) {
-    const a = await c.request(i + 1, 'add', { addresses: [added[i]] })
+    const a = await c.request('add', { addresses: [added[i]] })
     if (a.error || a.rows[0]?.count !== 1) throw new Error(`add ${i} failed: ${JSON.stringify(a)}`)
   }
   t.pass('500 adds acknowledged, one at a time')

@@ -2,50 +2,16 @@
 // `log` follower that stops reading is dropped with ESLOW once LOG_BUFFER events behind, while
 // the daemon goes on answering others. Real daemons; raw control-socket requests.
 import t from 'tap'
-import net from 'node:net'
 import { join } from 'node:path'
 import { datadir } from './lib/cli.js'
 import { until } from './lib/helpers.js'
+import { controlClient } from './lib/control.js'
 import { MAX_SERVICES } from '../lib/daemon/daemon.js'
 import { LOG_BUFFER } from '../lib/daemon/log.js'
 import { MAX_INBOUND, MAX_HANDSHAKING, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN } from '../lib/index.js'
 
 const QUIET = ['--connections', '0', '--interval', '0']
 
-/** A raw control client: every message in order; request() resolves on the end or error row. */
-function control (t, path) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(path)
-    t.teardown(() => sock.destroy())
-    const msgs = []
-    const waiting = new Map()
-    let buf = ''
-    sock.setEncoding('utf8')
-    sock.on('data', d => {
-      buf += d
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, i))
-        buf = buf.slice(i + 1)
-        msgs.push(msg)
-        if (msg.end || msg.error) waiting.get(msg.id)?.(msg)
-      }
-    })
-    sock.on('error', () => {})
-    sock.once('error', reject)
-    sock.once('connect', () => resolve({
-      sock,
-      msgs,
-      send (id, method, params = {}) { sock.write(JSON.stringify({ id, method, params }) + '\n') },
-      request (id, method, params = {}) {
-        return new Promise(resolve => {
-          waiting.set(id, last => resolve({ rows: msgs.filter(m => m.id === id && 'row' in m).map(m => m.row), error: last.error ?? null }))
-          sock.write(JSON.stringify({ id, method, params }) + '\n')
-        })
-      }
-    }))
-  })
-}
 
 async function daemon (t) {
   const d = datadir(t)
@@ -86,34 +52,34 @@ t.test('status shows every cap next to its use, in --json and as text', async t 
 
 t.test(`MAX_SERVICES (${MAX_SERVICES}): one more listen fails with ELIMIT`, async t => {
   const d = await daemon(t)
-  const c = await control(t, d.socket)
+  const c = await controlClient(d.socket, t)
   for (let i = 0; i < MAX_SERVICES; i++) {
-    const a = await c.request(`l${i}`, 'listen', { protocol: 'tcp' })
+    const a = await c.request('listen', { protocol: 'tcp' })
     if (a.error) throw new Error(`listen ${i} failed: ${a.error.message}`)
   }
-  const extra = await c.request('extra', 'listen', { protocol: 'tcp' })
+  const extra = await c.request('listen', { protocol: 'tcp' })
   t.match(extra.error, { code: 'ELIMIT', message: new RegExp(`MAX_SERVICES is ${MAX_SERVICES}`) })
-  const st = await c.request('st', 'status')
+  const st = await c.request('status')
   t.equal(st.rows[0].limits.services, MAX_SERVICES, 'status counts the services at the cap')
 })
 
 t.test(`a log follower that stops reading is dropped with ESLOW past LOG_BUFFER (${LOG_BUFFER}); the daemon goes on`, async t => {
   const d = await daemon(t)
-  const reader = await control(t, d.socket)
-  reader.send('follow', 'log', { follow: true, lines: 0 })
-  const other = await control(t, d.socket)
-  await until(async () => (await other.request(`s${Date.now()}`, 'status')).rows[0].limits.logFollowers === 1, { what: 'the follower to be counted' })
+  const reader = await controlClient(d.socket, t)
+  reader.send('log', { follow: true, lines: 0 }, 'follow')
+  const other = await controlClient(d.socket, t)
+  await until(async () => (await other.request('status')).rows[0].limits.logFollowers === 1, { what: 'the follower to be counted' })
   reader.sock.pause()
   const names = Array.from({ length: 1000 }, (_, i) => `slow-${i}`)
   // 20,000 events (a join or part row per subnet) while the reader reads nothing.
   for (let i = 0; i < 10; i++) {
-    const j = await other.request(`j${i}`, 'join', { subnets: names })
-    const p = await other.request(`p${i}`, 'part', { subnets: names })
+    const j = await other.request('join', { subnets: names })
+    const p = await other.request('part', { subnets: names })
     if (j.error || p.error) throw new Error('join/part failed')
   }
-  await until(async () => (await other.request(`s${Date.now()}`, 'status')).rows[0].limits.logFollowers === 0, { what: 'the slow follower to be dropped' })
+  await until(async () => (await other.request('status')).rows[0].limits.logFollowers === 0, { what: 'the slow follower to be dropped' })
   t.pass('the slow follower was dropped while still paused')
-  const st = await other.request('st', 'status')
+  const st = await other.request('status')
   t.equal(st.error, null, 'the daemon answers others')
   reader.sock.resume()
   await until(() => reader.msgs.some(m => m.error), { what: 'the ESLOW row' })

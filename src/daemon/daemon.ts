@@ -10,7 +10,7 @@ import { serveControl, ControlError, type ControlServer, type Reply$ } from './c
 import { EventLog, LOG_BUFFER } from './log.js'
 import type { Paths } from '../control/paths.js'
 import { checkSettings } from '../control/settings.js'
-import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type ServerRow, type LogRow } from '../control/protocol.js'
+import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type ServerRow, type LogRow, type StatsRow } from '../control/protocol.js'
 import { checkSubnet, MAX_HOP_LIMIT } from '../wire/messages.js'
 import { MAX_SAVED, sourceCap } from '../table/rules.js'
 import type { ServiceRecord } from '../table/table.js'
@@ -359,7 +359,20 @@ export class Daemon {
         return
       case 'stats': {
         const address = invalid(() => normalizeAddress(str(params, 'address')))
-        return reply.row(await node.getStats(address))
+        const s = await node.getStats(address)
+        // Spelled out: the row's keys are the CLI's --json contract, not the table's record.
+        const row: StatsRow = {
+          address: s.address,
+          saved: s.saved,
+          connections: { ok: s.connections.ok, fail: s.connections.fail },
+          nodes: { rx: s.nodes.rx, tx: s.nodes.tx },
+          first: s.first,
+          last: s.last,
+          lastOk: s.lastOk,
+          sources: s.sources,
+          subnets: s.subnets
+        }
+        return reply.row(row)
       }
       default:
         throw new ControlError('EMETHOD', `unknown method ${method}`)

@@ -1,0 +1,114 @@
+// The simulation at a small size: real nodes over mem://, virtual clock, seeded random.
+// Asserts behaviour (search finds members, the overlay re-forms, one seed gives one result),
+// never timings.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { simulate, DEFAULTS } from '../lib/sim/scenario.js'
+import { rows, text, svg, dot } from '../lib/sim/report.js'
+
+const MAIN = fileURLToPath(new URL('../lib/sim/main.js', import.meta.url))
+const small = { ...DEFAULTS, nodes: 200, intervals: 30, seed: 7 }
+const figures = r => JSON.stringify(rows(r))
+
+const first = await simulate(small)
+
+t.test('search finds the members of subnets of 1, 10 and 100', async t => {
+  t.same(first.search.map(s => s.members), [1, 10, 100])
+  for (const s of first.search) {
+    t.equal(s.searches, small.searches, `${s.members}: every search ran`)
+    t.equal(s.success, 1, `${s.members}: every search found a member`)
+    t.ok(s.recall > 0.9, `${s.members}: searches reach nearly all members (${s.recall})`)
+    t.ok(s.hopsP50 >= 1 && s.hopsP95 <= small.hops, `${s.members}: hops within the limit`)
+    t.ok(s.messages > small.nodes, `${s.members}: a flood costs more messages than there are nodes`)
+    t.ok(s.bytes > s.messages * 20, `${s.members}: bytes are counted`)
+    t.ok(s.firstP50 > 0 && s.firstP50 < 1, `${s.members}: first answer within an interval (${s.firstP50})`)
+  }
+  t.equal(first.errors, 0, 'no node reported an error')
+})
+
+t.test('the overlay forms, and re-forms after half the nodes are killed', async t => {
+  const at = i => first.timeline[i - 1]
+  const p = first.phases
+  t.equal(at(p.kill).components, 1, 'one component before the kill')
+  t.equal(at(p.kill).isolated, 0)
+  const d = first.degree[0]
+  t.ok(d.min >= 1 && d.mean >= small.connections, `degree: every node linked, mean ${d.mean}`)
+  const after = at(p.kill + 1)
+  t.equal(after.live, Math.round(at(p.kill).live / 2), 'half the nodes are gone')
+  t.equal(after.killed, at(p.kill).live - after.live)
+  const end = at(p.steady)
+  t.equal(end.components, 1, 'one component again by the end of the window')
+  t.equal(end.isolated, 0, 'nobody left alone')
+  t.ok(end.meanDegree >= small.connections, `links topped up again (mean degree ${end.meanDegree})`)
+  const kill = first.timeline.filter(r => r.phase === 'kill')
+  t.equal(kill.length, 10)
+  const ran = kill.reduce((a, r) => a + r.searches, 0)
+  const ok = kill.reduce((a, r) => a + r.success * r.searches, 0)
+  t.ok(ran > 0 && ok / ran >= 0.8, `searches succeed after the kill (${ok}/${ran})`)
+  const steady = first.timeline.filter(r => r.phase === 'steady')
+  t.ok(steady.length > 0 && steady.every(r => r.killed > 0 && r.joined === r.killed), 'steady churn kills and joins')
+  t.ok(steady.every(r => r.largest >= 0.95), 'the overlay holds together under steady churn')
+})
+
+t.test('convergence: a new node\'s address spreads', async t => {
+  const c = first.convergence
+  t.equal(c.probes, small.probes)
+  t.equal(c.reach[0].share, 0.5)
+  const at = i => first.timeline[i - 1]
+  const p = first.phases
+  t.ok(at(p.kill).reach > at(p.probes + 1).reach + 0.05, `probes are heard of by more nodes over time (${at(p.probes + 1).reach} → ${at(p.kill).reach})`)
+  t.ok(c.holdsPeak > 0 && c.holdsPeak <= 1)
+  const reach = first.timeline.map(r => r.reach).filter(x => x !== null)
+  t.ok(reach.length > 0 && reach.every((x, i) => i === 0 || x >= reach[i - 1] - 0.2), 'reach grows')
+})
+
+t.test('the same seed gives the same figures; another seed others', async t => {
+  const again = await simulate(small)
+  t.equal(figures(again), figures(first), 'same seed, same rows')
+  const other = await simulate({ ...small, seed: 8 })
+  t.not(figures(other), figures(first), 'another seed, other rows')
+})
+
+t.test('outputs: text, NDJSON rows, SVG, DOT', async t => {
+  const out = text(first, { wallMs: 1, peakRssMB: 1 })
+  t.match(out, /convergence/)
+  t.match(out, /search/)
+  t.match(out, /churn/)
+  t.match(out, /table 256, gossip sample 16/)
+  const kinds = new Set(rows(first).map(r => r.row))
+  for (const k of ['settings', 'convergence', 'degree', 'search', 'interval', 'traffic']) t.ok(kinds.has(k), `row ${k}`)
+  const s = svg(first)
+  t.match(s, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+  t.match(s, /<polyline/)
+  t.match(s, /<\/svg>\n$/)
+  const d = dot(first)
+  t.match(d, /^graph peernet \{/)
+  t.equal(d.split('\n').filter(l => / -- /.test(l)).length, first.overlay.edges.length)
+})
+
+t.test('command line: flags, files, usage errors', async t => {
+  const run = (...args) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 })
+  const help = run('--help')
+  t.equal(help.status, 0)
+  t.match(help.stdout, /--nodes N/)
+  for (const bad of [['--nodes', 'x'], ['--bogus'], ['--intervals', '5'], ['--sample', '1000'], ['--seed'], ['extra']]) {
+    const r = run(...bad)
+    t.equal(r.status, 2, `${bad.join(' ')}: exit 2`)
+    t.equal(r.stderr.trim().split('\n').length, 1, `${bad.join(' ')}: one line on stderr`)
+    t.equal(r.stdout, '')
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'peernet-sim-'))
+  const r = run('--nodes', '30', '--intervals', '30', '--json', '--svg', join(dir, 'out.svg'), '--dot', join(dir, 'out.dot'), '--seed', 'abc')
+  t.equal(r.status, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l))
+  t.equal(lines[0].row, 'settings')
+  t.equal(lines[0].nodes, 30)
+  t.equal(lines.at(-1).row, 'run')
+  t.ok(lines.at(-1).peakRssMB > 0)
+  t.match(readFileSync(join(dir, 'out.svg'), 'utf8'), /<svg/)
+  t.match(readFileSync(join(dir, 'out.dot'), 'utf8'), /graph peernet/)
+})
