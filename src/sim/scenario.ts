@@ -337,9 +337,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
           if (rec) batch.push(rec)
         }
       }
-      const t0 = Date.now(); const f0 = world.frames.reduce((a, b) => a + b, 0)
       await world.step(step)
-      if (process.env.SIM_DEBUG && Date.now() - t0 > 100) console.error(`  step ${k}.${s}: ${Date.now() - t0} ms, ${world.frames.reduce((a, b) => a + b, 0) - f0} frames, ${[...world.frames].join('/')}`)
     }
 
     // --- end of interval k: figures at time k + 1 ------------------------------------------

@@ -19,7 +19,7 @@ export interface WorldOptions {
   interval: number
   /** Dial (top-up) interval, ms. */
   dialInterval: number
-  /** One-way latency of every link, ms; also the clock's step. */
+  /** One-way latency of every link, ms: the clock's step (see step()). */
   latency: number
   hops: number
 }
@@ -62,6 +62,8 @@ export class World {
   readonly watches = new Map<string, Watch>()
   errors = 0
   firstError: string | null = null
+  /** Frames (and ends) written since the last step: delivered one step later, in order. */
+  private outbox: Array<() => void> = []
 
   constructor (readonly opts: WorldOptions) {}
 
@@ -126,9 +128,16 @@ export class World {
     node.db = null
   }
 
-  /** Advance virtual time by ms, then let every message and write that follows settle. */
+  /**
+   * Advance virtual time by one link latency: what was written during the last step is
+   * handed to the mem transport (which delivers on microtasks), timers fire, then every
+   * message and table write that follows settles before the next step.
+   */
   async step (ms: number): Promise<void> {
+    const out = this.outbox
+    this.outbox = []
     this.clock.advance(ms)
+    for (let i = 0; i < out.length; i++) out[i]()
     await new Promise<void>(resolve => setImmediate(resolve))
   }
 
@@ -198,16 +207,14 @@ export class World {
     s.once('close', () => owner.streams.delete(s))
     const write = s.write.bind(s) as (chunk: Buffer) => boolean
     const end = s.end.bind(s) as () => Duplex
-    const clock = this.clock
-    const latency = this.opts.latency
     const w = s as unknown as { write: (chunk: Buffer) => boolean, end: () => Duplex }
     w.write = (chunk: Buffer): boolean => {
       this.count(chunk)
-      clock.setTimeout(() => { if (!s.destroyed && !s.writableEnded) write(chunk) }, latency)
+      this.outbox.push(() => { if (!s.destroyed && !s.writableEnded) write(chunk) })
       return true
     }
     w.end = (): Duplex => {
-      clock.setTimeout(() => { if (!s.destroyed && !s.writableEnded) end() }, latency)
+      this.outbox.push(() => { if (!s.destroyed && !s.writableEnded) end() })
       return s
     }
     return s
