@@ -123,8 +123,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   send (msg: Message): void {
+    this.sendFrame(encodeFrame(msg))
+  }
+
+  /** Send a frame already encoded (one encoding for a message sent to many peers). */
+  sendFrame (frame: Buffer): void {
     if (this.closed) return
-    this.socket.write(encodeFrame(msg))
+    this.socket.write(frame)
     this.sent++
     if (this.socket.writableLength > MAX_OUTBUF) this.close(`peer is not reading (more than ${MAX_OUTBUF} bytes queued)`, true)
   }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import { Readable, type Duplex } from 'node:stream'
 import { Connection, TokenBucket, type CloseInfo } from './connection.js'
 import { SeenCache } from './seen.js'
+import { encodeFrame } from '../wire/frame.js'
 import { type Clock, type Random, type Timer, realClock, randomHex, randomInt } from './clock.js'
 import { AddressTable, type LevelLike, type Stats } from '../table/table.js'
 import { memPair } from '../transport/mem.js'
@@ -271,6 +272,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   private event<K extends Exclude<keyof PeernetEvents, 'event' | 'error' | 'close'>> (type: K, data: PeernetEvents[K][0]): void {
+    // Many events fire per message: build nothing when nobody listens.
+    if (!this.opts.debug && this.listenerCount(type) === 0 && this.listenerCount('event') === 0) return
     const row: PeernetEvent = { type, time: this.clock.now(), ...data }
     if (this.opts.debug) console.error('[peernet]', type, JSON.stringify(data))
     ;(this.emit as (k: string, v: unknown) => boolean)(type, data)
@@ -715,7 +718,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         if (this.closing || !this.searches.has(qid)) return finish()
         this.seen.add(qid, { from: null, answers: 0 })
         const q: Query = { type: 'query', qid, subnet: name, hops: 1, limit }
-        for (const c of this.peers.values()) c.send(q)
+        const frame = encodeFrame(q)
+        for (const c of this.peers.values()) c.sendFrame(frame)
         this.event('search', { dir: 'out', qid, subnet: name, hops: 0 })
       }, err => stream.destroy(err as Error))
     } catch (err) {
@@ -742,7 +746,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     // The peer's own share first, so a flooder spends its share and not everyone's.
     if (q.hops < q.limit && c.relays.take() && this.relay.take()) {
       const next: Query = { ...q, hops: q.hops + 1 }
-      for (const p of this.peers.values()) if (p !== c) p.send(next)
+      const frame = encodeFrame(next)
+      for (const p of this.peers.values()) if (p !== c) p.sendFrame(frame)
     }
   }
 
@@ -803,6 +808,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   close (cb?: Callback<void>): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
+        await null // so this.closing is set before the goodbyes below run their close handlers
         for (const t of this.timers.values()) this.clock.clearTimeout(t)
         this.timers.clear()
         for (const s of [...this.searches.values()]) s.finish()

@@ -27,6 +27,8 @@ export const GRACE = 60 * 1000
 export const BACKOFF_BASE = 1000
 /** Longest wait between dials of one address. */
 export const MAX_BACKOFF = 10 * 60 * 1000
+/** Newest learned addresses kept apart for gossip answers (half of each answer comes from them). */
+export const MAX_RECENT = 64
 /** Most subnets remembered per address (learned from search answers). */
 export const MAX_SERVED_SUBNETS = 16
 
