@@ -140,10 +140,14 @@ async function runPeernet (n) {
   const { MemoryLevel } = await import('memory-level')
   // Count every query and answer frame any node sends.
   let frames = 0
-  const send = Connection.prototype.send
-  Connection.prototype.send = function (msg) {
-    if (msg.type === 'query' || msg.type === 'answer') frames++
-    return send.call(this, msg)
+  // Every frame leaves through sendFrame (a flooded query is encoded once for all peers).
+  const sendFrame = Connection.prototype.sendFrame
+  Connection.prototype.sendFrame = function (frame) {
+    if (!this.closed) {
+      const type = JSON.parse(frame.subarray(4).toString('utf8')).type
+      if (type === 'query' || type === 'answer') frames++
+    }
+    return sendFrame.call(this, frame)
   }
   const rss0 = process.memoryUsage().rss
   const cpu0 = process.cpuUsage()
