@@ -177,7 +177,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'search',
     synopsis: 'search SUBNET [--max N] [--timeout MS] [--hops N]',
-    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive.',
+    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive (exit 1, saying why, when nothing answered because this node has no connections).',
     args: [{ name: 'subnet', type: 'subnet', describe: 'subnet name' }],
     flags: [
       { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },

@@ -55,7 +55,7 @@ function notRunning (ctx: Ctx, why: string): Failure {
  * Run the command; when no daemon answers, start one if the command allows it and try once
  * more. (No status probe first: a client command costs one round trip.)
  */
-async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<void>): Promise<void> {
+async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<unknown>): Promise<void> {
   try {
     await fn(ctx)
     return
@@ -70,11 +70,17 @@ async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<void>): Promise<voi
   await fn(ctx)
 }
 
-/** Stream a listing: rows as text, or NDJSON with --json. */
-async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, show: (row: T) => string): Promise<void> {
-  const c = call(ctx.paths.socket, method, params, row => ctx.asJson ? json(row) : out(show(row as T)))
+/** Stream a listing: rows as text, or NDJSON with --json. Resolves to the number of rows. */
+async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, show: (row: T) => string): Promise<number> {
+  let n = 0
+  const c = call(ctx.paths.socket, method, params, row => {
+    n++
+    if (ctx.asJson) json(row)
+    else out(show(row as T))
+  })
   whenReaderGone(c.cancel)
   await c.done
+  return n
 }
 
 async function one<T> (ctx: Ctx, method: string, params: Record<string, unknown> = {}): Promise<T> {
@@ -101,7 +107,7 @@ function readStdinAddresses (): string[] {
   return addrs
 }
 
-const handlers: Record<string, (ctx: Ctx) => Promise<void>> = {
+const handlers: Record<string, (ctx: Ctx) => Promise<unknown>> = {
   async server (ctx) {
     const { runServer } = await import('../daemon/main.js')
     await runServer(ctx.paths, ctx.flags)
@@ -138,7 +144,13 @@ const handlers: Record<string, (ctx: Ctx) => Promise<void>> = {
   connections: ctx => listing<ConnectionRow>(ctx, 'connections', {}, text.connection),
   subnets: ctx => listing<{ subnet: string }>(ctx, 'subnets', {}, r => r.subnet),
   servers: ctx => listing<ServerRow>(ctx, 'servers', {}, text.server),
-  search: ctx => listing<SearchRow>(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops }, text.search),
+  async search (ctx) {
+    const found = await listing<SearchRow>(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops }, text.search)
+    // Nothing found: if that is because this node has nobody to ask, say so.
+    if (found === 0 && (await one<StatusRow>(ctx, 'status')).connections === 0) {
+      throw new Failure('no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')
+    }
+  },
   async connect (ctx) {
     const r = await one<{ address: string }>(ctx, 'connect', { address: ctx.args.addr })
     if (ctx.asJson) json(r)
