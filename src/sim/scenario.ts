@@ -3,23 +3,12 @@
 // kill half the nodes at once, then run a steady churn of 1% per interval. Every figure comes
 // from the virtual clock and the seeded random source, so one seed always gives one result.
 import { seededRandom, sample, type Random } from '../node/clock.js'
-import { World, KINDS, type Watch } from './world.js'
+import { World, KINDS, type Watch, type WorldOptions } from './world.js'
 
-export interface SimOptions {
+/** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */
+export interface SimOptions extends WorldOptions {
   nodes: number
   intervals: number
-  seed: number
-  table: number
-  sample: number
-  connections: number
-  /** Gossip interval, ms of virtual time (the node's default). */
-  interval: number
-  /** ms between connection top-ups (the node's default). */
-  dialInterval: number
-  /** One-way link latency, ms; the clock advances in steps of this. */
-  latency: number
-  /** Search hop limit (the node's default). */
-  hops: number
   /** Addresses each joining node bootstraps from. */
   bootstrap: number
   /** Newly joined nodes whose addresses are followed. */
