@@ -1,6 +1,6 @@
 // Input generators for the fuzz harness: random and mutated frames and messages, from one
 // seeded random source so a run is repeatable from its seed.
-import { type Random, randomHex } from '../node/clock.js'
+import { type Random, randomHex } from '../util/random.js'
 import { MAX_FRAME } from '../wire/frame.js'
 import { PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 

@@ -2,7 +2,7 @@
 // nodes, watch newly joined nodes' addresses spread, search subnets of 1, 10 and 100 members,
 // kill half the nodes at once, then run a steady churn of 1% per interval. Every figure comes
 // from the virtual clock and the seeded random source, so one seed always gives one result.
-import { seededRandom, sample, type Random } from '../node/clock.js'
+import { seededRandom, sample, type Random } from '../util/random.js'
 import { World, KINDS, type Watch, type WorldOptions } from './world.js'
 
 /** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */

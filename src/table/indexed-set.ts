@@ -1,4 +1,4 @@
-import { type Random, randomInt } from '../node/clock.js'
+import { type Random, randomInt } from '../util/random.js'
 
 /** A set with O(1) add, delete and uniform random pick (swap-remove over an array). */
 export class IndexedSet<T> {

@@ -14,7 +14,7 @@ import {
   MAX_SERVED_SUBNETS, MAX_RECENT
 } from './rules.js'
 import { IndexedSet } from './indexed-set.js'
-import { type Random, randomHex, sample } from '../node/clock.js'
+import { type Random, randomHex, sample } from '../util/random.js'
 
 export const SCHEMA_VERSION = 1
 
