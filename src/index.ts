@@ -1,6 +1,6 @@
 // The peernet library: peernet(db, opts) gives a node over a level database.
 import { Peernet, type PeernetOptions } from './node/node.js'
-import type { LevelLike } from './table/table.js'
+import type { LevelLike } from './table/db.js'
 
 /** Create a peernet node over `db`, a level (abstract-level) database. */
 export function peernet (db: LevelLike, opts: PeernetOptions = {}): Peernet {
@@ -20,7 +20,8 @@ export * from './node/defaults.js'
 export { PEER_RATE, PEER_BURST, HANDSHAKE_TIMEOUT, QUERY_RATE, QUERY_BURST, MAX_STRIKES, TokenBucket } from './node/connection.js'
 export { type Clock, realClock, VirtualClock } from './node/clock.js'
 export { type Random, seededRandom } from './util/random.js'
-export { AddressTable, SCHEMA_VERSION, TableError, type LevelLike, type Stats } from './table/table.js'
+export { AddressTable, SCHEMA_VERSION } from './table/table.js'
+export { TableError, type LevelLike } from './table/db.js'
 export * from './table/rules.js'
 export { MAX_FRAME, MAX_OUTBUF, WireError, encodeFrame, FrameDecoder } from './wire/frame.js'
 export {

@@ -13,7 +13,7 @@ import { checkSettings } from '../control/settings.js'
 import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type ServerRow, type LogRow, type StatsRow } from '../control/protocol.js'
 import { checkSubnet, MAX_HOP_LIMIT } from '../wire/messages.js'
 import { MAX_SAVED, sourceCap } from '../table/rules.js'
-import type { ServiceRecord } from '../table/table.js'
+import { ServiceStore, type ServiceRecord } from '../table/services.js'
 
 /** Most services (listening sockets) one daemon keeps open. */
 export const MAX_SERVICES = 16
@@ -80,6 +80,8 @@ function invalid<T> (fn: () => T): T {
 export class Daemon {
   readonly startedAt = Date.now()
   private readonly services = new Map<string, { server: Server, record: ServiceRecord }>()
+  /** The services to reopen after a restart, in the same database as the node's table. */
+  private readonly serviceStore: ServiceStore
   private control: ControlServer | null = null
   private closing: Promise<void> | null = null
   /** Resolves when the daemon has shut down (by `close`, a signal, or a failure). */
@@ -94,6 +96,7 @@ export class Daemon {
     readonly log: EventLog
   ) {
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+    this.serviceStore = new ServiceStore(db)
   }
 
   static async start (opts: DaemonOptions): Promise<Daemon> {
@@ -125,7 +128,7 @@ export class Daemon {
       await node.ready
       const boot = settings.bootstrap as string[] | undefined
       if (boot && boot.length > 0) await node.save(boot)
-      for (const s of await node.table.services()) await d.open(s).catch(err => d.logError(`cannot reopen ${s.address}: ${(err as Error).message}`))
+      for (const s of await d.serviceStore.list()) await d.open(s).catch(err => d.logError(`cannot reopen ${s.address}: ${(err as Error).message}`))
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
@@ -340,7 +343,7 @@ export class Daemon {
         } catch (err) {
           throw new ControlError('ELISTEN', `cannot listen on ${protocol} ${host}:${port}: ${(err as Error).message}`)
         }
-        await node.table.saveService({ ...row })
+        await this.serviceStore.save({ ...row })
         return reply.row(row)
       }
       case 'unlisten': {
@@ -350,7 +353,7 @@ export class Daemon {
         this.services.delete(address)
         await s.server.close()
         node.unadvertise(address)
-        await node.table.removeService(address)
+        await this.serviceStore.remove(address)
         this.log.add({ time: Date.now(), type: 'unlisten', address })
         return reply.row({ address })
       }
@@ -388,6 +391,7 @@ export class Daemon {
         await this.control?.close()
         for (const { server } of this.services.values()) await server.close().catch(() => {})
         await this.node.close().catch(() => {})
+        await this.serviceStore.close().catch(() => {})
         await this.db.close().catch(() => {})
         try {
           if (readFileSync(this.opts.paths.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.opts.paths.pidfile)

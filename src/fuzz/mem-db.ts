@@ -1,6 +1,6 @@
 // A tiny in-memory store with the part of the abstract-level API the table uses, so the fuzz
 // harness needs no database package (and leaves no files behind).
-import type { LevelLike, SublevelLike } from '../table/table.js'
+import type { LevelLike, SublevelLike } from '../table/db.js'
 
 class MemSublevel implements SublevelLike {
   readonly data = new Map<string, unknown>()

@@ -8,7 +8,7 @@ import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, type Random } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
-import type { LevelLike } from '../table/table.js'
+import type { LevelLike } from '../table/db.js'
 import { IndexedSet } from '../table/indexed-set.js'
 
 export interface WorldOptions {

@@ -32,4 +32,10 @@ export class IndexedSet<T> {
   }
 
   values (): readonly T[] { return this.items }
+
+  /** Whether the array and the position map agree (for AddressIndex.problem). */
+  consistent (): boolean {
+    if (this.pos.size !== this.items.length) return false
+    return this.items.every((x, i) => this.pos.get(x) === i)
+  }
 }

@@ -58,6 +58,40 @@ export function newRecord (address: string, now: number, user: boolean, sources:
   return { address, user, sources: user ? [] : [...new Set(sources)], first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
 }
 
+/** The record stored under key, or undefined for a row of the wrong shape (skipped, never loaded). */
+export function asRecord (key: string, value: unknown): AddressRecord | undefined {
+  const r = value as AddressRecord | null
+  return r !== null && typeof r === 'object' && r.address === key ? r : undefined
+}
+
+/** What `peernet stats ADDR` shows of an address (all zeros and nulls for an unknown one). */
+export interface Stats {
+  address: string
+  saved: boolean
+  connections: { ok: number, fail: number }
+  nodes: { rx: number, tx: number }
+  first: number | null
+  last: number | null
+  lastOk: number | null
+  sources: string[]
+  subnets: string[]
+}
+
+/** The stats of address, whose record is r (if known); copies, so callers cannot change r. */
+export function statsOf (address: string, r: AddressRecord | undefined): Stats {
+  return {
+    address,
+    saved: r?.user ?? false,
+    connections: { ok: r?.ok ?? 0, fail: r?.fail ?? 0 },
+    nodes: { rx: r?.rx ?? 0, tx: r?.tx ?? 0 },
+    first: r ? r.first : null,
+    last: r ? r.last : null,
+    lastOk: r && r.lastOk > 0 ? r.lastOk : null,
+    sources: r ? r.sources.slice() : [],
+    subnets: r ? r.subnets.slice() : []
+  }
+}
+
 /** After Bitcoin Core's addrman IsTerrible: is this address not worth keeping? */
 export function isDead (r: AddressRecord, now: number): boolean {
   if (r.lastTry > 0 && now - r.lastTry < GRACE) return false

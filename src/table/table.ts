@@ -1,38 +1,29 @@
-// The address table over LevelDB: the only code that reads or writes peernet's keys.
+// The address table over LevelDB: the only code that reads or writes peernet's address keys.
 //
 // Key layout (abstract-level sublevels, JSON values):
 //   !meta!version   schema version          !meta!id      this node's random id
 //   !addr!<addr>    AddressRecord           !tomb!<addr>  expiry time of a removal
-//   !subnet!<name>  {joined: ms}            !service!<url> ServiceRecord (services to reopen)
+//   !subnet!<name>  {joined: ms}
+// (!service!<url> belongs to the daemon's ServiceStore, in services.ts.)
 //
-// Every record is mirrored in memory so that eviction, dialing and gossip can pick addresses
-// at random in O(1); known() still streams from LevelDB. Writes go through one queue, in
-// order, grouped into batches; a batch holding a user's write is synced before it resolves.
+// Every record is mirrored in memory (AddressIndex) so that eviction, dialing and gossip can
+// pick addresses at random in O(1); known() still streams from LevelDB. Writes go through one
+// WriteQueue: a user's write is synced before it resolves, gossip's is not.
 import {
-  type AddressRecord, newRecord, isDead, dialable, badness, sourceCap,
-  DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_TOMBSTONES, MAX_SAVED,
-  MAX_SERVED_SUBNETS, MAX_RECENT
+  type AddressRecord, type Stats, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap,
+  DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
+  MAX_SERVED_SUBNETS
 } from './rules.js'
-import { IndexedSet } from './indexed-set.js'
+import type { IndexedSet } from './indexed-set.js'
+import { AddressIndex, dialGroup } from './indexes.js'
+import { type LevelLike, type SublevelLike, type BatchOp, JSON_VALUES, TableError } from './db.js'
+import { WriteQueue } from './write-queue.js'
+import { Tombstones } from './tombstones.js'
+import { RecentlyLearned } from './recent.js'
+import { boundsProblem, diskProblem } from './check.js'
 import { type Random, randomHex, sample } from '../util/random.js'
 
 export const SCHEMA_VERSION = 1
-
-/** The part of an abstract-level database peernet uses (level, classic-level, memory-level). */
-export interface LevelLike {
-  sublevel (name: string, opts: { valueEncoding: 'json' }): SublevelLike
-  // Typed loosely on purpose: each abstract-level store declares its own batch operation types.
-  batch (ops: any[], opts?: { sync?: boolean }): Promise<void> // eslint-disable-line @typescript-eslint/no-explicit-any
-  open? (): Promise<void>
-  status?: string
-}
-export interface SublevelLike {
-  get (key: string): Promise<unknown>
-  iterator (): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
-}
-export type BatchOp =
-  | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }
-  | { type: 'del', sublevel: SublevelLike, key: string }
 
 export interface TableOptions {
   /** Bound on gossip-learned addresses. */
@@ -43,75 +34,31 @@ export interface TableOptions {
   now: () => number
 }
 
-export interface Stats {
-  address: string
-  saved: boolean
-  connections: { ok: number, fail: number }
-  nodes: { rx: number, tx: number }
-  first: number | null
-  last: number | null
-  lastOk: number | null
-  sources: string[]
-  subnets: string[]
-}
-
-/** A service (listening socket) the daemon reopens after a restart. */
-export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws', host: string, port: number }
-
-interface Pending {
-  ops: BatchOp[]
-  /** Where each key's op sits in ops, so a later write to the same key replaces it. */
-  slots: Map<SublevelLike, Map<string, number>>
-  sync: boolean
-  done: Array<{ resolve: () => void, reject: (e: Error) => void }>
-}
-
-export class TableError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'TableError'
-  }
-}
-
 export class AddressTable {
   readonly capacity: number
   readonly share: number
   id = ''
   private readonly meta: SublevelLike
   private readonly addr: SublevelLike
-  private readonly tomb: SublevelLike
   private readonly subnet: SublevelLike
-  private readonly service: SublevelLike
-  private readonly records = new Map<string, AddressRecord>()
-  private readonly all = new IndexedSet<string>()
-  private readonly learned = new IndexedSet<string>()
-  private readonly bySource = new Map<string, IndexedSet<string>>()
-  /** Addresses by dial group (see dialGroup), and the groups themselves, for dialCandidates. */
-  private readonly byDialGroup = new Map<string, IndexedSet<string>>()
-  private readonly dialGroups = new IndexedSet<string>()
-  private readonly tombs = new Map<string, number>()
+  private readonly tomb: SublevelLike
+  private readonly index = new AddressIndex()
+  private readonly tombs: Tombstones
   private readonly joined = new Set<string>()
-  /**
-   * The addresses learned last, newest at the end (at most MAX_RECENT), for gossip answers;
-   * one per source group (or informant), so an informant sending many fresh addresses gets
-   * no more of them passed on than any other.
-   */
-  private readonly recent: Array<{ address: string, from: string }> = []
+  private readonly recent = new RecentlyLearned()
   /** Records changed in memory only (counters, last seen): see flushDirty. */
   private readonly dirty = new Set<string>()
-  private saved = 0
-  private queue: Pending | null = null
-  private writing: Promise<void> = Promise.resolve()
-  private closed = false
+  private readonly queue: WriteQueue
 
   private constructor (private readonly db: LevelLike, private readonly opts: TableOptions) {
     this.capacity = opts.size ?? DEFAULT_TABLE_SIZE
     this.share = opts.informantShare ?? DEFAULT_INFORMANT_SHARE
-    this.meta = db.sublevel('meta', { valueEncoding: 'json' })
-    this.addr = db.sublevel('addr', { valueEncoding: 'json' })
-    this.tomb = db.sublevel('tomb', { valueEncoding: 'json' })
-    this.subnet = db.sublevel('subnet', { valueEncoding: 'json' })
-    this.service = db.sublevel('service', { valueEncoding: 'json' })
+    this.meta = db.sublevel('meta', JSON_VALUES)
+    this.addr = db.sublevel('addr', JSON_VALUES)
+    this.subnet = db.sublevel('subnet', JSON_VALUES)
+    this.tomb = db.sublevel('tomb', JSON_VALUES)
+    this.tombs = new Tombstones(this.tomb)
+    this.queue = new WriteQueue(db, 'address table')
   }
 
   static async open (db: LevelLike, opts: TableOptions): Promise<AddressTable> {
@@ -119,6 +66,9 @@ export class AddressTable {
     await t.load()
     return t
   }
+
+  /** Called when a background write fails; the node replaces it to emit 'error'. */
+  set onError (fn: (err: Error) => void) { this.queue.onError = fn }
 
   private async load (): Promise<void> {
     if (this.db.open && this.db.status !== 'open') await this.db.open()
@@ -129,55 +79,48 @@ export class AddressTable {
     const id = await this.meta.get('id')
     this.id = typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? id : randomHex(this.opts.random, 16)
     if (version === undefined || id !== this.id) {
-      await this.enqueue([
+      await this.queue.sync([
         { type: 'put', sublevel: this.meta, key: 'version', value: SCHEMA_VERSION },
         { type: 'put', sublevel: this.meta, key: 'id', value: this.id }
-      ], true)
+      ])
     }
-    for await (const [key, value] of this.addr.iterator()) {
-      const r = value as AddressRecord
-      if (r === null || typeof r !== 'object' || r.address !== key) continue
-      this.index(r)
-    }
-    // Oldest first, as MAX_TOMBSTONES trimming expects (keys come in address order).
-    const tombs: Array<[string, number]> = []
-    for await (const [key, value] of this.tomb.iterator()) tombs.push([key, Number(value)])
-    for (const [key, until] of tombs.sort((a, b) => a[1] - b[1])) this.tombs.set(key, until)
+    for await (const batch of this.scanBatches()) for (const r of batch) this.index.add(r)
+    await this.tombs.load()
     for await (const [key] of this.subnet.iterator()) this.joined.add(key)
+    this.fit()
+  }
+
+  /** Evict down to the bounds in force, which may be smaller than those the data was written under. */
+  private fit (): void {
+    const now = this.opts.now()
+    const cap = sourceCap(this.capacity, this.share)
+    const ops: BatchOp[] = []
+    const shrink = (set: IndexedSet<string>, bound: number): void => {
+      let room = true
+      while (room && set.size > bound) room = this.evictFrom(set, now, ops)
+    }
+    for (const set of [...this.index.bySource.values()]) shrink(set, cap)
+    shrink(this.index.learned, this.capacity)
+    ops.push(...this.tombs.trim())
+    this.queue.post(ops)
   }
 
   // --- reading -------------------------------------------------------------------------
 
-  get size (): number { return this.records.size }
-  get learnedCount (): number { return this.learned.size }
-  get savedCount (): number { return this.saved }
+  get size (): number { return this.index.records.size }
+  get learnedCount (): number { return this.index.learned.size }
+  get savedCount (): number { return this.index.saved }
   get tombstoneCount (): number { return this.tombs.size }
 
-  has (address: string): boolean { return this.records.has(address) }
-  get (address: string): AddressRecord | undefined { return this.records.get(address) }
+  has (address: string): boolean { return this.index.records.has(address) }
+  get (address: string): AddressRecord | undefined { return this.index.records.get(address) }
 
   /** How many entries a source accounts for now. */
-  sourceCount (source: string): number { return this.bySource.get(source)?.size ?? 0 }
+  sourceCount (source: string): number { return this.index.bySource.get(source)?.size ?? 0 }
 
-  isTombstoned (address: string): boolean {
-    const until = this.tombs.get(address)
-    return until !== undefined && until > this.opts.now()
-  }
+  isTombstoned (address: string): boolean { return this.tombs.active(address, this.opts.now()) }
 
-  stats (address: string): Stats {
-    const r = this.records.get(address)
-    return {
-      address,
-      saved: r?.user ?? false,
-      connections: { ok: r?.ok ?? 0, fail: r?.fail ?? 0 },
-      nodes: { rx: r?.rx ?? 0, tx: r?.tx ?? 0 },
-      first: r ? r.first : null,
-      last: r ? r.last : null,
-      lastOk: r && r.lastOk > 0 ? r.lastOk : null,
-      sources: r ? r.sources.slice() : [],
-      subnets: r ? r.subnets.slice() : []
-    }
-  }
+  stats (address: string): Stats { return statsOf(address, this.index.records.get(address)) }
 
   /** Every stored record, streamed from LevelDB in key order. */
   async * scan (): AsyncGenerator<AddressRecord> {
@@ -191,26 +134,12 @@ export class AddressTable {
       for (;;) {
         const entries = await it.nextv(size)
         if (entries.length === 0) return
-        const out: AddressRecord[] = []
-        for (const [key, value] of entries) {
-          const r = value as AddressRecord
-          if (r !== null && typeof r === 'object' && r.address === key) out.push(r)
-        }
-        yield out
+        yield entries.map(([key, value]) => asRecord(key, value)).filter(r => r !== undefined)
       }
     } finally {
       await it.close()
     }
   }
-
-  /** The dial group an address is drawn from: see dialCandidates. */
-  static dialGroup (r: AddressRecord): string {
-    if (r.user) return 'saved'
-    return r.sources.find(s => s.startsWith('group:')) ?? r.sources.find(s => s.startsWith('id:')) ?? 'unknown'
-  }
-
-  /** How many dial groups the table holds now. */
-  get dialGroupCount (): number { return this.dialGroups.size }
 
   /**
    * Up to n addresses worth dialing now, chosen at random; skip() vetoes candidates.
@@ -220,16 +149,17 @@ export class AddressTable {
    * group of their own.
    */
   dialCandidates (n: number, skip: (address: string) => boolean): string[] {
+    const { records, dialGroups, byDialGroup } = this.index
     const now = this.opts.now()
     const out: string[] = []
     const tried = new Set<string>()
     const tries = Math.max(n * 8, 64)
-    for (let i = 0; i < tries && out.length < n && this.dialGroups.size > 0; i++) {
-      const g = this.dialGroups.pick(this.opts.random) as string
-      const a = (this.byDialGroup.get(g) as IndexedSet<string>).pick(this.opts.random) as string
+    for (let i = 0; i < tries && out.length < n && dialGroups.size > 0; i++) {
+      const g = dialGroups.pick(this.opts.random) as string
+      const a = (byDialGroup.get(g) as IndexedSet<string>).pick(this.opts.random) as string
       if (tried.has(a)) continue
       tried.add(a)
-      const r = this.records.get(a) as AddressRecord
+      const r = records.get(a) as AddressRecord
       if (skip(a) || !dialable(r, now) || (!r.user && isDead(r, now))) continue
       out.push(a)
     }
@@ -241,90 +171,87 @@ export class AddressTable {
     const now = this.opts.now()
     const out: string[] = []
     const take = (a: string): void => {
-      const r = this.records.get(a)
+      const r = this.index.records.get(a)
       if (r !== undefined && !out.includes(a) && !isDead(r, now)) out.push(a)
     }
-    // Half the answer from what we learned last, so a new node's address spreads like news
-    // (a uniform sample alone reached < 1% of 10,000 simulated nodes in 40 rounds), the rest
-    // uniform, so old addresses keep circulating.
-    for (let i = this.recent.length - 1; i >= 0 && out.length < Math.ceil(k / 2); i--) take(this.recent[i].address)
-    for (const a of sample(this.opts.random, this.all.values(), k * 2)) {
+    // Half the answer from what we learned last (see RecentlyLearned), the rest uniform.
+    for (const a of this.recent.newest()) {
+      if (out.length >= Math.ceil(k / 2)) break
+      take(a)
+    }
+    for (const a of sample(this.opts.random, this.index.all.values(), k * 2)) {
       if (out.length >= k) break
       take(a)
     }
     return out
   }
 
-  // --- subnets ---------------------------------------------------------------------------
+  // --- subnets (synced) --------------------------------------------------------------------
 
   isMember (subnet: string): boolean { return this.joined.has(subnet) }
   subnets (): string[] { return [...this.joined].sort() }
 
   async join (names: string[]): Promise<void> {
     for (const n of names) this.joined.add(n)
-    await this.enqueue(names.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })), true)
+    await this.queue.sync(names.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })))
   }
 
-  async part (names: string[]): Promise<void> {
-    for (const n of names) this.joined.delete(n)
-    await this.enqueue(names.map(n => ({ type: 'del', sublevel: this.subnet, key: n })), true)
-  }
-
-  // --- services ---------------------------------------------------------------------------
-
-  async services (): Promise<ServiceRecord[]> {
-    const out: ServiceRecord[] = []
-    for await (const [, value] of this.service.iterator()) out.push(value as ServiceRecord)
-    return out
-  }
-
-  async saveService (s: ServiceRecord): Promise<void> {
-    await this.enqueue([{ type: 'put', sublevel: this.service, key: s.address, value: s }], true)
-  }
-
-  async removeService (address: string): Promise<void> {
-    await this.enqueue([{ type: 'del', sublevel: this.service, key: address }], true)
+  /** Leave subnets; says how many were joined and how many were not. */
+  async part (names: string[]): Promise<{ parted: number, unknown: number }> {
+    const distinct = new Set(names)
+    let parted = 0
+    for (const n of distinct) if (this.joined.delete(n)) parted++
+    await this.queue.sync([...distinct].map(n => ({ type: 'del', sublevel: this.subnet, key: n })))
+    return { parted, unknown: distinct.size - parted }
   }
 
   // --- user writes (synced) ----------------------------------------------------------------
 
-  /** Save normalised addresses as the user's. */
-  async save (addresses: string[]): Promise<void> {
+  /** Save normalised addresses as the user's; says how many were new to the user and how many already saved. */
+  async save (addresses: string[]): Promise<{ added: number, existing: number }> {
     const now = this.opts.now()
     const ops: BatchOp[] = []
-    const fresh = addresses.filter(a => !this.records.get(a)?.user)
-    if (this.saved + new Set(fresh).size > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
-    for (const a of addresses) {
-      let r = this.records.get(a)
+    const distinct = new Set(addresses)
+    const fresh = [...distinct].filter(a => !this.index.records.get(a)?.user)
+    if (this.index.saved + fresh.length > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
+    for (const a of distinct) {
+      let r = this.index.records.get(a)
       if (r === undefined) {
         r = newRecord(a, now, true, [])
-        this.index(r)
+        this.index.add(r)
       } else if (!r.user) {
-        this.unindex(r)
+        this.index.delete(r)
         r.user = true
         r.sources = []
-        this.index(r)
+        this.index.add(r)
       }
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
-      if (this.tombs.delete(a)) ops.push({ type: 'del', sublevel: this.tomb, key: a })
+      ops.push(...this.tombs.lift(a))
     }
-    await this.enqueue(ops, true)
+    await this.queue.sync(ops)
+    return { added: fresh.length, existing: distinct.size - fresh.length }
   }
 
-  /** Remove addresses and refuse them from gossip for TOMBSTONE_TTL. */
-  async remove (addresses: string[]): Promise<void> {
+  /**
+   * Remove addresses and refuse them from gossip for TOMBSTONE_TTL (known or not); says how
+   * many were in the table and how many were not.
+   */
+  async remove (addresses: string[]): Promise<{ removed: number, unknown: number }> {
     const until = this.opts.now() + TOMBSTONE_TTL
     const ops: BatchOp[] = []
-    for (const a of addresses) {
-      const r = this.records.get(a)
-      if (r) this.unindex(r)
-      ops.push({ type: 'del', sublevel: this.addr, key: a })
-      this.tombs.delete(a)
-      this.tombs.set(a, until)
-      ops.push({ type: 'put', sublevel: this.tomb, key: a, value: until })
+    const distinct = new Set(addresses)
+    let removed = 0
+    for (const a of distinct) {
+      const r = this.index.records.get(a)
+      if (r) {
+        this.index.delete(r)
+        removed++
+      }
+      ops.push({ type: 'del', sublevel: this.addr, key: a }, this.tombs.add(a, until))
     }
-    ops.push(...this.trimTombstones())
-    await this.enqueue(ops, true)
+    ops.push(...this.tombs.trim())
+    await this.queue.sync(ops)
+    return { removed, unknown: distinct.size - removed }
   }
 
   // --- gossip writes (not synced) ------------------------------------------------------------
@@ -340,7 +267,7 @@ export class AddressTable {
     const ops: BatchOp[] = []
     let added = 0
     for (const a of addresses) {
-      const known = this.records.get(a)
+      const known = this.index.records.get(a)
       if (known) {
         if (known.last < now) {
           known.last = now
@@ -349,35 +276,31 @@ export class AddressTable {
         continue
       }
       if (this.isTombstoned(a)) continue
-      // `while`, not `if`: a table reopened with a smaller bound shrinks back under it.
       let room = true
       for (const s of sources) {
-        const set = this.bySource.get(s)
-        while (room && set !== undefined && set.size >= cap) room = this.evictFrom(set, now, ops)
+        const set = this.index.bySource.get(s)
+        if (set !== undefined && set.size >= cap) room = this.evictFrom(set, now, ops)
+        if (!room) break
       }
-      while (room && this.learned.size >= this.capacity) room = this.evictFrom(this.learned, now, ops)
+      if (room && this.index.learned.size >= this.capacity) room = this.evictFrom(this.index.learned, now, ops)
       if (!room) continue
       const r = newRecord(a, now, false, sources)
-      this.index(r)
+      this.index.add(r)
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
-      const from = AddressTable.dialGroup(r)
-      const prev = this.recent.findIndex(e => e.from === from)
-      if (prev >= 0) this.recent.splice(prev, 1)
-      this.recent.push({ address: a, from })
-      if (this.recent.length > MAX_RECENT) this.recent.shift()
+      this.recent.add(a, dialGroup(r))
       added++
     }
-    this.write(ops)
+    this.queue.post(ops)
     return added
   }
 
   /** Remember that address answered a search for subnet. */
   noteServed (address: string, subnet: string): void {
-    const r = this.records.get(address)
+    const r = this.index.records.get(address)
     if (!r || r.subnets.includes(subnet)) return
     r.subnets.push(subnet)
     if (r.subnets.length > MAX_SERVED_SUBNETS) r.subnets.shift()
-    this.write([{ type: 'put', sublevel: this.addr, key: address, value: r }])
+    this.queue.post([{ type: 'put', sublevel: this.addr, key: address, value: r }])
   }
 
   recordAttempt (address: string): void {
@@ -402,7 +325,7 @@ export class AddressTable {
   }
 
   recordNodes (address: string, rx: number, tx: number): void {
-    const r = this.records.get(address)
+    const r = this.index.records.get(address)
     if (!r || (rx === 0 && tx === 0)) return
     r.rx += rx
     r.tx += tx
@@ -417,11 +340,11 @@ export class AddressTable {
   flushDirty (): void {
     const ops: BatchOp[] = []
     for (const a of this.dirty) {
-      const r = this.records.get(a)
+      const r = this.index.records.get(a)
       if (r) ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
     }
     this.dirty.clear()
-    this.write(ops)
+    this.queue.post(ops)
   }
 
   /** One purge pass: drop dead gossip-learned addresses and expired tombstones. */
@@ -430,159 +353,64 @@ export class AddressTable {
     const now = this.opts.now()
     const ops: BatchOp[] = []
     let dropped = 0
-    for (const a of this.learned.values().slice()) {
-      const r = this.records.get(a) as AddressRecord
+    for (const a of this.index.learned.values().slice()) {
+      const r = this.index.records.get(a) as AddressRecord
       if (!isDead(r, now)) continue
-      this.unindex(r)
+      this.index.delete(r)
       ops.push({ type: 'del', sublevel: this.addr, key: a })
       dropped++
     }
-    let tombstones = 0
-    for (const [a, until] of this.tombs) {
-      if (until > now) continue
-      this.tombs.delete(a)
-      ops.push({ type: 'del', sublevel: this.tomb, key: a })
-      tombstones++
-    }
-    this.write(ops)
-    return { dropped, tombstones }
+    const expired = this.tombs.expire(now)
+    this.queue.post([...ops, ...expired])
+    return { dropped, tombstones: expired.length }
   }
 
   /** Wait for every queued write, then refuse more. */
   async close (): Promise<void> {
-    await this.flushed()
-    this.closed = true
+    this.flushDirty()
+    await this.queue.close()
   }
 
   /** Resolves once every write queued so far is on disk (or has failed). */
   async flushed (): Promise<void> {
-    if (!this.closed) this.flushDirty()
-    while (this.queue !== null) await this.enqueue([], false).catch(() => {})
-    await this.writing.catch(() => {})
+    this.flushDirty()
+    await this.queue.flushed()
+  }
+
+  /**
+   * The invariants (as Bitcoin Core's addrman checks its own): the indexes agree with the
+   * records and each other, the bounds hold, and, once flushed, LevelDB holds what memory does.
+   * Throws a TableError naming the first broken invariant. For tests and debugging: it reads
+   * every record, so call it when the table is quiet.
+   */
+  async check (): Promise<void> {
+    await this.flushed()
+    const problem = this.index.problem() ?? boundsProblem(this.index, this.capacity, this.share, this.tombs.size, this.recent.size) ??
+      await diskProblem({ meta: this.meta, addr: this.addr, tomb: this.tomb, subnet: this.subnet },
+        { id: this.id, version: SCHEMA_VERSION, records: this.index.records, tombs: this.tombs.all, joined: this.joined })
+    if (problem !== null) throw new TableError(`address table check failed: ${problem}`)
   }
 
   // --- internals -------------------------------------------------------------------------
 
   private update (address: string, fn: (r: AddressRecord) => void): void {
-    const r = this.records.get(address)
+    const r = this.index.records.get(address)
     if (!r) return
     fn(r)
-    this.write([{ type: 'put', sublevel: this.addr, key: address, value: r }])
+    this.queue.post([{ type: 'put', sublevel: this.addr, key: address, value: r }])
   }
 
+  /** Evict the worst of a sample of set's learned entries; false when it holds none. */
   private evictFrom (set: IndexedSet<string>, now: number, ops: BatchOp[]): boolean {
     let worst: AddressRecord | undefined
     for (const a of sample(this.opts.random, set.values(), EVICTION_SAMPLE)) {
-      const r = this.records.get(a) as AddressRecord
+      const r = this.index.records.get(a) as AddressRecord
       if (r.user) continue
       if (worst === undefined || badness(r, now) > badness(worst, now)) worst = r
     }
     if (worst === undefined) return false
-    this.unindex(worst)
+    this.index.delete(worst)
     ops.push({ type: 'del', sublevel: this.addr, key: worst.address })
     return true
-  }
-
-  private index (r: AddressRecord): void {
-    this.records.set(r.address, r)
-    this.all.add(r.address)
-    const g = AddressTable.dialGroup(r)
-    let members = this.byDialGroup.get(g)
-    if (!members) {
-      this.byDialGroup.set(g, members = new IndexedSet())
-      this.dialGroups.add(g)
-    }
-    members.add(r.address)
-    if (r.user) {
-      this.saved++
-      return
-    }
-    this.learned.add(r.address)
-    for (const s of r.sources) {
-      let set = this.bySource.get(s)
-      if (!set) this.bySource.set(s, set = new IndexedSet())
-      set.add(r.address)
-    }
-  }
-
-  private unindex (r: AddressRecord): void {
-    this.records.delete(r.address)
-    this.all.delete(r.address)
-    const g = AddressTable.dialGroup(r)
-    const members = this.byDialGroup.get(g)
-    if (members) {
-      members.delete(r.address)
-      if (members.size === 0) {
-        this.byDialGroup.delete(g)
-        this.dialGroups.delete(g)
-      }
-    }
-    if (r.user) {
-      this.saved--
-      return
-    }
-    this.learned.delete(r.address)
-    for (const s of r.sources) {
-      const set = this.bySource.get(s)
-      if (!set) continue
-      set.delete(r.address)
-      if (set.size === 0) this.bySource.delete(s)
-    }
-  }
-
-  private trimTombstones (): BatchOp[] {
-    const ops: BatchOp[] = []
-    for (const a of this.tombs.keys()) {
-      if (this.tombs.size <= MAX_TOMBSTONES) break
-      this.tombs.delete(a)
-      ops.push({ type: 'del', sublevel: this.tomb, key: a })
-    }
-    return ops
-  }
-
-  /** Queue a write that nobody waits for; a failure surfaces through onError. */
-  private write (ops: BatchOp[]): void {
-    if (ops.length === 0 || this.closed) return
-    this.enqueue(ops, false).catch(err => this.onError(err as Error))
-  }
-
-  /** Called when a background write fails; the node replaces it to emit 'error'. */
-  onError: (err: Error) => void = () => {}
-
-  /**
-   * Writes run one batch at a time, in the order they were queued: classic-level runs
-   * operations on a thread pool, so two unawaited writes could otherwise land out of order.
-   * Everything queued while a batch is on disk goes into the next batch together.
-   */
-  private enqueue (ops: BatchOp[], sync: boolean): Promise<void> {
-    if (this.closed) return Promise.reject(new TableError('address table is closed'))
-    return new Promise((resolve, reject) => {
-      if (this.queue === null) {
-        const q: Pending = this.queue = { ops: [], slots: new Map(), sync: false, done: [] }
-        this.writing = this.writing.then(async () => {
-          this.queue = null
-          try {
-            if (q.ops.length > 0) await this.db.batch(q.ops, { sync: q.sync })
-            for (const d of q.done) d.resolve()
-          } catch (err) {
-            for (const d of q.done) d.reject(err as Error)
-          }
-        })
-      }
-      // Many updates of one record between two batches (stats under a busy peer) cost one write.
-      for (const op of ops) {
-        let slots: Map<string, number> | undefined = this.queue.slots.get(op.sublevel)
-        if (!slots) this.queue.slots.set(op.sublevel, slots = new Map())
-        const at = slots.get(op.key)
-        if (at === undefined) {
-          slots.set(op.key, this.queue.ops.length)
-          this.queue.ops.push(op)
-        } else {
-          this.queue.ops[at] = op
-        }
-      }
-      this.queue.sync ||= sync
-      this.queue.done.push({ resolve, reject })
-    })
   }
 }

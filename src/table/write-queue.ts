@@ -1,0 +1,84 @@
+// One ordered queue of writes to a database. classic-level runs operations on a thread pool, so
+// two unawaited writes could otherwise land out of order. Writes run one batch at a time, in the
+// order they were queued; everything queued while a batch is on disk goes into the next batch
+// together, and a batch holding a write someone waits for (a user's) is synced before it resolves.
+import { type LevelLike, type SublevelLike, type BatchOp, TableError } from './db.js'
+
+interface Pending {
+  ops: BatchOp[]
+  /** Where each key's op sits in ops, so a later write to the same key replaces it. */
+  slots: Map<SublevelLike, Map<string, number>>
+  sync: boolean
+  done: Array<{ resolve: () => void, reject: (e: Error) => void }>
+}
+
+export class WriteQueue {
+  private pending: Pending | null = null
+  private writing: Promise<void> = Promise.resolve()
+  private closed = false
+
+  /** Called when a write nobody waits for fails; the node replaces it to emit 'error'. */
+  onError: (err: Error) => void = () => {}
+
+  constructor (private readonly db: LevelLike, private readonly what: string) {}
+
+  /** Write ops and resolve once they are synced to disk (a user's write, acknowledged after). */
+  sync (ops: BatchOp[]): Promise<void> {
+    return this.enqueue(ops, true)
+  }
+
+  /** Write ops nobody waits for, unsynced (gossip, counters); a failure goes to onError. */
+  post (ops: BatchOp[]): void {
+    if (ops.length === 0 || this.closed) return
+    this.enqueue(ops, false).catch(err => this.onError(err as Error))
+  }
+
+  /** Resolves once every write queued so far is on disk (or has failed). */
+  async flushed (): Promise<void> {
+    let w: Promise<void>
+    do {
+      w = this.writing
+      await w
+    } while (w !== this.writing)
+  }
+
+  /** Wait for every queued write, then refuse more. */
+  async close (): Promise<void> {
+    await this.flushed()
+    this.closed = true
+  }
+
+  private enqueue (ops: BatchOp[], sync: boolean): Promise<void> {
+    if (this.closed) return Promise.reject(new TableError(`${this.what} is closed`))
+    return new Promise((resolve, reject) => {
+      if (this.pending === null) {
+        const q: Pending = this.pending = { ops: [], slots: new Map(), sync: false, done: [] }
+        // The chain itself never rejects: each batch's failure goes to the writes it held.
+        this.writing = this.writing.then(async () => {
+          this.pending = null
+          try {
+            if (q.ops.length > 0) await this.db.batch(q.ops, { sync: q.sync })
+            for (const d of q.done) d.resolve()
+          } catch (err) {
+            for (const d of q.done) d.reject(err as Error)
+          }
+        })
+      }
+      // Many updates of one record between two batches (stats under a busy peer) cost one write.
+      const q = this.pending
+      for (const op of ops) {
+        let slots = q.slots.get(op.sublevel)
+        if (!slots) q.slots.set(op.sublevel, slots = new Map())
+        const at = slots.get(op.key)
+        if (at === undefined) {
+          slots.set(op.key, q.ops.length)
+          q.ops.push(op)
+        } else {
+          q.ops[at] = op
+        }
+      }
+      q.sync ||= sync
+      q.done.push({ resolve, reject })
+    })
+  }
+}
