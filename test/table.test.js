@@ -1,6 +1,8 @@
 // The LevelDB address table: its rules (bound, informant cap, eviction, tombstones, purge,
 // backoff) and its durability, on a real LevelDB in a temp dir and on memory-level.
 // Time is an injected variable and chance a seeded PRNG, so every run is the same: no sleeps.
+// Every table's invariants (AddressTable.check) are checked when its test ends (openTable,
+// checkAndClose); test/table-check.test.js tests check() itself and the durability of writes.
 import t from 'tap'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
@@ -12,19 +14,13 @@ import {
   BACKOFF_BASE, MAX_BACKOFF, MAX_SERVED_SUBNETS, EVICTION_SAMPLE
 } from '../lib/index.js'
 import { tempDir, tempLevel, collect } from './lib/helpers.js'
+import { openTable, checkAndClose } from './lib/table.js'
 
 const DAY = 24 * 60 * 60 * 1000
 
 /** A distinct, well-formed address per (prefix, i). */
 const A = (p, i = 0) => `tcp://${p}${i}.example:4000`
 const range = (n, f) => Array.from({ length: n }, (_, i) => f(i))
-
-/** Open a table on db with the given clock, closed at teardown (before the db, which closes before its dir goes). */
-async function openTable (t, db, clock, opts = {}) {
-  const table = await AddressTable.open(db, { size: 100, random: seededRandom(1), now: clock, ...opts })
-  t.teardown(() => table.close())
-  return table
-}
 
 const json = { valueEncoding: 'json' }
 
@@ -171,7 +167,7 @@ t.test('everything survives close and reopen: records, stats, subnets, tombstone
 
   const before = [A('saved'), A('l'), A('m')].map(a => table.stats(a))
   const records = [A('saved'), A('l'), A('m')].map(a => structuredClone(table.get(a)))
-  await table.close()
+  await checkAndClose(table)
   await db.close()
 
   const db2 = tempLevel(t, dir)
@@ -233,7 +229,7 @@ t.test('memory-level works as the database, and a reopened table sees its data',
   const rows = await collect(table.scan())
   t.same(rows.map(r => r.address), [A('s'), A('l', 4), A('m', 2)].sort(), 'scan streams from memory-level in key order')
   t.equal(rows.length, 3)
-  await table.close()
+  await checkAndClose(table)
 
   const again = await openTable(t, db, () => now)
   t.equal(again.id, table.id)
@@ -408,7 +404,7 @@ t.test('tombstones: save() of a removed address overrides the tombstone', async 
   t.notOk(table.isTombstoned(A('u')))
   t.equal(table.tombstoneCount, 0)
   t.equal(await db.sublevel('tomb', json).get(A('u')), undefined, 'the tombstone is deleted in LevelDB')
-  await table.close()
+  await checkAndClose(table)
   await db.close()
   const again = await openTable(t, tempLevel(t, dir), () => now)
   t.ok(again.has(A('u')))
@@ -469,7 +465,7 @@ t.test('tombstones: after reopen the oldest still go first (load must keep age o
   await table.remove(['tcp://zz-oldest.example:4000'])
   now += 1
   await table.remove(range(MAX_TOMBSTONES - 1, i => A('t', i)))
-  await table.close()
+  await checkAndClose(table)
 
   const again = await openTable(t, db, () => now)
   t.equal(again.tombstoneCount, MAX_TOMBSTONES)
@@ -705,7 +701,7 @@ t.test('durability: save() is on disk when it resolves; gossip is on disk after 
   t.equal((await addr.get(A('g3'))).user, true)
 
   const expect = Object.fromEntries([A('u'), A('g1'), A('g2'), A('g3')].map(a => [a, structuredClone(table.get(a))]))
-  await table.close()
+  await checkAndClose(table)
   await t.rejects(table.save([A('late')]), { name: 'TableError', message: /closed/ }, 'a closed table refuses writes')
   await db.close()
 
@@ -725,7 +721,7 @@ t.test('joined and parted subnets persist across reopen', async t => {
   await table.part(['c', 'never-joined'])
   t.same(table.subnets(), ['a', 'b'])
   t.same(await db.sublevel('subnet', json).get('a'), { joined: 1000 })
-  await table.close()
+  await checkAndClose(table)
   await db.close()
 
   const db2 = tempLevel(t, dir)
@@ -736,7 +732,7 @@ t.test('joined and parted subnets persist across reopen', async t => {
   now = 5000
   await again.part(['a'])
   await again.join(['d'])
-  await again.close()
+  await checkAndClose(again)
   await db2.close()
 
   const third = await openTable(t, tempLevel(t, dir), () => now)
@@ -752,10 +748,12 @@ t.test('the gossip bound holds after reopening with a smaller size', async t => 
   const big = await AddressTable.open(db, { size: 100, informantShare: 1, random: seededRandom(1), now: () => now })
   for (let i = 0; i < 100; i++) big.learn([A('x', i)], [`id:${i}`])
   t.equal(big.learnedCount, 100)
-  await big.close()
+  await checkAndClose(big)
   await db.close()
 
   const small = await openTable(t, tempLevel(t, dir), () => now, { size: 20, informantShare: 1 })
+  t.equal(small.learnedCount, 20, 'loading evicts down to the smaller bound at once')
+  await small.check()
   now += 1000
   for (let i = 0; i < 10; i++) small.learn([A('y', i)], [`id:y${i}`])
   t.ok(small.learnedCount <= 20, `learnedCount ${small.learnedCount} <= size 20`)

@@ -1,0 +1,223 @@
+// The address table's invariant check (AddressTable.check) and its writes' durability:
+// check() finds each kind of broken index or bound and any difference from LevelDB; random
+// sequences of operations keep every invariant; every user write reaches the database in a
+// synced batch before it resolves, and gossip's writes are not synced.
+import t from 'tap'
+import fc from 'fast-check'
+import { MemoryLevel } from 'memory-level'
+import {
+  AddressTable, seededRandom, newRecord, TOMBSTONE_TTL, GRACE, MAX_AGE, MAX_RETRIES
+} from '../lib/index.js'
+import { ServiceStore } from '../lib/table/services.js'
+import { tempDir, tempLevel, collect } from './lib/helpers.js'
+import { openTable, recording } from './lib/table.js'
+
+const DAY = 24 * 60 * 60 * 1000
+const A = (p, i = 0) => `tcp://${p}${i}.example:4000`
+const json = { valueEncoding: 'json' }
+
+// --- check() finds what is broken ---------------------------------------------------------
+
+/**
+ * A table with a saved address, two learned ones (id:x in group:g, id:y), a tombstone and a
+ * joined subnet, that passes check(); `corrupt` then breaks it. Not closed through openTable:
+ * its invariants are meant to fail.
+ */
+async function broken (t, corrupt, opts = {}) {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const table = await AddressTable.open(db, { size: 100, random: seededRandom(1), now: () => 1000, ...opts })
+  t.teardown(() => table.close())
+  await table.save([A('s')])
+  table.learn([A('x')], ['id:x', 'group:g'])
+  table.learn([A('y')], ['id:y'])
+  await table.remove([A('gone')])
+  await table.join(['chat'])
+  await t.resolves(table.check(), 'the table passes check() before it is corrupted')
+  await corrupt(table, db)
+  return table
+}
+
+const cases = [
+  ['a learned record missing from learned', tbl => tbl.index.learned.delete(A('x')), /x0\.example:4000 is learned but not in learned/],
+  ['a saved record in learned', tbl => tbl.index.learned.add(A('s')), /s0\.example:4000 is user-saved but in learned/],
+  ['a record missing from all', tbl => tbl.index.all.delete(A('y')), /y0\.example:4000 is in records but not in all/],
+  ['a stray address in all', tbl => tbl.index.all.add(A('ghost')), /all holds 4 addresses but records 3/],
+  ['a record missing from one of its sources', tbl => tbl.index.bySource.get('group:g').delete(A('x')), /missing from bySource group:g/],
+  ['a record in a source it does not name', tbl => tbl.index.bySource.get('id:y').add(A('x')), /bySource id:y holds tcp:\/\/x0\.example:4000, which does not name it/],
+  ['an empty source set kept', tbl => tbl.index.bySource.set('id:z', new tbl.index.all.constructor()), /bySource id:z is empty but kept/],
+  ['a record missing from its dial group', tbl => tbl.index.byDialGroup.get('saved').delete(A('s')), /missing from byDialGroup saved/],
+  ['a record in the wrong dial group', tbl => tbl.index.byDialGroup.get('saved').add(A('y')), /byDialGroup saved holds tcp:\/\/y0\.example:4000, which is not in that group/],
+  ['a dial group missing from dialGroups', tbl => tbl.index.dialGroups.delete('id:y'), /byDialGroup id:y is missing from dialGroups/],
+  ['a stray dial group', tbl => tbl.index.dialGroups.add('group:ghost'), /dialGroups holds 4 groups but byDialGroup 3/],
+  ['a wrong saved count', tbl => { tbl.index.saved++ }, /the saved count is 2 but 1 records are user-saved/],
+  ['an indexed set whose position map is off', tbl => tbl.index.learned.pos.set(A('x'), 5), /the learned set's array and position map disagree/],
+  ['a record under the wrong key', tbl => { tbl.index.records.get(A('y')).address = A('z') }, /the record under tcp:\/\/y0\.example:4000 is for tcp:\/\/z0/],
+  ['a source over its cap', tbl => tbl.index.add(newRecord(A('extra'), 1000, false, ['id:x'])), /source id:x accounts for 2 entries, over its cap 1/, { size: 10 }],
+  ['more learned than the capacity', tbl => tbl.index.add(newRecord(A('extra'), 1000, false, ['id:e'])), /3 learned addresses exceed the capacity 2/, { size: 2, informantShare: 1 }],
+  ['a change in memory that was never written', tbl => { tbl.get(A('x')).ok = 5 }, /the record of tcp:\/\/x0\.example:4000 differs between memory and LevelDB/],
+  ['a record LevelDB lost', (tbl, db) => db.sublevel('addr', json).del(A('y')), /LevelDB holds 2 records but memory 3/],
+  ['a record only LevelDB has', (tbl, db) => db.sublevel('addr', json).put(A('new'), newRecord(A('new'), 1000, false, [])), /tcp:\/\/new0\.example:4000 is in LevelDB but not in memory/],
+  ['a tombstone LevelDB lost', (tbl, db) => db.sublevel('tomb', json).del(A('gone')), /LevelDB holds 0 tombstones but memory 1/],
+  ['a tombstone with another expiry', (tbl, db) => db.sublevel('tomb', json).put(A('gone'), 5), /the tombstone of tcp:\/\/gone0\.example:4000 differs/],
+  ['a subnet joined only in LevelDB', (tbl, db) => db.sublevel('subnet', json).put('other', { joined: 1 }), /subnet other is joined in LevelDB but not in memory/],
+  ['a subnet LevelDB lost', (tbl, db) => db.sublevel('subnet', json).del('chat'), /LevelDB holds 0 joined subnets but memory 1/],
+  ['another node id in LevelDB', (tbl, db) => db.sublevel('meta', json).put('id', '0'.repeat(32)), /the node id in LevelDB is not/]
+]
+
+for (const [what, corrupt, sentence, opts] of cases) {
+  t.test(`check() names ${what}`, async t => {
+    const table = await broken(t, corrupt, opts)
+    await t.rejects(table.check(), { name: 'TableError', message: sentence })
+  })
+}
+
+// --- random sequences keep every invariant ---------------------------------------------------
+
+const POOL = Array.from({ length: 10 }, (_, i) => A('p', i))
+const SOURCES = ['id:a', 'id:b', 'id:c', 'group:g1', 'group:g2']
+const addr = fc.constantFrom(...POOL)
+const addrs = fc.array(addr, { minLength: 1, maxLength: 4 })
+const subnets = fc.subarray(['s1', 's2', 's3'], { minLength: 1 })
+const op = fc.oneof(
+  fc.record({ op: fc.constant('save'), addrs }),
+  fc.record({ op: fc.constant('remove'), addrs }),
+  fc.record({ op: fc.constant('learn'), addrs, sources: fc.subarray(SOURCES, { minLength: 1, maxLength: 2 }) }),
+  fc.record({ op: fc.constant('attempt'), addr }),
+  fc.record({ op: fc.constant('failure'), addr }),
+  fc.record({ op: fc.constant('success'), addr }),
+  fc.record({ op: fc.constant('nodes'), addr, rx: fc.nat(3), tx: fc.nat(3) }),
+  fc.record({ op: fc.constant('served'), addr, subnet: fc.constantFrom('s1', 's2') }),
+  fc.record({ op: fc.constant('join'), subnets }),
+  fc.record({ op: fc.constant('part'), subnets }),
+  fc.record({ op: fc.constant('purge') }),
+  fc.record({ op: fc.constant('time'), ms: fc.constantFrom(1, GRACE, DAY, TOMBSTONE_TTL, MAX_AGE) }),
+  fc.record({ op: fc.constant('reopen'), size: fc.integer({ min: 1, max: 8 }), share: fc.constantFrom(0.2, 0.5, 1) })
+)
+
+t.test('random sequences of save/remove/learn/record*/purge/reopen keep every invariant after every step', async t => {
+  let runs = 0
+  await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async ops => {
+    runs++
+    const db = new MemoryLevel()
+    let now = 1000
+    const open = (size, share) => AddressTable.open(db, { size, informantShare: share, random: seededRandom(runs), now: () => now })
+    let table = await open(6, 0.5)
+    // A small model of what the user asked for: saved addresses stay, removed ones go.
+    const saved = new Set()
+    try {
+      for (const o of ops) {
+        switch (o.op) {
+          case 'save': await table.save(o.addrs); o.addrs.forEach(a => saved.add(a)); break
+          case 'remove': await table.remove(o.addrs); o.addrs.forEach(a => saved.delete(a)); break
+          case 'learn': table.learn(o.addrs, o.sources); break
+          case 'attempt': table.recordAttempt(o.addr); break
+          case 'failure': table.recordFailure(o.addr); break
+          case 'success': table.recordSuccess(o.addr); break
+          case 'nodes': table.recordNodes(o.addr, o.rx, o.tx); break
+          case 'served': table.noteServed(o.addr, o.subnet); break
+          case 'join': await table.join(o.subnets); break
+          case 'part': await table.part(o.subnets); break
+          case 'purge': table.purge(); break
+          case 'time': now += o.ms; break
+          case 'reopen': await table.close(); table = await open(o.size, o.share); break
+        }
+        await table.check()
+        for (const a of saved) if (!table.get(a)?.user) throw new Error(`after ${o.op}: the saved ${a} is gone`)
+        if (o.op === 'remove') for (const a of o.addrs) if (table.has(a) || !table.isTombstoned(a)) throw new Error(`removed ${a} is still there`)
+      }
+    } finally {
+      await table.close()
+      await db.close()
+    }
+  }), { numRuns: 300, seed: 20240611, includeErrorInReport: true })
+  t.ok(runs >= 300, `${runs} random sequences kept every invariant`)
+})
+
+// --- durability: user writes synced before they resolve; gossip not synced -----------------------
+
+t.test('every user write reaches LevelDB in a synced batch before it resolves', async t => {
+  const { db, log } = recording(tempLevel(t))
+  const table = await openTable(t, db, () => 1000)
+  const services = new ServiceStore(db)
+  t.teardown(() => services.close())
+  const service = { address: 'tcp://127.0.0.1:4000', protocol: 'tcp', host: '127.0.0.1', port: 4000 }
+  const writes = [
+    ['save', () => table.save([A('u')]), 'put addr!' + A('u')],
+    ['remove', () => table.remove([A('u')]), 'put tomb!' + A('u')],
+    ['join', () => table.join(['chat']), 'put subnet!chat'],
+    ['part', () => table.part(['chat']), 'del subnet!chat'],
+    ['saveService', () => services.save(service), 'put service!' + service.address],
+    ['removeService', () => services.remove(service.address), 'del service!' + service.address]
+  ]
+  for (const [what, write, op] of writes) {
+    await table.flushed()
+    const from = log.length
+    await write()
+    // Copied when the write resolves: `done` then says whether its batch was on disk yet.
+    const batches = log.slice(from).map(b => ({ ...b }))
+    const mine = batches.filter(b => b.ops.includes(op))
+    t.equal(mine.length, 1, `${what}: one batch holds ${op}`)
+    t.same(mine.map(b => ({ sync: b.sync, done: b.done })), [{ sync: true, done: true }], `${what}: that batch was synced, and on disk before ${what} resolved`)
+  }
+})
+
+t.test('gossip-learned writes are not synced (and still reach LevelDB)', async t => {
+  const { db, log } = recording(tempLevel(t))
+  let now = 1000
+  const table = await openTable(t, db, () => now)
+  const from = log.length
+  table.learn([A('g1'), A('g2')], ['id:x'])
+  table.recordAttempt(A('g1'))
+  table.recordSuccess(A('g1'))
+  table.recordNodes(A('g1'), 2, 3)
+  table.noteServed(A('g1'), 'chat')
+  for (let i = 0; i < MAX_RETRIES; i++) { table.recordAttempt(A('g2')); table.recordFailure(A('g2')) }
+  await table.flushed()
+  now += GRACE
+  t.equal(table.purge().dropped, 1)
+  await table.flushed()
+  const batches = log.slice(from)
+  const ops = batches.flatMap(b => b.ops)
+  t.ok(ops.includes('put addr!' + A('g1')) && ops.includes('del addr!' + A('g2')), 'the gossip writes reached the database')
+  t.same(batches.filter(b => b.sync), [], 'none of their batches was synced')
+  t.same(await db.sublevel('addr', json).get(A('g1')), table.get(A('g1')))
+})
+
+// --- the API around the split ------------------------------------------------------------------
+
+t.test('save, remove and part say what changed', async t => {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const table = await openTable(t, db, () => 1000)
+  table.learn([A('l')], ['id:x'])
+  t.same(await table.save([A('a'), A('a'), A('l')]), { added: 2, existing: 0 }, 'a learned address saved counts as added; duplicates once')
+  t.same(await table.save([A('a'), A('b')]), { added: 1, existing: 1 })
+  t.same(await table.remove([A('a'), A('nobody'), A('nobody')]), { removed: 1, unknown: 1 })
+  t.ok(table.isTombstoned(A('nobody')), 'an unknown address is still refused from gossip')
+  await table.join(['chat', 'files'])
+  t.same(await table.part(['chat', 'never', 'chat']), { parted: 1, unknown: 1 })
+  t.same(table.subnets(), ['files'])
+})
+
+t.test('the services live in their own store under the same keys (!service!<url>), across reopen', async t => {
+  const dir = tempDir(t)
+  const db = tempLevel(t, dir)
+  const tcp = { address: 'tcp://127.0.0.1:4000', protocol: 'tcp', host: '127.0.0.1', port: 4000 }
+  const ws = { address: 'ws://127.0.0.1:4001', protocol: 'ws', host: '127.0.0.1', port: 4001 }
+  const store = new ServiceStore(db)
+  await store.save(tcp)
+  await store.save(ws)
+  await store.remove(ws.address)
+  await store.close()
+  await t.rejects(store.save(ws), { name: 'TableError', message: /service store is closed/ })
+  t.same(await collect(db.keys()), ['!service!tcp://127.0.0.1:4000'], 'the key layout older databases have')
+  await db.close()
+
+  const db2 = tempLevel(t, dir)
+  const again = new ServiceStore(db2)
+  t.teardown(() => again.close())
+  t.same(await again.list(), [tcp], 'a reopened store lists what was saved')
+  const table = await openTable(t, db2, () => 1000)
+  t.equal(table.size, 0, 'and the address table does not see the services')
+})
