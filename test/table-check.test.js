@@ -9,7 +9,8 @@ import {
   AddressTable, seededRandom, newRecord, TOMBSTONE_TTL, GRACE, MAX_AGE, MAX_RETRIES
 } from '../lib/index.js'
 import { ServiceStore } from '../lib/table/services.js'
-import { tempDir, tempLevel, collect } from './lib/helpers.js'
+import { WriteQueue } from '../lib/table/write-queue.js'
+import { tempDir, tempLevel, collect, until } from './lib/helpers.js'
 import { openTable, recording } from './lib/table.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -182,6 +183,60 @@ t.test('gossip-learned writes are not synced (and still reach LevelDB)', async t
   t.ok(ops.includes('put addr!' + A('g1')) && ops.includes('del addr!' + A('g2')), 'the gossip writes reached the database')
   t.same(batches.filter(b => b.sync), [], 'none of their batches was synced')
   t.same(await db.sublevel('addr', json).get(A('g1')), table.get(A('g1')))
+})
+
+t.test('the write queue: in order, one batch while another is on disk, a later write to a key replaces an earlier one', async t => {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const sub = db.sublevel('q', json)
+  // Each batch waits at a gate until the test opens it, so "while a batch is on disk" is a fact.
+  const calls = []
+  const gated = {
+    sublevel: (n, o) => db.sublevel(n, o),
+    batch: (ops, opts) => new Promise(resolve => calls.push({ ops: ops.map(o => `${o.key}=${o.value}`), sync: opts.sync, open: resolve }))
+      .then(() => db.batch(ops, opts))
+  }
+  const queue = new WriteQueue(gated, 'test queue')
+  t.teardown(() => queue.close())
+  const put = (key, value) => ({ type: 'put', sublevel: sub, key, value })
+  let firstDone = false
+  const first = queue.sync([put('a', 1)]).then(() => { firstDone = true })
+  await until(() => calls.length === 1, { what: 'the first batch to start' })
+  queue.post([put('b', 1)])
+  queue.post([put('b', 2), put('c', 1)])
+  const second = queue.sync([put('a', 2)])
+  await Promise.resolve()
+  t.equal(calls.length, 1, 'nothing else is written while the first batch is on disk')
+  t.notOk(firstDone, 'and the first write has not resolved')
+  calls[0].open()
+  await first
+  await until(() => calls.length === 2, { what: 'the second batch to start' })
+  t.same(calls.map(c => ({ ops: c.ops, sync: c.sync })), [
+    { ops: ['a=1'], sync: true },
+    { ops: ['b=2', 'c=1', 'a=2'], sync: true }
+  ], 'what was queued meanwhile went into one batch, the later write to b replacing the earlier; it holds a user write, so it is synced')
+  calls[1].open()
+  await second
+  t.same(Object.fromEntries(await collect(sub.iterator())), { a: 2, b: 2, c: 1 })
+})
+
+t.test('the write queue: a failed batch rejects its user writes, reports its gossip writes, and the queue goes on', async t => {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const sub = db.sublevel('q', json)
+  let fail = true
+  const flaky = { sublevel: (n, o) => db.sublevel(n, o), batch: (ops, opts) => fail ? Promise.reject(new Error('disk full')) : db.batch(ops, opts) }
+  const queue = new WriteQueue(flaky, 'test queue')
+  const reported = []
+  queue.onError = err => reported.push(err.message)
+  queue.post([{ type: 'put', sublevel: sub, key: 'g', value: 1 }])
+  await t.rejects(queue.sync([{ type: 'put', sublevel: sub, key: 'u', value: 1 }]), /disk full/)
+  t.same(reported, ['disk full'], 'the unawaited write in the failed batch went to onError')
+  fail = false
+  await queue.sync([{ type: 'put', sublevel: sub, key: 'u', value: 2 }])
+  t.equal(await sub.get('u'), 2, 'later writes still land')
+  await queue.close()
+  await t.rejects(queue.sync([]), { name: 'TableError', message: 'test queue is closed' })
 })
 
 // --- the API around the split ------------------------------------------------------------------
