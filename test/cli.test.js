@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { datadir, alive, BIN, spawnPeernet } from './lib/cli.js'
 import { until } from './lib/helpers.js'
+import { MAX_INBOUND } from '../lib/index.js'
+import { MAX_CLIENTS } from '../lib/control/protocol.js'
 
 const lines = s => s.split('\n').filter(Boolean)
 
@@ -24,7 +26,7 @@ t.test('daemon, already running, status, close', async t => {
   t.equal(s.datadir, d.dir)
   t.equal(s.socket, join(d.dir, 'run', 'control.sock'))
   t.match(s.settings, { network: 'peernet', connections: 5, interval: 5000, hops: 15 })
-  t.ok(s.limits.maxInbound > 0 && s.limits.maxControlClients > 0)
+  t.match(s.limits, { maxInbound: MAX_INBOUND, maxControlClients: MAX_CLIENTS }, 'the limits in force are the named bounds')
   const human = await d.run(['status'])
   t.match(human.stdout, /^id: +[0-9a-f]{32}\n/)
   const stop = await d.run(['close'])
