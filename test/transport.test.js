@@ -6,6 +6,8 @@ import cp from 'node:child_process'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { parse as legacyParse } from 'node:url'
+import fc from 'fast-check'
 import { once } from './lib/helpers.js'
 
 const require = createRequire(import.meta.url)
@@ -29,7 +31,7 @@ for (const name of ['spawn', 'exec', 'execFile', 'fork', 'spawnSync', 'execSync'
 block(cp.ChildProcess.prototype, 'spawn', 'ChildProcess#spawn')
 t.teardown(() => { for (const r of restores.reverse()) r() })
 
-const { default: transport, listen, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
+const { default: transport, resolver, listen, parseAddress, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
 const { createMemNetwork } = await import('../lib/transport/mem.js')
 const WebSocket = require('ws')
 
@@ -88,6 +90,32 @@ async function closedPort () {
   return port
 }
 
+/**
+ * Record every outgoing socket started while `watching` is on (ssh:// and http:// would dial).
+ * Returns {connects, watch(fn)}: watch runs fn with recording on.
+ */
+function socketSpy (t) {
+  const connects = []
+  const origConnect = net.Socket.prototype.connect
+  let watching = false
+  net.Socket.prototype.connect = function (...args) {
+    if (watching) connects.push(JSON.stringify(args[0])?.slice(0, 100))
+    return origConnect.apply(this, args)
+  }
+  t.teardown(() => { net.Socket.prototype.connect = origConnect })
+  return {
+    connects,
+    watch (fn) {
+      watching = true
+      try {
+        return fn()
+      } finally {
+        watching = false
+      }
+    }
+  }
+}
+
 /** The error code of a stream error: a plain Error, or a ws ErrorEvent wrapping one. */
 const codeOf = err => err?.code ?? err?.error?.code
 
@@ -141,28 +169,14 @@ t.test('SECURITY: file, ssh, http, "-" and bare commands start no process and to
     stdinFlowing: process.stdin.readableFlowing,
     stdout: process.stdout.eventNames().map(e => `${String(e)}:${process.stdout.listenerCount(e)}`).sort().join(',')
   })
-  // Any outgoing socket started during a call (ssh:// and http:// would dial).
-  const connects = []
-  const origConnect = net.Socket.prototype.connect
-  let watching = false
-  net.Socket.prototype.connect = function (...args) {
-    if (watching) connects.push(JSON.stringify(args[0])?.slice(0, 100))
-    return origConnect.apply(this, args)
-  }
-  t.teardown(() => { net.Socket.prototype.connect = origConnect })
-
+  const { connects, watch } = socketSpy(t)
   const before = stdio()
   const spawnedBefore = started.length
   const dangerous = ['file:///etc/passwd', 'file:///tmp', 'ssh://x', 'ssh://user@127.0.0.1:22/tmp', 'http://127.0.0.1:1', 'https://127.0.0.1:1',
     '-', 'ls', 'ls -la', 'echo pwned > /tmp/x', '/bin/sh', './x', 'FILE:///etc/passwd', 'mem://a']
   for (const a of dangerous) {
-    watching = true
     let stream
-    try {
-      t.throws(() => { stream = transport(a) }, AddressError, `${JSON.stringify(a)} is refused with AddressError`)
-    } finally {
-      watching = false
-    }
+    watch(() => t.throws(() => { stream = transport(a) }, AddressError, `${JSON.stringify(a)} is refused with AddressError`))
     t.equal(stream, undefined, `${JSON.stringify(a)}: no stream returned`)
     if (stream) stream.destroy()
   }
@@ -170,6 +184,66 @@ t.test('SECURITY: file, ssh, http, "-" and bare commands start no process and to
   t.same(started.slice(spawnedBefore), [], 'no child process was started')
   t.same(connects, [], 'no socket was opened')
   t.same(stdio(), before, 'process.stdin/stdout were not piped or listened to')
+})
+
+t.test('SECURITY: behind parseAddress, the resolver\'s own file, ssh, http and https switches hold', async t => {
+  // parseAddress refuses all of these first; here each goes straight to the resolver, so a
+  // switch turned back on shows up as a stream, a spawn or a socket instead of this refusal.
+  const { connects, watch } = socketSpy(t)
+  const spawnedBefore = started.length
+  const resolve = resolver()
+  const refused = {
+    file: ['file:///etc/passwd', 'FILE:///tmp'],
+    'file (a string without a scheme)': ['ls -la', '/bin/sh', './x'],
+    ssh: ['ssh://user@127.0.0.1:22/tmp'],
+    http: ['http://127.0.0.1:1/'],
+    https: ['https://127.0.0.1:1/']
+  }
+  for (const [what, list] of Object.entries(refused)) {
+    for (const a of list) {
+      let stream
+      watch(() => t.throws(() => { stream = resolve(a) }, { message: /^Unsupported protocol$/ }, `${what}: ${JSON.stringify(a)} is refused by the resolver`))
+      if (stream) {
+        stream.on('error', () => {})
+        stream.destroy()
+      }
+      t.equal(stream, undefined, `${what}: no stream for ${JSON.stringify(a)}`)
+    }
+  }
+  t.same(started.slice(spawnedBefore), [], 'no child process was started')
+  t.same(connects, [], 'no socket was opened')
+})
+
+t.test('SECURITY: "-" (which transport-stream wires to stdio whatever its switches) never reaches the resolver', async t => {
+  // transport() hands the resolver parseAddress(address).href and nothing else. Whatever the
+  // input, an href is something transport-stream parses (as it does, with url.parse) into one
+  // of our schemes, so it takes our own tcp/ws/wss branch: never "-", file, ssh or http.
+  const ours = new Set(['tcp:', 'ws:', 'wss:', 'mem:'])
+  // Mostly near-valid addresses (so many are accepted), with odd schemes, hosts and tails.
+  const schemes = fc.oneof({ arbitrary: fc.constantFrom('tcp', 'ws', 'wss', 'mem'), weight: 3 }, fc.constantFrom('TCP', 'Ws', '-', 'file', 'ssh', 'http', '', ' tcp', 'tcp '))
+  const seps = fc.oneof({ arbitrary: fc.constant('://'), weight: 4 }, fc.constantFrom(':/', ':', '//', ''))
+  const hosts = fc.oneof({ arbitrary: fc.oneof(fc.ipV4(), fc.domain()), weight: 4 }, fc.constantFrom('[::1]', '-', '127.0.0.1 ', '', '@x', 'a b'), fc.string({ maxLength: 12 }))
+  const tails = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 65535 }).map(p => `:${p}`), weight: 3 }, fc.integer({ min: -1, max: 70000 }).map(p => `:${p}`),
+    fc.constant(''), fc.string({ maxLength: 12 }).map(s => '/' + s), fc.string({ maxLength: 12 }))
+  const candidates = fc.oneof(
+    { arbitrary: fc.tuple(schemes, seps, hosts, tails).map(p => p.join('')), weight: 4 },
+    fc.constantFrom('-', ' -', '-\n', '--', 'tcp://-', 'tcp://-:1', 'ws://127.0.0.1:1/-', 'mem://-'),
+    fc.string({ maxLength: 40 })
+  )
+  let accepted = 0
+  fc.assert(fc.property(candidates, input => {
+    let href
+    try {
+      href = parseAddress(input).href
+    } catch (err) {
+      return err instanceof AddressError
+    }
+    accepted++
+    const protocol = legacyParse(href).protocol
+    return href !== '-' && ours.has(protocol) && protocol === `${parseAddress(href).scheme}:`
+  }), { numRuns: 20_000, seed: 0x7e57 })
+  t.ok(accepted > 2000, `each of the ${accepted} accepted addresses resolves to one of our schemes`)
+  t.throws(() => transport('-'), AddressError, 'and "-" itself is refused before the resolver')
 })
 
 t.test('a dial to a closed port emits error (ECONNREFUSED) and does not throw', async t => {
