@@ -1,10 +1,10 @@
 // The CLI end to end: the real bin/peernet against real daemons in temp data dirs.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn, execFileSync } from 'node:child_process'
+import { existsSync, openSync, closeSync, constants } from 'node:fs'
 import { join } from 'node:path'
-import { datadir, alive, BIN, spawnPeernet } from './lib/cli.js'
-import { until } from './lib/helpers.js'
+import { datadir, alive, childrenOf, BIN, spawnPeernet } from './lib/cli.js'
+import { until, tempDir } from './lib/helpers.js'
 import { MAX_INBOUND } from '../lib/index.js'
 import { MAX_CLIENTS } from '../lib/control/protocol.js'
 
@@ -164,6 +164,26 @@ t.test('`peernet log | head -n 1` ends quietly when the reader goes away', async
   t.equal(lines(out).length, 1)
   t.equal(err, '', 'no EPIPE trace')
   await until(async () => JSON.parse((await d.run(['status', '--json'])).stdout).limits.logFollowers === 0, { what: 'the follower to be gone' })
+})
+
+t.test('the reader watch of `peernet log` into a pipe ends with it, even when it is SIGKILLed', async t => {
+  const d = datadir(t)
+  await d.start()
+  // stdout a real pipe (a FIFO we hold the read end of), so `log` starts its reader watch.
+  const fifo = join(tempDir(t), 'out')
+  execFileSync('mkfifo', [fifo])
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
+  t.teardown(() => closeSync(reader))
+  const writer = openSync(fifo, 'w')
+  const log = spawnPeernet(['log', '-n', '0'], { env: d.env(), stdio: ['ignore', writer, 'ignore'] })
+  closeSync(writer)
+  d.track(log.pid)
+  const watch = await until(() => childrenOf(log.pid).find(c => c.comm === 'tail'), { what: 'the reader watch to start' })
+  d.track(watch.pid)
+  process.kill(log.pid, 'SIGKILL')
+  // The reader is still there, so only the death of `log` itself can end the watch.
+  await until(() => !alive(watch.pid), { what: `the reader watch (pid ${watch.pid}) to end with \`peernet log\`` })
+  t.pass('no watch left behind')
 })
 
 t.test('`peernet log` follows new events as they happen, flushed per line', async t => {
