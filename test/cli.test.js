@@ -66,6 +66,13 @@ t.test('every command once, end to end', async t => {
   t.same(JSON.parse(json.stdout), { hash: 'chat', address: url, hops: 1 })
   const nothing = await b.run(['search', 'nobody', '--timeout', '200'])
   t.same([nothing.code, nothing.stdout], [0, ''], 'a search that finds nobody ends at its timeout')
+  // Not empty for want of trying: the query reached a, b's only peer, and a logs any answer it
+  // sends in the same step as the query it handles, so once the query is in a's log, so is that.
+  const aLog = await until(async () => {
+    const rows = lines((await a.run(['log', '--no-follow', '-n', '500', '--json'])).stdout).map(l => JSON.parse(l))
+    return rows.some(r => r.type === 'search' && r.dir === 'in' && r.subnet === 'nobody') && rows
+  }, { what: 'the query to reach a' })
+  t.same(aLog.filter(r => r.type === 'answer' && r.subnet === 'nobody'), [], 'a, the only node asked, sent no answer')
   t.equal((await b.run(['known'])).stdout, `${url}\tchat\n`, 'known shows the subnets an address serves')
   const stats = JSON.parse((await b.run(['stats', url, '--json'])).stdout)
   t.match(stats, { address: url, saved: true, connections: { ok: 1, fail: 0 }, subnets: ['chat'] })
