@@ -32,7 +32,7 @@ block(cp.ChildProcess.prototype, 'spawn', 'ChildProcess#spawn')
 t.teardown(() => { for (const r of restores.reverse()) r() })
 
 const { default: transport, resolver, listen, parseAddress, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
-const { createMemNetwork } = await import('../lib/transport/mem.js')
+const { createMemNetwork, memPair, MEM_LINK_BUFFER } = await import('../lib/transport/mem.js')
 const WebSocket = require('ws')
 
 /** Read exactly n bytes from a stream (rejects on error or an early end). */
@@ -409,6 +409,27 @@ t.test('mem transport', async t => {
   const lost = other.dial('mem://a')
   t.teardown(() => lost.destroy())
   t.equal((await once(lost, 'error')).code, 'ECONNREFUSED', 'networks do not share names')
+})
+
+t.test(`mem transport back-pressure: past MEM_LINK_BUFFER (${MEM_LINK_BUFFER}) bytes unread, writes wait for the reader`, async t => {
+  const [a, b] = memPair()
+  t.teardown(() => { a.destroy(); b.destroy() })
+  const KIB = 1024
+  const total = MEM_LINK_BUFFER + 100 * KIB
+  const sent = Buffer.alloc(total)
+  for (let i = 0; i < total; i++) sent[i] = i % 251
+  let refused = 0
+  for (let i = 0; i < total; i += KIB) if (!a.write(sent.subarray(i, i + KIB))) refused++
+  // b reads nothing yet: let every delivery that can happen happen.
+  await new Promise(resolve => setImmediate(resolve))
+  t.equal(b.readableLength, MEM_LINK_BUFFER, 'the link holds MEM_LINK_BUFFER bytes unread at the reader')
+  t.equal(a.writableLength, total - MEM_LINK_BUFFER, 'the rest waits at the writer, where a node measures MAX_OUTBUF')
+  t.ok(refused > 0, `write() said to wait (${refused} times)`)
+  const drained = once(a, 'drain')
+  const got = readBytes(b, total)
+  t.ok((await got).equals(sent), 'once the reader reads, every byte arrives, in order')
+  await drained
+  t.equal(a.writableLength, 0, 'and the writer drains')
 })
 
 t.test('MAX_WS_MESSAGE: an oversize websocket message closes that connection with 1009', async t => {
