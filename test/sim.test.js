@@ -8,7 +8,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { simulate, DEFAULTS } from '../lib/sim/scenario.js'
 import { rows, text, svg, dot } from '../lib/sim/report.js'
+import { World } from '../lib/sim/world.js'
+import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
+import { rawPeer, HEX } from './lib/mem-nodes.js'
 
 const MAIN = fileURLToPath(new URL('../lib/sim/main.js', import.meta.url))
 const small = { ...DEFAULTS, nodes: 200, intervals: 30, seed: 7 }
@@ -75,6 +78,27 @@ t.test('the same seed gives the same figures; another seed others', async t => {
   t.equal(figures(again), figures(first), 'same seed, same rows')
   const other = await simulate({ ...small, seed: 8 })
   t.not(figures(other), figures(first), 'another seed, other rows')
+})
+
+t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as over TCP', async t => {
+  const world = new World({ seed: 1, table: 256, sample: 32, connections: 5, interval: 0, dialInterval: 1000, latency: 50, hops: 15 })
+  const node = world.addNode([])
+  t.teardown(() => world.kill(node))
+  const steps = async (until, max = 100) => { for (let i = 0; i < max && !until(); i++) await world.step(50) }
+  await node.pn.ready
+  const addrs = Array.from({ length: 32 }, (_, i) => `mem://${String(i).padStart(58, 'x')}`)
+  node.pn.table.learn(addrs, ['id:filler'])
+  const slow = rawPeer(world.net.dial(node.url, 'slow'))
+  t.teardown(() => slow.stream.destroy())
+  slow.send({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX('51'), addrs: [] })
+  await steps(() => slow.received.some(m => m.type === 'hello'))
+  slow.stream.pause()
+  let reason = null
+  node.pn.on('disconnect', d => { reason = d.reason })
+  const asks = Math.ceil(2 * MAX_OUTBUF / encodeFrame({ type: 'addrs', addrs }).length)
+  slow.write(Buffer.concat(Array.from({ length: asks }, () => encodeFrame({ type: 'getaddrs' }))))
+  await steps(() => reason !== null)
+  t.match(reason, /peer is not reading/, `dropped: ${reason}`)
 })
 
 t.test('outputs: text, NDJSON rows, SVG, DOT', async t => {
