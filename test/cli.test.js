@@ -1,10 +1,12 @@
 // The CLI end to end: the real bin/peernet against real daemons in temp data dirs.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn, execFileSync } from 'node:child_process'
+import { existsSync, openSync, closeSync, constants } from 'node:fs'
 import { join } from 'node:path'
-import { datadir, alive, BIN, spawnPeernet } from './lib/cli.js'
-import { until } from './lib/helpers.js'
+import { datadir, alive, childrenOf, BIN, spawnPeernet } from './lib/cli.js'
+import { until, tempDir } from './lib/helpers.js'
+import { MAX_INBOUND } from '../lib/index.js'
+import { MAX_CLIENTS } from '../lib/control/protocol.js'
 
 const lines = s => s.split('\n').filter(Boolean)
 
@@ -24,7 +26,7 @@ t.test('daemon, already running, status, close', async t => {
   t.equal(s.datadir, d.dir)
   t.equal(s.socket, join(d.dir, 'run', 'control.sock'))
   t.match(s.settings, { network: 'peernet', connections: 5, interval: 5000, hops: 15 })
-  t.ok(s.limits.maxInbound > 0 && s.limits.maxControlClients > 0)
+  t.match(s.limits, { maxInbound: MAX_INBOUND, maxControlClients: MAX_CLIENTS }, 'the limits in force are the named bounds')
   const human = await d.run(['status'])
   t.match(human.stdout, /^id: +[0-9a-f]{32}\n/)
   const stop = await d.run(['close'])
@@ -64,6 +66,13 @@ t.test('every command once, end to end', async t => {
   t.same(JSON.parse(json.stdout), { hash: 'chat', address: url, hops: 1 })
   const nothing = await b.run(['search', 'nobody', '--timeout', '200'])
   t.same([nothing.code, nothing.stdout], [0, ''], 'a search that finds nobody ends at its timeout')
+  // Not empty for want of trying: the query reached a, b's only peer, and a logs any answer it
+  // sends in the same step as the query it handles, so once the query is in a's log, so is that.
+  const aLog = await until(async () => {
+    const rows = lines((await a.run(['log', '--no-follow', '-n', '500', '--json'])).stdout).map(l => JSON.parse(l))
+    return rows.some(r => r.type === 'search' && r.dir === 'in' && r.subnet === 'nobody') && rows
+  }, { what: 'the query to reach a' })
+  t.same(aLog.filter(r => r.type === 'answer' && r.subnet === 'nobody'), [], 'a, the only node asked, sent no answer')
   t.equal((await b.run(['known'])).stdout, `${url}\tchat\n`, 'known shows the subnets an address serves')
   const stats = JSON.parse((await b.run(['stats', url, '--json'])).stdout)
   t.match(stats, { address: url, saved: true, connections: { ok: 1, fail: 0 }, subnets: ['chat'] })
@@ -162,6 +171,26 @@ t.test('`peernet log | head -n 1` ends quietly when the reader goes away', async
   t.equal(lines(out).length, 1)
   t.equal(err, '', 'no EPIPE trace')
   await until(async () => JSON.parse((await d.run(['status', '--json'])).stdout).limits.logFollowers === 0, { what: 'the follower to be gone' })
+})
+
+t.test('the reader watch of `peernet log` into a pipe ends with it, even when it is SIGKILLed', async t => {
+  const d = datadir(t)
+  await d.start()
+  // stdout a real pipe (a FIFO we hold the read end of), so `log` starts its reader watch.
+  const fifo = join(tempDir(t), 'out')
+  execFileSync('mkfifo', [fifo])
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
+  t.teardown(() => closeSync(reader))
+  const writer = openSync(fifo, 'w')
+  const log = spawnPeernet(['log', '-n', '0'], { env: d.env(), stdio: ['ignore', writer, 'ignore'] })
+  closeSync(writer)
+  d.track(log.pid)
+  const watch = await until(() => childrenOf(log.pid).find(c => c.comm === 'tail'), { what: 'the reader watch to start' })
+  d.track(watch.pid)
+  process.kill(log.pid, 'SIGKILL')
+  // The reader is still there, so only the death of `log` itself can end the watch.
+  await until(() => !alive(watch.pid), { what: `the reader watch (pid ${watch.pid}) to end with \`peernet log\`` })
+  t.pass('no watch left behind')
 })
 
 t.test('`peernet log` follows new events as they happen, flushed per line', async t => {

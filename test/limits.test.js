@@ -1,14 +1,16 @@
 // Resource limits of the node, each crossed: inbound connections, connections in handshake,
-// pending dials, searches in flight; and inbound peers never take the place of outbound ones.
+// pending dials, searches in flight, output queued for a peer that does not read; and inbound
+// peers never take the place of outbound ones.
 import t from 'tap'
 import { setMaxListeners } from 'node:events'
 import { MemoryLevel } from 'memory-level'
 import {
   peernet, memPair, PROTOCOL_VERSION, MAX_INBOUND, MAX_HANDSHAKING, MAX_PENDING_DIALS, MAX_SEARCHES, HANDSHAKE_TIMEOUT,
-  VirtualClock, seededRandom
+  MAX_OUTBUF, DEFAULT_GOSSIP_SAMPLE, encodeFrame, VirtualClock, seededRandom
 } from '../lib/index.js'
+import { MEM_LINK_BUFFER } from '../lib/transport/mem.js'
 import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
-import { until } from './lib/helpers.js'
+import { until, once } from './lib/helpers.js'
 
 const hello = id => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs: [] })
 const flush = async (n = 3) => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
@@ -94,6 +96,27 @@ t.test('inbound peers do not count toward the outbound target (an attacker canno
   await a.save(targets.map(n => n.url))
   await until(() => a.status().outbound === 2, { what: 'the node to dial its 2 outbound peers anyway' })
   t.same(a.connections().filter(c => c.startsWith('mem://t')).sort(), ['mem://t1', 'mem://t2'])
+})
+
+t.test(`MAX_OUTBUF (${MAX_OUTBUF}): a peer that stops reading is dropped once that much waits for it`, async t => {
+  const { node, net } = memNet(t)
+  const a = node('a')
+  await a.ready
+  // Long addresses, so each gossip answer is a few KB.
+  const addrs = Array.from({ length: DEFAULT_GOSSIP_SAMPLE }, (_, i) => `mem://${String(i).padStart(58, 'x')}`)
+  a.table.learn(addrs, ['id:filler'])
+  const answer = encodeFrame({ type: 'addrs', addrs }).length
+  const asks = Math.ceil((MAX_OUTBUF + MEM_LINK_BUFFER) / answer) + 10
+  const slow = rawPeer(net.dial('mem://a', 'slow'))
+  slow.send(hello('5'))
+  await slow.next(m => m.type === 'hello')
+  await until(() => a.status().inbound === 1, { what: 'the handshake' })
+  slow.stream.pause()
+  const gone = once(a, 'disconnect')
+  // Within PEER_BURST, every ask is answered; nothing the peer sends is wrong, it only stops reading.
+  slow.write(Buffer.concat(Array.from({ length: asks }, () => encodeFrame({ type: 'getaddrs' }))))
+  const d = await gone
+  t.match(d.reason, new RegExp(`peer is not reading \\(more than ${MAX_OUTBUF} bytes queued\\)`), `dropped after ${asks} answers of ${answer} bytes asked for`)
 })
 
 t.test(`MAX_SEARCHES (${MAX_SEARCHES}): one more search fails with a sentence`, async t => {

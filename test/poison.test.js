@@ -3,18 +3,18 @@
 // fresh addresses until it has sent 100,000, next to nine honest informants, each from its own
 // 127.x.0.1 (its own /24). The attacker's share of the table stays at most the informant cap,
 // and of the node's connections near its share of the table. Every address is on 127/8, and the
-// poisoned node never dials during the flood; the dialing phase runs over an in-memory stand-in
-// that records each address it is asked for and never opens a socket.
+// poisoned node never dials during the flood. Then the same LevelDB is reopened by a node that
+// dials: every stored address gets a real TCP listener of its own on 127/8 that completes the
+// handshake, and the dialer reaches them through the default transport.
 import t from 'tap'
 import net from 'node:net'
 import { MemoryLevel } from 'memory-level'
 import {
-  peernet, listen, encodeFrame, FrameDecoder, memPair, parseAddress, sourceCap, VirtualClock, seededRandom,
+  peernet, listen, encodeFrame, FrameDecoder, parseAddress, sourceCap, VirtualClock, seededRandom,
   PROTOCOL_VERSION, DEFAULT_INFORMANT_SHARE
 } from '../lib/index.js'
 import { HEX } from './lib/mem-nodes.js'
-import { until } from './lib/helpers.js'
-import { MemDb } from '../lib/fuzz/mem-db.js'
+import { until, tempLevel } from './lib/helpers.js'
 
 const TABLE = 1000
 const CAP = sourceCap(TABLE, DEFAULT_INFORMANT_SHARE)
@@ -47,23 +47,44 @@ function tcpPeer (t, port, localAddress, id, helloAddrs, answer) {
 
 const isLoopback = a => /^127\./.test(parseAddress(a).host)
 
+/**
+ * A real TCP listener at each address (all on 127/8), closed at teardown. Each accepted
+ * connection gets a hello from a fresh peer id and nothing else; `accepted` counts per address.
+ */
+async function listenAt (t, addresses) {
+  const accepted = new Map()
+  let ids = 0
+  for (const address of addresses) {
+    const { host, port } = parseAddress(address)
+    const server = await listen('tcp', { host, port }, stream => {
+      accepted.set(address, (accepted.get(address) ?? 0) + 1)
+      stream.on('error', () => {})
+      stream.on('data', () => {})
+      stream.on('end', () => stream.destroy())
+      stream.write(encodeFrame(hello(`f${++ids}`)))
+    })
+    t.teardown(() => server.close())
+  }
+  return accepted
+}
+
 t.test('one attacker sending 100,000 addresses holds at most its cap of the table and about its share of connections', async t => {
-  // The harness's plain in-memory store: the table's writes cost next to nothing.
-  const db = new MemDb()
+  const db = tempLevel(t)
   const clock = new VirtualClock(1_000_000)
   const node = peernet(db, { clock, random: seededRandom(9), interval: 100, purge: 0, bootstrap: false, tableSize: TABLE })
+  t.teardown(() => node.close())
   const server = await listen('tcp', { host: '127.0.0.1' }, (stream, info) => node.accept(stream, info))
   t.teardown(() => server.close())
   const { port } = server
   await node.ready
-  const saved = Array.from({ length: 20 }, (_, i) => `tcp://127.0.0.1:${30000 + i}`)
+  const saved = Array.from({ length: 20 }, (_, i) => `tcp://127.77.0.${i + 1}:30000`)
   await node.save(saved)
 
   let fresh = 0
   const attackerAddrs = new Set()
   const attack = () => Array.from({ length: 100 }, () => {
     const n = fresh++
-    const a = `tcp://127.66.${(n >> 8) & 255}.${n & 255}:${1 + (n >> 16)}`
+    const a = `tcp://127.66.${(n >> 8) & 255}.${n & 255}:${40000 + (n >> 16)}`
     attackerAddrs.add(a)
     return a
   })
@@ -72,7 +93,7 @@ t.test('one attacker sending 100,000 addresses holds at most its cap of the tabl
     let k = 0
     honest.push(await tcpPeer(t, port, `127.${i}.0.1`, `a${i}`, [], () => Array.from({ length: 32 }, () => `tcp://127.${20 + i}.${(k >> 8) & 255}.${k++ & 255}:4000`)))
   }
-  const helloAddrs = Array.from({ length: 8 }, (_, i) => `tcp://127.66.255.${i}:7`)
+  const helloAddrs = Array.from({ length: 8 }, (_, i) => `tcp://127.66.255.${i}:40007`)
   helloAddrs.forEach(a => attackerAddrs.add(a))
   // Five identities in one /24: the group cap holds them all together.
   const attackers = []
@@ -92,6 +113,8 @@ t.test('one attacker sending 100,000 addresses holds at most its cap of the tabl
   t.ok(sent >= 100_000, `the attacker sent ${sent} addresses in ${attackers.reduce((n, a) => n + a.asked, 0)} answers (${rounds} gossip rounds)`)
   t.ok(attackers.every(a => !a.closed), 'answering what it was asked is within the rules: the attacker stays connected')
 
+  // What the node holds, as stored: its queued writes first (scan reads the database).
+  await node.table.flushed()
   const rows = []
   for await (const r of node.table.scan()) rows.push(r)
   const learned = rows.filter(r => !r.user)
@@ -108,38 +131,32 @@ t.test('one attacker sending 100,000 addresses holds at most its cap of the tabl
   for (const p of [...honest, ...attackers]) p.sock.destroy()
   await node.close()
 
-  // Dialing: the same table, reopened by a node that dials. The transport records the address
-  // and hands back an in-memory peer that completes the handshake: no socket is opened.
-  const dialed = []
-  let ids = 0
-  const transport = address => {
-    dialed.push(address)
-    const [mine, theirs] = memPair()
-    theirs.on('data', () => {})
-    theirs.on('error', () => {})
-    queueMicrotask(() => { if (!theirs.destroyed) theirs.write(encodeFrame(hello(`f${++ids}`))) })
-    return mine
-  }
+  // Dialing: the same LevelDB, reopened by a node that dials through the default transport.
+  const accepted = await listenAt(t, rows.map(r => r.address))
   const clock2 = new VirtualClock(2_000_000)
-  const dialer = peernet(db, { transport, clock: clock2, random: seededRandom(10), interval: 0, purge: 0, connections: 8, dialInterval: 100, tableSize: TABLE })
+  const dialer = peernet(db, { clock: clock2, random: seededRandom(10), interval: 0, purge: 0, connections: 8, dialInterval: 100, tableSize: TABLE })
   t.teardown(() => dialer.close())
+  const dialed = []
+  const failed = []
+  dialer.on('peer', p => { if (p.direction === 'out') dialed.push(p.address) })
+  dialer.on('connect-failed', e => failed.push(e))
   await dialer.ready
-  const flush = async () => { for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve)) }
   let total = 0
   let toAttacker = 0
   for (let round = 0; round < 60; round++) {
     for (let i = 0; i < 20 && dialer.connections().length < 8; i++) {
       clock2.advance(100)
-      await flush()
+      await until(() => dialer.status().dialing === 0, { every: 1, what: 'the dials of one top-up to settle' })
     }
     const open = dialer.connections()
     total += open.length
     toAttacker += open.filter(a => attackerAddrs.has(a)).length
     for (const a of open) await dialer.disconnect(a)
-    await flush()
   }
   const connShare = toAttacker / total
   t.ok(total >= 400, `${total} connections made over 60 rounds`)
+  t.same(failed, [], 'every dial reached its listener')
+  t.equal([...accepted.values()].reduce((a, b) => a + b, 0), dialed.length, 'each connection made is one the listeners accepted')
   t.ok(dialed.every(isLoopback), `all ${dialed.length} dialed addresses are on 127/8`)
   t.ok(connShare <= tableShare * 2 + 0.02, `attacker share of connections ${(connShare * 100).toFixed(1)}% stays near its table share ${(tableShare * 100).toFixed(1)}%`)
   t.comment(`attacker: ${(tableShare * 100).toFixed(1)}% of the table, ${(connShare * 100).toFixed(1)}% of ${total} connections`)
@@ -148,6 +165,7 @@ t.test('one attacker sending 100,000 addresses holds at most its cap of the tabl
 t.test('dial candidates: a group holding many addresses wins no more draws than a group holding few', async t => {
   const { AddressTable } = await import('../lib/index.js')
   const table = await AddressTable.open(new MemoryLevel(), { size: 10_000, informantShare: 0.5, random: seededRandom(11), now: () => 1000 })
+  t.teardown(() => table.close())
   const big = Array.from({ length: 2000 }, (_, i) => `tcp://127.66.${i >> 8}.${i & 255}:1`)
   table.learn(big, ['id:big', 'group:ip4:127.9.9'])
   for (let g = 0; g < 4; g++) table.learn(Array.from({ length: 5 }, (_, i) => `tcp://127.${30 + g}.0.${i}:1`), [`id:h${g}`, `group:ip4:127.${g + 1}.0`])

@@ -3,12 +3,15 @@
 // never timings.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { simulate, DEFAULTS } from '../lib/sim/scenario.js'
 import { rows, text, svg, dot } from '../lib/sim/report.js'
+import { World } from '../lib/sim/world.js'
+import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF } from '../lib/index.js'
+import { tempDir } from './lib/helpers.js'
+import { rawPeer, HEX } from './lib/mem-nodes.js'
 
 const MAIN = fileURLToPath(new URL('../lib/sim/main.js', import.meta.url))
 const small = { ...DEFAULTS, nodes: 200, intervals: 30, seed: 7 }
@@ -57,7 +60,11 @@ t.test('the overlay forms, and re-forms after half the nodes are killed', async 
 t.test('convergence: a new node\'s address spreads', async t => {
   const c = first.convergence
   t.equal(c.probes, small.probes)
-  t.equal(c.reach[0].share, 0.5)
+  for (let i = 1; i < c.reach.length; i++) {
+    const [lo, hi] = [c.reach[i - 1], c.reach[i]]
+    t.ok(hi.reached <= lo.reached, `no more probes reach ${hi.share * 100}% than ${lo.share * 100}%`)
+    if (hi.median !== null) t.ok(lo.median !== null && lo.median <= hi.median, `a larger share takes no fewer intervals (${lo.median} <= ${hi.median})`)
+  }
   const at = i => first.timeline[i - 1]
   const p = first.phases
   t.ok(at(p.kill).reach > at(p.probes + 1).reach + 0.05, `probes are heard of by more nodes over time (${at(p.probes + 1).reach} → ${at(p.kill).reach})`)
@@ -71,6 +78,27 @@ t.test('the same seed gives the same figures; another seed others', async t => {
   t.equal(figures(again), figures(first), 'same seed, same rows')
   const other = await simulate({ ...small, seed: 8 })
   t.not(figures(other), figures(first), 'another seed, other rows')
+})
+
+t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as over TCP', async t => {
+  const world = new World({ seed: 1, table: 256, sample: 32, connections: 5, interval: 0, dialInterval: 1000, latency: 50, hops: 15 })
+  const node = world.addNode([])
+  t.teardown(() => world.kill(node))
+  const steps = async (until, max = 100) => { for (let i = 0; i < max && !until(); i++) await world.step(50) }
+  await node.pn.ready
+  const addrs = Array.from({ length: 32 }, (_, i) => `mem://${String(i).padStart(58, 'x')}`)
+  node.pn.table.learn(addrs, ['id:filler'])
+  const slow = rawPeer(world.net.dial(node.url, 'slow'))
+  t.teardown(() => slow.stream.destroy())
+  slow.send({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX('51'), addrs: [] })
+  await steps(() => slow.received.some(m => m.type === 'hello'))
+  slow.stream.pause()
+  let reason = null
+  node.pn.on('disconnect', d => { reason = d.reason })
+  const asks = Math.ceil(2 * MAX_OUTBUF / encodeFrame({ type: 'addrs', addrs }).length)
+  slow.write(Buffer.concat(Array.from({ length: asks }, () => encodeFrame({ type: 'getaddrs' }))))
+  await steps(() => reason !== null)
+  t.match(reason, /peer is not reading/, `dropped: ${reason}`)
 })
 
 t.test('outputs: text, NDJSON rows, SVG, DOT', async t => {
@@ -101,14 +129,16 @@ t.test('command line: flags, files, usage errors', async t => {
     t.equal(r.stderr.trim().split('\n').length, 1, `${bad.join(' ')}: one line on stderr`)
     t.equal(r.stdout, '')
   }
-  const dir = mkdtempSync(join(tmpdir(), 'peernet-sim-'))
+  const dir = tempDir(t, 'peernet-sim-')
   const r = run('--nodes', '30', '--intervals', '30', '--json', '--svg', join(dir, 'out.svg'), '--dot', join(dir, 'out.dot'), '--seed', 'abc')
   t.equal(r.status, 0, r.stderr)
   const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l))
   t.equal(lines[0].row, 'settings')
   t.equal(lines[0].nodes, 30)
   t.equal(lines.at(-1).row, 'run')
-  t.ok(lines.at(-1).peakRssMB > 0)
+  // A node process holds tens of MB: a figure in KB or bytes would be far outside this.
+  const { peakRssMB } = lines.at(-1)
+  t.ok(peakRssMB >= 10 && peakRssMB < 10_000, `peak RSS in MB (${peakRssMB})`)
   t.match(readFileSync(join(dir, 'out.svg'), 'utf8'), /<svg/)
   t.match(readFileSync(join(dir, 'out.dot'), 'utf8'), /graph peernet/)
 })

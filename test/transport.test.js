@@ -1,12 +1,14 @@
-// The default transport (tcp, ws and wss through transport-stream and websocket-stream), its
-// servers, and the in-memory transport. Real sockets on 127.0.0.1 only; everything opened is
-// closed at teardown, even when a test fails.
+// The default transport (tcp, ws and wss through transport-stream and websocket-stream) and
+// its servers; the in-memory transport is in mem-transport.test.js. Real sockets on 127.0.0.1
+// only; everything opened is closed at teardown, even when a test fails.
 import t from 'tap'
 import cp from 'node:child_process'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { once } from './lib/helpers.js'
+import { parse as legacyParse } from 'node:url'
+import fc from 'fast-check'
+import { once, readBytes } from './lib/helpers.js'
 
 const require = createRequire(import.meta.url)
 
@@ -29,33 +31,8 @@ for (const name of ['spawn', 'exec', 'execFile', 'fork', 'spawnSync', 'execSync'
 block(cp.ChildProcess.prototype, 'spawn', 'ChildProcess#spawn')
 t.teardown(() => { for (const r of restores.reverse()) r() })
 
-const { default: transport, listen, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
-const { createMemNetwork } = await import('../lib/transport/mem.js')
+const { default: transport, resolver, listen, parseAddress, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
 const WebSocket = require('ws')
-
-/** Read exactly n bytes from a stream (rejects on error or an early end). */
-function readBytes (stream, n) {
-  return new Promise((resolve, reject) => {
-    const chunks = []
-    let got = 0
-    const done = (err, v) => {
-      stream.off('data', onData); stream.off('error', onError); stream.off('end', onEnd); stream.off('close', onEnd)
-      if (err) reject(err)
-      else resolve(v)
-    }
-    function onData (c) {
-      chunks.push(c)
-      got += c.length
-      if (got >= n) done(null, Buffer.concat(chunks))
-    }
-    function onError (err) { done(err) }
-    function onEnd () { done(new Error(`stream ended after ${got} of ${n} bytes`)) }
-    stream.on('data', onData)
-    stream.on('error', onError)
-    stream.on('end', onEnd)
-    stream.on('close', onEnd)
-  })
-}
 
 /** An echo server, closed at teardown; its accepted streams and their infos are collected. */
 async function echoServer (t, protocol) {
@@ -86,6 +63,32 @@ async function closedPort () {
   const { port } = srv.address()
   await new Promise(resolve => srv.close(resolve))
   return port
+}
+
+/**
+ * Record every outgoing socket started while `watching` is on (ssh:// and http:// would dial).
+ * Returns {connects, watch(fn)}: watch runs fn with recording on.
+ */
+function socketSpy (t) {
+  const connects = []
+  const origConnect = net.Socket.prototype.connect
+  let watching = false
+  net.Socket.prototype.connect = function (...args) {
+    if (watching) connects.push(JSON.stringify(args[0])?.slice(0, 100))
+    return origConnect.apply(this, args)
+  }
+  t.teardown(() => { net.Socket.prototype.connect = origConnect })
+  return {
+    connects,
+    watch (fn) {
+      watching = true
+      try {
+        return fn()
+      } finally {
+        watching = false
+      }
+    }
+  }
 }
 
 /** The error code of a stream error: a plain Error, or a ws ErrorEvent wrapping one. */
@@ -141,28 +144,14 @@ t.test('SECURITY: file, ssh, http, "-" and bare commands start no process and to
     stdinFlowing: process.stdin.readableFlowing,
     stdout: process.stdout.eventNames().map(e => `${String(e)}:${process.stdout.listenerCount(e)}`).sort().join(',')
   })
-  // Any outgoing socket started during a call (ssh:// and http:// would dial).
-  const connects = []
-  const origConnect = net.Socket.prototype.connect
-  let watching = false
-  net.Socket.prototype.connect = function (...args) {
-    if (watching) connects.push(JSON.stringify(args[0])?.slice(0, 100))
-    return origConnect.apply(this, args)
-  }
-  t.teardown(() => { net.Socket.prototype.connect = origConnect })
-
+  const { connects, watch } = socketSpy(t)
   const before = stdio()
   const spawnedBefore = started.length
   const dangerous = ['file:///etc/passwd', 'file:///tmp', 'ssh://x', 'ssh://user@127.0.0.1:22/tmp', 'http://127.0.0.1:1', 'https://127.0.0.1:1',
     '-', 'ls', 'ls -la', 'echo pwned > /tmp/x', '/bin/sh', './x', 'FILE:///etc/passwd', 'mem://a']
   for (const a of dangerous) {
-    watching = true
     let stream
-    try {
-      t.throws(() => { stream = transport(a) }, AddressError, `${JSON.stringify(a)} is refused with AddressError`)
-    } finally {
-      watching = false
-    }
+    watch(() => t.throws(() => { stream = transport(a) }, AddressError, `${JSON.stringify(a)} is refused with AddressError`))
     t.equal(stream, undefined, `${JSON.stringify(a)}: no stream returned`)
     if (stream) stream.destroy()
   }
@@ -170,6 +159,66 @@ t.test('SECURITY: file, ssh, http, "-" and bare commands start no process and to
   t.same(started.slice(spawnedBefore), [], 'no child process was started')
   t.same(connects, [], 'no socket was opened')
   t.same(stdio(), before, 'process.stdin/stdout were not piped or listened to')
+})
+
+t.test('SECURITY: behind parseAddress, the resolver\'s own file, ssh, http and https switches hold', async t => {
+  // parseAddress refuses all of these first; here each goes straight to the resolver, so a
+  // switch turned back on shows up as a stream, a spawn or a socket instead of this refusal.
+  const { connects, watch } = socketSpy(t)
+  const spawnedBefore = started.length
+  const resolve = resolver()
+  const refused = {
+    file: ['file:///etc/passwd', 'FILE:///tmp'],
+    'file (a string without a scheme)': ['ls -la', '/bin/sh', './x'],
+    ssh: ['ssh://user@127.0.0.1:22/tmp'],
+    http: ['http://127.0.0.1:1/'],
+    https: ['https://127.0.0.1:1/']
+  }
+  for (const [what, list] of Object.entries(refused)) {
+    for (const a of list) {
+      let stream
+      watch(() => t.throws(() => { stream = resolve(a) }, { message: /^Unsupported protocol$/ }, `${what}: ${JSON.stringify(a)} is refused by the resolver`))
+      if (stream) {
+        stream.on('error', () => {})
+        stream.destroy()
+      }
+      t.equal(stream, undefined, `${what}: no stream for ${JSON.stringify(a)}`)
+    }
+  }
+  t.same(started.slice(spawnedBefore), [], 'no child process was started')
+  t.same(connects, [], 'no socket was opened')
+})
+
+t.test('SECURITY: "-" (which transport-stream wires to stdio whatever its switches) never reaches the resolver', async t => {
+  // transport() hands the resolver parseAddress(address).href and nothing else. Whatever the
+  // input, an href is something transport-stream parses (as it does, with url.parse) into one
+  // of our schemes, so it takes our own tcp/ws/wss branch: never "-", file, ssh or http.
+  const ours = new Set(['tcp:', 'ws:', 'wss:', 'mem:'])
+  // Mostly near-valid addresses (so many are accepted), with odd schemes, hosts and tails.
+  const schemes = fc.oneof({ arbitrary: fc.constantFrom('tcp', 'ws', 'wss', 'mem'), weight: 3 }, fc.constantFrom('TCP', 'Ws', '-', 'file', 'ssh', 'http', '', ' tcp', 'tcp '))
+  const seps = fc.oneof({ arbitrary: fc.constant('://'), weight: 4 }, fc.constantFrom(':/', ':', '//', ''))
+  const hosts = fc.oneof({ arbitrary: fc.oneof(fc.ipV4(), fc.domain()), weight: 4 }, fc.constantFrom('[::1]', '-', '127.0.0.1 ', '', '@x', 'a b'), fc.string({ maxLength: 12 }))
+  const tails = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 65535 }).map(p => `:${p}`), weight: 3 }, fc.integer({ min: -1, max: 70000 }).map(p => `:${p}`),
+    fc.constant(''), fc.string({ maxLength: 12 }).map(s => '/' + s), fc.string({ maxLength: 12 }))
+  const candidates = fc.oneof(
+    { arbitrary: fc.tuple(schemes, seps, hosts, tails).map(p => p.join('')), weight: 4 },
+    fc.constantFrom('-', ' -', '-\n', '--', 'tcp://-', 'tcp://-:1', 'ws://127.0.0.1:1/-', 'mem://-'),
+    fc.string({ maxLength: 40 })
+  )
+  let accepted = 0
+  fc.assert(fc.property(candidates, input => {
+    let href
+    try {
+      href = parseAddress(input).href
+    } catch (err) {
+      return err instanceof AddressError
+    }
+    accepted++
+    const protocol = legacyParse(href).protocol
+    return href !== '-' && ours.has(protocol) && protocol === `${parseAddress(href).scheme}:`
+  }), { numRuns: 20_000, seed: 0x7e57 })
+  t.ok(accepted > 2000, `each of the ${accepted} accepted addresses resolves to one of our schemes`)
+  t.throws(() => transport('-'), AddressError, 'and "-" itself is refused before the resolver')
 })
 
 t.test('a dial to a closed port emits error (ECONNREFUSED) and does not throw', async t => {
@@ -254,88 +303,6 @@ for (const protocol of ['tcp', 'ws']) {
     t.equal(codeOf(await once(after, 'error')), 'ECONNREFUSED', 'a new dial is refused')
   })
 }
-
-t.test('mem transport', async t => {
-  const network = createMemNetwork()
-  const accepted = []
-  const stop = network.listen('mem://a', (stream, info) => {
-    accepted.push({ stream, info })
-    stream.pipe(stream)
-  })
-  t.teardown(stop)
-  t.teardown(() => { for (const { stream } of accepted) stream.destroy() })
-  t.equal(network.size, 1)
-
-  // Round trip.
-  const c = network.dial('mem://a', 'b')
-  t.teardown(() => c.destroy())
-  await once(c, 'connect')
-  c.write('ping')
-  t.equal((await readBytes(c, 4)).toString(), 'ping', 'echoed')
-  c.write(Buffer.alloc(100000, 7))
-  t.ok((await readBytes(c, 100000)).equals(Buffer.alloc(100000, 7)), '100 KB echoed')
-  t.equal(accepted.length, 1)
-  t.same(accepted[0].info, { host: 'b' }, 'the dialer names itself')
-
-  // The transport() function of the network gives the same.
-  const c2 = network.transport('c')('mem://a')
-  t.teardown(() => c2.destroy())
-  c2.write('x')
-  t.equal((await readBytes(c2, 1)).toString(), 'x')
-  t.same(accepted[1].info, { host: 'c' })
-
-  // Nobody at the name: ECONNREFUSED.
-  const nobody = network.dial('mem://nobody')
-  t.teardown(() => nobody.destroy())
-  const err = await once(nobody, 'error')
-  t.equal(err.code, 'ECONNREFUSED', 'unknown name is refused')
-
-  // Destroying the client ends the server side.
-  const srvEnd = accepted[0].stream
-  const srvClosed = once(srvEnd, 'close')
-  c.destroy()
-  await srvClosed
-  t.ok(srvEnd.destroyed, 'server end destroyed when the client is')
-
-  // Destroying the server side ends the client.
-  const c3 = network.dial('mem://a')
-  t.teardown(() => c3.destroy())
-  c3.write('y')
-  await readBytes(c3, 1)
-  const srv3 = accepted[2].stream
-  const c3End = once(c3, 'end')
-  const c3Closed = once(c3, 'close')
-  srv3.destroy()
-  await c3End
-  await c3Closed
-  t.ok(c3.destroyed, 'client end destroyed when the server side is')
-
-  // Ending one side ends the other's readable side.
-  const c4 = network.dial('mem://a')
-  t.teardown(() => c4.destroy())
-  const c4End = once(c4, 'end')
-  c4.resume()
-  c4.end()
-  await c4End
-  t.pass('end() is passed through the echo and back')
-
-  // One listener per name; stopping frees it.
-  t.throws(() => network.listen('mem://a', () => {}), /already in use/, 'listening twice on a name throws')
-  t.throws(() => network.listen('MEM://a', () => {}), /already in use/, 'the normalised name is the same one')
-  t.throws(() => network.listen('tcp://127.0.0.1:1', () => {}), /not a mem/, 'a tcp address is not a mem name')
-  t.throws(() => network.listen('mem://', () => {}), AddressError)
-  t.throws(() => network.dial('mem://bad name'), AddressError)
-  stop()
-  t.equal(network.size, 0, 'stopped')
-  const stop2 = network.listen('mem://a', s => s.destroy())
-  t.teardown(stop2)
-  t.equal(network.size, 1, 'the name can be taken again')
-  // A second network is separate.
-  const other = createMemNetwork()
-  const lost = other.dial('mem://a')
-  t.teardown(() => lost.destroy())
-  t.equal((await once(lost, 'error')).code, 'ECONNREFUSED', 'networks do not share names')
-})
 
 t.test('MAX_WS_MESSAGE: an oversize websocket message closes that connection with 1009', async t => {
   const received = []

@@ -32,7 +32,9 @@ export function whenReaderGone (fn: () => void): void { onGone = fn }
  * While following (`log | head -n 1`), notice at once when the reader of a pipe goes away,
  * not only at our next write. Node cannot poll a pipe's write end for POLLERR; GNU tail -f
  * does exactly that, so a `tail -f /dev/null` sharing our stdout exits when the reader is
- * gone, and we go with it. Where tail is missing we end at the next line, as before.
+ * gone, and we go with it. `--pid` makes tail also end when we do, however we end: an exit
+ * handler alone would miss a SIGKILL and leave tail behind. A tail without --pid (not GNU)
+ * fails at once, and we end at the next line, as where tail is missing.
  */
 export function watchReader (): void {
   let fifo = false
@@ -42,7 +44,7 @@ export function watchReader (): void {
   if (!fifo) return
   stdout()
   import('node:child_process').then(({ spawn }) => {
-    const w = spawn('tail', ['-f', '/dev/null'], { stdio: ['ignore', 'inherit', 'ignore'] })
+    const w = spawn('tail', ['-f', `--pid=${process.pid}`, '/dev/null'], { stdio: ['ignore', 'inherit', 'ignore'] })
     w.on('error', () => {})
     w.on('exit', (_code, signal) => {
       if (signal === 'SIGPIPE') {

@@ -1,7 +1,7 @@
 // The lean argument parser: handles the common path straight from the command table, and
 // returns null for anything else (help, completion, a usage error), which yargs then handles
 // from the same table. Validation of values lives here once and serves both.
-import { COMMANDS, GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
+import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
 import { normalizeAddress } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
 import { checkNumber } from '../control/settings.js'
@@ -153,5 +153,3 @@ export function leanParse (argv: string[], env: NodeJS.ProcessEnv = process.env)
     return null
   }
 }
-
-export { COMMANDS }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { call, rows, NotRunning } from './client.js'
+import { rows, NotRunning } from './client.js'
 import type { Paths } from '../control/paths.js'
 import type { StatusRow } from '../control/protocol.js'
 
@@ -59,5 +59,3 @@ export async function startDaemon (paths: Paths, settingArgs: string[], sockfile
     child.unref()
   }
 }
-
-export { call }

@@ -32,7 +32,6 @@ export const METHODS = [
   'status', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
   'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats'
 ] as const
-export type Method = (typeof METHODS)[number]
 
 // --- rows as they appear on the socket and in --json output (stable keys) ----------------
 

@@ -1,5 +1,5 @@
 // The sim's outputs: a human table, NDJSON rows, an SVG chart and a Graphviz DOT overlay.
-import { type SimResult, type IntervalRow, KILL_SHARE, STEADY_CHURN, mean, round } from './scenario.js'
+import { type SimResult, type IntervalRow, KILL_SHARE, STEADY_CHURN, mean } from './scenario.js'
 
 export interface RunInfo { wallMs: number, peakRssMB: number }
 
@@ -157,5 +157,3 @@ export function dot (r: SimResult): string {
   o.push('}')
   return o.join('\n') + '\n'
 }
-
-export { round }

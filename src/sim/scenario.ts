@@ -131,7 +131,7 @@ export interface SimResult {
   overlay: { nodes: number[], edges: Array<[number, number]>, members: Record<string, number[]> }
 }
 
-export const KNOWN = 'a node knows an address once its table has stored it (from gossip, a handshake or a search answer), even if later evicted'
+export const KNOWN = 'a node knows an address once its table holds it after a handshake, a gossip answer or a search answer, even if later evicted'
 
 interface SearchRec {
   subnet: string

@@ -1,13 +1,16 @@
 // The simulated world: real Peernet nodes, each on its own memory-level, over one in-memory
-// network (mem://nNNN), on one virtual clock. The sim never changes the node: it wraps the
-// mem transport's streams to count frames and bytes and to give every frame a link latency on
-// the virtual clock, and it watches table.learn to see who has heard of whom.
+// network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
+// every delivery for a link latency on the virtual clock and shows the world each frame a link
+// takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
+// Back-pressure is the mem transport's own, so a peer that falls behind meets MAX_OUTBUF as it
+// would over TCP.
 import type { Duplex } from 'node:stream'
 import { MemoryLevel } from 'memory-level'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, type Random } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
+import { FrameDecoder } from '../wire/frame.js'
 import type { LevelLike } from '../table/db.js'
 import { IndexedSet } from '../table/indexed-set.js'
 
@@ -35,16 +38,9 @@ export interface SimNode {
   alive: boolean
 }
 
-/** Message kinds, by the first letters of the frame's "type" (JSON keeps key order). */
+/** Message kinds, in the order the report shows them. */
 export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye'] as const
-export type Kind = (typeof KINDS)[number]
-const HELLO = 0; const GETADDRS = 1; const ADDRS = 2; const QUERY = 3; const ANSWER = 4; const BYE = 5
-// 4-byte length, then {"type":"…" : the type's first letter sits at byte 13.
-const TYPE_AT = 4 + '{"type":"'.length
-// Where the query id sits in query and answer frames, as the node encodes them.
-const QID_LEN = 16
-const QUERY_QID_AT = 4 + '{"type":"query","qid":"'.length
-const ANSWER_QID_AT = 4 + '{"type":"answer","qid":"'.length
+const KIND_INDEX = new Map<string, number>(KINDS.map((k, i) => [k, i]))
 
 export interface Traffic { frames: number, bytes: number }
 
@@ -53,7 +49,10 @@ export interface Watch { url: string, known: Set<number> }
 
 export class World {
   readonly clock = new VirtualClock(0)
-  readonly net = new MemNetwork()
+  readonly net = new MemNetwork({
+    deliver: fn => { this.outbox.push(fn) },
+    onChunk: (chunk, from) => this.count(chunk, from)
+  })
   readonly nodes: SimNode[] = []
   readonly live = new IndexedSet<number>()
   readonly frames = new Float64Array(KINDS.length)
@@ -63,8 +62,10 @@ export class World {
   readonly watches = new Map<string, Watch>()
   errors = 0
   firstError: string | null = null
-  /** Frames (and ends) written since the last step: delivered one step later, in order. */
+  /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
   private outbox: Array<() => void> = []
+  /** One decoder per stream end, for what it writes. */
+  private readonly decoders = new WeakMap<Duplex, FrameDecoder>()
 
   constructor (readonly opts: WorldOptions) {}
 
@@ -82,7 +83,7 @@ export class World {
     const db = new MemoryLevel({ storeEncoding: 'utf8' })
     const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
     const pn = new Peernet(db as unknown as LevelLike, {
-      transport: address => this.wrap(this.net.dial(address, name), node),
+      transport: address => this.track(this.net.dial(address, name), node),
       clock: this.clock,
       random: this.randomFor(idx),
       interval: o.interval,
@@ -99,14 +100,18 @@ export class World {
       this.errors++
       this.firstError ??= err.message
     })
+    // Every way an address reaches a table from outside ends in one of these events: a
+    // handshake's addresses ('peer'), a gossip answer ('gossip' rx), a search answer ('answer' in).
+    pn.on('peer', () => this.noticeWatched(node))
+    pn.on('gossip', e => { if (e.dir === 'rx') this.noticeWatched(node) })
+    pn.on('answer', e => { if (e.dir === 'in') this.noticeWatched(node) })
     node.stop = this.net.listen(url, (stream, info) => {
       if (!node.alive) {
         stream.destroy()
         return
       }
-      pn.accept(this.wrap(stream, node), info)
+      pn.accept(this.track(stream, node), info)
     })
-    pn.ready.then(() => this.instrument(node), () => {})
     if (bootstrap.length > 0) pn.save(bootstrap).catch(() => {})
     this.nodes.push(node)
     this.live.add(idx)
@@ -130,9 +135,9 @@ export class World {
   }
 
   /**
-   * Advance virtual time by one link latency: what was written during the last step is
-   * handed to the mem transport (which delivers on microtasks), timers fire, then every
-   * message and table write that follows settles before the next step.
+   * Advance virtual time by one link latency: timers fire, what the links took during the last
+   * step is delivered, then every message and table write that follows settles before the next
+   * step.
    */
   async step (ms: number): Promise<void> {
     const out = this.outbox
@@ -179,66 +184,47 @@ export class World {
     return w
   }
 
-  // --- instrumentation ----------------------------------------------------------------------
+  // --- observation -----------------------------------------------------------------------
 
-  /** Record, for watched addresses, which tables have stored them. */
-  private instrument (node: SimNode): void {
+  /** Note, for watched addresses, whether node's table has stored them. */
+  private noticeWatched (node: SimNode): void {
+    if (this.watches.size === 0) return
     const t = node.pn?.table
     if (!t) return
-    const learn = t.learn.bind(t)
-    const watches = this.watches
-    t.learn = (addresses: string[], sources: string[]): number => {
-      const added = learn(addresses, sources)
-      if (watches.size > 0) {
-        for (const a of addresses) {
-          const w = watches.get(a)
-          if (w !== undefined && t.has(a)) w.known.add(node.idx)
-        }
-      }
-      return added
-    }
+    for (const w of this.watches.values()) if (!w.known.has(node.idx) && t.has(w.url)) w.known.add(node.idx)
   }
 
-  /**
-   * Count what the node writes, and deliver it a link latency later on the virtual clock.
-   * `end` follows the same queue so a goodbye still leaves before the end of the stream.
-   */
-  private wrap (s: Duplex, owner: SimNode): Duplex {
+  /** Remember a stream of node's, so a crash can cut it. */
+  private track (s: Duplex, owner: SimNode): Duplex {
     owner.streams.add(s)
     s.once('close', () => owner.streams.delete(s))
-    const write = s.write.bind(s) as (chunk: Buffer) => boolean
-    const end = s.end.bind(s) as () => Duplex
-    const w = s as unknown as { write: (chunk: Buffer) => boolean, end: () => Duplex }
-    w.write = (chunk: Buffer): boolean => {
-      this.count(chunk)
-      this.outbox.push(() => { if (!s.destroyed && !s.writableEnded) write(chunk) })
-      return true
-    }
-    w.end = (): Duplex => {
-      this.outbox.push(() => { if (!s.destroyed && !s.writableEnded) end() })
-      return s
-    }
     return s
   }
 
-  private count (chunk: Buffer): void {
-    let k: number
-    switch (chunk[TYPE_AT]) {
-      case 0x68: k = HELLO; break
-      case 0x67: k = GETADDRS; break
-      case 0x61: k = chunk[TYPE_AT + 1] === 0x64 ? ADDRS : ANSWER; break
-      case 0x71: k = QUERY; break
-      default: k = BYE
+  /** Count a chunk a link took, by the kind (and query id) of the frames in it. */
+  private count (chunk: Buffer, from: Duplex): void {
+    let dec = this.decoders.get(from)
+    if (dec === undefined) this.decoders.set(from, dec = new FrameDecoder())
+    let frames: unknown[]
+    try {
+      frames = dec.push(chunk)
+    } catch {
+      return // not ours to judge: the receiving node drops the link
     }
-    this.frames[k]++
-    this.bytes[k] += chunk.length
-    if (k === QUERY || k === ANSWER) {
-      const at = k === QUERY ? QUERY_QID_AT : ANSWER_QID_AT
-      const qid = chunk.toString('latin1', at, at + QID_LEN)
-      let e = this.byQid.get(qid)
-      if (e === undefined) this.byQid.set(qid, e = { frames: 0, bytes: 0 })
-      e.frames++
-      e.bytes += chunk.length
+    for (const f of frames) {
+      const m = f as { type?: unknown, qid?: unknown }
+      const k = KIND_INDEX.get(String(m.type))
+      if (k === undefined) continue
+      // A frame's share of the chunk's bytes (a node writes one frame a chunk).
+      const bytes = chunk.length / frames.length
+      this.frames[k]++
+      this.bytes[k] += bytes
+      if ((m.type === 'query' || m.type === 'answer') && typeof m.qid === 'string') {
+        let e = this.byQid.get(m.qid)
+        if (e === undefined) this.byQid.set(m.qid, e = { frames: 0, bytes: 0 })
+        e.frames++
+        e.bytes += bytes
+      }
     }
   }
 }

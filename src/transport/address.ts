@@ -2,13 +2,11 @@
 // address from a user, a peer's hello or a gossip answer passes through parseAddress first,
 // so an address a peer sends can never reach a protocol we do not speak (transport-stream's
 // file/ssh/http, or its "run a command" fallback for scheme-less strings).
+import { MAX_ADDRESS_LENGTH } from '../wire/messages.js'
 
 /** Schemes peernet speaks. Anything else is refused before it is stored or dialed. */
 export const SCHEMES = ['tcp', 'ws', 'wss', 'mem'] as const
 export type Scheme = (typeof SCHEMES)[number]
-
-/** Longest address accepted, in characters. */
-export const MAX_ADDRESS_LENGTH = 256
 
 export interface Address {
   /** Normalised form: lower-case scheme and host; the key everything else uses. */

@@ -1,7 +1,9 @@
 // The default transport: resolves tcp://, ws:// and wss:// addresses to duplex streams through
 // transport-stream, with every one of its built-in protocols (file, ssh, http, https, and the
 // "run a command" fallback) switched off. Addresses are checked by parseAddress before
-// transport-stream sees them, so nothing but the schemes below can ever be reached.
+// transport-stream sees them, so nothing but the schemes below can ever be reached: that
+// matters most for "-", which transport-stream wires to this process's stdin and stdout
+// whatever its switches say.
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -12,8 +14,7 @@ const require = createRequire(import.meta.url)
 
 export type Transport = (address: string) => Duplex
 
-type Resolver = (address: string) => Duplex
-let resolver: Resolver | null = null
+let cached: Transport | null = null
 
 function tcp (address: string): Duplex {
   const { host, port } = parseAddress(address)
@@ -27,22 +28,27 @@ function ws (address: string): Duplex {
   return websocket(parseAddress(address).href, [], { maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false })
 }
 
-function resolve (): Resolver {
-  if (resolver) return resolver
-  const transportStream = require('transport-stream') as (opts: object) => Resolver
-  resolver = transportStream({
+/**
+ * transport-stream as `transport` uses it: tcp and ws of our own, its file, ssh, http and https
+ * switched off (a string without a scheme counts as file). Exported so tests can hold each
+ * switch to account; hand it only what parseAddress accepted.
+ */
+export function resolver (): Transport {
+  if (cached) return cached
+  const transportStream = require('transport-stream') as (opts: object) => Transport
+  cached = transportStream({
     // transport-stream insists on a command for ssh/file; both are switched off below.
     command: 'false',
     protocols: { tcp, ws, wss: ws, file: false, ssh: false, http: false, https: false }
   })
-  return resolver
+  return cached
 }
 
 /** Open a duplex stream to a tcp://, ws:// or wss:// address. Throws AddressError otherwise. */
 export function transport (address: string): Duplex {
   const a = parseAddress(address)
   if (a.scheme === 'mem') throw new AddressError(address, 'mem:// addresses need an in-memory transport (see peernet/transport/mem)')
-  return resolve()(a.href)
+  return resolver()(a.href)
 }
 
 export { parseAddress, normalizeAddress, AddressError, SCHEMES } from './address.js'

@@ -1,7 +1,6 @@
 // The peer protocol's messages and their field-by-field validation. A frame that does not
 // validate is a protocol violation: the connection that sent it is dropped.
 import { WireError } from './frame.js'
-import { MAX_ADDRESS_LENGTH } from '../transport/address.js'
 
 /** Protocol version spoken by this build. Peers with another major version are refused. */
 export const PROTOCOL_VERSION = 1
@@ -17,6 +16,8 @@ export const MAX_NETWORK_LENGTH = 64
 export const MAX_HOP_LIMIT = 64
 /** Longest reason text in a `bye`. */
 export const MAX_REASON_LENGTH = 200
+/** Longest address a message may carry, in characters; parseAddress accepts no longer one either. */
+export const MAX_ADDRESS_LENGTH = 256
 
 export interface Hello {
   type: 'hello'

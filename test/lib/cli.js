@@ -1,7 +1,7 @@
 // Running the real bin/peernet against real daemons in short temp data dirs. Every daemon a
 // test starts is killed by pid at teardown, even when the test fails.
 import { spawn } from 'node:child_process'
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const BIN = new URL('../../bin/peernet', import.meta.url).pathname
@@ -18,6 +18,22 @@ function alive (pid) {
   } catch {
     return false
   }
+}
+
+/** The processes whose parent is pid, as {pid, comm} (from /proc). */
+function childrenOf (pid) {
+  const out = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      const [, ppid] = stat.slice(close + 2).split(' ')
+      if (Number(ppid) === pid) out.push({ pid: Number(name), comm: stat.slice(stat.indexOf('(') + 1, close) })
+    } catch {}
+  }
+  return out
 }
 
 /**
@@ -95,4 +111,4 @@ export function datadir (t, name = 'pn') {
   }
 }
 
-export { alive }
+export { alive, childrenOf }

@@ -49,3 +49,27 @@ export async function collect (stream) {
   for await (const row of stream) out.push(row)
   return out
 }
+
+/** Read exactly n bytes from a stream (rejects on error or an early end). */
+export function readBytes (stream, n) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    let got = 0
+    const done = (err, v) => {
+      stream.off('data', onData); stream.off('error', onError); stream.off('end', onEnd); stream.off('close', onEnd)
+      if (err) reject(err)
+      else resolve(v)
+    }
+    function onData (c) {
+      chunks.push(c)
+      got += c.length
+      if (got >= n) done(null, Buffer.concat(chunks))
+    }
+    function onError (err) { done(err) }
+    function onEnd () { done(new Error(`stream ended after ${got} of ${n} bytes`)) }
+    stream.on('data', onData)
+    stream.on('error', onError)
+    stream.on('end', onEnd)
+    stream.on('close', onEnd)
+  })
+}
