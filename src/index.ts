@@ -30,4 +30,4 @@ export {
 } from './wire/messages.js'
 export { parseAddress, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, SCHEMES } from './transport/address.js'
 export { MemNetwork, createMemNetwork, memPair } from './transport/mem.js'
-export { transport, listen } from './transport/index.js'
+export { transport, listen, createWebSocketServer } from './transport/index.js'

@@ -1,11 +1,22 @@
-// peernet as another package sees it: ESM and CommonJS entry points, subpaths, type declarations.
+// peernet as another package sees it: ESM and CommonJS entry points, subpaths, type declarations,
+// and the tarball `npm pack` makes of it.
 import t from 'tap'
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { tempDir } from './lib/helpers.js'
+import { pack, ADVISORY_FLOORS, compareVersions } from './lib/user-project.js'
 
 const root = new URL('..', import.meta.url).pathname
+const require = createRequire(import.meta.url)
+
+/**
+ * Largest tarball we publish, in bytes. Bundling websocket-stream and transport-stream (with ssh2
+ * and its optional native parts) takes it from about 0.1 MB to about 0.95 MB; more means
+ * something else slipped into the bundle.
+ */
+const MAX_PACKED_BYTES = 1.5e6
 
 function consumer (t) {
   const dir = tempDir(t)
@@ -38,6 +49,24 @@ console.log(typeof peernet, typeof transport)
   t.equal(node(dir, 'b.cjs'), 'function function\n')
 })
 
+t.test("the seed's CommonJS calls: require('peernet')(db, opts) with transport: require('peernet/transport')", async t => {
+  const dir = consumer(t)
+  symlinkSync(join(root, 'node_modules', 'memory-level'), join(dir, 'node_modules', 'memory-level'))
+  writeFileSync(join(dir, 'seed.cjs'), `
+const peernet = require('peernet')
+const { MemoryLevel } = require('memory-level')
+const opts = { transport: require('peernet/transport'), interval: 0, bootstrap: false, purge: 0 }
+const alice = peernet(new MemoryLevel(), opts)
+const bob = peernet(new MemoryLevel(), opts)
+peernet.listen('tcp', { host: '127.0.0.1' }, (stream, info) => alice.accept(stream, info)).then(async server => {
+  await bob.connect(server.address)
+  console.log(alice instanceof peernet.Peernet, peernet.default === peernet.peernet, bob.connections().length)
+  await Promise.all([alice.close(), bob.close(), server.close()])
+})
+`)
+  t.equal(node(dir, 'seed.cjs'), 'true true 1\n')
+})
+
 t.test('type declarations check in a strict TypeScript consumer', async t => {
   const dir = consumer(t)
   writeFileSync(join(dir, 'c.ts'), `
@@ -64,5 +93,37 @@ void main()
     t.pass('tsc accepts the consumer')
   } catch (err) {
     t.fail(err.stdout || err.message)
+  }
+})
+
+/** name → versions of every package.json under node_modules/ in an unpacked package. */
+function bundledVersions (dir, out = new Map()) {
+  const nm = join(dir, 'node_modules')
+  if (!existsSync(nm)) return out
+  for (const entry of readdirSync(nm)) {
+    const names = entry.startsWith('@') ? readdirSync(join(nm, entry)).map(n => `${entry}/${n}`) : [entry]
+    for (const name of names) {
+      const pkg = join(nm, name, 'package.json')
+      if (!existsSync(pkg)) continue
+      out.set(name, [...(out.get(name) ?? []), JSON.parse(readFileSync(pkg, 'utf8')).version])
+      bundledVersions(join(nm, name), out)
+    }
+  }
+  return out
+}
+
+t.test('the tarball bundles websocket-stream and transport-stream with the ws and ssh2 our overrides chose', async t => {
+  const { report, tarball } = await pack(t)
+  t.ok(report.size < MAX_PACKED_BYTES, `tarball is ${report.size} bytes, under MAX_PACKED_BYTES (${MAX_PACKED_BYTES})`)
+  t.same(report.bundled.filter(n => n === 'websocket-stream' || n === 'transport-stream').sort(), ['transport-stream', 'websocket-stream'])
+  t.notOk(report.files.some(f => /^lib\/(sim|fuzz)\//.test(f.path)), 'no simulation or fuzz harness')
+  const dir = tempDir(t, 'pn-tgz-')
+  execFileSync('tar', ['-xzf', tarball, '-C', dir])
+  const versions = bundledVersions(join(dir, 'package'))
+  for (const name of ['ws', 'ssh2']) {
+    // The copy shipped is the one our overrides installed here, the one every test ran against.
+    const shipped = versions.get(name) ?? []
+    t.same(shipped, [require(`${name}/package.json`).version], `${name} in the tarball is the installed one`)
+    for (const v of shipped) t.ok(compareVersions(v, ADVISORY_FLOORS[name]) >= 0, `${name} ${v} >= ${ADVISORY_FLOORS[name]}`)
   }
 })

@@ -1,24 +1,17 @@
-// The README's library examples run as written (in child processes, on loopback only).
+// The README's library examples run as written, in a project of a user's that installed the
+// packed peernet as the README says (child processes, loopback only).
 import t from 'tap'
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { peernet } from '../lib/index.js'
 import transport from '../lib/transport/index.js'
-import { tempDir, until } from './lib/helpers.js'
+import { until } from './lib/helpers.js'
+import { root, userProject, installed, ADVISORY_FLOORS, compareVersions } from './lib/user-project.js'
 
-const root = new URL('..', import.meta.url).pathname
-const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map(m => m[1])
-
-/** Write a block inside the package (so `import 'peernet'` resolves to this checkout). */
-function script (t, code) {
-  const dir = mkdtempSync(join(root, 'test', '.example-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const file = join(dir, 'example.mjs')
-  writeFileSync(file, code)
-  return file
-}
+const readme = readFileSync(join(root, 'README.md'), 'utf8')
+const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map(m => m[1])
 
 function run (t, file, cwd) {
   const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -30,20 +23,36 @@ function run (t, file, cwd) {
   return out
 }
 
-t.test('the 20-line example finds the member and exits', async t => {
+t.test('in a project that installed the packed peernet and level', async t => {
   t.ok(blocks.length >= 2, 'README has its examples')
-  const out = run(t, script(t, blocks[0]), tempDir(t))
-  t.equal(await out.exited, 0, out.stderr)
-  t.match(out.stdout, /^chat member at tcp:\/\/127\.0\.0\.1:\d+, 1 hop\(s\) away\n$/)
-})
+  t.match(readme, /npm install \S+peernet-\S+\.tgz level/, 'README says to install the tarball and level')
+  const { dir } = await userProject(t)
 
-t.test("the seed's websocket example accepts a peer", async t => {
-  const out = run(t, script(t, blocks[1]), tempDir(t))
-  const port = await until(() => /listening on (\d+)/.exec(out.stdout)?.[1], { what: 'the example to listen' })
-  const pn = peernet(new MemoryLevel(), { transport, interval: 0, bootstrap: false, purge: 0 })
-  t.teardown(() => pn.close())
-  await pn.connect(`ws://127.0.0.1:${port}`)
-  t.same(pn.connections(), [`ws://127.0.0.1:${port}`])
-  await until(() => out.stderr.includes('[peernet] peer'), { what: 'the example to log the peer' })
-  t.match(out.stderr, /\[peernet\] save \{"count":2\}/)
+  await t.test('no known-vulnerable version anywhere in the tree', async t => {
+    const tree = await installed(dir)
+    for (const name of ['ws', 'ssh2']) t.ok(tree.some(([n]) => n === name), `${name} is in the tree`)
+    for (const [name, version, path] of tree) {
+      const floor = ADVISORY_FLOORS[name]
+      if (floor) t.ok(compareVersions(version, floor) >= 0, `${name}@${version} >= ${floor} (${path.slice(dir.length + 1)})`)
+    }
+  })
+
+  await t.test('the 20-line example finds the member and exits', async t => {
+    writeFileSync(join(dir, 'example1.mjs'), blocks[0])
+    const out = run(t, 'example1.mjs', dir)
+    t.equal(await out.exited, 0, out.stderr)
+    t.match(out.stdout, /^chat member at tcp:\/\/127\.0\.0\.1:\d+, 1 hop\(s\) away\n$/)
+  })
+
+  await t.test("the seed's websocket example accepts a peer", async t => {
+    writeFileSync(join(dir, 'example2.mjs'), blocks[1])
+    const out = run(t, 'example2.mjs', dir)
+    const port = await until(() => /listening on (\d+)/.exec(out.stdout)?.[1], { what: 'the example to listen' })
+    const pn = peernet(new MemoryLevel(), { transport, interval: 0, bootstrap: false, purge: 0 })
+    t.teardown(() => pn.close())
+    await pn.connect(`ws://127.0.0.1:${port}`)
+    t.same(pn.connections(), [`ws://127.0.0.1:${port}`])
+    await until(() => out.stderr.includes('[peernet] peer'), { what: 'the example to log the peer' })
+    t.match(out.stderr, /\[peernet\] save \{"count":2\}/)
+  })
 })

@@ -3,6 +3,7 @@
 // only; everything opened is closed at teardown, even when a test fails.
 import t from 'tap'
 import cp from 'node:child_process'
+import http from 'node:http'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -31,7 +32,8 @@ for (const name of ['spawn', 'exec', 'execFile', 'fork', 'spawnSync', 'execSync'
 block(cp.ChildProcess.prototype, 'spawn', 'ChildProcess#spawn')
 t.teardown(() => { for (const r of restores.reverse()) r() })
 
-const { default: transport, resolver, listen, parseAddress, AddressError, MAX_WS_MESSAGE } = await import('../lib/transport/index.js')
+const transportModule = await import('../lib/transport/index.js')
+const { default: transport, resolver, listen, createWebSocketServer, resolveTransportOption, parseAddress, AddressError, MAX_WS_MESSAGE } = transportModule
 const WebSocket = require('ws')
 
 /** An echo server, closed at teardown; its accepted streams and their infos are collected. */
@@ -348,6 +350,54 @@ t.test('MAX_WS_MESSAGE: an oversize websocket message closes that connection wit
   const reply2 = once(again, 'message')
   again.send(Buffer.alloc(MAX_WS_MESSAGE, 3))
   t.equal(String(await reply2), 'ok', 'the same server accepts a new connection and a full-size message')
+})
+
+t.test('createWebSocketServer: websockets on your own HTTP server, its other requests stay yours', async t => {
+  const server = http.createServer((_req, res) => res.end('yours\n'))
+  const accepted = []
+  const wss = createWebSocketServer({ server }, (stream, info) => {
+    accepted.push(info)
+    stream.on('error', () => {})
+    stream.pipe(stream)
+  })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { wss.close(); return new Promise(resolve => server.close(resolve)) })
+  const { port } = server.address()
+
+  const body = await new Promise((resolve, reject) => {
+    http.get(`http://127.0.0.1:${port}/`, res => { let b = ''; res.on('data', d => { b += d }); res.on('end', () => resolve(b)) }).on('error', reject)
+  })
+  t.equal(body, 'yours\n', 'a plain request reaches the owner\'s handler')
+
+  const client = dial(t, `ws://127.0.0.1:${port}`)
+  await once(client, 'connect')
+  client.write('echo')
+  t.equal(String(await readBytes(client, 4)), 'echo', 'a websocket is piped as a stream')
+  t.same(accepted, [{ host: '127.0.0.1' }], 'with the remote host')
+
+  // The same message bound as listen('ws'): one byte over closes with 1009.
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false })
+  ws.on('error', () => {})
+  t.teardown(() => ws.terminate())
+  await once(ws, 'open')
+  const closed = new Promise(resolve => ws.once('close', code => resolve(code)))
+  ws.send(Buffer.alloc(MAX_WS_MESSAGE + 1))
+  t.equal(await closed, 1009, 'MAX_WS_MESSAGE holds')
+})
+
+t.test('resolveTransportOption: a function, the peernet/transport module, or a clear TypeError', async t => {
+  const fn = address => transport(address)
+  t.equal(resolveTransportOption(fn), fn, 'a function is the transport')
+  t.equal(resolveTransportOption(transportModule), transport, 'the module namespace gives its transport export')
+  t.equal(resolveTransportOption({ ...transportModule }), transport, 'so does a copy of it (what require() hands CommonJS)')
+  t.equal(resolveTransportOption(undefined), undefined, 'unset means the default')
+  t.equal(resolveTransportOption(null), undefined, 'null too')
+  for (const [bad, got] of [[{}, 'an object without a transport function'], ['tcp', 'a string'], [{ transport: 'tcp' }, 'an object without a transport function'], [42, 'a number']]) {
+    t.throws(() => resolveTransportOption(bad), {
+      name: 'TypeError',
+      message: `opts.transport must be a function (address) => duplex stream, such as the default export of peernet/transport; got ${got}`
+    }, `${JSON.stringify(bad)} is refused`)
+  }
 })
 
 t.test('no child process was started anywhere in this file', async t => {

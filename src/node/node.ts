@@ -11,7 +11,7 @@ import { AddressTable } from '../table/table.js'
 import type { LevelLike } from '../table/db.js'
 import type { Stats } from '../table/rules.js'
 import { memPair } from '../transport/mem.js'
-import { transport as defaultTransport } from '../transport/index.js'
+import { transport as defaultTransport, resolveTransportOption } from '../transport/index.js'
 import { parseAddress, tryNormalizeAddress, normalizeAddress, sourceGroup } from '../transport/address.js'
 import {
   type Message, type Hello, type Query, type Answer,
@@ -196,7 +196,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.opts = opts
     this.clock = opts.clock ?? realClock
     this.random = opts.random ?? Math.random
-    this.transport = opts.transport
+    this.transport = resolveTransportOption(opts.transport)
     this.groupOf = opts.groupOf ?? sourceGroup
     this.network = opts.network ?? DEFAULT_NETWORK
     this.startedAt = this.clock.now()

@@ -51,6 +51,23 @@ export function transport (address: string): Duplex {
   return resolver()(a.href)
 }
 
+/**
+ * `opts.transport` as a node uses it. A function is the transport itself. The module namespace
+ * of peernet/transport (`require('peernet/transport')`, `import * as t from 'peernet/transport'`)
+ * is a common slip, so its `transport` export is taken. Anything else is a TypeError here, at
+ * construction, rather than "not a function" at the first dial. Unset means the default.
+ */
+export function resolveTransportOption (x: unknown): Transport | undefined {
+  if (x === undefined || x === null) return undefined
+  if (typeof x === 'function') return x as Transport
+  if (typeof x === 'object') {
+    const fn = (x as { transport?: unknown }).transport
+    if (typeof fn === 'function') return fn as Transport
+  }
+  const what = typeof x === 'object' ? 'an object without a transport function' : `a ${typeof x}`
+  throw new TypeError(`opts.transport must be a function (address) => duplex stream, such as the default export of peernet/transport; got ${what}`)
+}
+
 export { parseAddress, normalizeAddress, AddressError, SCHEMES } from './address.js'
-export { listen, MAX_WS_MESSAGE, type Server, type ListenOptions, type AcceptInfo } from './server.js'
+export { listen, createWebSocketServer, MAX_WS_MESSAGE, type Server, type ListenOptions, type AcceptInfo, type WebSocketServer } from './server.js'
 export default transport

@@ -33,21 +33,48 @@ export interface Server {
   close: () => Promise<void>
 }
 
+/** What createWebSocketServer returns: close() ends every websocket it accepted. */
+export interface WebSocketServer {
+  close: () => void
+}
+
+/**
+ * Accept websockets on an HTTP server you own (its other requests stay yours) and hand each one
+ * to `onStream` as a duplex, with the message bound and no compression, as `listen('ws')` does.
+ * It is the seed's `wsock.createServer({ server }, fn)` without a dependency of your own on
+ * websocket-stream: the copy peernet ships runs on a current ws.
+ */
+export function createWebSocketServer (opts: { server: http.Server }, onStream: (stream: Duplex, info: AcceptInfo) => void): WebSocketServer {
+  const websocket = require('websocket-stream') as { createServer: (opts: object, cb: (s: Duplex, req: http.IncomingMessage) => void) => WsServer }
+  const wss = websocket.createServer({ server: opts.server, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false },
+    (stream, req) => onStream(stream, { host: req.socket.remoteAddress }))
+  // ws re-emits the HTTP server's errors on itself; they belong to the HTTP server's owner.
+  wss.on('error', () => {})
+  return {
+    close: () => {
+      for (const c of wss.clients ?? []) c.terminate()
+      wss.close()
+    }
+  }
+}
+
+interface WsServer {
+  close: (cb?: () => void) => void
+  on: (event: string, f: () => void) => void
+  clients?: Set<{ terminate: () => void }>
+}
+
 export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStream: (stream: Duplex, info: AcceptInfo) => void): Promise<Server> {
   const host = opts.host ?? '127.0.0.1'
   const port = opts.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port ${String(port)} is out of range 0-65535`)
   let server: net.Server
-  let wss: { close: (cb?: () => void) => void, clients?: Set<{ terminate: () => void }> } | null = null
+  let wss: WebSocketServer | null = null
   if (protocol === 'tcp') {
     server = net.createServer(socket => onStream(socket, { host: socket.remoteAddress }))
   } else if (protocol === 'ws') {
-    const websocket = require('websocket-stream') as { createServer: (opts: object, cb: (s: Duplex, req: http.IncomingMessage) => void) => typeof wss }
     const hs = http.createServer((_req, res) => { res.statusCode = 426; res.end('peernet: websocket only\n') })
-    wss = websocket.createServer({ server: hs, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false },
-      (stream, req) => onStream(stream, { host: req.socket.remoteAddress }))
-    // ws re-emits the HTTP server's errors on itself; they are handled on the HTTP server.
-    ;(wss as unknown as { on: (e: string, f: () => void) => void }).on('error', () => {})
+    wss = createWebSocketServer({ server: hs }, onStream)
     server = hs
   } else {
     throw new Error(`cannot listen on "${String(protocol)}": use tcp or ws`)
@@ -74,7 +101,6 @@ export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStr
     host: bound.address,
     port: bound.port,
     close: () => new Promise<void>(resolve => {
-      if (wss?.clients) for (const c of wss.clients) c.terminate()
       wss?.close()
       for (const s of sockets) s.destroy()
       server.close(() => resolve())
