@@ -5,7 +5,7 @@ import { Level } from 'level'
 import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE } from '../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../node/connection.js'
 import { transport, listen, type Server } from '../transport/index.js'
-import { normalizeAddress } from '../transport/address.js'
+import { normalizeAddress, parseAddress, notAPeer } from '../transport/address.js'
 import { serveControl, ControlError, type ControlServer, type Reply$ } from './control.js'
 import { EventLog, LOG_BUFFER } from './log.js'
 import type { Paths } from '../control/paths.js'
@@ -146,7 +146,7 @@ export class Daemon {
     const server = await listen(rec.protocol, { host: rec.host, port: rec.port }, (stream, info) => this.node.accept(stream, info))
     const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port }
     this.services.set(server.address, { server, record })
-    this.node.advertise(server.address)
+    if (notAPeer(server.host) === null) this.node.advertise(server.address) // 0.0.0.0: only --advertise can say where
     this.log.add({ time: Date.now(), type: 'listen', address: server.address })
     return { address: record.address, protocol: record.protocol, host: record.host, port: record.port }
   }
@@ -344,12 +344,12 @@ export class Daemon {
         return reply.row(row)
       }
       case 'unlisten': {
-        const address = invalid(() => normalizeAddress(str(params, 'address')))
+        const address = invalid(() => parseAddress(str(params, 'address'), { local: true }).href)
         const s = this.services.get(address)
         if (!s) throw new ControlError('ENOENT', `no service at ${address} (see peernet servers)`)
         this.services.delete(address)
         await s.server.close()
-        node.unadvertise(address)
+        if (notAPeer(s.server.host) === null) node.unadvertise(address)
         await node.table.removeService(address)
         this.log.add({ time: Date.now(), type: 'unlisten', address })
         return reply.row({ address })

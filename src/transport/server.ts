@@ -5,6 +5,7 @@ import net from 'node:net'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import { MAX_FRAME, MAX_OUTBUF } from '../wire/frame.js'
+import { bindHost } from './address.js'
 
 const require = createRequire(import.meta.url)
 
@@ -34,7 +35,7 @@ export interface Server {
 }
 
 export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStream: (stream: Duplex, info: AcceptInfo) => void): Promise<Server> {
-  const host = opts.host ?? '127.0.0.1'
+  const host = bindHost(opts.host ?? '127.0.0.1')
   const port = opts.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port ${String(port)} is out of range 0-65535`)
   let server: net.Server
@@ -44,7 +45,14 @@ export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStr
   } else if (protocol === 'ws') {
     const websocket = require('websocket-stream') as { createServer: (opts: object, cb: (s: Duplex, req: http.IncomingMessage) => void) => typeof wss }
     const hs = http.createServer((_req, res) => { res.statusCode = 426; res.end('peernet: websocket only\n') })
-    wss = websocket.createServer({ server: hs, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false },
+    // The service answers at "/" only: a path is part of an address (a proxy may route by it),
+    // so ws://H:P/x must not silently reach the same node as ws://H:P under a second name.
+    const verifyClient = (info: { req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void): void => {
+      const path = (info.req.url ?? '/').split('?')[0]
+      if (path === '/') cb(true)
+      else cb(false, 404, 'peernet answers at / on this port')
+    }
+    wss = websocket.createServer({ server: hs, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false, verifyClient },
       (stream, req) => onStream(stream, { host: req.socket.remoteAddress }))
     // ws re-emits the HTTP server's errors on itself; they are handled on the HTTP server.
     ;(wss as unknown as { on: (e: string, f: () => void) => void }).on('error', () => {})
