@@ -295,21 +295,25 @@ export class Daemon {
         }
         return reply.row({ address })
       }
+      // Each says what changed: a user who re-adds, removes an unknown address or parts a
+      // subnet never joined is told so, not "done".
       case 'add': {
         const addresses = list(params, 'addresses').map(a => invalid(() => normalizeAddress(a)))
-        await node.save(addresses)
-        return reply.row({ count: addresses.length })
+        const added = (await node.save(addresses)).length
+        return reply.row({ count: addresses.length, added, already: new Set(addresses).size - added })
       }
       case 'rm': {
         const addresses = list(params, 'addresses').map(a => invalid(() => normalizeAddress(a)))
-        await node.remove(addresses)
-        return reply.row({ count: addresses.length })
+        const removed = (await node.remove(addresses)).length
+        return reply.row({ count: addresses.length, removed, unknown: new Set(addresses).size - removed })
       }
       case 'join':
       case 'part': {
         const subnets = list(params, 'subnets').map(s => invalid(() => checkSubnet(s)))
-        await (method === 'join' ? node.join(subnets) : node.part(subnets))
-        return reply.row({ subnets })
+        const changed = await (method === 'join' ? node.join(subnets) : node.part(subnets))
+        const done = new Set(changed)
+        const rest = [...new Set(subnets)].filter(s => !done.has(s))
+        return reply.row(method === 'join' ? { subnets, joined: changed, already: rest } : { subnets, parted: changed, notJoined: rest })
       }
       case 'subnets':
         for (const subnet of node.table.subnets()) await reply.row({ subnet })

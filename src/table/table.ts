@@ -260,14 +260,20 @@ export class AddressTable {
   isMember (subnet: string): boolean { return this.joined.has(subnet) }
   subnets (): string[] { return [...this.joined].sort() }
 
-  async join (names: string[]): Promise<void> {
-    for (const n of names) this.joined.add(n)
-    await this.enqueue(names.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })), true)
+  /** Join subnets; resolves to the names that were not joined before. */
+  async join (names: string[]): Promise<string[]> {
+    const changed = [...new Set(names)].filter(n => !this.joined.has(n))
+    for (const n of changed) this.joined.add(n)
+    await this.enqueue(changed.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })), true)
+    return changed
   }
 
-  async part (names: string[]): Promise<void> {
-    for (const n of names) this.joined.delete(n)
-    await this.enqueue(names.map(n => ({ type: 'del', sublevel: this.subnet, key: n })), true)
+  /** Part subnets; resolves to the names that were joined. */
+  async part (names: string[]): Promise<string[]> {
+    const changed = [...new Set(names)].filter(n => this.joined.has(n))
+    for (const n of changed) this.joined.delete(n)
+    await this.enqueue(changed.map(n => ({ type: 'del', sublevel: this.subnet, key: n })), true)
+    return changed
   }
 
   // --- services ---------------------------------------------------------------------------
@@ -288,12 +294,12 @@ export class AddressTable {
 
   // --- user writes (synced) ----------------------------------------------------------------
 
-  /** Save normalised addresses as the user's. */
-  async save (addresses: string[]): Promise<void> {
+  /** Save normalised addresses as the user's; resolves to those that were not the user's before. */
+  async save (addresses: string[]): Promise<string[]> {
     const now = this.opts.now()
     const ops: BatchOp[] = []
-    const fresh = addresses.filter(a => !this.records.get(a)?.user)
-    if (this.saved + new Set(fresh).size > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
+    const fresh = [...new Set(addresses.filter(a => !this.records.get(a)?.user))]
+    if (this.saved + fresh.length > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
     for (const a of addresses) {
       let r = this.records.get(a)
       if (r === undefined) {
@@ -309,15 +315,26 @@ export class AddressTable {
       if (this.tombs.delete(a)) ops.push({ type: 'del', sublevel: this.tomb, key: a })
     }
     await this.enqueue(ops, true)
+    return fresh
   }
 
-  /** Remove addresses and refuse them from gossip for TOMBSTONE_TTL. */
-  async remove (addresses: string[]): Promise<void> {
+  /**
+   * Remove addresses and refuse them from gossip for TOMBSTONE_TTL; resolves to those that were
+   * in the table. An address that is neither known nor removed already is left alone: no
+   * tombstone for what was never there.
+   */
+  async remove (addresses: string[]): Promise<string[]> {
     const until = this.opts.now() + TOMBSTONE_TTL
     const ops: BatchOp[] = []
+    const removed: string[] = []
     for (const a of addresses) {
       const r = this.records.get(a)
-      if (r) this.unindex(r)
+      if (r) {
+        this.unindex(r)
+        removed.push(a)
+      } else if (!this.tombs.has(a)) {
+        continue
+      }
       ops.push({ type: 'del', sublevel: this.addr, key: a })
       this.tombs.delete(a)
       this.tombs.set(a, until)
@@ -325,6 +342,7 @@ export class AddressTable {
     }
     ops.push(...this.trimTombstones())
     await this.enqueue(ops, true)
+    return removed
   }
 
   // --- gossip writes (not synced) ------------------------------------------------------------
