@@ -1,5 +1,6 @@
 import t from 'tap'
 import { parseAddress, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, MAX_ADDRESS_LENGTH } from '../lib/index.js'
+import { notAPeer, bindHost, NETWORK_SCHEMES } from '../lib/transport/address.js'
 
 t.test('accepted addresses are normalised', async t => {
   t.equal(normalizeAddress('TCP://127.0.0.1:4000'), 'tcp://127.0.0.1:4000')
@@ -48,4 +49,59 @@ t.test('source groups', async t => {
   t.equal(sourceGroup('2001:db8:1::5'), 'ip6:2001:db8:1')
   t.equal(sourceGroup('2001:db8:1:2::9'), sourceGroup('2001:db8:1::5'))
   t.equal(sourceGroup('example.org'), 'host:example.org')
+})
+
+t.test('hosts that are no peer are refused wherever an address is stored or dialed', async t => {
+  const noPeer = {
+    '0.0.0.0': /unspecified/,
+    '0.1.2.3': /unspecified/,
+    '[::]': /unspecified/,
+    '[0:0:0:0:0:0:0:0]': /unspecified/,
+    '[::0.0.0.0]': /unspecified/,
+    '[::ffff:0.0.0.0]': /unspecified/,
+    '255.255.255.255': /broadcast/,
+    '240.0.0.1': /reserved/,
+    '224.0.0.1': /multicast/,
+    '239.255.255.250': /multicast/,
+    '[ff02::1]': /multicast/,
+    '[::ffff:224.0.0.1]': /multicast/
+  }
+  for (const [host, why] of Object.entries(noPeer)) {
+    for (const scheme of ['tcp', 'ws']) {
+      const a = `${scheme}://${host}:80`
+      t.throws(() => parseAddress(a), { name: 'AddressError', message: why }, a)
+      t.equal(tryNormalizeAddress(a), null, a)
+    }
+  }
+  // The edges of each range are peers.
+  for (const host of ['1.0.0.0', '223.255.255.255', '127.0.0.1', '[::1]', '[::ffff:127.0.0.1]', '[fe80::1]', '[2001:db8::1]']) {
+    t.equal(notAPeer(host.replace(/^\[|\]$/g, '')), null, host)
+    t.doesNotThrow(() => parseAddress(`tcp://${host}:1`), host)
+  }
+  // A local service bound to every interface still has a name: only `local` accepts it.
+  t.equal(parseAddress('ws://0.0.0.0:8080', { local: true }).href, 'ws://0.0.0.0:8080')
+  t.equal(parseAddress('tcp://[::]:7', { local: true }).href, 'tcp://[::]:7')
+})
+
+t.test('numbers that inet_aton would read as an IPv4 address must be dotted decimal', async t => {
+  // getaddrinfo reads these as 0.0.0.0 or 127.0.0.1: written so, they would slip past the checks.
+  for (const host of ['0x0', '0', '0x7f.1', '2130706433', '127.1', '0x7f000001', '1.2.3']) {
+    t.throws(() => parseAddress(`tcp://${host}:1`), { name: 'AddressError', message: /IPv4/ }, host)
+  }
+  t.equal(normalizeAddress('tcp://123.example:1'), 'tcp://123.example:1', 'a name with a numeric label is a name')
+  t.throws(() => parseAddress('tcp://[1:2]:1'), /malformed IPv6/, 'an IPv6 address must be one')
+  t.throws(() => parseAddress('tcp://[:::]:1'), /malformed IPv6/)
+})
+
+t.test('a caller may narrow the schemes; the error lists exactly those', async t => {
+  t.same(NETWORK_SCHEMES, ['tcp', 'ws', 'wss'])
+  t.throws(() => parseAddress('mem://x', { schemes: NETWORK_SCHEMES }), { message: /scheme "mem" is not allowed \(allowed: tcp, ws, wss\)$/ })
+  t.throws(() => parseAddress('x', { schemes: NETWORK_SCHEMES }), { message: /with a scheme of tcp, ws, wss$/ })
+  t.equal(parseAddress('mem://x').href, 'mem://x', 'all of SCHEMES by default')
+})
+
+t.test('bindHost takes a host as URLs write it', async t => {
+  t.equal(bindHost('[::1]'), '::1')
+  t.equal(bindHost('::1'), '::1')
+  t.equal(bindHost('127.0.0.1'), '127.0.0.1')
 })

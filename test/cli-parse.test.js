@@ -58,6 +58,12 @@ const LINES = [
   { argv: ['unlisten', A], lean: true },
   { argv: ['servers'], lean: true },
   { argv: ['stats', B], lean: true },
+  { argv: ['log', '-n', '1000'], lean: true },
+  { argv: ['unlisten', 'ws://0.0.0.0:8080'], lean: true }, // a service on every interface has that name
+  { argv: ['listen', 'ws', '--host', '[::1]'], lean: true },
+  { argv: ['join', 'é'.repeat(64), 'my chat'], lean: true },
+  { argv: ['server', '--no-json'], lean: true },
+  { argv: ['status', '--no-autostart'], lean: true }, // harmless where nothing starts: accepted, not in its help
   // global flags, before or after the command
   { argv: ['--json', 'known'], lean: true },
   { argv: ['--datadir', '/tmp/x', 'status'], lean: true },
@@ -72,7 +78,9 @@ const LINES = [
   // unknown commands and flags
   { argv: [], invalid: true, error: /command/ },
   { argv: ['bogus'], invalid: true, error: /unknown command "bogus"/ },
-  { argv: ['--json', 'conect', A], invalid: true, error: /unknown command "conect"/ },
+  { argv: ['--json', 'conect', A], invalid: true, error: /unknown command "conect" \(did you mean "connect"\?\)/ },
+  { argv: ['stauts'], invalid: true, error: /did you mean "status"/ },
+  { argv: ['server', '--json'], invalid: true, error: /server takes no --json/ },
   { argv: ['status', '--bogus'], invalid: true, error: /bogus/ },
   { argv: ['log', '-x'], invalid: true, error: /x/ },
   { argv: ['search', 'chat', '--bogus=1'], invalid: true, error: /bogus/ },
@@ -103,6 +111,7 @@ const LINES = [
   { argv: ['server', '--connections', '1001'], invalid: true, error: /--connections must be at most 1000/ },
   { argv: ['daemon', '--table-size', '0'], invalid: true, error: /--table-size must be at least 1/ },
   { argv: ['server', '--interval', '-5'], invalid: true, error: /--interval must be at least 0/ },
+  { argv: ['log', '-n', '1001'], invalid: true, error: /--lines must be at most 1000 \(allowed: 0 to 1000\)/ },
   // bad addresses, protocols and subnet names
   { argv: ['connect', 'notaurl'], invalid: true, error: /invalid address "notaurl"/ },
   { argv: ['connect', 'ws://'], invalid: true, error: /invalid address "ws:\/\/"/ },
@@ -116,6 +125,13 @@ const LINES = [
   { argv: ['listen', 'wss'], invalid: true, error: /wss/ },
   { argv: ['listen', 'http'], invalid: true, error: /http/ },
   { argv: ['join', ''], invalid: true, error: /subnet/ },
+  { argv: ['join', 'chat '], invalid: true, error: /white space/ },
+  { argv: ['join', 'a\u200bb'], invalid: true, error: /invisible/ },
+  { argv: ['search', 'é'.repeat(65)], invalid: true, error: /at most 128 bytes of UTF-8/ },
+  { argv: ['connect', 'ws://0.0.0.0:80'], invalid: true, error: /unspecified/ },
+  { argv: ['add', 'tcp://255.255.255.255:1'], invalid: true, error: /broadcast/ },
+  { argv: ['connect', 'mem://x'], invalid: true, error: /allowed: tcp, ws, wss\)$/ },
+  { argv: ['unlisten', 'mem://x'], invalid: true, error: /allowed: tcp, ws, wss\)$/ },
   { argv: ['search', ''], invalid: true, error: /subnet/ }
 ]
 

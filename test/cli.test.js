@@ -231,6 +231,6 @@ t.test('`peernet known | peernet add -` imports a table into another node', asyn
   t.equal(imported.stdout, 'added 1500 addresses\n')
   t.same(lines((await b.run(['known'])).stdout).sort(), addrs.slice().sort())
   const bad = await b.run(['add', '-'], { input: 'tcp://127.0.0.1:1\nnotaurl\n' })
-  t.equal(bad.code, 1)
+  t.equal(bad.code, 2, 'a bad address on stdin is a usage error, as in the arguments')
   t.match(bad.stderr, /stdin line 2: invalid address "notaurl".*nothing was added/)
 })

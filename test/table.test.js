@@ -21,6 +21,8 @@ const DAY = 24 * 60 * 60 * 1000
 /** A distinct, well-formed address per (prefix, i). */
 const A = (p, i = 0) => `tcp://${p}${i}.example:4000`
 const range = (n, f) => Array.from({ length: n }, (_, i) => f(i))
+/** Remove addresses the table knows (only what is known gets a tombstone): save them first. */
+const saveAndRemove = async (table, list) => { await table.save(list); return table.remove(list) }
 
 const json = { valueEncoding: 'json' }
 
@@ -163,7 +165,7 @@ t.test('everything survives close and reopen: records, stats, subnets, tombstone
   table.recordSuccess(A('saved'))
   await table.join(['chat', 'files'])
   await table.part(['files'])
-  await table.remove([A('gone')])
+  await saveAndRemove(table, [A('gone')])
 
   const before = [A('saved'), A('l'), A('m')].map(a => table.stats(a))
   const records = [A('saved'), A('l'), A('m')].map(a => structuredClone(table.get(a)))
@@ -191,6 +193,30 @@ t.test('everything survives close and reopen: records, stats, subnets, tombstone
   t.equal(again.tombstoneCount, 1)
   t.ok(again.isTombstoned(A('gone')), 'tombstones persist')
   t.equal(again.learn([A('gone')], ['id:y']), 0, 'and still refuse gossip')
+})
+
+t.test('save, remove, join and part resolve to what changed; removing an unknown address writes nothing', async t => {
+  const db = tempLevel(t)
+  const table = await openTable(t, db, () => 1000)
+  const tomb = db.sublevel('tomb', json)
+  t.same(await table.save([A('a'), A('b'), A('a')]), [A('a'), A('b')], 'new addresses, each once')
+  t.same(await table.save([A('a'), A('c')]), [A('c')], 'an address already saved is not saved again')
+  table.learn([A('l')], ['id:x'])
+  t.same(await table.save([A('l')]), [A('l')], 'a learned address becomes the user\'s: that is a change')
+
+  t.same(await table.remove([A('nosuch')]), [], 'nothing removed')
+  t.notOk(table.isTombstoned(A('nosuch')), 'no tombstone for an address that was never known')
+  await table.flushed()
+  t.equal(await tomb.get(A('nosuch')), undefined, 'and none in LevelDB')
+  t.equal(table.tombstoneCount, 0)
+  t.same(await table.remove([A('a'), A('nosuch'), A('a')]), [A('a')], 'only the known one, once')
+  t.equal(table.tombstoneCount, 1)
+
+  t.same(await table.join(['x', 'y', 'x']), ['x', 'y'])
+  t.same(await table.join(['x', 'z']), ['z'], 'joined already: not a change')
+  t.same(await table.part(['nosuch']), [], 'parting a subnet never joined changes nothing')
+  t.same(await table.part(['x', 'nosuch']), ['x'])
+  t.same(table.subnets(), ['y', 'z'])
 })
 
 t.test('the schema version and node id are written on first open', async t => {
@@ -223,7 +249,7 @@ t.test('memory-level works as the database, and a reopened table sees its data',
   t.equal(table.sourceCount('id:x'), 1, 'informant cap is 1 at size 10, share 0.1')
   t.equal(table.learnedCount, 2)
   await table.join(['net'])
-  await table.remove([A('r')])
+  await saveAndRemove(table, [A('r')])
   await table.flushed()
   const rows = await collect(table.scan())
   t.same(rows.map(r => r.address), [A('s'), A('l', 4), A('m', 2)].sort(), 'scan streams from memory-level in key order')
@@ -414,9 +440,9 @@ t.test('tombstones: purge() drops expired tombstones only', async t => {
   const db = tempLevel(t)
   let now = 1000
   const table = await openTable(t, db, () => now)
-  await table.remove([A('old', 1), A('old', 2)])
+  await saveAndRemove(table, [A('old', 1), A('old', 2)])
   now += TOMBSTONE_TTL / 2
-  await table.remove([A('young')])
+  await saveAndRemove(table, [A('young')])
   t.same(table.purge(), { dropped: 0, tombstones: 0 })
   now = 1000 + TOMBSTONE_TTL - 1
   t.same(table.purge(), { dropped: 0, tombstones: 0 }, 'one ms before expiry: kept')
@@ -434,12 +460,12 @@ t.test(`tombstones: at most MAX_TOMBSTONES (${MAX_TOMBSTONES}) are kept, the old
   t.teardown(() => db.close())
   let now = 1000
   const table = await openTable(t, db, () => now)
-  await table.remove([A('first')])
+  await saveAndRemove(table, [A('first')])
   now += 1
-  await table.remove(range(MAX_TOMBSTONES - 1, i => A('t', i)))
+  await saveAndRemove(table, range(MAX_TOMBSTONES - 1, i => A('t', i)))
   t.equal(table.tombstoneCount, MAX_TOMBSTONES)
   now += 1
-  await table.remove([A('last')])
+  await saveAndRemove(table, [A('last')])
   t.equal(table.tombstoneCount, MAX_TOMBSTONES)
   t.notOk(table.isTombstoned(A('first')), 'the oldest tombstone was dropped')
   t.ok(table.isTombstoned(A('t', 0)))
@@ -449,7 +475,7 @@ t.test(`tombstones: at most MAX_TOMBSTONES (${MAX_TOMBSTONES}) are kept, the old
   await table.remove([A('t', 0)])
   t.equal(table.tombstoneCount, MAX_TOMBSTONES, 're-removing does not add a tombstone')
   now += 1
-  await table.remove([A('after')])
+  await saveAndRemove(table, [A('after')])
   t.ok(table.isTombstoned(A('t', 0)), 're-removing refreshed the tombstone (it became the newest)')
   t.notOk(table.isTombstoned(A('t', 1)), 'so the next oldest went instead')
   t.equal(table.tombstoneCount, MAX_TOMBSTONES)
@@ -461,15 +487,15 @@ t.test('tombstones: after reopen the oldest still go first (load must keep age o
   t.teardown(() => db.close())
   let now = 1000
   const table = await AddressTable.open(db, { size: 100, random: seededRandom(1), now: () => now })
-  await table.remove(['tcp://zz-oldest.example:4000'])
+  await saveAndRemove(table, ['tcp://zz-oldest.example:4000'])
   now += 1
-  await table.remove(range(MAX_TOMBSTONES - 1, i => A('t', i)))
+  await saveAndRemove(table, range(MAX_TOMBSTONES - 1, i => A('t', i)))
   await checkAndClose(table)
 
   const again = await openTable(t, db, () => now)
   t.equal(again.tombstoneCount, MAX_TOMBSTONES)
   now += 1
-  await again.remove([A('newest')])
+  await saveAndRemove(again, [A('newest')])
   t.equal(again.tombstoneCount, MAX_TOMBSTONES)
   t.notOk(again.isTombstoned('tcp://zz-oldest.example:4000'), 'the oldest tombstone is the one dropped')
   t.ok(again.isTombstoned(A('t', 0)), 'a younger tombstone is kept')

@@ -127,6 +127,30 @@ for (const protocol of ['ws', 'tcp']) {
   })
 }
 
+t.test('a ws service answers at / only; a dial to another path or to a tcp service fails saying why', async t => {
+  const server = await echoServer(t, 'ws')
+  const other = dial(t, `${server.address}/other`)
+  const err = await once(other, 'error')
+  t.match(String(err?.message), /^the server answered HTTP 404 instead of a websocket: no service at path \/other \(a peernet service answers at \/\)$/)
+  t.equal(server.accepted.length, 0, 'nothing was accepted')
+  const root = dial(t, `${server.address}/`)
+  root.write('x')
+  t.same(await readBytes(root, 1), Buffer.from('x'), 'the same service at /')
+
+  const tcp = await echoServer(t, 'tcp')
+  const wrong = dial(t, tcp.address.replace('tcp://', 'ws://'))
+  t.match(String((await once(wrong, 'error'))?.message), /did not answer in HTTP, so it is no websocket service \(a tcp:\/\/ service\? dial it as tcp:\/\/\)/)
+})
+
+t.test('listen takes an IPv6 host with or without brackets', async t => {
+  for (const host of ['[::1]', '::1']) {
+    const server = await listen('tcp', { host }, stream => stream.end())
+    t.teardown(() => server.close())
+    t.equal(server.host, '::1', host)
+    t.match(server.address, /^tcp:\/\/\[::1\]:\d+$/, host)
+  }
+})
+
 t.test('bad addresses throw AddressError synchronously', async t => {
   for (const a of ['ws://', 'notaurl', 'tcp://127.0.0.1:0', 'tcp://127.0.0.1:70000', 'tcp://127.0.0.1', 'ws://127.0.0.1:99999',
     'ws://user:pw@127.0.0.1:1', 'ws://127.0.0.1:1/?q=1', '', ' tcp://127.0.0.1:1', 'tcp://127.0.0.1:1 ', 'ws://' + 'a'.repeat(300)]) {

@@ -8,7 +8,7 @@ import {
   MAX_HOP_LIMIT, MAX_ADDRESS_LENGTH
 } from '../lib/index.js'
 // Not re-exported from the package root; the compiled module is the same one the node uses.
-import { MAX_REASON_LENGTH } from '../lib/wire/messages.js'
+import { MAX_REASON_LENGTH, checkSubnet, subnetProblem } from '../lib/wire/messages.js'
 
 const ID = '0123456789abcdef0123456789abcdef'
 const QID = '0123456789abcdef'
@@ -150,6 +150,51 @@ t.test('frames split at every byte boundary, and many frames in one chunk', asyn
 
   // An empty body is a 0-length frame: not JSON.
   t.throws(() => new FrameDecoder().push(header(0)), WireError, 'empty body is not JSON')
+})
+
+/** A name in a test's description, ASCII only: a raw U+2028 would break the TAP line. */
+const show = name => JSON.stringify(name).replace(/[^\x20-\x7e]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/** Subnet names that are refused, each for a reason a reader could not see. */
+const BAD_SUBNETS = [
+  ' chat', 'chat ', '\tchat', '\u00a0chat', 'chat\u3000', // white space at an end
+  'ch\u200bat', 'chat\u200d', '\u200cx', '\u2060x', '\ufeffchat', 'x\u00ady', // zero-width and other format characters
+  '\u202egnp.exe', 'a\u202ab', 'a\u2066b\u2069', 'a\u200eb', // bidi overrides, embeddings, isolates, marks
+  'a\u2028b', 'a\u2029b', 'a\u0085b', // line and paragraph separators, NEL
+  'a\ud800b', 'a\udc00', // lone surrogates: no UTF-8 form
+  'a\u115fb', 'a\u3164b', 'a\ufe0fb', // default-ignorable fillers and selectors
+  'é'.repeat(MAX_SUBNET_LENGTH / 2 + 1), 'a'.repeat(MAX_SUBNET_LENGTH + 1), '€'.repeat(43) // over MAX_SUBNET_LENGTH bytes
+]
+
+t.test('subnet names: one rule, refused with a sentence; the limit counts bytes of UTF-8', async t => {
+  for (const name of BAD_SUBNETS) {
+    t.type(subnetProblem(name), 'string', show(name))
+    t.throws(() => checkSubnet(name), { name: 'Error' }, show(name))
+  }
+  t.match(subnetProblem('ch\u200bat'), /invisible or control characters \(U\+200B at character 3\)/)
+  t.match(subnetProblem('\u{1F600}\u200b'), /at character 2/, 'positions count characters, not UTF-16 units')
+  t.match(subnetProblem(' x'), /must not start or end with white space/)
+  t.match(subnetProblem('é'.repeat(65)), /is 130 bytes long; at most 128 bytes of UTF-8/)
+  const ok = ['chat', 'my chat', 'a\u00a0b', 'чат', '聊天', '\u{1F600}', 'é'.repeat(MAX_SUBNET_LENGTH / 2), 'a'.repeat(MAX_SUBNET_LENGTH), '€'.repeat(42) + 'ab']
+  for (const name of ok) {
+    t.equal(subnetProblem(name), null, show(name))
+    t.equal(checkSubnet(name), name, 'returned as given: never changed')
+    t.same(validateMessage({ ...valid.query, subnet: name }).subnet, name, `on the wire: ${show(name)}`)
+  }
+  t.equal(Buffer.byteLength('€'.repeat(42) + 'ab'), MAX_SUBNET_LENGTH, 'exactly MAX_SUBNET_LENGTH bytes')
+})
+
+t.test('text where a length should be is named: the peer speaks another protocol', async t => {
+  const text = s => Buffer.from(s, 'latin1')
+  // A ws service answers a tcp:// dial with "HTTP/1.1 400 Bad Request": "HTTP" is 1213486160.
+  t.throws(() => new FrameDecoder().push(text('HTTP/1.1 400 Bad Request\r\n')), { name: 'WireError', message: /^the peer answered in HTTP: it is a websocket or web server, not peernet over tcp \(dial it as ws:\/\/\)$/ })
+  t.throws(() => new FrameDecoder().push(text('GET / HTTP/1.1\r\n')), { message: /sent an HTTP request: it is a websocket or web client/ })
+  t.throws(() => new FrameDecoder().push(text('SSH-2.0-OpenSSH\r\n')), { message: /sent text \("SSH-"…\), not peernet frames/ })
+  t.throws(() => new FrameDecoder().push(Buffer.from([0x7f, 0xff, 0xff, 0xff])), { message: /frame of 2147483647 bytes exceeds MAX_FRAME/ }, 'binary: the size')
+  // In pieces, the name comes with the fourth byte.
+  const d = new FrameDecoder()
+  t.same(d.push(text('HT')), [])
+  t.throws(() => d.push(text('TP/1.1')), { message: /answered in HTTP/ })
 })
 
 t.test('an oversize length header throws before the body arrives', async t => {
@@ -299,6 +344,11 @@ t.test('validateMessage rejects every wrong field with a WireError', async t => 
     add({ ...valid.hello, network: name }, `network = ${JSON.stringify(name)}`)
     add({ ...valid.query, subnet: name }, `query.subnet = ${JSON.stringify(name)}`)
     add({ ...valid.answer, subnet: name }, `answer.subnet = ${JSON.stringify(name)}`)
+  }
+  // Subnet names on the wire follow the local rule (checkSubnet): none a user could not join.
+  for (const name of BAD_SUBNETS) {
+    add({ ...valid.query, subnet: name }, `query.subnet = ${show(name)}`)
+    add({ ...valid.answer, subnet: name }, `answer.subnet = ${show(name)}`)
   }
 
   // Unknown or malformed types.

@@ -2,12 +2,14 @@
 // parser on the common path, yargs for help, usage errors and completion, and the man page.
 // Nothing here loads more than the defaults it shows.
 import { DEFAULT_SEARCH_TIMEOUT } from '../node/defaults.js'
-import { MAX_HOP_LIMIT } from '../wire/messages.js'
+import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
+import { LOG_BUFFER } from '../daemon/log.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
 
 export { SETTINGS, type Flag }
 
-export type ArgType = 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer'
+/** 'service': an address `listen` printed, which may be bound to every interface (ws://0.0.0.0:P). */
+export type ArgType = 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service'
 
 export interface Arg {
   name: string
@@ -29,6 +31,8 @@ export interface Command {
   reach: Reach
   /** Prints rows: --json gives NDJSON. */
   listing?: boolean
+  /** Set when --json means nothing here: why, for the usage error (and --json is not in its help). */
+  noJson?: string
   examples?: string[]
 }
 
@@ -36,8 +40,11 @@ export const GLOBAL_FLAGS: Flag[] = [
   { name: 'datadir', type: 'string', value: 'DIR', describe: 'data directory (default: $PEERNET_PATH, else ~/.config/peernet)' },
   { name: 'sockfile', type: 'string', value: 'PATH', describe: 'control socket path (default: DATADIR/run/control.sock)' },
   { name: 'json', type: 'boolean', describe: 'print JSON (one object per line for listings)' },
-  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=1, turns it off)' }
+  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=1, turns it off); status, close and log never start one' }
 ]
+
+/** The subnet rule as --help and the man page say it (checkSubnet in wire/messages.ts enforces it). */
+const SUBNET_RULE = `at most ${MAX_SUBNET_LENGTH} bytes of UTF-8, no invisible or control characters, no white space at either end`
 
 const ADDR: Arg = { name: 'addr', type: 'address', describe: 'address: tcp://HOST:PORT, ws://HOST:PORT or wss://HOST' }
 
@@ -48,7 +55,8 @@ export const COMMANDS: Command[] = [
     describe: 'Run the daemon in the foreground (logs to stderr; SIGINT or SIGTERM stops it cleanly).',
     args: [],
     flags: SETTINGS,
-    reach: 'local'
+    reach: 'local',
+    noJson: 'its log on stderr is text; `peernet log --json` streams the same events as NDJSON'
   },
   {
     name: 'daemon',
@@ -81,7 +89,7 @@ export const COMMANDS: Command[] = [
     describe: 'Print lifecycle events (connect, disconnect, gossip, search, join, part, errors) as they happen, one per line.',
     args: [],
     flags: [
-      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, default: 10, describe: 'replay the last N events first' },
+      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, max: LOG_BUFFER, default: 10, describe: `replay the last N events first (the daemon keeps the last ${LOG_BUFFER})` },
       { name: 'follow', type: 'boolean', default: true, describe: 'keep printing new events (--no-follow prints the replay and exits)' }
     ],
     reach: 'running',
@@ -153,7 +161,7 @@ export const COMMANDS: Command[] = [
     name: 'join',
     synopsis: 'join SUBNET...',
     describe: 'Join SUBNET: answer searches for its members (kept across restarts).',
-    args: [{ name: 'subnets', type: 'subnet', variadic: true, describe: 'subnet names' }],
+    args: [{ name: 'subnets', type: 'subnet', variadic: true, describe: `subnet names (${SUBNET_RULE})` }],
     flags: [],
     reach: 'autostart'
   },
@@ -178,7 +186,7 @@ export const COMMANDS: Command[] = [
     name: 'search',
     synopsis: 'search SUBNET [--max N] [--timeout MS] [--hops N]',
     describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive (exit 1, saying why, when nothing answered because this node has no connections).',
-    args: [{ name: 'subnet', type: 'subnet', describe: 'subnet name' }],
+    args: [{ name: 'subnet', type: 'subnet', describe: `subnet name (${SUBNET_RULE})` }],
     flags: [
       { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },
       { name: 'timeout', type: 'number', value: 'MS', min: 0, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
@@ -195,7 +203,7 @@ export const COMMANDS: Command[] = [
     args: [{ name: 'protocol', type: 'protocol', describe: 'ws or tcp' }],
     flags: [
       { name: 'port', type: 'number', value: 'P', min: 0, max: 65535, describe: 'port (default: any free port)' },
-      { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', describe: 'interface to listen on' }
+      { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', describe: 'interface to listen on: an IP (IPv6 as ::1 or [::1]) or a name; 0.0.0.0 or :: listens on every interface and is not advertised to peers: give the daemon --advertise' }
     ],
     reach: 'autostart',
     examples: ['peernet listen ws', 'peernet listen tcp --port 7000 --host 0.0.0.0']
@@ -204,7 +212,7 @@ export const COMMANDS: Command[] = [
     name: 'unlisten',
     synopsis: 'unlisten ADDR',
     describe: 'Close a service opened by listen.',
-    args: [ADDR],
+    args: [{ name: 'addr', type: 'service', describe: 'the address `listen` printed (see `peernet servers`)' }],
     flags: [],
     reach: 'autostart'
   },

@@ -211,7 +211,10 @@ export function renderMan (version: string): string {
     ...COMMANDS.flatMap(command),
 
     '.SH GLOBAL OPTIONS',
-    ...para('These work with every command, before or after it.'),
+    ...para(
+      'These work with every command, before or after it,',
+      `except --json with ${COMMANDS.filter(c => c.noJson !== undefined).map(c => '`' + c.name + '`').join(', ')}, which is a usage error there.`
+    ),
     ...flagList(globalFlags),
 
     '.SH SETTINGS',
@@ -253,7 +256,7 @@ export function renderMan (version: string): string {
     ...tagged(bold('0'), 'Success.'),
     ...tagged(bold('1'), 'A failure: no daemon is running (and none may be started), the daemon refused the request, a connection failed.',
       'One line on standard error says what failed and what to do.'),
-    ...tagged(bold('2'), 'A usage error: an unknown command or option, a missing or extra argument, a bad address, number or subnet name.',
+    ...tagged(bold('2'), 'A usage error: an unknown command or option, a missing or extra argument, a bad address (in the arguments or on the standard input of `add -`), number or subnet name.',
       'One line on standard error says what is wrong.'),
 
     '.SH EXAMPLES',
@@ -263,6 +266,13 @@ export function renderMan (version: string): string {
     ...example(['$ PEERNET_PATH=~/.peernet-b peernet connect ws://127.0.0.1:48832', 'connected to ws://127.0.0.1:48832']),
     ...para('The first node joins the subnet chat; searching from the second node finds it:'),
     ...example(['$ peernet join chat', 'joined chat', '$ PEERNET_PATH=~/.peernet-b peernet search chat', 'ws://127.0.0.1:48832']),
+    ...para(
+      'To be reached from another machine, listen on every interface and tell peers the address they can dial;',
+      'a service on 0.0.0.0 is not advertised by itself, since 0.0.0.0 is no address a peer can dial:'
+    ),
+    ...example(['$ peernet daemon --advertise ws://192.168.1.172:48832', '$ peernet listen ws --host 0.0.0.0 --port 48832', 'ws://0.0.0.0:48832']),
+    ...para('and on the other machine:'),
+    ...example(['$ peernet connect ws://192.168.1.172:48832']),
     ...para('Watch connections come and go:'),
     ...example(['$ peernet log | grep connect']),
     ...para('Copy every address this node knows into the table of another node:'),

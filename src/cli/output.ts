@@ -109,12 +109,13 @@ export function statusText (s: StatusRow): string {
     `socket:      ${s.socket}`,
     `network:     ${s.network}`,
     `known:       ${s.known} (${s.saved} saved, ${s.learned} learned, ${s.tombstones} removed recently)`,
-    `connections: ${s.connections}`,
+    `connections: ${s.connections} (${s.limits.outbound} out, ${s.limits.inbound} in)`,
     `subnets:     ${s.subnets}`,
     `servers:     ${s.servers}`,
     `addresses:   ${s.addresses.length > 0 ? s.addresses.join(' ') : '(none known)'}`,
-    'settings:',
-    ...Object.entries(s.settings).map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join(' ') || '(none)' : String(v)}`),
+    // As flags, so a setting never reads like a count above (`connections: 5` twice).
+    'settings (flags of server/daemon, keys of config.json):',
+    ...Object.entries(s.settings).map(([k, v]) => `  --${k} ${Array.isArray(v) ? v.join(' ') || '(none)' : String(v)}`),
     'limits:',
     ...Object.entries(s.limits).map(([k, v]) => `  ${k}: ${v}`)
   ]

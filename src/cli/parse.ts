@@ -2,7 +2,7 @@
 // returns null for anything else (help, completion, a usage error), which yargs then handles
 // from the same table. Validation of values lives here once and serves both.
 import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
-import { normalizeAddress } from '../transport/address.js'
+import { parseAddress, NETWORK_SCHEMES } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
 import { checkNumber } from '../control/settings.js'
 
@@ -23,9 +23,7 @@ export class UsageError extends Error {
 
 /** An address the daemon can dial: mem:// lives only inside one process (tests, simulations). */
 export function dialable (value: string): string {
-  const a = normalizeAddress(value)
-  if (a.startsWith('mem://')) throw new Error(`${a}: mem:// addresses exist only inside one process; the daemon dials tcp://, ws:// and wss://`)
-  return a
+  return parseAddress(value, { schemes: NETWORK_SCHEMES }).href
 }
 
 /** Check and normalise one positional value; throws UsageError. */
@@ -34,6 +32,8 @@ export function checkArg (arg: Arg, value: string): string {
     switch (arg.type) {
       case 'address': return dialable(value)
       case 'address-or-stdin': return value === '-' ? value : dialable(value)
+      // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
+      case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
       case 'subnet': return checkSubnet(value)
       case 'protocol':
         if (value !== 'ws' && value !== 'tcp') throw new Error(`cannot listen on "${value}": use ws or tcp (wss needs a certificate and comes later)`)
@@ -86,6 +86,7 @@ export function finishFlags (command: Command, flags: Record<string, unknown>, e
     if (flags[f.name] === undefined && f.default !== undefined) flags[f.name] = f.default
     checkFlag(f, flags[f.name])
   }
+  if (flags.json === true && command.noJson !== undefined) throw new UsageError(`${command.name} takes no --json: ${command.noJson}`)
   if (env.PEERNET_NO_AUTOSTART === '1' || env.PEERNET_NO_AUTOSTART === 'true') flags.autostart = false
   return flags
 }

@@ -6,7 +6,8 @@ import { call, rows, NotRunning } from './client.js'
 import { out, json, text, statusText, statsText, whenReaderGone, watchReader } from './output.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow } from '../control/protocol.js'
-import { dialable } from './parse.js'
+import { dialable, UsageError } from './parse.js'
+import { bindHost, notAPeer } from '../transport/address.js'
 
 /** How long `close` waits for the daemon to be gone. */
 export const STOP_TIMEOUT = 15_000
@@ -100,11 +101,44 @@ function readStdinAddresses (): string[] {
     try {
       addrs.push(dialable(first))
     } catch (err) {
-      throw new Failure(`stdin line ${i + 1}: ${(err as Error).message}; nothing was added`)
+      // A bad address is a usage error wherever it comes from: arguments or stdin.
+      throw new UsageError(`stdin line ${i + 1}: ${(err as Error).message}; nothing was added`)
     }
   })
   stdinAddresses = addrs
   return addrs
+}
+
+/**
+ * Send a list (addresses, subnets) in requests of at most MAX_ITEMS_PER_REQUEST, the daemon's
+ * bound on one request, so a long command line or `add -` never meets it. Duplicates go once.
+ * The answers are merged: counts summed, lists joined.
+ */
+async function inPieces (ctx: Ctx, method: string, key: string, items: string[]): Promise<Record<string, number | string[]>> {
+  const list = [...new Set(items)]
+  const total: Record<string, number | string[]> = {}
+  for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) {
+    let r: Record<string, unknown>
+    try {
+      r = await one<Record<string, unknown>>(ctx, method, { [key]: list.slice(i, i + MAX_ITEMS_PER_REQUEST) })
+    } catch (err) {
+      if (i > 0) (err as Error).message += ` (the first ${i} of ${list.length} were done)`
+      throw err
+    }
+    for (const [k, v] of Object.entries(r)) {
+      if (typeof v === 'number') total[k] = (total[k] as number ?? 0) + v
+      else if (Array.isArray(v)) total[k] = [...(total[k] as string[] ?? []), ...(v as string[])]
+    }
+  }
+  return total
+}
+
+const addresses = (n: number): string => `${n} address${n === 1 ? '' : 'es'}`
+
+/** "joined a b", "joined a (already joined: b)", "joined nothing (already joined: b)". */
+function changedText (verb: string, changed: string[], rest: string[], why: string): string {
+  const head = `${verb} ${changed.length > 0 ? changed.join(' ') : 'nothing'}`
+  return rest.length > 0 ? `${head} (${why}: ${rest.join(' ')})` : head
 }
 
 const handlers: Record<string, (ctx: Ctx) => Promise<unknown>> = {
@@ -164,33 +198,35 @@ const handlers: Record<string, (ctx: Ctx) => Promise<unknown>> = {
   async add (ctx) {
     const given = ctx.args.addrs as string[]
     const list = given.flatMap(a => a === '-' ? readStdinAddresses() : [a])
-    let added = 0
-    for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) {
-      const r = await one<{ count: number }>(ctx, 'add', { addresses: list.slice(i, i + MAX_ITEMS_PER_REQUEST) })
-      added += r.count
-    }
-    if (ctx.asJson) json({ added })
-    else out(`added ${added} address${added === 1 ? '' : 'es'}`)
+    const r = await inPieces(ctx, 'add', 'addresses', list) as { added: number, already: number }
+    if (ctx.asJson) json({ added: r.added, already: r.already })
+    else out(`added ${addresses(r.added)}${r.already > 0 ? `, ${r.already} already known` : ''}`)
   },
   async rm (ctx) {
-    const r = await one<{ count: number }>(ctx, 'rm', { addresses: ctx.args.addrs })
-    if (ctx.asJson) json({ removed: r.count })
-    else out(`removed ${r.count} address${r.count === 1 ? '' : 'es'}`)
+    const r = await inPieces(ctx, 'rm', 'addresses', ctx.args.addrs as string[]) as { removed: number, unknown: number }
+    if (ctx.asJson) json({ removed: r.removed, unknown: r.unknown })
+    else out(`removed ${addresses(r.removed)}${r.unknown > 0 ? ` (${r.unknown} not known)` : ''}`)
   },
   async join (ctx) {
-    await one(ctx, 'join', { subnets: ctx.args.subnets })
-    if (ctx.asJson) json({ joined: ctx.args.subnets })
-    else out(`joined ${(ctx.args.subnets as string[]).join(' ')}`)
+    const r = await inPieces(ctx, 'join', 'subnets', ctx.args.subnets as string[]) as { joined: string[], already: string[] }
+    if (ctx.asJson) json({ joined: r.joined, already: r.already })
+    else out(changedText('joined', r.joined, r.already, 'already joined'))
   },
   async part (ctx) {
-    await one(ctx, 'part', { subnets: ctx.args.subnets })
-    if (ctx.asJson) json({ parted: ctx.args.subnets })
-    else out(`parted ${(ctx.args.subnets as string[]).join(' ')}`)
+    const r = await inPieces(ctx, 'part', 'subnets', ctx.args.subnets as string[]) as { parted: string[], notJoined: string[] }
+    if (ctx.asJson) json({ parted: r.parted, notJoined: r.notJoined })
+    else out(changedText('parted', r.parted, r.notJoined, 'not joined'))
   },
   async listen (ctx) {
-    const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host: ctx.flags.host })
+    const host = bindHost(ctx.flags.host as string)
+    const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host })
     if (ctx.asJson) json(r)
     else out(r.address)
+    // Bound to every interface: no address to tell peers follows from that, so none is told.
+    if (notAPeer(r.host) !== null) {
+      process.stderr.write(`peernet: ${r.address} listens on every interface but is not advertised to peers; ` +
+        `say where others reach it with the daemon setting --advertise ${r.protocol}://HOST:${r.port} (or "advertise" in config.json)\n`)
+    }
   },
   async unlisten (ctx) {
     const r = await one<{ address: string }>(ctx, 'unlisten', { address: ctx.args.addr })

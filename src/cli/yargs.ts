@@ -32,6 +32,31 @@ function firstWord (argv: string[]): string | undefined {
   return undefined
 }
 
+/** Edit distance (insert, delete, substitute, swap two neighbours) between two short words. */
+function distance (a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0][j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
+    }
+  }
+  return d[a.length][b.length]
+}
+
+/** ' (did you mean "connect"?)' for a near miss of a command name or alias; '' when none is near. */
+function suggest (word: string): string {
+  const names = COMMANDS.flatMap(c => [c.name, ...(c.aliases ?? [])])
+  const w = word.toLowerCase()
+  const scored = names.map(n => ({ n, d: n.startsWith(w) && w.length >= 2 ? 1 : distance(w, n) }))
+  const best = Math.min(...scored.map(x => x.d))
+  if (best > (w.length <= 4 ? 1 : 2)) return ''
+  const near = scored.filter(x => x.d === best).map(x => `"${x.n}"`).slice(0, 3)
+  return ` (did you mean ${near.join(' or ')}?)`
+}
+
 function usageLine (c: Command): string {
   const args = c.args.map(a => a.variadic ? `<${a.name}..>` : `<${a.name}>`).join(' ')
   return args ? `${c.name} ${args}` : c.name
@@ -60,7 +85,7 @@ function shield (argv: string[]): { args: string[], unshield: (v: string) => str
 
 export async function yargsParse (argv: string[], version: string, env: NodeJS.ProcessEnv = process.env): Promise<Parsed | null> {
   const first = firstWord(argv)
-  if (first !== undefined && findCommand(first) === undefined) throw new UsageError(`unknown command "${first}"`)
+  if (first !== undefined && findCommand(first) === undefined) throw new UsageError(`unknown command "${first}"${suggest(first)}`)
   // A completion request passes the words typed so far: "--" may be the word being completed.
   const completing = argv.some(a => a.startsWith('--get-yargs-completions'))
   const { args, unshield } = completing ? { args: argv, unshield: (v: string) => v } : shield(argv)
@@ -94,7 +119,11 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
       describe: c.describe,
       builder: (cy: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
         for (const f of c.flags) cy.option(f.name, option(f))
-        for (const a of c.args) cy.positional(a.name, { type: 'string', describe: a.describe })
+        // Accepted everywhere (harmless), shown only where it does something.
+        if (c.reach !== 'autostart') cy.hide('autostart')
+        if (c.noJson !== undefined) cy.hide('json')
+        // No default: yargs would show "[default: []]" next to "[required]" for a variadic one.
+        for (const a of c.args) cy.positional(a.name, { type: 'string', describe: a.describe, default: undefined })
         for (const ex of c.examples ?? []) cy.example(ex, '')
         return cy
       },

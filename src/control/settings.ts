@@ -32,9 +32,10 @@ export const SETTINGS: Flag[] = [
 
 /** Check a number flag or setting against its bounds; throws an Error saying what is wrong. */
 export function checkNumber (flag: Flag, value: unknown, label = `--${flag.name}`): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`${label} must be a whole number`)
-  if (flag.min !== undefined && value < flag.min) throw new Error(`${label} must be at least ${flag.min}`)
-  if (flag.max !== undefined && value > flag.max) throw new Error(`${label} must be at most ${flag.max}`)
+  const range = flag.min !== undefined && flag.max !== undefined ? ` (allowed: ${flag.min} to ${flag.max})` : ''
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`${label} must be a whole number${range}`)
+  if (flag.min !== undefined && value < flag.min) throw new Error(`${label} must be at least ${flag.min}${range}`)
+  if (flag.max !== undefined && value > flag.max) throw new Error(`${label} must be at most ${flag.max}${range}`)
   return value
 }
 

@@ -5,7 +5,7 @@ import { Level } from 'level'
 import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE } from '../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../node/connection.js'
 import { transport, listen, type Server } from '../transport/index.js'
-import { normalizeAddress } from '../transport/address.js'
+import { normalizeAddress, parseAddress, notAPeer } from '../transport/address.js'
 import { serveControl, ControlError, type ControlServer, type Reply$ } from './control.js'
 import { EventLog, LOG_BUFFER } from './log.js'
 import type { Paths } from '../control/paths.js'
@@ -149,7 +149,7 @@ export class Daemon {
     const server = await listen(rec.protocol, { host: rec.host, port: rec.port }, (stream, info) => this.node.accept(stream, info))
     const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port }
     this.services.set(server.address, { server, record })
-    this.node.advertise(server.address)
+    if (notAPeer(server.host) === null) this.node.advertise(server.address) // 0.0.0.0: only --advertise can say where
     this.log.add({ time: Date.now(), type: 'listen', address: server.address })
     return { address: record.address, protocol: record.protocol, host: record.host, port: record.port }
   }
@@ -298,21 +298,25 @@ export class Daemon {
         }
         return reply.row({ address })
       }
+      // Each says what changed: a user who re-adds, removes an unknown address or parts a
+      // subnet never joined is told so, not "done".
       case 'add': {
         const addresses = list(params, 'addresses').map(a => invalid(() => normalizeAddress(a)))
-        await node.save(addresses)
-        return reply.row({ count: addresses.length })
+        const added = (await node.save(addresses)).length
+        return reply.row({ count: addresses.length, added, already: new Set(addresses).size - added })
       }
       case 'rm': {
         const addresses = list(params, 'addresses').map(a => invalid(() => normalizeAddress(a)))
-        await node.remove(addresses)
-        return reply.row({ count: addresses.length })
+        const removed = (await node.remove(addresses)).length
+        return reply.row({ count: addresses.length, removed, unknown: new Set(addresses).size - removed })
       }
       case 'join':
       case 'part': {
         const subnets = list(params, 'subnets').map(s => invalid(() => checkSubnet(s)))
-        await (method === 'join' ? node.join(subnets) : node.part(subnets))
-        return reply.row({ subnets })
+        const changed = await (method === 'join' ? node.join(subnets) : node.part(subnets))
+        const done = new Set(changed)
+        const rest = [...new Set(subnets)].filter(s => !done.has(s))
+        return reply.row(method === 'join' ? { subnets, joined: changed, already: rest } : { subnets, parted: changed, notJoined: rest })
       }
       case 'subnets':
         for (const subnet of node.table.subnets()) await reply.row({ subnet })
@@ -347,12 +351,12 @@ export class Daemon {
         return reply.row(row)
       }
       case 'unlisten': {
-        const address = invalid(() => normalizeAddress(str(params, 'address')))
+        const address = invalid(() => parseAddress(str(params, 'address'), { local: true }).href)
         const s = this.services.get(address)
         if (!s) throw new ControlError('ENOENT', `no service at ${address} (see peernet servers)`)
         this.services.delete(address)
         await s.server.close()
-        node.unadvertise(address)
+        if (notAPeer(s.server.host) === null) node.unadvertise(address)
         await this.serviceStore.remove(address)
         this.log.add({ time: Date.now(), type: 'unlisten', address })
         return reply.row({ address })

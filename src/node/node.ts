@@ -322,21 +322,23 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   // --- the table -------------------------------------------------------------------------
 
-  save (nodes: string | string[], cb?: Callback<void>): Promise<void> {
+  save (nodes: string | string[], cb?: Callback<string[]>): Promise<string[]> {
     return settle((async () => {
       const list = (Array.isArray(nodes) ? nodes : [nodes]).map(normalizeAddress)
       await this.ready
-      await this.table.save(list)
-      this.event('save', { count: list.length })
+      const changed = await this.table.save(list)
+      this.event('save', { count: changed.length })
+      return changed
     })(), cb)
   }
 
-  remove (nodes: string | string[], cb?: Callback<void>): Promise<void> {
+  remove (nodes: string | string[], cb?: Callback<string[]>): Promise<string[]> {
     return settle((async () => {
       const list = (Array.isArray(nodes) ? nodes : [nodes]).map(normalizeAddress)
       await this.ready
-      await this.table.remove(list)
-      this.event('remove', { count: list.length })
+      const changed = await this.table.remove(list)
+      this.event('remove', { count: changed.length })
+      return changed
     })(), cb)
   }
 
@@ -364,21 +366,23 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   // --- subnets ---------------------------------------------------------------------------
 
-  join (subnet: string | string[], cb?: Callback<void>): Promise<void> {
+  join (subnet: string | string[], cb?: Callback<string[]>): Promise<string[]> {
     return settle((async () => {
       const list = (Array.isArray(subnet) ? subnet : [subnet]).map(checkSubnet)
       await this.ready
-      await this.table.join(list)
-      for (const s of list) this.event('join', { subnet: s })
+      const changed = await this.table.join(list)
+      for (const s of changed) this.event('join', { subnet: s })
+      return changed
     })(), cb)
   }
 
-  part (subnet: string | string[], cb?: Callback<void>): Promise<void> {
+  part (subnet: string | string[], cb?: Callback<string[]>): Promise<string[]> {
     return settle((async () => {
       const list = (Array.isArray(subnet) ? subnet : [subnet]).map(checkSubnet)
       await this.ready
-      await this.table.part(list)
-      for (const s of list) this.event('part', { subnet: s })
+      const changed = await this.table.part(list)
+      for (const s of changed) this.event('part', { subnet: s })
+      return changed
     })(), cb)
   }
 

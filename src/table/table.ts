@@ -191,24 +191,26 @@ export class AddressTable {
   isMember (subnet: string): boolean { return this.joined.has(subnet) }
   subnets (): string[] { return [...this.joined].sort() }
 
-  async join (names: string[]): Promise<void> {
-    for (const n of names) this.joined.add(n)
-    await this.queue.sync(names.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })))
+  /** Join subnets; resolves to the names that were not joined before. */
+  async join (names: string[]): Promise<string[]> {
+    const changed = [...new Set(names)].filter(n => !this.joined.has(n))
+    for (const n of changed) this.joined.add(n)
+    await this.queue.sync(changed.map(n => ({ type: 'put', sublevel: this.subnet, key: n, value: { joined: this.opts.now() } })))
+    return changed
   }
 
-  /** Leave subnets; says how many were joined and how many were not. */
-  async part (names: string[]): Promise<{ parted: number, unknown: number }> {
-    const distinct = new Set(names)
-    let parted = 0
-    for (const n of distinct) if (this.joined.delete(n)) parted++
-    await this.queue.sync([...distinct].map(n => ({ type: 'del', sublevel: this.subnet, key: n })))
-    return { parted, unknown: distinct.size - parted }
+  /** Part subnets; resolves to the names that were joined. */
+  async part (names: string[]): Promise<string[]> {
+    const changed = [...new Set(names)].filter(n => this.joined.has(n))
+    for (const n of changed) this.joined.delete(n)
+    await this.queue.sync(changed.map(n => ({ type: 'del', sublevel: this.subnet, key: n })))
+    return changed
   }
 
   // --- user writes (synced) ----------------------------------------------------------------
 
-  /** Save normalised addresses as the user's; says how many were new to the user and how many already saved. */
-  async save (addresses: string[]): Promise<{ added: number, existing: number }> {
+  /** Save normalised addresses as the user's; resolves to those that were not the user's before. */
+  async save (addresses: string[]): Promise<string[]> {
     const now = this.opts.now()
     const ops: BatchOp[] = []
     const distinct = new Set(addresses)
@@ -229,29 +231,31 @@ export class AddressTable {
       ops.push(...this.tombs.lift(a))
     }
     await this.queue.sync(ops)
-    return { added: fresh.length, existing: distinct.size - fresh.length }
+    return fresh
   }
 
   /**
-   * Remove addresses and refuse them from gossip for TOMBSTONE_TTL (known or not); says how
-   * many were in the table and how many were not.
+   * Remove addresses and refuse them from gossip for TOMBSTONE_TTL; resolves to those that were
+   * in the table. An address that is neither known nor removed already is left alone: no
+   * tombstone for what was never there (a removed one has its tombstone renewed).
    */
-  async remove (addresses: string[]): Promise<{ removed: number, unknown: number }> {
+  async remove (addresses: string[]): Promise<string[]> {
     const until = this.opts.now() + TOMBSTONE_TTL
     const ops: BatchOp[] = []
-    const distinct = new Set(addresses)
-    let removed = 0
-    for (const a of distinct) {
+    const removed: string[] = []
+    for (const a of new Set(addresses)) {
       const r = this.index.records.get(a)
       if (r) {
         this.index.delete(r)
-        removed++
+        removed.push(a)
+      } else if (!this.tombs.all.has(a)) {
+        continue
       }
       ops.push({ type: 'del', sublevel: this.addr, key: a }, this.tombs.add(a, until))
     }
     ops.push(...this.tombs.trim())
     await this.queue.sync(ops)
-    return { removed, unknown: distinct.size - removed }
+    return removed
   }
 
   // --- gossip writes (not synced) ------------------------------------------------------------

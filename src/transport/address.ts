@@ -1,12 +1,16 @@
 // Which addresses peernet will store or dial. This is the one place that decides it: every
 // address from a user, a peer's hello or a gossip answer passes through parseAddress first,
 // so an address a peer sends can never reach a protocol we do not speak (transport-stream's
-// file/ssh/http, or its "run a command" fallback for scheme-less strings).
+// file/ssh/http, or its "run a command" fallback for scheme-less strings), nor a host that is
+// no peer at all (0.0.0.0 means "every interface" to a server, and "this machine" to a dialer).
+import { isIPv6 } from 'node:net'
 import { MAX_ADDRESS_LENGTH } from '../wire/messages.js'
 
 /** Schemes peernet speaks. Anything else is refused before it is stored or dialed. */
 export const SCHEMES = ['tcp', 'ws', 'wss', 'mem'] as const
 export type Scheme = (typeof SCHEMES)[number]
+/** Schemes that reach another process: what a daemon dials (mem:// lives inside one process). */
+export const NETWORK_SCHEMES: readonly Scheme[] = ['tcp', 'ws', 'wss']
 
 export interface Address {
   /** Normalised form: lower-case scheme and host; the key everything else uses. */
@@ -16,8 +20,22 @@ export interface Address {
   host: string
   /** Port number; 0 for mem://, the scheme default for ws/wss without one. */
   port: number
-  /** Path for ws/wss (default "/"), "" otherwise. */
+  /**
+   * Path for ws/wss (default "/"), "" otherwise. It is part of the address: a peer behind a
+   * reverse proxy is reached at its path. peernet's own ws services answer at "/" only, so
+   * one service has one address (see transport/server.ts).
+   */
   path: string
+}
+
+export interface ParseOptions {
+  /** Schemes accepted (default: all of SCHEMES); the error lists these. */
+  schemes?: readonly Scheme[]
+  /**
+   * Accept a host that is no peer (0.0.0.0, ::): only for naming a local service bound to
+   * every interface, never for an address that is stored or dialed.
+   */
+  local?: boolean
 }
 
 export class AddressError extends Error {
@@ -33,19 +51,45 @@ export class AddressError extends Error {
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 const IPV6 = /^[0-9a-f:.]{2,45}$/
+/** A host name that inet_aton (and so getaddrinfo) reads as an IPv4 number: 0x7f.1, 2130706433. */
+const NUMERIC_HOST = /^(0x[0-9a-f]*|\d+)(\.(0x[0-9a-f]*|\d+))*\.?$/
 const MEM_NAME = /^[A-Za-z0-9._~-]{1,64}$/
 const PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/
 
+/**
+ * Why host is no peer to store or dial, or null when it may be one: the unspecified addresses
+ * (0.0.0.0/8, ::), multicast, and 240.0.0.0/4 with the broadcast address 255.255.255.255.
+ */
+export function notAPeer (host: string): string | null {
+  let h = host.toLowerCase()
+  if (h.startsWith('::ffff:') && IPV4.test(h.slice(7))) h = h.slice(7)
+  if (IPV4.test(h)) {
+    const first = Number(h.split('.')[0])
+    if (first === 0) return `${h} is an unspecified address ("any interface" to a server), not a peer`
+    if (first >= 224 && first < 240) return `${h} is a multicast address, not a peer`
+    if (h === '255.255.255.255') return `${h} is the broadcast address, not a peer`
+    if (first >= 240) return `${h} is a reserved address (240.0.0.0/4), not a peer`
+    return null
+  }
+  if (h.includes(':')) {
+    const groups = expandIPv6(h)
+    if (groups.every(g => /^0*$/.test(g))) return `${h} is the unspecified address ("any interface" to a server), not a peer`
+    if (/^ff/.test((groups[0] ?? '').padStart(4, '0'))) return `${h} is a multicast address, not a peer`
+  }
+  return null
+}
+
 /** Parse and check an address; throws AddressError with a sentence saying what is wrong. */
-export function parseAddress (input: unknown): Address {
+export function parseAddress (input: unknown, opts: ParseOptions = {}): Address {
+  const schemes = opts.schemes ?? SCHEMES
   if (typeof input !== 'string') throw new AddressError(input, 'not a string')
   if (input.length === 0) throw new AddressError(input, 'empty')
   if (input.length > MAX_ADDRESS_LENGTH) throw new AddressError(input, `longer than ${MAX_ADDRESS_LENGTH} characters`)
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(input)
-  if (!m) throw new AddressError(input, `expected SCHEME://HOST:PORT with a scheme of ${SCHEMES.join(', ')}`)
+  if (!m) throw new AddressError(input, `expected SCHEME://HOST:PORT with a scheme of ${schemes.join(', ')}`)
   const scheme = m[1].toLowerCase()
-  if (!(SCHEMES as readonly string[]).includes(scheme)) {
-    throw new AddressError(input, `scheme "${scheme}" is not allowed (allowed: ${SCHEMES.join(', ')})`)
+  if (!(schemes as readonly string[]).includes(scheme)) {
+    throw new AddressError(input, `scheme "${scheme}" is not allowed (allowed: ${schemes.join(', ')})`)
   }
   const rest = m[2]
   if (scheme === 'mem') {
@@ -62,14 +106,16 @@ export function parseAddress (input: unknown): Address {
   let host = hp[1].toLowerCase()
   if (host.startsWith('[')) {
     host = host.slice(1, -1)
-    if (!IPV6.test(host) || !host.includes(':')) throw new AddressError(input, 'malformed IPv6 address')
+    if (!IPV6.test(host) || !isIPv6(host)) throw new AddressError(input, 'malformed IPv6 address')
   } else if (host === '') {
     throw new AddressError(input, 'missing host')
-  } else if (/^[\d.]+$/.test(host)) {
-    if (!IPV4.test(host)) throw new AddressError(input, 'malformed IPv4 address')
+  } else if (NUMERIC_HOST.test(host)) {
+    if (!IPV4.test(host)) throw new AddressError(input, 'malformed IPv4 address (write it as four decimal numbers, a.b.c.d)')
   } else if (!HOSTNAME.test(host)) {
     throw new AddressError(input, 'malformed host name')
   }
+  const why = opts.local === true ? null : notAPeer(host)
+  if (why !== null) throw new AddressError(input, why)
   let port: number
   if (hp[2] === undefined) {
     if (scheme === 'tcp') throw new AddressError(input, 'tcp:// needs a port')
@@ -93,9 +139,14 @@ export function parseAddress (input: unknown): Address {
   return { href: `${scheme}://${shownHost}${shownPort}${shownPath}`, scheme: scheme as Scheme, host, port, path }
 }
 
-/** The normalised form of an address, or throws AddressError. */
+/** The normalised form of an address, or throws AddressError. (One argument: it is mapped over lists.) */
 export function normalizeAddress (input: unknown): string {
   return parseAddress(input).href
+}
+
+/** A host as a server binds it: "[::1]" (as URLs write it) is "::1". */
+export function bindHost (host: string): string {
+  return /^\[.*\]$/.test(host) ? host.slice(1, -1) : host
 }
 
 /** The normalised form, or null when the address is not acceptable (for untrusted input). */
@@ -120,7 +171,14 @@ export function sourceGroup (host: string): string {
   return 'host:' + h
 }
 
-function expandIPv6 (h: string): string[] {
+/** The eight groups of an IPv6 address (a dotted IPv4 tail becomes two groups). */
+function expandIPv6 (address: string): string[] {
+  let h = address
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h)
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number)
+    h = h.slice(0, v4.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16)
+  }
   const [head, tail] = h.includes('::') ? h.split('::') : [h, undefined]
   const a = head === '' ? [] : head.split(':')
   const b = tail === undefined || tail === '' ? [] : tail.split(':')

@@ -21,11 +21,27 @@ function tcp (address: string): Duplex {
   return net.connect({ host, port })
 }
 
+/** ws's words for a peer that is no websocket service at that URL, as a sentence a user can act on. */
+function explainWs (err: Error, path: string): void {
+  const m = /^Unexpected server response: (\d+)/.exec(err.message)
+  if (m) err.message = `the server answered HTTP ${m[1]} instead of a websocket: no service at path ${path}${m[1] === '404' ? ' (a peernet service answers at /)' : ''}`
+  else if (/^Parse Error/.test(err.message)) err.message = 'the peer did not answer in HTTP, so it is no websocket service (a tcp:// service? dial it as tcp://)'
+}
+
+interface WsSocket { binaryType: string, on: (event: 'error', fn: (err: Error) => void) => void }
+
 function ws (address: string): Duplex {
-  const websocket = require('websocket-stream') as (url: string, protocols: string[], opts: object) => Duplex
-  // An explicit empty protocol list: with options alone, websocket-stream hands ws 8 a null
-  // protocol, which ws rejects as "invalid or duplicated subprotocol".
-  return websocket(parseAddress(address).href, [], { maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false })
+  const websocket = require('websocket-stream') as (socket: WsSocket, protocols: string[], opts: object) => Duplex
+  const WebSocket = require('ws') as new (url: string, protocols: string[], opts: object) => WsSocket
+  const a = parseAddress(address)
+  const opts = { maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false }
+  // The socket is made here, not by websocket-stream, to reword ws's error before it is wrapped
+  // in an ErrorEvent whose message can no longer change. An explicit empty protocol list: with
+  // options alone, ws 8 gets a null protocol and rejects it as "invalid or duplicated subprotocol".
+  const socket = new WebSocket(a.href, [], opts)
+  socket.binaryType = 'arraybuffer' // as websocket-stream sets on sockets it makes itself
+  socket.on('error', err => explainWs(err, a.path))
+  return websocket(socket, [], opts)
 }
 
 /**

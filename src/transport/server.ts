@@ -5,6 +5,7 @@ import net from 'node:net'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import { MAX_FRAME, MAX_OUTBUF } from '../wire/frame.js'
+import { bindHost } from './address.js'
 
 const require = createRequire(import.meta.url)
 
@@ -39,14 +40,23 @@ export interface WebSocketServer {
 }
 
 /**
- * Accept websockets on an HTTP server you own (its other requests stay yours) and hand each one
+ * Accept websockets on an HTTP server you own (its other requests stay yours; `path` limits the
+ * websockets to one path) and hand each one
  * to `onStream` as a duplex, with the message bound and no compression, as `listen('ws')` does.
  * It is the seed's `wsock.createServer({ server }, fn)` without a dependency of your own on
  * websocket-stream: the copy peernet ships runs on a current ws.
  */
-export function createWebSocketServer (opts: { server: http.Server }, onStream: (stream: Duplex, info: AcceptInfo) => void): WebSocketServer {
+export function createWebSocketServer (opts: { server: http.Server, path?: string }, onStream: (stream: Duplex, info: AcceptInfo) => void): WebSocketServer {
   const websocket = require('websocket-stream') as { createServer: (opts: object, cb: (s: Duplex, req: http.IncomingMessage) => void) => WsServer }
-  const wss = websocket.createServer({ server: opts.server, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false },
+  // With `path`, a websocket asking for any other path is answered 404, naming what it asked.
+  const verifyClient = opts.path === undefined
+    ? undefined
+    : (info: { req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void): void => {
+        const path = (info.req.url ?? '/').split('?')[0]
+        if (path === opts.path) cb(true)
+        else cb(false, 404, `peernet answers at ${String(opts.path)} on this port`)
+      }
+  const wss = websocket.createServer({ server: opts.server, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false, verifyClient },
     (stream, req) => onStream(stream, { host: req.socket.remoteAddress }))
   // ws re-emits the HTTP server's errors on itself; they belong to the HTTP server's owner.
   wss.on('error', () => {})
@@ -65,7 +75,7 @@ interface WsServer {
 }
 
 export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStream: (stream: Duplex, info: AcceptInfo) => void): Promise<Server> {
-  const host = opts.host ?? '127.0.0.1'
+  const host = bindHost(opts.host ?? '127.0.0.1')
   const port = opts.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port ${String(port)} is out of range 0-65535`)
   let server: net.Server
@@ -74,7 +84,9 @@ export async function listen (protocol: 'tcp' | 'ws', opts: ListenOptions, onStr
     server = net.createServer(socket => onStream(socket, { host: socket.remoteAddress }))
   } else if (protocol === 'ws') {
     const hs = http.createServer((_req, res) => { res.statusCode = 426; res.end('peernet: websocket only\n') })
-    wss = createWebSocketServer({ server: hs }, onStream)
+    // The service answers at "/" only: a path is part of an address (a proxy may route by it),
+    // so ws://H:P/x must not silently reach the same node as ws://H:P under a second name.
+    wss = createWebSocketServer({ server: hs, path: '/' }, onStream)
     server = hs
   } else {
     throw new Error(`cannot listen on "${String(protocol)}": use tcp or ws`)

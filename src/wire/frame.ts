@@ -23,6 +23,19 @@ export function encodeFrame (value: unknown): Buffer {
   return out
 }
 
+/**
+ * Why a header that announces an oversize frame is most likely something else: text where a
+ * length should be means the other side speaks another protocol. "HTTP" is a web or websocket
+ * server answering a tcp:// dial, "GET " a websocket client dialing a tcp service.
+ */
+function oversize (head: Buffer, size: number): string {
+  const text = head.toString('latin1', 0, HEADER)
+  if (text === 'HTTP') return 'the peer answered in HTTP: it is a websocket or web server, not peernet over tcp (dial it as ws://)'
+  if (/^(GET |POST|HEAD|PUT )$/.test(text)) return 'the peer sent an HTTP request: it is a websocket or web client, not peernet over tcp'
+  if (/^[\x20-\x7e]{4}$/.test(text)) return `the peer sent text (${JSON.stringify(text)}…), not peernet frames: it speaks another protocol`
+  return `frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`
+}
+
 /** Splits a byte stream into parsed JSON frames; throws WireError on the first bad frame. */
 export class FrameDecoder {
   private chunks: Buffer[] = []
@@ -37,7 +50,7 @@ export class FrameDecoder {
     while (this.buffered >= HEADER) {
       const head = this.peek(HEADER)
       const size = head.readUInt32BE(0)
-      if (size > MAX_FRAME) throw new WireError(`frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+      if (size > MAX_FRAME) throw new WireError(oversize(head, size))
       if (this.buffered < HEADER + size) break
       const body = this.take(HEADER + size).subarray(HEADER)
       let value: unknown

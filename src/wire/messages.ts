@@ -8,7 +8,7 @@ export const PROTOCOL_VERSION = 1
 export const MAX_ADDRS_PER_MESSAGE = 100
 /** Most addresses a node advertises for itself in its hello. */
 export const MAX_HELLO_ADDRS = 8
-/** Longest subnet name, in characters. */
+/** Longest subnet name, in bytes of UTF-8 (what a frame carries; "é" counts 2). */
 export const MAX_SUBNET_LENGTH = 128
 /** Longest network id, in characters. */
 export const MAX_NETWORK_LENGTH = 64
@@ -68,6 +68,13 @@ function str (o: Record<string, unknown>, key: string, max: number, pattern?: Re
   return v
 }
 
+/** A subnet name in a query or answer: the same rule as a local user's (subnetProblem). */
+function subnet (o: Record<string, unknown>): string {
+  const why = subnetProblem(o.subnet)
+  if (why !== null) fail(`${String(o.type)}.subnet: ${why}`)
+  return o.subnet as string
+}
+
 function int (o: Record<string, unknown>, key: string, min: number, max: number): number {
   const v = o[key]
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -113,7 +120,7 @@ export function validateMessage (value: unknown): Message {
       return {
         type: 'query',
         qid: str(o, 'qid', 32, QUERY_ID),
-        subnet: str(o, 'subnet', MAX_SUBNET_LENGTH, NAME),
+        subnet: subnet(o),
         hops: int(o, 'hops', 1, MAX_HOP_LIMIT),
         limit: int(o, 'limit', 1, MAX_HOP_LIMIT)
       }
@@ -121,7 +128,7 @@ export function validateMessage (value: unknown): Message {
       return {
         type: 'answer',
         qid: str(o, 'qid', 32, QUERY_ID),
-        subnet: str(o, 'subnet', MAX_SUBNET_LENGTH, NAME),
+        subnet: subnet(o),
         address: str(o, 'address', MAX_ADDRESS_LENGTH),
         hops: int(o, 'hops', 1, MAX_HOP_LIMIT)
       }
@@ -132,10 +139,36 @@ export function validateMessage (value: unknown): Message {
   }
 }
 
+/**
+ * Characters a reader cannot see or that reorder what they see: controls, format characters
+ * (zero-width, bidi overrides and isolates, soft hyphen, BOM), line and paragraph separators,
+ * lone surrogates (no UTF-8 form), and the rest of Unicode's default-ignorable set.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/u
+const EDGE_SPACE = /^\s|\s$/u
+
+/**
+ * The subnet-name rule, the one place it lives: why name is not a subnet name, or null. Names
+ * are compared byte for byte, so two names that look the same must be the same: no invisible
+ * characters anywhere, no white space at either end (inside is fine: "my chat"), and at most
+ * MAX_SUBNET_LENGTH bytes of UTF-8. Names are refused, never silently changed.
+ */
+export function subnetProblem (name: unknown): string | null {
+  if (typeof name !== 'string' || name.length === 0) return 'subnet name must be a non-empty string'
+  const m = INVISIBLE.exec(name)
+  if (m) {
+    const code = (m[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')
+    return `subnet name must not contain invisible or control characters (U+${code} at character ${[...name.slice(0, m.index)].length + 1})`
+  }
+  if (EDGE_SPACE.test(name)) return 'subnet name must not start or end with white space'
+  const bytes = Buffer.byteLength(name, 'utf8')
+  if (bytes > MAX_SUBNET_LENGTH) return `subnet name is ${bytes} bytes long; at most ${MAX_SUBNET_LENGTH} bytes of UTF-8 are allowed`
+  return null
+}
+
 /** Check a subnet name given by a local user; throws a plain Error with a sentence. */
 export function checkSubnet (name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new Error('subnet name must be a non-empty string')
-  if (name.length > MAX_SUBNET_LENGTH) throw new Error(`subnet name is longer than ${MAX_SUBNET_LENGTH} characters`)
-  if (!NAME.test(name)) throw new Error('subnet name must not contain control characters')
-  return name
+  const why = subnetProblem(name)
+  if (why !== null) throw new Error(why)
+  return name as string
 }
