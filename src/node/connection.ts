@@ -79,8 +79,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   open = false
   closed = false
   closeInfo: CloseInfo | null = null
-  /** Waiting for an answer to our getaddrs. */
-  awaitingAddrs = false
   readonly since: number
   received = 0
   sent = 0
@@ -92,8 +90,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly bucket: TokenBucket
   /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
   readonly queries: TokenBucket
-  /** This peer's share of what the node relays for others (set by the node in attach). */
-  relays!: TokenBucket
   private handshakeTimer: Timer | null
 
   constructor (readonly socket: Duplex, opts: ConnectionOptions) {
