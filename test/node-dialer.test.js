@@ -76,7 +76,7 @@ t.test('topUp dials up to `connections`, skipping our own, busy and held address
   own.advertise('mem://me')
   await table.save(['mem://me', 'mem://busy', 'mem://held', 'mem://a', 'mem://b', 'mem://c', 'mem://d'])
   const p = dialer.dial('mem://busy')
-  dialer.held.set('mem://held', Infinity)
+  dialer.holds.hold('ee', ['mem://held'])
   dialer.topUp()
   t.equal(dialed.length, 3, 'connections counts the dials in progress')
   t.notOk(dialed.includes('mem://me') || dialed.includes('mem://held'), 'not our own, not held')

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../lib/index.js'
 import { Handshake, MAX_INBOUND } from '../lib/node/handshake.js'
+import { Holds } from '../lib/node/holds.js'
 import { DUPLICATE, SELF } from '../lib/node/dialer.js'
 import { partsContext, link, flush } from './lib/parts.js'
 
@@ -9,8 +10,9 @@ const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, n
 
 async function setup (t, opts = {}) {
   const parts = await partsContext(t)
-  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, { network: 'peernet', maxInbound: MAX_INBOUND, groupOf: h => 'g:' + h, ...opts })
-  return { ...parts, handshake }
+  const holds = new Holds(() => parts.clock.now())
+  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, { network: 'peernet', maxInbound: MAX_INBOUND, groupOf: h => 'g:' + h, ...opts })
+  return { ...parts, handshake, holds }
 }
 
 t.test('our hello: version, network, id, advertised addresses (bounded), the address we dialed', async t => {
@@ -22,10 +24,11 @@ t.test('our hello: version, network, id, advertised addresses (bounded), the add
   t.same(m, { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: table.id, addrs: own.announced.slice(0, MAX_HELLO_ADDRS), dialed: 'mem://them' })
 })
 
-t.test('an inbound hello opens the link: sources, a claimed address, a candidate of ours, addresses learned', async t => {
+t.test('an inbound hello opens the link: our hello answers it; sources, a claimed address, a candidate of ours, addresses learned', async t => {
   const { ctx, handshake, peers, own, table, events } = await setup(t)
-  const { c } = link(ctx, { peers })
+  const { c, raw } = link(ctx, { peers })
   handshake.onMessage(c, hello('aa', { addrs: ['mem://a', 'junk', 'mem://a2'], dialed: 'mem://me' }))
+  t.match(await raw.next(), { type: 'hello', id: table.id })
   t.ok(c.open)
   t.equal(peers.get('aa'), c)
   t.equal(c.address, 'mem://a', 'goes by the first address it offers')
@@ -63,6 +66,21 @@ t.test('refusals: our own id, another network, another version, a message before
   handshake.onMessage(second.c, hello('ff'))
   t.match((await second.raw.next(m => m.type === 'bye')).reason, /too many connections/)
   t.equal(peers.size, 1)
+  for (const r of [red, old, early, second]) t.notOk(r.raw.received.some(m => m.type === 'hello'), 'a refused dialer gets a bye and no hello')
+})
+
+t.test('a held peer is refused by its id, whatever address it comes from, and told when to retry', async t => {
+  const { ctx, handshake, peers, holds, events } = await setup(t)
+  holds.hold('aa', ['mem://a'])
+  const { c, raw } = link(ctx, { peers, address: 'mem://elsewhere' })
+  handshake.onMessage(c, hello('aa'))
+  t.match((await raw.next()).reason, /^you were disconnected by the user of this node; retry in 60 s$/, 'the first thing it hears')
+  t.notOk(c.open)
+  t.match(events, [['refused', { address: 'mem://elsewhere', reason: 'peer held after the user disconnected it (60 s left)' }]])
+  const out = link(ctx, { peers, outbound: true, dialed: 'mem://a3' })
+  handshake.onMessage(out.c, hello('aa'))
+  t.notOk(out.c.open, 'a link we dialed that reaches a held peer closes too')
+  t.ok(holds.isHeldAddress('mem://a3'), 'and its address is held with the peer')
 })
 
 t.test('a second link to a peer: the loser closes as a duplicate, one link stays', async t => {

@@ -1,7 +1,7 @@
 // The command table: every command, argument and flag of the CLI, as data. It drives the lean
 // parser on the common path, yargs for help, usage errors and completion, and the man page.
 // Nothing here loads more than the defaults it shows.
-import { DEFAULT_SEARCH_TIMEOUT } from '../node/defaults.js'
+import { DEFAULT_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT } from '../wire/messages.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
 
@@ -128,7 +128,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'disconnect',
     synopsis: 'disconnect ADDR',
-    describe: 'Close the connection to ADDR (an address, or a peer id from `connections --json`).',
+    describe: `Close the connection to ADDR (an address, or a peer id from \`connections --json\`); that peer is then neither dialed nor let back in for ${DISCONNECT_HOLD / 1000} s, unless you \`connect\` to its address.`,
     args: [{ name: 'addr', type: 'peer', describe: 'address or peer id' }],
     flags: [],
     reach: 'autostart'

@@ -74,6 +74,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   peerId = ''
   /** The address this peer is known by: dialed, or the first it advertised. */
   address?: string
+  /** The usable addresses its hello offered (a claim, not a proof). */
+  offered: string[] = []
   /** Who told us, for the table's per-source caps. */
   sources: string[] = []
   open = false
@@ -139,16 +141,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return false
   }
 
-  /** Close, telling the peer why (when it can still hear it). */
-  close (reason: string, fault: boolean, tell = false): void {
+  /**
+   * Close, telling the peer why when `tell` (when it can still hear it): the reason itself, or
+   * the text given as `tell` when the peer should read something else than our log.
+   */
+  close (reason: string, fault: boolean, tell: boolean | string = false): void {
     if (this.closed) return
     this.closed = true
     this.open = false
     this.closeInfo = { reason, fault }
     this.stopHandshakeTimer()
-    if (tell) {
+    if (tell !== false) {
       try {
-        this.socket.write(encodeFrame({ type: 'bye', reason: reason.slice(0, MAX_REASON_LENGTH) }))
+        const bye = typeof tell === 'string' ? tell : reason
+        this.socket.write(encodeFrame({ type: 'bye', reason: bye.slice(0, MAX_REASON_LENGTH) }))
       } catch {}
       this.socket.end()
       // Give the bye a moment to leave, then make sure the socket is gone.

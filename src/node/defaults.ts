@@ -12,3 +12,5 @@ export const DEFAULT_HOPS = 15
 export const DEFAULT_SEARCH_TIMEOUT = 5000
 /** Default network id: nodes of different ids refuse each other. */
 export const DEFAULT_NETWORK = 'peernet'
+/** After a user's disconnect, the peer is neither dialed nor let in for this long, ms (see holds.ts). */
+export const DISCONNECT_HOLD = 60_000

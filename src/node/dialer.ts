@@ -3,6 +3,7 @@
 // dial ended. What is said on a link once it is open is the handshake's business.
 import type { Duplex } from 'node:stream'
 import { Connection, type CloseInfo } from './connection.js'
+import { Holds } from './holds.js'
 import type { PeerSet } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { NodeContext } from './types.js'
@@ -12,9 +13,6 @@ import { parseAddress } from '../transport/address.js'
 export const DEFAULT_DIAL_INTERVAL = 1000
 /** Most dials in progress at once. */
 export const MAX_PENDING_DIALS = 8
-
-/** After a user's disconnect, the address is not redialed from the table for this long, ms. */
-export const DISCONNECT_HOLD = 60_000
 
 /** Close reasons that end a dial without counting against the address. */
 export const DUPLICATE = 'duplicate connection'
@@ -30,8 +28,7 @@ export interface DialerOptions {
 }
 
 export class Dialer {
-  /** Addresses the user disconnected, and until when they are not redialed. */
-  readonly held = new Map<string, number>()
+  readonly holds: Holds
   private readonly pending = new Map<string, Promise<void>>()
 
   constructor (
@@ -39,7 +36,9 @@ export class Dialer {
     private readonly peers: PeerSet,
     private readonly own: OwnAddresses,
     private readonly opts: DialerOptions
-  ) {}
+  ) {
+    this.holds = new Holds(() => ctx.clock.now())
+  }
 
   /** Dials in progress. */
   get size (): number { return this.pending.size }
@@ -83,10 +82,8 @@ export class Dialer {
     const want = this.opts.connections - this.peers.outbound() - this.pending.size
     const n = Math.min(want, MAX_PENDING_DIALS - this.pending.size)
     if (n <= 0) return
-    const now = this.ctx.clock.now()
-    for (const [a, until] of this.held) if (until <= now) this.held.delete(a)
     const busy = this.peers.busy()
-    const skip = (a: string): boolean => busy.has(a) || this.pending.has(a) || this.own.has(a) || this.held.has(a)
+    const skip = (a: string): boolean => busy.has(a) || this.pending.has(a) || this.own.has(a) || this.holds.isHeldAddress(a)
     for (const a of this.ctx.table.dialCandidates(n, skip)) this.dial(a).catch(() => {})
   }
 

@@ -1,6 +1,6 @@
 // The peernet node: the facade of the library. It owns the address table and the lifecycle
 // (start, timers, close) and hands each job to its part: the peer set (peers.ts), the dialer
-// (dialer.ts), the handshake (handshake.ts), gossip
+// (dialer.ts, with the user's holds in holds.ts), the handshake (handshake.ts), gossip
 // (gossip.ts), search (search.ts) and our own addresses (own.ts).
 // Everything that takes time or chance comes from opts.clock and opts.random.
 import { EventEmitter } from 'node:events'
@@ -9,7 +9,7 @@ import { Connection, type CloseInfo } from './connection.js'
 import { type Clock, type Random, realClock } from './clock.js'
 import { PeerSet, peerInfo } from './peers.js'
 import { OwnAddresses } from './own.js'
-import { Dialer, DEFAULT_DIAL_INTERVAL, DISCONNECT_HOLD } from './dialer.js'
+import { Dialer, DEFAULT_DIAL_INTERVAL } from './dialer.js'
 import { Handshake, MAX_INBOUND } from './handshake.js'
 import { Gossip, DEFAULT_GOSSIP_SAMPLE } from './gossip.js'
 import { Search } from './search.js'
@@ -26,7 +26,8 @@ import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEF
 export type { PeernetOptions, PeernetEvents, PeernetEvent, SearchOptions, SearchRow, PeerInfo } from './types.js'
 export type { Callback } from './outcome.js'
 export { DEFAULT_GOSSIP_SAMPLE, JUNK_SHARE, JUNK_STRIKES } from './gossip.js'
-export { DEFAULT_DIAL_INTERVAL, MAX_PENDING_DIALS, DISCONNECT_HOLD } from './dialer.js'
+export { DEFAULT_DIAL_INTERVAL, MAX_PENDING_DIALS } from './dialer.js'
+export { DISCONNECT_HOLD } from './holds.js'
 export { MAX_INBOUND, MAX_HANDSHAKING } from './handshake.js'
 export { MAX_SELF_CANDIDATES } from './own.js'
 export {
@@ -81,7 +82,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       connections: opts.connections ?? DEFAULT_CONNECTIONS,
       attach: c => this.attach(c)
     })
-    this.handshake = new Handshake(this.ctx, this.peers, this.own, {
+    this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
       groupOf: opts.groupOf ?? sourceGroup
@@ -251,20 +252,26 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return [...this.peers].map(c => ({ ...peerInfo(c), since: c.since, rx: c.received, tx: c.sent }))
   }
 
-  /** Connect to addr (and save it as the user's); resolves once the handshake is done. */
+  /**
+   * Connect to addr (and save it as the user's); resolves once the handshake is done. Lifts a
+   * hold left by an earlier disconnect of that address.
+   */
   connect (addr: string, cb?: Callback<void>): Promise<void> {
     return this.call(async () => {
       const a = normalizeAddress(addr)
       await this.ready
       if (this.closing) throw new Error('peernet is closed')
       if (this.own.has(a)) throw new Error(`${a} is this node's own address`)
-      this.dialer.held.delete(a)
+      this.dialer.holds.lift(a)
       await this.table.save([a])
       await this.dialer.dial(a)
     }, cb)
   }
 
-  /** Close the connection to addr (an address or a peer id). */
+  /**
+   * Close the connection to addr (an address or a peer id), and keep that peer off for
+   * DISCONNECT_HOLD: it is not dialed, and its links to us are refused with a reason it can log.
+   */
   disconnect (addr: string, cb?: Callback<void>): Promise<void> {
     return this.call(async () => {
       await this.ready
@@ -272,7 +279,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       const found = this.peers.find(a)
       if (found.length === 0) throw new Error(`not connected to ${addr}`)
       for (const c of found) {
-        if (c.address) this.dialer.held.set(c.address, this.clock.now() + DISCONNECT_HOLD)
+        const addresses = [c.dialed, c.address, ...c.offered].filter((x): x is string => x !== undefined)
+        this.dialer.holds.hold(c.peerId === '' ? null : c.peerId, addresses)
         c.close('disconnected by the user', false, true)
       }
     }, cb)
@@ -323,7 +331,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       }
     })
     c.on('close', info => this.onClose(c, info))
-    this.handshake.greet(c)
+    if (c.outbound) this.handshake.greet(c)
   }
 
   private route (c: Connection, m: Message): void {
