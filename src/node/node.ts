@@ -39,7 +39,11 @@ export {
 type OneOrMany = string | string[]
 const many = (x: OneOrMany): string[] => Array.isArray(x) ? x : [x]
 
-/** Methods that take a callback also return a promise. */
+/**
+ * Methods that take a callback also return a promise. With a callback, the callback gets the
+ * outcome. Without one, the promise does; a failure whose promise nobody looks at goes to the
+ * `error` event when someone listens, and never ends the process (see outcome.ts).
+ */
 export class Peernet extends EventEmitter<PeernetEvents> {
   readonly network: string
   readonly ready: Promise<void>
@@ -148,7 +152,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   /** Run an API call; the outcome as outcome.ts says. */
   private call<T> (work: () => Promise<T>, cb?: Callback<T>): Promise<T> {
-    return settle(work(), cb)
+    return settle(work(), cb, err => this.fail(err))
   }
 
   // --- addresses of our own --------------------------------------------------------------
@@ -233,10 +237,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   /**
-   * Search for members of subnet. Rows {hash, address, hops} arrive as answers come back;
-   * the stream ends at the timeout, after `max` rows, or when `signal` aborts.
+   * Search for members of subnet (a string, or a Buffer as the seed has it). Rows {hash,
+   * address, hops} arrive as answers come back; the stream ends at the timeout, after `max`
+   * rows, or when `signal` aborts. An error ends the stream with `error` when the stream has a
+   * listener for it, else goes to the node's `error` event (when listened to).
    */
-  search (subnet: string, opts: SearchOptions = {}): Readable {
+  search (subnet: string | Uint8Array, opts: SearchOptions = {}): Readable {
     return this.searches.start(subnet, opts)
   }
 

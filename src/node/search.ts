@@ -78,13 +78,15 @@ export class Search {
   get seenSize (): number { return this.seen.size }
 
   /**
-   * Search for members of subnet. Rows arrive as answers come back; the stream ends at the
-   * timeout, after `max` rows, or when `signal` aborts.
+   * Search for members of subnet (a string, or a Buffer holding one). Rows arrive as answers
+   * come back; the stream ends at the timeout, after `max` rows, or when `signal` aborts. Bad
+   * options end it with an error on the stream when it has an error listener, else through the
+   * node's `error` event (so a caller who listens to neither is not crashed).
    */
-  start (subnet: string, opts: SearchOptions = {}): Readable {
+  start (subnet: string | Uint8Array, opts: SearchOptions = {}): Readable {
     const stream = new Readable({ objectMode: true, read () {} })
     try {
-      const name = checkSubnet(subnet)
+      const name = checkSubnet(subnet instanceof Uint8Array ? Buffer.from(subnet).toString('utf8') : subnet)
       const limit = opts.hops ?? this.hops
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HOP_LIMIT) throw new Error(`hops must be an integer in 1..${MAX_HOP_LIMIT}`)
       const timeout = opts.timeout ?? DEFAULT_SEARCH_TIMEOUT
@@ -115,9 +117,12 @@ export class Search {
         const frame = encodeFrame(q)
         for (const c of this.peers) c.sendFrame(frame)
         this.ctx.event('search', { dir: 'out', qid, subnet: name, hops: 0 })
-      }, err => stream.destroy(err as Error))
+      }, err => {
+        finish()
+        this.fail(stream, err as Error)
+      })
     } catch (err) {
-      queueMicrotask(() => stream.destroy(err as Error))
+      queueMicrotask(() => this.fail(stream, err as Error))
     }
     return stream
   }
@@ -177,6 +182,16 @@ export class Search {
     const row: SearchRow = { hash: m.subnet, address, hops: m.hops }
     s.stream.push(row)
     if (s.answered.size >= s.max) s.finish()
+  }
+
+  /** End a search's stream with err: on the stream when someone listens there, else as the node's error. */
+  private fail (stream: Readable, err: Error): void {
+    if (stream.listenerCount('error') > 0) {
+      stream.destroy(err)
+    } else {
+      stream.push(null)
+      this.ctx.fail(err)
+    }
   }
 
   private relayShare (c: Connection): TokenBucket {
