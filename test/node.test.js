@@ -35,6 +35,22 @@ t.test('handshake: both sides see the connection, by address or id', async t => 
   t.equal(st.saved, true, 'connect records the address as the user\'s')
 })
 
+t.test('connect saves the address only once connected: a failed one is not kept and redialed', async t => {
+  const { node } = memNet(t)
+  const a = node('a')
+  await t.rejects(a.connect('mem://nobody'), /nobody listens/)
+  t.notOk(a.table.has('mem://nobody'), 'a typo is not kept')
+  t.equal(a.status().saved, 0)
+  await a.save(['mem://saved-before'])
+  await t.rejects(a.connect('mem://saved-before'), /nobody listens/)
+  t.equal((await a.getStats('mem://saved-before')).saved, true, 'an address saved before stays saved')
+  node('b')
+  a.table.learn(['mem://b'], ['id:someone'])
+  await a.connect('mem://b')
+  const st = await a.getStats('mem://b')
+  t.match(st, { saved: true, connections: { ok: 1, fail: 0 } }, 'a learned address becomes the user\'s, its success counted once')
+})
+
 t.test('a connection to oneself is detected and dropped, and not dialed again', async t => {
   const { node } = memNet(t)
   const a = node('a')

@@ -119,7 +119,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'connect',
     synopsis: 'connect ADDR',
-    describe: 'Open a connection to ADDR (and add it to the table).',
+    describe: 'Open a connection to ADDR, and once connected add it to the table (an address that does not answer is not kept).',
     args: [ADDR],
     flags: [],
     reach: 'autostart',

@@ -259,8 +259,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   /**
-   * Connect to addr (and save it as the user's); resolves once the handshake is done. Lifts a
-   * hold left by an earlier disconnect of that address.
+   * Connect to addr; resolves once the handshake is done. Once connected, addr is saved as the
+   * user's (so it is redialed after restarts); an address that never answers is not saved, so
+   * a typo is not redialed forever. Lifts a hold left by an earlier disconnect of that address.
    */
   connect (addr: string, cb?: Callback<void>): Promise<void> {
     return this.call(async () => {
@@ -269,8 +270,11 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (this.closing) throw new Error('peernet is closed')
       if (this.own.has(a)) throw new Error(`${a} is this node's own address`)
       this.dialer.holds.lift(a)
-      await this.table.save([a])
+      const fresh = !this.table.has(a)
       await this.dialer.dial(a)
+      await this.table.save([a])
+      // The dial's success found no record to count on: count it on the new one.
+      if (fresh) this.table.recordSuccess(a)
     }, cb)
   }
 
