@@ -1,7 +1,7 @@
 // Our own addresses on their own: advertised, candidates, aliases, and what we may store or dial.
 import t from 'tap'
 import { OwnAddresses } from '../lib/node/own.js'
-import { MAX_SELF_CANDIDATES } from '../lib/index.js'
+import { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from '../lib/index.js'
 
 t.test('advertised addresses come first, then candidates; all count as ours', async t => {
   const own = new OwnAddresses()
@@ -41,4 +41,15 @@ t.test('acceptable: allowed schemes only, not ours, once each, normalised', asyn
   own.advertise('mem://me')
   const ok = own.acceptable(['notaurl', 'file:///etc/passwd', 'mem://me', 'mem://a', 'mem://a', 'TCP://127.0.0.1:5', 'tcp://127.0.0.1:5'])
   t.same(ok, ['mem://a', 'tcp://127.0.0.1:5'])
+})
+
+t.test(`MAX_SELF_ALIASES (${MAX_SELF_ALIASES}): the oldest alias of ourselves is forgotten past it`, async t => {
+  const own = new OwnAddresses()
+  for (let i = 0; i < MAX_SELF_ALIASES; i++) own.addAlias(`mem://alias${i}`)
+  t.ok(own.has('mem://alias0'))
+  own.addAlias('mem://alias0')
+  own.addAlias('mem://one-more')
+  t.ok(own.has('mem://alias0'), 'an alias met again is the newest')
+  t.notOk(own.has('mem://alias1'), 'the oldest went')
+  t.ok(own.has('mem://one-more'))
 })

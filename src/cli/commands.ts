@@ -1,7 +1,7 @@
 // The command table: every command, argument and flag of the CLI, as data. It drives the lean
 // parser on the common path, yargs for help, usage errors and completion, and the man page.
 // Nothing here loads more than the defaults it shows.
-import { DEFAULT_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
+import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT } from '../wire/messages.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
 
@@ -181,7 +181,7 @@ export const COMMANDS: Command[] = [
     args: [{ name: 'subnet', type: 'subnet', describe: 'subnet name' }],
     flags: [
       { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },
-      { name: 'timeout', type: 'number', value: 'MS', min: 0, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
+      { name: 'timeout', type: 'number', value: 'MS', min: 0, max: MAX_SEARCH_TIMEOUT, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
       { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: "hop limit (default: the daemon's)" }
     ],
     reach: 'autostart',

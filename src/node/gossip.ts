@@ -15,10 +15,16 @@ export const DEFAULT_GOSSIP_SAMPLE = 32
 export const JUNK_SHARE = 0.5
 /** ...and costs its sender this many strikes (MAX_STRIKES). */
 export const JUNK_STRIKES = 10
+/**
+ * Our getaddrs one peer may leave unanswered at once: each answer takes one off, so a peer
+ * asked twice may answer twice; a peer with this many unanswered is not asked again until it
+ * answers.
+ */
+export const MAX_ASKS_IN_FLIGHT = 4
 
 export class Gossip {
-  /** Peers we asked for addresses that have not answered yet. */
-  private readonly asked = new WeakSet<Connection>()
+  /** Our getaddrs each peer has not answered yet. */
+  private readonly asks = new WeakMap<Connection, number>()
   private readonly sample: number
 
   constructor (
@@ -35,7 +41,9 @@ export class Gossip {
     const open = [...this.peers]
     if (open.length === 0) return
     const c = open[randomInt(this.ctx.random, open.length)]
-    this.asked.add(c)
+    const asked = this.asks.get(c) ?? 0
+    if (asked >= MAX_ASKS_IN_FLIGHT) return
+    this.asks.set(c, asked + 1)
     c.send({ type: 'getaddrs' })
     this.ctx.event('gossip', { dir: 'ask', peer: peerName(c), count: 0 })
   }
@@ -51,11 +59,12 @@ export class Gossip {
   onAddrs (c: Connection, list: string[]): void {
     // Unasked-for: ignored, so a peer cannot push addresses at will; a peer that keeps
     // pushing is dropped.
-    if (!this.asked.has(c)) {
+    const asked = this.asks.get(c) ?? 0
+    if (asked === 0) {
       c.strike('addrs nobody asked for')
       return
     }
-    this.asked.delete(c)
+    this.asks.set(c, asked - 1)
     const ok = this.own.acceptable(list)
     let junk = 0
     for (const a of list) if (tryNormalizeAddress(a) === null) junk++

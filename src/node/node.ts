@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events'
 import { Readable, type Duplex } from 'node:stream'
 import { Connection, type CloseInfo } from './connection.js'
-import { type Clock, type Random, realClock } from './clock.js'
+import { type Clock, type Random, realClock, secureRandom } from './clock.js'
 import { PeerSet, peerInfo } from './peers.js'
 import { OwnAddresses } from './own.js'
 import { Dialer, DEFAULT_DIAL_INTERVAL } from './dialer.js'
@@ -25,15 +25,21 @@ import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEF
 
 export type { PeernetOptions, PeernetEvents, PeernetEvent, SearchOptions, SearchRow, PeerInfo } from './types.js'
 export type { Callback } from './outcome.js'
-export { DEFAULT_GOSSIP_SAMPLE, JUNK_SHARE, JUNK_STRIKES } from './gossip.js'
+export { DEFAULT_GOSSIP_SAMPLE, JUNK_SHARE, JUNK_STRIKES, MAX_ASKS_IN_FLIGHT } from './gossip.js'
 export { DEFAULT_DIAL_INTERVAL, MAX_PENDING_DIALS } from './dialer.js'
 export { DISCONNECT_HOLD } from './holds.js'
 export { MAX_INBOUND, MAX_HANDSHAKING } from './handshake.js'
-export { MAX_SELF_CANDIDATES } from './own.js'
+export { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from './own.js'
 export {
   RELAY_RATE, RELAY_BURST, RELAY_PEER_RATE, RELAY_PEER_BURST, ANSWER_RELAY_RATE, ANSWER_RELAY_BURST,
-  MAX_RELAYED_ANSWERS, MAX_SEEN, SEEN_TTL, MAX_SEARCHES
+  MAX_RELAYED_ANSWERS, MAX_SEEN, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT
 } from './search.js'
+
+/**
+ * How often counters changed in memory (gossip counts, last seen) are written to the db, ms,
+ * whatever the purge interval (a purge pass writes them too).
+ */
+export const FLUSH_INTERVAL = 30_000
 
 /** Names or lists of names, as the seed's methods take them. */
 type OneOrMany = string | string[]
@@ -67,7 +73,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (opts.wrtc !== undefined) throw new Error('opts.wrtc: WebRTC is not supported yet in this version of peernet')
     this.opts = opts
     this.clock = opts.clock ?? realClock
-    this.random = opts.random ?? Math.random
+    this.random = opts.random ?? secureRandom()
     this.network = opts.network ?? DEFAULT_NETWORK
     this.startedAt = this.clock.now()
     const node = this
@@ -130,6 +136,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       const r = this.table.purge()
       if (r.dropped + r.tombstones > 0) this.event('purge', r)
     })
+    this.timers.every('flush', FLUSH_INTERVAL, () => this.table.flushDirty())
     if (o.bootstrap) {
       this.timers.every('dial', this.opts.dialInterval ?? DEFAULT_DIAL_INTERVAL, () => this.dialer.topUp())
       this.dialer.topUp()
@@ -238,9 +245,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   /**
    * Search for members of subnet (a string, or a Buffer as the seed has it). Rows {hash,
-   * address, hops} arrive as answers come back; the stream ends at the timeout, after `max`
-   * rows, or when `signal` aborts. An error ends the stream with `error` when the stream has a
-   * listener for it, else goes to the node's `error` event (when listened to).
+   * address, hops} arrive as answers come back; the stream ends at the timeout (at most
+   * MAX_SEARCH_TIMEOUT), after `max` rows (at most MAX_SEARCH_ANSWERS), or when `signal`
+   * aborts. An error ends the stream with `error` when the stream has a listener for it, else
+   * goes to the node's `error` event (when listened to).
    */
   search (subnet: string | Uint8Array, opts: SearchOptions = {}): Readable {
     return this.searches.start(subnet, opts)
@@ -310,16 +318,13 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   /** Accept an incoming stream from a transport server (used by the daemon). */
   accept (stream: Duplex, info: { host?: string } = {}): void {
-    if (this.closing) {
-      stream.destroy()
-      return
-    }
-    this.ready.then(() => this.attach(new Connection(stream, { outbound: false, remoteHost: info.host, clock: this.clock })), () => stream.destroy())
+    this.incoming(stream, info)
   }
 
   /** An inbound stream: a link once the node is ready, unless it is closing by then. */
   private incoming (stream: Duplex, info: { host?: string }, address?: string): void {
-    this.ready.then(() => {
+    const take = (): void => {
+      // Checked again once ready: close() may have been called while the table opened.
       if (this.closing) {
         stream.destroy()
         return
@@ -327,7 +332,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       const c = new Connection(stream, { outbound: false, remoteHost: info.host, clock: this.clock })
       if (address) c.address = address
       this.attach(c)
-    }, () => stream.destroy())
+    }
+    if (this.closing) stream.destroy()
+    else this.ready.then(take, () => stream.destroy())
   }
 
   /** A new link, either direction: into its handshake, messages to the part they concern. */

@@ -5,11 +5,14 @@ import { normalizeAddress, tryNormalizeAddress } from '../transport/address.js'
 
 /** Candidate addresses of our own, learned from what dialers say they dialed. */
 export const MAX_SELF_CANDIDATES = 4
+/** Addresses remembered as leading back to ourselves; past this the oldest is forgotten. */
+export const MAX_SELF_ALIASES = 64
 
 export class OwnAddresses {
   private readonly advertised: string[] = []
   /** Newest first. */
   private readonly candidates: string[] = []
+  /** Oldest first (a Set keeps insertion order). */
   private readonly aliases = new Set<string>()
 
   /** Add an address this node can be dialed at; it is advertised to peers. Throws on a bad one. */
@@ -34,7 +37,9 @@ export class OwnAddresses {
 
   /** A dial of ours reached ourselves: never dial or store that address again. */
   addAlias (address: string): void {
+    this.aliases.delete(address)
     this.aliases.add(address)
+    if (this.aliases.size > MAX_SELF_ALIASES) this.aliases.delete(this.aliases.values().next().value as string)
   }
 
   /** Addresses this node believes it can be dialed at: advertised first, then candidates. */

@@ -9,7 +9,7 @@ import { peerName } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { NodeContext, SearchOptions, SearchRow } from './types.js'
 import { randomHex, type Timer } from './clock.js'
-import { DEFAULT_SEARCH_TIMEOUT } from './defaults.js'
+import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT } from './defaults.js'
 import { encodeFrame } from '../wire/frame.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Query, type Answer, MAX_HOP_LIMIT, checkSubnet } from '../wire/messages.js'
@@ -38,6 +38,9 @@ export const MAX_SEEN = 10_000
 export const SEEN_TTL = 60_000
 /** Most of this node's own searches running at once. */
 export const MAX_SEARCHES = 256
+/** Most answers one search of ours takes (and learns into the table); then it ends. */
+export const MAX_SEARCH_ANSWERS = 1000
+export { MAX_SEARCH_TIMEOUT }
 
 /** Where a query came from (null: our own search) and how many answers went back that way. */
 interface Route { from: string | null, answers: number }
@@ -90,8 +93,8 @@ export class Search {
       const limit = opts.hops ?? this.hops
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HOP_LIMIT) throw new Error(`hops must be an integer in 1..${MAX_HOP_LIMIT}`)
       const timeout = opts.timeout ?? DEFAULT_SEARCH_TIMEOUT
-      if (!(timeout >= 0)) throw new Error('timeout must be a number of ms')
-      const max = opts.max ?? Infinity
+      if (!(timeout >= 0 && timeout <= MAX_SEARCH_TIMEOUT)) throw new Error(`timeout must be a number of ms in 0..${MAX_SEARCH_TIMEOUT} (MAX_SEARCH_TIMEOUT)`)
+      const max = Math.min(opts.max ?? Infinity, MAX_SEARCH_ANSWERS)
       if (!(max > 0)) throw new Error('max must be a positive number')
       if (this.running.size >= MAX_SEARCHES) throw new Error(`too many searches at once (MAX_SEARCHES is ${MAX_SEARCHES})`)
       if (opts.signal?.aborted) {

@@ -36,6 +36,7 @@ export interface PeernetOptions {
   /** ms between attempts to top up connections (default 1000). */
   dialInterval?: number
   clock?: Clock
+  /** Source of chance (default: the operating system's secure generator, node:crypto). */
   random?: Random
   /** Source group of a remote host (default: IPv4 /24, IPv6 /48). */
   groupOf?: (host: string) => string
@@ -44,9 +45,9 @@ export interface PeernetOptions {
 export interface SearchOptions {
   /** Hop limit (default 15). */
   hops?: number
-  /** ms to wait for answers (default 5000). */
+  /** ms to wait for answers (default 5000, at most MAX_SEARCH_TIMEOUT). */
   timeout?: number
-  /** Stop after this many answers. */
+  /** Stop after this many answers (a search ends after MAX_SEARCH_ANSWERS whatever this says). */
   max?: number
   signal?: AbortSignal
 }
