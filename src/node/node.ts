@@ -175,20 +175,20 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   // --- the table -------------------------------------------------------------------------
 
   save (nodes: OneOrMany, cb?: Callback<void>): Promise<void> {
-    return this.call(async () => {
-      const list = many(nodes).map(normalizeAddress)
-      await this.ready
-      await this.table.save(list)
-      this.event('save', { count: list.length })
-    }, cb)
+    return this.write(nodes, normalizeAddress, list => this.table.save(list), list => this.event('save', { count: list.length }), cb)
   }
 
   remove (nodes: OneOrMany, cb?: Callback<void>): Promise<void> {
+    return this.write(nodes, normalizeAddress, list => this.table.remove(list), list => this.event('remove', { count: list.length }), cb)
+  }
+
+  /** A user's write of a list (addresses or subnets): each item checked, written once ready, then told. */
+  private write (items: OneOrMany, check: (x: string) => string, store: (list: string[]) => Promise<void>, told: (list: string[]) => void, cb?: Callback<void>): Promise<void> {
     return this.call(async () => {
-      const list = many(nodes).map(normalizeAddress)
+      const list = many(items).map(x => check(x))
       await this.ready
-      await this.table.remove(list)
-      this.event('remove', { count: list.length })
+      await store(list)
+      told(list)
     }, cb)
   }
 
@@ -217,21 +217,11 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   // --- subnets ---------------------------------------------------------------------------
 
   join (subnet: OneOrMany, cb?: Callback<void>): Promise<void> {
-    return this.call(async () => {
-      const list = many(subnet).map(checkSubnet)
-      await this.ready
-      await this.table.join(list)
-      for (const s of list) this.event('join', { subnet: s })
-    }, cb)
+    return this.write(subnet, checkSubnet, list => this.table.join(list), list => { for (const s of list) this.event('join', { subnet: s }) }, cb)
   }
 
   part (subnet: OneOrMany, cb?: Callback<void>): Promise<void> {
-    return this.call(async () => {
-      const list = many(subnet).map(checkSubnet)
-      await this.ready
-      await this.table.part(list)
-      for (const s of list) this.event('part', { subnet: s })
-    }, cb)
+    return this.write(subnet, checkSubnet, list => this.table.part(list), list => { for (const s of list) this.event('part', { subnet: s }) }, cb)
   }
 
   /** Joined subnets: rows {key}. */
