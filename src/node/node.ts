@@ -182,13 +182,17 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return this.write(nodes, normalizeAddress, list => this.table.remove(list), list => this.event('remove', { count: list.length }), cb)
   }
 
-  /** A user's write of a list (addresses or subnets): each item checked, written once ready, then told. */
-  private write (items: OneOrMany, check: (x: string) => string, store: (list: string[]) => Promise<void>, told: (list: string[]) => void, cb?: Callback<void>): Promise<void> {
+  /**
+   * A user's write of a list (addresses or subnets): each item checked, stored once ready, then
+   * told; resolves with what the store returned.
+   */
+  private write<R> (items: OneOrMany, check: (x: string) => string, store: (list: string[]) => Promise<R>, told: (list: string[], result: R) => void, cb?: Callback<R>): Promise<R> {
     return this.call(async () => {
       const list = many(items).map(x => check(x))
       await this.ready
-      await store(list)
-      told(list)
+      const result = await store(list)
+      told(list, result)
+      return result
     }, cb)
   }
 
