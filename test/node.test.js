@@ -4,6 +4,7 @@ import { MemoryLevel } from 'memory-level'
 import { peernet, PEER_BURST, PROTOCOL_VERSION, MAX_FRAME, DISCONNECT_HOLD, VirtualClock, seededRandom } from '../lib/index.js'
 import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
 import { until, once, collect } from './lib/helpers.js'
+import { flush } from './lib/parts.js'
 
 const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs: [], ...extra })
 
@@ -46,6 +47,22 @@ t.test('handshake: both sides see the connection, by address or id', async t => 
   const st = await b.getStats('mem://a')
   t.equal(st.connections.ok, 1)
   t.equal(st.saved, true, 'connect records the address as the user\'s')
+})
+
+t.test('connect saves the address only once connected: a failed one is not kept and redialed', async t => {
+  const { node } = memNet(t)
+  const a = node('a')
+  await t.rejects(a.connect('mem://nobody'), /nobody listens/)
+  t.notOk(a.table.has('mem://nobody'), 'a typo is not kept')
+  t.equal(a.status().saved, 0)
+  await a.save(['mem://saved-before'])
+  await t.rejects(a.connect('mem://saved-before'), /nobody listens/)
+  t.equal((await a.getStats('mem://saved-before')).saved, true, 'an address saved before stays saved')
+  node('b')
+  a.table.learn(['mem://b'], ['id:someone'])
+  await a.connect('mem://b')
+  const st = await a.getStats('mem://b')
+  t.match(st, { saved: true, connections: { ok: 1, fail: 0 } }, 'a learned address becomes the user\'s, its success counted once')
 })
 
 t.test('a connection to oneself is detected and dropped, and not dialed again', async t => {
@@ -291,11 +308,44 @@ t.test('bootstrap dials saved addresses; bootstrap:false does not', async t => {
   await until(() => auto.connections().length === 1, { what: 'auto to dial' })
   t.same(auto.connections(), ['mem://target'])
   t.same(manual.connections(), [])
-  const gone = once(auto, 'disconnect')
-  await auto.disconnect('mem://target')
-  await gone
-  t.equal(auto.connections().length, 0, `held for DISCONNECT_HOLD (${DISCONNECT_HOLD} ms) after a user's disconnect`)
   await t.rejects(auto.disconnect('mem://nowhere'), /not connected/)
+})
+
+t.test(`a user's disconnect keeps the peer off for DISCONNECT_HOLD (${DISCONNECT_HOLD} ms), both ways, by its id`, async t => {
+  const { node } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const opts = { clock, bootstrap: true, dialInterval: 100 }
+  const a = node('a', { ...opts, random: seededRandom(1), addresses: ['mem://a'] })
+  const b = node('b', { ...opts, random: seededRandom(2), addresses: ['mem://b'] })
+  await a.save(['mem://b'])
+  await b.save(['mem://a'])
+  const tick = async (ms = 100) => { clock.advance(ms); await flush() }
+  await until(async () => { await tick(); return a.connections().length === 1 && b.connections().length === 1 }, { what: 'a and b to connect' })
+  const refused = []
+  b.on('refused', e => refused.push(e.reason))
+  await a.disconnect(b.id)
+  // Both keep dialing each other from their tables every dial interval: let 5 s of them run.
+  for (let i = 0; i < 50; i++) await tick()
+  t.same(a.connections(), [], 'a did not take b back')
+  t.same(b.connections(), [], 'b did not get back in')
+  t.ok(refused.length > 0, 'b tried')
+  t.match(refused[0], /^peer refused: you were disconnected by the user of this node; retry in \d+ s$/, 'b was told why, and when to retry')
+  // Once the hold has passed, they connect again.
+  await tick(DISCONNECT_HOLD - 5000)
+  await until(async () => { await tick(); return a.connections().length === 1 }, { what: 'a and b to connect again' })
+  t.equal(a.connections()[0], 'mem://b')
+})
+
+t.test('a user\'s connect lifts the hold of the address', async t => {
+  const { node } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const a = node('a', { clock, random: seededRandom(3) })
+  const b = node('b', { clock, random: seededRandom(4) })
+  await a.connect('mem://b')
+  await a.disconnect('mem://b')
+  await until(() => b.connections().length === 0, { what: 'b to see the link go' })
+  await a.connect('mem://b')
+  t.same(a.connections(), ['mem://b'])
 })
 
 t.test('a node dials the table on a virtual clock, with backoff after failures', async t => {

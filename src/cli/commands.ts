@@ -1,7 +1,7 @@
 // The command table: every command, argument and flag of the CLI, as data. It drives the lean
 // parser on the common path, yargs for help, usage errors and completion, and the man page.
 // Nothing here loads more than the defaults it shows.
-import { DEFAULT_SEARCH_TIMEOUT } from '../node/defaults.js'
+import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
 import { LOG_BUFFER } from '../daemon/log.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
@@ -127,7 +127,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'connect',
     synopsis: 'connect ADDR',
-    describe: 'Open a connection to ADDR (and add it to the table).',
+    describe: 'Open a connection to ADDR, and once connected add it to the table (an address that does not answer is not kept).',
     args: [ADDR],
     flags: [],
     reach: 'autostart',
@@ -136,7 +136,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'disconnect',
     synopsis: 'disconnect ADDR',
-    describe: 'Close the connection to ADDR (an address, or a peer id from `connections --json`).',
+    describe: `Close the connection to ADDR (an address, or a peer id from \`connections --json\`); that peer is then neither dialed nor let back in for ${DISCONNECT_HOLD / 1000} s, unless you \`connect\` to its address.`,
     args: [{ name: 'addr', type: 'peer', describe: 'address or peer id' }],
     flags: [],
     reach: 'autostart'
@@ -189,7 +189,7 @@ export const COMMANDS: Command[] = [
     args: [{ name: 'subnet', type: 'subnet', describe: `subnet name (${SUBNET_RULE})` }],
     flags: [
       { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },
-      { name: 'timeout', type: 'number', value: 'MS', min: 0, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
+      { name: 'timeout', type: 'number', value: 'MS', min: 0, max: MAX_SEARCH_TIMEOUT, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
       { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: "hop limit (default: the daemon's)" }
     ],
     reach: 'autostart',

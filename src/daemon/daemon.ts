@@ -2,7 +2,7 @@
 // reopens the services it was told to keep, answers the control socket, and keeps the log.
 import { mkdirSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs'
 import { Level } from 'level'
-import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE } from '../node/node.js'
+import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE, MAX_SEARCH_TIMEOUT } from '../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../node/connection.js'
 import { transport, listen, type Server } from '../transport/index.js'
 import { normalizeAddress, parseAddress, notAPeer } from '../transport/address.js'
@@ -325,7 +325,7 @@ export class Daemon {
         const subnet = invalid(() => checkSubnet(str(params, 'subnet')))
         const opts = {
           max: optInt(params, 'max', 1, Number.MAX_SAFE_INTEGER),
-          timeout: optInt(params, 'timeout', 0, 24 * 3600 * 1000),
+          timeout: optInt(params, 'timeout', 0, MAX_SEARCH_TIMEOUT),
           hops: optInt(params, 'hops', 1, MAX_HOP_LIMIT),
           signal: reply.signal
         }

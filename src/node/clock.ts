@@ -1,4 +1,4 @@
-// Time and chance, injected. The node never calls Date.now, setTimeout or Math.random itself,
+// Time, injected (chance is util/random.ts). The node never calls Date.now, setTimeout or Math.random itself,
 // so the simulation can run thousands of nodes on a virtual clock with a seeded random source.
 
 export interface Timer { unref?: () => unknown }

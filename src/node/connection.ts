@@ -74,13 +74,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   peerId = ''
   /** The address this peer is known by: dialed, or the first it advertised. */
   address?: string
+  /** The usable addresses its hello offered (a claim, not a proof). */
+  offered: string[] = []
   /** Who told us, for the table's per-source caps. */
   sources: string[] = []
   open = false
   closed = false
   closeInfo: CloseInfo | null = null
-  /** Waiting for an answer to our getaddrs. */
-  awaitingAddrs = false
   readonly since: number
   received = 0
   sent = 0
@@ -92,8 +92,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly bucket: TokenBucket
   /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
   readonly queries: TokenBucket
-  /** This peer's share of what the node relays for others (set by the node in attach). */
-  relays!: TokenBucket
   private handshakeTimer: Timer | null
 
   constructor (readonly socket: Duplex, opts: ConnectionOptions) {
@@ -143,16 +141,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return false
   }
 
-  /** Close, telling the peer why (when it can still hear it). */
-  close (reason: string, fault: boolean, tell = false): void {
+  /**
+   * Close, telling the peer why when `tell` (when it can still hear it): the reason itself, or
+   * the text given as `tell` when the peer should read something else than our log.
+   */
+  close (reason: string, fault: boolean, tell: boolean | string = false): void {
     if (this.closed) return
     this.closed = true
     this.open = false
     this.closeInfo = { reason, fault }
     this.stopHandshakeTimer()
-    if (tell) {
+    if (tell !== false) {
       try {
-        this.socket.write(encodeFrame({ type: 'bye', reason: reason.slice(0, MAX_REASON_LENGTH) }))
+        const bye = typeof tell === 'string' ? tell : reason
+        this.socket.write(encodeFrame({ type: 'bye', reason: bye.slice(0, MAX_REASON_LENGTH) }))
       } catch {}
       this.socket.end()
       // Give the bye a moment to leave, then make sure the socket is gone.

@@ -10,5 +10,9 @@ export const DEFAULT_PURGE = 60_000
 export const DEFAULT_HOPS = 15
 /** Default time a search waits for answers, ms. */
 export const DEFAULT_SEARCH_TIMEOUT = 5000
+/** Longest a search may wait for answers, ms (see search.ts). */
+export const MAX_SEARCH_TIMEOUT = 60_000
 /** Default network id: nodes of different ids refuse each other. */
 export const DEFAULT_NETWORK = 'peernet'
+/** After a user's disconnect, the peer is neither dialed nor let in for this long, ms (see holds.ts). */
+export const DISCONNECT_HOLD = 60_000

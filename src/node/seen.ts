@@ -32,10 +32,6 @@ export class SeenCache<V> {
     return e.value
   }
 
-  has (key: string): boolean { return this.get(key) !== undefined }
-
-  delete (key: string): void { this.entries.delete(key) }
-
   private expire (now: number): void {
     // Oldest first, so the scan stops at the first fresh entry. (A clock that steps back
     // only delays expiry: an entry stamped in the future stays until its own ttl passes.)

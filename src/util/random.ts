@@ -2,8 +2,33 @@
 // simulation draw from one seedable source, so a seeded run repeats exactly. Below both table/
 // and node/, which depend on it.
 
+import { randomBytes } from 'node:crypto'
+
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number
+
+/** Bytes drawn from the OS at a time by secureRandom (8 per number). */
+const SECURE_POOL = 4096
+
+/**
+ * Uniform numbers in [0, 1) from the operating system's secure generator (node:crypto): the
+ * default source of node ids and query ids, which must not be guessable from earlier ones.
+ * Each number takes 53 random bits, as many as a double holds.
+ */
+export function secureRandom (): Random {
+  let pool = Buffer.alloc(0)
+  let at = 0
+  return () => {
+    if (at + 8 > pool.length) {
+      pool = randomBytes(SECURE_POOL)
+      at = 0
+    }
+    const hi = pool.readUInt32BE(at) >>> 5 // 27 bits
+    const lo = pool.readUInt32BE(at + 4) >>> 6 // 26 bits
+    at += 8
+    return (hi * 67108864 + lo) / 9007199254740992
+  }
+}
 
 /** Small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence. */
 export function seededRandom (seed: number): Random {

@@ -1,0 +1,76 @@
+// Gossip: on each round the node asks one random peer for addresses (getaddrs) and stores what
+// comes back (addrs); it answers a peer's getaddrs with a sample of its table. Only answers we
+// asked for are taken, and a peer that pushes or answers with junk collects strikes.
+import type { Connection } from './connection.js'
+import { type PeerSet, peerName } from './peers.js'
+import type { OwnAddresses } from './own.js'
+import type { NodeContext } from './types.js'
+import { randomInt } from '../util/random.js'
+import { tryNormalizeAddress } from '../transport/address.js'
+import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
+
+/** Addresses sent in one gossip answer (at most MAX_ADDRS_PER_MESSAGE). */
+export const DEFAULT_GOSSIP_SAMPLE = 32
+/** An `addrs` answer with more than this share of unusable entries is junk... */
+export const JUNK_SHARE = 0.5
+/** ...and costs its sender this many strikes (MAX_STRIKES). */
+export const JUNK_STRIKES = 10
+/**
+ * Our getaddrs one peer may leave unanswered at once: each answer takes one off, so a peer
+ * asked twice may answer twice; a peer with this many unanswered is not asked again until it
+ * answers.
+ */
+export const MAX_ASKS_IN_FLIGHT = 4
+
+export class Gossip {
+  /** Our getaddrs each peer has not answered yet. */
+  private readonly asks = new WeakMap<Connection, number>()
+  private readonly sample: number
+
+  constructor (
+    private readonly ctx: NodeContext,
+    private readonly peers: PeerSet,
+    private readonly own: OwnAddresses,
+    sample: number
+  ) {
+    this.sample = Math.min(sample, MAX_ADDRS_PER_MESSAGE)
+  }
+
+  /** One round: ask a random peer for addresses. */
+  round (): void {
+    const open = [...this.peers]
+    if (open.length === 0) return
+    const c = open[randomInt(this.ctx.random, open.length)]
+    const asked = this.asks.get(c) ?? 0
+    if (asked >= MAX_ASKS_IN_FLIGHT) return
+    this.asks.set(c, asked + 1)
+    c.send({ type: 'getaddrs' })
+    this.ctx.event('gossip', { dir: 'ask', peer: peerName(c), count: 0 })
+  }
+
+  onGetAddrs (c: Connection): void {
+    const mine = this.own.announced.slice(0, this.sample)
+    const addrs = [...mine, ...this.ctx.table.sampleForGossip(this.sample).filter(a => a !== c.address && !mine.includes(a))].slice(0, this.sample)
+    c.send({ type: 'addrs', addrs })
+    if (c.address) this.ctx.table.recordNodes(c.address, 0, addrs.length)
+    this.ctx.event('gossip', { dir: 'tx', peer: peerName(c), count: addrs.length })
+  }
+
+  onAddrs (c: Connection, list: string[]): void {
+    // Unasked-for: ignored, so a peer cannot push addresses at will; a peer that keeps
+    // pushing is dropped.
+    const asked = this.asks.get(c) ?? 0
+    if (asked === 0) {
+      c.strike('addrs nobody asked for')
+      return
+    }
+    this.asks.set(c, asked - 1)
+    const ok = this.own.acceptable(list)
+    let junk = 0
+    for (const a of list) if (tryNormalizeAddress(a) === null) junk++
+    if (junk > 0 && junk > list.length * JUNK_SHARE && !c.strike('addrs answer of junk', JUNK_STRIKES)) return
+    const added = this.ctx.table.learn(ok, c.sources)
+    if (c.address) this.ctx.table.recordNodes(c.address, list.length, 0)
+    this.ctx.event('gossip', { dir: 'rx', peer: peerName(c), count: list.length, added, refused: list.length - ok.length })
+  }
+}

@@ -1,0 +1,129 @@
+// The handshake: each end's first message is a hello (version, network, id, addresses); this
+// decides from the peer's hello whether the link becomes the peer's open link. Every rule for
+// letting a link in lives here: version, network, ourselves, the user's holds, the inbound
+// caps, and (through PeerSet.replaces) two links to one peer.
+//
+// The dialer speaks first; the accepting end answers with its own hello only once the dialer's
+// passed the checks above, so a refused dialer gets a bye before any hello: its link never
+// opens, and it books a failed dial (and backs off) instead of a link that opened and closed.
+// (Peers that greet at once, as version 1 nodes did, mix with this: no end waits for the
+// other's hello before sending its own, except this accepting end.)
+import type { Connection } from './connection.js'
+import { PeerSet, peerInfo } from './peers.js'
+import type { OwnAddresses } from './own.js'
+import type { Holds } from './holds.js'
+import { DUPLICATE, SELF } from './dialer.js'
+import type { NodeContext } from './types.js'
+import { tryNormalizeAddress } from '../transport/address.js'
+import { type Hello, type Message, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
+
+/** Most inbound connections accepted at once. */
+export const MAX_INBOUND = 64
+/** Most inbound connections still in their handshake; more are closed at once. */
+export const MAX_HANDSHAKING = 64
+
+export interface HandshakeOptions {
+  network: string
+  /** Most open inbound links (MAX_INBOUND unless set). */
+  maxInbound: number
+  /** Source group of a remote host, for the table's per-source caps. */
+  groupOf: (host: string) => string
+}
+
+export class Handshake {
+  constructor (
+    private readonly ctx: NodeContext,
+    private readonly peers: PeerSet,
+    private readonly own: OwnAddresses,
+    private readonly holds: Holds,
+    private readonly opts: HandshakeOptions
+  ) {}
+
+  /** Take a new link into its handshake; false when it was turned away (MAX_HANDSHAKING). */
+  admit (c: Connection): boolean {
+    if (!c.outbound && this.peers.inboundHandshakes() >= MAX_HANDSHAKING) {
+      c.close(`too many connections in handshake (MAX_HANDSHAKING is ${MAX_HANDSHAKING})`, false)
+      this.ctx.event('refused', { address: null, reason: 'too many connections in handshake' })
+      return false
+    }
+    this.peers.begin(c)
+    return true
+  }
+
+  /** Our hello: sent at once on a link we dialed, after the dialer's on one we accepted. */
+  greet (c: Connection): void {
+    c.send({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      network: this.opts.network,
+      id: this.ctx.table.id,
+      addrs: this.own.announced.slice(0, MAX_HELLO_ADDRS),
+      ...(c.dialed ? { dialed: c.dialed } : {})
+    })
+  }
+
+  /** A message on a link whose handshake is not done. */
+  onMessage (c: Connection, m: Message): void {
+    if (m.type === 'bye') {
+      this.ctx.event('refused', { address: c.address ?? null, reason: `peer refused: ${m.reason}` })
+      c.close(`peer refused: ${m.reason}`, false)
+    } else if (m.type !== 'hello') {
+      c.close(`protocol violation: expected hello, got ${m.type}`, true, true)
+    } else {
+      this.onHello(c, m)
+    }
+  }
+
+  private onHello (c: Connection, m: Hello): void {
+    const refuse = (reason: string, fault: boolean, bye: string = reason): void => {
+      this.ctx.event('refused', { address: c.address ?? null, reason })
+      c.close(reason, fault, bye)
+    }
+    if (m.version !== PROTOCOL_VERSION) return refuse(`protocol version ${m.version} is not supported (this node speaks ${PROTOCOL_VERSION})`, true)
+    if (m.network !== this.opts.network) return refuse(`network mismatch: this node is on "${this.opts.network}", the peer on "${m.network}"`, true)
+    const table = this.ctx.table
+    // Ourselves, and a second link to a peer, are no refusals: the dialing end gets our hello
+    // (and finds out for itself) before the link closes.
+    const answer = !c.outbound
+    if (m.id === table.id) {
+      if (c.dialed) this.own.addAlias(c.dialed)
+      if (answer) this.greet(c)
+      c.close(SELF, false, answer)
+      return
+    }
+    const held = this.holds.until(m.id)
+    if (held !== null) {
+      if (c.dialed) this.holds.alsoAt(m.id, c.dialed)
+      const { reason, bye } = this.holds.refusal(held)
+      return refuse(reason, false, bye)
+    }
+    if (!c.outbound && this.peers.inbound() >= this.opts.maxInbound) return refuse('too many connections', false)
+    const existing = this.peers.get(m.id)
+    if (existing) {
+      if (!PeerSet.replaces(c, existing, table.id, m.id)) {
+        c.peerId = m.id
+        if (answer) this.greet(c)
+        c.close(DUPLICATE, false, answer)
+        return
+      }
+      this.peers.delete(existing)
+      existing.close(DUPLICATE, false)
+    }
+    if (answer) this.greet(c)
+    c.accept(m.id)
+    this.peers.add(c)
+    c.sources = ['id:' + m.id]
+    if (c.remoteHost) c.sources.push('group:' + this.opts.groupOf(c.remoteHost))
+    c.offered = this.own.acceptable(m.addrs)
+    if (!c.outbound) {
+      // A claim only: the peer goes by the first address it offers.
+      if (c.address === undefined) c.address = c.offered[0]
+      const dialed = m.dialed === undefined ? null : tryNormalizeAddress(m.dialed)
+      if (dialed) this.own.addCandidate(dialed)
+    } else if (c.dialed) {
+      table.recordSuccess(c.dialed)
+    }
+    if (c.offered.length > 0) table.learn(c.offered, c.sources)
+    this.ctx.event('peer', peerInfo(c))
+  }
+}

@@ -1,0 +1,206 @@
+// Search: this node's own searches, and the queries and answers it handles for others. A query
+// floods hop by hop up to its limit; each node handles a query id once (the seen cache), answers
+// when it is a member, relays within its budgets, and sends answers back the way the query came.
+import { Readable } from 'node:stream'
+import { TokenBucket, type Connection } from './connection.js'
+import { SeenCache } from './seen.js'
+import type { PeerSet } from './peers.js'
+import { peerName } from './peers.js'
+import type { OwnAddresses } from './own.js'
+import type { NodeContext, SearchOptions, SearchRow } from './types.js'
+import type { Timer } from './clock.js'
+import { randomHex } from '../util/random.js'
+import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT } from './defaults.js'
+import { encodeFrame } from '../wire/frame.js'
+import { tryNormalizeAddress } from '../transport/address.js'
+import { type Query, type Answer, MAX_HOP_LIMIT, checkSubnet } from '../wire/messages.js'
+
+/**
+ * Queries this node relays for others, a second on average (node-wide), and in one burst:
+ * what any one neighbour gets from us stays under its QUERY_RATE and QUERY_BURST, however
+ * hard others push queries at us...
+ */
+export const RELAY_RATE = 100
+export const RELAY_BURST = 500
+/**
+ * ...and the share of that any one peer's queries may use, so a peer flooding within its own
+ * QUERY_RATE cannot crowd out the searches of everyone else.
+ */
+export const RELAY_PEER_RATE = 25
+export const RELAY_PEER_BURST = 100
+/** Answers this node relays back for others, a second and in one burst (node-wide). */
+export const ANSWER_RELAY_RATE = 100
+export const ANSWER_RELAY_BURST = 500
+/** Most answers relayed back for one query id. */
+export const MAX_RELAYED_ANSWERS = 64
+/** Most query ids remembered (for "handle once" and the way back of answers)... */
+export const MAX_SEEN = 10_000
+/** ...each for this long, ms. */
+export const SEEN_TTL = 60_000
+/** Most of this node's own searches running at once. */
+export const MAX_SEARCHES = 256
+/** Most answers one search of ours takes (and learns into the table); then it ends. */
+export const MAX_SEARCH_ANSWERS = 1000
+export { MAX_SEARCH_TIMEOUT }
+
+/** Where a query came from (null: our own search) and how many answers went back that way. */
+interface Route { from: string | null, answers: number }
+
+interface LocalSearch {
+  subnet: string
+  stream: Readable
+  /** Addresses that answered (at most `max`). */
+  answered: Set<string>
+  max: number
+  finish: () => void
+}
+
+export class Search {
+  private readonly seen: SeenCache<Route>
+  private readonly relay: TokenBucket
+  private readonly answerRelay: TokenBucket
+  /** Each peer's share of what we relay (RELAY_PEER_RATE, RELAY_PEER_BURST). */
+  private readonly relays = new WeakMap<Connection, TokenBucket>()
+  private readonly running = new Map<string, LocalSearch>()
+
+  constructor (
+    private readonly ctx: NodeContext,
+    private readonly peers: PeerSet,
+    private readonly own: OwnAddresses,
+    /** The hop limit of a search that names none. */
+    private readonly hops: number
+  ) {
+    const now = (): number => ctx.clock.now()
+    this.seen = new SeenCache(MAX_SEEN, SEEN_TTL, now)
+    this.relay = new TokenBucket(RELAY_RATE, RELAY_BURST, now)
+    this.answerRelay = new TokenBucket(ANSWER_RELAY_RATE, ANSWER_RELAY_BURST, now)
+  }
+
+  /** Our searches running now. */
+  get size (): number { return this.running.size }
+  /** Query ids remembered now. */
+  get seenSize (): number { return this.seen.size }
+
+  /**
+   * Search for members of subnet (a string, or a Buffer holding one). Rows arrive as answers
+   * come back; the stream ends at the timeout, after `max` rows, or when `signal` aborts. Bad
+   * options end it with an error on the stream when it has an error listener, else through the
+   * node's `error` event (so a caller who listens to neither is not crashed).
+   */
+  start (subnet: string | Uint8Array, opts: SearchOptions = {}): Readable {
+    const stream = new Readable({ objectMode: true, read () {} })
+    try {
+      const name = checkSubnet(subnet instanceof Uint8Array ? Buffer.from(subnet).toString('utf8') : subnet)
+      const limit = opts.hops ?? this.hops
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HOP_LIMIT) throw new Error(`hops must be an integer in 1..${MAX_HOP_LIMIT}`)
+      const timeout = opts.timeout ?? DEFAULT_SEARCH_TIMEOUT
+      if (!(timeout >= 0 && timeout <= MAX_SEARCH_TIMEOUT)) throw new Error(`timeout must be a number of ms in 0..${MAX_SEARCH_TIMEOUT} (MAX_SEARCH_TIMEOUT)`)
+      const max = Math.min(opts.max ?? Infinity, MAX_SEARCH_ANSWERS)
+      if (!(max > 0)) throw new Error('max must be a positive number')
+      if (this.running.size >= MAX_SEARCHES) throw new Error(`too many searches at once (MAX_SEARCHES is ${MAX_SEARCHES})`)
+      if (opts.signal?.aborted) {
+        queueMicrotask(() => stream.push(null))
+        return stream
+      }
+      const qid = randomHex(this.ctx.random, 8)
+      let timer: Timer | null = null
+      const finish = (): void => {
+        if (!this.running.has(qid)) return
+        this.running.delete(qid)
+        if (timer) this.ctx.clock.clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', finish)
+        stream.push(null)
+      }
+      this.running.set(qid, { subnet: name, stream, answered: new Set(), max, finish })
+      opts.signal?.addEventListener('abort', finish)
+      timer = this.ctx.clock.setTimeout(finish, timeout)
+      this.ctx.ready.then(() => {
+        if (this.ctx.closing || !this.running.has(qid)) return finish()
+        this.seen.add(qid, { from: null, answers: 0 })
+        const q: Query = { type: 'query', qid, subnet: name, hops: 1, limit }
+        const frame = encodeFrame(q)
+        for (const c of this.peers) c.sendFrame(frame)
+        this.ctx.event('search', { dir: 'out', qid, subnet: name, hops: 0 })
+      }, err => {
+        finish()
+        this.fail(stream, err as Error)
+      })
+    } catch (err) {
+      queueMicrotask(() => this.fail(stream, err as Error))
+    }
+    return stream
+  }
+
+  /** End every search of ours (the node is closing). */
+  close (): void {
+    for (const s of [...this.running.values()]) s.finish()
+  }
+
+  onQuery (c: Connection, q: Query): void {
+    // Over its budget: not handled, not relayed, and a strike (a flood ends in a drop).
+    if (!c.queries.take()) {
+      c.strike('queries over QUERY_RATE')
+      return
+    }
+    if (q.hops > q.limit) return
+    if (this.running.has(q.qid)) return // our own query, come back around
+    if (!this.seen.add(q.qid, { from: c.peerId, answers: 0 })) return // handled once
+    this.ctx.event('search', { dir: 'in', qid: q.qid, subnet: q.subnet, hops: q.hops, peer: peerName(c) })
+    if (this.ctx.table.isMember(q.subnet)) {
+      const address = this.own.list()[0] ?? ''
+      c.send({ type: 'answer', qid: q.qid, subnet: q.subnet, address, hops: q.hops })
+      this.ctx.event('answer', { dir: 'out', qid: q.qid, subnet: q.subnet, address, hops: q.hops })
+    }
+    // The peer's own share first, so a flooder spends its share and not everyone's.
+    if (q.hops < q.limit && this.relayShare(c).take() && this.relay.take()) {
+      const frame = encodeFrame({ ...q, hops: q.hops + 1 })
+      for (const p of this.peers) if (p !== c) p.sendFrame(frame)
+    }
+  }
+
+  onAnswer (c: Connection, m: Answer): void {
+    const own = this.running.get(m.qid)
+    const route = own ? undefined : this.seen.get(m.qid)
+    if (!own && (route === undefined || route.from === null)) return // nobody asked (or asked long ago)
+    let address = m.address === '' ? null : tryNormalizeAddress(m.address)
+    // A member that knows no address for itself answers with ""; the neighbour that dialed
+    // it fills in the address it dialed. Anyone else drops such an answer.
+    if (m.address === '' && c.outbound && c.dialed) address = c.dialed
+    if (address === null || this.own.has(address)) return
+    if (own) return this.answered(own, c, m, address)
+    const r = route as Route
+    const to = this.peers.get(r.from as string)
+    if (!to || to === c || r.answers >= MAX_RELAYED_ANSWERS || !this.answerRelay.take()) return
+    r.answers++
+    to.send({ ...m, address })
+    this.ctx.event('answer', { dir: 'forward', qid: m.qid, subnet: m.subnet, address, hops: m.hops })
+  }
+
+  /** An answer to a search of ours. */
+  private answered (s: LocalSearch, c: Connection, m: Answer, address: string): void {
+    if (s.subnet !== m.subnet || s.answered.has(address)) return
+    s.answered.add(address)
+    this.ctx.table.learn([address], c.sources)
+    this.ctx.table.noteServed(address, m.subnet)
+    this.ctx.event('answer', { dir: 'in', qid: m.qid, subnet: m.subnet, address, hops: m.hops })
+    const row: SearchRow = { hash: m.subnet, address, hops: m.hops }
+    s.stream.push(row)
+    if (s.answered.size >= s.max) s.finish()
+  }
+
+  /** End a search's stream with err: on the stream when someone listens there, else as the node's error. */
+  private fail (stream: Readable, err: Error): void {
+    if (stream.listenerCount('error') > 0) {
+      stream.destroy(err)
+    } else {
+      stream.push(null)
+      this.ctx.fail(err)
+    }
+  }
+
+  private relayShare (c: Connection): TokenBucket {
+    let b = this.relays.get(c)
+    if (b === undefined) this.relays.set(c, b = new TokenBucket(RELAY_PEER_RATE, RELAY_PEER_BURST, () => this.ctx.clock.now()))
+    return b
+  }
+}

@@ -1,0 +1,107 @@
+// The node's public shapes (options, events, rows) and the context its parts share. Types only:
+// every part of the node imports them from here instead of from the facade.
+import type { Duplex } from 'node:stream'
+import type { Clock } from './clock.js'
+import type { Random } from '../util/random.js'
+import type { AddressTable } from '../table/table.js'
+
+export interface PeernetOptions {
+  /** Resolves an address to a duplex stream (default: peernet/transport, for tcp/ws/wss). */
+  transport?: (address: string) => Duplex
+  /** Print lifecycle events to stderr. */
+  debug?: boolean
+  /** Dial addresses from the table to keep `connections` open (default true). */
+  bootstrap?: boolean
+  /** ms between gossip rounds; 0 turns gossip off (default 5000). */
+  interval?: number
+  /** ms between purge passes; 0 turns purging off (default 60000). */
+  purge?: number
+  /** Connections to keep open (default 5). */
+  connections?: number
+  /** WebRTC implementation: not supported yet. */
+  wrtc?: unknown
+  /** Network id (default "peernet"). */
+  network?: string
+  /** Addresses this node can be dialed at, advertised to peers. */
+  addresses?: string[]
+  /** Bound on gossip-learned addresses (default 10000). */
+  tableSize?: number
+  /** Largest share of the table one informant or source group may fill (default 0.1). */
+  informantShare?: number
+  /** Default hop limit of searches (default 15). */
+  hops?: number
+  /** Addresses per gossip answer (default 32). */
+  gossipSample?: number
+  /** Most inbound connections (default 64). */
+  maxInbound?: number
+  /** ms between attempts to top up connections (default 1000). */
+  dialInterval?: number
+  clock?: Clock
+  /** Source of chance (default: the operating system's secure generator, node:crypto). */
+  random?: Random
+  /** Source group of a remote host (default: IPv4 /24, IPv6 /48). */
+  groupOf?: (host: string) => string
+}
+
+export interface SearchOptions {
+  /** Hop limit (default 15). */
+  hops?: number
+  /** ms to wait for answers (default 5000, at most MAX_SEARCH_TIMEOUT). */
+  timeout?: number
+  /** Stop after this many answers (a search ends after MAX_SEARCH_ANSWERS whatever this says). */
+  max?: number
+  signal?: AbortSignal
+}
+
+export interface SearchRow {
+  /** The subnet's name. */
+  hash: string
+  address: string
+  /** Links between this node and the member; a direct neighbour is 1. */
+  hops: number
+}
+
+export interface PeerInfo {
+  id: string
+  address: string | null
+  direction: 'in' | 'out'
+}
+
+/** Every lifecycle event also comes as an `event` with its type, for logs. */
+export interface PeernetEvents {
+  ready: [{ id: string }]
+  peer: [PeerInfo]
+  disconnect: [PeerInfo & { reason: string }]
+  'connect-failed': [{ address: string, reason: string }]
+  refused: [{ address: string | null, reason: string }]
+  gossip: [{ dir: 'ask' | 'rx' | 'tx', peer: string, count: number, added?: number, refused?: number }]
+  search: [{ dir: 'out' | 'in', qid: string, subnet: string, hops: number, peer?: string }]
+  answer: [{ dir: 'in' | 'out' | 'forward', qid: string, subnet: string, address: string, hops: number }]
+  join: [{ subnet: string }]
+  part: [{ subnet: string }]
+  save: [{ count: number }]
+  remove: [{ count: number }]
+  purge: [{ dropped: number, tombstones: number }]
+  close: []
+  error: [Error]
+  event: [PeernetEvent]
+}
+export interface PeernetEvent { type: string, time: number, [key: string]: unknown }
+
+/** The lifecycle events a part of the node may report (all but the facade's own). */
+export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close'>
+export type Emit = <K extends LifecycleEvent>(type: K, data: PeernetEvents[K][0]) => void
+
+/** What every part of the node shares: time, chance, the table, and the way to report. */
+export interface NodeContext {
+  readonly clock: Clock
+  readonly random: Random
+  /** The address table: there once `ready` has resolved (parts use it only after). */
+  readonly table: AddressTable
+  readonly ready: Promise<void>
+  /** close() was called. */
+  readonly closing: boolean
+  event: Emit
+  /** Report an error that has no caller to go to (an `error` event when someone listens). */
+  fail: (err: Error) => void
+}

@@ -1,0 +1,99 @@
+// The handshake on its own: our hello, and what a peer's hello makes of a link.
+import t from 'tap'
+import { PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../lib/index.js'
+import { Handshake, MAX_INBOUND } from '../lib/node/handshake.js'
+import { Holds } from '../lib/node/holds.js'
+import { DUPLICATE, SELF } from '../lib/node/dialer.js'
+import { partsContext, link, flush } from './lib/parts.js'
+
+const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id, addrs: [], ...extra })
+
+async function setup (t, opts = {}) {
+  const parts = await partsContext(t)
+  const holds = new Holds(() => parts.clock.now())
+  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, { network: 'peernet', maxInbound: MAX_INBOUND, groupOf: h => 'g:' + h, ...opts })
+  return { ...parts, handshake, holds }
+}
+
+t.test('our hello: version, network, id, advertised addresses (bounded), the address we dialed', async t => {
+  const { ctx, handshake, own, table } = await setup(t)
+  for (let i = 0; i < MAX_HELLO_ADDRS + 2; i++) own.advertise(`mem://me${i}`)
+  const { c, raw } = link(ctx, { outbound: true, dialed: 'mem://them' })
+  handshake.greet(c)
+  const m = await raw.next()
+  t.same(m, { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: table.id, addrs: own.announced.slice(0, MAX_HELLO_ADDRS), dialed: 'mem://them' })
+})
+
+t.test('an inbound hello opens the link: our hello answers it; sources, a claimed address, a candidate of ours, addresses learned', async t => {
+  const { ctx, handshake, peers, own, table, events } = await setup(t)
+  const { c, raw } = link(ctx, { peers })
+  handshake.onMessage(c, hello('aa', { addrs: ['mem://a', 'junk', 'mem://a2'], dialed: 'mem://me' }))
+  t.match(await raw.next(), { type: 'hello', id: table.id })
+  t.ok(c.open)
+  t.equal(peers.get('aa'), c)
+  t.equal(c.address, 'mem://a', 'goes by the first address it offers')
+  t.same(own.list(), ['mem://me'], 'what it dialed is a candidate address of ours')
+  t.ok(table.has('mem://a') && table.has('mem://a2'))
+  t.same(events, [['peer', { id: 'aa', address: 'mem://a', direction: 'in' }]])
+})
+
+t.test('an outbound hello counts a success on the address we dialed', async t => {
+  const { ctx, handshake, peers, table } = await setup(t)
+  await table.save(['mem://b'])
+  const { c } = link(ctx, { peers, outbound: true, dialed: 'mem://b', address: 'mem://b' })
+  handshake.onMessage(c, hello('bb'))
+  t.equal(table.get('mem://b').ok, 1)
+})
+
+t.test('refusals: our own id, another network, another version, a message before hello, too many inbound', async t => {
+  const { ctx, handshake, peers, own, table } = await setup(t, { maxInbound: 1 })
+  const self = link(ctx, { peers, outbound: true, dialed: 'mem://alias' })
+  handshake.onMessage(self.c, hello(table.id))
+  t.equal(self.c.closeInfo.reason, SELF)
+  t.ok(own.has('mem://alias'), 'the address is remembered as ours')
+  const red = link(ctx, { peers })
+  handshake.onMessage(red.c, hello('cc', { network: 'red' }))
+  t.match((await red.raw.next(m => m.type === 'bye')).reason, /network mismatch/)
+  const old = link(ctx, { peers })
+  handshake.onMessage(old.c, hello('dd', { version: PROTOCOL_VERSION + 1 }))
+  t.match((await old.raw.next(m => m.type === 'bye')).reason, /protocol version/)
+  const early = link(ctx, { peers })
+  handshake.onMessage(early.c, { type: 'getaddrs' })
+  t.match((await early.raw.next(m => m.type === 'bye')).reason, /expected hello/)
+  const first = link(ctx, { peers })
+  handshake.onMessage(first.c, hello('ee'))
+  const second = link(ctx, { peers })
+  handshake.onMessage(second.c, hello('ff'))
+  t.match((await second.raw.next(m => m.type === 'bye')).reason, /too many connections/)
+  t.equal(peers.size, 1)
+  for (const r of [red, old, early, second]) t.notOk(r.raw.received.some(m => m.type === 'hello'), 'a refused dialer gets a bye and no hello')
+})
+
+t.test('a held peer is refused by its id, whatever address it comes from, and told when to retry', async t => {
+  const { ctx, handshake, peers, holds, events } = await setup(t)
+  holds.hold('aa', ['mem://a'])
+  const { c, raw } = link(ctx, { peers, address: 'mem://elsewhere' })
+  handshake.onMessage(c, hello('aa'))
+  t.match((await raw.next()).reason, /^you were disconnected by the user of this node; retry in 60 s$/, 'the first thing it hears')
+  t.notOk(c.open)
+  t.match(events, [['refused', { address: 'mem://elsewhere', reason: 'peer held after the user disconnected it (60 s left)' }]])
+  const out = link(ctx, { peers, outbound: true, dialed: 'mem://a3' })
+  handshake.onMessage(out.c, hello('aa'))
+  t.notOk(out.c.open, 'a link we dialed that reaches a held peer closes too')
+  t.ok(holds.isHeldAddress('mem://a3'), 'and its address is held with the peer')
+})
+
+t.test('a second link to a peer: the loser closes as a duplicate, one link stays', async t => {
+  const { ctx, handshake, peers, table } = await setup(t)
+  const low = '0'.repeat(32)
+  t.ok(low < table.id)
+  const first = link(ctx, { peers })
+  handshake.onMessage(first.c, hello(low))
+  // We dialed the peer too; the peer has the lower id, so the link it dialed (first) stays.
+  const mine = link(ctx, { peers, outbound: true, dialed: 'mem://low' })
+  handshake.onMessage(mine.c, hello(low))
+  await flush()
+  t.equal(mine.c.closeInfo.reason, DUPLICATE)
+  t.equal(peers.get(low), first.c)
+  t.equal(peers.size, 1)
+})

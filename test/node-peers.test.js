@@ -1,0 +1,76 @@
+// The peer set on its own: one open link per peer id, links in their handshake apart, and the
+// rule for two links to one peer.
+import t from 'tap'
+import { PeerSet, peerInfo } from '../lib/node/peers.js'
+import { fakeLink } from './lib/parts.js'
+
+t.test('one open link per peer id; a replaced link is not its peer\'s any more', async t => {
+  const peers = new PeerSet()
+  const first = fakeLink('aa', { outbound: true, dialed: 'mem://a' })
+  peers.begin(first)
+  t.equal(peers.handshaking, 1)
+  t.equal(peers.size, 0, 'a link in its handshake is not open')
+  peers.add(first)
+  t.equal(peers.handshaking, 0)
+  t.equal(peers.get('aa'), first)
+  const second = fakeLink('aa', { address: 'mem://a2' })
+  peers.add(second)
+  t.equal(peers.size, 1, 'still one link for the peer')
+  t.equal(peers.get('aa'), second)
+  t.equal(peers.delete(first), false, 'the replaced link closing does not take the peer away')
+  t.equal(peers.get('aa'), second)
+  t.equal(peers.delete(second), true)
+  t.equal(peers.size, 0)
+  t.equal(peers.delete(fakeLink('')), false, 'a link with no id was never open')
+})
+
+t.test('find, openAt and busy see addresses dialed and claimed, and ids', async t => {
+  const peers = new PeerSet()
+  const out = fakeLink('11', { outbound: true, dialed: 'mem://out', address: 'mem://out' })
+  const inb = fakeLink('22', { address: 'mem://claimed' })
+  const pending = fakeLink('', { outbound: true, dialed: 'mem://pending', address: 'mem://pending' })
+  peers.add(out)
+  peers.add(inb)
+  peers.begin(pending)
+  t.same(peers.find('mem://out'), [out])
+  t.same(peers.find('22'), [inb], 'by peer id')
+  t.same(peers.find('mem://pending'), [pending], 'links in their handshake too')
+  t.same(peers.find('mem://nobody'), [])
+  t.equal(peers.openAt('mem://out'), out)
+  t.equal(peers.openAt('mem://pending'), undefined, 'openAt: open links only')
+  t.same([...peers.busy()].sort(), ['mem://claimed', 'mem://out', 'mem://pending'])
+  t.same(peers.all().length, 3)
+  t.same([...peers], [out, inb], 'iterating gives the open links')
+})
+
+t.test('inbound and outbound counts; inbound handshakes', async t => {
+  const peers = new PeerSet()
+  for (let i = 0; i < 3; i++) peers.add(fakeLink('i' + i))
+  for (let i = 0; i < 2; i++) peers.add(fakeLink('o' + i, { outbound: true }))
+  peers.begin(fakeLink('', { outbound: true }))
+  peers.begin(fakeLink(''))
+  t.equal(peers.inbound(), 3)
+  t.equal(peers.outbound(), 2)
+  t.equal(peers.inboundHandshakes(), 1)
+})
+
+t.test('two links to one peer: both ends keep the one dialed by the lower id', async t => {
+  const low = 'aaaa'
+  const high = 'ffff'
+  // Each end holds one link it dialed and one it accepted; each asks whether the new one wins.
+  const lowDialed = fakeLink(high, { outbound: true })
+  const lowAccepted = fakeLink(high)
+  const highDialed = fakeLink(low, { outbound: true })
+  const highAccepted = fakeLink(low)
+  // At the low end, the link it dialed arrived first; at the high end, the one it accepted.
+  t.equal(PeerSet.replaces(lowAccepted, lowDialed, low, high), false, 'low keeps the link it dialed')
+  t.equal(PeerSet.replaces(highDialed, highAccepted, high, low), false, 'high keeps the link low dialed')
+  // And the other arrival order.
+  t.equal(PeerSet.replaces(lowDialed, lowAccepted, low, high), true)
+  t.equal(PeerSet.replaces(highAccepted, highDialed, high, low), true)
+})
+
+t.test('peerInfo: id, address or null, direction', async t => {
+  t.same(peerInfo(fakeLink('ab', { outbound: true, address: 'mem://x' })), { id: 'ab', address: 'mem://x', direction: 'out' })
+  t.same(peerInfo(fakeLink('cd')), { id: 'cd', address: null, direction: 'in' })
+})

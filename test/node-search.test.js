@@ -1,0 +1,81 @@
+// Search on its own: queries handled once, relayed within budget to the other peers, answered
+// when a member, and answers routed back the way the query came.
+import t from 'tap'
+import { MAX_RELAYED_ANSWERS } from '../lib/index.js'
+import { Search } from '../lib/node/search.js'
+import { partsContext, link, flush } from './lib/parts.js'
+import { collect } from './lib/helpers.js'
+
+const query = (qid, extra = {}) => ({ type: 'query', qid, subnet: 's', hops: 1, limit: 3, ...extra })
+const QID = 'ab'.repeat(8)
+
+t.test('a query is handled once, answered when a member, relayed to the others only', async t => {
+  const { ctx, peers, own, table, events } = await partsContext(t)
+  own.advertise('mem://me')
+  await table.join(['s'])
+  const search = new Search(ctx, peers, own, 15)
+  const a = link(ctx, { id: 'aa', peers })
+  const b = link(ctx, { id: 'bb', peers })
+  search.onQuery(a.c, query(QID))
+  search.onQuery(b.c, query(QID))
+  const answer = await a.raw.next(m => m.type === 'answer')
+  t.same(answer, { type: 'answer', qid: QID, subnet: 's', address: 'mem://me', hops: 1 })
+  const relayed = await b.raw.next(m => m.type === 'query')
+  t.equal(relayed.hops, 2, 'relayed one hop further')
+  await flush()
+  t.notOk(a.raw.received.some(m => m.type === 'query'), 'not back to the sender')
+  t.notOk(b.raw.received.some(m => m.type === 'answer'), 'the copy from b was not handled again')
+  t.equal(events.filter(([type, e]) => type === 'search' && e.dir === 'in').length, 1)
+  t.equal(search.seenSize, 1)
+  search.onQuery(a.c, query('cd'.repeat(8), { hops: 3 }))
+  await flush()
+  t.equal(b.raw.received.filter(m => m.type === 'query').length, 1, 'a query at its hop limit is not relayed')
+})
+
+t.test(`answers go back the way the query came, at most MAX_RELAYED_ANSWERS (${MAX_RELAYED_ANSWERS}) per query`, async t => {
+  const { ctx, peers, own } = await partsContext(t)
+  const search = new Search(ctx, peers, own, 15)
+  const asker = link(ctx, { id: 'aa', peers })
+  const member = link(ctx, { id: 'bb', peers })
+  search.onQuery(asker.c, query(QID))
+  for (let i = 0; i <= MAX_RELAYED_ANSWERS; i++) search.onAnswer(member.c, { type: 'answer', qid: QID, subnet: 's', address: `mem://m${i}`, hops: 2 })
+  search.onAnswer(member.c, { type: 'answer', qid: 'ef'.repeat(8), subnet: 's', address: 'mem://stray', hops: 2 })
+  await flush()
+  const back = asker.raw.received.filter(m => m.type === 'answer')
+  t.equal(back.length, MAX_RELAYED_ANSWERS)
+  t.same(back[0], { type: 'answer', qid: QID, subnet: 's', address: 'mem://m0', hops: 2 })
+  t.notOk(back.some(m => m.address === 'mem://stray'), 'an answer nobody asked for is dropped')
+})
+
+t.test('our own search: sent to every peer, answers become rows and table entries, once each', async t => {
+  const { ctx, peers, own, table, clock } = await partsContext(t)
+  const search = new Search(ctx, peers, own, 7)
+  const a = link(ctx, { id: 'aa', peers })
+  const b = link(ctx, { id: 'bb', outbound: true, dialed: 'mem://b', peers })
+  const stream = search.start('s', { timeout: 1000 })
+  const rows = collect(stream)
+  const q = await a.raw.next(m => m.type === 'query')
+  t.match(q, { subnet: 's', hops: 1, limit: 7 })
+  await b.raw.next(m => m.type === 'query')
+  t.equal(search.size, 1)
+  search.onAnswer(a.c, { type: 'answer', qid: q.qid, subnet: 's', address: 'mem://x', hops: 3 })
+  search.onAnswer(b.c, { type: 'answer', qid: q.qid, subnet: 's', address: 'mem://x', hops: 1 })
+  search.onAnswer(b.c, { type: 'answer', qid: q.qid, subnet: 's', address: '', hops: 1 })
+  search.onAnswer(a.c, { type: 'answer', qid: q.qid, subnet: 'other', address: 'mem://y', hops: 1 })
+  search.onQuery(a.c, { ...q, hops: 2 })
+  clock.advance(1000)
+  t.same(await rows, [{ hash: 's', address: 'mem://x', hops: 3 }, { hash: 's', address: 'mem://b', hops: 1 }],
+    'once per address; an empty address filled in by the link we dialed; other subnets dropped')
+  t.ok(table.has('mem://x'))
+  t.equal(search.size, 0, 'ended at the timeout')
+  t.notOk(b.raw.received.some(m => m.type === 'query' && m.hops === 3), 'our own query coming back is not relayed')
+})
+
+t.test('close ends every running search', async t => {
+  const { ctx, peers, own } = await partsContext(t)
+  const search = new Search(ctx, peers, own, 15)
+  const rows = collect(search.start('s', { timeout: 60_000 }))
+  search.close()
+  t.same(await rows, [])
+  t.equal(search.size, 0)
+})
