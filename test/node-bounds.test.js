@@ -6,7 +6,7 @@ import {
   peernet, memPair, VirtualClock, seededRandom, PROTOCOL_VERSION,
   MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT, MAX_ASKS_IN_FLIGHT, FLUSH_INTERVAL
 } from '../lib/index.js'
-import { secureRandom } from '../lib/node/clock.js'
+import { secureRandom } from '../lib/util/random.js'
 import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
 import { until, collect } from './lib/helpers.js'
 import { flush } from './lib/parts.js'
