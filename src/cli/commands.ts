@@ -4,6 +4,7 @@
 import { DEFAULT_SEARCH_TIMEOUT } from '../node/defaults.js'
 import { MAX_HOP_LIMIT } from '../wire/messages.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
+import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS } from '../control/protocol.js'
 
 export { SETTINGS, type Flag }
 
@@ -33,10 +34,10 @@ export interface Command {
 }
 
 export const GLOBAL_FLAGS: Flag[] = [
-  { name: 'datadir', type: 'string', value: 'DIR', describe: 'data directory (default: $PEERNET_PATH, else ~/.config/peernet)' },
+  { name: 'datadir', type: 'string', value: 'DIR', describe: 'data directory (default: $PEERNET_PATH when set and not empty, else ~/.config/peernet)' },
   { name: 'sockfile', type: 'string', value: 'PATH', describe: 'control socket path (default: DATADIR/run/control.sock)' },
   { name: 'json', type: 'boolean', describe: 'print JSON (one object per line for listings)' },
-  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=1, turns it off)' }
+  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=yes, turns it off)' }
 ]
 
 const ADDR: Arg = { name: 'addr', type: 'address', describe: 'address: tcp://HOST:PORT, ws://HOST:PORT or wss://HOST' }
@@ -69,10 +70,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'status',
-    synopsis: 'status',
-    describe: 'Show the daemon: id, pid, uptime, data dir, socket, counts, settings and limits.',
+    synopsis: 'status [--clear-warnings]',
+    describe: 'Show the daemon: warnings, id, pid, uptime, data dir, socket, counts, settings and limits.',
     args: [],
-    flags: [],
+    flags: [
+      { name: 'clear-warnings', type: 'boolean', describe: 'show the warnings the daemon keeps (such as data its database lost at start) once more, then forget them' }
+    ],
     reach: 'running'
   },
   {
@@ -81,8 +84,8 @@ export const COMMANDS: Command[] = [
     describe: 'Print lifecycle events (connect, disconnect, gossip, search, join, part, errors) as they happen, one per line.',
     args: [],
     flags: [
-      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, default: 10, describe: 'replay the last N events first' },
-      { name: 'follow', type: 'boolean', default: true, describe: 'keep printing new events (--no-follow prints the replay and exits)' }
+      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, describe: `replay the last N events first (default: the last ${DEFAULT_LOG_REPLAY} events other than ${ROUTINE_EVENTS.join(', ')}: those come every few seconds and would crowd out connects, listens and errors)` },
+      { name: 'follow', type: 'boolean', default: true, describe: 'keep printing new events until the daemon stops (--no-follow prints the replay and exits)' }
     ],
     reach: 'running',
     listing: true,
@@ -220,8 +223,8 @@ export const COMMANDS: Command[] = [
   {
     name: 'stats',
     synopsis: 'stats ADDR',
-    describe: 'Show connection and gossip statistics for ADDR.',
-    args: [ADDR],
+    describe: 'Show connection and gossip statistics for ADDR (an address, or a peer id from `connections --json`); exit 1 when nothing is known about it.',
+    args: [{ name: 'addr', type: 'peer', describe: 'address or peer id' }],
     flags: [],
     reach: 'autostart'
   },
