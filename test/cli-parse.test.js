@@ -64,6 +64,7 @@ const LINES = [
   { argv: ['join', 'é'.repeat(64), 'my chat'], lean: true },
   { argv: ['server', '--no-json'], lean: true },
   { argv: ['status', '--no-autostart'], lean: true }, // harmless where nothing starts: accepted, not in its help
+  { argv: ['stats', '383f309f8e1f524e8508d5a2c5dbfe1a'], lean: true },
   // global flags, before or after the command
   { argv: ['--json', 'known'], lean: true },
   { argv: ['--datadir', '/tmp/x', 'status'], lean: true },
@@ -120,7 +121,8 @@ const LINES = [
   { argv: ['add', A, 'notaurl'], invalid: true, error: /notaurl/ },
   { argv: ['rm', 'ws://'], invalid: true, error: /ws:\/\// },
   { argv: ['disconnect', 'ws://'], invalid: true, error: /ws:\/\// },
-  { argv: ['stats', 'nope'], invalid: true, error: /nope/ },
+  { argv: ['stats', 'nope'], invalid: true, error: /"nope" is neither an address .* nor a peer id/ },
+  { argv: ['disconnect', 'nope'], invalid: true, error: /"nope" is neither an address .* nor a peer id/ },
   { argv: ['unlisten', 'ws://'], invalid: true, error: /ws:\/\// },
   { argv: ['listen', 'wss'], invalid: true, error: /wss/ },
   { argv: ['listen', 'http'], invalid: true, error: /http/ },

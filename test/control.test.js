@@ -210,6 +210,10 @@ t.test('200 control clients at once all get their status; peernet status works a
 
 t.test('clients that vanish mid-stream (log follow, a long search) leave the daemon serving', async t => {
   const d = await daemon(t)
+  // A search runs only with a peer to ask (with none it fails at once).
+  const peer = await daemon(t)
+  const connected = await d.run(['connect', (await peer.run(['listen', 'ws'])).stdout.trim()])
+  t.equal(connected.code, 0, connected.stderr)
   const follower = await raw(t, d.socket)
   follower.send({ id: 1, method: 'log', params: { follow: true, lines: 5 } })
   const searcher = await raw(t, d.socket)

@@ -60,7 +60,9 @@ export function call (socket: string, method: string, params: Record<string, unk
     let connected = false
     let broken: Error | null = null
     conn.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK')) finish(new NotRunning(socket, err.code))
+      // No socket there (or a file where its directory should be): no daemon runs there.
+      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK' || err.code === 'ENOTDIR')) finish(new NotRunning(socket, err.code))
+      else if (!connected && (err.code === 'EACCES' || err.code === 'EPERM')) finish(new Error(`cannot reach the control socket ${socket}: permission denied (is the daemon another user's?)`))
       else broken = err // the daemon may still have said why (e.g. EBUSY) before it hung up
     })
     conn.on('connect', () => {

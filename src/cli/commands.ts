@@ -3,8 +3,8 @@
 // Nothing here loads more than the defaults it shows.
 import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
-import { LOG_BUFFER } from '../daemon/log.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
+import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER } from '../control/protocol.js'
 
 export { SETTINGS, type Flag }
 
@@ -37,10 +37,10 @@ export interface Command {
 }
 
 export const GLOBAL_FLAGS: Flag[] = [
-  { name: 'datadir', type: 'string', value: 'DIR', describe: 'data directory (default: $PEERNET_PATH, else ~/.config/peernet)' },
+  { name: 'datadir', type: 'string', value: 'DIR', describe: 'data directory (default: $PEERNET_PATH when set and not empty, else ~/.config/peernet)' },
   { name: 'sockfile', type: 'string', value: 'PATH', describe: 'control socket path (default: DATADIR/run/control.sock)' },
   { name: 'json', type: 'boolean', describe: 'print JSON (one object per line for listings)' },
-  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=1, turns it off); status, close and log never start one' }
+  { name: 'autostart', type: 'boolean', default: true, describe: 'start a daemon when none is running (--no-autostart, or PEERNET_NO_AUTOSTART=yes, turns it off); status, close and log never start one' }
 ]
 
 /** The subnet rule as --help and the man page say it (checkSubnet in wire/messages.ts enforces it). */
@@ -77,10 +77,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'status',
-    synopsis: 'status',
-    describe: 'Show the daemon: id, pid, uptime, data dir, socket, counts, settings and limits.',
+    synopsis: 'status [--clear-warnings]',
+    describe: 'Show the daemon: warnings, id, pid, uptime, data dir, socket, counts, settings and limits.',
     args: [],
-    flags: [],
+    flags: [
+      { name: 'clear-warnings', type: 'boolean', describe: 'show the warnings the daemon keeps (such as data its database lost at start) once more, then forget them' }
+    ],
     reach: 'running'
   },
   {
@@ -89,8 +91,8 @@ export const COMMANDS: Command[] = [
     describe: 'Print lifecycle events (connect, disconnect, gossip, search, join, part, errors) as they happen, one per line.',
     args: [],
     flags: [
-      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, max: LOG_BUFFER, default: 10, describe: `replay the last N events first (the daemon keeps the last ${LOG_BUFFER})` },
-      { name: 'follow', type: 'boolean', default: true, describe: 'keep printing new events (--no-follow prints the replay and exits)' }
+      { name: 'lines', alias: 'n', type: 'number', value: 'N', min: 0, max: LOG_BUFFER, describe: `replay the last N events first, at most ${LOG_BUFFER} (default: the last ${DEFAULT_LOG_REPLAY} events other than ${ROUTINE_EVENTS.join(', ')}: those come every few seconds and would crowd out connects, listens and errors)` },
+      { name: 'follow', type: 'boolean', default: true, describe: 'keep printing new events until the daemon stops (--no-follow prints the replay and exits)' }
     ],
     reach: 'running',
     listing: true,
@@ -228,8 +230,8 @@ export const COMMANDS: Command[] = [
   {
     name: 'stats',
     synopsis: 'stats ADDR',
-    describe: 'Show connection and gossip statistics for ADDR.',
-    args: [ADDR],
+    describe: 'Show connection and gossip statistics for ADDR (an address, or a peer id from `connections --json`); exit 1 when nothing is known about it.',
+    args: [{ name: 'addr', type: 'peer', describe: 'address or peer id' }],
     flags: [],
     reach: 'autostart'
   },

@@ -2,6 +2,7 @@
 // socket round trip. yargs (help, usage errors, completion) loads only when needed.
 import { leanParse, UsageError } from './parse.js'
 import { version } from '../control/version.js'
+import { humanize } from '../control/errors.js'
 
 async function main (): Promise<void> {
   const argv = process.argv.slice(2)
@@ -21,7 +22,8 @@ async function main (): Promise<void> {
 
 main().catch((err: Error) => {
   // One line, never a stack trace: what failed and, where we know it, what to do.
-  const msg = (err?.message ?? String(err)).split('\n')[0]
+  // Raw errno codes and OpenSSL strings, from anywhere below, leave as sentences.
+  const msg = humanize((err?.message ?? String(err)).split('\n')[0])
   process.stderr.write(`peernet: ${msg}${err instanceof UsageError ? ' (see peernet --help)' : ''}\n`)
   process.exitCode = err instanceof UsageError ? 2 : 1
 })

@@ -4,6 +4,7 @@ import { COMMANDS, GLOBAL_FLAGS, SETTINGS, type Command, type Flag, type Arg } f
 import { DEFAULT_CONNECTIONS } from '../node/defaults.js'
 import { MAX_SOCKET_PATH } from '../control/paths.js'
 import { LOG_BUFFER, MAX_LOG_FILE } from '../daemon/log.js'
+import { METHODS, ERROR_CODES } from '../control/protocol.js'
 
 // --- troff escaping ------------------------------------------------------------------------
 
@@ -200,7 +201,7 @@ export function renderMan (version: string): string {
       'Listings print one row per line as the rows arrive and are flushed line by line,',
       'so they work with grep, head and tail (the command exits quietly when its reader goes away);',
       'with --json every row is a JSON object on its own line.',
-      'Most commands start a daemon when none is running; --no-autostart or PEERNET_NO_AUTOSTART=1 turns that off.'
+      'Most commands start a daemon when none is running, and say so on standard error; --no-autostart or PEERNET_NO_AUTOSTART=yes turns that off.'
     ),
     ...para(
       'The data directory (DATADIR below) is --datadir, else $PEERNET_PATH, else ~/.config/peernet.',
@@ -232,8 +233,9 @@ export function renderMan (version: string): string {
     ...flagList(SETTINGS),
 
     '.SH ENVIRONMENT',
-    ...tagged(bold('PEERNET_PATH'), 'The data directory when --datadir is not given (default: ~/.config/peernet).'),
-    ...tagged(bold('PEERNET_NO_AUTOSTART'), 'When 1 or true, no command starts a daemon, as with --no-autostart.'),
+    ...tagged(bold('PEERNET_PATH'), 'The data directory when --datadir is not given (default: ~/.config/peernet). Empty counts as unset.'),
+    ...tagged(bold('PEERNET_NO_AUTOSTART'), 'When yes, on, 1 or true, no command starts a daemon, as with --no-autostart; no, off, 0, false or empty leave auto-start on.',
+      'Any other value is a usage error.'),
     ...tagged(bold('XDG_RUNTIME_DIR'),
       `When DATADIR/run/control.sock is longer than a Unix socket path may be (${MAX_SOCKET_PATH} bytes),`,
       'the socket is $XDG_RUNTIME_DIR/peernet/HASH.sock instead, HASH being derived from the data directory;',
@@ -251,6 +253,22 @@ export function renderMan (version: string): string {
       'The daemon\'s events, one line each, as `peernet log` prints them (which replays the last ' + String(LOG_BUFFER) + ' events from memory).',
       `Past ${mib(MAX_LOG_FILE)} it is moved to \`DATADIR/daemon.log.1\` and a new one is started.`),
     ...tagged(bold(code('DATADIR/config.json')), 'Settings of the daemon, optional (see SETTINGS).'),
+
+    '.SH CONTROL SOCKET',
+    ...para(
+      'Every command is a client of the control socket, a Unix socket speaking newline-delimited JSON; scripts can speak it too.',
+      'A request is one line: {"id": ID, "method": METHOD, "params": {...}}, the id a number or a string of the client\'s choosing.',
+      `The methods: ${METHODS.join(', ')}.`,
+      'The params follow the commands: for example {"address": ADDR} for connect, {"addresses": [...]} for add, {"subnet": NAME, "max": N} for search.',
+      'The answer is any number of rows {"id": ID, "row": {...}}, each the object --json prints,',
+      'then one {"id": ID, "end": true}, or instead of the end {"id": ID, "error": {"code": CODE, "message": TEXT}}.',
+      'A client may send many requests on one connection without waiting; answers to different ids may interleave.',
+      'A client that closes its sending side after its last request (as socat does at the end of its input) still gets every answer;',
+      'the daemon closes the connection after the last one. For example:'
+    ),
+    ...example(['$ echo \'{"id":1,"method":"known"}\' | socat - UNIX-CONNECT:$HOME/.config/peernet/run/control.sock', '{"id":1,"row":{"address":"ws://127.0.0.1:48832","saved":true,"subnets":["chat"]}}', '{"id":1,"end":true}']),
+    ...para('The error codes:'),
+    ...Object.entries(ERROR_CODES).flatMap(([code, meaning]) => tagged(bold(code), sentence(meaning))),
 
     '.SH EXIT STATUS',
     ...tagged(bold('0'), 'Success.'),

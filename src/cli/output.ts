@@ -82,7 +82,7 @@ export function json (value: unknown): void {
 export const text = {
   known: (r: KnownRow) => r.subnets.length > 0 ? `${r.address}\t${r.subnets.join(',')}` : r.address,
   connection: (r: ConnectionRow) => r.address ?? r.id,
-  server: (r: ServerRow) => r.address,
+  server: (r: ServerRow) => r.state === 'failed' ? `${r.address}\tfailed: ${r.error ?? 'unknown reason'}` : r.address,
   search: (r: SearchRow) => r.address,
   log: (r: LogRow) => formatLogRow(r)
 }
@@ -101,6 +101,8 @@ function duration (ms: number): string {
 
 export function statusText (s: StatusRow): string {
   const lines = [
+    // First, where nobody can miss them; kept until `status --clear-warnings`.
+    ...(s.warnings ?? []).map(w => `warning:     ${new Date(w.time).toISOString()} ${w.message} (clear it with \`peernet status --clear-warnings\`)`),
     `id:          ${s.id}`,
     `pid:         ${s.pid}`,
     `version:     ${s.version}`,
@@ -111,7 +113,7 @@ export function statusText (s: StatusRow): string {
     `known:       ${s.known} (${s.saved} saved, ${s.learned} learned, ${s.tombstones} removed recently)`,
     `connections: ${s.connections} (${s.limits.outbound} out, ${s.limits.inbound} in)`,
     `subnets:     ${s.subnets}`,
-    `servers:     ${s.servers}`,
+    `servers:     ${s.servers}${s.failedServers > 0 ? ` (and ${s.failedServers} that did not reopen: see peernet servers)` : ''}`,
     `addresses:   ${s.addresses.length > 0 ? s.addresses.join(' ') : '(none known)'}`,
     // As flags, so a setting never reads like a count above (`connections: 5` twice).
     'settings (flags of server/daemon, keys of config.json):',

@@ -40,7 +40,9 @@ export function checkArg (arg: Arg, value: string): string {
         return value
       case 'peer':
         if (value === '') throw new Error('empty address')
-        return value.includes('://') ? dialable(value) : value
+        if (value.includes('://')) return dialable(value)
+        if (!/^[0-9a-f]{32,64}$/i.test(value)) throw new Error(`"${value}" is neither an address (tcp://HOST:PORT, ws://HOST:PORT) nor a peer id (hex, from peernet connections --json)`)
+        return value.toLowerCase()
     }
   } catch (err) {
     throw new UsageError((err as Error).message)
@@ -53,6 +55,16 @@ export function checkFlag (flag: Flag, value: unknown): unknown {
   const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== ''
   if (flag.type === 'string' && !nonEmpty(value)) throw new UsageError(`--${flag.name} needs a value`)
   if (flag.type === 'array' && !(Array.isArray(value) && value.every(nonEmpty))) throw new UsageError(`--${flag.name} needs a value`)
+  // A bad address is a usage error wherever it is given (arguments, add -, --bootstrap).
+  if (flag.address === true) {
+    for (const v of value as string[]) {
+      try {
+        dialable(v)
+      } catch (err) {
+        throw new UsageError(`--${flag.name}: ${(err as Error).message}`)
+      }
+    }
+  }
   if (flag.type !== 'number') return value
   try {
     return checkNumber(flag, value)
@@ -87,8 +99,21 @@ export function finishFlags (command: Command, flags: Record<string, unknown>, e
     checkFlag(f, flags[f.name])
   }
   if (flags.json === true && command.noJson !== undefined) throw new UsageError(`${command.name} takes no --json: ${command.noJson}`)
-  if (env.PEERNET_NO_AUTOSTART === '1' || env.PEERNET_NO_AUTOSTART === 'true') flags.autostart = false
+  if (noAutostart(env)) flags.autostart = false
   return flags
+}
+
+const YES = ['1', 'true', 'yes', 'on']
+const NO = ['0', 'false', 'no', 'off', '']
+
+/** PEERNET_NO_AUTOSTART: yes/on/1/true turn auto-start off; no/off/0/false, empty or unset leave it on. */
+export function noAutostart (env: NodeJS.ProcessEnv): boolean {
+  const v = env.PEERNET_NO_AUTOSTART
+  if (v === undefined) return false
+  const word = v.trim().toLowerCase()
+  if (YES.includes(word)) return true
+  if (NO.includes(word)) return false
+  throw new UsageError(`PEERNET_NO_AUTOSTART must be one of yes, no, on, off, 1, 0, true, false (it is ${JSON.stringify(v.slice(0, 40))})`)
 }
 
 /**

@@ -48,6 +48,11 @@ function processAlive (pid: number): boolean {
   }
 }
 
+/** Lines for the user on stderr, each as `peernet: …` (output stays clean for pipes). */
+function warn (lines: string[]): void {
+  if (lines.length > 0) process.stderr.write(lines.map(l => `peernet: ${l}\n`).join(''))
+}
+
 function notRunning (ctx: Ctx, why: string): Failure {
   return new Failure(`no daemon is running for ${ctx.paths.datadir}${why}; start one with \`peernet daemon\``)
 }
@@ -66,8 +71,9 @@ async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<unknown>): Promise<
   const { reach } = ctx.parsed.command
   if (reach === 'running') throw notRunning(ctx, '')
   if (ctx.flags.autostart === false) throw notRunning(ctx, ' (auto-start is off)')
-  const { startDaemon } = await import('./start.js')
-  await startDaemon(ctx.paths, [], ctx.flags.sockfile as string | undefined)
+  const { startDaemon, startWarnings } = await import('./start.js')
+  const r = await startDaemon(ctx.paths, [], ctx.flags.sockfile as string | undefined)
+  if (!r.already) warn([`started a daemon (pid ${r.pid}) for ${ctx.paths.datadir}`, ...await startWarnings(ctx.paths.socket, r.status)])
   await fn(ctx)
 }
 
@@ -147,10 +153,15 @@ const handlers: Record<string, (ctx: Ctx) => Promise<unknown>> = {
     await runServer(ctx.paths, ctx.flags)
   },
   async daemon (ctx) {
-    const { startDaemon } = await import('./start.js')
+    const { startDaemon, startWarnings, notApplied } = await import('./start.js')
     const r = await startDaemon(ctx.paths, settingArgs(ctx.flags), ctx.flags.sockfile as string | undefined)
-    if (ctx.asJson) json({ pid: r.pid, started: !r.already, socket: ctx.paths.socket })
+    const skipped = r.already ? notApplied(ctx.flags, r.status.settings, SETTINGS.map(f => f.name)) : []
+    if (ctx.asJson) json({ pid: r.pid, started: !r.already, socket: ctx.paths.socket, ...(skipped.length > 0 ? { notApplied: skipped } : {}) })
     else out(r.already ? `peernet daemon is already running (pid ${r.pid})` : `peernet daemon started (pid ${r.pid})`)
+    if (!r.already) warn(await startWarnings(ctx.paths.socket, r.status))
+    if (skipped.length > 0) {
+      warn([`${skipped.map(n => `--${n}`).join(' ')} not applied: settings take effect when a daemon starts; run \`peernet close\`, then \`peernet daemon\` with them, or keep them in ${ctx.paths.config}`])
+    }
   },
   async close (ctx) {
     const s = await one<StatusRow>(ctx, 'status')
@@ -166,12 +177,17 @@ const handlers: Record<string, (ctx: Ctx) => Promise<unknown>> = {
   },
   async status (ctx) {
     const s = await one<StatusRow>(ctx, 'status')
-    if (ctx.asJson) json(s)
-    else out(statusText(s))
+    // Shown once more as they were, then forgotten.
+    const cleared = ctx.flags['clear-warnings'] === true ? (await one<{ cleared: number }>(ctx, 'clear-warnings')).cleared : null
+    if (ctx.asJson) json(cleared === null ? s : { ...s, cleared })
+    else out(statusText(s) + (cleared === null ? '' : `\ncleared ${cleared} warning${cleared === 1 ? '' : 's'}`))
   },
   async log (ctx) {
-    if (ctx.flags.follow !== false) watchReader()
-    await listing<LogRow>(ctx, 'log', { lines: ctx.flags.lines, follow: ctx.flags.follow }, text.log)
+    const follow = ctx.flags.follow !== false
+    if (follow) watchReader()
+    await listing<LogRow>(ctx, 'log', { lines: ctx.flags.lines, follow }, text.log)
+    // A follow ends only when the daemon stops (cleanly: a kill is an error).
+    if (follow) warn(['the daemon stopped'])
   },
   known: ctx => listing<KnownRow>(ctx, 'known', {}, text.known),
   own: ctx => listing<{ address: string }>(ctx, 'own', {}, r => r.address),

@@ -1,10 +1,10 @@
 // Starting a daemon in the background (for `peernet daemon` and auto-start). Loaded only then.
 import { spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { rows, NotRunning } from './client.js'
 import type { Paths } from '../control/paths.js'
-import type { StatusRow } from '../control/protocol.js'
+import type { StatusRow, ServerRow } from '../control/protocol.js'
+import { prepareDatadir } from '../control/dirs.js'
 
 /** How long `daemon` waits for a new daemon to answer. */
 export const START_TIMEOUT = 15_000
@@ -26,10 +26,11 @@ export async function probe (socket: string): Promise<StatusRow | null> {
  * Start `peernet server` detached and wait until its socket answers. The child reports a
  * failure to start on its stderr (a pipe we read until then) and never writes there after.
  */
-export async function startDaemon (paths: Paths, settingArgs: string[], sockfile?: string): Promise<{ pid: number, already: boolean }> {
+export async function startDaemon (paths: Paths, settingArgs: string[], sockfile?: string): Promise<{ pid: number, already: boolean, status: StatusRow }> {
   const running = await probe(paths.socket)
-  if (running) return { pid: running.pid, already: true }
-  mkdirSync(paths.datadir, { recursive: true, mode: 0o700 })
+  if (running) return { pid: running.pid, already: true, status: running }
+  // Here, not only in the child: a data dir that cannot be made fails at once, in one line.
+  prepareDatadir(paths.datadir)
   const args = [BIN, 'server', '--datadir', paths.datadir, ...(sockfile ? ['--sockfile', sockfile] : []), ...settingArgs]
   const child = spawn(process.execPath, args, {
     detached: true,
@@ -46,11 +47,11 @@ export async function startDaemon (paths: Paths, settingArgs: string[], sockfile
       if (status === 'exited') {
         // Two starts at once: the loser exits, and the winner is the daemon we wanted.
         const winner = await probe(paths.socket)
-        if (winner) return { pid: winner.pid, already: true }
+        if (winner) return { pid: winner.pid, already: true, status: winner }
         const reason = stderr.trim().split('\n').filter(Boolean).pop()?.replace(/^peernet: /, '')
         throw new Error(`the daemon did not start: ${reason ?? `it exited (see ${paths.logfile})`}`)
       }
-      if (status) return { pid: status.pid, already: false }
+      if (status) return { pid: status.pid, already: false, status }
       if (Date.now() > deadline) throw new Error(`the daemon did not answer within ${START_TIMEOUT / 1000} s (see ${paths.logfile})`)
       await new Promise(resolve => setTimeout(resolve, 25))
     }
@@ -58,4 +59,24 @@ export async function startDaemon (paths: Paths, settingArgs: string[], sockfile
     child.stderr?.destroy()
     child.unref()
   }
+}
+
+/**
+ * What a user must hear when a daemon starts, one line each (for stderr): the warnings kept in
+ * its db (a damaged log) and the services that did not reopen.
+ */
+export async function startWarnings (socket: string, status: StatusRow): Promise<string[]> {
+  const lines = status.warnings.map(w => `warning: ${w.message} (clear it with \`peernet status --clear-warnings\`)`)
+  if (status.failedServers > 0) {
+    for (const s of await rows<ServerRow>(socket, 'servers')) {
+      if (s.state === 'failed') lines.push(`warning: the service ${s.address} did not reopen: ${s.error ?? 'unknown reason'}; \`peernet unlisten ${s.address}\` forgets it`)
+    }
+  }
+  return lines
+}
+
+/** Settings given as flags that the running daemon does not have: they apply only at a start. */
+export function notApplied (flags: Record<string, unknown>, settings: Record<string, unknown>, names: string[]): string[] {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(Array.isArray(a) ? a : [a]) === JSON.stringify(Array.isArray(b) ? b : [b])
+  return names.filter(n => flags[n] !== undefined && !same(flags[n], settings[n]))
 }

@@ -17,8 +17,11 @@ export interface Paths {
   config: string
 }
 
+/** The data dir: --datadir, else $PEERNET_PATH (set and not empty), else ~/.config/peernet. */
 export function resolveDatadir (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(flag ?? env.PEERNET_PATH ?? join(homedir(), '.config', 'peernet'))
+  // An empty PEERNET_PATH= is unset, as the shell's own variables are: never the current dir.
+  const fromEnv = env.PEERNET_PATH === '' ? undefined : env.PEERNET_PATH
+  return resolve(flag ?? fromEnv ?? join(homedir(), '.config', 'peernet'))
 }
 
 /**

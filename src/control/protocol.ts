@@ -1,6 +1,9 @@
 // The control socket's contract, shared by the daemon and the CLI (and nothing heavier).
 // One NDJSON request per line: {id, method, params}. Answers for that id are rows
-// {id, row}, then one {id, end: true} or {id, error: {code, message}}.
+// {id, row}, then one {id, end: true} or {id, error: {code, message}}. A client may send many
+// requests on one connection without waiting; answers of different ids may interleave. A client
+// that closes its sending side (half-close, as `socat` does at the end of its input) still gets
+// every answer to what it sent; the daemon closes the connection after the last one.
 
 /** Longest request or answer line, in bytes. A longer request gets an error row and is dropped. */
 export const MAX_LINE = 1024 * 1024
@@ -27,10 +30,28 @@ export type Reply =
   | { id: Request['id'] | null, end: true }
   | { id: Request['id'] | null, error: ErrorBody }
 
+/** Error codes of error rows, and what each means (the README and the man page list them). */
+export const ERROR_CODES: Record<string, string> = {
+  EPARSE: 'the request line is not JSON (the answer\'s id is null)',
+  EINVAL: 'a missing id, or a bad parameter: the message names it',
+  EMETHOD: 'no such method',
+  ETOOLONG: `the request line is longer than MAX_LINE (${MAX_LINE} bytes); the connection is closed`,
+  EBUSY: `too many clients (MAX_CLIENTS is ${MAX_CLIENTS}); the connection is closed`,
+  ELIMIT: 'a bound of the daemon was reached (the message names it)',
+  ECONNECT: 'connect: the peer could not be reached or refused us',
+  ENOTCONN: 'disconnect: no connection to that address or id',
+  ENOCONN: 'search: this node has no connections to search through',
+  ENOENT: 'unlisten, stats: nothing known at that address or id',
+  ELISTEN: 'listen: the socket could not be opened',
+  ESLOW: 'log: the reader fell too far behind and was dropped',
+  ESTOPPED: 'the daemon stopped before the answer was complete',
+  EFAIL: 'an unexpected failure inside the daemon (its log has the details)'
+}
+
 /** The methods the daemon answers. */
 export const METHODS = [
   'status', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
-  'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats'
+  'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings'
 ] as const
 
 // --- rows as they appear on the socket and in --json output (stable keys) ----------------
@@ -51,6 +72,10 @@ export interface StatusRow {
   subnets: number
   servers: number
   searches: number
+  /** Services that did not reopen at start (`servers` lists them with the reason). */
+  failedServers: number
+  /** Kept in the db until cleared with the method clear-warnings (`status --clear-warnings`). */
+  warnings: Array<{ time: number, message: string }>
   addresses: string[]
   settings: Record<string, unknown>
   limits: Record<string, number>
@@ -58,8 +83,18 @@ export interface StatusRow {
 
 export interface KnownRow { address: string, saved: boolean, subnets: string[] }
 export interface ConnectionRow { id: string, address: string | null, direction: 'in' | 'out', since: number, rx: number, tx: number }
-export interface ServerRow { address: string, protocol: 'tcp' | 'ws', host: string, port: number }
+/** A service: open, or kept but failed to reopen at start (then `error` says why). */
+export interface ServerRow { address: string, protocol: 'tcp' | 'ws', host: string, port: number, state: 'open' | 'failed', error?: string }
 export interface SearchRow { hash: string, address: string, hops: number }
+/** Events the daemon keeps in memory for `log` to replay (`lines` is at most this). */
+export const LOG_BUFFER = 1000
+/** `log` without `lines` replays this many of the last events that are not ROUTINE_EVENTS. */
+export const DEFAULT_LOG_REPLAY = 10
+/**
+ * Events that come every gossip round, with every search, or every purge pass: a replay of the
+ * last few events would be nothing else, and `peernet log | grep connect` would find nothing.
+ */
+export const ROUTINE_EVENTS: readonly string[] = ['gossip', 'search', 'answer', 'purge']
 export interface LogRow { time: number, type: string, [key: string]: unknown }
 export interface StatsRow {
   address: string

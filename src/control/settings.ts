@@ -1,5 +1,6 @@
 // Daemon settings: flags of `server`/`daemon` and keys of DATADIR/config.json, under one name
-// each. The CLI shows them; the daemon reads and checks them with the same table.
+// each. The CLI shows them; the daemon reads and checks them with the same table. Flags apply
+// to the daemon they start (a running one keeps its own); config.json applies at every start.
 import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK } from '../node/defaults.js'
 import { DEFAULT_TABLE_SIZE } from '../table/rules.js'
 import { MAX_HOP_LIMIT } from '../wire/messages.js'
@@ -16,6 +17,8 @@ export interface Flag {
   /** Bounds of a number flag (integers only). */
   min?: number
   max?: number
+  /** Each value is a peer address (checked as one: a bad one is a usage error). */
+  address?: boolean
 }
 
 /** Settings of a daemon: flags of server/daemon, and keys of DATADIR/config.json. */
@@ -26,8 +29,8 @@ export const SETTINGS: Flag[] = [
   { name: 'purge', type: 'number', value: 'MS', min: 0, describe: `time between purges of dead addresses (default: ${DEFAULT_PURGE})` },
   { name: 'table-size', type: 'number', value: 'N', min: 1, describe: `bound on addresses learned from gossip (default: ${DEFAULT_TABLE_SIZE})` },
   { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: `hop limit of searches (default: ${DEFAULT_HOPS})` },
-  { name: 'bootstrap', type: 'array', value: 'ADDR', describe: 'address to add to the table at start (repeatable)' },
-  { name: 'advertise', type: 'array', value: 'ADDR', describe: 'address this node can be dialed at, told to peers (repeatable)' }
+  { name: 'bootstrap', type: 'array', value: 'ADDR', address: true, describe: 'address to add to the table at start (repeatable)' },
+  { name: 'advertise', type: 'array', value: 'ADDR', address: true, describe: 'address this node can be dialed at, told to peers (repeatable)' }
 ]
 
 /** Check a number flag or setting against its bounds; throws an Error saying what is wrong. */

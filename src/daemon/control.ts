@@ -2,10 +2,12 @@
 // number of rows per answer. A client that sends garbage, a line past MAX_LINE, or goes away
 // mid-stream affects only itself.
 import net from 'node:net'
-import { chmodSync, mkdirSync, unlinkSync, statSync } from 'node:fs'
+import { chmodSync, unlinkSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import split2 from 'split2'
 import { MAX_LINE, MAX_CLIENTS, MAX_CLIENT_BUFFER, METHODS, type Request, type Reply, type ErrorBody } from '../control/protocol.js'
+import { makeDirs } from '../control/dirs.js'
+import { humanize } from '../control/errors.js'
 
 /** An error whose code and message go to the client as they are. */
 export class ControlError extends Error {
@@ -18,9 +20,15 @@ export class ControlError extends Error {
 export interface Reply$ {
   /** Send a row; resolves when the client can take more (back-pressure). */
   row: (value: unknown) => Promise<void>
-  /** Aborted when the client goes away. */
+  /**
+   * Aborted when the client goes away (reason: EGONE) or the daemon stops (reason: ESTOPPED);
+   * `signal.throwIfAborted()` turns a cut-short answer into the matching error.
+   */
   signal: AbortSignal
 }
+
+/** How long close() lets answers in flight finish, and a client close its end, before dropping it. */
+export const CLOSE_GRACE = 1000
 
 export type Handle = (method: string, params: Record<string, unknown>, reply: Reply$) => Promise<void>
 
@@ -46,20 +54,23 @@ function answering (path: string): Promise<boolean> {
  */
 export async function serveControl (path: string, handle: Handle, onError: (err: Error) => void, privateDir = true): Promise<ControlServer> {
   const dir = dirname(path)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  makeDirs(dir, 0o700, 'the socket\'s directory')
   if (privateDir) chmodSync(dir, 0o700)
   let exists = false
   try {
     exists = statSync(path).isSocket()
   } catch {}
   if (exists) {
-    if (await answering(path)) throw new ControlError('EALREADY', `a daemon already answers on ${path}`)
+    if (await answering(path)) throw new Error(`a daemon already answers on ${path}`)
     unlinkSync(path) // stale: left by a daemon that was killed
   }
-  const clients = new Set<net.Socket>()
+  /** Admitted clients, with what close() needs: their requests in flight and their abort. */
+  const clients = new Map<net.Socket, { inflight: number, abort: AbortController, settled: () => void }>()
   /** Every accepted socket, turned-away ones included, so close() can end them all. */
   const sockets = new Set<net.Socket>()
-  const server = net.createServer(sock => serveClient(sock))
+  let stopping = false
+  // Half-open: a client that closes its sending side still reads every answer (socat, `nc -N`).
+  const server = net.createServer({ allowHalfOpen: true }, sock => serveClient(sock))
 
   /**
    * Say a last line and half-close; drop the client a moment later even if it keeps its end
@@ -69,26 +80,35 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
   function dismiss (sock: net.Socket, line: string): void {
     sock.resume()
     sock.end(line)
-    setTimeout(() => sock.destroy(), 1000).unref()
+    setTimeout(() => sock.destroy(), CLOSE_GRACE).unref()
   }
 
   function serveClient (sock: net.Socket): void {
     sock.on('error', () => {})
     sockets.add(sock)
     sock.on('close', () => sockets.delete(sock))
-    if (clients.size >= MAX_CLIENTS) {
-      dismiss(sock, JSON.stringify({ id: null, error: { code: 'EBUSY', message: `too many control clients (MAX_CLIENTS is ${MAX_CLIENTS})` } }) + '\n')
+    if (clients.size >= MAX_CLIENTS || stopping) {
+      const error = stopping
+        ? { code: 'ESTOPPED', message: 'the daemon is stopping' }
+        : { code: 'EBUSY', message: `too many control clients (MAX_CLIENTS is ${MAX_CLIENTS})` }
+      dismiss(sock, JSON.stringify({ id: null, error }) + '\n')
       return
     }
-    clients.add(sock)
-    const abort = new AbortController()
+    const state = { inflight: 0, abort: new AbortController(), settled: () => {} }
+    clients.set(sock, state)
     sock.on('close', () => {
       clients.delete(sock)
-      abort.abort()
+      state.abort.abort(new ControlError('EGONE', 'client went away'))
     })
+    /** The client sent its last request: answer them all, then close our side too. */
+    let inputDone = false
+    const settle = (): void => {
+      state.settled()
+      if (inputDone && state.inflight === 0 && !stopping) sock.end()
+    }
     let corked = false
     const write = (reply: Reply): Promise<void> => {
-      if (sock.destroyed) return Promise.reject(new ControlError('EGONE', 'client went away'))
+      if (sock.destroyed || !sock.writable) return Promise.reject(new ControlError('EGONE', 'client went away'))
       // Rows written in one turn of the event loop leave in one write, not a syscall each.
       if (!corked) {
         corked = true
@@ -108,8 +128,11 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
         sock.once('close', gone)
       })
     }
-    const fail = (id: Request['id'] | null, error: ErrorBody): void => { write({ id, error }).catch(() => {}) }
-    sock.pipe(split2({ maxLength: MAX_LINE }))
+    const fail = (id: Request['id'] | null, error: ErrorBody): void => {
+      write({ id, error: { code: error.code, message: humanize(error.message) } }).catch(() => {})
+    }
+    const split = sock.pipe(split2({ maxLength: MAX_LINE }))
+    split
       .on('data', (line: string) => {
         if (line.trim() === '') return
         let req: Request
@@ -126,13 +149,23 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
         }
         const params = req.params ?? {}
         if (params === null || typeof params !== 'object' || Array.isArray(params)) return fail(id, { code: 'EINVAL', message: 'params must be an object' })
-        handle(req.method, params, { row: value => write({ id, row: value }), signal: abort.signal })
+        if (stopping) return fail(id, { code: 'ESTOPPED', message: 'the daemon is stopping' })
+        state.inflight++
+        handle(req.method, params, { row: value => write({ id, row: value }), signal: state.abort.signal })
           .then(() => write({ id, end: true }))
           .catch((err: Error) => {
             if (err instanceof ControlError && err.code === 'EGONE') return
             if (!(err instanceof ControlError)) onError(err)
             fail(id, { code: err instanceof ControlError ? err.code : 'EFAIL', message: err.message })
           })
+          .finally(() => {
+            state.inflight--
+            settle()
+          })
+      })
+      .on('end', () => {
+        inputDone = true
+        settle()
       })
       .on('error', () => {
         // split2 gives up on a line past MAX_LINE: say so, then drop the client.
@@ -140,6 +173,10 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
         sock.resume()
         dismiss(sock, JSON.stringify({ id: null, error: { code: 'ETOOLONG', message: `request line longer than MAX_LINE (${MAX_LINE} bytes)` } }) + '\n')
       })
+    // At the end of the input: a client that half-closed still reads, one that is gone does
+    // not. They look alike here; a write of zero bytes tells them apart (EPIPE, then 'close',
+    // which aborts its requests) and sends nothing to a client that is still there.
+    sock.on('end', () => { if (sock.writable) sock.write('') })
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -155,13 +192,34 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
     }
   })
   chmodSync(path, 0o600)
+
+  /**
+   * Stop taking clients; cut answers still streaming (they end with ESTOPPED, a log follower's
+   * with its end row), let each client's last rows leave, end the connections, and drop
+   * whoever is still there after CLOSE_GRACE.
+   */
+  async function close (): Promise<void> {
+    stopping = true
+    server.close()
+    try { unlinkSync(path) } catch {}
+    const deadline = new Promise<void>(resolve => setTimeout(resolve, CLOSE_GRACE).unref())
+    await Promise.all([...clients].map(async ([sock, state]) => {
+      state.abort.abort(new ControlError('ESTOPPED', 'the daemon stopped before the answer was complete'))
+      if (state.inflight > 0) {
+        await Promise.race([deadline, new Promise<void>(resolve => {
+          state.settled = () => { if (state.inflight === 0) resolve() }
+        })])
+      }
+      sock.end()
+    }))
+    const open = [...sockets].filter(s => !s.destroyed)
+    await Promise.race([deadline, Promise.all(open.map(s => new Promise(resolve => s.once('close', resolve))))])
+    for (const s of sockets) s.destroy()
+  }
+
   return {
     socket: path,
     clients: () => clients.size,
-    close: () => new Promise(resolve => {
-      server.close(() => resolve())
-      for (const c of sockets) c.destroy()
-      try { unlinkSync(path) } catch {}
-    })
+    close
   }
 }

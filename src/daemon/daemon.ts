@@ -1,22 +1,25 @@
 // The daemon: a thin owner of one node. It opens the LevelDB under the data dir, runs the node,
 // reopens the services it was told to keep, answers the control socket, and keeps the log.
-import { mkdirSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs'
-import { Level } from 'level'
+import { writeFileSync, readFileSync, unlinkSync } from 'node:fs'
+import type { Level } from 'level'
 import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE, MAX_SEARCH_TIMEOUT } from '../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../node/connection.js'
-import { transport, listen, type Server } from '../transport/index.js'
-import { normalizeAddress, parseAddress, notAPeer } from '../transport/address.js'
+import { transport } from '../transport/index.js'
+import { normalizeAddress, parseAddress } from '../transport/address.js'
 import { serveControl, ControlError, type ControlServer, type Reply$ } from './control.js'
-import { EventLog, LOG_BUFFER } from './log.js'
+import { EventLog, LOG_BUFFER, serveLog } from './log.js'
+import { Services, MAX_SERVICES } from './services.js'
+import { loadSettings, openDatabase } from './open.js'
 import type { Paths } from '../control/paths.js'
-import { checkSettings } from '../control/settings.js'
-import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type ServerRow, type LogRow, type StatsRow } from '../control/protocol.js'
+import { MAX_CLIENTS, MAX_ITEMS_PER_REQUEST, MAX_LINE, type StatusRow, type StatsRow } from '../control/protocol.js'
+import { humanize } from '../control/errors.js'
+import { DEFAULT_SEARCH_TIMEOUT } from '../node/defaults.js'
 import { checkSubnet, MAX_HOP_LIMIT } from '../wire/messages.js'
 import { MAX_SAVED, sourceCap } from '../table/rules.js'
-import { ServiceStore, type ServiceRecord } from '../table/services.js'
+import { ServiceStore } from '../table/services.js'
+import { Warnings } from '../table/warnings.js'
 
-/** Most services (listening sockets) one daemon keeps open. */
-export const MAX_SERVICES = 16
+export { MAX_SERVICES, loadSettings }
 
 export interface DaemonOptions {
   paths: Paths
@@ -27,25 +30,6 @@ export interface DaemonOptions {
   sockfile?: string
   /** Echo log lines here (the foreground server's stderr). */
   echo?: (line: string) => void
-}
-
-/** Settings in force: config.json overlaid by flags. Throws a sentence naming a bad key. */
-export function loadSettings (paths: Paths, flags: Record<string, unknown>): Record<string, unknown> {
-  let fromFile: Record<string, unknown> = {}
-  let raw: string | null = null
-  try {
-    raw = readFileSync(paths.config, 'utf8')
-  } catch {}
-  if (raw !== null) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(raw)
-    } catch (err) {
-      throw new Error(`${paths.config} is not valid JSON: ${(err as Error).message}`)
-    }
-    fromFile = checkSettings(parsed, paths.config)
-  }
-  return { ...fromFile, ...checkSettings(flags, 'flags') }
 }
 
 function str (params: Record<string, unknown>, key: string): string {
@@ -79,11 +63,12 @@ function invalid<T> (fn: () => T): T {
 
 export class Daemon {
   readonly startedAt = Date.now()
-  private readonly services = new Map<string, { server: Server, record: ServiceRecord }>()
-  /** The services to reopen after a restart, in the same database as the node's table. */
-  private readonly serviceStore: ServiceStore
+  private readonly services: Services
   private control: ControlServer | null = null
   private closing: Promise<void> | null = null
+  /** Resolves when a shutdown begins: a log follower's answer ends there, normally. */
+  private readonly stopping: Promise<void>
+  private resolveStopping!: () => void
   /** Resolves when the daemon has shut down (by `close`, a signal, or a failure). */
   readonly closed: Promise<void>
   private resolveClosed!: () => void
@@ -93,23 +78,32 @@ export class Daemon {
     readonly settings: Record<string, unknown>,
     readonly db: Level<string, unknown>,
     readonly node: Peernet,
-    readonly log: EventLog
+    readonly log: EventLog,
+    readonly warnings: Warnings
   ) {
+    // The services to reopen after a restart live in the same database as the node's table.
+    this.services = new Services(node, log, new ServiceStore(db))
+    this.stopping = new Promise(resolve => { this.resolveStopping = resolve })
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
-    this.serviceStore = new ServiceStore(db)
   }
 
   static async start (opts: DaemonOptions): Promise<Daemon> {
     const { paths } = opts
     const settings = loadSettings(paths, opts.settings)
-    mkdirSync(paths.datadir, { recursive: true, mode: 0o700 })
+    const { db, loss } = await openDatabase(paths)
     const log = new EventLog(paths.logfile, opts.echo ?? null)
-    const db = new Level<string, unknown>(paths.db)
+    let warnings: Warnings
     try {
-      await db.open()
+      warnings = await Warnings.open(db)
+      // Kept in the db before anything else runs: `status` shows it until the user clears it.
+      if (loss !== null) {
+        await warnings.add(loss)
+        log.add({ time: Date.now(), type: 'warning', message: loss })
+      }
     } catch (err) {
+      await db.close().catch(() => {})
       await log.close()
-      throw explainOpenError(err as Error & { code?: string, cause?: Error & { code?: string } }, paths)
+      throw err
     }
     const node = new Peernet(db, {
       transport,
@@ -121,14 +115,14 @@ export class Daemon {
       hops: settings.hops as number | undefined,
       addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a)))
     })
-    const d = new Daemon(opts, settings, db, node, log)
+    const d = new Daemon(opts, settings, db, node, log, warnings)
     node.on('event', e => log.add(e.type === 'peer' ? { ...e, type: 'connect' } : e))
     node.on('error', err => log.add({ time: Date.now(), type: 'error', message: err.message }))
     try {
       await node.ready
       const boot = settings.bootstrap as string[] | undefined
       if (boot && boot.length > 0) await node.save(boot)
-      for (const s of await d.serviceStore.list()) await d.open(s).catch(err => d.logError(`cannot reopen ${s.address}: ${(err as Error).message}`))
+      await d.services.reopen()
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
@@ -143,15 +137,37 @@ export class Daemon {
     this.log.add({ time: Date.now(), type: 'error', message })
   }
 
-  // --- services ---------------------------------------------------------------------------
-
-  private async open (rec: Omit<ServiceRecord, 'address'>): Promise<ServerRow> {
-    const server = await listen(rec.protocol, { host: rec.host, port: rec.port }, (stream, info) => this.node.accept(stream, info))
-    const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port }
-    this.services.set(server.address, { server, record })
-    if (notAPeer(server.host) === null) this.node.advertise(server.address) // 0.0.0.0: only --advertise can say where
-    this.log.add({ time: Date.now(), type: 'listen', address: server.address })
-    return { address: record.address, protocol: record.protocol, host: record.host, port: record.port }
+  /**
+   * Resolves true once the node has a connection: at once when it has one, after the dials and
+   * handshakes under way when it has none yet (a daemon just started is still dialing from its
+   * table), false when none is coming or `ms` runs out.
+   */
+  private firstPeer (ms: number, signal: AbortSignal): Promise<boolean> {
+    const st = (): { connections: number, busy: boolean } => {
+      const s = this.node.status()
+      return { connections: s.connections, busy: s.dialing + s.handshaking > 0 }
+    }
+    const now = st()
+    if (now.connections > 0 || !now.busy) return Promise.resolve(now.connections > 0)
+    return new Promise(resolve => {
+      const done = (v: boolean): void => {
+        clearTimeout(timer)
+        this.node.off('event', check)
+        signal.removeEventListener('abort', abort)
+        resolve(v)
+      }
+      const abort = (): void => done(false)
+      // A dial's end is an event; its bookkeeping settles just after: look on the next turn.
+      const check = (): void => {
+        setImmediate(() => {
+          const s = st()
+          if (s.connections > 0 || !s.busy) done(s.connections > 0)
+        })
+      }
+      const timer = setTimeout(() => done(false), ms)
+      this.node.on('event', check)
+      signal.addEventListener('abort', abort)
+    })
   }
 
   // --- the control methods ----------------------------------------------------------------
@@ -173,6 +189,8 @@ export class Daemon {
       connections: s.connections,
       subnets: s.subnets,
       servers: this.services.size,
+      failedServers: this.services.failedCount,
+      warnings: this.warnings.list(),
       searches: s.searches,
       addresses: s.addresses,
       settings: this.settingsInForce(),
@@ -234,42 +252,17 @@ export class Daemon {
         await reply.row({ pid: process.pid })
         setImmediate(() => { void this.shutdown() })
         return
-      case 'log': {
-        const n = optInt(params, 'lines', 0, LOG_BUFFER) ?? 10
-        const follow = params.follow !== false
-        let queue = Promise.resolve()
-        let backlog = 0
-        let failed = false
-        let wake = (): void => {}
-        const send = (row: LogRow): void => {
-          if (failed) return
-          if (++backlog > LOG_BUFFER) {
-            failed = true // a follower this far behind is not reading: drop it
-            wake()
-            return
-          }
-          queue = queue.then(() => failed ? undefined : reply.row(row)).then(() => { backlog-- }, () => { failed = true; wake() })
-        }
-        // Subscribe before replaying, so nothing falls between the two.
-        const stop = follow ? this.log.subscribe(send) : () => {}
-        for (const row of this.log.last(n)) send(row)
-        if (!follow) {
-          await queue
-          return
-        }
-        await new Promise<void>(resolve => {
-          wake = resolve
-          if (reply.signal.aborted) resolve()
-          reply.signal.addEventListener('abort', () => resolve())
-          void this.closed.then(resolve)
-        })
-        stop()
-        if (failed && !reply.signal.aborted) throw new ControlError('ESLOW', `log reader fell more than ${LOG_BUFFER} events behind and was dropped`)
-        return
-      }
+      case 'log':
+        return serveLog(this.log, {
+          lines: optInt(params, 'lines', 0, LOG_BUFFER),
+          follow: params.follow !== false
+        }, reply, this.stopping)
+      case 'clear-warnings':
+        return reply.row({ cleared: await this.warnings.clear() })
       case 'known':
         for await (const batch of node.knownBatches()) {
-          if (reply.signal.aborted) return
+          // Cut short (the client left, the daemon stops): an error row, never a false end.
+          reply.signal.throwIfAborted()
           // A batch at a time: its rows queue together, then we wait for the client to drain.
           await Promise.all(batch.map(row => reply.row(row)))
         }
@@ -285,7 +278,7 @@ export class Daemon {
         try {
           await node.connect(address)
         } catch (err) {
-          throw new ControlError('ECONNECT', (err as Error).message)
+          throw new ControlError('ECONNECT', humanize((err as Error).message))
         }
         return reply.row({ address })
       }
@@ -329,44 +322,34 @@ export class Daemon {
           hops: optInt(params, 'hops', 1, MAX_HOP_LIMIT),
           signal: reply.signal
         }
+        // A query goes to the peers connected when it starts: with none, nobody could answer.
+        if (!await this.firstPeer(opts.timeout ?? DEFAULT_SEARCH_TIMEOUT, reply.signal)) {
+          reply.signal.throwIfAborted()
+          throw new ControlError('ENOCONN', 'no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')
+        }
         for await (const row of node.search(subnet, opts)) await reply.row(row)
+        reply.signal.throwIfAborted()
         return
       }
       case 'listen': {
         const protocol = str(params, 'protocol')
         if (protocol !== 'ws' && protocol !== 'tcp') throw new ControlError('EINVAL', `cannot listen on "${protocol}": use ws or tcp`)
         const host = params.host === undefined ? '127.0.0.1' : str(params, 'host')
-        const port = optInt(params, 'port', 0, 65535) ?? 0
-        for (const { record } of this.services.values()) {
-          if (record.protocol === protocol && record.host === host && port !== 0 && record.port === port) return reply.row(record)
-        }
-        if (this.services.size >= MAX_SERVICES) throw new ControlError('ELIMIT', `too many services (MAX_SERVICES is ${MAX_SERVICES}); close one with unlisten`)
-        let row: ServerRow
-        try {
-          row = await this.open({ protocol, host, port })
-        } catch (err) {
-          throw new ControlError('ELISTEN', `cannot listen on ${protocol} ${host}:${port}: ${(err as Error).message}`)
-        }
-        await this.serviceStore.save({ ...row })
-        return reply.row(row)
+        return reply.row(await this.services.listen(protocol, host, optInt(params, 'port', 0, 65535) ?? 0))
       }
       case 'unlisten': {
         const address = invalid(() => parseAddress(str(params, 'address'), { local: true }).href)
-        const s = this.services.get(address)
-        if (!s) throw new ControlError('ENOENT', `no service at ${address} (see peernet servers)`)
-        this.services.delete(address)
-        await s.server.close()
-        if (notAPeer(s.server.host) === null) node.unadvertise(address)
-        await this.serviceStore.remove(address)
-        this.log.add({ time: Date.now(), type: 'unlisten', address })
+        if (!await this.services.unlisten(address)) throw new ControlError('ENOENT', `no service at ${address} (see peernet servers)`)
         return reply.row({ address })
       }
       case 'servers':
-        for (const { record } of this.services.values()) await reply.row(record)
+        for (const row of this.services.rows()) await reply.row(row)
         return
       case 'stats': {
-        const address = invalid(() => normalizeAddress(str(params, 'address')))
+        const address = this.statsAddress(str(params, 'address'))
         const s = await node.getStats(address)
+        const connected = node.peerList().some(p => p.address === address)
+        if (s.first === null && !connected) throw new ControlError('ENOENT', `nothing is known about ${address}: it is not in the table (see peernet known)`)
         // Spelled out: the row's keys are the CLI's --json contract, not the table's record.
         const row: StatsRow = {
           address: s.address,
@@ -386,16 +369,25 @@ export class Daemon {
     }
   }
 
+  /** `stats` takes an address, or the id of a connected peer (as `disconnect` does). */
+  private statsAddress (given: string): string {
+    if (given.includes('://')) return invalid(() => normalizeAddress(given))
+    const peer = this.node.peerList().find(p => p.id === given)
+    if (!peer) throw new ControlError('ENOENT', `no connected peer has the id ${given.slice(0, 80)} (see peernet connections --json)`)
+    if (peer.address === null) throw new ControlError('ENOENT', `peer ${given} has no address to keep statistics under (it dialed us and told none)`)
+    return peer.address
+  }
+
   // --- shutdown ---------------------------------------------------------------------------
 
   shutdown (): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
         this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
+        this.resolveStopping()
         await this.control?.close()
-        for (const { server } of this.services.values()) await server.close().catch(() => {})
+        await this.services.close()
         await this.node.close().catch(() => {})
-        await this.serviceStore.close().catch(() => {})
         await this.db.close().catch(() => {})
         try {
           if (readFileSync(this.opts.paths.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.opts.paths.pidfile)
@@ -406,19 +398,4 @@ export class Daemon {
     }
     return this.closing
   }
-}
-
-/** LevelDB's open errors, as sentences a user can act on. */
-function explainOpenError (err: Error & { code?: string, cause?: Error & { code?: string } }, paths: Paths): Error {
-  const code = err.cause?.code ?? err.code
-  if (code === 'LEVEL_LOCKED') {
-    let pid = ''
-    try {
-      pid = readFileSync(paths.pidfile, 'utf8').trim()
-    } catch {}
-    return new Error(`another peernet daemon${pid ? ` (pid ${pid})` : ''} is using ${paths.datadir}; stop it with \`peernet close\``)
-  }
-  // LevelDB's own text can quote file contents: keep it printable and short.
-  const why = (err.cause?.message ?? err.message).replace(/[^\x20-\x7e]/g, '?').slice(0, 160)
-  return new Error(`the database in ${paths.db} is corrupt or unreadable (${why}); move it aside (mv ${paths.db} ${paths.db}.bad) to start with an empty table`)
 }

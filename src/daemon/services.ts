@@ -1,0 +1,98 @@
+// The daemon's services: listening sockets opened by `listen`, kept in the db and reopened
+// at every start. One that cannot reopen (its port taken meanwhile) is not forgotten silently:
+// it stays listed as failed, with the reason, until `unlisten` forgets it or `listen` reopens it.
+import { listen, type Server } from '../transport/index.js'
+import type { Peernet } from '../node/node.js'
+import type { ServiceStore, ServiceRecord } from '../table/services.js'
+import { notAPeer } from '../transport/address.js'
+import type { ServerRow } from '../control/protocol.js'
+import { reason } from '../control/errors.js'
+import type { EventLog } from './log.js'
+import { ControlError } from './control.js'
+
+/** Most services (listening sockets) one daemon keeps open. */
+export const MAX_SERVICES = 16
+
+export class Services {
+  private readonly open = new Map<string, { server: Server, record: ServiceRecord }>()
+  private readonly failed = new Map<string, { record: ServiceRecord, error: string }>()
+
+  constructor (private readonly node: Peernet, private readonly log: EventLog, private readonly store: ServiceStore) {}
+
+  get size (): number { return this.open.size }
+  get failedCount (): number { return this.failed.size }
+
+  /** Open services, then failed ones, as `servers` lists them. */
+  rows (): ServerRow[] {
+    return [
+      ...[...this.open.values()].map(({ record }) => row(record, 'open')),
+      ...[...this.failed.values()].map(({ record, error }) => ({ ...row(record, 'failed'), error }))
+    ]
+  }
+
+  /** Reopen what the store says to keep; each failure is logged and kept as failed. */
+  async reopen (): Promise<void> {
+    for (const rec of await this.store.list()) {
+      try {
+        await this.start(rec)
+      } catch (err) {
+        const error = reason(err)
+        this.failed.set(rec.address, { record: rec, error })
+        this.log.add({ time: Date.now(), type: 'error', message: `cannot reopen ${rec.address}: ${error}` })
+      }
+    }
+  }
+
+  private async start (rec: Omit<ServiceRecord, 'address'>): Promise<ServerRow> {
+    const server = await listen(rec.protocol, { host: rec.host, port: rec.port }, (stream, info) => this.node.accept(stream, info))
+    const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port }
+    this.open.set(server.address, { server, record })
+    if (notAPeer(server.host) === null) this.node.advertise(server.address) // 0.0.0.0: only --advertise can say where
+    this.log.add({ time: Date.now(), type: 'listen', address: server.address })
+    return row(record, 'open')
+  }
+
+  /**
+   * Open a service and keep it in the store. The same protocol, host and port as an open one
+   * answers with that one; as a failed one, tries it again. Throws a sentence (ELISTEN, ELIMIT).
+   */
+  async listen (protocol: 'ws' | 'tcp', host: string, port: number): Promise<ServerRow> {
+    const same = (r: ServiceRecord): boolean => r.protocol === protocol && r.host === host && port !== 0 && r.port === port
+    for (const { record } of this.open.values()) if (same(record)) return row(record, 'open')
+    if (this.open.size >= MAX_SERVICES) throw new ControlError('ELIMIT', `too many services (MAX_SERVICES is ${MAX_SERVICES}); close one with unlisten`)
+    let r: ServerRow
+    try {
+      r = await this.start({ protocol, host, port })
+    } catch (err) {
+      throw new ControlError('ELISTEN', `cannot listen on ${protocol} ${host}:${port}: ${reason(err)}`)
+    }
+    for (const [address, f] of this.failed) if (same(f.record)) this.failed.delete(address)
+    await this.store.save({ address: r.address, protocol: r.protocol, host: r.host, port: r.port })
+    return r
+  }
+
+  /** Close a service (or forget a failed one) for good; false when there is none at address. */
+  async unlisten (address: string): Promise<boolean> {
+    const s = this.open.get(address)
+    if (s) {
+      this.open.delete(address)
+      await s.server.close()
+      if (notAPeer(s.server.host) === null) this.node.unadvertise(address)
+    } else if (!this.failed.delete(address)) {
+      return false
+    }
+    await this.store.remove(address)
+    this.log.add({ time: Date.now(), type: 'unlisten', address })
+    return true
+  }
+
+  /** Close every open service, then the store (what it keeps stays for the next start). */
+  async close (): Promise<void> {
+    for (const { server } of this.open.values()) await server.close().catch(() => {})
+    await this.store.close().catch(() => {})
+  }
+}
+
+function row (r: ServiceRecord, state: 'open' | 'failed'): ServerRow {
+  return { address: r.address, protocol: r.protocol, host: r.host, port: r.port, state }
+}
