@@ -86,6 +86,17 @@ export interface ConnectionRow { id: string, address: string | null, direction: 
 /** A service: open, or kept but failed to reopen at start (then `error` says why). */
 export interface ServerRow { address: string, protocol: 'tcp' | 'ws', host: string, port: number, state: 'open' | 'failed', error?: string }
 export interface SearchRow { hash: string, address: string, hops: number }
+/** connect, disconnect, unlisten and own: the address concerned. */
+export interface AddressRow { address: string }
+export interface SubnetRow { subnet: string }
+/** add and rm: how many addresses were asked for, and what became of them (a repeat counts once). */
+export interface AddRow { count: number, added: number, already: number }
+export interface RmRow { count: number, removed: number, unknown: number }
+/** join and part: the subnets asked for, those that changed, and the rest. */
+export interface JoinRow { subnets: string[], joined: string[], already: string[] }
+export interface PartRow { subnets: string[], parted: string[], notJoined: string[] }
+export interface CloseRow { pid: number }
+export interface ClearedRow { cleared: number }
 /** Events the daemon keeps in memory for `log` to replay (`lines` is at most this). */
 export const LOG_BUFFER = 1000
 /** `log` without `lines` replays this many of the last events that are not ROUTINE_EVENTS. */
@@ -96,14 +107,8 @@ export const DEFAULT_LOG_REPLAY = 10
  */
 export const ROUTINE_EVENTS: readonly string[] = ['gossip', 'search', 'answer', 'purge']
 export interface LogRow { time: number, type: string, [key: string]: unknown }
-export interface StatsRow {
-  address: string
-  saved: boolean
-  connections: { ok: number, fail: number }
-  nodes: { rx: number, tx: number }
-  first: number | null
-  last: number | null
-  lastOk: number | null
-  sources: string[]
-  subnets: string[]
-}
+/**
+ * What `stats` answers: the library's getStats() row (table/rules.ts), the same keys on the
+ * socket, in --json and in the library. A type only: nothing of table/ loads with it.
+ */
+export type { Stats as StatsRow } from '../table/rules.js'

@@ -17,9 +17,9 @@ export class ControlError extends Error {
   }
 }
 
-export interface Reply$ {
+export interface Reply$<R = unknown> {
   /** Send a row; resolves when the client can take more (back-pressure). */
-  row: (value: unknown) => Promise<void>
+  row: (value: R) => Promise<void>
   /**
    * Aborted when the client goes away (reason: EGONE) or the daemon stops (reason: ESTOPPED);
    * `signal.throwIfAborted()` turns a cut-short answer into the matching error.
@@ -155,8 +155,9 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
           .then(() => write({ id, end: true }))
           .catch((err: Error) => {
             if (err instanceof ControlError && err.code === 'EGONE') return
-            if (!(err instanceof ControlError)) onError(err)
-            fail(id, { code: err instanceof ControlError ? err.code : 'EFAIL', message: err.message })
+            if (err instanceof ControlError) return fail(id, { code: err.code, message: err.message })
+            onError(err)
+            fail(id, { code: 'EFAIL', message: err.message })
           })
           .finally(() => {
             state.inflight--

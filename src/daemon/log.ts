@@ -87,7 +87,7 @@ export class EventLog {
  * goes away or the daemon stops (`stopping`): then the answer ends normally, after the
  * daemon's own `stopping` event. A follower that falls LOG_BUFFER events behind gets ESLOW.
  */
-export async function serveLog (log: EventLog, opts: { lines?: number, follow: boolean }, reply: Reply$, stopping: Promise<void>): Promise<void> {
+export async function serveLog (log: EventLog, opts: { lines?: number, follow: boolean }, reply: Reply$<LogRow>, stopping: Promise<void>): Promise<void> {
   let queue = Promise.resolve()
   let backlog = 0
   let failed = false

@@ -19,7 +19,7 @@ import { type Callback, settle } from './outcome.js'
 import type { NodeContext, PeernetOptions, PeernetEvents, PeernetEvent, PeerInfo, SearchOptions, LifecycleEvent } from './types.js'
 import { AddressTable } from '../table/table.js'
 import type { LevelLike } from '../table/db.js'
-import type { Stats } from '../table/rules.js'
+import { type Stats, sourceCap } from '../table/rules.js'
 import { memPair } from '../transport/mem.js'
 import { transport as defaultTransport, resolveTransportOption } from '../transport/index.js'
 import { normalizeAddress, tryNormalizeAddress, sourceGroup } from '../transport/address.js'
@@ -121,6 +121,11 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       hops: o.hops ?? DEFAULT_HOPS,
       bootstrap: o.bootstrap !== false
     }
+  }
+
+  /** The address table's bounds (once ready): its size, and the most one source may fill. */
+  limits (): { tableSize: number, sourceCap: number } {
+    return { tableSize: this.table.capacity, sourceCap: sourceCap(this.table.capacity, this.table.share) }
   }
 
   private async start (): Promise<void> {

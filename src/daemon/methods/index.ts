@@ -1,0 +1,22 @@
+// The daemon's API: every method of the control socket, by name. The files beside this one
+// hold them by concern; METHODS in control/protocol.ts names the same set for clients (a test
+// holds the two, and the documented error codes, together).
+import type { Method } from './method.js'
+import { status, clearWarnings } from './status.js'
+import { close } from './close.js'
+import { log } from './log.js'
+import { known } from './known.js'
+import { connections, connect, disconnect } from './peers.js'
+import { add, rm, stats } from './table.js'
+import { join, part, subnets } from './subnets.js'
+import { search } from './search.js'
+import { listen, unlisten, servers, own } from './services.js'
+
+export type { Method, DaemonContext } from './method.js'
+
+const all: Method[] = [
+  status, clearWarnings, close, log, known, own, connections, connect, disconnect, add, rm,
+  join, part, subnets, search, listen, unlisten, servers, stats
+]
+
+export const METHOD_TABLE: ReadonlyMap<string, Method> = new Map(all.map(m => [m.name, m]))
