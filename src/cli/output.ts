@@ -1,7 +1,6 @@
 // Printing: rows as text or NDJSON, flushed per line; a reader that goes away (EPIPE) ends
-// the command quietly instead of with a trace.
-import type { KnownRow, ConnectionRow, ServerRow, SearchRow, StatusRow, LogRow, StatsRow } from '../control/protocol.js'
-import { formatLogRow } from '../control/log-format.js'
+// the command quietly instead of with a trace. And the two rows whose text takes many lines.
+import type { StatusRow, StatsRow } from '../control/protocol.js'
 import { fstatSync } from 'node:fs'
 
 let onGone: (() => void) | null = null
@@ -79,12 +78,13 @@ export function json (value: unknown): void {
   out(JSON.stringify(value))
 }
 
-export const text = {
-  known: (r: KnownRow) => r.subnets.length > 0 ? `${r.address}\t${r.subnets.join(',')}` : r.address,
-  connection: (r: ConnectionRow) => r.address ?? r.id,
-  server: (r: ServerRow) => r.state === 'failed' ? `${r.address}\tfailed: ${r.error ?? 'unknown reason'}` : r.address,
-  search: (r: SearchRow) => r.address,
-  log: (r: LogRow) => formatLogRow(r)
+/**
+ * How a command prints its rows, decided here once for all: with --json each row as one line
+ * of NDJSON, else as the command's text for it (a command that has none prints no rows).
+ */
+export function printer<T> (asJson: boolean, text: ((row: T) => string) | undefined): (row: T) => void {
+  if (asJson || text === undefined) return json
+  return row => out(text(row))
 }
 
 function ago (ms: number | null): string {

@@ -3,9 +3,13 @@ import { readFileSync } from 'node:fs'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
 import { call, rows, NotRunning } from './client.js'
-import { out, json, text, statusText, statsText, whenReaderGone, watchReader } from './output.js'
+import { printer, statusText, statsText, whenReaderGone, watchReader } from './output.js'
+import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
-import { MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow } from '../control/protocol.js'
+import {
+  MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
+  type AddressRow, type SubnetRow, type AddRow, type RmRow, type JoinRow, type PartRow, type ClearedRow
+} from '../control/protocol.js'
 import { dialable, UsageError } from './parse.js'
 import { bindHost, notAPeer } from '../transport/address.js'
 
@@ -20,8 +24,20 @@ interface Ctx {
   paths: Paths
   flags: Record<string, unknown>
   args: Record<string, unknown>
-  asJson: boolean
 }
+
+/**
+ * A command's client side. `run` does it and hands each row it prints to `print`; `text` says
+ * how a row reads as text, one line or a few. With --json the row itself prints, one NDJSON
+ * line: which of the two is decided in one place, `printer` (output.ts).
+ */
+interface Command<T> {
+  text? (row: T): string
+  run (ctx: Ctx, print: (row: T) => void): Promise<unknown>
+}
+
+/** A command with its row type checked where it is written; the table holds them all alike. */
+const command = <T> (c: Command<T>): Command<T> => c
 
 /** The settings flags given on the command line, as arguments for a `server` child. */
 function settingArgs (flags: Record<string, unknown>): string[] {
@@ -77,13 +93,12 @@ async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<unknown>): Promise<
   await fn(ctx)
 }
 
-/** Stream a listing: rows as text, or NDJSON with --json. Resolves to the number of rows. */
-async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, show: (row: T) => string): Promise<number> {
+/** Stream a listing: each row to print as it arrives. Resolves to the number of rows. */
+async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, print: (row: T) => void): Promise<number> {
   let n = 0
   const c = call(ctx.paths.socket, method, params, row => {
     n++
-    if (ctx.asJson) json(row)
-    else out(show(row as T))
+    print(row as T)
   })
   whenReaderGone(c.cancel)
   await c.done
@@ -120,7 +135,7 @@ function readStdinAddresses (): string[] {
  * bound on one request, so a long command line or `add -` never meets it. Duplicates go once.
  * The answers are merged: counts summed, lists joined.
  */
-async function inPieces (ctx: Ctx, method: string, key: string, items: string[]): Promise<Record<string, number | string[]>> {
+async function inPieces<T> (ctx: Ctx, method: string, key: string, items: string[]): Promise<T> {
   const list = [...new Set(items)]
   const total: Record<string, number | string[]> = {}
   for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) {
@@ -136,7 +151,7 @@ async function inPieces (ctx: Ctx, method: string, key: string, items: string[])
       else if (Array.isArray(v)) total[k] = [...(total[k] as string[] ?? []), ...(v as string[])]
     }
   }
-  return total
+  return total as T
 }
 
 const addresses = (n: number): string => `${n} address${n === 1 ? '' : 'es'}`
@@ -147,120 +162,160 @@ function changedText (verb: string, changed: string[], rest: string[], why: stri
   return rest.length > 0 ? `${head} (${why}: ${rest.join(' ')})` : head
 }
 
-const handlers: Record<string, (ctx: Ctx) => Promise<unknown>> = {
-  async server (ctx) {
-    const { runServer } = await import('../daemon/main.js')
-    await runServer(ctx.paths, ctx.flags)
-  },
-  async daemon (ctx) {
-    const { startDaemon, startWarnings, notApplied } = await import('./start.js')
-    const r = await startDaemon(ctx.paths, settingArgs(ctx.flags), ctx.flags.sockfile as string | undefined)
-    const skipped = r.already ? notApplied(ctx.flags, r.status.settings, SETTINGS.map(f => f.name)) : []
-    if (ctx.asJson) json({ pid: r.pid, started: !r.already, socket: ctx.paths.socket, ...(skipped.length > 0 ? { notApplied: skipped } : {}) })
-    else out(r.already ? `peernet daemon is already running (pid ${r.pid})` : `peernet daemon started (pid ${r.pid})`)
-    if (!r.already) warn(await startWarnings(ctx.paths.socket, r.status))
-    if (skipped.length > 0) {
-      warn([`${skipped.map(n => `--${n}`).join(' ')} not applied: settings take effect when a daemon starts; run \`peernet close\`, then \`peernet daemon\` with them, or keep them in ${ctx.paths.config}`])
+/** What `daemon` prints: the daemon's pid, whether this call started it, settings it ignored. */
+interface DaemonRow { pid: number, started: boolean, socket: string, notApplied?: string[] }
+
+const commands: Record<string, Command<unknown>> = {
+  server: command({
+    async run (ctx) {
+      const { runServer } = await import('../daemon/main.js')
+      await runServer(ctx.paths, ctx.flags)
     }
-  },
-  async close (ctx) {
-    const s = await one<StatusRow>(ctx, 'status')
-    await one(ctx, 'close')
-    // Return once the process is gone, so a `daemon` right after starts a fresh one.
-    const deadline = Date.now() + STOP_TIMEOUT
-    while (processAlive(s.pid)) {
-      if (Date.now() > deadline) throw new Failure(`the daemon (pid ${s.pid}) did not stop within ${STOP_TIMEOUT / 1000} s; see ${ctx.paths.logfile}`)
-      await new Promise(resolve => setTimeout(resolve, 20))
+  }),
+  daemon: command({
+    text: (r: DaemonRow) => r.started ? `peernet daemon started (pid ${r.pid})` : `peernet daemon is already running (pid ${r.pid})`,
+    async run (ctx, print) {
+      const { startDaemon, startWarnings, notApplied } = await import('./start.js')
+      const r = await startDaemon(ctx.paths, settingArgs(ctx.flags), ctx.flags.sockfile as string | undefined)
+      const skipped = r.already ? notApplied(ctx.flags, r.status.settings, SETTINGS.map(f => f.name)) : []
+      print({ pid: r.pid, started: !r.already, socket: ctx.paths.socket, ...(skipped.length > 0 ? { notApplied: skipped } : {}) })
+      if (!r.already) warn(await startWarnings(ctx.paths.socket, r.status))
+      if (skipped.length > 0) {
+        warn([`${skipped.map(n => `--${n}`).join(' ')} not applied: settings take effect when a daemon starts; run \`peernet close\`, then \`peernet daemon\` with them, or keep them in ${ctx.paths.config}`])
+      }
     }
-    if (ctx.asJson) json({ pid: s.pid, stopped: true })
-    else out(`peernet daemon stopped (pid ${s.pid})`)
-  },
-  async status (ctx) {
-    const s = await one<StatusRow>(ctx, 'status')
-    // Shown once more as they were, then forgotten.
-    const cleared = ctx.flags['clear-warnings'] === true ? (await one<{ cleared: number }>(ctx, 'clear-warnings')).cleared : null
-    if (ctx.asJson) json(cleared === null ? s : { ...s, cleared })
-    else out(statusText(s) + (cleared === null ? '' : `\ncleared ${cleared} warning${cleared === 1 ? '' : 's'}`))
-  },
-  async log (ctx) {
-    const follow = ctx.flags.follow !== false
-    if (follow) watchReader()
-    await listing<LogRow>(ctx, 'log', { lines: ctx.flags.lines, follow }, text.log)
-    // A follow ends only when the daemon stops (cleanly: a kill is an error).
-    if (follow) warn(['the daemon stopped'])
-  },
-  known: ctx => listing<KnownRow>(ctx, 'known', {}, text.known),
-  own: ctx => listing<{ address: string }>(ctx, 'own', {}, r => r.address),
-  connections: ctx => listing<ConnectionRow>(ctx, 'connections', {}, text.connection),
-  subnets: ctx => listing<{ subnet: string }>(ctx, 'subnets', {}, r => r.subnet),
-  servers: ctx => listing<ServerRow>(ctx, 'servers', {}, text.server),
-  async search (ctx) {
-    const found = await listing<SearchRow>(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops }, text.search)
-    // Nothing found: if that is because this node has nobody to ask, say so.
-    if (found === 0 && (await one<StatusRow>(ctx, 'status')).connections === 0) {
-      throw new Failure('no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')
+  }),
+  close: command({
+    text: (r: { pid: number, stopped: true }) => `peernet daemon stopped (pid ${r.pid})`,
+    async run (ctx, print) {
+      const s = await one<StatusRow>(ctx, 'status')
+      await one(ctx, 'close')
+      // Return once the process is gone, so a `daemon` right after starts a fresh one.
+      const deadline = Date.now() + STOP_TIMEOUT
+      while (processAlive(s.pid)) {
+        if (Date.now() > deadline) throw new Failure(`the daemon (pid ${s.pid}) did not stop within ${STOP_TIMEOUT / 1000} s; see ${ctx.paths.logfile}`)
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+      print({ pid: s.pid, stopped: true })
     }
-  },
-  async connect (ctx) {
-    const r = await one<{ address: string }>(ctx, 'connect', { address: ctx.args.addr })
-    if (ctx.asJson) json(r)
-    else out(`connected to ${r.address}`)
-  },
-  async disconnect (ctx) {
-    const r = await one<{ address: string }>(ctx, 'disconnect', { address: ctx.args.addr })
-    if (ctx.asJson) json(r)
-    else out(`disconnected from ${r.address}`)
-  },
-  async add (ctx) {
-    const given = ctx.args.addrs as string[]
-    const list = given.flatMap(a => a === '-' ? readStdinAddresses() : [a])
-    const r = await inPieces(ctx, 'add', 'addresses', list) as { added: number, already: number }
-    if (ctx.asJson) json({ added: r.added, already: r.already })
-    else out(`added ${addresses(r.added)}${r.already > 0 ? `, ${r.already} already known` : ''}`)
-  },
-  async rm (ctx) {
-    const r = await inPieces(ctx, 'rm', 'addresses', ctx.args.addrs as string[]) as { removed: number, unknown: number }
-    if (ctx.asJson) json({ removed: r.removed, unknown: r.unknown })
-    else out(`removed ${addresses(r.removed)}${r.unknown > 0 ? ` (${r.unknown} not known)` : ''}`)
-  },
-  async join (ctx) {
-    const r = await inPieces(ctx, 'join', 'subnets', ctx.args.subnets as string[]) as { joined: string[], already: string[] }
-    if (ctx.asJson) json({ joined: r.joined, already: r.already })
-    else out(changedText('joined', r.joined, r.already, 'already joined'))
-  },
-  async part (ctx) {
-    const r = await inPieces(ctx, 'part', 'subnets', ctx.args.subnets as string[]) as { parted: string[], notJoined: string[] }
-    if (ctx.asJson) json({ parted: r.parted, notJoined: r.notJoined })
-    else out(changedText('parted', r.parted, r.notJoined, 'not joined'))
-  },
-  async listen (ctx) {
-    const host = bindHost(ctx.flags.host as string)
-    const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host })
-    if (ctx.asJson) json(r)
-    else out(r.address)
-    // Bound to every interface: no address to tell peers follows from that, so none is told.
-    if (notAPeer(r.host) !== null) {
-      process.stderr.write(`peernet: ${r.address} listens on every interface but is not advertised to peers; ` +
-        `say where others reach it with the daemon setting --advertise ${r.protocol}://HOST:${r.port} (or "advertise" in config.json)\n`)
+  }),
+  status: command({
+    text: (r: StatusRow & { cleared?: number }) => statusText(r) + (r.cleared === undefined ? '' : `\ncleared ${r.cleared} warning${r.cleared === 1 ? '' : 's'}`),
+    async run (ctx, print) {
+      const s = await one<StatusRow>(ctx, 'status')
+      // Shown once more as they were, then forgotten.
+      if (ctx.flags['clear-warnings'] !== true) return print(s)
+      print({ ...s, cleared: (await one<ClearedRow>(ctx, 'clear-warnings')).cleared })
     }
-  },
-  async unlisten (ctx) {
-    const r = await one<{ address: string }>(ctx, 'unlisten', { address: ctx.args.addr })
-    if (ctx.asJson) json(r)
-    else out(`closed ${r.address}`)
-  },
-  async stats (ctx) {
-    const r = await one<StatsRow>(ctx, 'stats', { address: ctx.args.addr })
-    if (ctx.asJson) json(r)
-    else out(statsText(r))
-  }
+  }),
+  log: command({
+    text: (r: LogRow) => formatLogRow(r),
+    async run (ctx, print) {
+      const follow = ctx.flags.follow !== false
+      if (follow) watchReader()
+      await listing(ctx, 'log', { lines: ctx.flags.lines, follow }, print)
+      // A follow ends only when the daemon stops (cleanly: a kill is an error).
+      if (follow) warn(['the daemon stopped'])
+    }
+  }),
+  known: command({
+    text: (r: KnownRow) => r.subnets.length > 0 ? `${r.address}\t${r.subnets.join(',')}` : r.address,
+    run: (ctx, print) => listing(ctx, 'known', {}, print)
+  }),
+  own: command({
+    text: (r: AddressRow) => r.address,
+    run: (ctx, print) => listing(ctx, 'own', {}, print)
+  }),
+  connections: command({
+    text: (r: ConnectionRow) => r.address ?? r.id,
+    run: (ctx, print) => listing(ctx, 'connections', {}, print)
+  }),
+  subnets: command({
+    text: (r: SubnetRow) => r.subnet,
+    run: (ctx, print) => listing(ctx, 'subnets', {}, print)
+  }),
+  servers: command({
+    text: (r: ServerRow) => r.state === 'failed' ? `${r.address}\tfailed: ${r.error ?? 'unknown reason'}` : r.address,
+    run: (ctx, print) => listing(ctx, 'servers', {}, print)
+  }),
+  search: command({
+    text: (r: SearchRow) => r.address,
+    async run (ctx, print) {
+      const found = await listing(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops }, print)
+      // Nothing found: if that is because this node has nobody to ask, say so.
+      if (found === 0 && (await one<StatusRow>(ctx, 'status')).connections === 0) {
+        throw new Failure('no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')
+      }
+    }
+  }),
+  connect: command({
+    text: (r: AddressRow) => `connected to ${r.address}`,
+    run: async (ctx, print) => print(await one(ctx, 'connect', { address: ctx.args.addr }))
+  }),
+  disconnect: command({
+    text: (r: AddressRow) => `disconnected from ${r.address}`,
+    run: async (ctx, print) => print(await one(ctx, 'disconnect', { address: ctx.args.addr }))
+  }),
+  add: command({
+    text: (r: Pick<AddRow, 'added' | 'already'>) => `added ${addresses(r.added)}${r.already > 0 ? `, ${r.already} already known` : ''}`,
+    async run (ctx, print) {
+      const given = ctx.args.addrs as string[]
+      const list = given.flatMap(a => a === '-' ? readStdinAddresses() : [a])
+      const r = await inPieces<AddRow>(ctx, 'add', 'addresses', list)
+      print({ added: r.added, already: r.already })
+    }
+  }),
+  rm: command({
+    text: (r: Pick<RmRow, 'removed' | 'unknown'>) => `removed ${addresses(r.removed)}${r.unknown > 0 ? ` (${r.unknown} not known)` : ''}`,
+    async run (ctx, print) {
+      const r = await inPieces<RmRow>(ctx, 'rm', 'addresses', ctx.args.addrs as string[])
+      print({ removed: r.removed, unknown: r.unknown })
+    }
+  }),
+  join: command({
+    text: (r: Pick<JoinRow, 'joined' | 'already'>) => changedText('joined', r.joined, r.already, 'already joined'),
+    async run (ctx, print) {
+      const r = await inPieces<JoinRow>(ctx, 'join', 'subnets', ctx.args.subnets as string[])
+      print({ joined: r.joined, already: r.already })
+    }
+  }),
+  part: command({
+    text: (r: Pick<PartRow, 'parted' | 'notJoined'>) => changedText('parted', r.parted, r.notJoined, 'not joined'),
+    async run (ctx, print) {
+      const r = await inPieces<PartRow>(ctx, 'part', 'subnets', ctx.args.subnets as string[])
+      print({ parted: r.parted, notJoined: r.notJoined })
+    }
+  }),
+  listen: command({
+    text: (r: ServerRow) => r.address,
+    async run (ctx, print) {
+      const host = bindHost(ctx.flags.host as string)
+      const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host })
+      print(r)
+      // Bound to every interface: no address to tell peers follows from that, so none is told.
+      if (notAPeer(r.host) !== null) {
+        process.stderr.write(`peernet: ${r.address} listens on every interface but is not advertised to peers; ` +
+          `say where others reach it with the daemon setting --advertise ${r.protocol}://HOST:${r.port} (or "advertise" in config.json)\n`)
+      }
+    }
+  }),
+  unlisten: command({
+    text: (r: AddressRow) => `closed ${r.address}`,
+    run: async (ctx, print) => print(await one(ctx, 'unlisten', { address: ctx.args.addr }))
+  }),
+  stats: command({
+    text: statsText,
+    run: async (ctx, print) => print(await one<StatsRow>(ctx, 'stats', { address: ctx.args.addr }))
+  })
 }
 
 export async function run (parsed: Parsed, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const flags = parsed.flags
   const paths = resolvePaths(resolveDatadir(flags.datadir as string | undefined, env), flags.sockfile as string | undefined, env)
-  const ctx: Ctx = { parsed, paths, flags, args: parsed.args, asJson: flags.json === true }
-  const handler = handlers[parsed.command.name]
-  if (parsed.command.reach === 'local') await handler(ctx)
-  else await reaching(ctx, handler)
+  const ctx: Ctx = { parsed, paths, flags, args: parsed.args }
+  const c = commands[parsed.command.name]
+  const print = printer(flags.json === true, c.text)
+  const go = (ctx: Ctx): Promise<unknown> => c.run(ctx, print)
+  if (parsed.command.reach === 'local') await go(ctx)
+  else await reaching(ctx, go)
 }
