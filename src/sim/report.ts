@@ -1,5 +1,6 @@
 // The sim's outputs: a human table, NDJSON rows, an SVG chart and a Graphviz DOT overlay.
-import { type SimResult, type IntervalRow, KILL_SHARE, STEADY_CHURN, mean } from './scenario.js'
+import { KILL_SHARE, STEADY_CHURN } from './scenario.js'
+import { type SimResult, type IntervalRow, mean } from './results.js'
 
 export interface RunInfo { wallMs: number, peakRssMB: number }
 

@@ -4,6 +4,7 @@
 // from the virtual clock and the seeded random source, so one seed always gives one result.
 import { seededRandom, sample, type Random } from '../util/random.js'
 import { World, KINDS, type Watch, type WorldOptions } from './world.js'
+import { mean, pct, round, nullRound, type ConvergenceResult, type DegreeResult, type SearchResult, type IntervalRow, type SimResult } from './results.js'
 
 /** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */
 export interface SimOptions extends WorldOptions {
@@ -54,81 +55,6 @@ export function phases (intervals: number): Phases {
   const kill = Math.round(intervals * 0.5)
   const steady = Math.min(intervals, kill + KILL_WINDOW)
   return { join: 0, probes: join, search, kill, steady, end: intervals }
-}
-
-export interface ConvergenceResult {
-  probes: number
-  /** Per threshold: intervals after joining until that share of nodes has heard of a probe. */
-  reach: Array<{ share: number, median: number | null, max: number | null, reached: number }>
-  /** Share of live tables holding a probe's address, at its peak and at the kill. */
-  holdsPeak: number
-  holdsAtKill: number
-  /** Largest share of nodes any one table can hold: table bound / nodes. */
-  tableShare: number
-}
-
-export interface DegreeResult {
-  interval: number
-  nodes: number
-  mean: number
-  min: number
-  p50: number
-  p95: number
-  max: number
-  isolated: number
-  histogram: Array<[number, number]>
-}
-
-export interface SearchResult {
-  members: number
-  searches: number
-  success: number
-  /** Mean share of live members that answered. */
-  recall: number
-  hopsP50: number | null
-  hopsP95: number | null
-  messages: number
-  bytes: number
-  /** Time to the first answer, in gossip intervals. */
-  firstP50: number | null
-  firstP95: number | null
-}
-
-export interface IntervalRow {
-  interval: number
-  phase: 'join' | 'settle' | 'kill' | 'steady'
-  live: number
-  edges: number
-  meanDegree: number
-  components: number
-  /** Share of live nodes in the largest connected component. */
-  largest: number
-  isolated: number
-  /** Mean over probes of the share of nodes that have heard of it (null before probes join). */
-  reach: number | null
-  /** Mean over probes of the share of live tables holding it now. */
-  holds: number | null
-  searches: number
-  /** Share of this interval's searches answered (null when none ran). */
-  success: number | null
-  killed: number
-  joined: number
-  /** Mean number of addresses in a live node's table. */
-  tableMean: number
-}
-
-export interface SimResult {
-  settings: Omit<SimOptions, 'progress'> & { known: string }
-  phases: Phases
-  convergence: ConvergenceResult
-  degree: DegreeResult[]
-  search: SearchResult[]
-  timeline: IntervalRow[]
-  traffic: Record<string, { frames: number, bytes: number }>
-  errors: number
-  firstError: string | null
-  /** The overlay at the end: live nodes, links, subnet members (for --dot; not part of the figures). */
-  overlay: { nodes: number[], edges: Array<[number, number]>, members: Record<string, number[]> }
 }
 
 export const KNOWN = 'a node knows an address once its table holds it after a handshake, a gossip answer or a search answer, even if later evicted'
@@ -433,23 +359,4 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       firstP95: nullRound(pct(first, 0.95), 3)
     }
   }
-}
-
-export function mean (xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0
-}
-
-/** Nearest-rank percentile of a sorted list. */
-export function pct (sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
-}
-
-export function round (x: number, digits: number): number {
-  const f = 10 ** digits
-  return Math.round(x * f) / f
-}
-
-function nullRound (x: number | null, digits: number): number | null {
-  return x === null ? null : round(x, digits)
 }
