@@ -125,3 +125,12 @@ t.test('the other commands, as text and --json', async t => {
   t.equal((await a.run(['listen', 'ws', '--port', String(row.port)])).code, 0)
   t.equal((await a.run(['unlisten', url])).stdout, `closed ${url}\n`, 'unlisten')
 })
+
+t.test('add - with no address on stdin adds nothing, and says so in numbers', async t => {
+  const d = datadir(t)
+  await d.start(...QUIET)
+  const text = await d.run(['add', '-'], { input: '' })
+  t.same([text.code, text.stdout], [0, 'added 0 addresses\n'], text.stderr)
+  const json = await d.run(['add', '-', '--json'], { input: '# a comment, no address\n' })
+  t.same([json.code, json.stdout], [0, '{"added":0,"already":0}\n'], json.stderr)
+})

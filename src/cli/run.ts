@@ -8,7 +8,7 @@ import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
-  type AddressRow, type SubnetRow, type AddRow, type RmRow, type JoinRow, type PartRow, type ClearedRow
+  type AddressRow, type SubnetRow, type ClearedRow
 } from '../control/protocol.js'
 import { dialable, UsageError } from './parse.js'
 import { bindHost, notAPeer } from '../transport/address.js'
@@ -133,11 +133,12 @@ function readStdinAddresses (): string[] {
 /**
  * Send a list (addresses, subnets) in requests of at most MAX_ITEMS_PER_REQUEST, the daemon's
  * bound on one request, so a long command line or `add -` never meets it. Duplicates go once.
- * The answers are merged: counts summed, lists joined.
+ * The answers are merged into `row`, which names the keys the command prints, in order, with
+ * their values when nothing was sent (`add -` of an empty stdin): counts summed, lists joined.
  */
-async function inPieces<T> (ctx: Ctx, method: string, key: string, items: string[]): Promise<T> {
+async function inPieces<T extends Record<string, number | string[]>> (ctx: Ctx, method: string, key: string, items: string[], row: T): Promise<T> {
   const list = [...new Set(items)]
-  const total: Record<string, number | string[]> = {}
+  const total: Record<string, number | string[]> = { ...row }
   for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) {
     let r: Record<string, unknown>
     try {
@@ -146,9 +147,8 @@ async function inPieces<T> (ctx: Ctx, method: string, key: string, items: string
       if (i > 0) (err as Error).message += ` (the first ${i} of ${list.length} were done)`
       throw err
     }
-    for (const [k, v] of Object.entries(r)) {
-      if (typeof v === 'number') total[k] = (total[k] as number ?? 0) + v
-      else if (Array.isArray(v)) total[k] = [...(total[k] as string[] ?? []), ...(v as string[])]
+    for (const [k, sum] of Object.entries(total)) {
+      total[k] = typeof sum === 'number' ? sum + (r[k] as number) : [...sum, ...(r[k] as string[])]
     }
   }
   return total as T
@@ -257,34 +257,23 @@ const commands: Record<string, Command<unknown>> = {
     run: async (ctx, print) => print(await one(ctx, 'disconnect', { address: ctx.args.addr }))
   }),
   add: command({
-    text: (r: Pick<AddRow, 'added' | 'already'>) => `added ${addresses(r.added)}${r.already > 0 ? `, ${r.already} already known` : ''}`,
+    text: (r: { added: number, already: number }) => `added ${addresses(r.added)}${r.already > 0 ? `, ${r.already} already known` : ''}`,
     async run (ctx, print) {
-      const given = ctx.args.addrs as string[]
-      const list = given.flatMap(a => a === '-' ? readStdinAddresses() : [a])
-      const r = await inPieces<AddRow>(ctx, 'add', 'addresses', list)
-      print({ added: r.added, already: r.already })
+      const list = (ctx.args.addrs as string[]).flatMap(a => a === '-' ? readStdinAddresses() : [a])
+      print(await inPieces(ctx, 'add', 'addresses', list, { added: 0, already: 0 }))
     }
   }),
   rm: command({
-    text: (r: Pick<RmRow, 'removed' | 'unknown'>) => `removed ${addresses(r.removed)}${r.unknown > 0 ? ` (${r.unknown} not known)` : ''}`,
-    async run (ctx, print) {
-      const r = await inPieces<RmRow>(ctx, 'rm', 'addresses', ctx.args.addrs as string[])
-      print({ removed: r.removed, unknown: r.unknown })
-    }
+    text: (r: { removed: number, unknown: number }) => `removed ${addresses(r.removed)}${r.unknown > 0 ? ` (${r.unknown} not known)` : ''}`,
+    run: async (ctx, print) => print(await inPieces(ctx, 'rm', 'addresses', ctx.args.addrs as string[], { removed: 0, unknown: 0 }))
   }),
   join: command({
-    text: (r: Pick<JoinRow, 'joined' | 'already'>) => changedText('joined', r.joined, r.already, 'already joined'),
-    async run (ctx, print) {
-      const r = await inPieces<JoinRow>(ctx, 'join', 'subnets', ctx.args.subnets as string[])
-      print({ joined: r.joined, already: r.already })
-    }
+    text: (r: { joined: string[], already: string[] }) => changedText('joined', r.joined, r.already, 'already joined'),
+    run: async (ctx, print) => print(await inPieces(ctx, 'join', 'subnets', ctx.args.subnets as string[], { joined: [], already: [] }))
   }),
   part: command({
-    text: (r: Pick<PartRow, 'parted' | 'notJoined'>) => changedText('parted', r.parted, r.notJoined, 'not joined'),
-    async run (ctx, print) {
-      const r = await inPieces<PartRow>(ctx, 'part', 'subnets', ctx.args.subnets as string[])
-      print({ parted: r.parted, notJoined: r.notJoined })
-    }
+    text: (r: { parted: string[], notJoined: string[] }) => changedText('parted', r.parted, r.notJoined, 'not joined'),
+    run: async (ctx, print) => print(await inPieces(ctx, 'part', 'subnets', ctx.args.subnets as string[], { parted: [], notJoined: [] }))
   }),
   listen: command({
     text: (r: ServerRow) => r.address,
