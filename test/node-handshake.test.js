@@ -24,17 +24,18 @@ t.test('our hello: version, network, id, advertised addresses (bounded), the add
   t.same(m, { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: table.id, addrs: own.announced.slice(0, MAX_HELLO_ADDRS), dialed: 'mem://them' })
 })
 
-t.test('an inbound hello opens the link: our hello answers it; sources, a claimed address, a candidate of ours, addresses learned', async t => {
+t.test('an inbound hello opens the link: our hello answers it; sources, a claimed address (only a claim), a candidate of ours, addresses learned', async t => {
   const { ctx, handshake, peers, own, table, events } = await setup(t)
   const { c, raw } = link(ctx, { peers })
   handshake.onMessage(c, hello('aa', { addrs: ['mem://a', 'junk', 'mem://a2'], dialed: 'mem://me' }))
   t.match(await raw.next(), { type: 'hello', id: table.id })
   t.ok(c.open)
   t.equal(peers.get('aa'), c)
-  t.equal(c.address, 'mem://a', 'goes by the first address it offers')
+  t.equal(c.address, undefined, 'no address answers for it: it only says so')
+  t.equal(c.claimed, 'mem://a', 'it claims the first address it offers')
   t.same(own.list(), ['mem://me'], 'what it dialed is a candidate address of ours')
   t.ok(table.has('mem://a') && table.has('mem://a2'))
-  t.same(events, [['peer', { id: 'aa', address: 'mem://a', direction: 'in' }]])
+  t.same(events, [['peer', { id: 'aa', address: null, claimed: 'mem://a', direction: 'in' }]])
 })
 
 t.test('an outbound hello counts a success on the address we dialed', async t => {

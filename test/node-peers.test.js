@@ -24,23 +24,28 @@ t.test('one open link per peer id; a replaced link is not its peer\'s any more',
   t.equal(peers.delete(fakeLink('')), false, 'a link with no id was never open')
 })
 
-t.test('find, openAt and busy see addresses dialed and claimed, and ids', async t => {
+t.test('find, openAt and busy see addresses dialed and confirmed, and ids; never a mere claim', async t => {
   const peers = new PeerSet()
   const out = fakeLink('11', { outbound: true, dialed: 'mem://out', address: 'mem://out' })
-  const inb = fakeLink('22', { address: 'mem://claimed' })
+  const inb = fakeLink('22', { address: 'mem://confirmed' })
+  const claims = fakeLink('33', { claimed: 'mem://claimed' })
   const pending = fakeLink('', { outbound: true, dialed: 'mem://pending', address: 'mem://pending' })
   peers.add(out)
   peers.add(inb)
+  peers.add(claims)
   peers.begin(pending)
   t.same(peers.find('mem://out'), [out])
   t.same(peers.find('22'), [inb], 'by peer id')
   t.same(peers.find('mem://pending'), [pending], 'links in their handshake too')
   t.same(peers.find('mem://nobody'), [])
+  t.same(peers.find('mem://claimed'), [], 'not by what a peer claims')
   t.equal(peers.openAt('mem://out'), out)
+  t.equal(peers.openAt('mem://confirmed'), inb)
+  t.equal(peers.openAt('mem://claimed'), undefined, 'a claim does not make an address open')
   t.equal(peers.openAt('mem://pending'), undefined, 'openAt: open links only')
-  t.same([...peers.busy()].sort(), ['mem://claimed', 'mem://out', 'mem://pending'])
-  t.same(peers.all().length, 3)
-  t.same([...peers], [out, inb], 'iterating gives the open links')
+  t.same([...peers.busy()].sort(), ['mem://confirmed', 'mem://out', 'mem://pending'], 'a claimed address is still worth a dial')
+  t.same(peers.all().length, 4)
+  t.same([...peers], [out, inb, claims], 'iterating gives the open links')
 })
 
 t.test('inbound and outbound counts; inbound handshakes', async t => {
@@ -70,7 +75,10 @@ t.test('two links to one peer: both ends keep the one dialed by the lower id', a
   t.equal(PeerSet.replaces(highAccepted, highDialed, high, low), true)
 })
 
-t.test('peerInfo: id, address or null, direction', async t => {
-  t.same(peerInfo(fakeLink('ab', { outbound: true, address: 'mem://x' })), { id: 'ab', address: 'mem://x', direction: 'out' })
-  t.same(peerInfo(fakeLink('cd')), { id: 'cd', address: null, direction: 'in' })
+t.test('peerInfo: id, the address that answers for it or null, a mere claim as such, direction', async t => {
+  t.same(peerInfo(fakeLink('ab', { outbound: true, address: 'mem://x' })), { id: 'ab', address: 'mem://x', claimed: null, direction: 'out' })
+  t.same(peerInfo(fakeLink('cd')), { id: 'cd', address: null, claimed: null, direction: 'in' })
+  t.same(peerInfo(fakeLink('ef', { claimed: 'mem://y' })), { id: 'ef', address: null, claimed: 'mem://y', direction: 'in' })
+  t.same(peerInfo(fakeLink('ef', { address: 'mem://z', claimed: 'mem://y' })), { id: 'ef', address: 'mem://z', claimed: null, direction: 'in' },
+    'once an address answers for it, its claim is beside the point')
 })

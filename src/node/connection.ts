@@ -72,8 +72,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remoteHost?: string
   /** Set by the node once the handshake is accepted. */
   peerId = ''
-  /** The address this peer is known by: dialed, or the first it advertised. */
+  /**
+   * The address that answers for this peer: the one we dialed, one a dial of ours found to reach
+   * this same peer, or the one the local user gave with the stream. Never just the peer's word.
+   */
   address?: string
+  /** What an inbound peer says it can be dialed at, while no dial of ours has confirmed it. */
+  claimed?: string
   /** The usable addresses its hello offered (a claim, not a proof). */
   offered: string[] = []
   /** Who told us, for the table's per-source caps. */

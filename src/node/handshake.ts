@@ -1,7 +1,8 @@
 // The handshake: each end's first message is a hello (version, network, id, addresses); this
 // decides from the peer's hello whether the link becomes the peer's open link. Every rule for
 // letting a link in lives here: version, network, ourselves, the user's holds, the inbound
-// caps, and (through PeerSet.replaces) two links to one peer.
+// caps, and (through PeerSet.replaces) two links to one peer. An inbound peer's addresses are
+// its claims: an address answers for a peer only once a dial of ours reaches that same peer.
 //
 // The dialer speaks first; the accepting end answers with its own hello only once the dialer's
 // passed the checks above, so a refused dialer gets a bye before any hello: its link never
@@ -101,11 +102,18 @@ export class Handshake {
     const existing = this.peers.get(m.id)
     if (existing) {
       if (!PeerSet.replaces(c, existing, table.id, m.id)) {
+        // A dial of ours reached this peer: that address answers for it now.
+        if (c.dialed) {
+          existing.address ??= c.dialed
+          table.recordSuccess(c.dialed)
+        }
         c.peerId = m.id
         if (answer) this.greet(c)
         c.close(DUPLICATE, false, answer)
         return
       }
+      // The survivor keeps an address confirmed for the peer.
+      c.address ??= existing.address
       this.peers.delete(existing)
       existing.close(DUPLICATE, false)
     }
@@ -116,8 +124,8 @@ export class Handshake {
     if (c.remoteHost) c.sources.push('group:' + this.opts.groupOf(c.remoteHost))
     c.offered = this.own.acceptable(m.addrs)
     if (!c.outbound) {
-      // A claim only: the peer goes by the first address it offers.
-      if (c.address === undefined) c.address = c.offered[0]
+      // A claim only, shown as one: it answers for the peer once a dial of ours reaches it.
+      if (c.address === undefined) c.claimed = c.offered[0]
       const dialed = m.dialed === undefined ? null : tryNormalizeAddress(m.dialed)
       if (dialed) this.own.addCandidate(dialed)
     } else if (c.dialed) {

@@ -257,7 +257,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   // --- connections -----------------------------------------------------------------------
 
-  /** Addresses (or, where a peer has none, ids) of the open connections. */
+  /**
+   * The open connections, each by the address that answers for the peer, or by its id (an
+   * inbound peer whose claimed address no dial of ours has confirmed: see peerList's `claimed`).
+   */
   connections (): string[] {
     return [...this.peers].map(c => c.address ?? c.peerId)
   }

@@ -4,12 +4,16 @@
 import type { Connection } from './connection.js'
 import type { PeerInfo } from './types.js'
 
-/** The peer as events and listings show it. */
+/**
+ * The peer as events and listings show it: the address that answers for it, else (an inbound
+ * peer no dial of ours has reached) the address it claims, as a claim.
+ */
 export function peerInfo (c: Connection): PeerInfo {
-  return { id: c.peerId, address: c.address ?? null, direction: c.outbound ? 'out' : 'in' }
+  const address = c.address ?? null
+  return { id: c.peerId, address, claimed: address === null ? c.claimed ?? null : null, direction: c.outbound ? 'out' : 'in' }
 }
 
-/** The name a peer goes by in events: its address, or its id when it has none. */
+/** The name a peer goes by in events: the address that answers for it, or its id. */
 export function peerName (c: Connection): string {
   return c.address ?? c.peerId
 }
@@ -49,12 +53,12 @@ export class PeerSet {
   /** Every link, open or in its handshake. */
   all (): Connection[] { return [...this.byId.values(), ...this.pending] }
 
-  /** Links, open or not, at `address` (dialed, or the one the peer goes by) or to peer id `address`. */
+  /** Links, open or not, at `address` (dialed, or confirmed for the peer) or to peer id `address`. */
   find (address: string): Connection[] {
     return this.all().filter(c => c.address === address || c.dialed === address || c.peerId === address)
   }
 
-  /** The open link dialed at, or known by, address. */
+  /** The open link dialed at, or confirmed at, address (a mere claim is not enough). */
   openAt (address: string): Connection | undefined {
     for (const c of this.byId.values()) if (c.address === address || c.dialed === address) return c
     return undefined

@@ -55,3 +55,6 @@ export function rawPeer (stream) {
 }
 
 export const HEX = id => id.padStart(32, '0').slice(0, 32)
+
+/** A link nonce for hand-written hellos (every hello carries one from protocol version 2). */
+export const NONCE = '0123456789abcdef'
