@@ -3,6 +3,8 @@
 import t from 'tap'
 import { PeerSet, peerInfo } from '../lib/node/peers.js'
 import { fakeLink } from './lib/parts.js'
+import { seededRandom } from '../lib/index.js'
+import { randomHex } from '../lib/util/random.js'
 
 t.test('one open link per peer id; a replaced link is not its peer\'s any more', async t => {
   const peers = new PeerSet()
@@ -59,20 +61,40 @@ t.test('inbound and outbound counts; inbound handshakes', async t => {
   t.equal(peers.inboundHandshakes(), 1)
 })
 
-t.test('two links to one peer: both ends keep the one dialed by the lower id', async t => {
-  const low = 'aaaa'
-  const high = 'ffff'
+t.test('two links to one peer dialed in opposite directions: both ends keep the one dialed by the lower id', async t => {
+  const low = 'a'.repeat(32)
+  const high = 'f'.repeat(32)
   // Each end holds one link it dialed and one it accepted; each asks whether the new one wins.
-  const lowDialed = fakeLink(high, { outbound: true })
-  const lowAccepted = fakeLink(high)
-  const highDialed = fakeLink(low, { outbound: true })
-  const highAccepted = fakeLink(low)
+  const lowDialed = fakeLink(high, { outbound: true, nonce: '1'.repeat(16), peerNonce: '2'.repeat(16) })
+  const lowAccepted = fakeLink(high, { nonce: '3'.repeat(16), peerNonce: '4'.repeat(16) })
+  const highDialed = fakeLink(low, { outbound: true, nonce: '4'.repeat(16), peerNonce: '3'.repeat(16) })
+  const highAccepted = fakeLink(low, { nonce: '2'.repeat(16), peerNonce: '1'.repeat(16) })
   // At the low end, the link it dialed arrived first; at the high end, the one it accepted.
   t.equal(PeerSet.replaces(lowAccepted, lowDialed, low, high), false, 'low keeps the link it dialed')
   t.equal(PeerSet.replaces(highDialed, highAccepted, high, low), false, 'high keeps the link low dialed')
   // And the other arrival order.
   t.equal(PeerSet.replaces(lowDialed, lowAccepted, low, high), true)
   t.equal(PeerSet.replaces(highAccepted, highDialed, high, low), true)
+})
+
+t.test('two links dialed by the same end: both ends pick the same one, whatever order they see them in', async t => {
+  const a = 'a'.repeat(32)
+  const b = 'b'.repeat(32)
+  const random = seededRandom(5)
+  let firstWins = 0
+  for (let i = 0; i < 64; i++) {
+    // a dialed both links (say b's tcp and ws addresses); n1..n4 are the nonces of the hellos.
+    const [n1, n2, n3, n4] = Array.from({ length: 4 }, () => randomHex(random, 8))
+    const atA = [fakeLink(b, { outbound: true, nonce: n1, peerNonce: n2 }), fakeLink(b, { outbound: true, nonce: n3, peerNonce: n4 })]
+    const atB = [fakeLink(a, { nonce: n2, peerNonce: n1 }), fakeLink(a, { nonce: n4, peerNonce: n3 })]
+    const aKeeps = PeerSet.replaces(atA[1], atA[0], a, b) ? 1 : 0
+    t.equal(PeerSet.replaces(atA[0], atA[1], a, b), aKeeps === 0, `${i}: a's choice does not depend on which link came first`)
+    const bKeeps = PeerSet.replaces(atB[1], atB[0], b, a) ? 1 : 0
+    t.equal(PeerSet.replaces(atB[0], atB[1], b, a), bKeeps === 0, `${i}: nor b's`)
+    t.equal(aKeeps, bKeeps, `${i}: a and b keep the same link`)
+    if (aKeeps === 0) firstWins++
+  }
+  t.ok(firstWins > 0 && firstWins < 64, `not always the first, nor always the second (${firstWins} of 64 the first)`)
 })
 
 t.test('peerInfo: id, the address that answers for it or null, a mere claim as such, direction', async t => {

@@ -2,11 +2,11 @@
 import t from 'tap'
 import { MemoryLevel } from 'memory-level'
 import { peernet, PEER_BURST, PROTOCOL_VERSION, MAX_FRAME, DISCONNECT_HOLD, VirtualClock, seededRandom } from '../lib/index.js'
-import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
+import { memNet, rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
 import { until, once, collect } from './lib/helpers.js'
 import { flush } from './lib/parts.js'
 
-const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs: [], ...extra })
+const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), nonce: NONCE, addrs: [], ...extra })
 
 /** Chain a-b-c-…: each node dials the one before it. */
 async function chain (node, n, opts = {}) {

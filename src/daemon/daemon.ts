@@ -2,7 +2,7 @@
 // reopens the services it was told to keep, answers the control socket, and keeps the log.
 import { mkdirSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs'
 import { Level } from 'level'
-import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE, MAX_SEARCH_TIMEOUT } from '../node/node.js'
+import { Peernet, MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE, MAX_SEARCH_TIMEOUT, PING_INTERVAL, PING_TIMEOUT } from '../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../node/connection.js'
 import { transport, listen, type Server } from '../transport/index.js'
 import { normalizeAddress, parseAddress, notAPeer } from '../transport/address.js'
@@ -195,6 +195,8 @@ export class Daemon {
         maxSeen: MAX_SEEN,
         maxSeenPerPeer: MAX_SEEN_PER_PEER,
         seenTtl: SEEN_TTL,
+        pingInterval: PING_INTERVAL,
+        pingTimeout: PING_TIMEOUT,
         peerRate: PEER_RATE,
         peerBurst: PEER_BURST,
         queryRate: QUERY_RATE,

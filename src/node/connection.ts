@@ -81,6 +81,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   claimed?: string
   /** The usable addresses its hello offered (a claim, not a proof). */
   offered: string[] = []
+  /** This end's nonce for this link, and the peer's, from the hellos (see PeerSet.replaces). */
+  nonce = ''
+  peerNonce = ''
   /** Who told us, for the table's per-source caps. */
   sources: string[] = []
   open = false
@@ -89,6 +92,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly since: number
   received = 0
   sent = 0
+  /** When bytes last came from the peer (keepalive.ts pings a link silent for PING_INTERVAL). */
+  lastHeard: number
   /** Misbehaviour so far (see MAX_STRIKES). */
   strikes = 0
 
@@ -106,6 +111,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.remoteHost = opts.remoteHost
     this.clock = opts.clock
     this.since = opts.clock.now()
+    this.lastHeard = this.since
     this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
     this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, () => this.clock.now())
     if (opts.outbound) this.address = opts.dialed
@@ -178,6 +184,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private onData (chunk: Buffer): void {
     if (this.closed) return
+    this.lastHeard = this.clock.now()
     let values: unknown[]
     try {
       values = this.decoder.push(chunk)

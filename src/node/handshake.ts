@@ -13,8 +13,10 @@ import type { Connection } from './connection.js'
 import { PeerSet, peerInfo } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { Holds } from './holds.js'
+import type { Keepalive } from './keepalive.js'
 import { DUPLICATE, SELF } from './dialer.js'
 import type { NodeContext } from './types.js'
+import { randomHex } from '../util/random.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Hello, type Message, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
 
@@ -37,6 +39,7 @@ export class Handshake {
     private readonly peers: PeerSet,
     private readonly own: OwnAddresses,
     private readonly holds: Holds,
+    private readonly keepalive: Keepalive,
     private readonly opts: HandshakeOptions
   ) {}
 
@@ -59,8 +62,15 @@ export class Handshake {
       network: this.opts.network,
       id: this.ctx.table.id,
       addrs: this.own.announced.slice(0, MAX_HELLO_ADDRS),
-      ...(c.dialed ? { dialed: c.dialed } : {})
+      ...(c.dialed ? { dialed: c.dialed } : {}),
+      nonce: this.nonceOf(c)
     })
+  }
+
+  /** Our nonce for link c, drawn when first needed: in our hello, or to rank the link. */
+  private nonceOf (c: Connection): string {
+    if (c.nonce === '') c.nonce = randomHex(this.ctx.random, 8)
+    return c.nonce
   }
 
   /** A message on a link whose handshake is not done. */
@@ -99,6 +109,9 @@ export class Handshake {
       return refuse(reason, false, bye)
     }
     if (!c.outbound && this.peers.inbound() >= this.opts.maxInbound) return refuse('too many connections', false)
+    // From version 2 on the wire layer requires it: the version check above let only those by.
+    c.peerNonce = m.nonce as string
+    this.nonceOf(c)
     const existing = this.peers.get(m.id)
     if (existing) {
       if (!PeerSet.replaces(c, existing, table.id, m.id)) {
@@ -110,12 +123,13 @@ export class Handshake {
         c.peerId = m.id
         if (answer) this.greet(c)
         c.close(DUPLICATE, false, answer)
+        this.keepalive.probe(existing)
         return
       }
-      // The survivor keeps an address confirmed for the peer.
+      // The survivor keeps an address confirmed for the peer; the replaced link closes while
+      // still the peer's, so it gets its own disconnect, and its far end is told why.
       c.address ??= existing.address
-      this.peers.delete(existing)
-      existing.close(DUPLICATE, false)
+      existing.close(DUPLICATE, false, true)
     }
     if (answer) this.greet(c)
     c.accept(m.id)

@@ -89,12 +89,33 @@ export class PeerSet {
   }
 
   /**
-   * The rule for two links to one peer: both ends may dial each other at once, and both keep
-   * the link whose dialer has the lower id. True when `incoming` (not yet open) should replace
-   * `existing`. (Two links in the same direction are settled by arrival order for now.)
+   * The rule for two links to one peer: true when `incoming` (its hello just in) should replace
+   * `existing`, the peer's open link. Both ends of a pair of links must pick the same survivor,
+   * whatever order each sees the hellos in, or each closes the link the other keeps and both are
+   * lost. So the choice is a total order on links, computed from what both ends know of a link
+   * once its hellos are exchanged, and the lower link wins:
+   * - first who dialed it: the link dialed by the lower id (as version 1 did), which settles two
+   *   links dialed in opposite directions at the same time;
+   * - then, for two links dialed by the same end (a peer's tcp and ws address, or a peer back
+   *   after a crash whose old link has not closed yet), the XOR of the two ends' nonces. Each
+   *   end picks its nonce at random per link, so which of two such links survives is a coin
+   *   toss, never arrival order; and the dialer, who sends its nonce first, cannot choose the
+   *   outcome. A dead link that wins is found out by the keepalive (Keepalive.probe).
+   * Equal keys (only by a peer reusing nonces on purpose) keep the existing link.
    */
   static replaces (incoming: Connection, existing: Connection, selfId: string, peerId: string): boolean {
-    const dialerOf = (x: Connection): string => x.outbound ? selfId : peerId
-    return dialerOf(incoming) < dialerOf(existing)
+    return linkKey(incoming, selfId, peerId) < linkKey(existing, selfId, peerId)
   }
+}
+
+/** A link's place in the order of PeerSet.replaces: the dialer's id, then the nonces' XOR. */
+export function linkKey (c: Connection, selfId: string, peerId: string): string {
+  return (c.outbound ? selfId : peerId) + ':' + xorHex(c.nonce, c.peerNonce)
+}
+
+/** XOR of two hex strings of one length (the validated nonces), digit by digit. */
+function xorHex (a: string, b: string): string {
+  let out = ''
+  for (let i = 0; i < a.length; i++) out += (parseInt(a[i], 16) ^ parseInt(b[i] ?? '0', 16)).toString(16)
+  return out
 }

@@ -39,7 +39,7 @@ export interface SimNode {
 }
 
 /** Message kinds, in the order the report shows them. */
-export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye'] as const
+export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong'] as const
 const KIND_INDEX = new Map<string, number>(KINDS.map((k, i) => [k, i]))
 
 export interface Traffic { frames: number, bytes: number }
