@@ -24,7 +24,7 @@ const hex = (n, seed) => {
 const addr = i => i % 2 ? `tcp://127.0.${(i >> 8) & 255}.${i & 255}:${20000 + i}` : `ws://127.1.${(i >> 8) & 255}.${i & 255}:${30000 + i}/`
 
 const MESSAGES = {
-  hello: { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: hex(32, 1), addrs: [addr(1), addr(2)], dialed: addr(3) },
+  hello: { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: hex(32, 1), addrs: [addr(1), addr(2)], dialed: addr(3), nonce: hex(16, 5) },
   addrs: { type: 'addrs', addrs: Array.from({ length: 32 }, (_, i) => addr(100 + i)) },
   query: { type: 'query', qid: hex(16, 7), subnet: 'chat', hops: 3, limit: 15 },
   answer: { type: 'answer', qid: hex(16, 7), subnet: 'chat', address: addr(9), hops: 4 }

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import net from 'node:net'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { PROTOCOL_VERSION } from '../lib/wire/messages.js'
 import {
   argv, quick, say, row, median, now, sleep, until, ensureOffline, assertLoopback, tempDir, removeDir, cleanup,
   trackPid, untrackPid, MB, fmt
@@ -95,7 +96,7 @@ if (role === 'flooder') {
     let timer = null
     let ready = false
     let buf = Buffer.alloc(0)
-    s.on('connect', () => s.write(frame({ type: 'hello', version: 1, network: 'peernet', id: randomBytes(16).toString('hex'), addrs: ['tcp://127.66.0.1:9'] })))
+    s.on('connect', () => s.write(frame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: randomBytes(16).toString('hex'), nonce: randomBytes(8).toString('hex'), addrs: ['tcp://127.66.0.1:9'] })))
     s.on('data', d => {
       if (ready) return
       buf = Buffer.concat([buf, d])

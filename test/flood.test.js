@@ -4,13 +4,13 @@
 // assertions: bursts are sent far above the limits, and time is a VirtualClock where it matters.
 import t from 'tap'
 import {
-  PROTOCOL_VERSION, PEER_BURST, QUERY_BURST, QUERY_RATE, MAX_SEEN, SEEN_TTL, MAX_STRIKES, RELAY_BURST,
+  PROTOCOL_VERSION, PEER_BURST, QUERY_BURST, QUERY_RATE, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_STRIKES, RELAY_BURST,
   VirtualClock, seededRandom, encodeFrame
 } from '../lib/index.js'
-import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
+import { memNet, rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
 import { collect } from './lib/helpers.js'
 
-const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs: [], ...extra })
+const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), nonce: NONCE, addrs: [], ...extra })
 const qid = n => n.toString(16).padStart(16, '0')
 const flush = async (n = 3) => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
 
@@ -69,29 +69,87 @@ t.test('10,000 queries with fresh ids: rate-limited at QUERY_BURST, then dropped
   t.equal(rows.length, 1, 'the node still gets answers from its honest peer')
 })
 
-t.test(`a flood of MAX_SEEN*2 fresh ids from several peers within their budgets keeps seen.size <= MAX_SEEN; routes expire after SEEN_TTL`, async t => {
+/**
+ * Peers each sending fresh queries at their full allowance (QUERY_BURST at once, then QUERY_RATE
+ * a second) for `seconds` of virtual time; `each(second)` runs after every second. Queries of
+ * limit 1, so nothing is relayed and the node only remembers them.
+ */
+async function floodAtAllowance (clock, peers, seconds, each = () => {}) {
+  let n = 0
+  for (let s = 0; s < seconds; s++) {
+    const count = s === 0 ? QUERY_BURST : QUERY_RATE
+    for (const p of peers) {
+      p.write(frames(count, i => ({ type: 'query', qid: qid(1e9 + n + i), subnet: 'nothing', hops: 1, limit: 1 })))
+      n += count
+    }
+    await flush()
+    each(s)
+    clock.advance(1000)
+  }
+  return n
+}
+
+/** An asker's query relayed to a member: returns how to answer it and see what came back. */
+async function routedQuery (asker, member, id) {
+  asker.send({ type: 'query', qid: id, subnet: 'chat', hops: 1, limit: 3 })
+  await member.next(m => m.type === 'query' && m.qid === id)
+  return async () => {
+    member.send({ type: 'answer', qid: id, subnet: 'chat', address: 'mem://member', hops: 2 })
+    // On the member's own link, after the answer: once its reply is in, the answer was handled.
+    member.send({ type: 'getaddrs' })
+    const before = member.received.filter(m => m.type === 'addrs').length
+    await member.next(m => m.type === 'addrs' && member.received.filter(r => r.type === 'addrs').length > before)
+    await flush()
+    return asker.received.some(m => m.type === 'answer' && m.qid === id)
+  }
+}
+
+t.test(`routes of honest searches survive every peer sending queries at its full allowance for SEEN_TTL (${SEEN_TTL} ms)`, async t => {
   const { node, net } = memNet(t)
   const clock = new VirtualClock(1_000_000)
   const a = node('a', { clock, random: seededRandom(3) })
-  const PEERS = 10
-  const peers = []
-  for (let i = 0; i < PEERS; i++) peers.push(await handshaken(net, 'mem://a', `s${i}`, `5${i}`))
-  const total = MAX_SEEN * 2
-  const perRound = QUERY_RATE // each peer sends exactly its budget per virtual second
-  let sent = 0
-  let maxSeen = 0
-  while (sent < total) {
-    for (const p of peers) {
-      p.write(frames(perRound, i => ({ type: 'query', qid: qid(1e6 + sent + i), subnet: 'nothing', hops: 1, limit: 2 })))
-      sent += perRound
-    }
-    await flush()
-    maxSeen = Math.max(maxSeen, a.status().seen)
-    t.ok(a.status().seen <= MAX_SEEN, `after ${sent} queries seen is ${a.status().seen} <= MAX_SEEN`)
-    clock.advance(1000)
-  }
-  t.ok(peers.every(p => !p.closed), 'no peer within its budget was dropped')
-  t.equal(maxSeen, MAX_SEEN, `seen reached its cap, MAX_SEEN (${MAX_SEEN}), and stayed there`)
+  const asker = await handshaken(net, 'mem://a', 'p', '51')
+  const member = await handshaken(net, 'mem://a', 'r', '52')
+  // Seven peers in all at their full budget: seven full shares (MAX_SEEN_PER_PEER) fit in
+  // MAX_SEEN, so nothing but a peer's own budget limits what is remembered of it.
+  const flooders = []
+  for (let i = 0; i < 6; i++) flooders.push(await handshaken(net, 'mem://a', `s${i}`, `6${i}`))
+  const handled = []
+  a.on('search', e => { if (e.dir === 'in') handled.push(e.qid) })
+  const answer = await routedQuery(asker, member, qid(1))
+  // The asker floods too: each peer's ids count against its own share, MAX_SEEN_PER_PEER.
+  const sent = await floodAtAllowance(clock, [asker, ...flooders], SEEN_TTL / 1000 - 1)
+  t.ok(sent > 40_000, `${sent} queries at the full allowance of ${flooders.length + 1} peers`)
+  t.ok([asker, member, ...flooders].every(p => !p.closed), 'no peer within its budget was dropped')
+  t.ok(await answer(), 'the answer still finds its way back to the asker')
+  flooders[0].send({ type: 'query', qid: qid(1), subnet: 'chat', hops: 2, limit: 3 })
+  flooders[0].send({ type: 'getaddrs' })
+  await flooders[0].next(m => m.type === 'addrs')
+  t.equal(handled.filter(q => q === qid(1)).length, 1, 'and a late copy of the query is not handled twice')
+})
+
+t.test(`MAX_SEEN (${MAX_SEEN}): peers past it evict from the largest share; an honest route survives; all expire after SEEN_TTL`, async t => {
+  const { node, net } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const a = node('a', { clock, random: seededRandom(4) })
+  const asker = await handshaken(net, 'mem://a', 'p', '53')
+  const member = await handshaken(net, 'mem://a', 'r', '54')
+  const n = Math.ceil(MAX_SEEN / MAX_SEEN_PER_PEER) + 1
+  const flooders = []
+  for (let i = 0; i < n; i++) flooders.push(await handshaken(net, 'mem://a', `s${i}`, (0x700 + i).toString(16)))
+  const answer = await routedQuery(asker, member, qid(2))
+  let most = 0
+  let over = 0
+  const sent = await floodAtAllowance(clock, flooders, SEEN_TTL / 1000 - 1, () => {
+    const seen = a.status().seen
+    most = Math.max(most, seen)
+    if (seen > MAX_SEEN) over++
+  })
+  t.ok(sent > MAX_SEEN, `${sent} fresh ids from ${n} peers, each within its share, more than MAX_SEEN`)
+  t.ok(flooders.every(p => !p.closed), 'no peer within its budget was dropped')
+  t.equal(over, 0, 'the cache never held more than MAX_SEEN')
+  t.equal(most, MAX_SEEN, 'it reached MAX_SEEN')
+  t.ok(await answer(), 'the honest route, the smallest share, was not what got evicted')
   clock.advance(SEEN_TTL)
   t.equal(a.status().seen, 0, 'every entry expired after SEEN_TTL')
 })
@@ -114,7 +172,11 @@ t.test('a route back expires with SEEN_TTL: a late answer is not relayed', async
   t.equal(back.address, 'mem://member', 'a fresh route carries the answer back')
 
   await ask(qid(2))
-  clock.advance(SEEN_TTL)
+  // A second at a time, so the peers answer the keepalive's pings as live peers do.
+  for (let ms = 0; ms < SEEN_TTL; ms += 1000) {
+    clock.advance(1000)
+    await flush()
+  }
   answer(qid(2))
   // Sent after the answer on the same node: when its reply is in, the answer would have been too.
   asker.send({ type: 'getaddrs' })

@@ -9,10 +9,10 @@ import {
   MAX_OUTBUF, DEFAULT_GOSSIP_SAMPLE, encodeFrame, VirtualClock, seededRandom
 } from '../lib/index.js'
 import { MEM_LINK_BUFFER } from '../lib/transport/mem.js'
-import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
+import { memNet, rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
 import { until, once } from './lib/helpers.js'
 
-const hello = id => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs: [] })
+const hello = id => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), nonce: NONCE, addrs: [] })
 const flush = async (n = 3) => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
 
 t.test(`MAX_INBOUND (${MAX_INBOUND}): the next inbound peer is refused with a bye`, async t => {

@@ -75,7 +75,7 @@ t.test('garbage and oversize frames on a real port: dropped, the node goes on se
   const replies = await Promise.all([
     rawTcp(a.url, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
     rawTcp(a.url, head),
-    rawTcp(a.url, Buffer.concat([encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: 'f'.repeat(32), addrs: [] }), Buffer.from([0, 0, 0, 2, 123, 125])])),
+    rawTcp(a.url, Buffer.concat([encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: 'f'.repeat(32), nonce: '0123456789abcdef', addrs: [] }), Buffer.from([0, 0, 0, 2, 123, 125])])),
     rawTcp(a.url, Buffer.alloc(100000, 0xff))
   ])
   for (const r of replies) t.match(r.toString(), /"type":"bye"/, 'each is told why and closed')
@@ -89,7 +89,7 @@ t.test('a gossiped notaurl, file:// or ssh:// address over real sockets is refus
   const sockets = new Set()
   const evil = net.createServer(s => {
     sockets.add(s)
-    s.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: 'e'.repeat(32), addrs: ['file:///etc/passwd'] }))
+    s.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: 'e'.repeat(32), nonce: '0123456789abcdef', addrs: ['file:///etc/passwd'] }))
     s.on('data', d => {
       if (d.includes('getaddrs')) s.write(encodeFrame({ type: 'addrs', addrs: ['notaurl', 'file:///etc/passwd', 'ssh://x', 'ls', '-'] }))
     })

@@ -7,11 +7,11 @@ import {
   MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT, MAX_ASKS_IN_FLIGHT, FLUSH_INTERVAL
 } from '../lib/index.js'
 import { secureRandom } from '../lib/util/random.js'
-import { memNet, rawPeer, HEX } from './lib/mem-nodes.js'
+import { memNet, rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
 import { until, collect } from './lib/helpers.js'
 import { flush } from './lib/parts.js'
 
-const hello = id => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs: [] })
+const hello = id => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), nonce: NONCE, addrs: [] })
 
 /** A raw peer dialed into node `name`, its handshake done. */
 async function rawLink (net, name, id) {

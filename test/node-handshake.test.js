@@ -3,16 +3,19 @@ import t from 'tap'
 import { PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../lib/index.js'
 import { Handshake, MAX_INBOUND } from '../lib/node/handshake.js'
 import { Holds } from '../lib/node/holds.js'
+import { Keepalive } from '../lib/node/keepalive.js'
 import { DUPLICATE, SELF } from '../lib/node/dialer.js'
 import { partsContext, link, flush } from './lib/parts.js'
+import { NONCE } from './lib/mem-nodes.js'
 
-const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id, addrs: [], ...extra })
+const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id, nonce: NONCE, addrs: [], ...extra })
 
 async function setup (t, opts = {}) {
   const parts = await partsContext(t)
   const holds = new Holds(() => parts.clock.now())
-  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, { network: 'peernet', maxInbound: MAX_INBOUND, groupOf: h => 'g:' + h, ...opts })
-  return { ...parts, handshake, holds }
+  const keepalive = new Keepalive(parts.clock)
+  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, keepalive, { network: 'peernet', maxInbound: MAX_INBOUND, groupOf: h => 'g:' + h, ...opts })
+  return { ...parts, handshake, holds, keepalive }
 }
 
 t.test('our hello: version, network, id, advertised addresses (bounded), the address we dialed', async t => {
@@ -21,20 +24,23 @@ t.test('our hello: version, network, id, advertised addresses (bounded), the add
   const { c, raw } = link(ctx, { outbound: true, dialed: 'mem://them' })
   handshake.greet(c)
   const m = await raw.next()
-  t.same(m, { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: table.id, addrs: own.announced.slice(0, MAX_HELLO_ADDRS), dialed: 'mem://them' })
+  t.match(c.nonce, /^[0-9a-f]{16}$/, 'a fresh nonce for the link')
+  t.same(m, { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: table.id, addrs: own.announced.slice(0, MAX_HELLO_ADDRS), dialed: 'mem://them', nonce: c.nonce })
 })
 
-t.test('an inbound hello opens the link: our hello answers it; sources, a claimed address, a candidate of ours, addresses learned', async t => {
+t.test('an inbound hello opens the link: our hello answers it; sources, a claimed address (only a claim), a candidate of ours, addresses learned', async t => {
   const { ctx, handshake, peers, own, table, events } = await setup(t)
   const { c, raw } = link(ctx, { peers })
   handshake.onMessage(c, hello('aa', { addrs: ['mem://a', 'junk', 'mem://a2'], dialed: 'mem://me' }))
   t.match(await raw.next(), { type: 'hello', id: table.id })
   t.ok(c.open)
   t.equal(peers.get('aa'), c)
-  t.equal(c.address, 'mem://a', 'goes by the first address it offers')
+  t.equal(c.address, undefined, 'no address answers for it: it only says so')
+  t.equal(c.claimed, 'mem://a', 'it claims the first address it offers')
+  t.equal(c.peerNonce, NONCE)
   t.same(own.list(), ['mem://me'], 'what it dialed is a candidate address of ours')
   t.ok(table.has('mem://a') && table.has('mem://a2'))
-  t.same(events, [['peer', { id: 'aa', address: 'mem://a', direction: 'in' }]])
+  t.same(events, [['peer', { id: 'aa', address: null, claimed: 'mem://a', direction: 'in' }]])
 })
 
 t.test('an outbound hello counts a success on the address we dialed', async t => {

@@ -13,12 +13,12 @@ import {
   peernet, listen, encodeFrame, FrameDecoder, parseAddress, sourceCap, VirtualClock, seededRandom,
   PROTOCOL_VERSION, DEFAULT_INFORMANT_SHARE
 } from '../lib/index.js'
-import { HEX } from './lib/mem-nodes.js'
+import { HEX, NONCE } from './lib/mem-nodes.js'
 import { until, tempLevel } from './lib/helpers.js'
 
 const TABLE = 1000
 const CAP = sourceCap(TABLE, DEFAULT_INFORMANT_SHARE)
-const hello = (id, addrs = []) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), addrs })
+const hello = (id, addrs = []) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX(id), nonce: NONCE, addrs })
 
 /** A raw peer over TCP from localAddress: answers each getaddrs with answer(). */
 function tcpPeer (t, port, localAddress, id, helloAddrs, answer) {

@@ -11,7 +11,7 @@ import { rows, text, svg, dot } from '../lib/sim/report.js'
 import { World } from '../lib/sim/world.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
-import { rawPeer, HEX } from './lib/mem-nodes.js'
+import { rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
 
 const MAIN = fileURLToPath(new URL('../lib/sim/main.js', import.meta.url))
 const small = { ...DEFAULTS, nodes: 200, intervals: 30, seed: 7 }
@@ -73,6 +73,14 @@ t.test('convergence: a new node\'s address spreads', async t => {
   t.ok(reach.length > 0 && reach.every((x, i) => i === 0 || x >= reach[i - 1] - 0.2), 'reach grows')
 })
 
+t.test('the keepalive costs little: idle links only are pinged, and live peers answer', async t => {
+  const { ping, pong, getaddrs } = first.traffic
+  // Every link would get a ping each PING_INTERVAL if all were pinged; gossip keeps many busy.
+  t.ok(ping.frames > 0, `idle links were pinged (${ping.frames})`)
+  t.ok(ping.frames < getaddrs.frames, `fewer pings (${ping.frames}) than gossip asks (${getaddrs.frames})`)
+  t.ok(pong.frames >= ping.frames * 0.9, `pings are answered (${pong.frames} pongs), bar those to nodes killed meanwhile`)
+})
+
 t.test('the same seed gives the same figures; another seed others', async t => {
   const again = await simulate(small)
   t.equal(figures(again), figures(first), 'same seed, same rows')
@@ -90,7 +98,7 @@ t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as ov
   node.pn.table.learn(addrs, ['id:filler'])
   const slow = rawPeer(world.net.dial(node.url, 'slow'))
   t.teardown(() => slow.stream.destroy())
-  slow.send({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX('51'), addrs: [] })
+  slow.send({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX('51'), nonce: NONCE, addrs: [] })
   await steps(() => slow.received.some(m => m.type === 'hello'))
   slow.stream.pause()
   let reason = null

@@ -12,6 +12,7 @@ import { MAX_REASON_LENGTH, checkSubnet, subnetProblem } from '../lib/wire/messa
 
 const ID = '0123456789abcdef0123456789abcdef'
 const QID = '0123456789abcdef'
+const NONCE = 'fedcba9876543210'
 
 /** A frame with an arbitrary body (string or bytes) and a correct length header. */
 function rawFrame (body) {
@@ -52,13 +53,15 @@ function throwsWire (t, fn, what) {
 }
 
 const valid = {
-  hello: { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: ID, addrs: ['tcp://127.0.0.1:4000', 'ws://127.0.0.1:4001'] },
-  helloDialed: { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: ID, addrs: [], dialed: 'tcp://127.0.0.1:4000' },
+  hello: { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: ID, addrs: ['tcp://127.0.0.1:4000', 'ws://127.0.0.1:4001'], nonce: NONCE },
+  helloDialed: { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: ID, addrs: [], dialed: 'tcp://127.0.0.1:4000', nonce: NONCE },
   getaddrs: { type: 'getaddrs' },
   addrs: { type: 'addrs', addrs: ['tcp://127.0.0.1:4000', 'ws://127.0.0.1:4001/peer'] },
   query: { type: 'query', qid: QID, subnet: 'chat', hops: 1, limit: 8 },
   answer: { type: 'answer', qid: QID + QID, subnet: 'chat', address: 'tcp://127.0.0.1:4000', hops: 2 },
-  bye: { type: 'bye', reason: 'shutting down' }
+  bye: { type: 'bye', reason: 'shutting down' },
+  ping: { type: 'ping' },
+  pong: { type: 'pong' }
 }
 
 t.test('encodeFrame / FrameDecoder round trip', async t => {
@@ -258,6 +261,9 @@ t.test('validateMessage accepts every valid message type', async t => {
     { ...valid.hello, addrs: new Array(MAX_HELLO_ADDRS).fill('tcp://127.0.0.1:1') },
     { ...valid.hello, addrs: [a], dialed: a },
     { ...valid.hello, dialed: '' },
+    // A version 1 hello (no nonce) must get as far as the version check, to be told why it is refused.
+    { type: 'hello', version: 1, network: 'peernet', id: ID, addrs: [] },
+    { ...valid.hello, nonce: '0'.repeat(16) },
     { type: 'addrs', addrs: [] },
     { type: 'addrs', addrs: new Array(MAX_ADDRS_PER_MESSAGE).fill(a) },
     { type: 'addrs', addrs: ['', 'not even an address'] }, // shape only: the receiver parses each one
@@ -283,7 +289,7 @@ t.test('validateMessage rejects every wrong field with a WireError', async t => 
 
   // Every field of every message, missing and of every wrong type.
   const fieldsOf = {
-    hello: ['version', 'network', 'id', 'addrs'],
+    hello: ['version', 'network', 'id', 'addrs', 'nonce'],
     addrs: ['addrs'],
     query: ['qid', 'subnet', 'hops', 'limit'],
     answer: ['qid', 'subnet', 'address', 'hops'],
@@ -330,6 +336,9 @@ t.test('validateMessage rejects every wrong field with a WireError', async t => 
     add({ ...valid.answer, hops: h }, `answer.hops = ${String(h)}`)
   }
   for (const v of [-1, 0x10000, 1.5, NaN, Infinity, '1']) add({ ...valid.hello, version: v }, `hello.version = ${String(v)}`)
+  for (const nonce of ['', 'f'.repeat(15), 'f'.repeat(17), NONCE.toUpperCase(), NONCE.slice(0, 15) + 'g', NONCE + '\n', 'f'.repeat(32)]) {
+    add({ ...valid.hello, nonce }, `hello.nonce = ${JSON.stringify(nonce)}`)
+  }
 
   // Bad id and qid formats.
   for (const id of ['', ID.slice(1), ID + '0', ID.toUpperCase(), ID.slice(0, 31) + 'g', ID.slice(0, 31) + ' ', ' ' + ID.slice(1), ID.slice(0, 31) + '\n', '0x' + ID.slice(2), 'z'.repeat(32)]) {

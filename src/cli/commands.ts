@@ -120,7 +120,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'connections',
     synopsis: 'connections',
-    describe: 'Print the open connections.',
+    describe: "Print the open connections: each by an address that answers for the peer (one this node dialed, or one a dial of this node found to reach that same peer), else by the peer's id. With --json, an inbound peer's own unconfirmed word for its address is its `claimed` field.",
     args: [],
     flags: [],
     reach: 'autostart',

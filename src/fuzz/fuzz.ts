@@ -8,10 +8,10 @@
 // run is going, or a search by the honest peer that gets no answer.
 import type { Duplex } from 'node:stream'
 import { FrameDecoder, WireError } from '../wire/frame.js'
-import { validateMessage, PROTOCOL_VERSION } from '../wire/messages.js'
+import { validateMessage } from '../wire/messages.js'
 import { Peernet, MAX_SEEN } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
-import { seededRandom, randomHex } from '../util/random.js'
+import { seededRandom } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
 import { MemDb } from './mem-db.js'
 import { Gen, frame } from './gen.js'
@@ -168,7 +168,7 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
     report.rawPeers++
     r = new RawPeer(net.dial('mem://target', `raw${report.rawPeers % 32}`), gen)
     // Handshake first (most of the time), so the garbage reaches the connected state.
-    if (gen.chance(0.9)) r.write(frame({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: randomHex(gen.random, 16), addrs: gen.chance(0.5) ? [gen.address()] : [] }))
+    if (gen.chance(0.9)) r.write(frame(gen.hello(gen.chance(0.5) ? [gen.address()] : [])))
     raws[i] = r
     return r
   }

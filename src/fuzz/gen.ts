@@ -28,10 +28,10 @@ export class Gen {
     return q
   }
 
-  static readonly KEYS = ['type', 'version', 'network', 'id', 'addrs', 'dialed', 'qid', 'subnet', 'hops', 'limit', 'address', 'reason',
+  static readonly KEYS = ['type', 'version', 'network', 'id', 'addrs', 'dialed', 'nonce', 'qid', 'subnet', 'hops', 'limit', 'address', 'reason',
     'toString', 'valueOf', '__proto__', 'constructor', 'length', 'hasOwnProperty', '0', '']
 
-  static readonly TYPES = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'HELLO', 'Hello', 'ping', 'getaddrs ', '', 'x',
+  static readonly TYPES = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong', 'HELLO', 'Hello', 'PING', 'pong ', 'getaddrs ', '', 'x',
     '__proto__', 'constructor', 'toString']
 
   static readonly STRINGS = ['', 'x', 'fuzz', 'chat', 'peernet', 'tcp://127.0.0.1:1', 'ws://127.0.0.1:2/p', 'mem://a', 'mem://n',
@@ -80,10 +80,15 @@ export class Gen {
     return this.string()
   }
 
+  /** A hello as this version sends it (a fresh id and link nonce), with `addrs`. */
+  hello (addrs: string[]): Record<string, unknown> {
+    return { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: this.hex(16), nonce: this.hex(8), addrs }
+  }
+
   /** A well-formed message of a random type (the receiver may still find it unwelcome). */
   message (subnet = 'fuzz'): Record<string, unknown> {
-    switch (this.int(7)) {
-      case 0: return { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: this.hex(16), addrs: [this.address()] }
+    switch (this.int(9)) {
+      case 0: return this.hello([this.address()])
       case 1: return { type: 'getaddrs' }
       case 2: {
         const n = this.int(this.chance(0.2) ? MAX_ADDRS_PER_MESSAGE + 1 : 12)
@@ -94,6 +99,8 @@ export class Gen {
         return { type: 'query', qid: this.qid(), subnet: this.chance(0.5) ? subnet : this.string(), hops: 1 + this.int(limit), limit }
       }
       case 5: return { type: 'answer', qid: this.qid(), subnet: this.chance(0.5) ? subnet : this.string(), address: this.chance(0.3) ? '' : this.address(), hops: 1 + this.int(64) }
+      case 6: return { type: 'ping' }
+      case 7: return { type: 'pong' }
       default: return { type: 'bye', reason: this.string() }
     }
   }

@@ -72,10 +72,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remoteHost?: string
   /** Set by the node once the handshake is accepted. */
   peerId = ''
-  /** The address this peer is known by: dialed, or the first it advertised. */
+  /**
+   * The address that answers for this peer: the one we dialed, one a dial of ours found to reach
+   * this same peer, or the one the local user gave with the stream. Never just the peer's word.
+   */
   address?: string
+  /** What an inbound peer says it can be dialed at, while no dial of ours has confirmed it. */
+  claimed?: string
   /** The usable addresses its hello offered (a claim, not a proof). */
   offered: string[] = []
+  /** This end's nonce for this link, and the peer's, from the hellos (see PeerSet.replaces). */
+  nonce = ''
+  peerNonce = ''
   /** Who told us, for the table's per-source caps. */
   sources: string[] = []
   open = false
@@ -84,6 +92,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly since: number
   received = 0
   sent = 0
+  /** When bytes last came from the peer (keepalive.ts pings a link silent for PING_INTERVAL). */
+  lastHeard: number
   /** Misbehaviour so far (see MAX_STRIKES). */
   strikes = 0
 
@@ -101,6 +111,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.remoteHost = opts.remoteHost
     this.clock = opts.clock
     this.since = opts.clock.now()
+    this.lastHeard = this.since
     this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
     this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, () => this.clock.now())
     if (opts.outbound) this.address = opts.dialed
@@ -173,6 +184,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private onData (chunk: Buffer): void {
     if (this.closed) return
+    this.lastHeard = this.clock.now()
     let values: unknown[]
     try {
       values = this.decoder.push(chunk)

@@ -50,8 +50,9 @@ export class Gossip {
 
   onGetAddrs (c: Connection): void {
     const mine = this.own.announced.slice(0, this.sample)
-    const addrs = [...mine, ...this.ctx.table.sampleForGossip(this.sample).filter(a => a !== c.address && !mine.includes(a))].slice(0, this.sample)
+    const addrs = [...mine, ...this.ctx.table.sampleForGossip(this.sample).filter(a => a !== c.address && a !== c.claimed && !mine.includes(a))].slice(0, this.sample)
     c.send({ type: 'addrs', addrs })
+    // Statistics go to an address that answers for the peer, never to one it merely claims.
     if (c.address) this.ctx.table.recordNodes(c.address, 0, addrs.length)
     this.ctx.event('gossip', { dir: 'tx', peer: peerName(c), count: addrs.length })
   }

@@ -1,7 +1,8 @@
 // The handshake: each end's first message is a hello (version, network, id, addresses); this
 // decides from the peer's hello whether the link becomes the peer's open link. Every rule for
 // letting a link in lives here: version, network, ourselves, the user's holds, the inbound
-// caps, and (through PeerSet.replaces) two links to one peer.
+// caps, and (through PeerSet.replaces) two links to one peer. An inbound peer's addresses are
+// its claims: an address answers for a peer only once a dial of ours reaches that same peer.
 //
 // The dialer speaks first; the accepting end answers with its own hello only once the dialer's
 // passed the checks above, so a refused dialer gets a bye before any hello: its link never
@@ -12,8 +13,10 @@ import type { Connection } from './connection.js'
 import { PeerSet, peerInfo } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { Holds } from './holds.js'
+import type { Keepalive } from './keepalive.js'
 import { DUPLICATE, SELF } from './dialer.js'
 import type { NodeContext } from './types.js'
+import { randomHex } from '../util/random.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Hello, type Message, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
 
@@ -36,6 +39,7 @@ export class Handshake {
     private readonly peers: PeerSet,
     private readonly own: OwnAddresses,
     private readonly holds: Holds,
+    private readonly keepalive: Keepalive,
     private readonly opts: HandshakeOptions
   ) {}
 
@@ -58,8 +62,15 @@ export class Handshake {
       network: this.opts.network,
       id: this.ctx.table.id,
       addrs: this.own.announced.slice(0, MAX_HELLO_ADDRS),
-      ...(c.dialed ? { dialed: c.dialed } : {})
+      ...(c.dialed ? { dialed: c.dialed } : {}),
+      nonce: this.nonceOf(c)
     })
+  }
+
+  /** Our nonce for link c, drawn when first needed: in our hello, or to rank the link. */
+  private nonceOf (c: Connection): string {
+    if (c.nonce === '') c.nonce = randomHex(this.ctx.random, 8)
+    return c.nonce
   }
 
   /** A message on a link whose handshake is not done. */
@@ -98,16 +109,27 @@ export class Handshake {
       return refuse(reason, false, bye)
     }
     if (!c.outbound && this.peers.inbound() >= this.opts.maxInbound) return refuse('too many connections', false)
+    // From version 2 on the wire layer requires it: the version check above let only those by.
+    c.peerNonce = m.nonce as string
+    this.nonceOf(c)
     const existing = this.peers.get(m.id)
     if (existing) {
       if (!PeerSet.replaces(c, existing, table.id, m.id)) {
+        // A dial of ours reached this peer: that address answers for it now.
+        if (c.dialed) {
+          existing.address ??= c.dialed
+          table.recordSuccess(c.dialed)
+        }
         c.peerId = m.id
         if (answer) this.greet(c)
         c.close(DUPLICATE, false, answer)
+        this.keepalive.probe(existing)
         return
       }
-      this.peers.delete(existing)
-      existing.close(DUPLICATE, false)
+      // The survivor keeps an address confirmed for the peer; the replaced link closes while
+      // still the peer's, so it gets its own disconnect, and its far end is told why.
+      c.address ??= existing.address
+      existing.close(DUPLICATE, false, true)
     }
     if (answer) this.greet(c)
     c.accept(m.id)
@@ -116,8 +138,8 @@ export class Handshake {
     if (c.remoteHost) c.sources.push('group:' + this.opts.groupOf(c.remoteHost))
     c.offered = this.own.acceptable(m.addrs)
     if (!c.outbound) {
-      // A claim only: the peer goes by the first address it offers.
-      if (c.address === undefined) c.address = c.offered[0]
+      // A claim only, shown as one: it answers for the peer once a dial of ours reaches it.
+      if (c.address === undefined) c.claimed = c.offered[0]
       const dialed = m.dialed === undefined ? null : tryNormalizeAddress(m.dialed)
       if (dialed) this.own.addCandidate(dialed)
     } else if (c.dialed) {

@@ -1,7 +1,7 @@
 // The peernet node: the facade of the library. It owns the address table and the lifecycle
 // (start, timers, close) and hands each job to its part: the peer set (peers.ts), the dialer
-// (dialer.ts, with the user's holds in holds.ts), the handshake (handshake.ts), gossip
-// (gossip.ts), search (search.ts) and our own addresses (own.ts).
+// (dialer.ts, with the user's holds in holds.ts), the handshake (handshake.ts), the keepalive
+// (keepalive.ts), gossip (gossip.ts), search (search.ts) and our own addresses (own.ts).
 // Everything that takes time or chance comes from opts.clock and opts.random.
 import { EventEmitter } from 'node:events'
 import { Readable, type Duplex } from 'node:stream'
@@ -12,6 +12,7 @@ import { PeerSet, peerInfo } from './peers.js'
 import { OwnAddresses } from './own.js'
 import { Dialer, DEFAULT_DIAL_INTERVAL } from './dialer.js'
 import { Handshake, MAX_INBOUND } from './handshake.js'
+import { Keepalive } from './keepalive.js'
 import { Gossip, DEFAULT_GOSSIP_SAMPLE } from './gossip.js'
 import { Search } from './search.js'
 import { Timers } from './timers.js'
@@ -32,10 +33,11 @@ export { DEFAULT_GOSSIP_SAMPLE, JUNK_SHARE, JUNK_STRIKES, MAX_ASKS_IN_FLIGHT } f
 export { DEFAULT_DIAL_INTERVAL, MAX_PENDING_DIALS } from './dialer.js'
 export { DISCONNECT_HOLD } from './holds.js'
 export { MAX_INBOUND, MAX_HANDSHAKING } from './handshake.js'
+export { PING_INTERVAL, PING_TIMEOUT } from './keepalive.js'
 export { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from './own.js'
 export {
   RELAY_RATE, RELAY_BURST, RELAY_PEER_RATE, RELAY_PEER_BURST, ANSWER_RELAY_RATE, ANSWER_RELAY_BURST,
-  MAX_RELAYED_ANSWERS, MAX_SEEN, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT
+  MAX_RELAYED_ANSWERS, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT
 } from './search.js'
 
 /**
@@ -66,6 +68,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly own = new OwnAddresses()
   private readonly dialer: Dialer
   private readonly handshake: Handshake
+  private readonly keepalive: Keepalive
   private readonly gossip: Gossip
   private readonly searches: Search
   private closing: Promise<void> | null = null
@@ -95,7 +98,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       connections: opts.connections ?? DEFAULT_CONNECTIONS,
       attach: c => this.attach(c)
     })
-    this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, {
+    this.keepalive = new Keepalive(this.clock)
+    this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, this.keepalive, {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
       groupOf: opts.groupOf ?? sourceGroup
@@ -262,7 +266,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   // --- connections -----------------------------------------------------------------------
 
-  /** Addresses (or, where a peer has none, ids) of the open connections. */
+  /**
+   * The open connections, each by the address that answers for the peer, or by its id (an
+   * inbound peer whose claimed address no dial of ours has confirmed: see peerList's `claimed`).
+   */
   connections (): string[] {
     return [...this.peers].map(c => c.address ?? c.peerId)
   }
@@ -354,6 +361,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       }
     })
     c.on('close', info => this.onClose(c, info))
+    c.once('open', () => this.keepalive.watch(c))
     if (c.outbound) this.handshake.greet(c)
   }
 
@@ -366,6 +374,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       case 'addrs': return this.gossip.onAddrs(c, m.addrs)
       case 'query': return this.searches.onQuery(c, m)
       case 'answer': return this.searches.onAnswer(c, m)
+      case 'ping': return this.keepalive.onPing(c)
+      case 'pong': return // it was heard: that is all a pong is for (keepalive.ts)
     }
   }
 

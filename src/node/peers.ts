@@ -4,12 +4,16 @@
 import type { Connection } from './connection.js'
 import type { PeerInfo } from './types.js'
 
-/** The peer as events and listings show it. */
+/**
+ * The peer as events and listings show it: the address that answers for it, else (an inbound
+ * peer no dial of ours has reached) the address it claims, as a claim.
+ */
 export function peerInfo (c: Connection): PeerInfo {
-  return { id: c.peerId, address: c.address ?? null, direction: c.outbound ? 'out' : 'in' }
+  const address = c.address ?? null
+  return { id: c.peerId, address, claimed: address === null ? c.claimed ?? null : null, direction: c.outbound ? 'out' : 'in' }
 }
 
-/** The name a peer goes by in events: its address, or its id when it has none. */
+/** The name a peer goes by in events: the address that answers for it, or its id. */
 export function peerName (c: Connection): string {
   return c.address ?? c.peerId
 }
@@ -49,12 +53,12 @@ export class PeerSet {
   /** Every link, open or in its handshake. */
   all (): Connection[] { return [...this.byId.values(), ...this.pending] }
 
-  /** Links, open or not, at `address` (dialed, or the one the peer goes by) or to peer id `address`. */
+  /** Links, open or not, at `address` (dialed, or confirmed for the peer) or to peer id `address`. */
   find (address: string): Connection[] {
     return this.all().filter(c => c.address === address || c.dialed === address || c.peerId === address)
   }
 
-  /** The open link dialed at, or known by, address. */
+  /** The open link dialed at, or confirmed at, address (a mere claim is not enough). */
   openAt (address: string): Connection | undefined {
     for (const c of this.byId.values()) if (c.address === address || c.dialed === address) return c
     return undefined
@@ -85,12 +89,33 @@ export class PeerSet {
   }
 
   /**
-   * The rule for two links to one peer: both ends may dial each other at once, and both keep
-   * the link whose dialer has the lower id. True when `incoming` (not yet open) should replace
-   * `existing`. (Two links in the same direction are settled by arrival order for now.)
+   * The rule for two links to one peer: true when `incoming` (its hello just in) should replace
+   * `existing`, the peer's open link. Both ends of a pair of links must pick the same survivor,
+   * whatever order each sees the hellos in, or each closes the link the other keeps and both are
+   * lost. So the choice is a total order on links, computed from what both ends know of a link
+   * once its hellos are exchanged, and the lower link wins:
+   * - first who dialed it: the link dialed by the lower id (as version 1 did), which settles two
+   *   links dialed in opposite directions at the same time;
+   * - then, for two links dialed by the same end (a peer's tcp and ws address, or a peer back
+   *   after a crash whose old link has not closed yet), the XOR of the two ends' nonces. Each
+   *   end picks its nonce at random per link, so which of two such links survives is a coin
+   *   toss, never arrival order; and the dialer, who sends its nonce first, cannot choose the
+   *   outcome. A dead link that wins is found out by the keepalive (Keepalive.probe).
+   * Equal keys (only by a peer reusing nonces on purpose) keep the existing link.
    */
   static replaces (incoming: Connection, existing: Connection, selfId: string, peerId: string): boolean {
-    const dialerOf = (x: Connection): string => x.outbound ? selfId : peerId
-    return dialerOf(incoming) < dialerOf(existing)
+    return linkKey(incoming, selfId, peerId) < linkKey(existing, selfId, peerId)
   }
+}
+
+/** A link's place in the order of PeerSet.replaces: the dialer's id, then the nonces' XOR. */
+export function linkKey (c: Connection, selfId: string, peerId: string): string {
+  return (c.outbound ? selfId : peerId) + ':' + xorHex(c.nonce, c.peerNonce)
+}
+
+/** XOR of two hex strings of one length (the validated nonces), digit by digit. */
+function xorHex (a: string, b: string): string {
+  let out = ''
+  for (let i = 0; i < a.length; i++) out += (parseInt(a[i], 16) ^ parseInt(b[i] ?? '0', 16)).toString(16)
+  return out
 }

@@ -2,7 +2,7 @@
 // floods hop by hop up to its limit; each node handles a query id once (the seen cache), answers
 // when it is a member, relays within its budgets, and sends answers back the way the query came.
 import { Readable } from 'node:stream'
-import { TokenBucket, type Connection } from './connection.js'
+import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
 import type { PeerSet } from './peers.js'
 import { peerName } from './peers.js'
@@ -33,15 +33,32 @@ export const ANSWER_RELAY_RATE = 100
 export const ANSWER_RELAY_BURST = 500
 /** Most answers relayed back for one query id. */
 export const MAX_RELAYED_ANSWERS = 64
-/** Most query ids remembered (for "handle once" and the way back of answers)... */
-export const MAX_SEEN = 10_000
-/** ...each for this long, ms. */
-export const SEEN_TTL = 60_000
+/**
+ * How long a query id is remembered, ms: for "handle once", and for the way back of answers,
+ * which matters only while the asker's search still waits for them, at most MAX_SEARCH_TIMEOUT.
+ */
+export const SEEN_TTL = MAX_SEARCH_TIMEOUT
+/**
+ * Most query ids remembered from one peer: all that its query budget (QUERY_BURST, then
+ * QUERY_RATE a second) lets it send in SEEN_TTL, so a peer within its budget never loses a route
+ * of its own; past that, it evicts its own oldest, never another peer's...
+ */
+export const MAX_SEEN_PER_PEER = QUERY_BURST + QUERY_RATE * SEEN_TTL / 1000
+/**
+ * ...and most in all (about 12 MB): room for 7 peers at their full budget at once.
+ * Past it the largest share gives up its oldest entry, so a peer sending less than the
+ * others keeps its routes. (Room for every peer's full budget would be MAX_INBOUND and the
+ * outbound links, times MAX_SEEN_PER_PEER: over 400,000.)
+ */
+export const MAX_SEEN = 50_000
 /** Most of this node's own searches running at once. */
 export const MAX_SEARCHES = 256
 /** Most answers one search of ours takes (and learns into the table); then it ends. */
 export const MAX_SEARCH_ANSWERS = 1000
 export { MAX_SEARCH_TIMEOUT }
+
+/** The owner of our own searches' seen entries (no peer has the empty id). */
+const OURS = ''
 
 /** Where a query came from (null: our own search) and how many answers went back that way. */
 interface Route { from: string | null, answers: number }
@@ -71,7 +88,7 @@ export class Search {
     private readonly hops: number
   ) {
     const now = (): number => ctx.clock.now()
-    this.seen = new SeenCache(MAX_SEEN, SEEN_TTL, now)
+    this.seen = new SeenCache(MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, now)
     this.relay = new TokenBucket(RELAY_RATE, RELAY_BURST, now)
     this.answerRelay = new TokenBucket(ANSWER_RELAY_RATE, ANSWER_RELAY_BURST, now)
   }
@@ -116,7 +133,7 @@ export class Search {
       timer = this.ctx.clock.setTimeout(finish, timeout)
       this.ctx.ready.then(() => {
         if (this.ctx.closing || !this.running.has(qid)) return finish()
-        this.seen.add(qid, { from: null, answers: 0 })
+        this.seen.add(qid, OURS, { from: null, answers: 0 })
         const q: Query = { type: 'query', qid, subnet: name, hops: 1, limit }
         const frame = encodeFrame(q)
         for (const c of this.peers) c.sendFrame(frame)
@@ -144,7 +161,7 @@ export class Search {
     }
     if (q.hops > q.limit) return
     if (this.running.has(q.qid)) return // our own query, come back around
-    if (!this.seen.add(q.qid, { from: c.peerId, answers: 0 })) return // handled once
+    if (!this.seen.add(q.qid, c.peerId, { from: c.peerId, answers: 0 })) return // handled once
     this.ctx.event('search', { dir: 'in', qid: q.qid, subnet: q.subnet, hops: q.hops, peer: peerName(c) })
     if (this.ctx.table.isMember(q.subnet)) {
       const address = this.own.list()[0] ?? ''

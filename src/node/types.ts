@@ -63,7 +63,10 @@ export interface SearchRow {
 
 export interface PeerInfo {
   id: string
+  /** The address that answers for the peer: we dialed it, or a dial of ours reached this peer there. */
   address: string | null
+  /** An inbound peer's own word for its address, until a dial confirms it (then null). */
+  claimed: string | null
   direction: 'in' | 'out'
 }
 

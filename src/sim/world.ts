@@ -39,7 +39,7 @@ export interface SimNode {
 }
 
 /** Message kinds, in the order the report shows them. */
-export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye'] as const
+export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong'] as const
 const KIND_INDEX = new Map<string, number>(KINDS.map((k, i) => [k, i]))
 
 export interface Traffic { frames: number, bytes: number }
@@ -60,6 +60,8 @@ export class World {
   /** Query and answer traffic per query id. */
   readonly byQid = new Map<string, Traffic>()
   readonly watches = new Map<string, Watch>()
+  /** Node index by node id, for the links a node lists (an inbound peer may go by its id alone). */
+  private readonly byId = new Map<string, number>()
   errors = 0
   firstError: string | null = null
   /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
@@ -96,6 +98,7 @@ export class World {
       groupOf: host => 'mem:' + host
     })
     node.pn = pn
+    pn.on('ready', e => this.byId.set(e.id, idx))
     pn.on('error', err => {
       this.errors++
       this.firstError ??= err.message
@@ -172,8 +175,9 @@ export class World {
     const pn = this.nodes[i].pn
     if (!pn) return []
     const out: number[] = []
-    for (const a of pn.connections()) {
-      if (a.startsWith('mem://n')) out.push(Number(a.slice(7)))
+    for (const p of pn.peerList()) {
+      const j = this.byId.get(p.id)
+      if (j !== undefined) out.push(j)
     }
     return out
   }

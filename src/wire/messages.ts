@@ -2,8 +2,11 @@
 // validate is a protocol violation: the connection that sent it is dropped.
 import { WireError } from './frame.js'
 
-/** Protocol version spoken by this build. Peers with another major version are refused. */
-export const PROTOCOL_VERSION = 1
+/**
+ * Protocol version spoken by this build. Peers with another version are refused at hello, with a
+ * reason naming both. Version 2 added the link nonce in the hello and the ping/pong keepalive.
+ */
+export const PROTOCOL_VERSION = 2
 /** Most addresses in one `addrs` answer. */
 export const MAX_ADDRS_PER_MESSAGE = 100
 /** Most addresses a node advertises for itself in its hello. */
@@ -28,6 +31,11 @@ export interface Hello {
   addrs: string[]
   /** The address the dialer used to reach the receiver (only sent by the dialing side). */
   dialed?: string
+  /**
+   * A fresh random value per link and per end (16 hex digits; from version 2 on, always there):
+   * with the other end's, it names the link the same way at both ends (see PeerSet.replaces).
+   */
+  nonce?: string
 }
 export interface GetAddrs { type: 'getaddrs' }
 export interface Addrs { type: 'addrs', addrs: string[] }
@@ -49,11 +57,15 @@ export interface Answer {
   hops: number
 }
 export interface Bye { type: 'bye', reason: string }
+/** Keepalive: a ping asks for a pong (see node/keepalive.ts). */
+export interface Ping { type: 'ping' }
+export interface Pong { type: 'pong' }
 
-export type Message = Hello | GetAddrs | Addrs | Query | Answer | Bye
+export type Message = Hello | GetAddrs | Addrs | Query | Answer | Bye | Ping | Pong
 
 const NODE_ID = /^[0-9a-f]{32}$/
 const QUERY_ID = /^[0-9a-f]{16,32}$/
+const LINK_NONCE = /^[0-9a-f]{16}$/
 const NAME = /^[^\u0000-\u001f\u007f]+$/
 
 function fail (why: string): never {
@@ -110,6 +122,8 @@ export function validateMessage (value: unknown): Message {
         addrs: addrList(o, 'addrs', MAX_HELLO_ADDRS)
       }
       if (o.dialed !== undefined) m.dialed = str(o, 'dialed', MAX_ADDRESS_LENGTH)
+      // A version 1 hello has none, and must still get as far as the version check.
+      if (o.nonce !== undefined || m.version >= 2) m.nonce = str(o, 'nonce', 16, LINK_NONCE)
       return m
     }
     case 'getaddrs':
@@ -134,6 +148,10 @@ export function validateMessage (value: unknown): Message {
       }
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', MAX_REASON_LENGTH) }
+    case 'ping':
+      return { type: 'ping' }
+    case 'pong':
+      return { type: 'pong' }
     default:
       return fail(`unknown message type ${typeof o.type === 'string' ? JSON.stringify(o.type.slice(0, 32)) : typeof o.type}`)
   }

@@ -21,16 +21,19 @@ export function memNet (t) {
 
 /**
  * A hand-driven peer: dials `address` on `net` (or listens at mem://name), speaks raw frames,
- * so tests can send exactly what a hostile or odd peer would.
+ * so tests can send exactly what a hostile or odd peer would. It answers a ping with a pong, as
+ * every peer of this protocol version does, until a test sets `silent` (a peer gone dead).
  */
 export function rawPeer (stream) {
   const dec = new FrameDecoder()
   const received = []
   const waiters = []
   let closed = false
+  let peer = null
   stream.on('data', chunk => {
     for (const m of dec.push(chunk)) {
       received.push(m)
+      if (m.type === 'ping' && !peer.silent) stream.write(encodeFrame({ type: 'pong' }))
       for (const w of waiters.slice()) if (w.match(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m) }
     }
   })
@@ -39,9 +42,10 @@ export function rawPeer (stream) {
     stream.on('end', () => { closed = true; resolve() })
     stream.on('error', () => {})
   })
-  return {
+  peer = {
     stream,
     received,
+    silent: false,
     get closed () { return closed },
     closedP,
     send (msg) { stream.write(encodeFrame(msg)) },
@@ -52,6 +56,10 @@ export function rawPeer (stream) {
       return new Promise(resolve => waiters.push({ match, resolve }))
     }
   }
+  return peer
 }
 
 export const HEX = id => id.padStart(32, '0').slice(0, 32)
+
+/** A link nonce for hand-written hellos (every hello carries one from protocol version 2). */
+export const NONCE = '0123456789abcdef'

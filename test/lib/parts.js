@@ -48,8 +48,8 @@ export function link (ctx, { id, outbound = false, dialed, address, peers } = {}
 }
 
 /** A stand-in link for the peer set alone: only the fields it reads. */
-export function fakeLink (peerId, { outbound = false, address, dialed } = {}) {
-  return { peerId, outbound, address, dialed }
+export function fakeLink (peerId, { outbound = false, address, dialed, claimed, nonce = '', peerNonce = '' } = {}) {
+  return { peerId, outbound, address, dialed, claimed, nonce, peerNonce }
 }
 
 /** Let queued microtasks and I/O callbacks run. */

@@ -1,6 +1,6 @@
 // status: the daemon at a glance, with the settings in force and every bound next to its use;
 // clear-warnings: forget the warnings status shows (after showing them once more).
-import { MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, SEEN_TTL, MAX_HANDSHAKING, RELAY_RATE } from '../../node/node.js'
+import { MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, PING_INTERVAL, PING_TIMEOUT, MAX_HANDSHAKING, RELAY_RATE } from '../../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../../node/connection.js'
 import { MAX_CLIENTS, MAX_LINE, LOG_BUFFER, type StatusRow, type ClearedRow } from '../../control/protocol.js'
 import { MAX_SAVED } from '../../table/rules.js'
@@ -61,7 +61,10 @@ function statusRow (ctx: DaemonContext): StatusRow {
       maxSearches: MAX_SEARCHES,
       seen: s.seen,
       maxSeen: MAX_SEEN,
+      maxSeenPerPeer: MAX_SEEN_PER_PEER,
       seenTtl: SEEN_TTL,
+      pingInterval: PING_INTERVAL,
+      pingTimeout: PING_TIMEOUT,
       peerRate: PEER_RATE,
       peerBurst: PEER_BURST,
       queryRate: QUERY_RATE,

@@ -1,0 +1,88 @@
+// The keepalive: a link that has heard nothing from its peer for PING_INTERVAL is pinged, and
+// one that then hears nothing for PING_TIMEOUT is closed, so a peer that crashed or vanished
+// without a goodbye does not hold its place (and keep its restarted self out) for ever.
+// Only idle links are pinged: a link that carries anything is known to be alive and pays nothing.
+// Each link has one timer on the node's clock, set for when the link would next be idle (or its
+// ping late), not reset per message.
+import type { Connection } from './connection.js'
+import type { Clock, Timer } from './clock.js'
+
+/** A link that has received nothing for this long is pinged, ms. */
+export const PING_INTERVAL = 30_000
+/** A pinged link that receives nothing for this long is closed, ms. */
+export const PING_TIMEOUT = 15_000
+
+interface Watch {
+  timer: Timer | null
+  /** When our unanswered ping went out, and how many messages the link had received by then. */
+  ping: { at: number, received: number } | null
+}
+
+export class Keepalive {
+  private readonly links = new Map<Connection, Watch>()
+
+  constructor (private readonly clock: Clock) {}
+
+  /** Keep an eye on an open link until it closes. */
+  watch (c: Connection): void {
+    if (c.closed || this.links.has(c)) return
+    const w: Watch = { timer: null, ping: null }
+    this.links.set(c, w)
+    c.once('close', () => {
+      this.stop(w)
+      this.links.delete(c)
+    })
+    this.schedule(c, w, PING_INTERVAL)
+  }
+
+  /**
+   * The link may be dead: another link to the same peer came in and lost to it, as happens when
+   * the peer restarted and its old link never closed. Ping it now, so a dead one ends within
+   * PING_TIMEOUT and the peer gets in on its next try.
+   */
+  probe (c: Connection): void {
+    const w = this.links.get(c)
+    if (w !== undefined && w.ping === null) this.ping(c, w)
+  }
+
+  onPing (c: Connection): void {
+    c.send({ type: 'pong' })
+  }
+
+  /** Links watched now. */
+  get size (): number { return this.links.size }
+
+  private check (c: Connection, w: Watch): void {
+    w.timer = null
+    if (c.closed) return
+    const now = this.clock.now()
+    if (w.ping !== null) {
+      if (c.received === w.ping.received) {
+        // Nothing at all since the ping: not a pong, not anything else.
+        if (now - w.ping.at >= PING_TIMEOUT) return c.close(`no answer to ping within ${PING_TIMEOUT / 1000} s (PING_TIMEOUT)`, false)
+        return this.schedule(c, w, w.ping.at + PING_TIMEOUT - now)
+      }
+      w.ping = null
+    }
+    const idle = now - c.lastHeard
+    if (idle >= PING_INTERVAL) this.ping(c, w)
+    else this.schedule(c, w, PING_INTERVAL - idle)
+  }
+
+  private ping (c: Connection, w: Watch): void {
+    w.ping = { at: this.clock.now(), received: c.received }
+    c.send({ type: 'ping' })
+    this.schedule(c, w, PING_TIMEOUT)
+  }
+
+  private schedule (c: Connection, w: Watch, ms: number): void {
+    this.stop(w)
+    w.timer = this.clock.setTimeout(() => this.check(c, w), ms)
+    w.timer.unref?.()
+  }
+
+  private stop (w: Watch): void {
+    if (w.timer !== null) this.clock.clearTimeout(w.timer)
+    w.timer = null
+  }
+}

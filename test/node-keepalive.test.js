@@ -1,0 +1,59 @@
+// The keepalive on its own: one timer per watched link, pings only when the link is idle, a
+// probe pings at once, an answer of any kind keeps the link, and a closed link is forgotten.
+import t from 'tap'
+import { PING_INTERVAL, PING_TIMEOUT } from '../lib/index.js'
+import { Keepalive } from '../lib/node/keepalive.js'
+import { partsContext, link, flush } from './lib/parts.js'
+
+async function setup (t) {
+  const parts = await partsContext(t)
+  const keepalive = new Keepalive(parts.clock)
+  const { c, raw } = link(parts.ctx, { id: 'aa', peers: parts.peers })
+  keepalive.watch(c)
+  return { ...parts, keepalive, c, raw }
+}
+
+const pings = raw => raw.received.filter(m => m.type === 'ping').length
+
+t.test('a link that hears anything within PING_INTERVAL is not pinged; its timer follows the last message', async t => {
+  const { keepalive, c, raw, clock } = await setup(t)
+  t.equal(keepalive.size, 1)
+  clock.advance(PING_INTERVAL - 1)
+  raw.send({ type: 'getaddrs' })
+  await flush()
+  clock.advance(PING_INTERVAL - 1)
+  // A frame the link would have sent before this one: none.
+  c.send({ type: 'getaddrs' })
+  await raw.next(m => m.type === 'getaddrs')
+  t.equal(pings(raw), 0, 'heard from PING_INTERVAL - 1 ago: no ping yet')
+  clock.advance(1)
+  await raw.next(m => m.type === 'ping')
+  t.equal(pings(raw), 1, 'idle for PING_INTERVAL: pinged')
+})
+
+t.test('a probe pings at once; an answer of any kind, not just a pong, keeps the link', async t => {
+  const { keepalive, c, raw, clock } = await setup(t)
+  keepalive.probe(c)
+  await raw.next(m => m.type === 'ping')
+  keepalive.probe(c)
+  c.send({ type: 'getaddrs' })
+  await raw.next(m => m.type === 'getaddrs')
+  t.equal(pings(raw), 1, 'a second probe while a ping is out sends nothing')
+  raw.send({ type: 'addrs', addrs: [] })
+  await flush()
+  clock.advance(PING_TIMEOUT)
+  t.notOk(c.closed, 'heard from after the ping: alive')
+})
+
+t.test('no answer within PING_TIMEOUT: closed with a reason, not a fault; then forgotten', async t => {
+  const { keepalive, c, raw, clock } = await setup(t)
+  raw.silent = true
+  keepalive.probe(c)
+  clock.advance(PING_TIMEOUT - 1)
+  t.notOk(c.closed)
+  clock.advance(1)
+  t.same(c.closeInfo, { reason: `no answer to ping within ${PING_TIMEOUT / 1000} s (PING_TIMEOUT)`, fault: false })
+  t.equal(keepalive.size, 0, 'a closed link is not watched any more')
+  keepalive.watch(c)
+  t.equal(keepalive.size, 0, 'nor watched again')
+})
