@@ -48,7 +48,7 @@ t.test('rows of every method, key for key', async t => {
   t.same(await sent(cb, 'connections'), ok(), 'connections, none')
   t.same(await sent(cb, 'connect', { address: url }), ok(`{"address":"${url}"}`), 'connect')
   const [peer] = (await cb.request('connections')).rows
-  t.same(Object.keys(peer).slice(0, 3), ['id', 'address', 'direction'], 'connections: the row starts with its id, address and direction')
+  t.same(Object.keys(peer).slice(0, 4), ['id', 'address', 'claimed', 'direction'], 'connections: the row starts with its id, address, claimed address and direction')
   t.same(await sent(cb, 'search', { subnet: 'chat', max: 1 }), ok(`{"hash":"chat","address":"${url}","hops":1}`), 'search')
   t.same(await sent(cb, 'add', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:9', url] }), ok('{"count":3,"added":1,"already":1}'), 'add')
   t.same(await sent(cb, 'rm', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:10'] }), ok('{"count":2,"removed":1,"unknown":1}'), 'rm')

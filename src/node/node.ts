@@ -274,9 +274,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return [...this.peers].map(c => c.address ?? c.peerId)
   }
 
-  /** Open connections with their details. */
-  peerList (): Array<PeerInfo & { since: number, rx: number, tx: number }> {
-    return [...this.peers].map(c => ({ ...peerInfo(c), since: c.since, rx: c.received, tx: c.sent }))
+  /** Open connections with their details; `claimed` is always there (null: no unconfirmed claim). */
+  peerList (): Array<Omit<PeerInfo, 'claimed'> & { claimed: string | null, since: number, rx: number, tx: number }> {
+    return [...this.peers].map(c => {
+      const p = peerInfo(c)
+      return { id: p.id, address: p.address, claimed: p.claimed ?? null, direction: p.direction, since: c.since, rx: c.received, tx: c.sent }
+    })
   }
 
   /**

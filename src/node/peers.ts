@@ -10,7 +10,8 @@ import type { PeerInfo } from './types.js'
  */
 export function peerInfo (c: Connection): PeerInfo {
   const address = c.address ?? null
-  return { id: c.peerId, address, claimed: address === null ? c.claimed ?? null : null, direction: c.outbound ? 'out' : 'in' }
+  const claimed = address === null ? c.claimed : undefined
+  return { id: c.peerId, address, ...(claimed === undefined ? {} : { claimed }), direction: c.outbound ? 'out' : 'in' }
 }
 
 /** The name a peer goes by in events: the address that answers for it, or its id. */

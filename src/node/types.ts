@@ -65,8 +65,11 @@ export interface PeerInfo {
   id: string
   /** The address that answers for the peer: we dialed it, or a dial of ours reached this peer there. */
   address: string | null
-  /** An inbound peer's own word for its address, until a dial confirms it (then null). */
-  claimed: string | null
+  /**
+   * An inbound peer's own word for its address, until a dial confirms it; absent otherwise (so
+   * a log line shows it only when there is one).
+   */
+  claimed?: string
   direction: 'in' | 'out'
 }
 
