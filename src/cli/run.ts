@@ -54,6 +54,10 @@ function warn (lines: string[]): void {
 }
 
 function notRunning (ctx: Ctx, why: string): Failure {
+  // A socket the user named may be the only thing wrong: a daemon can run for the data dir elsewhere.
+  if (ctx.flags.sockfile !== undefined) {
+    return new Failure(`no daemon answers on ${ctx.paths.socket}${why}; start one with \`peernet daemon --sockfile ${ctx.paths.socket}\``)
+  }
   return new Failure(`no daemon is running for ${ctx.paths.datadir}${why}; start one with \`peernet daemon\``)
 }
 
