@@ -1,5 +1,5 @@
 // Services and dials through the real bin/peernet: IPv6 hosts as URLs write them, a dial to a
-// service of the other protocol, a service on every interface, and paths on ws URLs.
+// service of another protocol, a service on every interface, and paths on ws URLs.
 import t from 'tap'
 import { createServer } from 'node:net'
 import { datadir } from './lib/cli.js'
@@ -39,6 +39,11 @@ t.test('a dial to a service of the other protocol says so', async t => {
   const toTcp = await b.run(['connect', tcp.replace('tcp://', 'ws://')])
   t.equal(toTcp.code, 1)
   t.match(toTcp.stderr, /did not answer in HTTP, so it is no websocket service \(a tcp:\/\/ service\? dial it as tcp:\/\/\)/)
+  const toTls = await b.run(['connect', ws.replace('ws://', 'wss://')])
+  t.equal(toTls.code, 1)
+  t.equal(lines(toTls.stderr).length, 1)
+  t.match(toTls.stderr, /the TLS handshake failed: the peer does not speak TLS \(a ws:\/\/ or tcp:\/\/ service\? dial it so\)/, 'wss:// to a plain service says what it is')
+  t.notMatch(toTls.stderr, /wrong version number/, "not OpenSSL's words for it")
 })
 
 t.test('a service on every interface is not advertised as 0.0.0.0, and can be closed by its name', async t => {
