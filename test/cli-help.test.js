@@ -55,6 +55,13 @@ t.test('help lists what a command takes, and a typo gets a suggestion', async t 
     t.notMatch(r.stdout, /default: \[\]/, `${cmd}: a required argument has no default`)
   }
   t.notMatch((await d.run(['server', '--help'])).stdout, /--json/, 'server --help has no --json')
+  for (const flag of ['--help', '-h']) {
+    const r = await d.run(['completion', flag])
+    t.same([r.code, r.stderr], [0, ''])
+    t.match(r.stdout, /^peernet completion\n\nPrint a bash\/zsh completion script/, `completion ${flag} is its help`)
+    t.notMatch(r.stdout, /complete -o|compdef/, `completion ${flag} is not the script`)
+  }
+  t.match((await d.run(['completion'])).stdout, /complete -o|compdef/, 'completion alone prints the script')
   for (const [typo, want] of [['conect', 'connect'], ['subnet', 'subnets']]) {
     const r = await d.run([typo])
     t.equal(r.code, 2)

@@ -1,6 +1,7 @@
 // Services and dials through the real bin/peernet: IPv6 hosts as URLs write them, a dial to a
-// service of the other protocol, a service on every interface, and paths on ws URLs.
+// service of another protocol, a service on every interface, and paths on ws URLs.
 import t from 'tap'
+import { createServer } from 'node:net'
 import { datadir } from './lib/cli.js'
 
 const lines = s => s.split('\n').filter(Boolean)
@@ -38,6 +39,11 @@ t.test('a dial to a service of the other protocol says so', async t => {
   const toTcp = await b.run(['connect', tcp.replace('tcp://', 'ws://')])
   t.equal(toTcp.code, 1)
   t.match(toTcp.stderr, /did not answer in HTTP, so it is no websocket service \(a tcp:\/\/ service\? dial it as tcp:\/\/\)/)
+  const toTls = await b.run(['connect', ws.replace('ws://', 'wss://')])
+  t.equal(toTls.code, 1)
+  t.equal(lines(toTls.stderr).length, 1)
+  t.match(toTls.stderr, /the TLS handshake failed: the peer does not speak TLS \(a ws:\/\/ or tcp:\/\/ service\? dial it so\)/, 'wss:// to a plain service says what it is')
+  t.notMatch(toTls.stderr, /wrong version number/, "not OpenSSL's words for it")
 })
 
 t.test('a service on every interface is not advertised as 0.0.0.0, and can be closed by its name', async t => {
@@ -52,6 +58,27 @@ t.test('a service on every interface is not advertised as 0.0.0.0, and can be cl
   const closed = await a.run(['unlisten', url])
   t.same([closed.code, closed.stdout], [0, `closed ${url}\n`], closed.stderr)
   t.equal((await a.run(['servers'])).stdout, '')
+})
+
+/** A port that was free a moment ago (the kernel picked it; nothing else here asks for it). */
+async function freePort () {
+  const s = createServer()
+  await new Promise(resolve => s.listen(0, '127.0.0.1', resolve))
+  const { port } = s.address()
+  await new Promise(resolve => s.close(resolve))
+  return port
+}
+
+t.test('a service on every interface whose port the daemon advertises gets no warning', async t => {
+  // The README's "from another machine": `daemon --advertise ws://IP:P`, then `listen ws --host 0.0.0.0 --port P`.
+  const port = await freePort()
+  const a = datadir(t)
+  await a.start('--connections', '0', '--interval', '0', '--advertise', `ws://127.0.0.2:${port}`)
+  const r = await a.run(['listen', 'ws', '--host', '0.0.0.0', '--port', String(port)])
+  t.same([r.code, r.stdout, r.stderr], [0, `ws://0.0.0.0:${port}\n`, ''], 'the service is advertised: nothing to warn about')
+  t.equal((await a.run(['own'])).stdout, `ws://127.0.0.2:${port}\n`)
+  const other = await a.run(['listen', 'tcp', '--host', '0.0.0.0'])
+  t.match(other.stderr, /listens on every interface but is not advertised to peers; .*--advertise tcp:\/\/HOST:\d+/, 'a service no advertised address names is still warned about')
 })
 
 t.test('a path on a ws URL is part of the address: our services answer at / only', async t => {

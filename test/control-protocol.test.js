@@ -37,6 +37,33 @@ function answerOf (msgs, id) {
   return { rows: mine.filter(m => 'row' in m).map(m => m.row), end: mine.at(-1)?.end === true, error: mine.at(-1)?.error ?? null }
 }
 
+/** A HOME of our own whose .config/peernet is d's data dir (the README's commands use ~). */
+function homeOf (t, d) {
+  const home = tempDir(t, 'pnh-')
+  mkdirSync(join(home, '.config'))
+  symlinkSync(d.dir, join(home, '.config', 'peernet'))
+  return home
+}
+
+function hasSocat (t) {
+  if (!spawnSync('socat', ['-V'], { stdio: 'ignore' }).error) return true
+  t.skip('socat is not installed here: the README line itself is not run')
+  return false
+}
+
+/** Run a README command line in sh with HOME set; resolves {code, stdout, stderr}. */
+function shell (command, home) {
+  return new Promise((resolve, reject) => {
+    const sh = spawn('sh', ['-c', command], { env: { ...cleanEnv(), HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    sh.stdout.on('data', x => { stdout += x })
+    sh.stderr.on('data', x => { stderr += x })
+    sh.on('error', reject)
+    sh.on('close', code => resolve({ code, stdout, stderr }))
+  })
+}
+
 async function daemon (t) {
   const d = datadir(t)
   await d.start(...QUIET)
@@ -84,30 +111,37 @@ t.test("the README's socat example, run as written (and the same request from No
   t.ok(block, 'the README has the socat example')
   const [, command, shown] = block
   t.match(shown, /^\{"id":1,"row":\{"address":"[^"]+","saved":true,"subnets":\["chat"\]\}\}\n\{"id":1,"end":true\}\n$/, 'it shows a row and the end')
-  // Its data dir is ~/.config/peernet: a HOME of our own whose .config/peernet is the daemon's.
   const d = await daemon(t)
-  const home = tempDir(t, 'pnh-')
-  mkdirSync(join(home, '.config'))
-  symlinkSync(d.dir, join(home, '.config', 'peernet'))
+  const home = homeOf(t, d)
   t.equal((await d.run(['add', 'ws://127.0.0.1:48832'])).code, 0)
   const expected = [{ id: 1, row: { address: 'ws://127.0.0.1:48832', saved: true, subnets: [] } }, { id: 1, end: true }]
   const viaNode = await halfClose(t, join(home, '.config', 'peernet', 'run', 'control.sock'), [JSON.parse(/echo '([^']*)'/.exec(command)[1])])
   t.same(viaNode, expected, 'the same request from Node, half-closed: its row and its end')
-  if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error) {
-    t.skip('socat is not installed here: the README line itself is not run')
-    return
-  }
-  const out = await new Promise((resolve, reject) => {
-    const sh = spawn('sh', ['-c', command], { env: { ...cleanEnv(), HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    sh.stdout.on('data', x => { stdout += x })
-    sh.stderr.on('data', x => { stderr += x })
-    sh.on('error', reject)
-    sh.on('close', code => resolve({ code, stdout, stderr }))
-  })
+  if (!hasSocat(t)) return
+  const out = await shell(command, home)
   t.equal(out.code, 0, out.stderr)
   t.same(out.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l)), expected, 'socat prints the row and the end')
+})
+
+t.test("the README's socat search: -t gives socat the time a search takes, so its end arrives", async t => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const block = /```sh\n(echo '(\{"id":1,"method":"search",[^']*)' \| socat -t (\d+) - UNIX-CONNECT:\$HOME\/\.config\/peernet\/run\/control\.sock)\n([\s\S]*?)```/.exec(readme)
+  t.ok(block, 'the README has a socat search with -t')
+  if (!block) return
+  const [, command, request, seconds, shown] = block
+  const { params } = JSON.parse(request)
+  t.ok(Number(seconds) * 1000 > params.timeout, 'the -t outlasts the search (socat alone waits 0.5 s)')
+  t.match(shown, /^\{"id":1,"row":\{"hash":"chat","address":"[^"]+","hops":1\}\}\n\{"id":1,"end":true\}\n$/, 'it shows a member and the end')
+  if (!hasSocat(t)) return
+  const a = await daemon(t)
+  const b = await daemon(t)
+  const url = (await a.run(['listen', 'ws'])).stdout.trim()
+  t.equal((await a.run(['join', 'chat'])).code, 0)
+  t.equal((await b.run(['connect', url])).code, 0)
+  // No max: the search runs for its whole timeout, far past socat's own half second.
+  const out = await shell(command, homeOf(t, b))
+  t.equal(out.code, 0, out.stderr)
+  t.same(out.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l)), [{ id: 1, row: { hash: 'chat', address: url, hops: 1 } }, { id: 1, end: true }], 'the member, then the end')
 })
 
 t.test('a stop ends a log follower with its end row, after the stopping event', async t => {

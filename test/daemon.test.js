@@ -201,6 +201,10 @@ t.test('--sockfile PATH names the socket', async t => {
   const without = await d.run(['status'])
   t.equal(without.code, 1, 'status without --sockfile finds no daemon')
   t.match(without.stderr, /no daemon is running/)
+  const nope = join(d.dir, 'nope.sock')
+  const wrong = await d.run(['status', '--sockfile', nope])
+  t.same([wrong.code, wrong.stderr], [1, `peernet: no daemon answers on ${nope}; start one with \`peernet daemon --sockfile ${nope}\`\n`],
+    'with --sockfile, the message names that socket (a daemon does run for the data dir)')
 })
 
 t.test('--sockfile in a shared directory leaves that directory\'s mode alone', async t => {

@@ -267,6 +267,8 @@ export function renderMan (version: string): string {
       'the daemon closes the connection after the last one. For example:'
     ),
     ...example(['$ echo \'{"id":1,"method":"known"}\' | socat - UNIX-CONNECT:$HOME/.config/peernet/run/control.sock', '{"id":1,"row":{"address":"ws://127.0.0.1:48832","saved":true,"subnets":["chat"]}}', '{"id":1,"end":true}']),
+    ...para('socat itself stops reading half a second after its input ends (its -t option): give a request that takes longer, such as a search that runs until its timeout, the time it needs:'),
+    ...example(['$ echo \'{"id":1,"method":"search","params":{"subnet":"chat","timeout":2000}}\' | socat -t 3 - UNIX-CONNECT:$HOME/.config/peernet/run/control.sock']),
     ...para('The error codes:'),
     ...Object.entries(ERROR_CODES).flatMap(([code, meaning]) => tagged(bold(code), sentence(meaning))),
 

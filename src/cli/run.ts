@@ -11,7 +11,7 @@ import {
   type AddressRow, type SubnetRow, type ClearedRow
 } from '../control/protocol.js'
 import { dialable, UsageError } from './parse.js'
-import { bindHost, notAPeer } from '../transport/address.js'
+import { bindHost, notAPeer, parseAddress, type Address } from '../transport/address.js'
 
 /** How long `close` waits for the daemon to be gone. */
 export const STOP_TIMEOUT = 15_000
@@ -70,6 +70,10 @@ function warn (lines: string[]): void {
 }
 
 function notRunning (ctx: Ctx, why: string): Failure {
+  // A socket the user named may be the only thing wrong: a daemon can run for the data dir elsewhere.
+  if (ctx.flags.sockfile !== undefined) {
+    return new Failure(`no daemon answers on ${ctx.paths.socket}${why}; start one with \`peernet daemon --sockfile ${ctx.paths.socket}\``)
+  }
   return new Failure(`no daemon is running for ${ctx.paths.datadir}${why}; start one with \`peernet daemon\``)
 }
 
@@ -108,6 +112,23 @@ async function listing<T> (ctx: Ctx, method: string, params: Record<string, unkn
 async function one<T> (ctx: Ctx, method: string, params: Record<string, unknown> = {}): Promise<T> {
   const [row] = await rows<T>(ctx.paths.socket, method, params)
   return row
+}
+
+/** Does the daemon tell peers an address of the service's protocol and port (`--advertise`)? */
+async function advertised (ctx: Ctx, service: ServerRow): Promise<boolean> {
+  const own = await rows<{ address: string }>(ctx.paths.socket, 'own', {})
+  return own.some(({ address }) => {
+    const a = tryParse(address)
+    return a !== null && a.scheme === service.protocol && a.port === service.port
+  })
+}
+
+function tryParse (address: string): Address | null {
+  try {
+    return parseAddress(address)
+  } catch {
+    return null
+  }
 }
 
 /** Read addresses for `add -`: the first column of each line (so `known` output works). */
@@ -281,8 +302,9 @@ const commands: Record<string, Command<unknown>> = {
       const host = bindHost(ctx.flags.host as string)
       const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host })
       print(r)
-      // Bound to every interface: no address to tell peers follows from that, so none is told.
-      if (notAPeer(r.host) !== null) {
+      // Bound to every interface: no address to tell peers follows from that, so none is told,
+      // unless the daemon advertises one of this protocol and port (the README's other-machine setup).
+      if (notAPeer(r.host) !== null && !(await advertised(ctx, r))) {
         process.stderr.write(`peernet: ${r.address} listens on every interface but is not advertised to peers; ` +
           `say where others reach it with the daemon setting --advertise ${r.protocol}://HOST:${r.port} (or "advertise" in config.json)\n`)
       }

@@ -86,6 +86,11 @@ function shield (argv: string[]): { args: string[], unshield: (v: string) => str
 export async function yargsParse (argv: string[], version: string, env: NodeJS.ProcessEnv = process.env): Promise<Parsed | null> {
   const first = firstWord(argv)
   if (first !== undefined && findCommand(first) === undefined) throw new UsageError(`unknown command "${first}"${suggest(first)}`)
+  // yargs' completion command prints its script whatever follows; --help there asks what it is.
+  if (first === 'completion' && argv.some(a => a === '--help' || a === '-h')) {
+    process.stdout.write(`peernet completion\n\n${(findCommand(first) as Command).describe}\n`)
+    return null
+  }
   // A completion request passes the words typed so far: "--" may be the word being completed.
   const completing = argv.some(a => a.startsWith('--get-yargs-completions'))
   const { args, unshield } = completing ? { args: argv, unshield: (v: string) => v } : shield(argv)

@@ -50,10 +50,16 @@ const OPENSSL = /(?:\b\w+ EPROTO )?(?:[0-9A-F]+:)?error:[0-9A-F]+:[^:]*:[^:]*:([
 // "EACCES: permission denied, mkdir '/x'": syscall, code, libuv's text, the address or path.
 const SYSCALL = /(?:\b(?:connect|listen|bind|read|write|getaddrinfo|accept|open|mkdir|rename|unlink|stat|lstat|scandir|access|chmod|spawn|uv_\w+) )?\b(E[A-Z][A-Z0-9_]+)\b(?::[a-z ]*[a-z])?(?:,? (?:\w+ )?'([^']*)')?(?: (\[?[0-9a-fA-F.:]+\]?:\d+|[\w.-]+\.[a-z]{2,}))?/g
 
+// What an OpenSSL reason means to someone dialing a peer. "wrong version number" is the first
+// bytes of the answer read as a TLS record: a plain (ws:// or tcp://) service answered.
+const TLS_REASONS: Record<string, string> = {
+  'wrong version number': ': the peer does not speak TLS (a ws:// or tcp:// service? dial it so)'
+}
+
 /** Rewrite raw errno codes and OpenSSL strings inside a message as sentences; the rest stays. */
 export function humanize (message: string): string {
   return message
-    .replace(OPENSSL, (_m, why: string) => `the TLS handshake failed (${why.trim()})`)
+    .replace(OPENSSL, (_m, why: string) => `the TLS handshake failed${TLS_REASONS[why.trim()] ?? ` (${why.trim()})`}`)
     .replace(SYSCALL, (m, code: string, path: string | undefined) => {
       const sentence = CODES[code]
       if (sentence === undefined) return m
