@@ -3,6 +3,8 @@
 // (dialer.ts, with the user's holds in holds.ts), the handshake (handshake.ts), the keepalive
 // (keepalive.ts), gossip (gossip.ts), search (search.ts) and our own addresses (own.ts).
 // Everything that takes time or chance comes from opts.clock and opts.random.
+// Over ~400 lines on purpose: it is the whole public API (the seed's methods with callback and
+// promise forms, their docs) plus the wiring; each rule behind it lives in its part.
 import { EventEmitter } from 'node:events'
 import { Readable, type Duplex } from 'node:stream'
 import { Connection, type CloseInfo } from './connection.js'

@@ -1,4 +1,6 @@
 // The address table over LevelDB: the only code that reads or writes peernet's address keys.
+// Just over ~400 lines: the table's whole API in one place (each write's rule beside its
+// keys); the indexes, tombstones, queue and checks are in files of their own.
 //
 // Key layout (abstract-level sublevels, JSON values):
 //   !meta!version   schema version          !meta!id      this node's random id
