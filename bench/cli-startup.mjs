@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // CLI start-up: how long `peernet connections` takes against a running daemon (parse, one
-// socket round trip, print), next to a bare `node -e 0` measured in the same run, interleaved.
+// socket round trip, print), next to a bare `node -e 0` measured in the same run, interleaved:
+// each round runs every case once, so each figure is the median of RUNS pairs with the baseline.
 // Also `peernet --version` (the shortest path) and `peernet --help` (the yargs path).
-//   node bench/cli-startup.mjs [--json] [--quick] [--runs N]
+//   node bench/cli-startup.mjs [--json] [--quick] [--runs N]   (30 rounds, --quick too)
 // With --json: one NDJSON row per figure on stdout, the human lines on stderr.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -11,9 +12,8 @@ import { performance } from 'node:perf_hooks'
 const BIN = new URL('../bin/peernet', import.meta.url).pathname
 const argv = process.argv.slice(2)
 const asJson = argv.includes('--json')
-const quick = argv.includes('--quick')
 const runsAt = argv.indexOf('--runs')
-const RUNS = runsAt >= 0 ? Math.max(20, Number(argv[runsAt + 1])) : quick ? 20 : 40
+const RUNS = runsAt >= 0 ? Math.max(20, Number(argv[runsAt + 1])) : 30
 const WARMUP = 3
 
 const say = line => (asJson ? process.stderr : process.stdout).write(line + '\n')
