@@ -1,6 +1,6 @@
 // The slow path: yargs, built from the same command table, for --help, usage errors and
-// completion. Loaded only when the lean parser hands a command line over.
-import yargs from 'yargs'
+// completion. Loaded only when the lean parser hands a command line over; the yargs package
+// itself is imported in yargsParse, so the CLI's bundle (scripts/bundle.mjs) leaves it out.
 import { COMMANDS, GLOBAL_FLAGS, findCommand, type Command, type Flag } from './commands.js'
 import { checkArgs, finishFlags, UsageError, type Parsed } from './parse.js'
 
@@ -95,6 +95,7 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
   const completing = argv.some(a => a.startsWith('--get-yargs-completions'))
   const { args, unshield } = completing ? { args: argv, unshield: (v: string) => v } : shield(argv)
   let result: Parsed | null = null
+  const { default: yargs } = await import('yargs')
   const y = (yargs as unknown as (args: string[]) => any)(args) // eslint-disable-line @typescript-eslint/no-explicit-any
     .scriptName('peernet')
     .usage('peernet <command> [options]\n\nA peer-to-peer gossip network: find the members of named subnets.')
