@@ -117,6 +117,8 @@ t.test('the tarball bundles websocket-stream and transport-stream with the ws an
   t.ok(report.size < MAX_PACKED_BYTES, `tarball is ${report.size} bytes, under MAX_PACKED_BYTES (${MAX_PACKED_BYTES})`)
   t.same(report.bundled.filter(n => n === 'websocket-stream' || n === 'transport-stream').sort(), ['transport-stream', 'websocket-stream'])
   t.notOk(report.files.some(f => /^lib\/(sim|fuzz)\//.test(f.path)), 'no simulation or fuzz harness')
+  // bin/peernet is CommonJS (bin/package.json) and enters the bundle `npm run build` made.
+  for (const path of ['bin/peernet', 'bin/package.json', 'lib/cli/bundle.cjs']) t.ok(report.files.some(f => f.path === path), `the tarball has ${path}`)
   const dir = tempDir(t, 'pn-tgz-')
   execFileSync('tar', ['-xzf', tarball, '-C', dir])
   const versions = bundledVersions(join(dir, 'package'))

@@ -13,8 +13,8 @@ import { root, userProject, installed, ADVISORY_FLOORS, compareVersions } from '
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
 const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map(m => m[1])
 
-function run (t, file, cwd) {
-  const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+function run (t, file, cwd, args = []) {
+  const child = spawn(process.execPath, [file, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   const out = { stdout: '', stderr: '', code: null }
   child.stdout.on('data', d => { out.stdout += d })
   child.stderr.on('data', d => { out.stderr += d })
@@ -35,6 +35,16 @@ t.test('in a project that installed the packed peernet and level', async t => {
       const floor = ADVISORY_FLOORS[name]
       if (floor) t.ok(compareVersions(version, floor) >= 0, `${name}@${version} >= ${floor} (${path.slice(dir.length + 1)})`)
     }
+  })
+
+  await t.test('the installed peernet command runs: its bundle, and yargs for --help, are found', async t => {
+    const bin = join(dir, 'node_modules', '.bin', 'peernet')
+    const version = run(t, bin, dir, ['--version'])
+    t.equal(await version.exited, 0, version.stderr)
+    t.equal(version.stdout, `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`)
+    const help = run(t, bin, dir, ['--help'])
+    t.equal(await help.exited, 0, help.stderr)
+    t.match(help.stdout, /^peernet <command> \[options\]\n/)
   })
 
   await t.test('the 20-line example finds the member and exits', async t => {
