@@ -73,8 +73,8 @@ t.test('npm run build made the bundle, of the client path only', async t => {
 t.test('a client command loads bin/peernet and the bundle, nothing else of ours', async t => {
   const run = recorder(t)
   const d = datadir(t)
-  await d.start('--interval', '0')
-  for (const args of [['connections'], ['status', '--json'], ['--version']]) {
+  await d.start('--connections', '0', '--interval', '0')
+  for (const args of [['connections'], ['status', '--json'], ['--version'], ['known', '--json'], ['add', 'tcp://127.0.0.1:9'], ['log', '--no-follow', '-n', '3'], ['stats', 'tcp://127.0.0.1:9']]) {
     const r = await run(d, args)
     t.equal(r.code, 0, `peernet ${args.join(' ')}: ${r.stderr}`)
     t.same(r.loaded.filter(f => /\/(node|table|wire|transport|daemon)\/[^/]+\.js$|\/node_modules\//.test(f)), [], `peernet ${args.join(' ')} loads no node, table, wire, transport, daemon or package module`)
