@@ -47,7 +47,8 @@ process.on('exit', () => appendFileSync(log, Object.keys(require.cache).filter(f
     child.stderr.on('data', chunk => { stderr += chunk })
     child.on('error', reject)
     child.on('close', code => {
-      const loaded = [...new Set(readFileSync(log, 'utf8').split('\n').filter(u => u.startsWith('file:')))].map(u => fileURLToPath(u))
+      // The recorder's own hooks module is seen by the hook at times, depending on timing.
+      const loaded = [...new Set(readFileSync(log, 'utf8').split('\n').filter(u => u.startsWith('file:')))].map(u => fileURLToPath(u)).filter(f => !f.startsWith(dir))
       resolve({ code, stderr, loaded })
     })
   })
