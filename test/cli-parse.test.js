@@ -8,7 +8,7 @@ import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { leanParse, UsageError } from '../lib/cli/parse.js'
 import { yargsParse } from '../lib/cli/yargs.js'
 import { COMMANDS } from '../lib/cli/commands.js'
-import { BIN } from './lib/cli.js'
+import { BIN, cleanEnv } from './lib/cli.js'
 
 const A = 'ws://127.0.0.1:48832'
 const B = 'tcp://127.0.0.1:7000'
@@ -200,8 +200,11 @@ function peernet (t, args) {
   const dir = mkdtempSync('/tmp/pnp-')
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return new Promise((resolve, reject) => {
+    // Without tap's hooks, as every test's peernet runs (test/lib/cli.js): the CLI runs from its
+    // bundle, whose coverage would be mapped onto src/cli piecemeal; tsc's modules are what
+    // the in-process tests cover.
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, PEERNET_PATH: dir, PEERNET_NO_AUTOSTART: '1' },
+      env: { ...cleanEnv(), PEERNET_PATH: dir, PEERNET_NO_AUTOSTART: '1' },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let stdout = ''
