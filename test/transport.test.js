@@ -270,7 +270,7 @@ t.test('listen errors', async t => {
   await t.rejects(listen('tcp', { host: '127.0.0.1', port }, () => {}), { code: 'EADDRINUSE' }, 'tcp on a used port rejects')
 
   await t.rejects(listen('udp', { host: '127.0.0.1' }, () => {}), /cannot listen on "udp"/, 'udp rejects')
-  await t.rejects(listen('http', { host: '127.0.0.1' }, () => {}), /use tcp or ws/, 'http rejects')
+  await t.rejects(listen('http', { host: '127.0.0.1' }, () => {}), /use tcp, ws or wss/, 'http rejects')
   for (const p of [70000, -1, 1.5, NaN]) {
     await t.rejects(listen('tcp', { host: '127.0.0.1', port: p }, () => {}), /out of range/, `port ${p} rejects`)
   }

@@ -34,6 +34,8 @@ export interface Command {
   /** Set when --json means nothing here: why, for the usage error (and --json is not in its help). */
   noJson?: string
   examples?: string[]
+  /** A rule across the checked args and flags: the usage error's text when they break it. */
+  rule?: (args: Record<string, unknown>, flags: Record<string, unknown>) => string | undefined
 }
 
 export const GLOBAL_FLAGS: Flag[] = [
@@ -200,15 +202,22 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'listen',
-    synopsis: 'listen PROTOCOL [--port P] [--host H]',
-    describe: 'Open a service (ws or tcp) and print a URL others can dial; kept across restarts.',
-    args: [{ name: 'protocol', type: 'protocol', describe: 'ws or tcp' }],
+    synopsis: 'listen PROTOCOL [--port P] [--host H] [--cert FILE --key FILE]',
+    describe: 'Open a service (ws, wss or tcp) and print a URL others can dial; kept across restarts.',
+    args: [{ name: 'protocol', type: 'protocol', describe: 'ws, wss (TLS: give --cert and --key) or tcp' }],
     flags: [
       { name: 'port', type: 'number', value: 'P', min: 0, max: 65535, describe: 'port (default: any free port)' },
+      { name: 'cert', type: 'string', value: 'FILE', describe: 'wss only: the TLS certificate (PEM; a chain may follow it); its path is kept and the file read again at every daemon start' },
+      { name: 'key', type: 'string', value: 'FILE', describe: 'wss only: the certificate\'s private key (PEM)' },
       { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', describe: 'interface to listen on: an IP (IPv6 as ::1 or [::1]) or a name; 0.0.0.0 or :: listens on every interface and is not advertised to peers: give the daemon --advertise' }
     ],
     reach: 'autostart',
-    examples: ['peernet listen ws', 'peernet listen tcp --port 7000 --host 0.0.0.0']
+    examples: ['peernet listen ws', 'peernet listen tcp --port 7000 --host 0.0.0.0', 'peernet listen wss --port 443 --host 0.0.0.0 --cert cert.pem --key key.pem'],
+    rule: (args, flags) => {
+      const tls = flags.cert !== undefined || flags.key !== undefined
+      if (args.protocol !== 'wss') return tls ? `listen: --cert and --key are for wss, not ${String(args.protocol)}` : undefined
+      if (flags.cert === undefined || flags.key === undefined) return 'listen wss needs --cert FILE and --key FILE (PEM): a TLS service must show a certificate'
+    }
   },
   {
     name: 'unlisten',

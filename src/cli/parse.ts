@@ -36,7 +36,7 @@ export function checkArg (arg: Arg, value: string): string {
       case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
       case 'subnet': return checkSubnet(value)
       case 'protocol':
-        if (value !== 'ws' && value !== 'tcp') throw new Error(`cannot listen on "${value}": use ws or tcp (wss needs a certificate and comes later)`)
+        if (value !== 'ws' && value !== 'tcp' && value !== 'wss') throw new Error(`cannot listen on "${value}": use ws, wss or tcp`)
         return value
       case 'peer':
         if (value === '') throw new Error('empty address')
@@ -90,6 +90,14 @@ export function checkArgs (command: Command, values: string[]): Record<string, u
   }
   if (i < values.length) throw new UsageError(`${command.name}: unexpected argument "${values[i]}"`)
   return out
+}
+
+/** A command line both parsers have taken apart, checked: args, flags, then the command's rule. */
+export function checked (command: Command, positionals: string[], flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Parsed {
+  const parsed = { command, args: checkArgs(command, positionals), flags: finishFlags(command, flags, env) }
+  const broken = command.rule?.(parsed.args, parsed.flags)
+  if (broken !== undefined) throw new UsageError(broken)
+  return parsed
 }
 
 /** Apply defaults and the environment to parsed flags. */
@@ -174,7 +182,7 @@ export function leanParse (argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   if (command === undefined) return null
   try {
-    return { command, args: checkArgs(command, positionals), flags: finishFlags(command, flags, env) }
+    return checked(command, positionals, flags, env)
   } catch {
     return null
   }

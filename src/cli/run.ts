@@ -1,5 +1,6 @@
 // What each command does on the client side: one or a few requests to the daemon, and output.
 import { readFileSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
 import { call, rows, NotRunning } from './client.js'
@@ -112,6 +113,15 @@ async function listing<T> (ctx: Ctx, method: string, params: Record<string, unkn
 async function one<T> (ctx: Ctx, method: string, params: Record<string, unknown> = {}): Promise<T> {
   const [row] = await rows<T>(ctx.paths.socket, method, params)
   return row
+}
+
+/**
+ * listen's --cert and --key (the parser let them through for wss only), made absolute here,
+ * where the user's working directory is known: the daemon reads them from its own.
+ */
+function tlsFiles (ctx: Ctx): { cert?: string, key?: string } {
+  const { cert, key } = ctx.flags as { cert?: string, key?: string }
+  return cert === undefined || key === undefined ? {} : { cert: resolvePath(cert), key: resolvePath(key) }
 }
 
 /** Does the daemon tell peers an address of the service's protocol and port (`--advertise`)? */
@@ -300,7 +310,7 @@ const commands: Record<string, Command<unknown>> = {
     text: (r: ServerRow) => r.address,
     async run (ctx, print) {
       const host = bindHost(ctx.flags.host as string)
-      const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host })
+      const r = await one<ServerRow>(ctx, 'listen', { protocol: ctx.args.protocol, port: ctx.flags.port, host, ...tlsFiles(ctx) })
       print(r)
       // Bound to every interface: no address to tell peers follows from that, so none is told,
       // unless the daemon advertises one of this protocol and port (the README's other-machine setup).

@@ -2,7 +2,7 @@
 // completion. Loaded only when the lean parser hands a command line over; the yargs package
 // itself is imported in yargsParse, so the CLI's bundle (scripts/bundle.mjs) leaves it out.
 import { COMMANDS, GLOBAL_FLAGS, findCommand, type Command, type Flag } from './commands.js'
-import { checkArgs, finishFlags, UsageError, type Parsed } from './parse.js'
+import { checked, UsageError, type Parsed } from './parse.js'
 
 type Argv = Record<string, unknown> & { _: Array<string | number> }
 
@@ -141,7 +141,7 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
         })
         const flags: Record<string, unknown> = {}
         for (const f of [...GLOBAL_FLAGS, ...command.flags]) if (parsed[f.name] !== undefined) flags[f.name] = parsed[f.name]
-        result = { command, args: checkArgs(command, positionals), flags: finishFlags(command, flags, env) }
+        result = checked(command, positionals, flags, env)
       }
     })
   }

@@ -56,9 +56,15 @@ const TLS_REASONS: Record<string, string> = {
   'wrong version number': ': the peer does not speak TLS (a ws:// or tcp:// service? dial it so)'
 }
 
+// OpenSSL's words when a wss peer's certificate chain leads to no CA this process trusts.
+// The fix is the user's to make, so the sentence says where a private CA goes. Not inside that
+// sentence itself: a message is humanized by the daemon and again by the CLI.
+const UNTRUSTED = /(?<!trusts \()\b(unable to verify the first certificate|self[- ]signed certificate(?: in certificate chain)?|unable to get local issuer certificate|unable to get issuer certificate)\b/
+
 /** Rewrite raw errno codes and OpenSSL strings inside a message as sentences; the rest stays. */
 export function humanize (message: string): string {
   return message
+    .replace(UNTRUSTED, (why: string) => `the peer's TLS certificate is not signed by a CA this daemon trusts (${why}); a private CA's certificate goes in NODE_EXTRA_CA_CERTS when the daemon starts`)
     .replace(OPENSSL, (_m, why: string) => `the TLS handshake failed${TLS_REASONS[why.trim()] ?? ` (${why.trim()})`}`)
     .replace(SYSCALL, (m, code: string, path: string | undefined) => {
       const sentence = CODES[code]

@@ -84,8 +84,11 @@ export interface StatusRow {
 export interface KnownRow { address: string, saved: boolean, subnets: string[] }
 /** `address` answers for the peer; `claimed` is an inbound peer's unconfirmed word (see PeerInfo). */
 export interface ConnectionRow { id: string, address: string | null, claimed: string | null, direction: 'in' | 'out', since: number, rx: number, tx: number }
-/** A service: open, or kept but failed to reopen at start (then `error` says why). */
-export interface ServerRow { address: string, protocol: 'tcp' | 'ws', host: string, port: number, state: 'open' | 'failed', error?: string }
+/**
+ * A service: open, or kept but failed to reopen at start (then `error` says why). A wss one
+ * names the certificate and key files it reads at every start.
+ */
+export interface ServerRow { address: string, protocol: 'tcp' | 'ws' | 'wss', host: string, port: number, state: 'open' | 'failed', cert?: string, key?: string, error?: string }
 export interface SearchRow { hash: string, address: string, hops: number }
 /** connect, disconnect, unlisten and own: the address concerned. */
 export interface AddressRow { address: string }

@@ -1,7 +1,8 @@
 // The daemon's services: listening sockets opened by `listen`, kept in the db and reopened
 // at every start. One that cannot reopen (its port taken meanwhile) is not forgotten silently:
 // it stays listed as failed, with the reason, until `unlisten` forgets it or `listen` reopens it.
-import { listen, type Server } from '../transport/index.js'
+import { readFile } from 'node:fs/promises'
+import { listen, type Server, type ServiceProtocol, type TlsFiles } from '../transport/index.js'
 import type { Peernet } from '../node/node.js'
 import type { ServiceStore, ServiceRecord } from '../table/services.js'
 import { notAPeer } from '../transport/address.js'
@@ -44,8 +45,9 @@ export class Services {
   }
 
   private async start (rec: Omit<ServiceRecord, 'address'>): Promise<ServerRow> {
-    const server = await listen(rec.protocol, { host: rec.host, port: rec.port }, (stream, info) => this.node.accept(stream, info))
-    const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port }
+    const tls = rec.protocol === 'wss' ? await readTls(rec) : undefined
+    const server = await listen(rec.protocol, { host: rec.host, port: rec.port, tls }, (stream, info) => this.node.accept(stream, info))
+    const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port, ...files(rec) }
     this.open.set(server.address, { server, record })
     if (notAPeer(server.host) === null) this.node.advertise(server.address) // 0.0.0.0: only --advertise can say where
     this.log.add({ time: Date.now(), type: 'listen', address: server.address })
@@ -56,18 +58,18 @@ export class Services {
    * Open a service and keep it in the store. The same protocol, host and port as an open one
    * answers with that one; as a failed one, tries it again. Throws a sentence (ELISTEN, ELIMIT).
    */
-  async listen (protocol: 'ws' | 'tcp', host: string, port: number): Promise<ServerRow> {
+  async listen (protocol: ServiceProtocol, host: string, port: number, paths: { cert?: string, key?: string } = {}): Promise<ServerRow> {
     const same = (r: ServiceRecord): boolean => r.protocol === protocol && r.host === host && port !== 0 && r.port === port
     for (const { record } of this.open.values()) if (same(record)) return row(record, 'open')
     if (this.open.size >= MAX_SERVICES) throw new ControlError('ELIMIT', `too many services (MAX_SERVICES is ${MAX_SERVICES}); close one with unlisten`)
     let r: ServerRow
     try {
-      r = await this.start({ protocol, host, port })
+      r = await this.start({ protocol, host, port, ...paths })
     } catch (err) {
       throw new ControlError('ELISTEN', `cannot listen on ${protocol} ${host}:${port}: ${reason(err)}`)
     }
     for (const [address, f] of this.failed) if (same(f.record)) this.failed.delete(address)
-    await this.store.save({ address: r.address, protocol: r.protocol, host: r.host, port: r.port })
+    await this.store.save({ address: r.address, protocol: r.protocol, host: r.host, port: r.port, ...files(r) })
     return r
   }
 
@@ -94,5 +96,26 @@ export class Services {
 }
 
 function row (r: ServiceRecord, state: 'open' | 'failed'): ServerRow {
-  return { address: r.address, protocol: r.protocol, host: r.host, port: r.port, state }
+  return { address: r.address, protocol: r.protocol, host: r.host, port: r.port, state, ...files(r) }
+}
+
+/** The certificate and key paths of a wss service; nothing for the others. */
+function files (r: { protocol: ServiceProtocol, cert?: string, key?: string }): { cert?: string, key?: string } {
+  return r.protocol === 'wss' ? { cert: r.cert, key: r.key } : {}
+}
+
+/**
+ * Read a wss service's PEM files, at every start (so a renewed certificate is taken up by a
+ * restart). Each failure names the file and says why in words, as a sentence.
+ */
+async function readTls (rec: { cert?: string, key?: string }): Promise<TlsFiles> {
+  const read = async (what: string, path: string | undefined): Promise<Buffer> => {
+    if (path === undefined) throw new Error(`wss needs a ${what} file`)
+    try {
+      return await readFile(path)
+    } catch (err) {
+      throw new Error(`cannot read the ${what} ${path}: ${reason(err)}`)
+    }
+  }
+  return { cert: await read('certificate', rec.cert), key: await read('key', rec.key) }
 }

@@ -4,7 +4,11 @@
 import { type LevelLike, type SublevelLike, JSON_VALUES } from './db.js'
 import { WriteQueue } from './write-queue.js'
 
-export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws', host: string, port: number }
+/**
+ * A service to reopen. A wss service keeps the paths of its certificate and key (never the PEM:
+ * a renewed certificate is read at the next start, and no secret is copied into the db).
+ */
+export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws' | 'wss', host: string, port: number, cert?: string, key?: string }
 
 export class ServiceStore {
   private readonly sub: SublevelLike

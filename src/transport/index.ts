@@ -85,5 +85,5 @@ export function resolveTransportOption (x: unknown): Transport | undefined {
 }
 
 export { parseAddress, normalizeAddress, AddressError, SCHEMES } from './address.js'
-export { listen, createWebSocketServer, MAX_WS_MESSAGE, type Server, type ListenOptions, type AcceptInfo, type WebSocketServer } from './server.js'
+export { listen, createWebSocketServer, MAX_WS_MESSAGE, TLS_HANDSHAKE_TIMEOUT, SERVICE_PROTOCOLS, type ServiceProtocol, type TlsFiles, type Server, type ListenOptions, type AcceptInfo, type WebSocketServer } from './server.js'
 export default transport

@@ -87,10 +87,10 @@ export function datadir (t, name = 'pn') {
     pidOf,
     track: pid => pids.add(pid),
     env,
-    /** Run peernet; resolves {code, stdout, stderr}. */
-    run (args, { input, env: extra, timeout = 60000 } = {}) {
+    /** Run peernet (in cwd, with env added); resolves {code, stdout, stderr}. */
+    run (args, { input, env: extra, cwd, timeout = 60000 } = {}) {
       return new Promise((resolve, reject) => {
-        const child = spawnPeernet(args, { env: env(extra), stdio: ['pipe', 'pipe', 'pipe'] })
+        const child = spawnPeernet(args, { env: env(extra), cwd, stdio: ['pipe', 'pipe', 'pipe'] })
         let stdout = ''
         let stderr = ''
         child.stdout.on('data', d => { stdout += d })
