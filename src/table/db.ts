@@ -11,8 +11,11 @@ export interface LevelLike {
 
 export interface SublevelLike {
   get (key: string): Promise<unknown>
-  iterator (): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
+  iterator (opts?: IteratorOptions): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
 }
+
+/** Values as the sublevel's JSON, or as the text it is stored as. */
+export interface IteratorOptions { valueEncoding: 'json' | 'utf8' }
 
 export type BatchOp =
   | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }
