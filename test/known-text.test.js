@@ -4,7 +4,8 @@
 // it can copy from.
 import t from 'tap'
 import { MemoryLevel } from 'memory-level'
-import { asRecord, newRecord } from '../lib/table/rules.js'
+import { asRecord, newRecord, MAX_SERVED_SUBNETS } from '../lib/table/rules.js'
+import { SCAN_BATCH_BYTES } from '../lib/table/table.js'
 import { knownRow, knownRowJson, STORED_RECORD } from '../lib/table/known-text.js'
 import { tempLevel, collect } from './lib/helpers.js'
 import { openTable } from './lib/table.js'
@@ -93,4 +94,31 @@ t.test('the table scans its stored records as rows of known text, in key order, 
     const fromObjects = (await collect(table.scan())).map(r => JSON.stringify(knownRow(r)))
     t.same(batches.flat(), fromObjects, `${name}: the rows scan() gives, as JSON text, in the same order`)
   }
+})
+
+t.test(`a scan's batch is 512 records, or ends early past SCAN_BATCH_BYTES (${SCAN_BATCH_BYTES}) of them`, async t => {
+  const db = tempLevel(t)
+  const table = await openTable(t, db, () => 1764000000000, { size: 1000 })
+  // Small records (~250 bytes): whole batches of 512, not LevelDB's default of ~16 KB (~60 records).
+  const small = Array.from({ length: 600 }, (_, i) => `tcp://127.0.${i >> 8}.${i & 255}:7000`)
+  await table.save(small)
+  t.same((await collect(table.scanKnownJson())).map(b => b.length), [512, 88], 'small records: 512, then the rest')
+  // Large records (~2 KB: MAX_SERVED_SUBNETS long names each): batches end past SCAN_BATCH_BYTES.
+  const large = Array.from({ length: 400 }, (_, i) => `tcp://127.1.${i >> 8}.${i & 255}:7000`)
+  await table.save(large)
+  for (const a of large) for (let s = 0; s < MAX_SERVED_SUBNETS; s++) table.noteServed(a, `${s}-`.padEnd(120, 'x'))
+  await table.flushed()
+  const bytes = ([key, value]) => Buffer.byteLength(key) + Buffer.byteLength(value)
+  const stored = await collect(db.sublevel('addr', { valueEncoding: 'utf8' }).iterator())
+  const sizes = (await collect(table.scanKnownJson())).map(b => b.length)
+  t.equal(sizes.reduce((a, b) => a + b, 0), 1000, 'every record, once')
+  let at = 0
+  for (const n of sizes.slice(0, -1)) {
+    const batch = stored.slice(at, at + n)
+    at += n
+    if (n === 512) continue
+    t.ok(batch.slice(0, -1).map(bytes).reduce((a, b) => a + b, 0) <= SCAN_BATCH_BYTES, `a batch of ${n} ended at the first record past the bound`)
+    t.ok(batch.map(bytes).reduce((a, b) => a + b, 0) > SCAN_BATCH_BYTES - 6 * n, 'and not before it (LevelDB counts each key with its 6-byte sublevel prefix)')
+  }
+  t.ok(sizes.some(n => n < 512 && n > 100), `large records: batches that ended early, each of more than 100 (${sizes.join(', ')})`)
 })

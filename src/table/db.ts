@@ -14,8 +14,11 @@ export interface SublevelLike {
   iterator (opts?: IteratorOptions): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
 }
 
-/** Values as the sublevel's JSON, or as the text it is stored as. */
-export interface IteratorOptions { valueEncoding: 'json' | 'utf8' }
+/**
+ * Values as the sublevel's JSON, or as the text they are stored as; how many bytes of entries
+ * one nextv() may read ahead (classic-level's option; other stores have no such limit).
+ */
+export interface IteratorOptions { valueEncoding: 'json' | 'utf8', highWaterMarkBytes?: number }
 
 export type BatchOp =
   | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }
