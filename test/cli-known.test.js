@@ -8,7 +8,8 @@ import t from 'tap'
 import net from 'node:net'
 import { join } from 'node:path'
 import { Level } from 'level'
-import { datadir } from './lib/cli.js'
+import { datadir, alive } from './lib/cli.js'
+import { until } from './lib/helpers.js'
 import { AddressTable, seededRandom } from '../lib/index.js'
 
 const QUIET = ['--connections', '0', '--interval', '0', '--purge', '0']
@@ -108,4 +109,55 @@ t.test('known of 3,000 addresses: every batch boundary keeps the rows and their 
   t.equal(rows.length, 3000)
   await d.start(...QUIET)
   await check(t, d, rows)
+})
+
+/** A raw client that sends known and reads nothing until resume(); text holds what arrived. */
+function pausedKnown (t, socket) {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(socket)
+    t.teardown(() => c.destroy())
+    const r = { sock: c, text: '', ended: false }
+    c.setEncoding('utf8')
+    c.on('data', d => { r.text += d })
+    c.on('close', () => { r.ended = true })
+    c.on('error', () => {})
+    c.once('connect', () => {
+      c.pause()
+      c.write('{"id":1,"method":"known"}\n')
+      resolve(r)
+    })
+    c.once('error', reject)
+  })
+}
+
+t.test('known cut short: a client that leaves, and a daemon that stops, never get a false end', async t => {
+  const d = datadir(t)
+  const saved = Array.from({ length: 20000 }, (_, i) => `tcp://127.0.${1 + (i >> 8)}.${i & 255}:${3000 + (i % 1000)}`)
+  const rows = await fill(d.dir, { saved, learned: [], served: [] })
+  const all = rows.map(r => `{"id":1,"row":${rowJson(r.address, r.saved, r.subnets)}}\n`).join('')
+  const pid = await d.start(...QUIET)
+  const socket = join(d.dir, 'run', 'control.sock')
+
+  // A client that reads a little and goes: the daemon lists in full for the next one.
+  const leaver = await pausedKnown(t, socket)
+  leaver.sock.resume()
+  await until(() => leaver.text.length > 0, { what: 'the first rows' })
+  leaver.sock.destroy()
+  t.equal(await socketAnswer(socket, '{"id":1,"method":"known"}'), all + '{"id":1,"end":true}\n', 'the next client gets every row, then the end')
+
+  // A reader that does not read while the daemon stops: what it gets is rows, byte for byte,
+  // then at most the ESTOPPED error row: never the end.
+  const reader = await pausedKnown(t, socket)
+  await socketAnswer(socket, '{"id":2,"method":"close"}')
+  reader.sock.resume()
+  await until(() => reader.ended, { what: 'the daemon to close the connection' })
+  await until(() => !alive(pid), { what: 'the daemon to exit' })
+  const lines = reader.text.split('\n')
+  t.equal(lines.pop(), '', 'whole lines only')
+  const last = lines.at(-1)
+  const rowText = last?.startsWith('{"id":1,"error":') ? lines.slice(0, -1).map(l => l + '\n').join('') : lines.map(l => l + '\n').join('')
+  t.ok(rowText.length < all.length, `cut short (${rowText.length} of ${all.length} bytes)`)
+  t.equal(all.slice(0, rowText.length), rowText, 'the rows sent are the listing\'s first, byte for byte')
+  t.notMatch(reader.text, /"end":true/, 'no end row')
+  if (last?.startsWith('{"id":1,"error":')) t.match(JSON.parse(last), { id: 1, error: { code: 'ESTOPPED' } }, 'the answer ends with ESTOPPED')
 })
