@@ -45,8 +45,16 @@ export interface Call {
   cancel: () => void
 }
 
-/** Send one request; onRow sees each row. */
-export function call (socket: string, method: string, params: Record<string, unknown>, onRow: (row: unknown) => void = () => {}): Call {
+/** The request's id, and so how each row line of its answer starts. */
+const ID = 1
+const ROW_HEAD = `{"id":${ID},"row":`
+
+/**
+ * Send one request; onRow sees each row. onRowText, if given, is offered each row first as
+ * the JSON text the daemon sent for it; when it returns true the row is done and not parsed
+ * (a long listing's rows cost their parse and its garbage otherwise).
+ */
+export function call (socket: string, method: string, params: Record<string, unknown>, onRow: (row: unknown) => void = () => {}, onRowText?: (json: string) => boolean): Call {
   const conn = net.connect(socket)
   let settled = false
   const done = new Promise<void>((resolve, reject) => {
@@ -67,11 +75,19 @@ export function call (socket: string, method: string, params: Record<string, unk
     })
     conn.on('connect', () => {
       connected = true
-      conn.write(JSON.stringify({ id: 1, method, params }) + '\n')
+      conn.write(JSON.stringify({ id: ID, method, params }) + '\n')
     })
     // Lines already received are handled first; only then does a hang-up count as a failure.
     conn.on('close', () => setImmediate(() => finish(broken ?? new Error('the daemon closed the connection before answering (see its log)'))))
     lines(conn, line => {
+      if (onRowText !== undefined && line.startsWith(ROW_HEAD) && line.endsWith('}')) {
+        try {
+          if (onRowText(line.slice(ROW_HEAD.length, -1))) return
+        } catch (err) {
+          finish(err as Error)
+          return
+        }
+      }
       let msg: { id?: unknown, row?: unknown, end?: boolean, error?: ErrorBody }
       try {
         msg = JSON.parse(line)

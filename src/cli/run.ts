@@ -4,7 +4,7 @@ import { resolve as resolvePath } from 'node:path'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
 import { call, rows, NotRunning } from './client.js'
-import { printer, statusText, statsText, whenReaderGone, watchReader } from './output.js'
+import { printer, out, statusText, statsText, whenReaderGone, watchReader } from './output.js'
 import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
@@ -98,13 +98,25 @@ async function reaching (ctx: Ctx, fn: (ctx: Ctx) => Promise<unknown>): Promise<
   await fn(ctx)
 }
 
-/** Stream a listing: each row to print as it arrives. Resolves to the number of rows. */
-async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, print: (row: T) => void): Promise<number> {
+/**
+ * Stream a listing: each row to print as it arrives. Resolves to the number of rows. `line`,
+ * if given, says what a row prints as from its JSON text, or null when the row must be parsed.
+ */
+async function listing<T> (ctx: Ctx, method: string, params: Record<string, unknown>, print: (row: T) => void, line?: (json: string) => string | null): Promise<number> {
   let n = 0
+  const fromText = line === undefined
+    ? undefined
+    : (json: string): boolean => {
+        const l = line(json)
+        if (l === null) return false
+        n++
+        out(l)
+        return true
+      }
   const c = call(ctx.paths.socket, method, params, row => {
     n++
     print(row as T)
-  })
+  }, fromText)
   whenReaderGone(c.cancel)
   await c.done
   return n
@@ -122,6 +134,24 @@ async function one<T> (ctx: Ctx, method: string, params: Record<string, unknown>
 function tlsFiles (ctx: Ctx): { cert?: string, key?: string } {
   const { cert, key } = ctx.flags as { cert?: string, key?: string }
   return cert === undefined || key === undefined ? {} : { cert: resolvePath(cert), key: resolvePath(key) }
+}
+
+/**
+ * A known row whose JSON text has no escapes: `{"address":"A","saved":B,"subnets":["S",…]}`
+ * exactly as JSON.stringify writes it (no space, keys in this order, no backslash or control
+ * character in a string), so the text alone says what the row prints as: with --json that
+ * very text, else A, then a tab and the subnets joined by commas when there are any (as `text`
+ * above). Any other row (a name with a quote, say) is parsed and printed as every row is.
+ */
+const PLAIN_KNOWN = /^\{"address":"([^"\\\x00-\x1f]*)","saved":(?:true|false),"subnets":\[((?:"[^"\\\x00-\x1f]*"(?:,"[^"\\\x00-\x1f]*")*)?)\]\}$/
+
+function plainKnown (asJson: boolean): (json: string) => string | null {
+  return json => {
+    const m = PLAIN_KNOWN.exec(json)
+    if (m === null) return null
+    if (asJson) return json
+    return m[2] === '' ? m[1] : `${m[1]}\t${m[2].replaceAll('"', '')}`
+  }
 }
 
 /** Does the daemon tell peers an address of the service's protocol and port (`--advertise`)? */
@@ -251,7 +281,7 @@ const commands: Record<string, Command<unknown>> = {
   }),
   known: command({
     text: (r: KnownRow) => r.subnets.length > 0 ? `${r.address}\t${r.subnets.join(',')}` : r.address,
-    run: (ctx, print) => listing(ctx, 'known', {}, print)
+    run: (ctx, print) => listing(ctx, 'known', {}, print, plainKnown(ctx.flags.json === true))
   }),
   own: command({
     text: (r: AddressRow) => r.address,

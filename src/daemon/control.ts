@@ -21,6 +21,11 @@ export interface Reply$<R = unknown> {
   /** Send a row; resolves when the client can take more (back-pressure). */
   row: (value: R) => Promise<void>
   /**
+   * Send rows given as their JSON text (each exactly what JSON.stringify writes of the row), in
+   * one write: the lines row() would send for them. Resolves as row() does.
+   */
+  rowsJson: (rows: string[]) => Promise<void>
+  /**
    * Aborted when the client goes away (reason: EGONE) or the daemon stops (reason: ESTOPPED);
    * `signal.throwIfAborted()` turns a cut-short answer into the matching error.
    */
@@ -36,6 +41,19 @@ export interface ControlServer {
   socket: string
   clients: () => number
   close: () => Promise<void>
+}
+
+/**
+ * The lines answering request id with rows given as JSON text: each line the text of
+ * JSON.stringify({ id, row }), its `{"id":…,"row":` made once for the answer, not once a row.
+ */
+function rowLines (id: Request['id']): (rows: string[]) => string {
+  const head = `{"id":${JSON.stringify(id)},"row":`
+  return rows => {
+    let text = ''
+    for (const json of rows) text += head + json + '}\n'
+    return text
+  }
 }
 
 /** Is something answering on this socket path? */
@@ -107,7 +125,8 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
       if (inputDone && state.inflight === 0 && !stopping) sock.end()
     }
     let corked = false
-    const write = (reply: Reply): Promise<void> => {
+    /** Write text (whole lines); resolves when the client can take more. */
+    const send = (text: string): Promise<void> => {
       if (sock.destroyed || !sock.writable) return Promise.reject(new ControlError('EGONE', 'client went away'))
       // Rows written in one turn of the event loop leave in one write, not a syscall each.
       if (!corked) {
@@ -115,7 +134,7 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
         sock.cork()
         process.nextTick(() => { corked = false; sock.uncork() })
       }
-      const ok = sock.write(JSON.stringify(reply) + '\n')
+      const ok = sock.write(text)
       if (ok) return Promise.resolve()
       if (sock.writableLength > MAX_CLIENT_BUFFER) {
         sock.destroy()
@@ -128,6 +147,7 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
         sock.once('close', gone)
       })
     }
+    const write = (reply: Reply): Promise<void> => send(JSON.stringify(reply) + '\n')
     const fail = (id: Request['id'] | null, error: ErrorBody): void => {
       write({ id, error: { code: error.code, message: humanize(error.message) } }).catch(() => {})
     }
@@ -151,7 +171,8 @@ export async function serveControl (path: string, handle: Handle, onError: (err:
         if (params === null || typeof params !== 'object' || Array.isArray(params)) return fail(id, { code: 'EINVAL', message: 'params must be an object' })
         if (stopping) return fail(id, { code: 'ESTOPPED', message: 'the daemon is stopping' })
         state.inflight++
-        handle(req.method, params, { row: value => write({ id, row: value }), signal: state.abort.signal })
+        const lines = rowLines(id)
+        handle(req.method, params, { row: value => write({ id, row: value }), rowsJson: rows => rows.length > 0 ? send(lines(rows)) : Promise.resolve(), signal: state.abort.signal })
           .then(() => write({ id, end: true }))
           .catch((err: Error) => {
             if (err instanceof ControlError && err.code === 'EGONE') return

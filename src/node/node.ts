@@ -23,6 +23,7 @@ import type { NodeContext, PeernetOptions, PeernetEvents, PeernetEvent, PeerInfo
 import { AddressTable } from '../table/table.js'
 import type { LevelLike } from '../table/db.js'
 import { type Stats, sourceCap } from '../table/rules.js'
+import { type KnownRecordRow, knownRow } from '../table/known-text.js'
 import { memPair } from '../transport/mem.js'
 import { transport as defaultTransport, resolveTransportOption } from '../transport/index.js'
 import { normalizeAddress, tryNormalizeAddress, sourceGroup } from '../transport/address.js'
@@ -220,10 +221,16 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })())
   }
 
-  /** known() in batches, for consumers that move many rows at once (the daemon). */
-  async * knownBatches (): AsyncGenerator<Array<{ address: string, saved: boolean, subnets: string[] }>> {
+  /** known() in batches, for consumers that move many rows at once. */
+  async * knownBatches (): AsyncGenerator<KnownRecordRow[]> {
     await this.ready
-    for await (const batch of this.table.scanBatches()) yield batch.map(r => ({ address: r.address, saved: r.user, subnets: r.subnets }))
+    for await (const batch of this.table.scanBatches()) yield batch.map(knownRow)
+  }
+
+  /** knownBatches() as each row's JSON text (what JSON.stringify writes), for the daemon to send as it is. */
+  async * knownJson (): AsyncGenerator<string[]> {
+    await this.ready
+    yield * this.table.scanKnownJson()
   }
 
   getStats (addr: string, cb?: Callback<Stats>): Promise<Stats> {

@@ -11,8 +11,14 @@ export interface LevelLike {
 
 export interface SublevelLike {
   get (key: string): Promise<unknown>
-  iterator (): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
+  iterator (opts?: IteratorOptions): AsyncIterable<[string, unknown]> & { nextv (size: number): Promise<Array<[string, unknown]>>, close (): Promise<void> }
 }
+
+/**
+ * Values as the sublevel's JSON, or as the text they are stored as; how many bytes of entries
+ * one nextv() may read ahead (classic-level's option; other stores have no such limit).
+ */
+export interface IteratorOptions { valueEncoding: 'json' | 'utf8', highWaterMarkBytes?: number }
 
 export type BatchOp =
   | { type: 'put', sublevel: SublevelLike, key: string, value: unknown }
