@@ -1,6 +1,11 @@
 // Nodes over the in-memory transport, for protocol tests. Each node listens at mem://<name>.
+import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { MemoryLevel } from 'memory-level'
-import { peernet, createMemNetwork, encodeFrame, FrameDecoder } from '../../lib/index.js'
+import { peernet, createMemNetwork, encodeFrame, FrameDecoder, generateKeyPair, idOf } from '../../lib/index.js'
+
+const require = createRequire(import.meta.url)
+const NoiseSecretStream = require('@hyperswarm/secret-stream')
 
 export function memNet (t) {
   const net = createMemNetwork()
@@ -23,43 +28,79 @@ export function memNet (t) {
  * A hand-driven peer: dials `address` on `net` (or listens at mem://name), speaks raw frames,
  * so tests can send exactly what a hostile or odd peer would. It answers a ping with a pong, as
  * every peer of this protocol version does, until a test sets `silent` (a peer gone dead).
+ * Its frames run over a Noise link, as a node's do, with the key of `id` (a HEX() id; a fresh
+ * key without one); a peer that dials (`initiator`, the default) takes the id of the first
+ * hello it sends, so `send(hello(HEX('aa')))` makes it node HEX('aa'). `plain: true` speaks
+ * frames straight on the stream (a part's link in unit tests, or a peer that skips Noise).
  */
-export function rawPeer (stream) {
+export function rawPeer (raw, { plain = false, initiator = true, id } = {}) {
+  if (plain) return framePeer(raw)
+  let secure = null
+  let peer = null
+  const start = keyPair => {
+    secure = new NoiseSecretStream(initiator, raw, { keyPair })
+    secure.on('error', () => {})
+    peer.attach(secure)
+  }
+  peer = framePeer(null, msg => {
+    if (secure === null) start(keyOf(msg?.type === 'hello' && msg.id !== undefined ? msg.id : id))
+  })
+  peer.raw = raw
+  if (!initiator || id !== undefined) start(keyOf(id))
+  return peer
+}
+
+const KEYS = new Map()
+/** The key pair behind a HEX() id (a fresh one for anything else). */
+function keyOf (id) { return KEYS.get(id) ?? generateKeyPair() }
+
+/** A node id for tests: the public key of a key pair drawn from `name`, the same every run. */
+export const HEX = name => {
+  const keyPair = generateKeyPair(createHash('sha256').update('peernet test key ' + name).digest())
+  const id = idOf(keyPair.publicKey)
+  KEYS.set(id, keyPair)
+  return id
+}
+
+function framePeer (stream, beforeWrite = () => {}) {
   const dec = new FrameDecoder()
   const received = []
   const waiters = []
   let closed = false
   let peer = null
-  stream.on('data', chunk => {
+  let resolveClosed
+  const closedP = new Promise(resolve => { resolveClosed = resolve })
+  const attach = stream => {
+    peer.stream = stream
+    stream.on('data', chunk => {
     for (const m of dec.push(chunk)) {
       received.push(m)
-      if (m.type === 'ping' && !peer.silent) stream.write(encodeFrame({ type: 'pong' }))
+      if (m.type === 'ping' && !peer.silent) peer.stream.write(encodeFrame({ type: 'pong' }))
       for (const w of waiters.slice()) if (w.match(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m) }
     }
-  })
-  const closedP = new Promise(resolve => {
-    stream.on('close', () => { closed = true; resolve() })
-    stream.on('end', () => { closed = true; resolve() })
+    })
+    stream.on('close', () => { closed = true; resolveClosed() })
+    stream.on('end', () => { closed = true; resolveClosed() })
     stream.on('error', () => {})
-  })
+  }
   peer = {
     stream,
     received,
     silent: false,
+    attach,
     get closed () { return closed },
     closedP,
-    send (msg) { stream.write(encodeFrame(msg)) },
-    write (buf) { stream.write(buf) },
+    send (msg) { beforeWrite(msg); peer.stream.write(encodeFrame(msg)) },
+    write (buf) { beforeWrite(null); peer.stream.write(buf) },
     next (match = () => true) {
       const found = received.find(match)
       if (found) return Promise.resolve(found)
       return new Promise(resolve => waiters.push({ match, resolve }))
     }
   }
+  if (stream !== null) attach(stream)
   return peer
 }
-
-export const HEX = id => id.padStart(32, '0').slice(0, 32)
 
 /** A link nonce for hand-written hellos (every hello carries one from protocol version 2). */
 export const NONCE = '0123456789abcdef'
