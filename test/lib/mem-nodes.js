@@ -13,7 +13,8 @@ export function memNet (t) {
   /** A node listening at mem://name; opts go to peernet(). */
   function node (name, opts = {}) {
     const db = opts.db ?? new MemoryLevel()
-    const pn = peernet(db, { transport: net.transport(name), interval: 0, bootstrap: false, purge: 0, ...opts })
+    // A key of its name: ids (which order links, PeerSet.replaces) are the same every run.
+    const pn = peernet(db, { transport: net.transport(name), interval: 0, bootstrap: false, purge: 0, keyPair: keyOf(HEX('node ' + name)), ...opts })
     const stop = net.listen(`mem://${name}`, (stream, info) => pn.accept(stream, info))
     pn.name = name
     pn.url = `mem://${name}`
@@ -101,6 +102,11 @@ function framePeer (stream, beforeWrite = () => {}) {
   if (stream !== null) attach(stream)
   return peer
 }
+
+/** Of the ids HEX(0..63), the lowest and the highest (for rules that order peers by id). */
+const SOME = Array.from({ length: 64 }, (_, i) => HEX(String(i))).sort()
+export const LOW = SOME[0]
+export const HIGH = SOME[SOME.length - 1]
 
 /** A link nonce for hand-written hellos (every hello carries one from protocol version 2). */
 export const NONCE = '0123456789abcdef'
