@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { MemoryLevel } from 'memory-level'
-import { peernet, createMemNetwork, encodeFrame, FrameDecoder, generateKeyPair, idOf } from '../../lib/index.js'
+import { peernet, createMemNetwork, encodeFrame, FrameDecoder, generateKeyPair, idOf, MAX_BATCH } from '../../lib/index.js'
 
 const require = createRequire(import.meta.url)
 const NoiseSecretStream = require('@hyperswarm/secret-stream')
@@ -47,8 +47,18 @@ export function rawPeer (raw, { plain = false, initiator = true, id } = {}) {
     if (secure === null) start(keyOf(msg?.type === 'hello' && msg.id !== undefined ? msg.id : id))
   })
   peer.raw = raw
+  // Closed before it ever spoke (a peer that never says anything is closed all the same).
+  raw.on('close', () => peer.markClosed())
+  raw.on('end', () => peer.markClosed())
   if (!initiator || id !== undefined) start(keyOf(id))
   return peer
+}
+
+/** A Noise link over raw (any duplex: a mem end, a TCP socket), as the peer of id HEX(...) (or a fresh key). */
+export function noiseOver (raw, initiator, id) {
+  const s = new NoiseSecretStream(initiator, raw, { keyPair: keyOf(id) })
+  s.on('error', () => {})
+  return s
 }
 
 const KEYS = new Map()
@@ -89,10 +99,15 @@ function framePeer (stream, beforeWrite = () => {}) {
     received,
     silent: false,
     attach,
+    markClosed () { closed = true; resolveClosed() },
     get closed () { return closed },
     closedP,
     send (msg) { beforeWrite(msg); peer.stream.write(encodeFrame(msg)) },
-    write (buf) { beforeWrite(null); peer.stream.write(buf) },
+    // In pieces a node could send: one encrypted message holds at most MAX_BATCH bytes.
+    write (buf) {
+      beforeWrite(null)
+      for (let i = 0; i < buf.length; i += MAX_BATCH) peer.stream.write(buf.subarray(i, i + MAX_BATCH))
+    },
     next (match = () => true) {
       const found = received.find(match)
       if (found) return Promise.resolve(found)
