@@ -94,6 +94,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   sources: string[] = []
   open = false
   closed = false
+  /** Closed by its stream (an error, an end) or the handshake deadline, not by a rule of ours. */
+  linkFailed = false
   closeInfo: CloseInfo | null = null
   readonly since: number
   received = 0
@@ -125,13 +127,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
     this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, () => this.clock.now())
     if (opts.outbound) this.address = opts.dialed
-    this.handshakeTimer = this.clock.setTimeout(() => this.close('handshake timed out', true), HANDSHAKE_TIMEOUT)
+    this.handshakeTimer = this.clock.setTimeout(() => this.fail('handshake timed out', true), HANDSHAKE_TIMEOUT)
     this.handshakeTimer.unref?.()
     socket.on('handshake', () => this.onSecured())
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('error', (err: Error) => this.close(err.message || String(err), false))
-    socket.on('end', () => this.close('connection closed by peer', false))
-    socket.on('close', () => this.close('connection closed', false))
+    socket.on('error', (err: Error) => this.fail(err.message || String(err), false))
+    socket.on('end', () => this.fail('connection closed by peer', false))
+    socket.on('close', () => this.fail('connection closed', false))
+  }
+
+  /** The link itself ended it (see linkFailed). */
+  private fail (reason: string, fault: boolean): void {
+    if (this.closed) return
+    this.linkFailed = true
+    this.close(reason, fault)
   }
 
   /** Mark the handshake done. */

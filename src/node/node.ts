@@ -406,11 +406,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   private onClose (c: Connection, info: CloseInfo): void {
     const wasOpen = this.peers.delete(c)
-    // A link that ended before its peer proved a key (a failed, stalled or garbled secure
-    // handshake, plaintext, a bad ciphertext): refused, with the secure layer's reason.
-    // (A dial the network refused, or nobody answered, is a connect-failed alone.)
-    if (c.remoteId === null && !this.closing && (!c.outbound || c.socket.heard === true || info.fault)) {
-      this.event('refused', { address: c.dialed ?? null, reason: `secure handshake failed: ${info.reason}` })
+    // A link that ended by itself before its hello was taken (a failed, stalled or garbled
+    // secure handshake, plaintext, a bad ciphertext): refused, with the link's reason. (A dial
+    // the network refused, where nobody spoke, is a connect-failed alone.)
+    if (!wasOpen && c.linkFailed && !this.closing && (!c.outbound || c.socket.heard === true || info.fault)) {
+      const stage = c.remoteId === null ? 'secure handshake failed' : 'link failed before hello'
+      this.event('refused', { address: c.dialed ?? null, reason: `${stage}: ${info.reason}` })
     }
     this.dialer.closed(c, info, wasOpen)
     if (!wasOpen) return
