@@ -112,7 +112,8 @@ export class Daemon implements DaemonContext {
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
     } catch (err) {
-      await d.shutdown()
+      // A start that failed never ran: no 'stopping' line beside the error it ends with.
+      await d.shutdown(false)
       throw explainIdentity(err as Error, paths, madeKey)
     }
     return d
@@ -135,10 +136,10 @@ export class Daemon implements DaemonContext {
 
   // --- shutdown ---------------------------------------------------------------------------
 
-  shutdown (): Promise<void> {
+  shutdown (started = true): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
-        this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
+        if (started) this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
         this.resolveStopping()
         await this.control?.close()
         await this.services.close()
