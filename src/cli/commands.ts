@@ -94,7 +94,7 @@ export const COMMANDS: Command[] = [
     args: [],
     flags: [],
     reach: 'autostart',
-    examples: ['peernet connect $(peernet --datadir /other id)@ws://127.0.0.1:48832']
+    examples: ['peernet id', 'peernet id --json']
   },
   {
     name: 'log',
@@ -144,7 +144,7 @@ export const COMMANDS: Command[] = [
     args: [{ name: 'addr', type: 'pinned', describe: 'address, optionally with the id it must reach: ID@ws://HOST:PORT' }],
     flags: [],
     reach: 'autostart',
-    examples: ['peernet connect ws://127.0.0.1:48832', 'peernet connect 3f…a9@ws://127.0.0.1:48832']
+    examples: ['peernet connect ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)@ws://127.0.0.1:48832']
   },
   {
     name: 'disconnect',
