@@ -18,7 +18,8 @@ let cached: Transport | null = null
 
 function tcp (address: string): Duplex {
   const { host, port } = parseAddress(address)
-  return net.connect({ host, port })
+  // No Nagle: see server.ts (the node batches; the handshake's small messages must not wait).
+  return net.connect({ host, port, noDelay: true })
 }
 
 /** ws's words for a peer that is no websocket service at that URL, as a sentence a user can act on. */
