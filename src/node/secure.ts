@@ -55,6 +55,10 @@ export const noiseLayer: SecureLayer = (raw, initiator, keyPair) => {
   Noise ??= require('@hyperswarm/secret-stream') as NoiseClass
   const heard = guardLengths(raw)
   const s = new Noise(initiator, raw, { keyPair })
+  // libsodium's word for a message that does not decrypt, as a reason a log reader can act on.
+  s.on('error', (err: Error) => {
+    if (err?.message === 'pull failed') err.message = 'a message failed to decrypt (a bad or replayed ciphertext)'
+  })
   // streamx keeps its write queue in _writableState; the transport's own is writableLength.
   Object.defineProperty(s, 'writableLength', { get: () => (s._writableState?.buffered ?? 0) + (raw.writableLength ?? 0) })
   Object.defineProperty(s, 'heard', { get: heard })
