@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { KeyPair } from './identity.js'
-import { MAX_FRAME } from '../wire/frame.js'
+import { MAX_FRAME, otherProtocol } from '../wire/frame.js'
 
 const require = createRequire(import.meta.url)
 
@@ -72,11 +72,14 @@ export const noiseLayer: SecureLayer = (raw, initiator, keyPair) => {
  */
 function guardLengths (raw: Duplex): () => boolean {
   let heard = false
+  /** The stream's first bytes: text there is another protocol (HTTP), said as such. */
+  let first = Buffer.alloc(0)
   let header = 0
   let shift = 0
   let left = 0
   raw.prependListener('data', (chunk: Buffer) => {
     heard = true
+    if (first.length < 4) first = Buffer.concat([first, chunk.subarray(0, 4 - first.length)])
     let i = 0
     while (i < chunk.length) {
       if (left > 0) {
@@ -89,7 +92,8 @@ function guardLengths (raw: Duplex): () => boolean {
       shift += 8
       if (shift < 24) continue
       if (header > MAX_SEALED_MESSAGE) {
-        raw.destroy(new Error(`the peer announced an encrypted message of ${header} bytes, over MAX_SEALED_MESSAGE (${MAX_SEALED_MESSAGE})`))
+        const why = first.length === 4 ? otherProtocol(first) : null
+        raw.destroy(new Error(why ?? `the peer announced an encrypted message of ${header} bytes, over MAX_SEALED_MESSAGE (${MAX_SEALED_MESSAGE})`))
         return
       }
       left = header

@@ -26,7 +26,8 @@ function tcp (address: string): Duplex {
 function explainWs (err: Error, path: string): void {
   const m = /^Unexpected server response: (\d+)/.exec(err.message)
   if (m) err.message = `the server answered HTTP ${m[1]} instead of a websocket: no service at path ${path}${m[1] === '404' ? ' (a peernet service answers at /)' : ''}`
-  else if (/^Parse Error/.test(err.message)) err.message = 'the peer did not answer in HTTP, so it is no websocket service (a tcp:// service? dial it as tcp://)'
+  // A tcp:// service of peernet reads the upgrade request as a Noise message and hangs up.
+  else if (/^Parse Error|^socket hang up/.test(err.message)) err.message = 'the peer did not answer in HTTP, so it is no websocket service (a tcp:// service? dial it as tcp://)'
 }
 
 interface WsSocket { binaryType: string, on: (event: 'error', fn: (err: Error) => void) => void }
