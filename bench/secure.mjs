@@ -9,7 +9,10 @@
 import net from 'node:net'
 import { encodeFrame, FrameDecoder, generateKeyPair, PROTOCOL_VERSION, MAX_BATCH } from '../lib/index.js'
 import { noiseLayer } from '../lib/node/secure.js'
-import { quick, say, row, median, now, fmt } from './lib/common.mjs'
+import { quick, say, row, median, now, fmt, ensureOffline } from './lib/common.mjs'
+
+// Loopback only: re-exec under `unshare -n` unless already there (every socket is on 127.0.0.1).
+ensureOffline()
 
 const BENCH = 'secure'
 const CONNECTS = quick ? 100 : 300
