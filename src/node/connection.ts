@@ -206,12 +206,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.stopHandshakeTimer()
     if (tell !== false) {
       try {
-        const bye = typeof tell === 'string' ? tell : reason
-        this.batch.push(encodeFrame({ type: 'bye', reason: bye.slice(0, MAX_REASON_LENGTH) }))
-        this.batched = 0
+        const bye = encodeFrame({ type: 'bye', reason: (typeof tell === 'string' ? tell : reason).slice(0, MAX_REASON_LENGTH) })
+        // The frames queued this turn first, then the bye: with them if they leave room (one
+        // encrypted message never holds more than MAX_BATCH).
+        if (this.batched + bye.length > MAX_BATCH) {
+          this.socket.write(Buffer.concat(this.batch))
+          this.batch = []
+        }
+        this.batch.push(bye)
         this.socket.write(Buffer.concat(this.batch))
       } catch {}
       this.batch = []
+      this.batched = 0
       this.socket.end()
       // Give the bye a moment to leave, then make sure the socket is gone.
       const t = this.clock.setTimeout(() => this.socket.destroy(), 1000)
