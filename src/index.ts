@@ -19,6 +19,8 @@ export {
 } from './node/node.js'
 export * from './node/defaults.js'
 export { PEER_RATE, PEER_BURST, HANDSHAKE_TIMEOUT, QUERY_RATE, QUERY_BURST, MAX_STRIKES, TokenBucket } from './node/connection.js'
+export { type KeyPair, generateKeyPair, idOf, IdentityError, PUBLIC_KEY_BYTES, SECRET_KEY_BYTES } from './node/identity.js'
+export { MAX_BATCH, MAX_SEALED_MESSAGE } from './node/secure.js'
 export { type Clock, realClock, VirtualClock } from './node/clock.js'
 export { type Random, seededRandom } from './util/random.js'
 export { AddressTable, SCHEMA_VERSION } from './table/table.js'
@@ -29,6 +31,6 @@ export {
   PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE, MAX_HELLO_ADDRS, MAX_SUBNET_LENGTH, MAX_NETWORK_LENGTH, MAX_HOP_LIMIT, MAX_ADDRESS_LENGTH,
   validateMessage, type Message
 } from './wire/messages.js'
-export { parseAddress, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, SCHEMES } from './transport/address.js'
+export { parseAddress, parsePinned, formatPinned, NODE_ID, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, SCHEMES } from './transport/address.js'
 export { MemNetwork, createMemNetwork, memPair } from './transport/mem.js'
 export { transport, listen, createWebSocketServer } from './transport/index.js'

@@ -138,7 +138,7 @@ t.test('stats: an unknown address fails, a peer id works like its address', asyn
   const byId = await b.run(['stats', id, '--json'])
   t.equal(byId.code, 0, byId.stderr)
   t.same(JSON.parse(byId.stdout), JSON.parse((await b.run(['stats', url, '--json'])).stdout), 'by id: the stats of its address')
-  oneLine(t, await b.run(['stats', 'f'.repeat(32)]), 1, /no connected peer has the id f{32}/, 'stats of an unknown id')
+  oneLine(t, await b.run(['stats', 'f'.repeat(64)]), 1, /no connected peer has the id f{64}/, 'stats of an unknown id')
 })
 
 t.test('log: the default replay shows connects among gossip; a follower ends with "the daemon stopped", exit 0', async t => {

@@ -18,6 +18,8 @@ t.test('20,000 seeded inputs: no crash, the node keeps serving an honest peer', 
   t.ok(r.liveInputs > 4000 && r.codecInputs > 10_000, `both targets got inputs (${r.liveInputs} live, ${r.codecInputs} codec)`)
   t.ok(r.messages > 1000 && r.wireErrors > 1000, `valid messages (${r.messages}) and WireErrors (${r.wireErrors}) both reached`)
   t.ok(r.rawDropped > 100, `the node dropped misbehaving raw peers (${r.rawDropped})`)
+  t.ok(r.rawGreeted > 50, `raw peers got past the Noise handshake and the hello (${r.rawGreeted})`)
+  t.ok(r.rawGarbled > 20 && r.secureRefusals > 10, `random bytes before, during and after the handshake (${r.rawGarbled}) were refused at the secure layer (${r.secureRefusals})`)
   t.ok(r.seen <= MAX_SEEN, 'the seen cache stayed bounded')
   // The peak of the run can be no lower than what this process already held before it: a
   // peak in the wrong unit (KiB, pages) or never measured falls below.

@@ -20,7 +20,9 @@ async function setup (t, { connections = 3, transport } = {}) {
       far.push(theirs)
       return mine
     }),
-    attach: c => { parts.peers.begin(c); links.push(c) }
+    attach: c => { parts.peers.begin(c); links.push(c) },
+    // The parts' links run plain: the secure layer is the node's (test/identity.test.js).
+    secure: raw => raw
   })
   return { ...parts, dialer, dialed, links, far }
 }
@@ -46,6 +48,16 @@ t.test('an address with an open link is not dialed again', async t => {
   await p
   await dialer.dial('mem://a')
   t.same(dialed, ['mem://a'])
+})
+
+t.test('a dial expecting an id: an open link of another peer at the address fails it as an identity mismatch', async t => {
+  const { dialer, peers, links } = await setup(t)
+  const p = dialer.dial('mem://a')
+  links[0].accept('aa')
+  peers.add(links[0])
+  await p
+  await dialer.dial('mem://a', 'aa')
+  await t.rejects(dialer.dial('mem://a', 'bb'), /cannot connect to mem:\/\/a: identity mismatch: expected bb, got aa/)
 })
 
 t.test('a dial that fails rejects with the reason; a transport that throws is a connect-failed', async t => {

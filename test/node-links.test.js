@@ -5,12 +5,10 @@ import t from 'tap'
 import { MemoryLevel } from 'memory-level'
 import { peernet, MemNetwork, VirtualClock, seededRandom, PROTOCOL_VERSION, PING_INTERVAL, PING_TIMEOUT } from '../lib/index.js'
 import { DUPLICATE } from '../lib/node/dialer.js'
-import { memNet, rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
+import { memNet, rawPeer, HEX, NONCE, LOW, HIGH } from './lib/mem-nodes.js'
 import { flush } from './lib/parts.js'
 
 const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id, nonce: NONCE, addrs: [], ...extra })
-const HIGH = 'f'.repeat(32)
-const LOW = '0'.repeat(32)
 
 /** A raw peer's round trip: once the answer to this getaddrs is in, all sent before it is too. */
 async function roundTrip (raw) {
@@ -23,7 +21,7 @@ async function roundTrip (raw) {
 function rawListener (net, address, id) {
   const links = []
   net.listen(address, stream => {
-    const raw = rawPeer(stream)
+    const raw = rawPeer(stream, { initiator: false, id })
     links.push(raw)
     raw.next(m => m.type === 'hello').then(() => raw.send(hello(id)))
   })

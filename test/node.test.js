@@ -142,7 +142,7 @@ t.test('gossiped addresses outside the allow-list are refused, never dialed', as
   const events = []
   a.on('gossip', e => events.push(e))
   net.listen('mem://evil', stream => {
-    const raw = rawPeer(stream)
+    const raw = rawPeer(stream, { initiator: false, id: HEX('3') })
     raw.send(hello('3'))
     raw.next(m => m.type === 'getaddrs').then(() => raw.send({
       type: 'addrs',
@@ -197,7 +197,7 @@ t.test('a peer that floods beyond PEER_BURST is dropped and recorded as a failur
   const { node, net } = memNet(t)
   const a = node('a', { addresses: ['mem://a'] })
   net.listen('mem://flood', stream => {
-    const raw = rawPeer(stream)
+    const raw = rawPeer(stream, { initiator: false, id: HEX('5') })
     raw.send(hello('5', { addrs: ['mem://flood'] }))
     raw.next(m => m.type === 'hello').then(() => {
       const frames = []
@@ -273,7 +273,7 @@ t.test('search ends at max, on abort, and at the timeout', async t => {
 t.test('a member that knows no address of its own is filled in by the neighbour that dialed it', async t => {
   const { node, net } = memNet(t)
   net.listen('mem://quiet', stream => {
-    const raw = rawPeer(stream)
+    const raw = rawPeer(stream, { initiator: false, id: HEX('6') })
     raw.send(hello('6'))
     raw.next(m => m.type === 'query').then(q => raw.send({ type: 'answer', qid: q.qid, subnet: q.subnet, address: '', hops: q.hops }))
   })

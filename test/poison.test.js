@@ -13,7 +13,7 @@ import {
   peernet, listen, encodeFrame, FrameDecoder, parseAddress, sourceCap, VirtualClock, seededRandom,
   PROTOCOL_VERSION, DEFAULT_INFORMANT_SHARE
 } from '../lib/index.js'
-import { HEX, NONCE } from './lib/mem-nodes.js'
+import { HEX, NONCE, noiseOver } from './lib/mem-nodes.js'
 import { until, tempLevel } from './lib/helpers.js'
 
 const TABLE = 1000
@@ -27,19 +27,20 @@ function tcpPeer (t, port, localAddress, id, helloAddrs, answer) {
     t.teardown(() => sock.destroy())
     const dec = new FrameDecoder()
     const peer = { sock, asked: 0, sent: 0, closed: false }
+    const link = noiseOver(sock, true, HEX(id))
     sock.on('error', reject)
     sock.on('close', () => { peer.closed = true })
     sock.on('connect', () => {
-      sock.write(encodeFrame(hello(id, helloAddrs)))
+      link.write(encodeFrame(hello(id, helloAddrs)))
       resolve(peer)
     })
-    sock.on('data', chunk => {
+    link.on('data', chunk => {
       for (const m of dec.push(chunk)) {
         if (m.type !== 'getaddrs') continue
         peer.asked++
         const addrs = answer()
         peer.sent += addrs.length
-        sock.write(encodeFrame({ type: 'addrs', addrs }))
+        link.write(encodeFrame({ type: 'addrs', addrs }))
       }
     })
   })
@@ -56,12 +57,13 @@ async function listenAt (t, addresses) {
   let ids = 0
   for (const address of addresses) {
     const { host, port } = parseAddress(address)
-    const server = await listen('tcp', { host, port }, stream => {
+    const server = await listen('tcp', { host, port }, raw => {
       accepted.set(address, (accepted.get(address) ?? 0) + 1)
-      stream.on('error', () => {})
+      raw.on('error', () => {})
+      const stream = noiseOver(raw, false, HEX(`f${++ids}`))
       stream.on('data', () => {})
       stream.on('end', () => stream.destroy())
-      stream.write(encodeFrame(hello(`f${++ids}`)))
+      stream.write(encodeFrame(hello(`f${ids}`)))
     })
     t.teardown(() => server.close())
   }

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url'
 import { simulate, DEFAULTS } from '../lib/sim/scenario.js'
 import { rows, text, svg, dot } from '../lib/sim/report.js'
 import { World } from '../lib/sim/world.js'
-import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF } from '../lib/index.js'
+import { simulationStandInLayer } from '../lib/sim/stand-in.js'
+import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
 import { rawPeer, HEX, NONCE } from './lib/mem-nodes.js'
 
@@ -96,7 +97,10 @@ t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as ov
   await node.pn.ready
   const addrs = Array.from({ length: 32 }, (_, i) => `mem://${String(i).padStart(58, 'x')}`)
   node.pn.table.learn(addrs, ['id:filler'])
-  const slow = rawPeer(world.net.dial(node.url, 'slow'))
+  // The simulation's links run its stand-in for the secure layer: so does this peer's.
+  const raw = world.net.dial(node.url, 'slow')
+  simulationStandInLayer(raw, true, generateKeyPair())
+  const slow = rawPeer(raw, { plain: true })
   t.teardown(() => slow.stream.destroy())
   slow.send({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: HEX('51'), nonce: NONCE, addrs: [] })
   await steps(() => slow.received.some(m => m.type === 'hello'))

@@ -151,7 +151,7 @@ t.test('everything survives close and reopen: records, stats, subnets, tombstone
   let now = 1000
   const table = await AddressTable.open(db, { size: 100, random: seededRandom(1), now: () => now })
   const id = table.id
-  t.match(id, /^[0-9a-f]{32}$/)
+  t.match(id, /^[0-9a-f]{64}$/)
 
   await table.save([A('saved')])
   table.learn([A('l'), A('m')], ['id:x', 'group:g'])

@@ -9,7 +9,7 @@ import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER } from '../control/proto
 export { SETTINGS, type Flag }
 
 /** 'service': an address `listen` printed, which may be bound to every interface (ws://0.0.0.0:P). */
-export type ArgType = 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service'
+export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service'
 
 export interface Arg {
   name: string
@@ -88,6 +88,15 @@ export const COMMANDS: Command[] = [
     reach: 'running'
   },
   {
+    name: 'id',
+    synopsis: 'id',
+    describe: "Print this node's id: its public key, 64 hex digits (peers know the node by it; `connect ID@ADDR` checks it).",
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    examples: ['peernet id', 'peernet id --json']
+  },
+  {
     name: 'log',
     synopsis: 'log [-n N] [--no-follow]',
     describe: 'Print lifecycle events (connect, disconnect, gossip, search, join, part, errors) as they happen, one per line.',
@@ -122,7 +131,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'connections',
     synopsis: 'connections',
-    describe: "Print the open connections: each by an address that answers for the peer (one this node dialed, or one a dial of this node found to reach that same peer), else by the peer's id. With --json, an inbound peer's own unconfirmed word for its address is its `claimed` field.",
+    describe: "Print the open connections: each by an address that answers for the peer (one this node dialed, or one a dial of this node found to reach that same peer) and the peer's id (its key, proven by the link's handshake) in a second column, else by the peer's id alone. With --json, an inbound peer's own unconfirmed word for its address is its `claimed` field.",
     args: [],
     flags: [],
     reach: 'autostart',
@@ -130,12 +139,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'connect',
-    synopsis: 'connect ADDR',
-    describe: 'Open a connection to ADDR, and once connected add it to the table (an address that does not answer is not kept).',
-    args: [ADDR],
+    synopsis: 'connect [ID@]ADDR',
+    describe: 'Open a connection to ADDR, and once connected add it to the table (an address that does not answer is not kept). With ID@ADDR only the node whose id is ID will do: another key answering is an identity mismatch (exit 1) and the link is closed.',
+    args: [{ name: 'addr', type: 'pinned', describe: 'address, optionally with the id it must reach: ID@ws://HOST:PORT' }],
     flags: [],
     reach: 'autostart',
-    examples: ['peernet connect ws://127.0.0.1:48832']
+    examples: ['peernet connect ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)@ws://127.0.0.1:48832']
   },
   {
     name: 'disconnect',

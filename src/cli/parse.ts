@@ -2,7 +2,7 @@
 // returns null for anything else (help, completion, a usage error), which yargs then handles
 // from the same table. Validation of values lives here once and serves both.
 import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
-import { parseAddress, NETWORK_SCHEMES } from '../transport/address.js'
+import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
 import { checkNumber } from '../control/settings.js'
 
@@ -31,6 +31,7 @@ export function checkArg (arg: Arg, value: string): string {
   try {
     switch (arg.type) {
       case 'address': return dialable(value)
+      case 'pinned': return formatPinned(parsePinned(value, { schemes: NETWORK_SCHEMES }))
       case 'address-or-stdin': return value === '-' ? value : dialable(value)
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
       case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
@@ -41,7 +42,7 @@ export function checkArg (arg: Arg, value: string): string {
       case 'peer':
         if (value === '') throw new Error('empty address')
         if (value.includes('://')) return dialable(value)
-        if (!/^[0-9a-f]{32,64}$/i.test(value)) throw new Error(`"${value}" is neither an address (tcp://HOST:PORT, ws://HOST:PORT) nor a peer id (hex, from peernet connections --json)`)
+        if (!/^[0-9a-f]{64}$/i.test(value)) throw new Error(`"${value}" is neither an address (tcp://HOST:PORT, ws://HOST:PORT) nor a peer id (hex, from peernet connections --json)`)
         return value.toLowerCase()
     }
   } catch (err) {

@@ -9,7 +9,7 @@ import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
-  type AddressRow, type SubnetRow, type ClearedRow
+  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow
 } from '../control/protocol.js'
 import { dialable, UsageError } from './parse.js'
 import { bindHost, notAPeer, parseAddress, type Address } from '../transport/address.js'
@@ -287,8 +287,13 @@ const commands: Record<string, Command<unknown>> = {
     text: (r: AddressRow) => r.address,
     run: (ctx, print) => listing(ctx, 'own', {}, print)
   }),
+  id: command({
+    text: (r: IdRow) => r.id,
+    run: async (ctx, print) => print(await one(ctx, 'id'))
+  }),
   connections: command({
-    text: (r: ConnectionRow) => r.address ?? r.id,
+    // The first column as before (scripts read it); the id beside an address.
+    text: (r: ConnectionRow) => r.address === null ? r.id : `${r.address}\t${r.id}`,
     run: (ctx, print) => listing(ctx, 'connections', {}, print)
   }),
   subnets: command({
@@ -310,7 +315,7 @@ const commands: Record<string, Command<unknown>> = {
     }
   }),
   connect: command({
-    text: (r: AddressRow) => `connected to ${r.address}`,
+    text: (r: ConnectRow) => `connected to ${r.address}`,
     run: async (ctx, print) => print(await one(ctx, 'connect', { address: ctx.args.addr }))
   }),
   disconnect: command({

@@ -15,6 +15,8 @@ export interface Paths {
   pidfile: string
   logfile: string
   config: string
+  /** The node's secret key (daemon/key.ts). */
+  key: string
 }
 
 /** The data dir: --datadir, else $PEERNET_PATH (set and not empty), else ~/.config/peernet. */
@@ -43,7 +45,8 @@ export function resolvePaths (datadir: string, sockfile?: string, env: NodeJS.Pr
     socket,
     pidfile: join(datadir, 'peernet.pid'),
     logfile: join(datadir, 'daemon.log'),
-    config: join(datadir, 'config.json')
+    config: join(datadir, 'config.json'),
+    key: join(datadir, 'key')
   }
 }
 

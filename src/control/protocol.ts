@@ -50,7 +50,7 @@ export const ERROR_CODES: Record<string, string> = {
 
 /** The methods the daemon answers. */
 export const METHODS = [
-  'status', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
+  'status', 'id', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
   'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings'
 ] as const
 
@@ -92,6 +92,10 @@ export interface ServerRow { address: string, protocol: 'tcp' | 'ws' | 'wss', ho
 export interface SearchRow { hash: string, address: string, hops: number }
 /** connect, disconnect, unlisten and own: the address concerned. */
 export interface AddressRow { address: string }
+/** A node id: its public key, 64 hex digits. */
+export interface IdRow { id: string }
+/** A connect's answer: the address, and the id of the peer that answered there. */
+export interface ConnectRow { address: string, id: string | null }
 export interface SubnetRow { subnet: string }
 /** add and rm: how many addresses were asked for, and what became of them (a repeat counts once). */
 export interface AddRow { count: number, added: number, already: number }

@@ -14,6 +14,8 @@ import { METHOD_TABLE, type DaemonContext } from './methods/index.js'
 import type { Paths } from '../control/paths.js'
 import { ServiceStore } from '../table/services.js'
 import { Warnings } from '../table/warnings.js'
+import { readKeyFile, makeKeyFile } from './key.js'
+import { IdentityError, type KeyPair } from '../node/identity.js'
 
 export { MAX_SERVICES, loadSettings }
 
@@ -59,6 +61,19 @@ export class Daemon implements DaemonContext {
     const { paths } = opts
     const settings = loadSettings(paths, opts.settings)
     const { db, loss } = await openDatabase(paths)
+    let keyPair: KeyPair | null
+    let madeKey = false
+    try {
+      keyPair = readKeyFile(paths.key)
+      // Written before the database takes its id, so no crash in between leaves a db whose key is lost.
+      if (keyPair === null) {
+        keyPair = makeKeyFile(paths.key)
+        madeKey = true
+      }
+    } catch (err) {
+      await db.close().catch(() => {})
+      throw err
+    }
     const log = new EventLog(paths.logfile, opts.echo ?? null)
     let warnings: Warnings
     try {
@@ -74,6 +89,7 @@ export class Daemon implements DaemonContext {
       throw err
     }
     const node = new Peernet(db, {
+      keyPair,
       transport,
       network: settings.network as string | undefined,
       connections: settings.connections as number | undefined,
@@ -85,9 +101,10 @@ export class Daemon implements DaemonContext {
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)
     node.on('event', e => log.add(e.type === 'peer' ? { ...e, type: 'connect' } : e))
-    node.on('error', err => log.add({ time: Date.now(), type: 'error', message: err.message }))
     try {
       await node.ready
+      // Only now: a start that fails says so once, as the error start() throws.
+      node.on('error', err => log.add({ time: Date.now(), type: 'error', message: err.message }))
       const boot = settings.bootstrap as string[] | undefined
       if (boot && boot.length > 0) await node.save(boot)
       await d.services.reopen()
@@ -95,8 +112,9 @@ export class Daemon implements DaemonContext {
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
     } catch (err) {
-      await d.shutdown()
-      throw err
+      // A start that failed never ran: no 'stopping' line beside the error it ends with.
+      await d.shutdown(false)
+      throw explainIdentity(err as Error, paths, madeKey)
     }
     return d
   }
@@ -118,10 +136,10 @@ export class Daemon implements DaemonContext {
 
   // --- shutdown ---------------------------------------------------------------------------
 
-  shutdown (): Promise<void> {
+  shutdown (started = true): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
-        this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
+        if (started) this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
         this.resolveStopping()
         await this.control?.close()
         await this.services.close()
@@ -136,4 +154,15 @@ export class Daemon implements DaemonContext {
     }
     return this.closing
   }
+}
+
+/** A database that belongs to another key, as the daemon's user can act on it. */
+function explainIdentity (err: Error, paths: Paths, madeKey: boolean): Error {
+  if (!(err instanceof IdentityError) || err.storedId === undefined) return err
+  if (madeKey) {
+    // The key made a moment ago is no one's: take it back, so the next start says the same.
+    try { unlinkSync(paths.key) } catch {}
+    return new Error(`the key file ${paths.key} is missing, but the database in ${paths.db} belongs to node ${err.storedId}: restore that node's key file (a new key would be a new identity), or move the database aside to start afresh`)
+  }
+  return new Error(`the key file ${paths.key} is not the key of node ${err.storedId}, whose database is in ${paths.db}: restore that node's key file, or move the database aside to start afresh`)
 }

@@ -1,6 +1,9 @@
 // The fuzz harness: random and mutated frames into the codec (FrameDecoder + validateMessage)
 // and into a live node over the in-memory transport, from raw peers that handshake and then
-// send garbage. Meanwhile an honest peer searches the node every so often and must get its
+// send garbage. Most raw peers run the real Noise handshake (node/secure.ts) and send their
+// garbage encrypted, so it reaches the frame layer; some send random bytes before it (no Noise
+// at all), during it (bytes on the raw stream while it runs) or after it (bytes on the raw
+// stream between encrypted messages: a bad ciphertext), which the secure layer must refuse. Meanwhile an honest peer searches the node every so often and must get its
 // answer. Everything runs on a virtual clock with a seeded random source: a seed replays a run.
 //
 // A crash is any of: a codec error other than WireError, an 'error' event from the node (an
@@ -13,6 +16,8 @@ import { Peernet, MAX_SEEN } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
+import { noiseLayer, MAX_BATCH, type LinkStream } from '../node/secure.js'
+import { generateKeyPair } from '../node/identity.js'
 import { MemDb } from './mem-db.js'
 import { Gen, frame } from './gen.js'
 
@@ -46,6 +51,11 @@ export interface FuzzReport {
   /** Raw peers opened, and how many the node dropped. */
   rawPeers: number
   rawDropped: number
+  /** Raw peers that sent random bytes before, during or after the Noise handshake. */
+  rawGarbled: number
+  /** Links the node refused at the secure layer, and raw peers that heard the node's hello. */
+  secureRefusals: number
+  rawGreeted: number
   /** The node's seen-cache size at the end, and its bound. */
   seen: number
   maxSeen: number
@@ -66,10 +76,15 @@ const turn = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 class RawPeer {
   closed = false
   asked = false
+  greeted = false
   private readonly dec = new FrameDecoder()
+  /** The Noise link over the raw stream, or null for a peer that skips it. */
+  readonly link: LinkStream | null
 
-  constructor (readonly stream: Duplex, gen: Gen) {
-    stream.on('data', (chunk: Buffer) => {
+  constructor (readonly stream: Duplex, gen: Gen, secure: boolean) {
+    this.link = secure ? noiseLayer(stream, true, generateKeyPair(Buffer.from(gen.hex(32), 'hex'))) : null
+    const from = this.link ?? stream
+    from.on('data', (chunk: Buffer) => {
       let values: unknown[]
       try {
         values = this.dec.push(chunk)
@@ -78,17 +93,28 @@ class RawPeer {
       }
       for (const v of values) {
         const m = v as { type?: string, qid?: unknown }
+        if (m.type === 'hello') this.greeted = true
         if (m.type === 'getaddrs') this.asked = true
         if (m.type === 'query' && typeof m.qid === 'string') gen.rememberQid(m.qid)
       }
     })
     const gone = (): void => { this.closed = true }
-    stream.on('error', gone)
-    stream.on('end', gone)
-    stream.on('close', gone)
+    for (const s of [stream, this.link]) {
+      s?.on('error', gone)
+      s?.on('end', gone)
+      s?.on('close', gone)
+    }
   }
 
+  /** Bytes as the peer's frames: encrypted (in messages a node could send) when it runs Noise. */
   write (b: Buffer): void {
+    if (this.closed) return
+    if (this.link === null) this.stream.write(b)
+    else for (let i = 0; i < b.length; i += MAX_BATCH) this.link.write(b.subarray(i, i + MAX_BATCH))
+  }
+
+  /** Bytes straight on the raw stream, under the secure layer. */
+  garble (b: Buffer): void {
     if (!this.closed) this.stream.write(b)
   }
 }
@@ -113,6 +139,9 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
     honestFailures: 0,
     rawPeers: 0,
     rawDropped: 0,
+    rawGarbled: 0,
+    secureRefusals: 0,
+    rawGreeted: 0,
     seen: 0,
     maxSeen: MAX_SEEN,
     known: 0,
@@ -152,6 +181,7 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
     report.nodeErrors++
     crash({ where: 'node', kind: 'error event', error: String(err.stack ?? err).slice(0, 400) })
   })
+  node.on('refused', e => { if (e.reason.startsWith('secure handshake failed')) report.secureRefusals++ })
   const stopTarget = net.listen('mem://target', (s, info) => node.accept(s, info))
   await node.join('fuzz')
   node.advertise('mem://target')
@@ -164,9 +194,19 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
   const rawPeer = (i: number): RawPeer => {
     let r = raws[i]
     if (r && !r.closed) return r
-    if (r) report.rawDropped++
+    if (r) {
+      report.rawDropped++
+      if (r.greeted) report.rawGreeted++
+    }
     report.rawPeers++
-    r = new RawPeer(net.dial('mem://target', `raw${report.rawPeers % 32}`), gen)
+    // Most run Noise; some send random bytes before the handshake (no Noise at all) or
+    // during it (on the raw stream, while it runs).
+    const how = gen.int(10)
+    r = new RawPeer(net.dial('mem://target', `raw${report.rawPeers % 32}`), gen, how !== 0)
+    if (how <= 1) {
+      report.rawGarbled++
+      r.garble(Buffer.from(gen.hex(1 + gen.int(64)), 'hex'))
+    }
     // Handshake first (most of the time), so the garbage reaches the connected state.
     if (gen.chance(0.9)) r.write(frame(gen.hello(gen.chance(0.5) ? [gen.address()] : [])))
     raws[i] = r
@@ -204,6 +244,11 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
       if (r.asked && gen.chance(0.5)) {
         r.asked = false
         r.write(frame({ type: 'addrs', addrs: Array.from({ length: gen.int(101) }, () => gen.address()) }))
+      }
+      // Now and then bytes under the secure layer, after its handshake: a bad ciphertext.
+      if (r.link !== null && gen.chance(0.01)) {
+        report.rawGarbled++
+        r.garble(Buffer.from(gen.hex(1 + gen.int(64)), 'hex'))
       }
       r.write(inp.bytes)
     }

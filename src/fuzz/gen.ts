@@ -80,9 +80,9 @@ export class Gen {
     return this.string()
   }
 
-  /** A hello as this version sends it (a fresh id and link nonce), with `addrs`. */
+  /** A hello as this version sends it (a fresh link nonce; no id: a peer is its key), with `addrs`. */
   hello (addrs: string[]): Record<string, unknown> {
-    return { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id: this.hex(16), nonce: this.hex(8), addrs }
+    return { type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', nonce: this.hex(8), addrs }
   }
 
   /** A well-formed message of a random type (the receiver may still find it unwelcome). */

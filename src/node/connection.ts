@@ -1,9 +1,9 @@
-// One peer connection: frames in and out of a duplex stream, validation, a per-peer rate
-// limit, a bounded output buffer and a handshake deadline. It knows nothing of gossip or
-// search; the node decides what each message means.
+// One peer connection: frames in and out of a secure link (secure.ts), validation, a per-peer
+// rate limit, a bounded output buffer and a handshake deadline. It knows nothing of gossip or
+// search; the node decides what each message means. The peer's id is the key its link proved.
 import { EventEmitter } from 'node:events'
-import type { Duplex } from 'node:stream'
 import { FrameDecoder, encodeFrame, WireError, MAX_OUTBUF } from '../wire/frame.js'
+import { type LinkStream, MAX_BATCH } from './secure.js'
 import { validateMessage, type Message, MAX_REASON_LENGTH } from '../wire/messages.js'
 import type { Clock, Timer } from './clock.js'
 
@@ -49,6 +49,8 @@ export interface ConnectionOptions {
   outbound: boolean
   /** The address we dialed (outbound only). */
   dialed?: string
+  /** The id the dial must reach (from ID@ADDR): another key answering closes the link. */
+  expected?: string
   /** The remote side's host (IP) when the transport knows it. */
   remoteHost?: string
   clock: Clock
@@ -72,6 +74,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remoteHost?: string
   /** Set by the node once the handshake is accepted. */
   peerId = ''
+  /** The id the dial must reach, if any (see ConnectionOptions.expected). */
+  readonly expected?: string
+  /** The peer's id as its link proved it (hex of its static key), once the secure handshake is done. */
+  remoteId: string | null = null
   /**
    * The address that answers for this peer: the one we dialed, one a dial of ours found to reach
    * this same peer, or the one the local user gave with the stream. Never just the peer's word.
@@ -88,6 +94,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   sources: string[] = []
   open = false
   closed = false
+  /** Closed by its stream (an error, an end) or the handshake deadline, not by a rule of ours. */
+  linkFailed = false
   closeInfo: CloseInfo | null = null
   readonly since: number
   received = 0
@@ -98,16 +106,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   strikes = 0
 
   private readonly decoder = new FrameDecoder()
+  /** Frames queued this turn: they leave as one write, so one encrypted message (MAX_BATCH). */
+  private batch: Buffer[] = []
+  private batched = 0
   private readonly clock: Clock
   private readonly bucket: TokenBucket
   /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
   readonly queries: TokenBucket
   private handshakeTimer: Timer | null
 
-  constructor (readonly socket: Duplex, opts: ConnectionOptions) {
+  constructor (readonly socket: LinkStream, opts: ConnectionOptions) {
     super()
     this.outbound = opts.outbound
     this.dialed = opts.dialed
+    this.expected = opts.expected
     this.remoteHost = opts.remoteHost
     this.clock = opts.clock
     this.since = opts.clock.now()
@@ -115,12 +127,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
     this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, () => this.clock.now())
     if (opts.outbound) this.address = opts.dialed
-    this.handshakeTimer = this.clock.setTimeout(() => this.close('handshake timed out', true), HANDSHAKE_TIMEOUT)
+    this.handshakeTimer = this.clock.setTimeout(() => this.fail('handshake timed out', true), HANDSHAKE_TIMEOUT)
     this.handshakeTimer.unref?.()
+    socket.on('handshake', () => this.onSecured())
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('error', (err: Error) => this.close(err.message || String(err), false))
-    socket.on('end', () => this.close('connection closed by peer', false))
-    socket.on('close', () => this.close('connection closed', false))
+    socket.on('error', (err: Error) => this.fail(err.message || String(err), false))
+    socket.on('end', () => this.fail('connection closed by peer', false))
+    socket.on('close', () => this.fail('connection closed', false))
+  }
+
+  /** The link itself ended it (see linkFailed). */
+  private fail (reason: string, fault: boolean): void {
+    if (this.closed) return
+    this.linkFailed = true
+    this.close(reason, fault)
   }
 
   /** Mark the handshake done. */
@@ -138,9 +158,31 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Send a frame already encoded (one encoding for a message sent to many peers). */
   sendFrame (frame: Buffer): void {
     if (this.closed) return
-    this.socket.write(frame)
+    if (this.batched + frame.length > MAX_BATCH) this.flush()
+    if (this.batch.length === 0) queueMicrotask(() => this.flush())
+    this.batch.push(frame)
+    this.batched += frame.length
     this.sent++
-    if (this.socket.writableLength > MAX_OUTBUF) this.close(`peer is not reading (more than ${MAX_OUTBUF} bytes queued)`, true)
+    if (this.socket.writableLength + this.batched > MAX_OUTBUF) this.close(`peer is not reading (more than ${MAX_OUTBUF} bytes queued)`, true)
+  }
+
+  /** Write the frames queued so far as one chunk. */
+  private flush (): void {
+    if (this.batch.length === 0) return
+    const chunk = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batched)
+    this.batch = []
+    this.batched = 0
+    if (!this.closed) this.socket.write(chunk)
+  }
+
+  /** The secure handshake is done: the peer is the key it proved; a dial for another key ends here. */
+  private onSecured (): void {
+    const key = this.socket.remotePublicKey
+    if (this.closed || key === null || key === undefined) return
+    this.remoteId = Buffer.from(key).toString('hex')
+    if (this.expected !== undefined && this.remoteId !== this.expected) {
+      this.close(`identity mismatch: expected ${this.expected}, got ${this.remoteId}`, false)
+    }
   }
 
   /** Count one strike against the peer; past MAX_STRIKES it is dropped. Returns false once closed. */
@@ -164,9 +206,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.stopHandshakeTimer()
     if (tell !== false) {
       try {
-        const bye = typeof tell === 'string' ? tell : reason
-        this.socket.write(encodeFrame({ type: 'bye', reason: bye.slice(0, MAX_REASON_LENGTH) }))
+        const bye = encodeFrame({ type: 'bye', reason: (typeof tell === 'string' ? tell : reason).slice(0, MAX_REASON_LENGTH) })
+        // The frames queued this turn first, then the bye: with them if they leave room (one
+        // encrypted message never holds more than MAX_BATCH).
+        if (this.batched + bye.length > MAX_BATCH) {
+          this.socket.write(Buffer.concat(this.batch))
+          this.batch = []
+        }
+        this.batch.push(bye)
+        this.socket.write(Buffer.concat(this.batch))
       } catch {}
+      this.batch = []
+      this.batched = 0
       this.socket.end()
       // Give the bye a moment to leave, then make sure the socket is gone.
       const t = this.clock.setTimeout(() => this.socket.destroy(), 1000)
@@ -183,6 +234,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   private onData (chunk: Buffer): void {
+    if (this.closed) return
+    // A layer that proves the key without a 'handshake' event (the simulation's stand-in).
+    if (this.remoteId === null) this.onSecured()
     if (this.closed) return
     this.lastHeard = this.clock.now()
     let values: unknown[]

@@ -8,6 +8,7 @@ import type { PeerSet } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { NodeContext } from './types.js'
 import { parseAddress } from '../transport/address.js'
+import type { LinkStream } from './secure.js'
 
 /** How often the node tops up its connections from the table, ms. */
 export const DEFAULT_DIAL_INTERVAL = 1000
@@ -25,6 +26,8 @@ export interface DialerOptions {
   connections: number
   /** Hands a new link to the node (handshake, messages). */
   attach: (c: Connection) => void
+  /** The secure link over a stream we dialed (secure.ts). */
+  secure: (raw: Duplex) => LinkStream
 }
 
 export class Dialer {
@@ -43,11 +46,16 @@ export class Dialer {
   /** Dials in progress. */
   get size (): number { return this.pending.size }
 
-  /** Open a link to address; resolves once its handshake is done (or a link to it exists). */
-  dial (address: string): Promise<void> {
-    if (this.peers.openAt(address)) return Promise.resolve()
+  /**
+   * Open a link to address; resolves once its handshake is done (or a link to it exists).
+   * With `expected` (an id), only that peer will do: another key answering is an identity
+   * mismatch, and the link closes before anything of ours is sent on it.
+   */
+  dial (address: string, expected?: string): Promise<void> {
+    const open = this.peers.openAt(address)
+    if (open) return expected === undefined || open.peerId === expected ? Promise.resolve() : Promise.reject(mismatch(address, expected, open.peerId))
     const pending = this.pending.get(address)
-    if (pending) return pending
+    if (pending) return expected === undefined ? pending : pending.then(() => this.dial(address, expected))
     const p = new Promise<void>((resolve, reject) => {
       this.ctx.table.recordAttempt(address)
       let socket: Duplex
@@ -59,7 +67,7 @@ export class Dialer {
         reject(err)
         return
       }
-      const c = new Connection(socket, { outbound: true, dialed: address, remoteHost: parseAddress(address).host, clock: this.ctx.clock })
+      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected, remoteHost: parseAddress(address).host, clock: this.ctx.clock })
       c.once('close', (info: CloseInfo) => {
         // Lost to a link the peer opened to us at the same time: we are connected all the same.
         if (c.peerId !== '' && info.reason === DUPLICATE) resolve()
@@ -97,4 +105,9 @@ export class Dialer {
     if (info.fault || (!wasOpen && !benign)) this.ctx.table.recordFailure(a)
     if (!wasOpen && !benign) this.ctx.event('connect-failed', { address: a, reason: info.reason })
   }
+}
+
+/** The error of a dial that reached another key than the one it expected. */
+function mismatch (address: string, expected: string, got: string): Error {
+  return new Error(`cannot connect to ${address}: identity mismatch: expected ${expected}, got ${got}`)
 }

@@ -1,5 +1,6 @@
-// The handshake: each end's first message is a hello (version, network, id, addresses); this
-// decides from the peer's hello whether the link becomes the peer's open link. Every rule for
+// The handshake: once the secure link is up (secure.ts: the peer's key is proven), each end's
+// first message is a hello (version, network, addresses); this decides from the peer's hello
+// whether the link becomes the peer's open link. The peer's id is its key, never its word. Every rule for
 // letting a link in lives here: version, network, ourselves, the user's holds, the inbound
 // caps, and (through PeerSet.replaces) two links to one peer. An inbound peer's addresses are
 // its claims: an address answers for a peer only once a dial of ours reaches that same peer.
@@ -60,7 +61,6 @@ export class Handshake {
       type: 'hello',
       version: PROTOCOL_VERSION,
       network: this.opts.network,
-      id: this.ctx.table.id,
       addrs: this.own.announced.slice(0, MAX_HELLO_ADDRS),
       ...(c.dialed ? { dialed: c.dialed } : {}),
       nonce: this.nonceOf(c)
@@ -85,11 +85,14 @@ export class Handshake {
     }
   }
 
-  private onHello (c: Connection, m: Hello): void {
+  private onHello (c: Connection, hello: Hello): void {
     const refuse = (reason: string, fault: boolean, bye: string = reason): void => {
       this.ctx.event('refused', { address: c.address ?? null, reason })
       c.close(reason, fault, bye)
     }
+    // A hello before the link proved a key cannot come from the secure layer: no peer to name.
+    if (c.remoteId === null) return refuse('protocol violation: a hello before the secure handshake', true)
+    const m = { ...hello, id: c.remoteId }
     if (m.version !== PROTOCOL_VERSION) return refuse(`protocol version ${m.version} is not supported (this node speaks ${PROTOCOL_VERSION})`, true)
     if (m.network !== this.opts.network) return refuse(`network mismatch: this node is on "${this.opts.network}", the peer on "${m.network}"`, true)
     const table = this.ctx.table

@@ -26,7 +26,9 @@ import { type Stats, sourceCap } from '../table/rules.js'
 import { type KnownRecordRow, knownRow } from '../table/known-text.js'
 import { memPair } from '../transport/mem.js'
 import { transport as defaultTransport, resolveTransportOption } from '../transport/index.js'
-import { normalizeAddress, tryNormalizeAddress, sourceGroup } from '../transport/address.js'
+import { normalizeAddress, tryNormalizeAddress, sourceGroup, parsePinned } from '../transport/address.js'
+import { type KeyPair, checkKeyPair, resolveIdentity } from './identity.js'
+import { noiseLayer, type SecureLayer } from './secure.js'
 import { type Message, checkSubnet } from '../wire/messages.js'
 import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK } from './defaults.js'
 
@@ -63,6 +65,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   readonly ready: Promise<void>
   table!: AddressTable
   private readonly opts: PeernetOptions
+  /** This node's key pair: given, or kept in the db; there once ready. */
+  private keyPair: KeyPair | null = null
+  private readonly givenKeyPair: KeyPair | null
+  private readonly layer: SecureLayer
   private readonly clock: Clock
   private readonly random: Random
   private readonly ctx: NodeContext
@@ -81,6 +87,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     super()
     if (opts.wrtc !== undefined) throw new Error('opts.wrtc: WebRTC is not supported yet in this version of peernet')
     this.opts = opts
+    this.givenKeyPair = opts.keyPair === undefined ? null : checkKeyPair(opts.keyPair)
+    this.layer = opts.insecureSimulationLayer ?? noiseLayer
     this.clock = opts.clock ?? realClock
     this.random = opts.random ?? secureRandom()
     this.network = opts.network ?? DEFAULT_NETWORK
@@ -99,7 +107,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.dialer = new Dialer(this.ctx, this.peers, this.own, {
       transport: resolveTransportOption(opts.transport) ?? defaultTransport,
       connections: opts.connections ?? DEFAULT_CONNECTIONS,
-      attach: c => this.attach(c)
+      attach: c => this.attach(c),
+      secure: raw => this.layer(raw, true, this.keyPair as KeyPair)
     })
     this.keepalive = new Keepalive(this.clock)
     this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, this.keepalive, {
@@ -115,7 +124,11 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.ready.catch(err => this.fail(err as Error))
   }
 
+  /** This node's id: its public key, 64 lowercase hex digits ('' until ready). */
   get id (): string { return this.table?.id ?? '' }
+
+  /** This node's public key (null until ready). */
+  get publicKey (): Uint8Array | null { return this.keyPair?.publicKey ?? null }
 
   /** The options in force, defaults filled in. */
   get options (): { network: string, connections: number, interval: number, purge: number, hops: number, bootstrap: boolean } {
@@ -140,7 +153,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       size: this.opts.tableSize,
       informantShare: this.opts.informantShare,
       random: this.random,
-      now: () => this.clock.now()
+      now: () => this.clock.now(),
+      identify: stored => {
+        const r = resolveIdentity(this.givenKeyPair, stored)
+        this.keyPair = r.keyPair
+        return r.store
+      }
     })
     this.table.onError = err => this.fail(err)
     if (this.closing) return
@@ -295,16 +313,18 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    * Connect to addr; resolves once the handshake is done. Once connected, addr is saved as the
    * user's (so it is redialed after restarts); an address that never answers is not saved, so
    * a typo is not redialed forever. Lifts a hold left by an earlier disconnect of that address.
+   * `ID@ADDR` is strict: a node of another key answering there fails the connect
+   * (`identity mismatch: expected ID, got OTHER`) and its link is closed.
    */
   connect (addr: string, cb?: Callback<void>): Promise<void> {
     return this.call(async () => {
-      const a = normalizeAddress(addr)
+      const { id, address: a } = parsePinned(addr)
       await this.ready
       if (this.closing) throw new Error('peernet is closed')
       if (this.own.has(a)) throw new Error(`${a} is this node's own address`)
       this.dialer.holds.lift(a)
       const fresh = !this.table.has(a)
-      await this.dialer.dial(a)
+      await this.dialer.dial(a, id ?? undefined)
       await this.table.save([a])
       // The dial's success found no record to count on: count it on the new one.
       if (fresh) this.table.recordSuccess(a)
@@ -354,7 +374,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         stream.destroy()
         return
       }
-      const c = new Connection(stream, { outbound: false, remoteHost: info.host, clock: this.clock })
+      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, clock: this.clock })
       if (address) c.address = address
       this.attach(c)
     }
@@ -393,6 +413,13 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   private onClose (c: Connection, info: CloseInfo): void {
     const wasOpen = this.peers.delete(c)
+    // A link that ended by itself before its hello was taken (a failed, stalled or garbled
+    // secure handshake, plaintext, a bad ciphertext): refused, with the link's reason. (A dial
+    // the network refused, where nobody spoke, is a connect-failed alone.)
+    if (!wasOpen && c.linkFailed && !this.closing && (!c.outbound || c.socket.heard === true || info.fault)) {
+      const stage = c.remoteId === null ? 'secure handshake failed' : 'link failed before hello'
+      this.event('refused', { address: c.dialed ?? null, reason: `${stage}: ${info.reason}` })
+    }
     this.dialer.closed(c, info, wasOpen)
     if (!wasOpen) return
     this.event('disconnect', { ...peerInfo(c), reason: info.reason })

@@ -4,8 +4,21 @@ import type { Duplex } from 'node:stream'
 import type { Clock } from './clock.js'
 import type { Random } from '../util/random.js'
 import type { AddressTable } from '../table/table.js'
+import type { KeyPair } from './identity.js'
+import type { SecureLayer } from './secure.js'
 
 export interface PeernetOptions {
+  /**
+   * This node's Ed25519 key pair in libsodium's format (32-byte public, 64-byte secret key);
+   * its id is the public key in hex. Without one, the node makes a key pair once and keeps it in
+   * the db (a db that belongs to a node's key refuses any other).
+   */
+  keyPair?: KeyPair
+  /**
+   * The simulation's stand-in for the secure layer (src/sim): no encryption, no authentication.
+   * Never set it anywhere else; the daemon never does. Default: Noise (secure.ts).
+   */
+  insecureSimulationLayer?: SecureLayer
   /** Resolves an address to a duplex stream (default: peernet/transport, for tcp/ws/wss). */
   transport?: (address: string) => Duplex
   /** Print lifecycle events to stderr. */

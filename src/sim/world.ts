@@ -8,9 +8,11 @@ import type { Duplex } from 'node:stream'
 import { MemoryLevel } from 'memory-level'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
-import { seededRandom, type Random } from '../util/random.js'
+import { seededRandom, randomHex, type Random } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
 import { FrameDecoder } from '../wire/frame.js'
+import { generateKeyPair } from '../node/identity.js'
+import { simulationStandInLayer } from './stand-in.js'
 import type { LevelLike } from '../table/db.js'
 import { IndexedSet } from '../table/indexed-set.js'
 
@@ -84,10 +86,14 @@ export class World {
     const o = this.opts
     const db = new MemoryLevel({ storeEncoding: 'utf8' })
     const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
+    const random = this.randomFor(idx)
     const pn = new Peernet(db as unknown as LevelLike, {
       transport: address => this.track(this.net.dial(address, name), node),
+      // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces).
+      keyPair: generateKeyPair(Buffer.from(randomHex(random, 32), 'hex')),
+      insecureSimulationLayer: simulationStandInLayer,
       clock: this.clock,
-      random: this.randomFor(idx),
+      random,
       interval: o.interval,
       dialInterval: o.dialInterval,
       connections: o.connections,

@@ -3,7 +3,9 @@
 // keys); the indexes, tombstones, queue and checks are in files of their own.
 //
 // Key layout (abstract-level sublevels, JSON values):
-//   !meta!version   schema version          !meta!id      this node's random id
+//   !meta!version   schema version          !meta!id      this node's id (its public key, hex)
+//   !meta!key       the node's secret key (hex), when the db keeps it (a library node without
+//                   opts.keyPair; a daemon keeps its key in DATADIR/key instead)
 //   !addr!<addr>    AddressRecord           !tomb!<addr>  expiry time of a removal
 //   !subnet!<name>  {joined: ms}
 // (!service!<url> belongs to the daemon's ServiceStore, in services.ts.)
@@ -26,7 +28,15 @@ import { RecentlyLearned } from './recent.js'
 import { boundsProblem, diskProblem } from './check.js'
 import { type Random, randomHex, sample } from '../util/random.js'
 
-export const SCHEMA_VERSION = 1
+/**
+ * Version 2: the id is the node's public key (64 hex digits), no longer a random 32-digit one.
+ * A version 1 database is migrated on open: its id is replaced by the node's key's.
+ */
+export const SCHEMA_VERSION = 2
+
+/** What the db keeps of the node's identity (the table stores it; the node decides it). */
+export interface StoredIdentity { id: string | null, secret: string | null }
+
 /**
  * Most bytes of records one batch of a scan reads from LevelDB before it ends early (a batch is
  * also at most its `size` records). LevelDB's own default, 16 KB, ended batches at ~80 records:
@@ -41,6 +51,11 @@ export interface TableOptions {
   informantShare?: number
   random: Random
   now: () => number
+  /**
+   * Decides the node's identity from what the db kept (throws to refuse the db); the table
+   * stores what it returns. Without it (tables on their own, in tests) the id is random.
+   */
+  identify?: (stored: StoredIdentity) => StoredIdentity
 }
 
 export class AddressTable {
@@ -82,15 +97,22 @@ export class AddressTable {
   private async load (): Promise<void> {
     if (this.db.open && this.db.status !== 'open') await this.db.open()
     const version = await this.meta.get('version')
-    if (version !== undefined && version !== SCHEMA_VERSION) {
-      throw new TableError(`database schema version ${String(version)} is not supported (this peernet reads version ${SCHEMA_VERSION})`)
+    // Version 1 differs only by its id, which identify() replaces: no other key moves.
+    if (version !== undefined && version !== 1 && version !== SCHEMA_VERSION) {
+      throw new TableError(`database schema version ${String(version)} is not supported (this peernet reads versions 1 to ${SCHEMA_VERSION})`)
     }
     const id = await this.meta.get('id')
-    this.id = typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? id : randomHex(this.opts.random, 16)
-    if (version === undefined || id !== this.id) {
+    const key = await this.meta.get('key')
+    const stored: StoredIdentity = { id: typeof id === 'string' ? id : null, secret: typeof key === 'string' ? key : null }
+    const identity = this.opts.identify?.(stored) ?? { id: typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) ? id : randomHex(this.opts.random, 32), secret: stored.secret }
+    this.id = identity.id as string
+    if (version !== SCHEMA_VERSION || id !== this.id || stored.secret !== identity.secret) {
       await this.queue.sync([
         { type: 'put', sublevel: this.meta, key: 'version', value: SCHEMA_VERSION },
-        { type: 'put', sublevel: this.meta, key: 'id', value: this.id }
+        { type: 'put', sublevel: this.meta, key: 'id', value: this.id },
+        identity.secret === null
+          ? { type: 'del', sublevel: this.meta, key: 'key' }
+          : { type: 'put', sublevel: this.meta, key: 'key', value: identity.secret }
       ])
     }
     for await (const batch of this.scanBatches()) for (const r of batch) this.index.add(r)

@@ -139,6 +139,35 @@ export function parseAddress (input: unknown, opts: ParseOptions = {}): Address 
   return { href: `${scheme}://${shownHost}${shownPort}${shownPath}`, scheme: scheme as Scheme, host, port, path }
 }
 
+/** A node id: its public key as 64 lowercase hex digits. */
+export const NODE_ID = /^[0-9a-f]{64}$/
+
+export interface PinnedAddress {
+  /** The id the address must reach (lowercase), or null for a plain address. */
+  id: string | null
+  /** The address, normalised. */
+  address: string
+}
+
+/**
+ * ID@ADDR (as Lightning writes pubkey@host:port): an address with the id of the node it must
+ * reach; or a plain ADDR (id null). The one place this form is read. Throws AddressError.
+ */
+export function parsePinned (input: unknown, opts: ParseOptions = {}): PinnedAddress {
+  if (typeof input !== 'string') throw new AddressError(input, 'not a string')
+  const at = input.indexOf('@')
+  const scheme = input.indexOf('://')
+  if (at === -1 || (scheme !== -1 && at > scheme)) return { id: null, address: parseAddress(input, opts).href }
+  const id = input.slice(0, at).toLowerCase()
+  if (!NODE_ID.test(id)) throw new AddressError(input, 'the id before "@" must be a node id, 64 hex digits (`peernet id` prints one)')
+  return { id, address: parseAddress(input.slice(at + 1), opts).href }
+}
+
+/** ID@ADDR as text, or ADDR alone when there is no id. */
+export function formatPinned (p: PinnedAddress): string {
+  return p.id === null ? p.address : `${p.id}@${p.address}`
+}
+
 /** The normalised form of an address, or throws AddressError. (One argument: it is mapped over lists.) */
 export function normalizeAddress (input: unknown): string {
   return parseAddress(input).href

@@ -18,14 +18,16 @@ let cached: Transport | null = null
 
 function tcp (address: string): Duplex {
   const { host, port } = parseAddress(address)
-  return net.connect({ host, port })
+  // No Nagle: see server.ts (the node batches; the handshake's small messages must not wait).
+  return net.connect({ host, port, noDelay: true })
 }
 
 /** ws's words for a peer that is no websocket service at that URL, as a sentence a user can act on. */
 function explainWs (err: Error, path: string): void {
   const m = /^Unexpected server response: (\d+)/.exec(err.message)
   if (m) err.message = `the server answered HTTP ${m[1]} instead of a websocket: no service at path ${path}${m[1] === '404' ? ' (a peernet service answers at /)' : ''}`
-  else if (/^Parse Error/.test(err.message)) err.message = 'the peer did not answer in HTTP, so it is no websocket service (a tcp:// service? dial it as tcp://)'
+  // A tcp:// service of peernet reads the upgrade request as a Noise message and hangs up.
+  else if (/^Parse Error|^socket hang up/.test(err.message)) err.message = 'the peer did not answer in HTTP, so it is no websocket service (a tcp:// service? dial it as tcp://)'
 }
 
 interface WsSocket { binaryType: string, on: (event: 'error', fn: (err: Error) => void) => void }

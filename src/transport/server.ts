@@ -133,6 +133,9 @@ export async function listen (protocol: ServiceProtocol, opts: ListenOptions, on
   const sockets = new Set<net.Socket>()
   // For https the raw TCP socket: destroying it also ends a TLS handshake that never finished.
   server.on('connection', (s: net.Socket) => {
+    // The node batches its frames itself, one write a turn; Nagle would only hold back the
+    // secure handshake's small messages (tcp and ws alike).
+    s.setNoDelay(true)
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })

@@ -29,11 +29,19 @@ export function encodeFrame (value: unknown): Buffer {
  * server answering a tcp:// dial, "GET " a websocket client dialing a tcp service.
  */
 function oversize (head: Buffer, size: number): string {
+  return otherProtocol(head) ?? `frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`
+}
+
+/**
+ * The protocol a peer's first four bytes show it speaks, when it is text (HTTP, or any), as a
+ * sentence; null otherwise. The secure layer asks too: a length it reads may be text as well.
+ */
+export function otherProtocol (head: Buffer): string | null {
   const text = head.toString('latin1', 0, HEADER)
   if (text === 'HTTP') return 'the peer answered in HTTP: it is a websocket or web server, not peernet over tcp (dial it as ws://)'
   if (/^(GET |POST|HEAD|PUT )$/.test(text)) return 'the peer sent an HTTP request: it is a websocket or web client, not peernet over tcp'
   if (/^[\x20-\x7e]{4}$/.test(text)) return `the peer sent text (${JSON.stringify(text)}…), not peernet frames: it speaks another protocol`
-  return `frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`
+  return null
 }
 
 /** Splits a byte stream into parsed JSON frames; throws WireError on the first bad frame. */

@@ -5,8 +5,10 @@ import { WireError } from './frame.js'
 /**
  * Protocol version spoken by this build. Peers with another version are refused at hello, with a
  * reason naming both. Version 2 added the link nonce in the hello and the ping/pong keepalive.
+ * Version 3 runs every link encrypted (a Noise handshake first): the hello carries no id any
+ * more, a peer is the key its link proved.
  */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 /** Most addresses in one `addrs` answer. */
 export const MAX_ADDRS_PER_MESSAGE = 100
 /** Most addresses a node advertises for itself in its hello. */
@@ -26,7 +28,6 @@ export interface Hello {
   type: 'hello'
   version: number
   network: string
-  id: string
   /** Addresses the sender can be dialed at, as far as it knows. */
   addrs: string[]
   /** The address the dialer used to reach the receiver (only sent by the dialing side). */
@@ -63,7 +64,6 @@ export interface Pong { type: 'pong' }
 
 export type Message = Hello | GetAddrs | Addrs | Query | Answer | Bye | Ping | Pong
 
-const NODE_ID = /^[0-9a-f]{32}$/
 const QUERY_ID = /^[0-9a-f]{16,32}$/
 const LINK_NONCE = /^[0-9a-f]{16}$/
 const NAME = /^[^\u0000-\u001f\u007f]+$/
@@ -118,7 +118,6 @@ export function validateMessage (value: unknown): Message {
         type: 'hello',
         version: int(o, 'version', 0, 0xffff),
         network: str(o, 'network', MAX_NETWORK_LENGTH, NAME),
-        id: str(o, 'id', 32, NODE_ID),
         addrs: addrList(o, 'addrs', MAX_HELLO_ADDRS)
       }
       if (o.dialed !== undefined) m.dialed = str(o, 'dialed', MAX_ADDRESS_LENGTH)

@@ -44,7 +44,7 @@ export function link (ctx, { id, outbound = false, dialed, address, peers } = {}
   } else {
     peers?.begin(c)
   }
-  return { c, raw: rawPeer(far) }
+  return { c, raw: rawPeer(far, { plain: true }) }
 }
 
 /** A stand-in link for the peer set alone: only the fields it reads. */

@@ -4,6 +4,7 @@
 import type { Method } from './method.js'
 import { status, clearWarnings } from './status.js'
 import { close } from './close.js'
+import { id } from './id.js'
 import { log } from './log.js'
 import { known } from './known.js'
 import { connections, connect, disconnect } from './peers.js'
@@ -15,7 +16,7 @@ import { listen, unlisten, servers, own } from './services.js'
 export type { Method, DaemonContext } from './method.js'
 
 const all: Method[] = [
-  status, clearWarnings, close, log, known, own, connections, connect, disconnect, add, rm,
+  status, clearWarnings, id, close, log, known, own, connections, connect, disconnect, add, rm,
   join, part, subnets, search, listen, unlisten, servers, stats
 ]
 

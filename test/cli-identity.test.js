@@ -1,0 +1,109 @@
+// Identity through the real bin/peernet against real daemons: `peernet id`, `connect ID@ADDR`
+// with the right and a wrong id, the peer's id in `connections`, the key file's errors, and a
+// recording TCP proxy between two daemons that sees no plaintext.
+import t from 'tap'
+import net from 'node:net'
+import { statSync, writeFileSync, readFileSync, rmSync, mkdirSync, chmodSync } from 'node:fs'
+import { join } from 'node:path'
+import { datadir } from './lib/cli.js'
+
+const QUIET = ['--connections', '0', '--interval', '0']
+const lines = s => s.split('\n').filter(Boolean)
+
+function oneLine (t, r, code, pattern, what) {
+  t.equal(r.code, code, `${what}: exit ${code} (${r.stderr.trim()})`)
+  t.equal(lines(r.stderr).length, 1, `${what}: one line on stderr`)
+  t.match(r.stderr, pattern, what)
+  t.notMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
+}
+
+t.test('peernet id on two daemons; connect ID@ADDR with the right id, and with a wrong one; connections shows the key', async t => {
+  const a = datadir(t)
+  const b = datadir(t)
+  await a.start(...QUIET)
+  await b.start(...QUIET)
+  const idA = (await a.run(['id'])).stdout.trim()
+  const idB = (await b.run(['id'])).stdout.trim()
+  t.match(idA, /^[0-9a-f]{64}$/)
+  t.match(idB, /^[0-9a-f]{64}$/)
+  t.not(idA, idB)
+  t.equal(statSync(join(a.dir, 'key')).mode & 0o777, 0o600, 'the key file is 0600')
+  t.match((await a.run(['status'])).stdout, new RegExp(`^id: +${idA}$`, 'm'), 'status shows the id')
+  const url = (await b.run(['listen', 'ws'])).stdout.trim()
+  oneLine(t, await a.run(['connect', `${idA}@${url}`]), 1, new RegExp(`^peernet: cannot connect to ${url}: identity mismatch: expected ${idA}, got ${idB}\n`), 'a wrong id')
+  t.equal((await a.run(['connections'])).stdout, '', 'the link is closed')
+  const ok = await a.run(['connect', `${idB}@${url}`])
+  t.equal(ok.code, 0, ok.stderr)
+  t.equal((await a.run(['connections'])).stdout, `${url}\t${idB}\n`, 'the peer by its address, and its key beside it')
+  t.equal((await b.run(['connections'])).stdout, `${idA}\n`, 'an inbound peer by its key')
+  await a.run(['close'])
+  const again = await a.start(...QUIET)
+  t.ok(again)
+  t.equal((await a.run(['id'])).stdout.trim(), idA, 'the same id after a restart')
+})
+
+t.test('the key file: wrong mode, truncated, garbage, a directory, missing for a db that has an id: one line, exit 1', async t => {
+  const d = datadir(t)
+  await d.start(...QUIET)
+  const id = (await d.run(['id'])).stdout.trim()
+  await d.run(['close'])
+  const key = join(d.dir, 'key')
+  const good = readFileSync(key)
+  const server = () => d.run(['server', ...QUIET])
+  chmodSync(key, 0o644)
+  oneLine(t, await server(), 1, /the key file .*key is readable by group or others \(mode 0644\): chmod 600 /, 'mode 0644')
+  writeFileSync(key, good.subarray(0, 40), { mode: 0o600 })
+  chmodSync(key, 0o600)
+  oneLine(t, await server(), 1, /the key file .*key is 40 bytes, not 64/, 'truncated')
+  writeFileSync(key, Buffer.alloc(64, 0x5a))
+  oneLine(t, await server(), 1, /the key file .*key is damaged/, 'garbage')
+  rmSync(key)
+  mkdirSync(key)
+  oneLine(t, await server(), 1, /the key file .*key is a directory/, 'a directory')
+  rmSync(key, { recursive: true })
+  oneLine(t, await server(), 1, new RegExp(`the key file .*key is missing, but the database in .* belongs to node ${id}: restore that node's key file`), 'missing')
+  t.throws(() => statSync(key), 'no new key is left behind')
+  writeFileSync(key, good, { mode: 0o600 })
+  await d.start(...QUIET)
+  t.equal((await d.run(['id'])).stdout.trim(), id, 'the restored key is the node again')
+})
+
+/** A TCP proxy to port `to` that records every byte crossing it, both ways. */
+function recordingProxy (t, to) {
+  const seen = []
+  const sockets = new Set()
+  const server = net.createServer(inbound => {
+    const outbound = net.connect({ host: '127.0.0.1', port: to })
+    sockets.add(inbound).add(outbound)
+    inbound.on('data', d => { seen.push(d); outbound.write(d) })
+    outbound.on('data', d => { seen.push(d); inbound.write(d) })
+    inbound.on('error', () => outbound.destroy())
+    outbound.on('error', () => inbound.destroy())
+    inbound.on('close', () => outbound.destroy())
+    outbound.on('close', () => inbound.destroy())
+  })
+  t.teardown(() => new Promise(resolve => { for (const s of sockets) s.destroy(); server.close(resolve) }))
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, bytes: () => Buffer.concat(seen) })))
+}
+
+t.test('a recording TCP proxy between two daemons sees no subnet name, no address, no JSON', async t => {
+  const a = datadir(t)
+  const b = datadir(t)
+  await a.start(...QUIET)
+  await b.start(...QUIET)
+  const url = (await b.run(['listen', 'tcp'])).stdout.trim()
+  await b.run(['join', 'very-secret-subnet'])
+  const proxy = await recordingProxy(t, Number(new URL(url.replace('tcp:', 'http:')).port))
+  const via = `tcp://127.0.0.1:${proxy.port}`
+  const c = await a.run(['connect', via])
+  t.equal(c.code, 0, c.stderr)
+  const found = await a.run(['search', 'very-secret-subnet', '--max', '1'])
+  t.equal(found.stdout, `${url}\n`, 'the search went through the proxy')
+  const bytes = proxy.bytes()
+  t.ok(bytes.length > 200, `${bytes.length} bytes crossed`)
+  const text = bytes.toString('latin1')
+  t.notOk(text.includes('very-secret-subnet'), 'no subnet name')
+  t.notOk(text.includes('127.0.0.1'), 'no address')
+  t.notOk(text.includes('peernet'), 'no network id')
+  t.notOk(/"type"|\{"/.test(text), 'no JSON')
+})
