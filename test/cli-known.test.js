@@ -33,8 +33,12 @@ const rowText = (address, subnets) => subnets.length > 0 ? `${address}\t${subnet
  * A table: `saved` addresses saved by the user, `learned` ones learned from gossip, and the
  * subnets some of them answered for. Returns the rows `known` lists, in key order.
  */
-async function fill (dir, { saved, learned, served }) {
-  const db = new Level(join(dir, 'db'))
+async function fill (d, { saved, learned, served }) {
+  // A daemon first makes the data dir's identity (its key file, the id in the db), as a user's
+  // first start does: the table opened here keeps it, and the daemon started next accepts it.
+  await d.start('--connections', '0', '--interval', '0')
+  if ((await d.run(['close'])).code !== 0) throw new Error('the daemon did not close')
+  const db = new Level(join(d.dir, 'db'))
   const table = await AddressTable.open(db, { random: seededRandom(7), now: Date.now })
   try {
     await table.save(saved)
@@ -84,7 +88,7 @@ t.test('known of an empty table: nothing, and the socket only the end', async t 
 t.test('known of saved and learned addresses with subnets, byte for byte', async t => {
   const d = datadir(t)
   const [chat, quote, slash, comma, unicode, braces] = SUBNETS
-  const rows = await fill(d.dir, {
+  const rows = await fill(d, {
     saved: ['tcp://127.0.0.1:9', 'ws://127.0.0.1:8080', 'ws://127.0.0.2/a,b/path', 'tcp://[::1]:7', 'wss://127.0.0.3'],
     learned: ['tcp://127.0.0.4:1', 'ws://127.0.0.5:81', 'tcp://127.0.0.6:2'],
     served: [
@@ -105,7 +109,7 @@ t.test('known of 3,000 addresses: every batch boundary keeps the rows and their 
   const learned = Array.from({ length: 500 }, (_, i) => `ws://127.1.${i >> 8}.${i & 255}:${2000 + i}`)
   const served = [...saved.filter((_, i) => i % 97 === 0), ...learned.filter((_, i) => i % 31 === 0)]
     .map((a, i) => [a, SUBNETS.slice(i % SUBNETS.length, (i % SUBNETS.length) + 1 + (i % 3))])
-  const rows = await fill(d.dir, { saved, learned, served })
+  const rows = await fill(d, { saved, learned, served })
   t.equal(rows.length, 3000)
   await d.start(...QUIET)
   await check(t, d, rows)
@@ -133,7 +137,7 @@ function pausedKnown (t, socket) {
 t.test('known cut short: a client that leaves, and a daemon that stops, never get a false end', async t => {
   const d = datadir(t)
   const saved = Array.from({ length: 20000 }, (_, i) => `tcp://127.0.${1 + (i >> 8)}.${i & 255}:${3000 + (i % 1000)}`)
-  const rows = await fill(d.dir, { saved, learned: [], served: [] })
+  const rows = await fill(d, { saved, learned: [], served: [] })
   const all = rows.map(r => `{"id":1,"row":${rowJson(r.address, r.saved, r.subnets)}}\n`).join('')
   const pid = await d.start(...QUIET)
   const socket = join(d.dir, 'run', 'control.sock')
