@@ -31,7 +31,7 @@ export async function startDaemon (paths: Paths, settingArgs: string[], sockfile
   if (running) return { pid: running.pid, already: true, status: running }
   // Here, not only in the child: a data dir that cannot be made fails at once, in one line.
   prepareDatadir(paths.datadir)
-  const args = [BIN, 'server', '--datadir', paths.datadir, ...(sockfile ? ['--sockfile', sockfile] : []), ...settingArgs]
+  const args = ['--max-semi-space-size=2', BIN, 'server', '--datadir', paths.datadir, ...(sockfile ? ['--sockfile', sockfile] : []), ...settingArgs]
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
