@@ -90,6 +90,16 @@ t.test('AddressKeys: a lone surrogate is refused (UTF-8 cannot carry it), a surr
   t.equal(keys.problem(), null)
 })
 
+t.test('AddressKeys: deleting a slot that is not in use throws, and changes nothing', async t => {
+  const keys = new AddressKeys()
+  const a = keys.add('tcp://127.0.0.1:1')
+  keys.delete(a)
+  t.throws(() => keys.delete(a), { name: 'TableError', message: /not in the address hash table/ })
+  t.throws(() => keys.delete(5000), TableError)
+  t.equal(keys.size, 0)
+  t.equal(keys.problem(), null)
+})
+
 // --- Records --------------------------------------------------------------------------------
 
 const text = fc.string({ maxLength: 12 })

@@ -107,7 +107,11 @@ export class AddressKeys {
     const t = this.table
     const mask = t.length - 1
     let i = this.hashes[slot] & mask
-    while (t[i] !== slot + 1) i = (i + 1) & mask
+    while (t[i] !== slot + 1) {
+      // Never loop forever on a slot that is not here: its run ends at an empty place.
+      if (t[i] === 0) throw new TableError(`slot ${slot} is not in the address hash table`)
+      i = (i + 1) & mask
+    }
     // Backward shift: pull later entries of the run into the hole, unless that would put one
     // before its home position, so no lookup ever stops early at an empty place.
     for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
