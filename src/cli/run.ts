@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
-import { call, rows, NotRunning } from './client.js'
+import { call, rows, session, NotRunning } from './client.js'
 import { printer, statusText, statsText, whenReaderGone, watchReader } from './output.js'
 import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
@@ -162,27 +162,64 @@ function readStdinAddresses (): string[] {
 }
 
 /**
+ * Requests of a long `add` kept in flight at once, on one connection: while LevelDB syncs one
+ * batch, the daemon reads and checks the next, instead of waiting for this client's next line.
+ */
+export const ADD_WINDOW = 2
+
+/**
  * Send a list (addresses, subnets) in requests of at most MAX_ITEMS_PER_REQUEST, the daemon's
  * bound on one request, so a long command line or `add -` never meets it. Duplicates go once.
  * The answers are merged into `row`, which names the keys the command prints, in order, with
  * their values when nothing was sent (`add -` of an empty stdin): counts summed, lists joined.
+ * With a `window` over 1, that many requests are in flight at once on one connection; the
+ * answers are still taken in order, and the first error ends it, saying how many were done.
+ * Only for a write whose requests stand or fall together (see `add`).
  */
-async function inPieces<T extends Record<string, number | string[]>> (ctx: Ctx, method: string, key: string, items: string[], row: T): Promise<T> {
+async function inPieces<T extends Record<string, number | string[]>> (ctx: Ctx, method: string, key: string, items: string[], row: T, window = 1): Promise<T> {
   const list = [...new Set(items)]
   const total: Record<string, number | string[]> = { ...row }
-  for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) {
-    let r: Record<string, unknown>
-    try {
-      r = await one<Record<string, unknown>>(ctx, method, { [key]: list.slice(i, i + MAX_ITEMS_PER_REQUEST) })
-    } catch (err) {
-      if (i > 0) (err as Error).message += ` (the first ${i} of ${list.length} were done)`
-      throw err
+  const pieces: string[][] = []
+  for (let i = 0; i < list.length; i += MAX_ITEMS_PER_REQUEST) pieces.push(list.slice(i, i + MAX_ITEMS_PER_REQUEST))
+  const s = pieces.length > 1 && window > 1 ? session(ctx.paths.socket) : null
+  const send = async (piece: string[]): Promise<Record<string, unknown>> => {
+    const params = { [key]: piece }
+    return s === null ? await one(ctx, method, params) : (await s.send(method, params))[0] as Record<string, unknown>
+  }
+  const sent: Array<Promise<Record<string, unknown>>> = []
+  try {
+    for (let k = 0; k < pieces.length; k++) {
+      while (sent.length < Math.min(pieces.length, k + window)) {
+        const answer = send(pieces[sent.length])
+        answer.catch(() => {}) // taken (and thrown) in order below
+        sent.push(answer)
+      }
+      let r: Record<string, unknown>
+      try {
+        r = await sent[k]
+      } catch (err) {
+        if (k > 0) (err as Error).message += ` (the first ${k * MAX_ITEMS_PER_REQUEST} of ${list.length} were done)`
+        throw err
+      }
+      for (const [name, sum] of Object.entries(total)) {
+        total[name] = typeof sum === 'number' ? sum + (r[name] as number) : [...sum, ...(r[name] as string[])]
+      }
     }
-    for (const [k, sum] of Object.entries(total)) {
-      total[k] = typeof sum === 'number' ? sum + (r[k] as number) : [...sum, ...(r[k] as string[])]
-    }
+  } finally {
+    s?.close()
   }
   return total as T
+}
+
+/**
+ * May `add` send n addresses with ADD_WINDOW requests in flight? Only if no request of it can
+ * meet MAX_SAVED however they fall: then a request fails only as every later one would (a daemon
+ * stopping, a disk that refuses writes), and what was done when one fails is what it says.
+ */
+async function roomToPipeline (ctx: Ctx, n: number): Promise<boolean> {
+  if (n <= MAX_ITEMS_PER_REQUEST) return false
+  const s = await one<StatusRow>(ctx, 'status')
+  return s.saved + n <= s.limits.maxSaved
 }
 
 const addresses = (n: number): string => `${n} address${n === 1 ? '' : 'es'}`
@@ -291,7 +328,8 @@ const commands: Record<string, Command<unknown>> = {
     text: (r: { added: number, already: number }) => `added ${addresses(r.added)}${r.already > 0 ? `, ${r.already} already known` : ''}`,
     async run (ctx, print) {
       const list = (ctx.args.addrs as string[]).flatMap(a => a === '-' ? readStdinAddresses() : [a])
-      print(await inPieces(ctx, 'add', 'addresses', list, { added: 0, already: 0 }))
+      const window = await roomToPipeline(ctx, list.length) ? ADD_WINDOW : 1
+      print(await inPieces(ctx, 'add', 'addresses', list, { added: 0, already: 0 }, window))
     }
   }),
   rm: command({
