@@ -63,8 +63,11 @@ export function newRecord (address: string, now: number, user: boolean, sources:
 /** What the rules below read of a record: when it was heard of, tried and reached. */
 export type Vitals = Pick<AddressRecord, 'last' | 'lastTry' | 'lastOk' | 'streak'>
 
-const NUMBERS = ['first', 'last', 'lastTry', 'lastOk', 'ok', 'fail', 'streak', 'rx', 'tx'] as const
-const strings = (x: unknown): boolean => Array.isArray(x) && x.every(s => typeof s === 'string')
+function strings (x: unknown): boolean {
+  if (!Array.isArray(x)) return false
+  for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'string') return false
+  return true
+}
 
 /**
  * The record stored under key, or undefined for a row of the wrong shape or key (skipped, never
@@ -74,9 +77,11 @@ const strings = (x: unknown): boolean => Array.isArray(x) && x.every(s => typeof
 export function asRecord (key: string, value: unknown): AddressRecord | undefined {
   const r = value as AddressRecord | null
   if (r === null || typeof r !== 'object' || r.address !== key || typeof r.user !== 'boolean') return undefined
-  if (!strings(r.sources) || !strings(r.subnets)) return undefined
-  for (const f of NUMBERS) if (typeof r[f] !== 'number') return undefined
-  return r
+  // Written out, not a loop over the field names: `known` and every start read each row through here.
+  const numbers = typeof r.first === 'number' && typeof r.last === 'number' && typeof r.lastTry === 'number' &&
+    typeof r.lastOk === 'number' && typeof r.ok === 'number' && typeof r.fail === 'number' &&
+    typeof r.streak === 'number' && typeof r.rx === 'number' && typeof r.tx === 'number'
+  return numbers && strings(r.sources) && strings(r.subnets) ? r : undefined
 }
 
 /** What `peernet stats ADDR` shows of an address (all zeros and nulls for an unknown one). */
