@@ -151,7 +151,9 @@ function readStdinAddresses (): string[] {
     at = end < 0 ? text.length + 1 : end + 1
     if (first === '' || first.startsWith('#')) continue
     try {
-      addrs.push(dialable(first))
+      const href = dialable(first)
+      // The common case, an address already in its normal form, keeps the slice of the input.
+      addrs.push(href === first ? first : href)
     } catch (err) {
       // A bad address is a usage error wherever it comes from: arguments or stdin.
       throw new UsageError(`stdin line ${line}: ${(err as Error).message}; nothing was added`)
