@@ -68,7 +68,8 @@ export function call (socket: string, method: string, params: Record<string, unk
     let connected = false
     let broken: Error | null = null
     conn.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected) finish(unreachable(socket, err) ?? err)
+      const none = connected ? null : unreachable(socket, err)
+      if (none !== null) finish(none)
       else broken = err // the daemon may still have said why (e.g. EBUSY) before it hung up
     })
     conn.on('connect', () => {
@@ -132,8 +133,9 @@ export function session (socket: string): Session {
     pending.clear()
   }
   conn.on('error', (err: NodeJS.ErrnoException) => {
-    if (!connected) failAll(unreachable(socket, err) ?? err)
-    else broken = err
+    const none = connected ? null : unreachable(socket, err)
+    if (none !== null) failAll(none)
+    else broken = err // as in call: the daemon may still say why before the close
   })
   conn.on('connect', () => { connected = true })
   conn.on('close', () => setImmediate(() => failAll(broken ?? new Error('the daemon closed the connection before answering (see its log)'))))
