@@ -3,9 +3,8 @@
 // against real daemons in temp data dirs.
 import t from 'tap'
 import { datadir } from './lib/cli.js'
-import { MAX_ITEMS_PER_REQUEST } from '../lib/control/protocol.js'
+import { MAX_ITEMS_PER_REQUEST, ADD_WINDOW } from '../lib/control/protocol.js'
 import { LOG_BUFFER } from '../lib/daemon/log.js'
-import { ADD_WINDOW } from '../lib/cli/run.js'
 
 const lines = s => s.split('\n').filter(Boolean)
 const json = r => JSON.parse(r.stdout)

@@ -5,7 +5,7 @@ import net from 'node:net'
 import { join } from 'node:path'
 import { datadir } from './lib/cli.js'
 import { until } from './lib/helpers.js'
-import { session, NotRunning, DaemonError } from '../lib/cli/client.js'
+import { session, rows, NotRunning, DaemonError } from '../lib/cli/client.js'
 import { MAX_CLIENTS } from '../lib/control/protocol.js'
 
 async function daemon (t) {
@@ -32,6 +32,7 @@ t.test('requests sent at once are answered each by its own id, handled in the or
     [{ count: 1, removed: 1, unknown: 0 }]
   ])
   t.match(answers[2], [{ address: B, saved: true }], 'stats after the add that saved B knows B')
+  t.same(await s.send('stats', { address: B }), await rows(socket, 'stats', { address: B }), 'the same answer as a request of its own connection')
 })
 
 t.test("one request's error is that request's alone", async t => {

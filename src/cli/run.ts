@@ -7,7 +7,7 @@ import { printer, statusText, statsText, whenReaderGone, watchReader } from './o
 import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
-  MAX_ITEMS_PER_REQUEST, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
+  MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
   type AddressRow, type SubnetRow, type ClearedRow
 } from '../control/protocol.js'
 import { dialable, UsageError } from './parse.js'
@@ -162,12 +162,6 @@ function readStdinAddresses (): string[] {
   stdinAddresses = addrs
   return addrs
 }
-
-/**
- * Requests of a long `add` kept in flight at once, on one connection: while LevelDB syncs one
- * batch, the daemon reads and checks the next, instead of waiting for this client's next line.
- */
-export const ADD_WINDOW = 2
 
 /**
  * Send a list (addresses, subnets) in requests of at most MAX_ITEMS_PER_REQUEST, the daemon's
