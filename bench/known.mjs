@@ -11,8 +11,8 @@ import { openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import {
-  quick, say, row, median, now, sleep, ensureOffline, assertLoopback, tempDir, removeDir, cleanup,
-  cli, startDaemon, stopDaemon, rssOf, MB, fmt
+  quick, say, row, median, now, ensureOffline, assertLoopback, tempDir, removeDir, cleanup,
+  cli, startDaemon, stopDaemon, settledRss, loopbackAddresses, MB, fmt
 } from './lib/common.mjs'
 
 ensureOffline()
@@ -22,29 +22,8 @@ const RUNS = quick ? 3 : 5
 const SETTINGS = ['--connections', '0', '--interval', '0', '--purge', '0']
 const BENCH = 'known'
 
-function addresses (n) {
-  const out = []
-  for (let i = 0; i < n; i++) {
-    const port = 1024 + (i % 50_000)
-    const host = Math.floor(i / 50_000) + 1
-    out.push(`tcp://127.${(host >> 16) & 255}.${(host >> 8) & 255}.${host & 255}:${port}`)
-  }
-  return out
-}
-
-async function settledRss (pid) {
-  // A few samples after a quiet moment; the last one (RSS drifts while the heap settles).
-  await sleep(500)
-  const xs = []
-  for (let i = 0; i < 5; i++) {
-    xs.push(rssOf(pid))
-    await sleep(100)
-  }
-  return median(xs)
-}
-
 try {
-  const addrs = addresses(N)
+  const addrs = loopbackAddresses(N)
   assertLoopback(addrs, 'table address')
 
   // Idle daemon: empty table, nothing to do.

@@ -3,7 +3,7 @@
 // against real daemons in temp data dirs.
 import t from 'tap'
 import { datadir } from './lib/cli.js'
-import { MAX_ITEMS_PER_REQUEST } from '../lib/control/protocol.js'
+import { MAX_ITEMS_PER_REQUEST, ADD_WINDOW } from '../lib/control/protocol.js'
 import { LOG_BUFFER } from '../lib/daemon/log.js'
 
 const lines = s => s.split('\n').filter(Boolean)
@@ -64,6 +64,27 @@ t.test(`rm and join with more than MAX_ITEMS_PER_REQUEST (${MAX_ITEMS_PER_REQUES
   t.equal(lines((await d.run(['subnets'])).stdout).length, n)
   const parted = await d.run(['part', '--json', ...names])
   t.same([parted.code, json(parted).parted.length], [0, n])
+})
+
+t.test(`add - of more requests than ADD_WINDOW (${ADD_WINDOW}) keeps in flight says and stores what it did, request by request in order`, async t => {
+  const d = await quiet(t)
+  const per = MAX_ITEMS_PER_REQUEST
+  const n = per * (ADD_WINDOW + 2) + 500
+  const addrs = Array.from({ length: n }, (_, i) => `tcp://127.0.${Math.floor(i / 250)}.${(i % 250) + 1}:${1000 + i}`)
+  // Some known already, in every request; every address twice on stdin (sent once).
+  const before = addrs.filter((_, i) => i % 7 === 0)
+  t.equal((await d.run(['add', '-'], { input: before.join('\n') })).code, 0)
+  const input = [...addrs, ...addrs.slice().reverse()].join('\n') + '\n'
+  const r = await d.run(['add', '-'], { input })
+  t.same([r.code, r.stdout, r.stderr], [0, `added ${n - before.length} addresses, ${before.length} already known\n`, ''])
+  t.same(json(await d.run(['add', '-', '--json'], { input })), { added: 0, already: n })
+  t.same(lines((await d.run(['known'])).stdout).sort(), addrs.slice().sort())
+  // One save event per request, in the order the requests were sent.
+  const log = (await d.run(['log', '--no-follow', '--json', '-n', String(LOG_BUFFER)])).stdout
+  const saves = lines(log).map(l => JSON.parse(l)).filter(e => e.type === 'save').map(e => e.count)
+  const fresh = []
+  for (let i = 0; i < n; i += per) fresh.push(addrs.slice(i, i + per).filter((_, j) => (i + j) % 7 !== 0).length)
+  t.same(saves, [before.length, ...fresh, ...fresh.map(() => 0)])
 })
 
 t.test(`log -n past LOG_BUFFER (${LOG_BUFFER}) is a usage error that names the range`, async t => {

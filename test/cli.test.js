@@ -218,6 +218,20 @@ t.test('bad arguments: exit 2, one line, decided before any daemon is contacted'
   t.notOk(d.pidOf(), 'no daemon was started')
 })
 
+t.test('add - reads the first word of each line, whatever blanks surround it, and counts lines at \\n only', async t => {
+  const d = datadir(t)
+  await d.start('--interval', '0', '--connections', '0')
+  // Tabs, CR LF, Unicode spaces, comments, blank lines, a subnet column (as `known` prints), and
+  // U+2028, which is whitespace but no line break for add -.
+  const input = ' \ttcp://127.0.0.1:1\tchat,dht\r\n# comment\n\n  \u00a0\u3000\n\u3000tcp://127.0.0.1:2  x\n  #tcp://127.0.0.1:9\ntcp://127.0.0.1:3\u2028tcp://127.0.0.1:8\r\ntcp://127.0.0.1:1'
+  const r = await d.run(['add', '-'], { input })
+  t.equal(r.stdout, 'added 3 addresses\n', r.stderr)
+  t.same(lines((await d.run(['known'])).stdout).sort(), ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:2', 'tcp://127.0.0.1:3'])
+  const bad = await d.run(['add', '-'], { input: input + '\n\u2028\n \t\n  nota\u2028url' })
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /^peernet: stdin line 11: invalid address "nota".*nothing was added/)
+})
+
 t.test('`peernet known | peernet add -` imports a table into another node', async t => {
   const a = datadir(t)
   const b = datadir(t)

@@ -40,24 +40,51 @@ async function broken (t, corrupt, opts = {}) {
   return table
 }
 
+// Inside the table: a slot by address, the columns, the keys' hash table.
+const slot = (tbl, a) => tbl.index.slotOf(a)
+const cols = tbl => tbl.index.records
+const keys = tbl => tbl.index.records.keys
+const order = tbl => tbl.index.order
+const IndexedSet = tbl => tbl.index.dialGroups.constructor
+
 const cases = [
-  ['a learned record missing from learned', tbl => tbl.index.learned.delete(A('x')), /x0\.example:4000 is learned but not in learned/],
-  ['a saved record in learned', tbl => tbl.index.learned.add(A('s')), /s0\.example:4000 is user-saved but in learned/],
-  ['a record missing from all', tbl => tbl.index.all.delete(A('y')), /y0\.example:4000 is in records but not in all/],
-  ['a stray address in all', tbl => tbl.index.all.add(A('ghost')), /all holds 4 addresses but records 3/],
-  ['a record missing from one of its sources', tbl => tbl.index.bySource.get('group:g').delete(A('x')), /missing from bySource group:g/],
-  ['a record in a source it does not name', tbl => tbl.index.bySource.get('id:y').add(A('x')), /bySource id:y holds tcp:\/\/x0\.example:4000, which does not name it/],
-  ['an empty source set kept', tbl => tbl.index.bySource.set('id:z', new tbl.index.all.constructor()), /bySource id:z is empty but kept/],
-  ['a record missing from its dial group', tbl => tbl.index.byDialGroup.get('saved').delete(A('s')), /missing from byDialGroup saved/],
-  ['a record in the wrong dial group', tbl => tbl.index.byDialGroup.get('saved').add(A('y')), /byDialGroup saved holds tcp:\/\/y0\.example:4000, which is not in that group/],
+  // the order: saved slots, then learned ones
+  ['a learned record missing from the order', tbl => order(tbl).delete(slot(tbl, A('x')), false), /x0\.example:4000 is learned but not in the learned part of the order/],
+  ['a saved record in the learned part', tbl => { order(tbl).delete(slot(tbl, A('s')), true); order(tbl).add(slot(tbl, A('s')), false) }, /s0\.example:4000 is user-saved but not in the saved part of the order/],
+  ['a stray slot in the order', tbl => order(tbl).add(999, false), /the order holds 4 slots but there are 3 records/],
+  ['a stray slot in the saved part', tbl => order(tbl).add(999, true), /the saved part of the order holds 2 slots but 1 records are user-saved/],
+  // the learned indexes
+  ['a record missing from one of its sources', tbl => tbl.index.bySource.get('group:g').delete(slot(tbl, A('x'))), /missing from bySource group:g/],
+  ['a record in a source it does not name', tbl => tbl.index.bySource.get('id:y').add(slot(tbl, A('x'))), /bySource id:y holds tcp:\/\/x0\.example:4000, which does not name it/],
+  ['a saved record in a source', tbl => tbl.index.bySource.get('id:y').add(slot(tbl, A('s'))), /bySource id:y holds tcp:\/\/s0\.example:4000, which does not name it/],
+  ['a slot with no record in a source', tbl => tbl.index.bySource.get('id:y').add(999), /bySource id:y holds slot 999 \(no record\), which does not name it/],
+  ['an empty source set kept', tbl => tbl.index.bySource.set('id:z', new (IndexedSet(tbl))()), /bySource id:z is empty but kept/],
+  ['a record missing from its dial group', tbl => tbl.index.byDialGroup.get('group:g').delete(slot(tbl, A('x'))), /missing from byDialGroup group:g/],
+  ['a record in the wrong dial group', tbl => tbl.index.byDialGroup.get('id:y').add(slot(tbl, A('x'))), /byDialGroup id:y holds tcp:\/\/x0\.example:4000, which is not in that group/],
   ['a dial group missing from dialGroups', tbl => tbl.index.dialGroups.delete('id:y'), /byDialGroup id:y is missing from dialGroups/],
-  ['a stray dial group', tbl => tbl.index.dialGroups.add('group:ghost'), /dialGroups holds 4 groups but byDialGroup 3/],
-  ['a wrong saved count', tbl => { tbl.index.saved++ }, /the saved count is 2 but 1 records are user-saved/],
-  ['an indexed set whose position map is off', tbl => tbl.index.learned.pos.set(A('x'), 5), /the learned set's array and position map disagree/],
-  ['a record under the wrong key', tbl => { tbl.index.records.get(A('y')).address = A('z') }, /the record under tcp:\/\/y0\.example:4000 is for tcp:\/\/z0/],
+  ['the saved group missing from dialGroups', tbl => tbl.index.dialGroups.delete('saved'), /dialGroups lacks the saved group, with 1 saved addresses/],
+  ['a stray dial group', tbl => tbl.index.dialGroups.add('group:ghost'), /dialGroups holds 4 groups but there are 3/],
+  ['an indexed set whose position map is off', tbl => tbl.index.bySource.get('id:x').pos.set(slot(tbl, A('x')), 5), /the bySource id:x set's array and position map disagree/],
+  // the keys: addresses as bytes, found through a hash table
+  ['an address its hash does not find', tbl => { keys(tbl).hashes[slot(tbl, A('y'))] ^= 1 }, /tcp:\/\/y0\.example:4000 \(slot \d+\) is not found by its own address/],
+  ['a wrong address count', tbl => { keys(tbl).count++ }, /the address hash table holds 3 slots but the count is 4/],
+  ['a slot both free and in use', tbl => keys(tbl).free.push(slot(tbl, A('y'))), /slot \d+ is both free and in use/],
+  ['a slot neither free nor in use', tbl => { keys(tbl).top++ }, /3 live and 1 free slots are not the 5 handed out/],
+  ['an address past the end of its buffer', tbl => { keys(tbl).used = 0 }, /slot \d+'s bytes lie past the end of the address buffer/],
+  // the columns: counter rows and lists
+  ['two records sharing a counter row', tbl => { tbl.recordAttempt(A('x')); tbl.recordAttempt(A('y')); cols(tbl).more[slot(tbl, A('y'))] = cols(tbl).more[slot(tbl, A('x'))] }, /two records share counter row \d/],
+  ['a counter row both free and in use', tbl => { tbl.recordAttempt(A('x')); cols(tbl).extrasFree.push(0) }, /counter row 0 is both free and in use/],
+  ['a counter row never handed out', tbl => { cols(tbl).more[slot(tbl, A('y'))] = 50 }, /tcp:\/\/y0\.example:4000 has counters in row 49, never handed out/],
+  ['a counter row neither free nor in use', tbl => { tbl.recordAttempt(A('x')); cols(tbl).extrasTop++ }, /1 counter rows in use and 0 free are not the 2 handed out/],
+  ['a list counted once too often', tbl => { cols(tbl).lists.refs[cols(tbl).sources[slot(tbl, A('x'))]]++ }, /list \["id:x","group:g"\] is counted 2 times but held 1/],
+  ['a list filed under another list', tbl => { cols(tbl).lists.lists[cols(tbl).sources[slot(tbl, A('y'))]] = ['id:q'] }, /list \d is not the list \["id:y"\] it is filed under/],
+  ['a stray list number', tbl => cols(tbl).lists.lists.push(['id:q']), /2 lists held and 0 free are not the 3 numbered/],
+  ['a saved count of another kind', tbl => tbl.index.records.add(newRecord(A('ghost'), 1000, true, [])), /ghost0\.example:4000 is user-saved but not in the saved part of the order/],
+  // the bounds
   ['a source over its cap', tbl => tbl.index.add(newRecord(A('extra'), 1000, false, ['id:x'])), /source id:x accounts for 2 entries, over its cap 1/, { size: 10 }],
   ['more learned than the capacity', tbl => tbl.index.add(newRecord(A('extra'), 1000, false, ['id:e'])), /3 learned addresses exceed the capacity 2/, { size: 2, informantShare: 1 }],
-  ['a change in memory that was never written', tbl => { tbl.get(A('x')).ok = 5 }, /the record of tcp:\/\/x0\.example:4000 differs between memory and LevelDB/],
+  // memory against LevelDB
+  ['a change in memory that was never written', tbl => { cols(tbl).first[slot(tbl, A('x'))] = 5 }, /the record of tcp:\/\/x0\.example:4000 differs between memory and LevelDB/],
   ['a record LevelDB lost', (tbl, db) => db.sublevel('addr', json).del(A('y')), /LevelDB holds 2 records but memory 3/],
   ['a record only LevelDB has', (tbl, db) => db.sublevel('addr', json).put(A('new'), newRecord(A('new'), 1000, false, [])), /tcp:\/\/new0\.example:4000 is in LevelDB but not in memory/],
   ['a tombstone LevelDB lost', (tbl, db) => db.sublevel('tomb', json).del(A('gone')), /LevelDB holds 0 tombstones but memory 1/],

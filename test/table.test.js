@@ -11,7 +11,7 @@ import {
   AddressTable, TableError, SCHEMA_VERSION, seededRandom,
   newRecord, isDead, backoff, badness, sourceCap, dialable,
   TOMBSTONE_TTL, MAX_TOMBSTONES, MAX_RETRIES, MAX_FAILURES, DEAD_WINDOW, MAX_AGE, GRACE,
-  BACKOFF_BASE, MAX_BACKOFF, MAX_SERVED_SUBNETS, EVICTION_SAMPLE
+  BACKOFF_BASE, MAX_BACKOFF, MAX_SERVED_SUBNETS, EVICTION_SAMPLE, MAX_KEY_BYTES
 } from '../lib/index.js'
 import { tempDir, tempLevel, collect } from './lib/helpers.js'
 import { openTable, checkAndClose } from './lib/table.js'
@@ -696,6 +696,51 @@ t.test('scan() streams records from LevelDB in key order', async t => {
   // a junk row (wrong shape or key) is skipped, not yielded
   await db.sublevel('addr', json).put('tcp://junk.example:1', { address: 'something else' })
   t.notOk((await collect(table.scan())).some(r => r.address === 'something else'))
+})
+
+t.test('a row under the right key but of another shape is no record: neither scanned nor loaded', async t => {
+  const dir = tempDir(t)
+  const db = tempLevel(t, dir)
+  const addr = db.sublevel('addr', json)
+  const shapes = {
+    [A('first')]: { ...newRecord(A('first'), 1000, true, []), first: 'yesterday' },
+    [A('user')]: { ...newRecord(A('user'), 1000, true, []), user: 1 },
+    [A('subnets')]: { ...newRecord(A('subnets'), 1000, true, []), subnets: 'chat' },
+    [A('sources')]: { ...newRecord(A('sources'), 1000, false, []), sources: [7] },
+    [A('missing')]: { address: A('missing'), user: true }
+  }
+  for (const [key, value] of Object.entries(shapes)) await addr.put(key, value)
+  // Another key beside the record's own is not part of the record, and no reason to drop it.
+  await addr.put(A('extra'), { ...newRecord(A('extra'), 1000, true, []), note: 'hi' })
+  const table = await openTable(t, db, () => 1000)
+  t.same((await collect(table.scan())).map(r => r.address), [A('extra')])
+  t.equal(table.size, 1)
+  t.same(table.get(A('extra')), newRecord(A('extra'), 1000, true, []))
+})
+
+t.test('get() returns a copy: changing it changes nothing in the table', async t => {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const table = await openTable(t, db, () => 1000)
+  table.learn([A('a')], ['id:x'])
+  const r = table.get(A('a'))
+  r.ok = 5
+  r.sources.push('id:y')
+  r.subnets.push('chat')
+  t.same(table.get(A('a')), newRecord(A('a'), 1000, false, ['id:x']))
+  t.equal(table.sourceCount('id:y'), 0)
+})
+
+t.test('an address the table cannot hold is refused by save() before anything changes, and skipped by learn()', async t => {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const table = await openTable(t, db, () => 1000)
+  const tooLong = 'mem://' + 'x'.repeat(MAX_KEY_BYTES)
+  await t.rejects(table.save([A('ok'), tooLong]), { name: 'TableError', message: /MAX_KEY_BYTES/ })
+  await t.rejects(table.save([A('ok'), 'mem://\uD800']), { name: 'TableError', message: /lone surrogate/ })
+  t.equal(table.size, 0, 'not even the storable address was saved')
+  t.equal(table.learn([tooLong, A('ok')], ['id:x']), 1, 'gossip skips it and learns the rest')
+  t.ok(table.has(A('ok')))
 })
 
 t.test('durability: save() is on disk when it resolves; gossip is on disk after flushed()', async t => {

@@ -68,6 +68,17 @@ export function assertLoopback (addrs, what = 'address') {
   }
 }
 
+/** n distinct addresses tcp://127.A.B.C:PORT (loopback, never dialed by the benchmarks). */
+export function loopbackAddresses (n, from = 0) {
+  const out = []
+  for (let i = from; i < from + n; i++) {
+    const port = 1024 + (i % 50_000)
+    const host = Math.floor(i / 50_000) + 1
+    out.push(`tcp://127.${(host >> 16) & 255}.${(host >> 8) & 255}.${host & 255}:${port}`)
+  }
+  return out
+}
+
 /** Does this process see only the loopback interface? */
 export function onlyLoopbackHere () {
   const r = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' })
@@ -149,6 +160,17 @@ export function cleanup () { killAll() }
 export function rssOf (pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) * 1024 : NaN
+}
+
+/** RSS of pid once it has been quiet a moment: the median of a few samples (RSS drifts while the heap settles). */
+export async function settledRss (pid) {
+  await sleep(500)
+  const xs = []
+  for (let i = 0; i < 5; i++) {
+    xs.push(rssOf(pid))
+    await sleep(100)
+  }
+  return median(xs)
 }
 
 const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100

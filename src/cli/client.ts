@@ -45,6 +45,14 @@ export interface Call {
   cancel: () => void
 }
 
+/** Why a connection to the socket failed before it was made, if it says no daemon answers there. */
+function unreachable (socket: string, err: NodeJS.ErrnoException): Error | null {
+  // No socket there (or a file where its directory should be): no daemon runs there.
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK' || err.code === 'ENOTDIR') return new NotRunning(socket, err.code)
+  if (err.code === 'EACCES' || err.code === 'EPERM') return new Error(`cannot reach the control socket ${socket}: permission denied (is the daemon another user's?)`)
+  return null
+}
+
 /** The request's id, and so how each row line of its answer starts. */
 const ID = 1
 const ROW_HEAD = `{"id":${ID},"row":`
@@ -68,9 +76,8 @@ export function call (socket: string, method: string, params: Record<string, unk
     let connected = false
     let broken: Error | null = null
     conn.on('error', (err: NodeJS.ErrnoException) => {
-      // No socket there (or a file where its directory should be): no daemon runs there.
-      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTSOCK' || err.code === 'ENOTDIR')) finish(new NotRunning(socket, err.code))
-      else if (!connected && (err.code === 'EACCES' || err.code === 'EPERM')) finish(new Error(`cannot reach the control socket ${socket}: permission denied (is the daemon another user's?)`))
+      const none = connected ? null : unreachable(socket, err)
+      if (none !== null) finish(none)
       else broken = err // the daemon may still have said why (e.g. EBUSY) before it hung up
     })
     conn.on('connect', () => {
@@ -114,4 +121,71 @@ export async function rows<T> (socket: string, method: string, params: Record<st
   const out: T[] = []
   await call(socket, method, params, row => out.push(row as T)).done
   return out
+}
+
+/**
+ * Several requests on one connection, each answered by its id: the daemon handles a request as
+ * soon as it arrives, so the next can be on its way while the last is still being written.
+ * One connection, so they share its fate: refused, dropped or stopped together.
+ */
+export interface Session {
+  /** Send a request; resolves to its rows (rejects as `call` does). */
+  send: (method: string, params: Record<string, unknown>) => Promise<unknown[]>
+  /** Hang up; requests not answered yet are rejected. */
+  close: () => void
+}
+
+export function session (socket: string): Session {
+  const conn = net.connect(socket)
+  const pending = new Map<number, { rows: unknown[], resolve: (rows: unknown[]) => void, reject: (err: Error) => void }>()
+  let nextId = 1
+  let connected = false
+  let broken: Error | null = null
+  let failed: Error | null = null
+  const failAll = (err: Error): void => {
+    failed ??= err
+    conn.destroy()
+    for (const p of pending.values()) p.reject(failed)
+    pending.clear()
+  }
+  conn.on('error', (err: NodeJS.ErrnoException) => {
+    const none = connected ? null : unreachable(socket, err)
+    if (none !== null) failAll(none)
+    else broken = err // as in call: the daemon may still say why before the close
+  })
+  conn.on('connect', () => { connected = true })
+  conn.on('close', () => setImmediate(() => failAll(broken ?? new Error('the daemon closed the connection before answering (see its log)'))))
+  lines(conn, line => {
+    let msg: { id?: unknown, row?: unknown, end?: boolean, error?: ErrorBody }
+    try {
+      msg = JSON.parse(line)
+    } catch {
+      failAll(new Error('the daemon sent a line that is not JSON'))
+      return
+    }
+    const p = typeof msg.id === 'number' ? pending.get(msg.id) : undefined
+    // An error for no request in particular (EBUSY, ESTOPPED) is an error for all of them.
+    if (p === undefined) {
+      if (msg.error) failAll(new DaemonError(msg.error))
+      return
+    }
+    if (msg.error) {
+      pending.delete(msg.id as number)
+      p.reject(new DaemonError(msg.error))
+    } else if (msg.end) {
+      pending.delete(msg.id as number)
+      p.resolve(p.rows)
+    } else if ('row' in msg) p.rows.push(msg.row)
+  }, failAll)
+  return {
+    send (method, params) {
+      if (failed) return Promise.reject(failed)
+      const id = nextId++
+      return new Promise((resolve, reject) => {
+        pending.set(id, { rows: [], resolve, reject })
+        conn.write(JSON.stringify({ id, method, params }) + '\n')
+      })
+    },
+    close: () => failAll(new Error('the session was closed'))
+  }
 }

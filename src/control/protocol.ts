@@ -9,6 +9,11 @@
 export const MAX_LINE = 1024 * 1024
 /** Most addresses or subnets in one request (`add -` sends larger lists in pieces). */
 export const MAX_ITEMS_PER_REQUEST = 1000
+/**
+ * Requests of a long `add` the CLI keeps in flight at once, on one connection: while LevelDB
+ * syncs one batch, the daemon reads and checks the next, instead of waiting for the CLI's next line.
+ */
+export const ADD_WINDOW = 2
 /** Most control clients connected at once; more are told so and dropped. */
 export const MAX_CLIENTS = 512
 /** Most bytes queued to one control client before it counts as a reader that went away. */

@@ -1,76 +1,95 @@
-// The address records in memory, and the indexes over them that let eviction, dialing and gossip
-// pick addresses at random in O(1). Pure bookkeeping: no database, no clock, no rules.
+// The address records in memory (records.ts), and the indexes over them that let eviction,
+// dialing and gossip pick addresses at random in O(1). Pure bookkeeping: no database, no clock,
+// no rules. Everything is by slot (keys.ts); only the learned addresses, which the table's
+// bound keeps few, are indexed by source and dial group too.
 import type { AddressRecord } from './rules.js'
 import { IndexedSet } from './indexed-set.js'
+import { Records } from './records.js'
+import { SlotOrder, type SlotSet } from './order.js'
+
+/** The dial group of every user-saved address. */
+export const SAVED_GROUP = 'saved'
 
 /**
  * The dial group an address is drawn from (see AddressTable.dialCandidates): the user's
  * addresses are one group, a learned address goes with its source group, else its informant.
  */
-export function dialGroup (r: AddressRecord): string {
-  if (r.user) return 'saved'
+export function dialGroup (r: { user: boolean, sources: readonly string[] }): string {
+  if (r.user) return SAVED_GROUP
   return r.sources.find(s => s.startsWith('group:')) ?? r.sources.find(s => s.startsWith('id:')) ?? 'unknown'
 }
 
 export class AddressIndex {
-  readonly records = new Map<string, AddressRecord>()
-  readonly all = new IndexedSet<string>()
-  /** The gossip-learned addresses (not user-saved): what the size bound counts. */
-  readonly learned = new IndexedSet<string>()
-  /** Learned addresses by each of their sources (informant, source group), for the share caps. */
-  readonly bySource = new Map<string, IndexedSet<string>>()
-  /** Addresses by dial group, and the groups themselves, for dialCandidates. */
-  readonly byDialGroup = new Map<string, IndexedSet<string>>()
+  readonly records = new Records()
+  /** Saved slots, then learned ones: `learned` is what the size bound counts. */
+  readonly order = new SlotOrder()
+  /** Learned slots by each of their sources (informant, source group), for the share caps. */
+  readonly bySource = new Map<string, IndexedSet<number>>()
+  /** Learned slots by dial group, and every dial group (the saved one too), for dialCandidates. */
+  readonly byDialGroup = new Map<string, IndexedSet<number>>()
   readonly dialGroups = new IndexedSet<string>()
-  /** How many records are user-saved. */
-  saved = 0
 
-  add (r: AddressRecord): void {
-    this.records.set(r.address, r)
-    this.all.add(r.address)
+  get size (): number { return this.records.size }
+  get learned (): SlotSet { return this.order.learned }
+  get saved (): number { return this.order.saved.size }
+  get all (): SlotSet { return this.order.all }
+
+  /** The slot of address, or -1. */
+  slotOf (address: string): number { return this.records.slotOf(address) }
+
+  /** The slots of dial group g. */
+  members (g: string): SlotSet | undefined {
+    return g === SAVED_GROUP ? this.order.saved : this.byDialGroup.get(g)
+  }
+
+  /** Add r (its address not here yet); returns its slot. */
+  add (r: AddressRecord): number {
+    const slot = this.records.add(r)
+    this.order.add(slot, r.user)
+    if (r.user) {
+      if (this.order.saved.size === 1) this.dialGroups.add(SAVED_GROUP)
+      return slot
+    }
     const g = dialGroup(r)
     let members = this.byDialGroup.get(g)
     if (!members) {
       this.byDialGroup.set(g, members = new IndexedSet())
       this.dialGroups.add(g)
     }
-    members.add(r.address)
-    if (r.user) {
-      this.saved++
-      return
-    }
-    this.learned.add(r.address)
+    members.add(slot)
     for (const s of r.sources) {
       let set = this.bySource.get(s)
       if (!set) this.bySource.set(s, set = new IndexedSet())
-      set.add(r.address)
+      set.add(slot)
     }
+    return slot
   }
 
-  /** Take r out; call it before changing what r is indexed by (user, sources). */
-  delete (r: AddressRecord): void {
-    this.records.delete(r.address)
-    this.all.delete(r.address)
-    const g = dialGroup(r)
-    const members = this.byDialGroup.get(g)
-    if (members) {
-      members.delete(r.address)
-      if (members.size === 0) {
-        this.byDialGroup.delete(g)
-        this.dialGroups.delete(g)
+  /** Take slot out; call it before changing what its record is indexed by (user, sources). */
+  delete (slot: number): void {
+    const user = this.records.isUser(slot)
+    const sources = this.records.sourcesOf(slot)
+    this.order.delete(slot, user)
+    if (user) {
+      if (this.order.saved.size === 0) this.dialGroups.delete(SAVED_GROUP)
+    } else {
+      const g = dialGroup({ user, sources })
+      const members = this.byDialGroup.get(g)
+      if (members) {
+        members.delete(slot)
+        if (members.size === 0) {
+          this.byDialGroup.delete(g)
+          this.dialGroups.delete(g)
+        }
+      }
+      for (const s of sources) {
+        const set = this.bySource.get(s)
+        if (!set) continue
+        set.delete(slot)
+        if (set.size === 0) this.bySource.delete(s)
       }
     }
-    if (r.user) {
-      this.saved--
-      return
-    }
-    this.learned.delete(r.address)
-    for (const s of r.sources) {
-      const set = this.bySource.get(s)
-      if (!set) continue
-      set.delete(r.address)
-      if (set.size === 0) this.bySource.delete(s)
-    }
+    this.records.delete(slot)
   }
 
   /**
@@ -78,42 +97,51 @@ export class AddressIndex {
    * null when they agree (see AddressTable.check). O(records × sources): for tests and debugging.
    */
   problem (): string | null {
+    const columns = this.records.problem()
+    if (columns !== null) return columns
     for (const [name, set] of this.sets()) if (!set.consistent()) return `the ${name} set's array and position map disagree`
     let saved = 0
-    for (const [a, r] of this.records) {
-      if (r.address !== a) return `the record under ${a} is for ${r.address}`
-      if (!this.all.has(a)) return `${a} is in records but not in all`
-      if (r.user) saved++
-      if (this.learned.has(a) === r.user) return `${a} is ${r.user ? 'user-saved but in' : 'learned but not in'} learned`
-      if (r.user && r.sources.length > 0) return `${a} is user-saved but names sources`
-      if (new Set(r.sources).size !== r.sources.length) return `${a} names a source twice`
-      for (const s of r.sources) if (!this.bySource.get(s)?.has(a)) return `${a} is missing from bySource ${s}`
-      if (!this.byDialGroup.get(dialGroup(r))?.has(a)) return `${a} is missing from byDialGroup ${dialGroup(r)}`
+    for (const slot of this.records.slots()) {
+      const a = this.records.address(slot)
+      const user = this.records.isUser(slot)
+      const sources = this.records.sourcesOf(slot)
+      if (user) saved++
+      if (!this.order.holds(slot, user)) return `${a} is ${user ? 'user-saved but not in the saved' : 'learned but not in the learned'} part of the order`
+      if (user && sources.length > 0) return `${a} is user-saved but names sources`
+      if (new Set(sources).size !== sources.length) return `${a} names a source twice`
+      if (user) continue
+      for (const s of sources) if (!this.bySource.get(s)?.has(slot)) return `${a} is missing from bySource ${s}`
+      const g = dialGroup({ user, sources })
+      if (!this.byDialGroup.get(g)?.has(slot)) return `${a} is missing from byDialGroup ${g}`
     }
-    if (this.all.size !== this.records.size) return `all holds ${this.all.size} addresses but records ${this.records.size}`
-    if (saved !== this.saved) return `the saved count is ${this.saved} but ${saved} records are user-saved`
-    if (this.learned.size + saved !== this.records.size) return `learned (${this.learned.size}) + saved (${saved}) is not the ${this.records.size} records`
+    if (saved !== this.saved) return `the saved part of the order holds ${this.saved} slots but ${saved} records are user-saved`
+    if (this.all.size !== this.size) return `the order holds ${this.all.size} slots but there are ${this.size} records`
     for (const [s, set] of this.bySource) {
       if (set.size === 0) return `bySource ${s} is empty but kept`
-      for (const a of set.values()) {
-        if (!this.records.get(a)?.sources.includes(s)) return `bySource ${s} holds ${a}, which does not name it`
+      for (const slot of set.values()) {
+        if (!this.order.holds(slot, false) || !this.records.sourcesOf(slot).includes(s)) return `bySource ${s} holds ${this.name(slot)}, which does not name it`
       }
     }
     for (const [g, set] of this.byDialGroup) {
       if (set.size === 0) return `byDialGroup ${g} is empty but kept`
       if (!this.dialGroups.has(g)) return `byDialGroup ${g} is missing from dialGroups`
-      for (const a of set.values()) {
-        const r = this.records.get(a)
-        if (r === undefined || dialGroup(r) !== g) return `byDialGroup ${g} holds ${a}, which is not in that group`
+      for (const slot of set.values()) {
+        const user = this.records.isUser(slot)
+        if (!this.order.holds(slot, user) || dialGroup({ user, sources: this.records.sourcesOf(slot) }) !== g) return `byDialGroup ${g} holds ${this.name(slot)}, which is not in that group`
       }
     }
-    if (this.dialGroups.size !== this.byDialGroup.size) return `dialGroups holds ${this.dialGroups.size} groups but byDialGroup ${this.byDialGroup.size}`
+    if (this.dialGroups.has(SAVED_GROUP) !== (saved > 0)) return `dialGroups ${saved > 0 ? 'lacks' : 'holds'} the saved group, with ${saved} saved addresses`
+    const groups = this.byDialGroup.size + (saved > 0 ? 1 : 0)
+    if (this.dialGroups.size !== groups) return `dialGroups holds ${this.dialGroups.size} groups but there are ${groups}`
     return null
   }
 
-  private * sets (): Generator<[string, IndexedSet<string>]> {
-    yield ['all', this.all]
-    yield ['learned', this.learned]
+  /** A slot's address, or what it is when no record is in it (for problem()'s sentences). */
+  private name (slot: number): string {
+    return this.order.holds(slot, true) || this.order.holds(slot, false) ? this.records.address(slot) : `slot ${slot} (no record)`
+  }
+
+  private * sets (): Generator<[string, IndexedSet<number> | IndexedSet<string>]> {
     yield ['dialGroups', this.dialGroups]
     for (const [s, set] of this.bySource) yield [`bySource ${s}`, set]
     for (const [g, set] of this.byDialGroup) yield [`byDialGroup ${g}`, set]

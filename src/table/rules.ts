@@ -31,6 +31,8 @@ export const MAX_BACKOFF = 10 * 60 * 1000
 export const MAX_RECENT = 64
 /** Most subnets remembered per address (learned from search answers). */
 export const MAX_SERVED_SUBNETS = 16
+/** Longest address the table stores, in UTF-8 bytes (far above MAX_ADDRESS_LENGTH: a guard for library callers). */
+export const MAX_KEY_BYTES = 0xffff
 
 export interface AddressRecord {
   address: string
@@ -58,10 +60,28 @@ export function newRecord (address: string, now: number, user: boolean, sources:
   return { address, user, sources: user ? [] : [...new Set(sources)], first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
 }
 
-/** The record stored under key, or undefined for a row of the wrong shape (skipped, never loaded). */
+/** What the rules below read of a record: when it was heard of, tried and reached. */
+export type Vitals = Pick<AddressRecord, 'last' | 'lastTry' | 'lastOk' | 'streak'>
+
+function strings (x: unknown): boolean {
+  if (!Array.isArray(x)) return false
+  for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'string') return false
+  return true
+}
+
+/**
+ * The record stored under key, or undefined for a row of the wrong shape or key (skipped, never
+ * loaded). peernet has only ever written rows of this one shape; any other key a row holds is
+ * not part of the record.
+ */
 export function asRecord (key: string, value: unknown): AddressRecord | undefined {
   const r = value as AddressRecord | null
-  return r !== null && typeof r === 'object' && r.address === key ? r : undefined
+  if (r === null || typeof r !== 'object' || r.address !== key || typeof r.user !== 'boolean') return undefined
+  // Written out, not a loop over the field names: `known` and every start read each row through here.
+  const numbers = typeof r.first === 'number' && typeof r.last === 'number' && typeof r.lastTry === 'number' &&
+    typeof r.lastOk === 'number' && typeof r.ok === 'number' && typeof r.fail === 'number' &&
+    typeof r.streak === 'number' && typeof r.rx === 'number' && typeof r.tx === 'number'
+  return numbers && strings(r.sources) && strings(r.subnets) ? r : undefined
 }
 
 /** What `peernet stats ADDR` shows of an address (all zeros and nulls for an unknown one). */
@@ -93,7 +113,7 @@ export function statsOf (address: string, r: AddressRecord | undefined): Stats {
 }
 
 /** After Bitcoin Core's addrman IsTerrible: is this address not worth keeping? */
-export function isDead (r: AddressRecord, now: number): boolean {
+export function isDead (r: Vitals, now: number): boolean {
   if (r.lastTry > 0 && now - r.lastTry < GRACE) return false
   if (r.lastOk === 0 && r.streak >= MAX_RETRIES) return true
   if (r.lastOk > 0 && r.streak >= MAX_FAILURES && now - r.lastOk > DEAD_WINDOW) return true
@@ -107,12 +127,12 @@ export function backoff (streak: number): number {
   return Math.min(BACKOFF_BASE * 2 ** Math.min(streak - 1, 30), MAX_BACKOFF)
 }
 
-export function dialable (r: AddressRecord, now: number): boolean {
+export function dialable (r: Vitals, now: number): boolean {
   return r.lastTry === 0 || now - r.lastTry >= backoff(r.streak)
 }
 
 /** Higher is a better eviction victim: dead first, then most failures, then longest unheard. */
-export function badness (r: AddressRecord, now: number): number {
+export function badness (r: Vitals, now: number): number {
   return (isDead(r, now) ? 1e15 : 0) + Math.min(r.streak, 1000) * 1e12 + Math.max(0, now - Math.max(r.last, r.lastOk))
 }
 

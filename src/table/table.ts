@@ -10,16 +10,17 @@
 //   !subnet!<name>  {joined: ms}
 // (!service!<url> belongs to the daemon's ServiceStore, in services.ts.)
 //
-// Every record is mirrored in memory (AddressIndex) so that eviction, dialing and gossip can
-// pick addresses at random in O(1); known() still streams from LevelDB. Writes go through one
-// WriteQueue: a user's write is synced before it resolves, gossip's is not.
+// Every record is mirrored in memory (AddressIndex), compactly (by slot, in columns: see
+// records.ts), so that eviction, dialing and gossip can pick addresses at random in O(1);
+// known() still streams from LevelDB. Writes go through one WriteQueue: a user's write is
+// synced before it resolves, gossip's is not.
 import {
   type AddressRecord, type Stats, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap,
   DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
-import type { IndexedSet } from './indexed-set.js'
 import { AddressIndex, dialGroup } from './indexes.js'
+import type { SlotSet } from './order.js'
 import { type LevelLike, type SublevelLike, type BatchOp, type IteratorOptions, JSON_VALUES, TableError } from './db.js'
 import { knownRowJson } from './known-text.js'
 import { WriteQueue } from './write-queue.js'
@@ -126,7 +127,7 @@ export class AddressTable {
     const now = this.opts.now()
     const cap = sourceCap(this.capacity, this.share)
     const ops: BatchOp[] = []
-    const shrink = (set: IndexedSet<string>, bound: number): void => {
+    const shrink = (set: SlotSet, bound: number): void => {
       let room = true
       while (room && set.size > bound) room = this.evictFrom(set, now, ops)
     }
@@ -138,20 +139,25 @@ export class AddressTable {
 
   // --- reading -------------------------------------------------------------------------
 
-  get size (): number { return this.index.records.size }
+  get size (): number { return this.index.size }
   get learnedCount (): number { return this.index.learned.size }
   get savedCount (): number { return this.index.saved }
   get tombstoneCount (): number { return this.tombs.size }
 
-  has (address: string): boolean { return this.index.records.has(address) }
-  get (address: string): AddressRecord | undefined { return this.index.records.get(address) }
+  has (address: string): boolean { return this.index.slotOf(address) >= 0 }
+
+  /** The record of address, as a copy: changing it changes nothing in the table. */
+  get (address: string): AddressRecord | undefined {
+    const slot = this.index.slotOf(address)
+    return slot < 0 ? undefined : this.index.records.get(slot)
+  }
 
   /** How many entries a source accounts for now. */
   sourceCount (source: string): number { return this.index.bySource.get(source)?.size ?? 0 }
 
   isTombstoned (address: string): boolean { return this.tombs.active(address, this.opts.now()) }
 
-  stats (address: string): Stats { return statsOf(address, this.index.records.get(address)) }
+  stats (address: string): Stats { return statsOf(address, this.get(address)) }
 
   /** Every stored record, streamed from LevelDB in key order. */
   async * scan (): AsyncGenerator<AddressRecord> {
@@ -193,17 +199,18 @@ export class AddressTable {
    * group of their own.
    */
   dialCandidates (n: number, skip: (address: string) => boolean): string[] {
-    const { records, dialGroups, byDialGroup } = this.index
+    const { records, dialGroups } = this.index
     const now = this.opts.now()
     const out: string[] = []
-    const tried = new Set<string>()
+    const tried = new Set<number>()
     const tries = Math.max(n * 8, 64)
     for (let i = 0; i < tries && out.length < n && dialGroups.size > 0; i++) {
       const g = dialGroups.pick(this.opts.random) as string
-      const a = (byDialGroup.get(g) as IndexedSet<string>).pick(this.opts.random) as string
-      if (tried.has(a)) continue
-      tried.add(a)
-      const r = records.get(a) as AddressRecord
+      const slot = (this.index.members(g) as SlotSet).pick(this.opts.random) as number
+      if (tried.has(slot)) continue
+      tried.add(slot)
+      const a = records.address(slot)
+      const r = records.vitals(slot)
       if (skip(a) || !dialable(r, now) || (!r.user && isDead(r, now))) continue
       out.push(a)
     }
@@ -212,20 +219,20 @@ export class AddressTable {
 
   /** Up to k live addresses at random, to answer a peer's request. */
   sampleForGossip (k: number): string[] {
+    const { records } = this.index
     const now = this.opts.now()
     const out: string[] = []
-    const take = (a: string): void => {
-      const r = this.index.records.get(a)
-      if (r !== undefined && !out.includes(a) && !isDead(r, now)) out.push(a)
+    const take = (slot: number, a: string): void => {
+      if (slot >= 0 && !out.includes(a) && !isDead(records.vitals(slot), now)) out.push(a)
     }
     // Half the answer from what we learned last (see RecentlyLearned), the rest uniform.
     for (const a of this.recent.newest()) {
       if (out.length >= Math.ceil(k / 2)) break
-      take(a)
+      take(this.index.slotOf(a), a)
     }
-    for (const a of sample(this.opts.random, this.index.all.values(), k * 2)) {
+    for (const slot of sample(this.opts.random, this.index.all.values(), k * 2)) {
       if (out.length >= k) break
-      take(a)
+      take(slot, records.address(slot))
     }
     return out
   }
@@ -257,19 +264,28 @@ export class AddressTable {
   async save (addresses: string[]): Promise<string[]> {
     const now = this.opts.now()
     const ops: BatchOp[] = []
+    const { records } = this.index
     const distinct = new Set(addresses)
-    const fresh = [...distinct].filter(a => !this.index.records.get(a)?.user)
+    for (const a of distinct) {
+      const why = records.unstorable(a)
+      if (why !== null) throw new TableError(why)
+    }
+    const fresh = [...distinct].filter(a => !this.isSaved(a))
     if (this.index.saved + fresh.length > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
     for (const a of distinct) {
-      let r = this.index.records.get(a)
-      if (r === undefined) {
+      const slot = this.index.slotOf(a)
+      let r: AddressRecord
+      if (slot < 0) {
         r = newRecord(a, now, true, [])
         this.index.add(r)
-      } else if (!r.user) {
-        this.index.delete(r)
+      } else if (!records.isUser(slot)) {
+        r = records.get(slot)
+        this.index.delete(slot)
         r.user = true
         r.sources = []
         this.index.add(r)
+      } else {
+        r = records.get(slot)
       }
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
       ops.push(...this.tombs.lift(a))
@@ -288,9 +304,9 @@ export class AddressTable {
     const ops: BatchOp[] = []
     const removed: string[] = []
     for (const a of new Set(addresses)) {
-      const r = this.index.records.get(a)
-      if (r) {
-        this.index.delete(r)
+      const slot = this.index.slotOf(a)
+      if (slot >= 0) {
+        this.index.delete(slot)
         removed.push(a)
       } else if (!this.tombs.all.has(a)) {
         continue
@@ -314,16 +330,17 @@ export class AddressTable {
     const cap = sourceCap(this.capacity, this.share)
     const ops: BatchOp[] = []
     let added = 0
+    const { records } = this.index
     for (const a of addresses) {
-      const known = this.index.records.get(a)
-      if (known) {
-        if (known.last < now) {
-          known.last = now
+      const known = this.index.slotOf(a)
+      if (known >= 0) {
+        if (records.lastOf(known) < now) {
+          records.setLast(known, now)
           this.dirty.add(a)
         }
         continue
       }
-      if (this.isTombstoned(a)) continue
+      if (this.isTombstoned(a) || records.unstorable(a) !== null) continue
       let room = true
       for (const s of sources) {
         const set = this.index.bySource.get(s)
@@ -344,11 +361,12 @@ export class AddressTable {
 
   /** Remember that address answered a search for subnet. */
   noteServed (address: string, subnet: string): void {
-    const r = this.index.records.get(address)
+    const r = this.get(address)
     if (!r || r.subnets.includes(subnet)) return
-    r.subnets.push(subnet)
-    if (r.subnets.length > MAX_SERVED_SUBNETS) r.subnets.shift()
-    this.queue.post([{ type: 'put', sublevel: this.addr, key: address, value: r }])
+    this.update(address, r => {
+      r.subnets.push(subnet)
+      if (r.subnets.length > MAX_SERVED_SUBNETS) r.subnets.shift()
+    })
   }
 
   recordAttempt (address: string): void {
@@ -373,10 +391,13 @@ export class AddressTable {
   }
 
   recordNodes (address: string, rx: number, tx: number): void {
-    const r = this.index.records.get(address)
-    if (!r || (rx === 0 && tx === 0)) return
+    if (rx === 0 && tx === 0) return
+    const slot = this.index.slotOf(address)
+    if (slot < 0) return
+    const r = this.index.records.get(slot)
     r.rx += rx
     r.tx += tx
+    this.index.records.set(slot, r)
     this.dirty.add(address)
   }
 
@@ -388,7 +409,7 @@ export class AddressTable {
   flushDirty (): void {
     const ops: BatchOp[] = []
     for (const a of this.dirty) {
-      const r = this.index.records.get(a)
+      const r = this.get(a)
       if (r) ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
     }
     this.dirty.clear()
@@ -401,11 +422,11 @@ export class AddressTable {
     const now = this.opts.now()
     const ops: BatchOp[] = []
     let dropped = 0
-    for (const a of this.index.learned.values().slice()) {
-      const r = this.index.records.get(a) as AddressRecord
-      if (!isDead(r, now)) continue
-      this.index.delete(r)
-      ops.push({ type: 'del', sublevel: this.addr, key: a })
+    const { records } = this.index
+    for (const slot of this.index.learned.values().slice()) {
+      if (!isDead(records.vitals(slot), now)) continue
+      ops.push({ type: 'del', sublevel: this.addr, key: records.address(slot) })
+      this.index.delete(slot)
       dropped++
     }
     const expired = this.tombs.expire(now)
@@ -435,30 +456,44 @@ export class AddressTable {
     await this.flushed()
     const problem = this.index.problem() ?? boundsProblem(this.index, this.capacity, this.share, this.tombs.size, this.recent.size) ??
       await diskProblem({ meta: this.meta, addr: this.addr, tomb: this.tomb, subnet: this.subnet },
-        { id: this.id, version: SCHEMA_VERSION, records: this.index.records, tombs: this.tombs.all, joined: this.joined })
+        { id: this.id, version: SCHEMA_VERSION, record: a => this.get(a), size: this.size, tombs: this.tombs.all, joined: this.joined })
     if (problem !== null) throw new TableError(`address table check failed: ${problem}`)
   }
 
   // --- internals -------------------------------------------------------------------------
 
+  private isSaved (address: string): boolean {
+    const slot = this.index.slotOf(address)
+    return slot >= 0 && this.index.records.isUser(slot)
+  }
+
+  /** Change address's record with fn and write it (not synced). */
   private update (address: string, fn: (r: AddressRecord) => void): void {
-    const r = this.index.records.get(address)
-    if (!r) return
+    const slot = this.index.slotOf(address)
+    if (slot < 0) return
+    const r = this.index.records.get(slot)
     fn(r)
+    this.index.records.set(slot, r)
     this.queue.post([{ type: 'put', sublevel: this.addr, key: address, value: r }])
   }
 
   /** Evict the worst of a sample of set's learned entries; false when it holds none. */
-  private evictFrom (set: IndexedSet<string>, now: number, ops: BatchOp[]): boolean {
-    let worst: AddressRecord | undefined
-    for (const a of sample(this.opts.random, set.values(), EVICTION_SAMPLE)) {
-      const r = this.index.records.get(a) as AddressRecord
+  private evictFrom (set: SlotSet, now: number, ops: BatchOp[]): boolean {
+    const { records } = this.index
+    let worst = -1
+    let worstBadness = 0
+    for (const slot of sample(this.opts.random, set.values(), EVICTION_SAMPLE)) {
+      const r = records.vitals(slot)
       if (r.user) continue
-      if (worst === undefined || badness(r, now) > badness(worst, now)) worst = r
+      const b = badness(r, now)
+      if (worst < 0 || b > worstBadness) {
+        worst = slot
+        worstBadness = b
+      }
     }
-    if (worst === undefined) return false
+    if (worst < 0) return false
+    ops.push({ type: 'del', sublevel: this.addr, key: records.address(worst) })
     this.index.delete(worst)
-    ops.push({ type: 'del', sublevel: this.addr, key: worst.address })
     return true
   }
 }

@@ -1,0 +1,162 @@
+// The address records in memory, as columns indexed by slot (keys.ts gives each address its
+// slot) rather than one object each: a million user-saved addresses would otherwise be a million
+// objects, strings and arrays for the collector to trace. Most records were never dialed, so
+// their seven counters (all zero) take no room: a record gets a row of counters in `extras` the
+// first time one of them is not zero. Sources and subnets are numbers in a ListPool.
+// get() builds a record object for a caller; set() writes one back.
+import type { AddressRecord, Vitals } from './rules.js'
+import { AddressKeys } from './keys.js'
+import { ListPool } from './lists.js'
+
+/** The counters kept in `extras`, in row order. */
+const COUNTERS = ['lastTry', 'lastOk', 'ok', 'fail', 'streak', 'rx', 'tx'] as const
+const WIDTH = COUNTERS.length
+
+export class Records {
+  private readonly keys = new AddressKeys()
+  readonly lists = new ListPool()
+  private user = new Uint8Array(64)
+  private first = new Float64Array(64)
+  private last = new Float64Array(64)
+  private sources = new Int32Array(64)
+  private subnets = new Int32Array(64)
+  /** Row + 1 in extras, 0 for none (all counters zero). */
+  private more = new Int32Array(64)
+  private extras = new Float64Array(64 * WIDTH)
+  private extrasTop = 0
+  private readonly extrasFree: number[] = []
+
+  get size (): number { return this.keys.size }
+
+  slotOf (address: string): number { return this.keys.slotOf(address) }
+  /** Why address cannot be stored, or null when it can. */
+  unstorable (address: string): string | null { return this.keys.unstorable(address) }
+  address (slot: number): string { return this.keys.address(slot) }
+  isUser (slot: number): boolean { return this.user[slot] === 1 }
+  sourcesOf (slot: number): readonly string[] { return this.lists.get(this.sources[slot]) }
+  lastOf (slot: number): number { return this.last[slot] }
+  setLast (slot: number, t: number): void { this.last[slot] = t }
+
+  /** What isDead, dialable and badness read, without building the whole record. */
+  vitals (slot: number): Vitals & { user: boolean } {
+    const x = (this.more[slot] - 1) * WIDTH
+    const e = this.extras
+    return { user: this.user[slot] === 1, last: this.last[slot], lastTry: x < 0 ? 0 : e[x], lastOk: x < 0 ? 0 : e[x + 1], streak: x < 0 ? 0 : e[x + 4] }
+  }
+
+  /** The record in slot, as a new object the caller may change (set() writes it back). */
+  get (slot: number): AddressRecord {
+    const x = (this.more[slot] - 1) * WIDTH
+    const e = this.extras
+    const c = (i: number): number => x < 0 ? 0 : e[x + i]
+    return {
+      address: this.keys.address(slot),
+      user: this.user[slot] === 1,
+      sources: this.lists.get(this.sources[slot]).slice(),
+      first: this.first[slot],
+      last: this.last[slot],
+      lastTry: c(0),
+      lastOk: c(1),
+      ok: c(2),
+      fail: c(3),
+      streak: c(4),
+      rx: c(5),
+      tx: c(6),
+      subnets: this.lists.get(this.subnets[slot]).slice()
+    }
+  }
+
+  /** Add r, whose address is not here yet; returns its slot. */
+  add (r: AddressRecord): number {
+    const slot = this.keys.add(r.address)
+    if (slot >= this.user.length) this.grow()
+    this.sources[slot] = this.lists.intern(r.sources)
+    this.subnets[slot] = this.lists.intern(r.subnets)
+    this.more[slot] = 0
+    this.write(slot, r)
+    return slot
+  }
+
+  /** Write r's fields into slot (r.address must be the slot's). */
+  set (slot: number, r: AddressRecord): void {
+    this.relist(this.sources, slot, r.sources)
+    this.relist(this.subnets, slot, r.subnets)
+    this.write(slot, r)
+  }
+
+  delete (slot: number): void {
+    this.lists.release(this.sources[slot])
+    this.lists.release(this.subnets[slot])
+    if (this.more[slot] !== 0) this.extrasFree.push(this.more[slot] - 1)
+    this.more[slot] = 0
+    this.keys.delete(slot)
+  }
+
+  /** Every live slot. */
+  slots (): Iterable<number> { return this.keys.slots() }
+
+  /** The first way the columns disagree with themselves, as a sentence, or null. */
+  problem (): string | null {
+    const keys = this.keys.problem()
+    if (keys !== null) return keys
+    const held = new Map<number, number>()
+    const hold = (id: number): void => { held.set(id, (held.get(id) ?? 0) + 1) }
+    const rows = new Set<number>()
+    for (const slot of this.slots()) {
+      hold(this.sources[slot])
+      hold(this.subnets[slot])
+      const row = this.more[slot] - 1
+      if (row < 0) continue
+      if (row >= this.extrasTop) return `${this.address(slot)} has counters in row ${row}, never handed out`
+      if (rows.has(row)) return `two records share counter row ${row}`
+      rows.add(row)
+    }
+    for (const row of this.extrasFree) if (rows.has(row)) return `counter row ${row} is both free and in use`
+    if (rows.size + new Set(this.extrasFree).size !== this.extrasTop) return `${rows.size} counter rows in use and ${this.extrasFree.length} free are not the ${this.extrasTop} handed out`
+    return this.lists.problem(held)
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private write (slot: number, r: AddressRecord): void {
+    this.user[slot] = r.user ? 1 : 0
+    this.first[slot] = r.first
+    this.last[slot] = r.last
+    let row = this.more[slot] - 1
+    if (row < 0) {
+      if (COUNTERS.every(f => r[f] === 0)) return
+      row = this.extrasFree.pop() ?? this.extrasTop++
+      if ((row + 1) * WIDTH > this.extras.length) this.extras = grown(this.extras, this.extras.length * 1.5)
+      this.more[slot] = row + 1
+    }
+    for (let i = 0; i < WIDTH; i++) this.extras[row * WIDTH + i] = r[COUNTERS[i]]
+  }
+
+  /** Point column[slot] at list, counting the new list before letting the old one go. */
+  private relist (column: Int32Array, slot: number, list: readonly string[]): void {
+    const old = column[slot]
+    const cur = this.lists.get(old)
+    if (cur.length === list.length && cur.every((s, i) => s === list[i])) return
+    column[slot] = this.lists.intern(list)
+    this.lists.release(old)
+  }
+
+  private grow (): void {
+    const size = Math.ceil(this.user.length * 1.5)
+    this.user = grown(this.user, size)
+    this.first = grown(this.first, size)
+    this.last = grown(this.last, size)
+    this.sources = grown(this.sources, size)
+    this.subnets = grown(this.subnets, size)
+    this.more = grown(this.more, size)
+  }
+}
+
+type Column = Uint8Array | Int32Array | Float64Array
+
+/** A copy of column, `size` long (rounded up to a whole multiple of 64). */
+function grown<T extends Column> (column: T, size: number): T {
+  const next = new (column.constructor as new (n: number) => T)(Math.ceil(size / 64) * 64)
+  next.set(column)
+  return next
+}
