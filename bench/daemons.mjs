@@ -43,6 +43,7 @@ async function newDaemon () {
   const r = await cli(d.dir, ['listen', 'ws', '--host', '127.0.0.1'])
   d.address = r.stdout.trim()
   assertLoopback([d.address], 'listen address')
+  d.id = (await control(d.socket, 'status'))[0].id
   return d
 }
 
@@ -157,11 +158,12 @@ try {
   }
   const buildMs = now() - t0
   await sleep(3 * INTERVAL) // let the first gossip rounds run
-  // The graph in force (from each daemon's connections), and its longest path: farthest from
-  // 0, then farthest from there.
-  const byAddress = new Map(nodes.map((d, i) => [d.address, i]))
+  // The graph in force (from each daemon's connections, by peer id: an inbound link has no
+  // address until a dial confirms one), and its longest path: farthest from 0, then farthest
+  // from there.
+  const byId = new Map(nodes.map((d, i) => [d.id, i]))
   const live = await Promise.all(nodes.map(d => control(d.socket, 'connections')))
-  const graph = live.map(rows => rows.map(r => byAddress.get(r.address)).filter(x => x !== undefined))
+  const graph = live.map(rows => rows.map(r => byId.get(r.id)).filter(x => x !== undefined))
   const d0 = bfs(graph, 0)
   if (d0.some(x => x < 0)) throw new Error('the daemons are not all connected')
   const a = d0.indexOf(Math.max(...d0))
