@@ -1,6 +1,7 @@
 import t from 'tap'
 import { parseAddress, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, MAX_ADDRESS_LENGTH } from '../lib/index.js'
-import { notAPeer, bindHost, NETWORK_SCHEMES } from '../lib/transport/address.js'
+import fc from 'fast-check'
+import { notAPeer, bindHost, NETWORK_SCHEMES, SCHEMES, plainTcp4, parseGeneral } from '../lib/transport/address.js'
 
 t.test('accepted addresses are normalised', async t => {
   t.equal(normalizeAddress('TCP://127.0.0.1:4000'), 'tcp://127.0.0.1:4000')
@@ -104,4 +105,32 @@ t.test('bindHost takes a host as URLs write it', async t => {
   t.equal(bindHost('[::1]'), '::1')
   t.equal(bindHost('::1'), '::1')
   t.equal(bindHost('127.0.0.1'), '127.0.0.1')
+})
+
+t.test('the plain tcp://IPv4:port path reads an address as the general path does, or leaves it to it', async t => {
+  // Octets and ports around every edge the regexes and the peer rules draw: leading zeros,
+  // 0/8, 224 (multicast), 240 (reserved), 255, port 0 and 65536; the case of the scheme.
+  const octet = fc.oneof(fc.integer({ min: 0, max: 256 }).map(String), fc.constantFrom('00', '01', '099', '255', '224', '240', '239', '0'))
+  const port = fc.oneof(fc.integer({ min: 0, max: 70000 }).map(String), fc.constantFrom('01', '080', '65535', '65536', ''))
+  const scheme = fc.constantFrom('tcp', 'TCP', 'Tcp')
+  const input = fc.tuple(scheme, fc.oneof(fc.array(octet, { minLength: 4, maxLength: 4 }), fc.array(octet, { minLength: 3, maxLength: 5 })), port).map(([s, o, p]) => `${s}://${o.join('.')}:${p}`)
+  let plain = 0
+  fc.assert(fc.property(input, a => {
+    const fast = plainTcp4(a)
+    let general
+    try { general = parseGeneral(a, SCHEMES, {}) } catch { general = null }
+    if (fast !== null) {
+      plain++
+      if (JSON.stringify(fast) !== JSON.stringify(general)) return false
+    }
+    // Whatever took it, parseAddress answers as the general path would.
+    let got
+    try { got = parseAddress(a) } catch { got = null }
+    return JSON.stringify(got) === JSON.stringify(general)
+  }), { numRuns: 3000, seed: 20261202 })
+  t.ok(plain > 50, `${plain} inputs took the plain path`)
+  t.equal(plainTcp4('tcp://127.0.0.1:4000').href, 'tcp://127.0.0.1:4000')
+  t.equal(plainTcp4('tcp://0.1.2.3:4'), null, 'not a peer: left to the general path, which says why')
+  t.equal(plainTcp4('tcp://1.2.3.4:65536'), null)
+  t.equal(plainTcp4('tcp://01.2.3.4:1'), null)
 })

@@ -11,7 +11,7 @@ import {
 import { ServiceStore } from '../lib/table/services.js'
 import { WriteQueue } from '../lib/table/write-queue.js'
 import { tempDir, tempLevel, collect, until } from './lib/helpers.js'
-import { openTable, recording } from './lib/table.js'
+import { openTable, recording, arrayBatches } from './lib/table.js'
 
 const DAY = 24 * 60 * 60 * 1000
 const A = (p, i = 0) => `tcp://${p}${i}.example:4000`
@@ -224,8 +224,8 @@ t.test('the write queue: in order, one batch while another is on disk, a later w
   const calls = []
   const gated = {
     sublevel: (n, o) => db.sublevel(n, o),
-    batch: (ops, opts) => new Promise(resolve => calls.push({ ops: ops.map(o => `${o.key}=${o.value}`), sync: opts.sync, open: resolve }))
-      .then(() => db.batch(ops, opts))
+    batch: arrayBatches((ops, opts) => new Promise(resolve => calls.push({ ops: ops.map(o => `${o.key}=${o.value}`), sync: opts.sync, open: resolve }))
+      .then(() => db.batch(ops, opts)))
   }
   const queue = new WriteQueue(gated, 'test queue')
   t.teardown(() => queue.close())
@@ -256,7 +256,7 @@ t.test('the write queue: a failed batch rejects its user writes, reports its gos
   t.teardown(() => db.close())
   const sub = db.sublevel('q', json)
   let fail = true
-  const flaky = { sublevel: (n, o) => db.sublevel(n, o), batch: (ops, opts) => fail ? Promise.reject(new Error('disk full')) : db.batch(ops, opts) }
+  const flaky = { sublevel: (n, o) => db.sublevel(n, o), batch: arrayBatches((ops, opts) => fail ? Promise.reject(new Error('disk full')) : db.batch(ops, opts)) }
   const queue = new WriteQueue(flaky, 'test queue')
   const reported = []
   queue.onError = err => reported.push(err.message)

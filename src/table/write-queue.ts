@@ -2,7 +2,7 @@
 // two unawaited writes could otherwise land out of order. Writes run one batch at a time, in the
 // order they were queued; everything queued while a batch is on disk goes into the next batch
 // together, and a batch holding a write someone waits for (a user's) is synced before it resolves.
-import { type LevelLike, type SublevelLike, type BatchOp, TableError } from './db.js'
+import { type LevelLike, type SublevelLike, type BatchOp, TableError, writeBatch } from './db.js'
 
 interface Pending {
   ops: BatchOp[]
@@ -57,7 +57,7 @@ export class WriteQueue {
         this.writing = this.writing.then(async () => {
           this.pending = null
           try {
-            if (q.ops.length > 0) await this.db.batch(q.ops, { sync: q.sync })
+            if (q.ops.length > 0) await writeBatch(this.db, q.ops, q.sync)
             for (const d of q.done) d.resolve()
           } catch (err) {
             for (const d of q.done) d.reject(err as Error)

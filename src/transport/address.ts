@@ -79,9 +79,40 @@ export function notAPeer (host: string): string | null {
   return null
 }
 
+/**
+ * tcp://a.b.c.d:port already in its normal form (decimal octets and port without leading
+ * zeros): the common address, read by a regex pass instead of the general parse below.
+ */
+const PLAIN_TCP4 = /^tcp:\/\/((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}):([1-9]\d{0,4})$/
+
+/**
+ * The Address of a plain tcp://IPv4:port that is a peer, or null for anything else (which
+ * parseAddress's general path then reads, or refuses with its sentence). The same result as
+ * that path (test/address.test.js compares them): `add -` of 100,000 lines parses each
+ * address in the CLI and again in the daemon, and this is most of that time.
+ */
+export function plainTcp4 (input: string): Address | null {
+  const m = PLAIN_TCP4.exec(input)
+  if (m === null) return null
+  const first = Number(m[2])
+  const port = Number(m[3])
+  // Not a peer (0/8, multicast, reserved, broadcast) or out of range: the general path says why.
+  if (first === 0 || first >= 224 || port > 65535) return null
+  return { href: input, scheme: 'tcp', host: m[1], port, path: '' }
+}
+
 /** Parse and check an address; throws AddressError with a sentence saying what is wrong. */
 export function parseAddress (input: unknown, opts: ParseOptions = {}): Address {
   const schemes = opts.schemes ?? SCHEMES
+  if (typeof input === 'string' && input.startsWith('tcp://') && schemes.includes('tcp')) {
+    const plain = plainTcp4(input)
+    if (plain !== null) return plain
+  }
+  return parseGeneral(input, schemes, opts)
+}
+
+/** Any address parseAddress takes: each rule of it, in order (exported for its test). */
+export function parseGeneral (input: unknown, schemes: readonly Scheme[], opts: ParseOptions): Address {
   if (typeof input !== 'string') throw new AddressError(input, 'not a string')
   if (input.length === 0) throw new AddressError(input, 'empty')
   if (input.length > MAX_ADDRESS_LENGTH) throw new AddressError(input, `longer than ${MAX_ADDRESS_LENGTH} characters`)

@@ -42,16 +42,34 @@ export function recording (db) {
         }
       }
       if (prop === 'batch') {
-        return async (ops, opts) => {
+        return arrayBatches(async (ops, opts) => {
           const entry = { ops: ops.map(o => `${o.type} ${names.get(o.sublevel) ?? '?'}!${o.key}`), sync: opts?.sync === true, done: false }
           log.push(entry)
           await target.batch(ops, opts)
           entry.done = true
-        }
+        })
       }
       const v = Reflect.get(target, prop, target)
       return typeof v === 'function' ? v.bind(target) : v
     }
   })
   return { db: wrapped, log }
+}
+
+/**
+ * A db's batch() for a wrapper that watches or holds writes: array batches go to batch(ops, opts)
+ * as they are, and a chained batch (the table's write queue uses those) gathers its ops and goes
+ * there as one array when written.
+ */
+export function arrayBatches (batch) {
+  return (ops, opts) => {
+    if (ops !== undefined) return batch(ops, opts)
+    const gathered = []
+    return {
+      put: (key, value, o) => { gathered.push({ type: 'put', sublevel: o?.sublevel, key, value }) },
+      del: (key, o) => { gathered.push({ type: 'del', sublevel: o?.sublevel, key }) },
+      write: o => batch(gathered, o),
+      close: async () => {}
+    }
+  }
 }
