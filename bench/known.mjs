@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import {
   quick, say, row, median, now, ensureOffline, assertLoopback, tempDir, removeDir, cleanup,
-  cli, startDaemon, stopDaemon, settledRss, loopbackAddresses, MB, fmt
+  cli, startDaemon, stopDaemon, settledRss, idleDaemonRss, loopbackAddresses, MB, fmt
 } from './lib/common.mjs'
 
 ensureOffline()
@@ -27,11 +27,7 @@ try {
   assertLoopback(addrs, 'table address')
 
   // Idle daemon: empty table, nothing to do.
-  const idle = await startDaemon(SETTINGS)
-  await cli(idle.dir, ['known'])
-  const idleRss = await settledRss(idle.pid)
-  await stopDaemon(idle)
-  removeDir(idle.dir)
+  const idleRss = await idleDaemonRss(SETTINGS)
 
   // The daemon under test.
   const d = await startDaemon(SETTINGS)

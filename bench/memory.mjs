@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import {
   quick, say, row, now, ensureOffline, assertLoopback, tempDir, removeDir, cleanup, cli, control,
-  startDaemon, stopDaemon, trackPid, settledRss, loopbackAddresses, until, MB, fmt
+  startDaemon, stopDaemon, trackPid, settledRss, idleDaemonRss, loopbackAddresses, until, MB, fmt
 } from './lib/common.mjs'
 
 ensureOffline()
@@ -64,11 +64,7 @@ function report (metric, n, rss, idle, what) {
 }
 
 try {
-  const idle = await startDaemon(SETTINGS)
-  await cli(idle.dir, ['known'])
-  const idleRss = await settledRss(idle.pid)
-  await stopDaemon(idle)
-  removeDir(idle.dir)
+  const idleRss = await idleDaemonRss(SETTINGS)
 
   const d = await startDaemon(SETTINGS)
   let n = 0

@@ -263,3 +263,13 @@ export function fmt (x, d = 1) {
   if (Math.abs(x) >= 1e4) return (x / 1e3).toFixed(1) + 'k'
   return x.toFixed(d)
 }
+
+/** RSS of an idle daemon (empty table, one `known` run), started and stopped here: the baseline of the memory rows. */
+export async function idleDaemonRss (settings) {
+  const idle = await startDaemon(settings)
+  await cli(idle.dir, ['known'])
+  const rss = await settledRss(idle.pid)
+  await stopDaemon(idle)
+  removeDir(idle.dir)
+  return rss
+}
