@@ -121,10 +121,10 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'own',
-    synopsis: 'own',
+    synopsis: 'own [--ids]',
     describe: "Print the addresses of this node's own services (and advertised addresses).",
     args: [],
-    flags: [],
+    flags: [{ name: 'ids', type: 'boolean', describe: 'print each as ID@ADDR, with this node\'s id, as `connect ID@ADDR` takes it (--json rows gain an id)' }],
     reach: 'autostart',
     listing: true
   },

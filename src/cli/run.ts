@@ -12,7 +12,7 @@ import {
   type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow
 } from '../control/protocol.js'
 import { dialable, UsageError } from './parse.js'
-import { bindHost, notAPeer, parseAddress, type Address } from '../transport/address.js'
+import { bindHost, notAPeer, parseAddress, formatPinned, type Address } from '../transport/address.js'
 
 /** How long `close` waits for the daemon to be gone. */
 export const STOP_TIMEOUT = 15_000
@@ -327,8 +327,13 @@ const commands: Record<string, Command<unknown>> = {
     run: (ctx, print) => listing(ctx, 'known', {}, print, plainKnown(ctx.flags.json === true))
   }),
   own: command({
-    text: (r: AddressRow) => r.address,
-    run: (ctx, print) => listing(ctx, 'own', {}, print)
+    text: (r: AddressRow & { id?: string }) => formatPinned({ id: r.id ?? null, address: r.address }),
+    async run (ctx, print) {
+      if (ctx.flags.ids !== true) return await listing(ctx, 'own', {}, print)
+      // Plain addresses unless asked: scripts that read them keep working.
+      const { id } = await one<IdRow>(ctx, 'id')
+      return await listing(ctx, 'own', {}, (r: AddressRow) => print({ id, address: r.address }))
+    }
   }),
   id: command({
     text: (r: IdRow) => r.id,
