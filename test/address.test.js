@@ -89,7 +89,7 @@ t.test('numbers that inet_aton would read as an IPv4 address must be dotted deci
   for (const host of ['0x0', '0', '0x7f.1', '2130706433', '127.1', '0x7f000001', '1.2.3']) {
     t.throws(() => parseAddress(`tcp://${host}:1`), { name: 'AddressError', message: /IPv4/ }, host)
   }
-  t.equal(normalizeAddress('tcp://123.example:1'), 'tcp://123.example:1', 'a name with a numeric label is a name')
+  t.equal(normalizeAddress('tcp://127.localhost:1'), 'tcp://127.localhost:1', 'a name with a numeric label is a name')
   t.throws(() => parseAddress('tcp://[1:2]:1'), /malformed IPv6/, 'an IPv6 address must be one')
   t.throws(() => parseAddress('tcp://[:::]:1'), /malformed IPv6/)
 })

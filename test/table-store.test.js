@@ -4,7 +4,7 @@
 // Each structure's own problem() must find nothing after every step.
 import t from 'tap'
 import fc from 'fast-check'
-import { AddressKeys } from '../lib/table/keys.js'
+import { AddressKeys } from '../lib/table/address-slots.js'
 import { Records } from '../lib/table/records.js'
 import { SlotOrder } from '../lib/table/order.js'
 import { ListPool } from '../lib/table/lists.js'

@@ -15,7 +15,7 @@ export interface Paths {
   pidfile: string
   logfile: string
   config: string
-  /** The node's secret key (daemon/key.ts). */
+  /** The node's secret key (daemon/identity-file.ts). */
   key: string
 }
 

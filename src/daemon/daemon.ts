@@ -14,7 +14,7 @@ import { METHOD_TABLE, type DaemonContext } from './methods/index.js'
 import type { Paths } from '../control/paths.js'
 import { ServiceStore } from '../table/services.js'
 import { Warnings } from '../table/warnings.js'
-import { readKeyFile, makeKeyFile } from './key.js'
+import { readKeyFile, makeKeyFile } from './identity-file.js'
 import { IdentityError, type KeyPair } from '../node/identity.js'
 
 export { MAX_SERVICES, loadSettings }

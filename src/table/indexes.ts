@@ -1,6 +1,6 @@
 // The address records in memory (records.ts), and the indexes over them that let eviction,
 // dialing and gossip pick addresses at random in O(1). Pure bookkeeping: no database, no clock,
-// no rules. Everything is by slot (keys.ts); only the learned addresses, which the table's
+// no rules. Everything is by slot (address-slots.ts); only the learned addresses, which the table's
 // bound keeps few, are indexed by source and dial group too.
 import type { AddressRecord } from './rules.js'
 import { IndexedSet } from './indexed-set.js'

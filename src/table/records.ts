@@ -1,11 +1,11 @@
-// The address records in memory, as columns indexed by slot (keys.ts gives each address its
+// The address records in memory, as columns indexed by slot (address-slots.ts gives each address its
 // slot) rather than one object each: a million user-saved addresses would otherwise be a million
 // objects, strings and arrays for the collector to trace. Most records were never dialed, so
 // their seven counters (all zero) take no room: a record gets a row of counters in `extras` the
 // first time one of them is not zero. Sources and subnets are numbers in a ListPool.
 // get() builds a record object for a caller; set() writes one back.
 import type { AddressRecord, Vitals } from './rules.js'
-import { AddressKeys } from './keys.js'
+import { AddressKeys } from './address-slots.js'
 import { ListPool } from './lists.js'
 
 /** The counters kept in `extras`, in row order. */
