@@ -3,19 +3,11 @@
 // auto-start, stats, the log's replay and its end, bad bootstrap addresses, raw errno codes.
 import t from 'tap'
 import net from 'node:net'
-import { datadir, spawnPeernet } from './lib/cli.js'
+import { datadir, spawnPeernet, QUIET, oneLine } from './lib/cli.js'
 import { until } from './lib/helpers.js'
 import { noAutostart } from '../lib/cli/parse.js'
 
-const QUIET = ['--connections', '0', '--interval', '0']
 const lines = s => s.split('\n').filter(Boolean)
-
-function oneLine (t, r, code, pattern, what) {
-  t.equal(r.code, code, `${what}: exit ${code} (${r.stderr.trim()})`)
-  t.equal(lines(r.stderr).length, 1, `${what}: one line on stderr`)
-  t.match(r.stderr, pattern, what)
-  t.notMatch(r.stderr, /\bE[A-Z]{4,}\b|\n\s+at /, `${what}: no errno code, no stack trace`)
-}
 
 /** Hold host:port with a server of this process (closed at teardown). */
 function hold (t, port) {

@@ -5,17 +5,7 @@ import t from 'tap'
 import net from 'node:net'
 import { statSync, writeFileSync, readFileSync, rmSync, mkdirSync, chmodSync } from 'node:fs'
 import { join } from 'node:path'
-import { datadir } from './lib/cli.js'
-
-const QUIET = ['--connections', '0', '--interval', '0']
-const lines = s => s.split('\n').filter(Boolean)
-
-function oneLine (t, r, code, pattern, what) {
-  t.equal(r.code, code, `${what}: exit ${code} (${r.stderr.trim()})`)
-  t.equal(lines(r.stderr).length, 1, `${what}: one line on stderr`)
-  t.match(r.stderr, pattern, what)
-  t.notMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
-}
+import { datadir, QUIET, oneLine } from './lib/cli.js'
 
 t.test('peernet id on two daemons; connect ID@ADDR with the right id, and with a wrong one; connections shows the key', async t => {
   const a = datadir(t)

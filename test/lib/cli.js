@@ -111,4 +111,17 @@ export function datadir (t, name = 'pn') {
   }
 }
 
+/** Settings of a daemon that never dials on its own and never gossips. */
+export const QUIET = ['--connections', '0', '--interval', '0']
+
+const lines = s => s.split('\n').filter(Boolean)
+
+/** A CLI run that failed as users must see it: exit code, one line on stderr matching pattern, no errno code, no stack trace. */
+export function oneLine (t, r, code, pattern, what) {
+  t.equal(r.code, code, `${what}: exit ${code} (${r.stderr.trim()})`)
+  t.equal(lines(r.stderr).length, 1, `${what}: one line on stderr`)
+  t.match(r.stderr, pattern, what)
+  t.notMatch(r.stderr, /\bE[A-Z]{4,}\b|\n\s+at /, `${what}: no errno code, no stack trace`)
+}
+
 export { alive, childrenOf }
