@@ -4,7 +4,7 @@ import t from 'tap'
 import net from 'node:net'
 import { join } from 'node:path'
 import { datadir } from './lib/cli.js'
-import { until } from './lib/helpers.js'
+import { until, tempDir } from './lib/helpers.js'
 import { session, rows, NotRunning, DaemonError } from '../lib/cli/client.js'
 import { MAX_CLIENTS } from '../lib/control/protocol.js'
 
@@ -80,4 +80,17 @@ t.test(`an error row for no request (EBUSY past MAX_CLIENTS, ${MAX_CLIENTS}) fai
   t.ok(a.reason instanceof DaemonError && b.reason instanceof DaemonError, 'both rejected with the daemon\'s error')
   t.same([a.reason.code, b.reason.code], ['EBUSY', 'EBUSY'])
   t.same((await held.send('known', {})), [], 'nothing was added')
+})
+
+t.test('a socket that answers with a line that is not JSON fails the call and every request of a session', async t => {
+  const dir = tempDir(t)
+  const socket = join(dir, 'not-a-daemon.sock')
+  const server = net.createServer(c => { c.on('error', () => {}); c.once('data', () => c.write('HTTP/1.1 400 Bad Request\n')) })
+  await new Promise(resolve => server.listen(socket, resolve))
+  t.teardown(() => server.close())
+  await t.rejects(rows(socket, 'status'), { message: 'the daemon sent a line that is not JSON' }, 'call')
+  const s = session(socket)
+  t.teardown(() => s.close())
+  const both = [s.send('status', {}), s.send('known', {})]
+  for (const p of both) await t.rejects(p, { message: 'the daemon sent a line that is not JSON' }, 'session')
 })

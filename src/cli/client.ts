@@ -53,6 +53,20 @@ function unreachable (socket: string, err: NodeJS.ErrnoException): Error | null 
   return null
 }
 
+/** A line of the daemon's answer: a row, the end, or an error, of the request `id`. */
+interface Answer { id?: unknown, row?: unknown, end?: boolean, error?: ErrorBody }
+
+/** A line decoded, or null when it is no JSON (call and session both fail then, with notJson()). */
+function decode (line: string): Answer | null {
+  try {
+    return JSON.parse(line) as Answer
+  } catch {
+    return null
+  }
+}
+
+const notJson = (): Error => new Error('the daemon sent a line that is not JSON')
+
 /** The request's id, and so how each row line of its answer starts. */
 const ID = 1
 const ROW_HEAD = `{"id":${ID},"row":`
@@ -95,13 +109,8 @@ export function call (socket: string, method: string, params: Record<string, unk
           return
         }
       }
-      let msg: { id?: unknown, row?: unknown, end?: boolean, error?: ErrorBody }
-      try {
-        msg = JSON.parse(line)
-      } catch {
-        finish(new Error('the daemon sent a line that is not JSON'))
-        return
-      }
+      const msg = decode(line)
+      if (msg === null) return finish(notJson())
       if (msg.error) finish(new DaemonError(msg.error))
       else if (msg.end) finish()
       else if ('row' in msg) {
@@ -156,13 +165,8 @@ export function session (socket: string): Session {
   conn.on('connect', () => { connected = true })
   conn.on('close', () => setImmediate(() => failAll(broken ?? new Error('the daemon closed the connection before answering (see its log)'))))
   lines(conn, line => {
-    let msg: { id?: unknown, row?: unknown, end?: boolean, error?: ErrorBody }
-    try {
-      msg = JSON.parse(line)
-    } catch {
-      failAll(new Error('the daemon sent a line that is not JSON'))
-      return
-    }
+    const msg = decode(line)
+    if (msg === null) return failAll(notJson())
     const p = typeof msg.id === 'number' ? pending.get(msg.id) : undefined
     // An error for no request in particular (EBUSY, ESTOPPED) is an error for all of them.
     if (p === undefined) {
