@@ -28,7 +28,7 @@ export { TableError, type LevelLike } from './table/db.js'
 export * from './table/rules.js'
 export { MAX_FRAME, MAX_OUTBUF, WireError, encodeFrame, FrameDecoder } from './wire/frame.js'
 export {
-  PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE, MAX_HELLO_ADDRS, MAX_SUBNET_LENGTH, MAX_NETWORK_LENGTH, MAX_HOP_LIMIT, MAX_ADDRESS_LENGTH,
+  PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE, MAX_HELLO_ADDRS, MAX_SUBNET_LENGTH, MAX_NETWORK_LENGTH, MAX_HOP_LIMIT, MAX_ADDRESS_LENGTH, MAX_PINNED_LENGTH,
   validateMessage, type Message
 } from './wire/messages.js'
 export { parseAddress, parsePinned, formatPinned, NODE_ID, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, SCHEMES } from './transport/address.js'

@@ -36,6 +36,37 @@ t.test('peernet id on two daemons; connect ID@ADDR with the right id, and with a
   t.equal((await a.run(['id'])).stdout.trim(), idA, 'the same id after a restart')
 })
 
+t.test('pins: add ID@ADDR is strict; a plain address is held to the first key seen (identity-changed in the log); known --json shows the id', async t => {
+  const a = datadir(t)
+  const b = datadir(t)
+  const c = datadir(t)
+  await Promise.all([a, b, c].map(d => d.start(...QUIET)))
+  const [idB, idC] = await Promise.all([b, c].map(async d => (await d.run(['id'])).stdout.trim()))
+  const url = (await b.run(['listen', 'tcp'])).stdout.trim()
+  const port = url.split(':').at(-1)
+
+  t.equal((await a.run(['add', `${idC}@${url}`])).stdout, 'added 1 address\n', 'add ID@ADDR')
+  t.equal((await a.run(['known', '--json'])).stdout, `{"address":"${url}","saved":true,"subnets":[],"id":"${idC}"}\n`, 'known --json: the pin the user gave')
+  oneLine(t, await a.run(['connect', url]), 1, new RegExp(`^peernet: cannot connect to ${url}: identity mismatch: expected ${idC}, got ${idB}\n`), 'a dial held to the given id')
+  t.equal((await a.run(['add', `${idB}@${url}`])).stdout, 'added 1 address\n', 'a new pin for a saved address is a change')
+  t.equal((await a.run(['connect', url])).code, 0)
+  t.equal((await a.run(['known'])).stdout, `${url}\n`, 'plain known prints the address alone, as scripts read it')
+  t.match((await a.run(['stats', url])).stdout, new RegExp(`^id: +${idB} \\(seen here by a handshake: a dial must reach it\\)$`, 'm'))
+
+  // Another node on the same port: the key the address was first (here: last) proven by holds.
+  await a.run(['disconnect', url])
+  await b.run(['close'])
+  t.equal((await c.run(['listen', 'tcp', '--port', port])).stdout.trim(), url)
+  oneLine(t, await a.run(['connect', url]), 1, new RegExp(`^peernet: cannot connect to ${url}: identity changed: ${url} was ${idB}, now ${idC} \\(to accept the new key, remove the address and add it again, or add ${idC}@${url}\\)\n`), 'another key at a trusted address')
+  const log = (await a.run(['log', '--no-follow', '--json'])).stdout.trim().split('\n').map(l => JSON.parse(l))
+  t.match(log.find(e => e.type === 'identity-changed'), { address: url, was: idB, now: idC }, 'logged as identity-changed')
+  t.equal((await a.run(['rm', url])).code, 0)
+  t.equal((await a.run(['add', url])).code, 0)
+  t.equal((await a.run(['connect', url])).code, 0, 'rm then add: the new key is trusted')
+  t.equal((await a.run(['connections'])).stdout, `${url}\t${idC}\n`)
+  t.equal((await a.run(['add', 'nothex@tcp://127.0.0.1:1'])).code, 2, 'a malformed id is a usage error')
+})
+
 t.test('the key file: wrong mode, truncated, garbage, a directory, missing for a db that has an id: one line, exit 1', async t => {
   const d = datadir(t)
   await d.start(...QUIET)

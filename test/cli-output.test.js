@@ -94,17 +94,19 @@ t.test('the other commands, as text and --json', async t => {
   t.equal((await b.run(['add', 'tcp://127.0.0.1:10', url])).stdout, 'added 1 address, 1 already known\n', 'add')
   t.equal((await b.run(['rm', 'tcp://127.0.0.1:9', 'tcp://127.0.0.1:11', '--json'])).stdout, '{"removed":1,"unknown":1}\n', 'rm --json')
   t.equal((await b.run(['rm', 'tcp://127.0.0.1:10'])).stdout, 'removed 1 address\n', 'rm')
-  t.equal((await b.run(['known', '--json'])).stdout, `{"address":"${url}","saved":true,"subnets":["chat"]}\n`, 'known --json')
+  // The connect proved the key there: the row carries it (a plain known prints no id).
+  t.equal((await b.run(['known', '--json'])).stdout, `{"address":"${url}","saved":true,"subnets":["chat"],"id":"${aId}"}\n`, 'known --json: the id a handshake proved')
   t.equal((await b.run(['known'])).stdout, `${url}\tchat\n`, 'known')
 
   const statsJson = await b.run(['stats', url, '--json'])
   const st = JSON.parse(statsJson.stdout)
   t.equal(statsJson.stdout, `{"address":"${url}","saved":true,"connections":{"ok":1,"fail":0},"nodes":{"rx":${st.nodes.rx},"tx":${st.nodes.tx}},` +
-    `"first":${st.first},"last":${st.last},"lastOk":${st.lastOk},"sources":[],"subnets":["chat"]}\n`, 'stats --json')
+    `"first":${st.first},"last":${st.last},"lastOk":${st.lastOk},"sources":[],"subnets":["chat"],"id":"${aId}","pin":"seen"}\n`, 'stats --json')
   const iso = ms => new Date(ms).toISOString()
   t.equal((await b.run(['stats', url])).stdout, [
     `address:     ${url}`,
     'saved:       yes (added by the user)',
+    `id:          ${aId} (seen here by a handshake: a dial must reach it)`,
     'connections: 1 ok, 0 failed',
     `nodes:       ${st.nodes.rx} received, ${st.nodes.tx} sent`,
     `first seen:  ${iso(st.first)}`,

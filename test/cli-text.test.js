@@ -30,10 +30,11 @@ t.test('status: warnings first, failed services counted, empty lists said so', a
 })
 
 t.test('stats: never-seen times, empty lists, the saved flag', async t => {
-  const row = { address: 'tcp://127.0.0.1:9', saved: false, connections: { ok: 0, fail: 1 }, nodes: { rx: 0, tx: 0 }, first: null, last: 0, lastOk: null, sources: [], subnets: [] }
+  const row = { address: 'tcp://127.0.0.1:9', saved: false, connections: { ok: 0, fail: 1 }, nodes: { rx: 0, tx: 0 }, first: null, last: 0, lastOk: null, sources: [], subnets: [], id: null, pin: null }
   t.equal(statsText(row), [
     'address:     tcp://127.0.0.1:9',
     'saved:       no',
+    'id:          -',
     'connections: 0 ok, 1 failed',
     'nodes:       0 received, 0 sent',
     'first seen:  never',
@@ -44,8 +45,14 @@ t.test('stats: never-seen times, empty lists, the saved flag', async t => {
   ].join('\n'))
   const full = statsText({ ...row, saved: true, sources: ['a', 'b'], subnets: ['chat'] }).split('\n')
   t.equal(full[1], 'saved:       yes (added by the user)')
-  t.equal(full[7], 'told by:     a b')
-  t.equal(full[8], 'subnets:     chat')
+  t.equal(full[8], 'told by:     a b')
+  t.equal(full[9], 'subnets:     chat')
+  const id = 'ab'.repeat(32)
+  const pinLine = (saved, pin) => statsText({ ...row, saved, id, pin }).split('\n')[2]
+  t.equal(pinLine(true, 'given'), `id:          ${id} (given by the user: a dial must reach it)`)
+  t.equal(pinLine(true, 'seen'), `id:          ${id} (seen here by a handshake: a dial must reach it)`)
+  t.equal(pinLine(false, 'seen'), `id:          ${id} (seen here by a handshake)`, 'a learned address is not held to its key')
+  t.equal(pinLine(false, 'hint'), `id:          ${id} (a peer's word, not checked)`)
 })
 
 t.test('printer: --json, or the command text, or JSON when a command has no text', async t => {

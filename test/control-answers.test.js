@@ -55,10 +55,10 @@ t.test('rows of every method, key for key', async t => {
   t.same(await sent(cb, 'search', { subnet: 'chat', max: 1 }), ok(`{"hash":"chat","address":"${url}","hops":1}`), 'search')
   t.same(await sent(cb, 'add', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:9', url] }), ok('{"count":3,"added":1,"already":1}'), 'add')
   t.same(await sent(cb, 'rm', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:10'] }), ok('{"count":2,"removed":1,"unknown":1}'), 'rm')
-  t.same(await sent(cb, 'known'), ok(`{"address":"${url}","saved":true,"subnets":["chat"]}`), 'known')
+  t.same(await sent(cb, 'known'), ok(`{"address":"${url}","saved":true,"subnets":["chat"],"id":"${aId}"}`), 'known: with the id the connect proved')
   const [stats] = (await cb.request('stats', { address: url })).rows
   const statsRow = `{"address":"${url}","saved":true,"connections":{"ok":1,"fail":0},"nodes":{"rx":${stats.nodes.rx},"tx":${stats.nodes.tx}},` +
-    `"first":${stats.first},"last":${stats.last},"lastOk":${stats.lastOk},"sources":[],"subnets":["chat"]}`
+    `"first":${stats.first},"last":${stats.last},"lastOk":${stats.lastOk},"sources":[],"subnets":["chat"],"id":"${aId}","pin":"seen"}`
   t.same(await sent(cb, 'stats', { address: url }), ok(statsRow), 'stats by address')
   t.same(await sent(cb, 'stats', { address: peer.id }), ok(statsRow), 'stats by peer id')
   t.same(await sent(cb, 'disconnect', { address: url }), ok(`{"address":"${url}"}`), 'disconnect')

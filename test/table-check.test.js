@@ -73,9 +73,9 @@ const cases = [
   ['an address past the end of its buffer', tbl => { keys(tbl).used = 0 }, /slot \d+'s bytes lie past the end of the address buffer/],
   // the columns: counter rows and lists
   ['two records sharing a counter row', tbl => { tbl.recordAttempt(A('x')); tbl.recordAttempt(A('y')); cols(tbl).more[slot(tbl, A('y'))] = cols(tbl).more[slot(tbl, A('x'))] }, /two records share counter row \d/],
-  ['a counter row both free and in use', tbl => { tbl.recordAttempt(A('x')); cols(tbl).extrasFree.push(0) }, /counter row 0 is both free and in use/],
-  ['a counter row never handed out', tbl => { cols(tbl).more[slot(tbl, A('y'))] = 50 }, /tcp:\/\/y0\.example:4000 has counters in row 49, never handed out/],
-  ['a counter row neither free nor in use', tbl => { tbl.recordAttempt(A('x')); cols(tbl).extrasTop++ }, /1 counter rows in use and 0 free are not the 2 handed out/],
+  ['a counter row both free and in use', tbl => { tbl.recordAttempt(A('x')); cols(tbl).extras.free.push(0) }, /counter row 0 is both free and in use/],
+  ['a counter row never handed out', tbl => { cols(tbl).more[slot(tbl, A('y'))] = 50 }, /counter row 49 was never handed out/],
+  ['a counter row neither free nor in use', tbl => { tbl.recordAttempt(A('x')); cols(tbl).extras.top++ }, /1 counter rows in use and 0 free are not the 2 handed out/],
   ['a list counted once too often', tbl => { cols(tbl).lists.refs[cols(tbl).sources[slot(tbl, A('x'))]]++ }, /list \["id:x","group:g"\] is counted 2 times but held 1/],
   ['a list filed under another list', tbl => { cols(tbl).lists.lists[cols(tbl).sources[slot(tbl, A('y'))]] = ['id:q'] }, /list \d is not the list \["id:y"\] it is filed under/],
   ['a stray list number', tbl => cols(tbl).lists.lists.push(['id:q']), /2 lists held and 0 free are not the 3 numbered/],

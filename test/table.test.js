@@ -601,7 +601,9 @@ t.test('stats: connections and node counts accumulate; an unknown address is all
     last: 3000,
     lastOk: 3000,
     sources: ['id:x', 'group:g'],
-    subnets: ['chat']
+    subnets: ['chat'],
+    id: null,
+    pin: null
   })
   for (let i = 0; i < MAX_SERVED_SUBNETS + 4; i++) table.noteServed(A('a'), `s${i}`)
   t.equal(table.stats(A('a')).subnets.length, MAX_SERVED_SUBNETS, 'served subnets are bounded')
@@ -616,7 +618,9 @@ t.test('stats: connections and node counts accumulate; an unknown address is all
     last: null,
     lastOk: null,
     sources: [],
-    subnets: []
+    subnets: [],
+    id: null,
+    pin: null
   })
   table.recordSuccess(A('nobody'))
   table.recordFailure(A('nobody'))

@@ -5,7 +5,7 @@ import t from 'tap'
 import {
   MAX_FRAME, WireError, encodeFrame, FrameDecoder, validateMessage, seededRandom,
   PROTOCOL_VERSION, MAX_ADDRS_PER_MESSAGE, MAX_HELLO_ADDRS, MAX_SUBNET_LENGTH, MAX_NETWORK_LENGTH,
-  MAX_HOP_LIMIT, MAX_ADDRESS_LENGTH
+  MAX_HOP_LIMIT, MAX_ADDRESS_LENGTH, MAX_PINNED_LENGTH
 } from '../lib/index.js'
 // Not re-exported from the package root; the compiled module is the same one the node uses.
 import { MAX_REASON_LENGTH, checkSubnet, subnetProblem } from '../lib/wire/messages.js'
@@ -267,6 +267,8 @@ t.test('validateMessage accepts every valid message type', async t => {
     { ...valid.hello, nonce: '0'.repeat(16) },
     { type: 'addrs', addrs: [] },
     { type: 'addrs', addrs: new Array(MAX_ADDRS_PER_MESSAGE).fill(a) },
+    // The longest address with the id it reaches before it (ID@ADDR): exactly MAX_PINNED_LENGTH.
+    { type: 'addrs', addrs: new Array(MAX_ADDRS_PER_MESSAGE).fill('f'.repeat(64) + '@' + a) },
     { type: 'addrs', addrs: ['', 'not even an address'] }, // shape only: the receiver parses each one
     { ...valid.query, qid: 'f'.repeat(16) },
     { ...valid.query, qid: 'f'.repeat(32) },
@@ -321,7 +323,7 @@ t.test('validateMessage rejects every wrong field with a WireError', async t => 
   add({ ...valid.answer, subnet: 's'.repeat(MAX_SUBNET_LENGTH + 1) }, 'answer.subnet too long')
   add({ ...valid.answer, address: 'x'.repeat(MAX_ADDRESS_LENGTH + 1) }, 'answer.address too long')
   add({ type: 'bye', reason: 'r'.repeat(MAX_REASON_LENGTH + 1) }, 'bye.reason too long')
-  add({ type: 'addrs', addrs: ['x'.repeat(MAX_ADDRESS_LENGTH + 1)] }, 'addrs entry too long')
+  add({ type: 'addrs', addrs: ['x'.repeat(MAX_PINNED_LENGTH + 1)] }, 'addrs entry too long (an ID@ADDR may be MAX_PINNED_LENGTH)')
   add({ ...valid.hello, addrs: ['x'.repeat(MAX_ADDRESS_LENGTH + 1)] }, 'hello.addrs entry too long')
 
   // Too many addresses.

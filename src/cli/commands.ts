@@ -156,9 +156,9 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'add',
-    synopsis: 'add ADDR... | add -',
-    describe: 'Add addresses to the table without connecting; "-" reads them from stdin, one per line.',
-    args: [{ name: 'addrs', type: 'address-or-stdin', variadic: true, describe: 'addresses, or - for stdin' }],
+    synopsis: 'add [ID@]ADDR... | add -',
+    describe: 'Add addresses to the table without connecting; "-" reads them from stdin, one per line. ID@ADDR pins the address to that node id: a dial that reaches another key is refused. A plain ADDR is held to the first key a connection finds there (as ssh\'s known_hosts); after that, another key is refused and logged as identity-changed. To accept a new key, rm the address and add it again, or add ID@ADDR.',
+    args: [{ name: 'addrs', type: 'address-or-stdin', variadic: true, describe: 'addresses (ADDR or ID@ADDR), or - for stdin' }],
     flags: [],
     reach: 'autostart'
   },

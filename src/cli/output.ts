@@ -124,10 +124,19 @@ export function statusText (s: StatusRow): string {
   return lines.join('\n')
 }
 
+/** The id an address is pinned to, and what that means (see Pin in table/rules.ts). */
+function pinText (s: StatsRow): string {
+  if (s.id === null) return '-'
+  if (s.pin === 'hint') return `${s.id} (a peer's word, not checked)`
+  const how = s.pin === 'given' ? 'given by the user' : 'seen here by a handshake'
+  return `${s.id} (${how}${s.saved ? ': a dial must reach it' : ''})`
+}
+
 export function statsText (s: StatsRow): string {
   return [
     `address:     ${s.address}`,
     `saved:       ${s.saved ? 'yes (added by the user)' : 'no'}`,
+    `id:          ${pinText(s)}`,
     `connections: ${s.connections.ok} ok, ${s.connections.fail} failed`,
     `nodes:       ${s.nodes.rx} received, ${s.nodes.tx} sent`,
     `first seen:  ${ago(s.first)}`,

@@ -26,13 +26,18 @@ export function dialable (value: string): string {
   return parseAddress(value, { schemes: NETWORK_SCHEMES }).href
 }
 
+/** The same, optionally with the id it must reach before it (ID@ADDR). */
+export function dialablePinned (value: string): string {
+  return formatPinned(parsePinned(value, { schemes: NETWORK_SCHEMES }))
+}
+
 /** Check and normalise one positional value; throws UsageError. */
 export function checkArg (arg: Arg, value: string): string {
   try {
     switch (arg.type) {
       case 'address': return dialable(value)
-      case 'pinned': return formatPinned(parsePinned(value, { schemes: NETWORK_SCHEMES }))
-      case 'address-or-stdin': return value === '-' ? value : dialable(value)
+      case 'pinned': return dialablePinned(value)
+      case 'address-or-stdin': return value === '-' ? value : dialablePinned(value)
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
       case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
       case 'subnet': return checkSubnet(value)

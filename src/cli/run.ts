@@ -11,7 +11,7 @@ import {
   MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
   type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow
 } from '../control/protocol.js'
-import { dialable, UsageError } from './parse.js'
+import { dialablePinned, UsageError } from './parse.js'
 import { bindHost, notAPeer, parseAddress, formatPinned, type Address } from '../transport/address.js'
 
 /** How long `close` waits for the daemon to be gone. */
@@ -138,12 +138,12 @@ function tlsFiles (ctx: Ctx): { cert?: string, key?: string } {
 
 /**
  * A known row whose JSON text has no escapes: `{"address":"A","saved":B,"subnets":["S",…]}`
- * exactly as JSON.stringify writes it (no space, keys in this order, no backslash or control
+ * (and `,"id":"…"` before the brace where an id is known) exactly as JSON.stringify writes it (no space, keys in this order, no backslash or control
  * character in a string), so the text alone says what the row prints as: with --json that
  * very text, else A, then a tab and the subnets joined by commas when there are any (as `text`
  * above). Any other row (a name with a quote, say) is parsed and printed as every row is.
  */
-const PLAIN_KNOWN = /^\{"address":"([^"\\\x00-\x1f]*)","saved":(?:true|false),"subnets":\[((?:"[^"\\\x00-\x1f]*"(?:,"[^"\\\x00-\x1f]*")*)?)\]\}$/
+const PLAIN_KNOWN = /^\{"address":"([^"\\\x00-\x1f]*)","saved":(?:true|false),"subnets":\[((?:"[^"\\\x00-\x1f]*"(?:,"[^"\\\x00-\x1f]*")*)?)\](?:,"id":"[0-9a-f]{64}")?\}$/
 
 function plainKnown (asJson: boolean): (json: string) => string | null {
   return json => {
@@ -191,7 +191,7 @@ function readStdinAddresses (): string[] {
     at = end < 0 ? text.length + 1 : end + 1
     if (first === '' || first.startsWith('#')) continue
     try {
-      const href = dialable(first)
+      const href = dialablePinned(first)
       // The common case, an address already in its normal form, keeps the slice of the input.
       addrs.push(href === first ? first : href)
     } catch (err) {

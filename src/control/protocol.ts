@@ -86,7 +86,8 @@ export interface StatusRow {
   limits: Record<string, number>
 }
 
-export interface KnownRow { address: string, saved: boolean, subnets: string[] }
+/** `id`: the node the address reaches, where known (the user gave it, or a handshake proved it). */
+export interface KnownRow { address: string, saved: boolean, subnets: string[], id?: string }
 /** `address` answers for the peer; `claimed` is an inbound peer's unconfirmed word (see PeerInfo). */
 export interface ConnectionRow { id: string, address: string | null, claimed: string | null, direction: 'in' | 'out', since: number, rx: number, tx: number }
 /**

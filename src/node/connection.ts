@@ -49,11 +49,24 @@ export interface ConnectionOptions {
   outbound: boolean
   /** The address we dialed (outbound only). */
   dialed?: string
-  /** The id the dial must reach (from ID@ADDR): another key answering closes the link. */
-  expected?: string
+  /** The id the dial must reach (a pin: see Expected): another key answering closes the link. */
+  expected?: Expected
   /** The remote side's host (IP) when the transport knows it. */
   remoteHost?: string
   clock: Clock
+}
+
+/**
+ * The key a dial must reach, and where that came from: `given` by the user (ID@ADDR), or
+ * `seen` at the address by an earlier handshake (trust on first use, for the user's addresses).
+ */
+export interface Expected { id: string, pin: 'given' | 'seen' }
+
+/** Why a dial that reached key `got` instead of the one expected ends (the one wording of it). */
+export function mismatchReason (address: string, expected: Expected, got: string): string {
+  return expected.pin === 'given'
+    ? `identity mismatch: expected ${expected.id}, got ${got}`
+    : `identity changed: ${address} was ${expected.id}, now ${got} (to accept the new key, remove the address and add it again, or add ${got}@${address})`
 }
 
 export interface CloseInfo {
@@ -75,7 +88,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Set by the node once the handshake is accepted. */
   peerId = ''
   /** The id the dial must reach, if any (see ConnectionOptions.expected). */
-  readonly expected?: string
+  readonly expected?: Expected
+  /** The key that answered when it was not the one expected (the link is closed then). */
+  mismatched: string | null = null
   /** The peer's id as its link proved it (hex of its static key), once the secure handshake is done. */
   remoteId: string | null = null
   /**
@@ -180,8 +195,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const key = this.socket.remotePublicKey
     if (this.closed || key === null || key === undefined) return
     this.remoteId = Buffer.from(key).toString('hex')
-    if (this.expected !== undefined && this.remoteId !== this.expected) {
-      this.close(`identity mismatch: expected ${this.expected}, got ${this.remoteId}`, false)
+    if (this.expected !== undefined && this.remoteId !== this.expected.id) {
+      this.mismatched = this.remoteId
+      this.close(mismatchReason(this.dialed ?? '', this.expected, this.remoteId), false)
     }
   }
 

@@ -2,7 +2,7 @@
 // table (which applies the backoff after failures), keeps the user's holds, and books how each
 // dial ended. What is said on a link once it is open is the handshake's business.
 import type { Duplex } from 'node:stream'
-import { Connection, type CloseInfo } from './connection.js'
+import { Connection, type CloseInfo, type Expected, mismatchReason } from './connection.js'
 import { Holds } from './holds.js'
 import type { PeerSet } from './peers.js'
 import type { OwnAddresses } from './own.js'
@@ -32,7 +32,7 @@ export interface DialerOptions {
 
 export class Dialer {
   readonly holds: Holds
-  private readonly pending = new Map<string, Promise<void>>()
+  private readonly pending = new Map<string, Promise<string>>()
 
   constructor (
     private readonly ctx: NodeContext,
@@ -47,16 +47,22 @@ export class Dialer {
   get size (): number { return this.pending.size }
 
   /**
-   * Open a link to address; resolves once its handshake is done (or a link to it exists).
-   * With `expected` (an id), only that peer will do: another key answering is an identity
-   * mismatch, and the link closes before anything of ours is sent on it.
+   * Open a link to address; resolves to the peer's id once its handshake is done (or a link to
+   * it exists). Only the key of a pin will do: `given` (the user's ID@ADDR), else the one the
+   * table holds the address to (strict for the user's addresses once a key was seen there).
+   * Another key answering ends the dial, and the link closes before anything of ours is sent.
    */
-  dial (address: string, expected?: string): Promise<void> {
+  dial (address: string, given?: string): Promise<string> {
+    const expected: Expected | null = given !== undefined ? { id: given, pin: 'given' } : this.ctx.table.pinOf(address)
     const open = this.peers.openAt(address)
-    if (open) return expected === undefined || open.peerId === expected ? Promise.resolve() : Promise.reject(mismatch(address, expected, open.peerId))
+    if (open) {
+      return expected === null || open.peerId === expected.id
+        ? Promise.resolve(open.peerId)
+        : Promise.reject(new Error(`cannot connect to ${address}: ${mismatchReason(address, expected, open.peerId)}`))
+    }
     const pending = this.pending.get(address)
-    if (pending) return expected === undefined ? pending : pending.then(() => this.dial(address, expected))
-    const p = new Promise<void>((resolve, reject) => {
+    if (pending) return expected === null ? pending : pending.then(() => this.dial(address, given))
+    const p = new Promise<string>((resolve, reject) => {
       this.ctx.table.recordAttempt(address)
       let socket: Duplex
       try {
@@ -67,13 +73,13 @@ export class Dialer {
         reject(err)
         return
       }
-      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected, remoteHost: parseAddress(address).host, clock: this.ctx.clock })
+      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, remoteHost: parseAddress(address).host, clock: this.ctx.clock })
       c.once('close', (info: CloseInfo) => {
         // Lost to a link the peer opened to us at the same time: we are connected all the same.
-        if (c.peerId !== '' && info.reason === DUPLICATE) resolve()
+        if (c.peerId !== '' && info.reason === DUPLICATE) resolve(c.peerId)
         else reject(new Error(`cannot connect to ${address}: ${info.reason}`))
       })
-      c.once('open', () => resolve())
+      c.once('open', () => resolve(c.peerId))
       this.opts.attach(c)
     })
     this.pending.set(address, p)
@@ -104,10 +110,7 @@ export class Dialer {
     // advertise someone else's address and misbehave to get that address purged.
     if (info.fault || (!wasOpen && !benign)) this.ctx.table.recordFailure(a)
     if (!wasOpen && !benign) this.ctx.event('connect-failed', { address: a, reason: info.reason })
+    // A key the user's address was known by (trust on first use) changed: worth a line of its own.
+    if (c.mismatched !== null && c.expected?.pin === 'seen') this.ctx.event('identity-changed', { address: a, was: c.expected.id, now: c.mismatched })
   }
-}
-
-/** The error of a dial that reached another key than the one it expected. */
-function mismatch (address: string, expected: string, got: string): Error {
-  return new Error(`cannot connect to ${address}: identity mismatch: expected ${expected}, got ${got}`)
 }

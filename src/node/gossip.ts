@@ -1,12 +1,14 @@
 // Gossip: on each round the node asks one random peer for addresses (getaddrs) and stores what
 // comes back (addrs); it answers a peer's getaddrs with a sample of its table. Only answers we
-// asked for are taken, and a peer that pushes or answers with junk collects strikes.
+// asked for are taken, and a peer that pushes or answers with junk collects strikes. An entry
+// may carry the id it reaches (ID@ADDR): we send one only where our own handshake proved it,
+// and take one as a hint (table.learn), never as a pin a dial is held to.
 import type { Connection } from './connection.js'
 import { type PeerSet, peerName } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { NodeContext } from './types.js'
 import { randomInt } from '../util/random.js'
-import { tryNormalizeAddress } from '../transport/address.js'
+import { tryParsePinned, formatPinned } from '../transport/address.js'
 import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 
 /** Addresses sent in one gossip answer (at most MAX_ADDRS_PER_MESSAGE). */
@@ -49,8 +51,10 @@ export class Gossip {
   }
 
   onGetAddrs (c: Connection): void {
+    const { table } = this.ctx
     const mine = this.own.announced.slice(0, this.sample)
-    const addrs = [...mine, ...this.ctx.table.sampleForGossip(this.sample).filter(a => a !== c.address && a !== c.claimed && !mine.includes(a))].slice(0, this.sample)
+    const sampled = [...mine, ...table.sampleForGossip(this.sample).filter(a => a !== c.address && a !== c.claimed && !mine.includes(a))].slice(0, this.sample)
+    const addrs = sampled.map((address, i) => formatPinned({ id: i < mine.length ? table.id : table.provenId(address), address }))
     c.send({ type: 'addrs', addrs })
     // Statistics go to an address that answers for the peer, never to one it merely claims.
     if (c.address) this.ctx.table.recordNodes(c.address, 0, addrs.length)
@@ -66,11 +70,18 @@ export class Gossip {
       return
     }
     this.asks.set(c, asked - 1)
-    const ok = this.own.acceptable(list)
-    let junk = 0
-    for (const a of list) if (tryNormalizeAddress(a) === null) junk++
+    const plain: string[] = []
+    const hints = new Map<string, string>()
+    for (const entry of list) {
+      const p = tryParsePinned(entry)
+      if (p === null) continue
+      plain.push(p.address)
+      if (p.id !== null) hints.set(p.address, p.id)
+    }
+    const junk = list.length - plain.length
     if (junk > 0 && junk > list.length * JUNK_SHARE && !c.strike('addrs answer of junk', JUNK_STRIKES)) return
-    const added = this.ctx.table.learn(ok, c.sources)
+    const ok = this.own.acceptable(plain)
+    const added = this.ctx.table.learn(ok, c.sources, a => hints.get(a))
     if (c.address) this.ctx.table.recordNodes(c.address, list.length, 0)
     this.ctx.event('gossip', { dir: 'rx', peer: peerName(c), count: list.length, added, refused: list.length - ok.length })
   }

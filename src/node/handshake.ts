@@ -73,6 +73,12 @@ export class Handshake {
     return c.nonce
   }
 
+  /** A dial of ours reached peer `id` at address: a success, and the key the address is held to. */
+  private reached (address: string, id: string): void {
+    this.ctx.table.recordSuccess(address)
+    this.ctx.table.recordKey(address, id)
+  }
+
   /** A message on a link whose handshake is not done. */
   onMessage (c: Connection, m: Message): void {
     if (m.type === 'bye') {
@@ -121,7 +127,7 @@ export class Handshake {
         // A dial of ours reached this peer: that address answers for it now.
         if (c.dialed) {
           existing.address ??= c.dialed
-          table.recordSuccess(c.dialed)
+          this.reached(c.dialed, m.id)
         }
         c.peerId = m.id
         if (answer) this.greet(c)
@@ -146,9 +152,10 @@ export class Handshake {
       const dialed = m.dialed === undefined ? null : tryNormalizeAddress(m.dialed)
       if (dialed) this.own.addCandidate(dialed)
     } else if (c.dialed) {
-      table.recordSuccess(c.dialed)
+      this.reached(c.dialed, m.id)
     }
-    if (c.offered.length > 0) table.learn(c.offered, c.sources)
+    // The peer's own addresses: its key is their hint (its word, until a dial of ours proves it).
+    if (c.offered.length > 0) table.learn(c.offered, c.sources, () => m.id)
     this.ctx.event('peer', peerInfo(c))
   }
 }

@@ -207,9 +207,19 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   // --- the table -------------------------------------------------------------------------
 
-  /** Save addresses as the user's; resolves to those that were not the user's before. */
+  /**
+   * Save addresses (ADDR or ID@ADDR) as the user's; resolves to those that were not the user's
+   * before, or whose pin this changed.
+   */
   save (nodes: OneOrMany, cb?: Callback<string[]>): Promise<string[]> {
-    return this.write(nodes, normalizeAddress, list => this.table.save(list), changed => this.event('save', { count: changed.length }), cb)
+    // ID@ADDR pins the address to that id (strict); a plain ADDR takes the first key seen there.
+    const given = new Map<string, string>()
+    const check = (x: string): string => {
+      const { id, address } = parsePinned(x)
+      if (id !== null) given.set(address, id)
+      return address
+    }
+    return this.write(nodes, check, list => this.table.save(list, a => given.get(a)), changed => this.event('save', { count: changed.length }), cb)
   }
 
   /** Remove addresses (refused from gossip for a while); resolves to those that were known. */
@@ -324,10 +334,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (this.own.has(a)) throw new Error(`${a} is this node's own address`)
       this.dialer.holds.lift(a)
       const fresh = !this.table.has(a)
-      await this.dialer.dial(a, id ?? undefined)
-      await this.table.save([a])
+      const peer = await this.dialer.dial(a, id ?? undefined)
+      await this.table.save([a], () => id ?? undefined)
       // The dial's success found no record to count on: count it on the new one.
       if (fresh) this.table.recordSuccess(a)
+      // The key that answered holds the address from now on (proven, so no longer a mere pin).
+      this.table.recordKey(a, peer)
     }, cb)
   }
 

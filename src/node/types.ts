@@ -93,6 +93,8 @@ export interface PeernetEvents {
   disconnect: [PeerInfo & { reason: string }]
   'connect-failed': [{ address: string, reason: string }]
   refused: [{ address: string | null, reason: string }]
+  /** A user's address answered with another key than the one first seen there (the dial was refused). */
+  'identity-changed': [{ address: string, was: string, now: string }]
   gossip: [{ dir: 'ask' | 'rx' | 'tx', peer: string, count: number, added?: number, refused?: number }]
   search: [{ dir: 'out' | 'in', qid: string, subnet: string, hops: number, peer?: string }]
   answer: [{ dir: 'in' | 'out' | 'forward', qid: string, subnet: string, address: string, hops: number }]

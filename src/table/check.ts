@@ -61,4 +61,4 @@ export async function diskProblem (db: Sublevels, mem: InMemory): Promise<string
 function canonical (r: AddressRecord): string {
   return JSON.stringify(r, FIELDS)
 }
-const FIELDS = Object.keys(newRecord('', 0, false, [])).sort()
+const FIELDS = [...Object.keys(newRecord('', 0, false, [])), 'id', 'pin'].sort()

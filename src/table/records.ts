@@ -2,15 +2,19 @@
 // slot) rather than one object each: a million user-saved addresses would otherwise be a million
 // objects, strings and arrays for the collector to trace. Most records were never dialed, so
 // their seven counters (all zero) take no room: a record gets a row of counters in `extras` the
-// first time one of them is not zero. Sources and subnets are numbers in a ListPool.
+// first time one of them is not zero; likewise a record pinned to an id gets a 32-byte row in
+// `keys`. Sources and subnets are numbers in a ListPool.
 // get() builds a record object for a caller; set() writes one back.
-import type { AddressRecord, Vitals } from './rules.js'
+import { type AddressRecord, type Vitals, type Pin, PINS } from './rules.js'
 import { AddressKeys } from './address-slots.js'
 import { ListPool } from './lists.js'
+import { RowPool, grown } from './rows.js'
 
 /** The counters kept in `extras`, in row order. */
 const COUNTERS = ['lastTry', 'lastOk', 'ok', 'fail', 'streak', 'rx', 'tx'] as const
 const WIDTH = COUNTERS.length
+/** Bytes of an id (an Ed25519 public key). */
+const KEY_BYTES = 32
 
 export class Records {
   private readonly keys = new AddressKeys()
@@ -22,9 +26,11 @@ export class Records {
   private subnets = new Int32Array(64)
   /** Row + 1 in extras, 0 for none (all counters zero). */
   private more = new Int32Array(64)
-  private extras = new Float64Array(64 * WIDTH)
-  private extrasTop = 0
-  private readonly extrasFree: number[] = []
+  private readonly extras = new RowPool(WIDTH, new Float64Array(64 * WIDTH))
+  /** 1 + the index of the record's pin in PINS, 0 for none; its key is in row keyRow - 1. */
+  private pin = new Uint8Array(64)
+  private keyRow = new Int32Array(64)
+  private readonly keys32 = new RowPool(KEY_BYTES, new Uint8Array(64 * KEY_BYTES))
 
   get size (): number { return this.keys.size }
 
@@ -40,16 +46,16 @@ export class Records {
   /** What isDead, dialable and badness read, without building the whole record. */
   vitals (slot: number): Vitals & { user: boolean } {
     const x = (this.more[slot] - 1) * WIDTH
-    const e = this.extras
+    const e = this.extras.data
     return { user: this.user[slot] === 1, last: this.last[slot], lastTry: x < 0 ? 0 : e[x], lastOk: x < 0 ? 0 : e[x + 1], streak: x < 0 ? 0 : e[x + 4] }
   }
 
   /** The record in slot, as a new object the caller may change (set() writes it back). */
   get (slot: number): AddressRecord {
     const x = (this.more[slot] - 1) * WIDTH
-    const e = this.extras
+    const e = this.extras.data
     const c = (i: number): number => x < 0 ? 0 : e[x + i]
-    return {
+    const r: AddressRecord = {
       address: this.keys.address(slot),
       user: this.user[slot] === 1,
       sources: this.lists.get(this.sources[slot]).slice(),
@@ -64,6 +70,22 @@ export class Records {
       tx: c(6),
       subnets: this.lists.get(this.subnets[slot]).slice()
     }
+    const pin = this.pinOf(slot)
+    if (pin !== undefined) {
+      r.id = this.idOf(slot)
+      r.pin = pin
+    }
+    return r
+  }
+
+  /** How slot's record came by its id, if it has one. */
+  pinOf (slot: number): Pin | undefined { return this.pin[slot] === 0 ? undefined : PINS[this.pin[slot] - 1] }
+
+  /** The id slot's record is pinned to (hex), or undefined. */
+  idOf (slot: number): string | undefined {
+    if (this.pin[slot] === 0) return undefined
+    const at = (this.keyRow[slot] - 1) * KEY_BYTES
+    return Buffer.from(this.keys32.data.buffer, this.keys32.data.byteOffset + at, KEY_BYTES).toString('hex')
   }
 
   /** Add r, whose address is not here yet; returns its slot. */
@@ -73,6 +95,8 @@ export class Records {
     this.sources[slot] = this.lists.intern(r.sources)
     this.subnets[slot] = this.lists.intern(r.subnets)
     this.more[slot] = 0
+    this.pin[slot] = 0
+    this.keyRow[slot] = 0
     this.write(slot, r)
     return slot
   }
@@ -87,8 +111,9 @@ export class Records {
   delete (slot: number): void {
     this.lists.release(this.sources[slot])
     this.lists.release(this.subnets[slot])
-    if (this.more[slot] !== 0) this.extrasFree.push(this.more[slot] - 1)
+    if (this.more[slot] !== 0) this.extras.release(this.more[slot] - 1)
     this.more[slot] = 0
+    this.unpin(slot)
     this.keys.delete(slot)
   }
 
@@ -102,18 +127,23 @@ export class Records {
     const held = new Map<number, number>()
     const hold = (id: number): void => { held.set(id, (held.get(id) ?? 0) + 1) }
     const rows = new Set<number>()
+    const keyRows = new Set<number>()
     for (const slot of this.slots()) {
       hold(this.sources[slot])
       hold(this.subnets[slot])
       const row = this.more[slot] - 1
-      if (row < 0) continue
-      if (row >= this.extrasTop) return `${this.address(slot)} has counters in row ${row}, never handed out`
-      if (rows.has(row)) return `two records share counter row ${row}`
-      rows.add(row)
+      if (row >= 0) {
+        if (rows.has(row)) return `two records share counter row ${row}`
+        rows.add(row)
+      }
+      const keyRow = this.keyRow[slot] - 1
+      if ((keyRow >= 0) !== (this.pin[slot] !== 0)) return `${this.address(slot)} has ${keyRow >= 0 ? 'a key but no pin' : 'a pin but no key'}`
+      if (keyRow >= 0) {
+        if (keyRows.has(keyRow)) return `two records share key row ${keyRow}`
+        keyRows.add(keyRow)
+      }
     }
-    for (const row of this.extrasFree) if (rows.has(row)) return `counter row ${row} is both free and in use`
-    if (rows.size + new Set(this.extrasFree).size !== this.extrasTop) return `${rows.size} counter rows in use and ${this.extrasFree.length} free are not the ${this.extrasTop} handed out`
-    return this.lists.problem(held)
+    return this.extras.problem(rows, 'counter') ?? this.keys32.problem(keyRows, 'key') ?? this.lists.problem(held)
   }
 
   // --- internals -------------------------------------------------------------------------
@@ -122,14 +152,31 @@ export class Records {
     this.user[slot] = r.user ? 1 : 0
     this.first[slot] = r.first
     this.last[slot] = r.last
+    this.writePin(slot, r.id, r.pin)
     let row = this.more[slot] - 1
     if (row < 0) {
       if (COUNTERS.every(f => r[f] === 0)) return
-      row = this.extrasFree.pop() ?? this.extrasTop++
-      if ((row + 1) * WIDTH > this.extras.length) this.extras = grown(this.extras, this.extras.length * 1.5)
+      row = this.extras.alloc()
       this.more[slot] = row + 1
     }
-    for (let i = 0; i < WIDTH; i++) this.extras[row * WIDTH + i] = r[COUNTERS[i]]
+    for (let i = 0; i < WIDTH; i++) this.extras.data[row * WIDTH + i] = r[COUNTERS[i]]
+  }
+
+  private writePin (slot: number, id: string | undefined, pin: Pin | undefined): void {
+    if (id === undefined || pin === undefined) return this.unpin(slot)
+    let row = this.keyRow[slot] - 1
+    if (row < 0) {
+      row = this.keys32.alloc()
+      this.keyRow[slot] = row + 1
+    }
+    this.keys32.data.set(Buffer.from(id, 'hex'), row * KEY_BYTES)
+    this.pin[slot] = PINS.indexOf(pin) + 1
+  }
+
+  private unpin (slot: number): void {
+    if (this.keyRow[slot] !== 0) this.keys32.release(this.keyRow[slot] - 1)
+    this.keyRow[slot] = 0
+    this.pin[slot] = 0
   }
 
   /** Point column[slot] at list, counting the new list before letting the old one go. */
@@ -149,14 +196,7 @@ export class Records {
     this.sources = grown(this.sources, size)
     this.subnets = grown(this.subnets, size)
     this.more = grown(this.more, size)
+    this.pin = grown(this.pin, size)
+    this.keyRow = grown(this.keyRow, size)
   }
-}
-
-type Column = Uint8Array | Int32Array | Float64Array
-
-/** A copy of column, `size` long (rounded up to a whole multiple of 64). */
-function grown<T extends Column> (column: T, size: number): T {
-  const next = new (column.constructor as new (n: number) => T)(Math.ceil(size / 64) * 64)
-  next.set(column)
-  return next
 }

@@ -54,6 +54,30 @@ export interface AddressRecord {
   tx: number
   /** Subnets this address answered searches for. */
   subnets: string[]
+  /** The id (public key, hex) the address is pinned to, and how it came to be (see Pin). */
+  id?: string
+  pin?: Pin
+}
+
+/**
+ * How a record came by its id. `given`: the user said ID@ADDR (strict, not yet proven);
+ * `seen`: a handshake at the address proved it (strict for the user's addresses: trust on
+ * first use, as ssh's known_hosts); `hint`: a peer said so (ID@ADDR in gossip, or a peer's own
+ * addresses in its hello) — dialing checks nothing against it, and a key that proves otherwise
+ * simply replaces it.
+ */
+export type Pin = 'hint' | 'seen' | 'given'
+export const PINS: readonly Pin[] = ['hint', 'seen', 'given']
+const NODE_KEY = /^[0-9a-f]{64}$/
+
+/** The id a dial of r's address must reach (a pin of the user's), or null. */
+export function strictId (r: Pick<AddressRecord, 'user' | 'id' | 'pin'>): string | null {
+  return r.user && r.id !== undefined && r.pin !== 'hint' ? r.id : null
+}
+
+/** The id r's known row shows (one the user gave or a handshake proved), or null. */
+export function knownId (r: Pick<AddressRecord, 'id' | 'pin'>): string | null {
+  return r.id !== undefined && r.pin !== 'hint' ? r.id : null
 }
 
 export function newRecord (address: string, now: number, user: boolean, sources: string[]): AddressRecord {
@@ -81,7 +105,13 @@ export function asRecord (key: string, value: unknown): AddressRecord | undefine
   const numbers = typeof r.first === 'number' && typeof r.last === 'number' && typeof r.lastTry === 'number' &&
     typeof r.lastOk === 'number' && typeof r.ok === 'number' && typeof r.fail === 'number' &&
     typeof r.streak === 'number' && typeof r.rx === 'number' && typeof r.tx === 'number'
-  return numbers && strings(r.sources) && strings(r.subnets) ? r : undefined
+  if (!numbers || !strings(r.sources) || !strings(r.subnets)) return undefined
+  // A pin of the wrong shape is dropped, not the whole record: the address is still good.
+  if ((r.id !== undefined || r.pin !== undefined) && !(typeof r.id === 'string' && NODE_KEY.test(r.id) && PINS.includes(r.pin as Pin))) {
+    delete r.id
+    delete r.pin
+  }
+  return r
 }
 
 /** What `peernet stats ADDR` shows of an address (all zeros and nulls for an unknown one). */
@@ -95,6 +125,9 @@ export interface Stats {
   lastOk: number | null
   sources: string[]
   subnets: string[]
+  /** The id the address is pinned to, and how (see Pin); null for none. */
+  id: string | null
+  pin: Pin | null
 }
 
 /** The stats of address, whose record is r (if known); copies, so callers cannot change r. */
@@ -108,7 +141,9 @@ export function statsOf (address: string, r: AddressRecord | undefined): Stats {
     last: r ? r.last : null,
     lastOk: r && r.lastOk > 0 ? r.lastOk : null,
     sources: r ? r.sources.slice() : [],
-    subnets: r ? r.subnets.slice() : []
+    subnets: r ? r.subnets.slice() : [],
+    id: r?.id ?? null,
+    pin: r?.pin ?? null
   }
 }
 

@@ -15,8 +15,8 @@
 // known() still streams from LevelDB. Writes go through one WriteQueue: a user's write is
 // synced before it resolves, gossip's is not.
 import {
-  type AddressRecord, type Stats, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap,
-  DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
+  type AddressRecord, type Stats, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
+  type Pin, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
 import { AddressIndex, dialGroup } from './indexes.js'
@@ -44,6 +44,9 @@ export interface StoredIdentity { id: string | null, secret: string | null }
  * a 100,000-row `known` then took 1,250 trips to LevelDB's thread and as many socket writes.
  */
 export const SCAN_BATCH_BYTES = 256 * 1024
+
+/** The id an address comes with, if any: what the user gave (save), or a peer's hint (learn). */
+export type IdOf = (address: string) => string | undefined
 
 export interface TableOptions {
   /** Bound on gossip-learned addresses. */
@@ -150,6 +153,24 @@ export class AddressTable {
   get (address: string): AddressRecord | undefined {
     const slot = this.index.slotOf(address)
     return slot < 0 ? undefined : this.index.records.get(slot)
+  }
+
+  /**
+   * The id a dial of address must reach: the user's pin (given, or seen on a first connect), or
+   * null when any key will do. With how it came to be, for the refusal's wording.
+   */
+  pinOf (address: string): { id: string, pin: 'given' | 'seen' } | null {
+    const slot = this.index.slotOf(address)
+    if (slot < 0) return null
+    const { records } = this.index
+    const id = strictId({ user: records.isUser(slot), id: records.idOf(slot), pin: records.pinOf(slot) })
+    return id === null ? null : { id, pin: records.pinOf(slot) as 'given' | 'seen' }
+  }
+
+  /** The id a handshake at address proved (what gossip may pass on as ID@ADDR), or null. */
+  provenId (address: string): string | null {
+    const slot = this.index.slotOf(address)
+    return slot >= 0 && this.index.records.pinOf(slot) === 'seen' ? this.index.records.idOf(slot) as string : null
   }
 
   /** How many entries a source accounts for now. */
@@ -260,8 +281,13 @@ export class AddressTable {
 
   // --- user writes (synced) ----------------------------------------------------------------
 
-  /** Save normalised addresses as the user's; resolves to those that were not the user's before. */
-  async save (addresses: string[]): Promise<string[]> {
+  /**
+   * Save normalised addresses as the user's; resolves to those that were not the user's before,
+   * or whose pin this changed. `given` names the id an address must reach (the user's ID@ADDR):
+   * a strict pin. An address saved without one keeps a key a handshake proved (trust on first
+   * use starts there), never a peer's mere hint.
+   */
+  async save (addresses: string[], given: IdOf = () => undefined): Promise<string[]> {
     const now = this.opts.now()
     const ops: BatchOp[] = []
     const { records } = this.index
@@ -272,26 +298,34 @@ export class AddressTable {
     }
     const fresh = [...distinct].filter(a => !this.isSaved(a))
     if (this.index.saved + fresh.length > MAX_SAVED) throw new TableError(`cannot save more than MAX_SAVED (${MAX_SAVED}) addresses`)
+    const changed: string[] = []
     for (const a of distinct) {
       const slot = this.index.slotOf(a)
+      const id = given(a)
       let r: AddressRecord
-      if (slot < 0) {
-        r = newRecord(a, now, true, [])
-        this.index.add(r)
-      } else if (!records.isUser(slot)) {
+      if (slot >= 0 && records.isUser(slot)) {
         r = records.get(slot)
-        this.index.delete(slot)
-        r.user = true
-        r.sources = []
-        this.index.add(r)
+        if (id === undefined || id === r.id) continue
+        records.set(slot, pinTo(r, id, 'given'))
       } else {
-        r = records.get(slot)
+        if (slot < 0) {
+          r = newRecord(a, now, true, [])
+        } else {
+          r = records.get(slot)
+          this.index.delete(slot)
+          if (r.pin === 'hint') pinTo(r, undefined)
+          r.user = true
+          r.sources = []
+        }
+        if (id !== undefined && id !== r.id) pinTo(r, id, 'given')
+        this.index.add(r)
       }
+      changed.push(a)
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
       ops.push(...this.tombs.lift(a))
     }
     await this.queue.sync(ops)
-    return fresh
+    return changed
   }
 
   /**
@@ -323,9 +357,10 @@ export class AddressTable {
   /**
    * Store addresses a peer told us about. `sources` names who told us (the informant and its
    * source group); each may fill at most `share` of the capacity, past which its own worst entry
-   * makes room. Returns how many were new.
+   * makes room. `hint` gives the id a peer said an address reaches (unchecked: a record keeps
+   * the first hint until a handshake proves a key). Returns how many were new.
    */
-  learn (addresses: string[], sources: string[]): number {
+  learn (addresses: string[], sources: string[], hint: IdOf = () => undefined): number {
     const now = this.opts.now()
     const cap = sourceCap(this.capacity, this.share)
     const ops: BatchOp[] = []
@@ -336,6 +371,12 @@ export class AddressTable {
       if (known >= 0) {
         if (records.lastOf(known) < now) {
           records.setLast(known, now)
+          this.dirty.add(a)
+        }
+        const id = hint(a)
+        if (id !== undefined && records.pinOf(known) === undefined) {
+          const r = records.get(known)
+          records.set(known, pinTo(r, id, 'hint'))
           this.dirty.add(a)
         }
         continue
@@ -350,6 +391,8 @@ export class AddressTable {
       if (room && this.index.learned.size >= this.capacity) room = this.evictFrom(this.index.learned, now, ops)
       if (!room) continue
       const r = newRecord(a, now, false, sources)
+      const id = hint(a)
+      if (id !== undefined) pinTo(r, id, 'hint')
       this.index.add(r)
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
       this.recent.add(a, dialGroup(r))
@@ -381,6 +424,18 @@ export class AddressTable {
       r.lastOk = now
       r.last = now
     })
+  }
+
+  /**
+   * A handshake at address (dialed by us) proved key id: the record is pinned to it from now on.
+   * For the user's addresses the dial was held to any pin they had, so this is their first key
+   * (trust on first use) or the same; for learned ones it replaces whatever a peer hinted.
+   */
+  recordKey (address: string, id: string): void {
+    const slot = this.index.slotOf(address)
+    const { records } = this.index
+    if (slot < 0 || (records.pinOf(slot) === 'seen' && records.idOf(slot) === id)) return
+    this.update(address, r => { pinTo(r, id, 'seen') })
   }
 
   recordFailure (address: string): void {
@@ -496,4 +551,16 @@ export class AddressTable {
     this.index.delete(worst)
     return true
   }
+}
+
+/** Pin r to id (how it came to be: pin), or unpin it (id undefined). Returns r. */
+function pinTo (r: AddressRecord, id: string | undefined, pin: Pin = 'seen'): AddressRecord {
+  if (id === undefined) {
+    delete r.id
+    delete r.pin
+  } else {
+    r.id = id
+    r.pin = pin
+  }
+  return r
 }

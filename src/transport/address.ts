@@ -218,6 +218,15 @@ export function tryNormalizeAddress (input: unknown): string | null {
   }
 }
 
+/** parsePinned for untrusted input: null when the entry is not acceptable. */
+export function tryParsePinned (input: unknown): PinnedAddress | null {
+  try {
+    return parsePinned(input)
+  } catch {
+    return null
+  }
+}
+
 /**
  * The "source group" of a network host, as in Bitcoin Core's addrman: an IPv4 /24 or an IPv6
  * /48. Peers in one group are assumed to be one operator, so the table limits what a group can

@@ -6,9 +6,10 @@ import { WireError } from './frame.js'
  * Protocol version spoken by this build. Peers with another version are refused at hello, with a
  * reason naming both. Version 2 added the link nonce in the hello and the ping/pong keepalive.
  * Version 3 runs every link encrypted (a Noise handshake first): the hello carries no id any
- * more, a peer is the key its link proved.
+ * more, a peer is the key its link proved. Version 4 lets an `addrs` entry carry the id it
+ * reaches (ID@ADDR, a hint).
  */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 /** Most addresses in one `addrs` answer. */
 export const MAX_ADDRS_PER_MESSAGE = 100
 /** Most addresses a node advertises for itself in its hello. */
@@ -23,6 +24,8 @@ export const MAX_HOP_LIMIT = 64
 export const MAX_REASON_LENGTH = 200
 /** Longest address a message may carry, in characters; parseAddress accepts no longer one either. */
 export const MAX_ADDRESS_LENGTH = 256
+/** Longest `addrs` entry: an address with the id it reaches (64 hex digits and "@") before it. */
+export const MAX_PINNED_LENGTH = 65 + MAX_ADDRESS_LENGTH
 
 export interface Hello {
   type: 'hello'
@@ -99,12 +102,12 @@ function int (o: Record<string, unknown>, key: string, min: number, max: number)
  * Address lists are checked for shape only (strings of bounded length, bounded count); whether
  * each address may be stored or dialed is transport/address.ts's call, made by the receiver.
  */
-function addrList (o: Record<string, unknown>, key: string, max: number): string[] {
+function addrList (o: Record<string, unknown>, key: string, max: number, longest = MAX_ADDRESS_LENGTH): string[] {
   const v = o[key]
   if (!Array.isArray(v)) fail(`${String(o.type)}.${key} must be an array`)
   if (v.length > max) fail(`${String(o.type)}.${key} has more than ${max} entries`)
   for (const a of v) {
-    if (typeof a !== 'string' || a.length > MAX_ADDRESS_LENGTH) fail(`${String(o.type)}.${key} holds a bad entry`)
+    if (typeof a !== 'string' || a.length > longest) fail(`${String(o.type)}.${key} holds a bad entry`)
   }
   return v as string[]
 }
@@ -128,7 +131,7 @@ export function validateMessage (value: unknown): Message {
     case 'getaddrs':
       return { type: 'getaddrs' }
     case 'addrs':
-      return { type: 'addrs', addrs: addrList(o, 'addrs', MAX_ADDRS_PER_MESSAGE) }
+      return { type: 'addrs', addrs: addrList(o, 'addrs', MAX_ADDRS_PER_MESSAGE, MAX_PINNED_LENGTH) }
     case 'query':
       return {
         type: 'query',

@@ -1,16 +1,26 @@
 // The address table by hand: add and rm say what changed (a user who re-adds or removes an
 // unknown address is told so, not "done"); stats shows what is known of one address.
-import { normalizeAddress } from '../../transport/address.js'
+import { normalizeAddress, parsePinned, formatPinned } from '../../transport/address.js'
 import type { AddRow, RmRow, StatsRow } from '../../control/protocol.js'
 import { ControlError } from '../control.js'
 import { list, str, invalid, type Params } from '../params.js'
 import { single, type DaemonContext } from './method.js'
 
 const addresses = (p: Params): string[] => list(p, 'addresses').map(a => invalid(() => normalizeAddress(a)))
+/** add takes ID@ADDR too (the address is pinned to that id); `distinct` counts addresses, not pins. */
+function pinnedAddresses (p: Params): { entries: string[], distinct: number } {
+  const plain = new Set<string>()
+  const entries = list(p, 'addresses').map(a => invalid(() => {
+    const pinned = parsePinned(a)
+    plain.add(pinned.address)
+    return formatPinned(pinned)
+  }))
+  return { entries, distinct: plain.size }
+}
 
-export const add = single('add', addresses, async (ctx, addresses): Promise<AddRow> => {
-  const added = (await ctx.node.save(addresses)).length
-  return { count: addresses.length, added, already: new Set(addresses).size - added }
+export const add = single('add', pinnedAddresses, async (ctx, { entries, distinct }): Promise<AddRow> => {
+  const added = (await ctx.node.save(entries)).length
+  return { count: entries.length, added, already: distinct - added }
 })
 
 export const rm = single('rm', addresses, async (ctx, addresses): Promise<RmRow> => {
