@@ -51,6 +51,8 @@ export interface ConnectionOptions {
   dialed?: string
   /** The id the dial must reach (a pin: see Expected): another key answering closes the link. */
   expected?: Expected
+  /** A link we open for the ring (it says so in its hello): see Connection.ring. */
+  ring?: boolean
   /** The remote side's host (IP) when the transport knows it. */
   remoteHost?: string
   clock: Clock
@@ -89,6 +91,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   peerId = ''
   /** The id the dial must reach, if any (see ConnectionOptions.expected). */
   readonly expected?: Expected
+  /**
+   * Opened for the ring (by us, or by a peer whose hello said so): counted against the ring's
+   * link budget and inbound cap, not against `connections` or MAX_INBOUND (see PeerSet).
+   */
+  ring: boolean
   /** The key that answered when it was not the one expected (the link is closed then). */
   mismatched: string | null = null
   /** The peer's id as its link proved it (hex of its static key), once the secure handshake is done. */
@@ -135,6 +142,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.outbound = opts.outbound
     this.dialed = opts.dialed
     this.expected = opts.expected
+    this.ring = opts.ring === true
     this.remoteHost = opts.remoteHost
     this.clock = opts.clock
     this.since = opts.clock.now()

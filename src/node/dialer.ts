@@ -7,13 +7,15 @@ import { Holds } from './holds.js'
 import type { PeerSet } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { NodeContext } from './types.js'
-import { parseAddress } from '../transport/address.js'
+import { parseAddress, tryNormalizeAddress } from '../transport/address.js'
 import type { LinkStream } from './secure.js'
 
 /** How often the node tops up its connections from the table, ms. */
 export const DEFAULT_DIAL_INTERVAL = 1000
 /** Most dials in progress at once. */
 export const MAX_PENDING_DIALS = 8
+/** Most of a peer's addresses dialPeer tries, one after another (a hello carries MAX_HELLO_ADDRS). */
+export const MAX_PEER_ADDRESSES = 4
 
 /** Close reasons that end a dial without counting against the address. */
 export const DUPLICATE = 'duplicate connection'
@@ -33,6 +35,8 @@ export interface DialerOptions {
 export class Dialer {
   readonly holds: Holds
   private readonly pending = new Map<string, Promise<string>>()
+  /** How many of the pending dials are for the ring (they are not `connections`' to make). */
+  private ringPending = 0
 
   constructor (
     private readonly ctx: NodeContext,
@@ -52,7 +56,7 @@ export class Dialer {
    * table holds the address to (strict for the user's addresses once a key was seen there).
    * Another key answering ends the dial, and the link closes before anything of ours is sent.
    */
-  dial (address: string, given?: string): Promise<string> {
+  dial (address: string, given?: string, ring = false): Promise<string> {
     const expected: Expected | null = given !== undefined ? { id: given, pin: 'given' } : this.ctx.table.pinOf(address)
     const open = this.peers.openAt(address)
     if (open) {
@@ -61,7 +65,7 @@ export class Dialer {
         : Promise.reject(new Error(`cannot connect to ${address}: ${mismatchReason(address, expected, open.peerId)}`))
     }
     const pending = this.pending.get(address)
-    if (pending) return expected === null ? pending : pending.then(() => this.dial(address, given))
+    if (pending) return expected === null ? pending : pending.then(() => this.dial(address, given, ring))
     const p = new Promise<string>((resolve, reject) => {
       this.ctx.table.recordAttempt(address)
       let socket: Duplex
@@ -73,7 +77,7 @@ export class Dialer {
         reject(err)
         return
       }
-      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, remoteHost: parseAddress(address).host, clock: this.ctx.clock })
+      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, ring, remoteHost: parseAddress(address).host, clock: this.ctx.clock })
       c.once('close', (info: CloseInfo) => {
         // Lost to a link the peer opened to us at the same time: we are connected all the same.
         if (c.peerId !== '' && info.reason === DUPLICATE) resolve(c.peerId)
@@ -83,9 +87,36 @@ export class Dialer {
       this.opts.attach(c)
     })
     this.pending.set(address, p)
-    const done = (): void => { this.pending.delete(address) }
+    if (ring) this.ringPending++
+    const done = (): void => {
+      this.pending.delete(address)
+      if (ring) this.ringPending--
+    }
     p.then(done, done)
     return p
+  }
+
+  /**
+   * A link to peer `id`, at the first of its addresses that answers with its key (each is dialed
+   * as ID@ADDR, one after another); resolves once linked, or at once when a link to it is open.
+   * `ring`: the link is the ring's (its budget, not `connections`'). Rejects with every
+   * address's reason when none worked.
+   */
+  async dialPeer (id: string, addresses: readonly string[], ring = false): Promise<void> {
+    if (this.peers.get(id) !== undefined) return
+    const reasons: string[] = []
+    for (const raw of addresses.slice(0, MAX_PEER_ADDRESSES)) {
+      const a = tryNormalizeAddress(raw)
+      if (a === null || this.own.has(a)) continue
+      try {
+        await this.dial(a, id, ring)
+        return
+      } catch (err) {
+        reasons.push((err as Error).message)
+        if (this.ctx.closing) break
+      }
+    }
+    throw new Error(reasons.length === 0 ? `no address to dial ${id} at` : reasons.join('; '))
   }
 
   /** Keep `connections` open by dialing from the table. */
@@ -93,7 +124,7 @@ export class Dialer {
     if (this.ctx.closing) return
     // Only connections we dialed count: inbound ones are the remote's choice, and an attacker
     // who opens enough of them must not stop us from choosing peers of our own (eclipse).
-    const want = this.opts.connections - this.peers.outbound() - this.pending.size
+    const want = this.opts.connections - this.peers.outbound() - (this.pending.size - this.ringPending)
     const n = Math.min(want, MAX_PENDING_DIALS - this.pending.size)
     if (n <= 0) return
     const busy = this.peers.busy()

@@ -30,6 +30,8 @@ export interface HandshakeOptions {
   network: string
   /** Most open inbound links (MAX_INBOUND unless set). */
   maxInbound: number
+  /** Most open inbound ring links (the ring's own cap, for the size of network it sees). */
+  ringInboundCap: () => number
   /** Source group of a remote host, for the table's per-source caps. */
   groupOf: (host: string) => string
 }
@@ -63,6 +65,7 @@ export class Handshake {
       network: this.opts.network,
       addrs: this.own.announced.slice(0, MAX_HELLO_ADDRS),
       ...(c.dialed ? { dialed: c.dialed } : {}),
+      ...(c.outbound && c.ring ? { ring: true } : {}),
       nonce: this.nonceOf(c)
     })
   }
@@ -117,7 +120,11 @@ export class Handshake {
       const { reason, bye } = this.holds.refusal(held)
       return refuse(reason, false, bye)
     }
-    if (!c.outbound && this.peers.inbound() >= this.opts.maxInbound) return refuse('too many connections', false)
+    if (!c.outbound) {
+      c.ring = m.ring === true
+      if (c.ring && this.peers.ringInbound() >= this.opts.ringInboundCap()) return refuse('too many ring connections', false)
+      if (!c.ring && this.peers.inbound() >= this.opts.maxInbound) return refuse('too many connections', false)
+    }
     // From version 2 on the wire layer requires it: the version check above let only those by.
     c.peerNonce = m.nonce as string
     this.nonceOf(c)

@@ -114,6 +114,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, this.keepalive, {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
+      ringInboundCap: () => 0,
       groupOf: opts.groupOf ?? sourceGroup
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
@@ -448,8 +449,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       network: this.network,
       uptime: this.clock.now() - this.startedAt,
       connections: this.peers.size,
-      inbound: this.peers.inbound(),
-      outbound: this.peers.outbound(),
+      inbound: this.peers.count(false),
+      outbound: this.peers.count(true),
       handshaking: this.peers.handshaking,
       dialing: this.dialer.size,
       known: t?.size ?? 0,

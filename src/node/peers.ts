@@ -75,13 +75,19 @@ export class PeerSet {
     return out
   }
 
-  inbound (): number {
+  /**
+   * Open links by direction, of one kind (ring links, or the gossip links that `connections` and
+   * MAX_INBOUND count) or, without `ring`, of both.
+   */
+  count (outbound: boolean, ring?: boolean): number {
     let n = 0
-    for (const c of this.byId.values()) if (!c.outbound) n++
+    for (const c of this.byId.values()) if (c.outbound === outbound && (ring === undefined || c.ring === ring)) n++
     return n
   }
 
-  outbound (): number { return this.byId.size - this.inbound() }
+  inbound (): number { return this.count(false, false) }
+  outbound (): number { return this.count(true, false) }
+  ringInbound (): number { return this.count(false, true) }
 
   inboundHandshakes (): number {
     let n = 0

@@ -36,6 +36,11 @@ export interface Hello {
   /** The address the dialer used to reach the receiver (only sent by the dialing side). */
   dialed?: string
   /**
+   * The dialer opened this link for the ring (a successor, predecessor or finger it wants):
+   * such links have their own budget and inbound cap, apart from the random gossip links.
+   */
+  ring?: boolean
+  /**
    * A fresh random value per link and per end (16 hex digits; from version 2 on, always there):
    * with the other end's, it names the link the same way at both ends (see PeerSet.replaces).
    */
@@ -124,6 +129,10 @@ export function validateMessage (value: unknown): Message {
         addrs: addrList(o, 'addrs', MAX_HELLO_ADDRS)
       }
       if (o.dialed !== undefined) m.dialed = str(o, 'dialed', MAX_ADDRESS_LENGTH)
+      if (o.ring !== undefined) {
+        if (typeof o.ring !== 'boolean') fail('hello.ring must be a boolean')
+        m.ring = o.ring
+      }
       // A version 1 hello has none, and must still get as far as the version check.
       if (o.nonce !== undefined || m.version >= 2) m.nonce = str(o, 'nonce', 16, LINK_NONCE)
       return m
