@@ -102,15 +102,24 @@ export class RecordStore {
   }
 
   /**
-   * Makes room at a full point: a random record that is neither among the TENURE_KEEP held
-   * longest nor among the NEWEST_KEEP newest, so the middle band is a random sample of the rest.
+   * Makes room at a full point, never taking one of the NEWEST_KEEP newest. First from the
+   * publisher holding the most slots here, when one holds several (one node's many URLs must not
+   * crowd out other nodes); else a random record that is not among the TENURE_KEEP held longest,
+   * so the band between tenure and the newest is a random sample of the rest.
    */
   private evict (entries: Map<string, Entry>): void {
     const order = [...entries.values()].sort((a, b) => a.arrival - b.arrival)
-    const lo = Math.min(TENURE_KEEP, order.length - 1)
-    const hi = Math.max(lo + 1, order.length - NEWEST_KEEP)
-    const victim = order[lo + randomInt(this.random, hi - lo)]
-    this.remove(entries, victim)
+    const open = order.slice(0, Math.max(1, order.length - NEWEST_KEEP))
+    const slots = new Map<string, number>()
+    for (const e of open) slots.set(e.record.id, (slots.get(e.record.id) ?? 0) + 1)
+    const most = Math.max(...slots.values())
+    if (most > 1) {
+      const heavy = open.filter(e => slots.get(e.record.id) === most)
+      this.remove(entries, heavy[randomInt(this.random, heavy.length)])
+      return
+    }
+    const lo = Math.min(TENURE_KEEP, open.length - 1)
+    this.remove(entries, open[lo + randomInt(this.random, open.length - lo)])
   }
 
   private remove (entries: Map<string, Entry>, e: Entry): void {
