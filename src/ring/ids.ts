@@ -91,3 +91,18 @@ export function arcFraction (a: string, b: string): number {
 export function closerTo (target: string, c1: string, c2: string): string {
   return betweenOpen(c1, c2, target) ? c1 : c2
 }
+
+/**
+ * A point drawn uniformly from the lower half of finger range i of n, [n + 2^i, n + 2^i + 2^(i−1)):
+ * the node responsible for it is a random node of the range when the range holds several (so
+ * flexible fingers spread over the range instead of all naming its first node), and still lies
+ * in the range when it holds few.
+ */
+export function randomInRange (n: string, i: number, random: () => number): string {
+  const start = toBig(addPow2(n, i))
+  if (i === 0) return fromBig(start)
+  let off = 0n
+  const bits = i - 1
+  for (let b = 0; b < bits; b += 32) off = (off << 32n) | BigInt(Math.floor(random() * 2 ** 32))
+  return fromBig(start + (off & ((1n << BigInt(bits)) - 1n)))
+}

@@ -24,6 +24,7 @@ export const RECORD_TTL = 25 * 60_000
 /** Domain tags: a signature or hash made for one of these is never valid for another. */
 const RECORD_TAG = 'peernet/record/1'
 const POINT_TAG = 'peernet/point/1'
+const VALUE_TAG = 'peernet/value/1'
 
 /**
  * The point on the ring where records of (type, network, name) live: BLAKE2b-256 over the
@@ -32,6 +33,11 @@ const POINT_TAG = 'peernet/point/1'
  */
 export function pointOf (type: RecordType, network: string, name: string): string {
   return hash256(new Canonical(POINT_TAG).str(type).str(network).str(name).bytes())
+}
+
+/** The point of a value (the p2p seed's getEndpointFor): hashed apart from every record's point. */
+export function valuePoint (network: string, value: string): string {
+  return hash256(new Canonical(VALUE_TAG).str(network).str(value).bytes())
 }
 
 export function recordPoint (r: RingRecord): string {
