@@ -281,7 +281,7 @@ export class RingCore extends EventEmitter {
     }
     const p = this.pending.get(m.qid)
     if (p === undefined || p.next !== from) return
-    if (m.error !== undefined && m.error !== 'no node with that id' && m.error !== 'no reply') return this.finish(m.qid, new Error(m.error))
+    if (m.error !== undefined) return this.finish(m.qid, new Error(m.error))
     // The asker's check of the claim: a node it links to that lies between the target and the
     // claimed owner owns the target more plausibly; ask it directly, once.
     const closer = p.msg.skip === 0 && !p.checked ? this.table.closerOwner(p.target, m.owner.id) : null

@@ -12,7 +12,7 @@ export class RingNet {
    * n nodes, each first linked to `initial` random others (the gossip links it starts with).
    * opts.drop(id) → true makes a node silently drop the lookups it should answer or forward.
    */
-  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop } = {}) {
+  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop, onEnvelope } = {}) {
     this.random = seededRandom(seed)
     this.interval = interval
     this.now = 1_700_000_000_000
@@ -28,7 +28,7 @@ export class RingNet {
       const keyPair = generateKeyPair(seedBytes)
       const id = idOf(keyPair.publicKey)
       const addrs = [`mem://n${i}`]
-      const node = { id, addrs, alive: true, links: new Set() }
+      const node = { id, addrs, alive: true, links: new Set(), keyPair }
       node.core = new RingCore({
         keyPair,
         network: 'peernet',
@@ -37,6 +37,7 @@ export class RingNet {
         now: this.now,
         interval,
         ...(verify === undefined ? {} : { verify }),
+        ...(onEnvelope === undefined ? {} : { onEnvelope: e => onEnvelope(node, e) }),
         send: (to, m) => this.queue.push([id, to, JSON.stringify(m)]),
         wantLink: to => this.queue.push([id, to, null]),
         dropLink: to => this.unlink(id, to)
@@ -111,6 +112,23 @@ export class RingNet {
     const node = this.nodes.get(id)
     node.alive = false
     for (const other of [...node.links]) this.unlink(id, other)
+  }
+
+  /** Rounds until every live node has its true successor and predecessor (at most max); how many. */
+  settle (max = 40) {
+    for (let r = 0; r < max; r++) {
+      if (this.settled()) return r
+      this.round()
+    }
+    return this.settled() ? max : -1
+  }
+
+  settled () {
+    const ids = this.live().map(x => x.id).sort()
+    return ids.every((id, i) => {
+      const c = this.nodes.get(id).core
+      return c.table.successor() === ids[(i + 1) % ids.length] && c.table.predecessor() === ids[(i - 1 + ids.length) % ids.length]
+    })
   }
 
   /** The node truly responsible for point: the first live id at or after it. */
