@@ -47,6 +47,12 @@ export const JOIN_EVERY = 2
  * pays ~1 frame a node every few rounds for it.
  */
 export const CHECK_EVERY_MAX = 32
+/**
+ * Ring links a node may ask for over its budget for its successors and predecessor (which are
+ * never refused for a finger's sake), and no more: a flood of lookups naming nearer "successors"
+ * makes a node dial this many at most.
+ */
+export const RING_LINK_SLACK = LINKED_SUCCESSORS + 1
 /** Rounds before a link asked for and not made is asked for again. */
 export const WANT_RETRY = 4
 
@@ -119,6 +125,11 @@ export class RingCore extends EventEmitter {
     const storeOpts = { network: opts.network, random: opts.random, ...(opts.verify === undefined ? {} : { verify: opts.verify }) }
     this.store = new RecordStore(storeOpts)
     this.records = new Records(this, opts.keyPair, opts.network, opts.verify)
+  }
+
+  /** Ring links this node asked for (and has, or is waiting for): what its budget counts. */
+  get ringLinks (): number {
+    return this.ours.size
   }
 
   get time (): number {
@@ -331,7 +342,7 @@ export class RingCore extends EventEmitter {
     if (this.table.isLinked(id) || id === this.id) return
     const last = this.asked.get(id)
     if (last !== undefined && this.round - last < WANT_RETRY) return
-    if (!needed && this.ours.size >= ringLinkBudget(this.table.estimateN())) return
+    if (this.ours.size >= ringLinkBudget(this.table.estimateN()) + (needed ? RING_LINK_SLACK : 0)) return
     const addrs = this.table.addressesOf(id)
     if (addrs === undefined) return
     this.asked.set(id, this.round)
@@ -389,6 +400,10 @@ export class RingCore extends EventEmitter {
 
   /** Drops ring links this node asked for that it no longer wants, once over its budget. */
   private dropSurplus (): void {
+    // A link asked for and never made (the dial failed) stops counting against the budget.
+    for (const id of [...this.ours]) {
+      if (!this.table.isLinked(id) && this.round - (this.asked.get(id) ?? 0) >= WANT_RETRY) this.ours.delete(id)
+    }
     const budget = ringLinkBudget(this.table.estimateN())
     if (this.ours.size <= budget) return
     const keep = this.table.wanted()

@@ -252,9 +252,11 @@ export class RoutingTable {
    * responsibility it does not have, as far as this node's view reaches.
    */
   closerOwner (target: string, claimed: string): string | null {
-    if (this.links.has(target) || (this.self === target && claimed !== target)) return target
-    for (const id of this.sorted) if (betweenOpen(id, target, claimed) && id !== target) return id
-    return null
+    if (this.self === target && claimed !== target) return target
+    const n = this.sorted.length
+    if (n === 0) return null
+    const c = this.sorted[this.bisect(target) % n] // the first live link at or after target
+    return c !== claimed && (c === target || betweenOpen(c, target, claimed)) ? c : null
   }
 
   /** The nodes copies of this node's records go to: the next REPLICAS − 1 successors. */
