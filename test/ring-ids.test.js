@@ -105,6 +105,21 @@ t.test('addPow2 and fingerIndex: every range edge, and the index bounds', async 
   t.doesNotThrow(() => addPow2(ZERO, ID_BITS - 1), 'ID_BITS − 1 is the last')
 })
 
+t.test('fingerIndex agrees with the bit length of the BigInt distance on random pairs', async t => {
+  const random = seededRandom(4)
+  let bad = 0
+  for (let k = 0; k < 5000; k++) {
+    const n = randomHex(random, 32)
+    // Near pairs too: p sharing a long prefix with n (small distances, borrows across words).
+    const p = random() < 0.5 ? randomHex(random, 32) : n.slice(0, Math.floor(random() * 64)) + randomHex(random, 32).slice(0, 64 - Math.floor(random() * 64))
+    const q = p.slice(0, 64).padEnd(64, '0')
+    const d = ((big(q) - big(n)) % RING + RING) % RING
+    const want = d === 0n ? -1 : d.toString(2).length - 1
+    if (fingerIndex(n, q) !== want) bad++
+  }
+  t.equal(bad, 0)
+})
+
 t.test('closerTo picks the candidate nearer before the target, across the wrap', async t => {
   const target = '1' + '0'.repeat(63)
   const far = 'c' + '0'.repeat(63)

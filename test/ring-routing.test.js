@@ -2,7 +2,7 @@
 // routing decision, against brute-force models over random ids.
 import t from 'tap'
 import {
-  RoutingTable, SUCCESSORS, REPLICAS, LINKED_SUCCESSORS, MIN_ESTIMATE, ringLinkBudget, ringInboundCap
+  RoutingTable, SUCCESSORS, REPLICAS, LINKED_SUCCESSORS, MIN_ESTIMATE, MAX_KNOWN, ringLinkBudget, ringInboundCap
 } from '../lib/ring/routing.js'
 import { between, betweenOpen, fingerIndex, distance, addPow2, fromBig, toBig } from '../lib/ring/ids.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
@@ -155,6 +155,20 @@ t.test('estimateN from the successor list\'s spread; link budget', async t => {
   t.equal(ringLinkBudget(10_000), Math.ceil(2 * Math.log2(10_000)) + SUCCESSORS)
   t.ok(ringLinkBudget(10_000) > ringLinkBudget(100), 'grows with N')
   t.equal(ringInboundCap(10_000), ringLinkBudget(10_000))
+})
+
+t.test('MAX_KNOWN bounds the nodes remembered without a link, keeping the successor list\'s', async t => {
+  const self = id('1')
+  const r = new RoutingTable(self)
+  const random = seededRandom(13)
+  const succ = fromBig(toBig(self) + 1n)
+  r.linkUp(succ, ADDR)
+  const list = Array.from({ length: 10 }, (_, i) => fromBig(toBig(self) + BigInt(i + 2)))
+  r.stabilised(succ, null, list)
+  for (const x of list) r.learn(x, ['mem://s'])
+  for (let i = 0; i < MAX_KNOWN + 50; i++) r.learn(randomHex(random, 32), ADDR)
+  t.equal(r.knownCount, MAX_KNOWN, 'bounded')
+  t.ok(list.every(x => r.addressesOf(x)?.[0] === 'mem://s'), 'successor-list entries are kept, though learned first')
 })
 
 t.test('closerOwner: a claim of responsibility checked against the links this node has', async t => {

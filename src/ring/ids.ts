@@ -68,10 +68,22 @@ export function addPow2 (n: string, i: number): string {
 /**
  * The finger range p falls in as seen from n: the i with n + 2^i ≤ p < n + 2^(i+1) (clockwise),
  * that is the bit length of distance(n, p) minus one; -1 when p === n (no range holds it).
+ * Computed on 32-bit words of the hex (a subtraction with borrow, low word first), with no
+ * bigint: it runs for every node a routed message names.
  */
 export function fingerIndex (n: string, p: string): number {
-  const d = distance(n, p)
-  return d === 0n ? -1 : d.toString(2).length - 1
+  const words = new Array<number>(8)
+  let borrow = 0
+  for (let w = 7; w >= 0; w--) {
+    let d = parseInt(p.slice(w * 8, w * 8 + 8), 16) - parseInt(n.slice(w * 8, w * 8 + 8), 16) - borrow
+    borrow = d < 0 ? 1 : 0
+    if (d < 0) d += 2 ** 32
+    words[w] = d
+  }
+  for (let w = 0; w < 8; w++) {
+    if (words[w] !== 0) return (7 - w) * 32 + 31 - Math.clz32(words[w])
+  }
+  return -1
 }
 
 /**

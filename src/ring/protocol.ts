@@ -332,9 +332,7 @@ export class RingCore extends EventEmitter {
     const s = this.table.successor()
     const pred = this.table.predecessor()
     if ((s !== null && betweenOpen(p.id, this.id, s)) || (pred !== null && betweenOpen(p.id, pred, this.id))) return this.want(p.id, true)
-    const r = this.table.rangeOf(p.id)
-    const f = this.table.fingers().find(x => x.range === r)
-    if (f !== undefined && f.id === null) this.want(p.id)
+    if (this.table.fillsGap(p.id)) this.want(p.id)
   }
 
   /** Asks for a link to id; over the budget only when `needed` (successors, predecessor). */
@@ -404,6 +402,7 @@ export class RingCore extends EventEmitter {
     for (const id of [...this.ours]) {
       if (!this.table.isLinked(id) && this.round - (this.asked.get(id) ?? 0) >= WANT_RETRY) this.ours.delete(id)
     }
+    for (const [id, round] of this.asked) if (this.round - round >= WANT_RETRY) this.asked.delete(id)
     const budget = ringLinkBudget(this.table.estimateN())
     if (this.ours.size <= budget) return
     const keep = this.table.wanted()

@@ -25,6 +25,13 @@ export const REPLICAS = 8
  * id and address only, to dial when the nearer ones fail.
  */
 export const LINKED_SUCCESSORS = REPLICAS
+/**
+ * Most nodes remembered by address without a link (successor-list entries, finger candidates,
+ * owners seen in answers). Lookups passing through teach a node a new id each: without a bound,
+ * a busy node would come to remember the whole network. The oldest goes first, never one of
+ * the successor list or the predecessor.
+ */
+export const MAX_KNOWN = 256
 /** Smallest N assumed by the link budget: below it, log2 N is too noisy to size anything. */
 export const MIN_ESTIMATE = 2
 
@@ -64,6 +71,8 @@ export class RoutingTable {
   private sorted: string[] = []
   /** Finger range of each live link (bigint work once per link, not per message). */
   private readonly range = new Map<string, number>()
+  /** Live links per finger range: whether a range is empty is one read. */
+  private readonly perRange = new Uint32Array(ID_BITS)
   /** Addresses of nodes known but not linked (successor-list entries, lookup answers). */
   private readonly known = new Map<string, string[]>()
   private succs: string[] = []
@@ -82,19 +91,25 @@ export class RoutingTable {
     if (!this.links.has(id)) {
       const i = this.bisect(id)
       this.sorted.splice(i, 0, id)
-      this.range.set(id, fingerIndex(this.self, id))
+      const r = fingerIndex(this.self, id)
+      this.range.set(id, r)
+      this.perRange[r]++
     }
     this.links.set(id, addresses)
-    this.known.set(id, addresses)
+    this.known.delete(id)
     return this.mergeSuccessors([id])
   }
 
   /** The link to id is gone (or the node failed): it leaves every role. True when succ/pred changed. */
   linkDown (id: string): boolean {
-    if (!this.links.delete(id)) return false
+    const addresses = this.links.get(id)
+    if (addresses === undefined) return false
+    this.links.delete(id)
     this.sorted.splice(this.bisect(id), 1)
+    this.perRange[this.range.get(id) as number]--
     this.range.delete(id)
-    return this.forget(id)
+    const changed = this.forget(id)
+    return changed
   }
 
   /** Forget a node (dead, or unreachable): out of the successor list and the predecessor role. */
@@ -103,7 +118,7 @@ export class RoutingTable {
     this.succs = this.succs.filter(s => s !== id)
     const predGone = this.pred === id
     if (predGone) this.pred = null
-    if (!this.links.has(id)) this.known.delete(id)
+    this.known.delete(id)
     return before !== this.succs.length || predGone
   }
 
@@ -117,7 +132,27 @@ export class RoutingTable {
 
   /** Remember where a node can be reached, without linking to it. */
   learn (id: string, addresses: string[]): void {
-    if (id !== this.self && !this.links.has(id)) this.known.set(id, addresses)
+    if (id === this.self || this.links.has(id)) return
+    this.known.delete(id) // re-inserted: the most recent last
+    this.known.set(id, addresses)
+    if (this.known.size <= MAX_KNOWN) return
+    for (const old of this.known.keys()) {
+      if (old !== this.pred && !this.succs.includes(old)) {
+        this.known.delete(old)
+        return
+      }
+    }
+  }
+
+  /** Nodes remembered by address without a link. */
+  get knownCount (): number {
+    return this.known.size
+  }
+
+  /** Whether id would fill a finger range this node needs and has no live link in. */
+  fillsGap (id: string): boolean {
+    const r = this.rangeOf(id)
+    return r >= this.lowestFinger() && r >= 0 && this.perRange[r] === 0
   }
 
   get linkCount (): number {
