@@ -5,34 +5,22 @@
 // node responsible for their target, whose answer retraces the path (each node on it remembers,
 // for a while, where the lookup came from).
 import { EventEmitter } from 'node:events'
-import { addPow2, arcFraction, betweenOpen, fromBig, randomInRange, toBig } from './ids.js'
-import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget, type Hop } from './routing.js'
+import { addPow2, arcFraction, betweenOpen, randomInRange } from './ids.js'
+import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget } from './routing.js'
 import { RecordStore } from './store.js'
 import { Records } from './records.js'
-import { type RingRecord, type VerifyContext } from './record.js'
+import { Lookups, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
+import { valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
-import { randomHex, type Random } from '../util/random.js'
-import { MAX_RECORDS_PER_MESSAGE, MAX_SKIP, type LookupOp, type RingFound, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
+import type { Random } from '../util/random.js'
+import { MAX_RECORDS_PER_MESSAGE, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
+
+export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING } from './lookups.js'
+export type { LookupCallback, LookupResult, LookupExtra } from './lookups.js'
 
 /** Default length of a round (stabilise, finger and upkeep period), ms: the gossip interval. */
 export const RING_INTERVAL = 5000
-/**
- * Hops a lookup may travel: ~½·log2 N are needed (7 at N = 10,000); four times that leaves room
- * for detours around failed nodes, and a loop dies within it.
- */
-export const LOOKUP_TTL = 32
-/** How long a lookup waits for its answer before it fails, ms (a search's default timeout). */
-export const LOOKUP_TIMEOUT = 5000
-/**
- * How long before a lookup is sent again past a silent responsible node (to a replica), ms: a
- * path of ~7 hops answers in well under a second on a real network.
- */
-export const LOOKUP_RETRY = 1500
-/** Lookups passing through a node whose answers it can route back; the oldest goes first. */
-export const MAX_ROUTES = 4096
-/** Lookups of this node's own in flight: past it, a new one fails at once. */
-export const MAX_PENDING = 1024
 /** Rounds between two finger lookups: one range at a time, so fingers cost ~1 frame a round. */
 export const FINGER_EVERY = 4
 /** Rounds before a finger range found empty is looked up again. */
@@ -56,23 +44,7 @@ export const RING_LINK_SLACK = LINKED_SUCCESSORS + 1
 /** Rounds before a link asked for and not made is asked for again. */
 export const WANT_RETRY = 4
 
-/** The `final` mark of a hop to the node the sender holds responsible (see RoutingTable.nextHop). */
-function finalFlag (hop: Hop): { final?: true } {
-  return hop.kind === 'final' ? { final: true } : {}
-}
-
 export type RingStatus = 'lonely' | 'unbalanced' | 'joined'
-
-export interface LookupResult {
-  owner: RingPeer
-  pred: string | null
-  hops: number
-  replica: boolean
-  records: RingRecord[]
-  stored: number
-  envelope?: Envelope
-}
-export type LookupCallback = (err: Error | null, result?: LookupResult) => void
 
 export interface RingCoreOptions {
   keyPair: KeyPair
@@ -91,9 +63,6 @@ export interface RingCoreOptions {
   onEnvelope?: (envelope: Envelope) => Envelope | null
 }
 
-interface Pending { target: string, op: LookupOp, cb: LookupCallback, started: number, sent: number, next: string, checked: boolean, msg: RingLookup }
-interface Route { prev: string, next: string, expires: number }
-
 export class RingCore extends EventEmitter {
   readonly id: string
   readonly table: RoutingTable
@@ -104,8 +73,7 @@ export class RingCore extends EventEmitter {
   private now: number
   private round = 0
   private nextRound: number
-  private readonly pending = new Map<string, Pending>()
-  private readonly routes = new Map<string, Route>()
+  private readonly lookups: Lookups
   private readonly asked = new Map<string, number>()
   private readonly fingerTried = new Map<number, number>()
   private readonly ours = new Set<string>()
@@ -125,6 +93,7 @@ export class RingCore extends EventEmitter {
     const storeOpts = { network: opts.network, random: opts.random, ...(opts.verify === undefined ? {} : { verify: opts.verify }) }
     this.store = new RecordStore(storeOpts)
     this.records = new Records(this, opts.keyPair, opts.network, opts.verify)
+    this.lookups = new Lookups(this, opts.random, opts.send)
   }
 
   /** Ring links this node asked for (and has, or is waiting for): what its budget counts. */
@@ -170,15 +139,15 @@ export class RingCore extends EventEmitter {
     this.table.linkDown(id)
     this.ours.delete(id)
     // Lookups sent over the link will never be answered through it: retry them now.
-    for (const [qid, p] of this.pending) if (p.next === id) this.retry(qid, p, false)
+    this.lookups.linkDown(id)
     this.changed(before)
   }
 
   receive (from: string, m: RingMessage): void {
     if (!this.table.isLinked(from)) return
     switch (m.type) {
-      case 'ring.lookup': return this.onLookup(from, m)
-      case 'ring.found': return this.onFound(from, m)
+      case 'ring.lookup': return this.lookups.onLookup(from, m)
+      case 'ring.found': return this.lookups.onFound(from, m)
       case 'ring.stab': return this.onStab(from, m.addrs)
       case 'ring.stabok': {
         const before = this.snapshot()
@@ -194,73 +163,33 @@ export class RingCore extends EventEmitter {
 
   tick (now: number): void {
     this.now = now
-    for (const [qid, p] of this.pending) {
-      if (now - p.started >= LOOKUP_TIMEOUT) this.finish(qid, new Error(`lookup timed out after ${LOOKUP_TIMEOUT} ms`))
-      else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, true)
-    }
-    for (const [qid, r] of this.routes) if (r.expires <= now) this.routes.delete(qid)
-    while (now >= this.nextRound) {
-      this.nextRound += this.interval
+    this.lookups.tick(now)
+    if (now >= this.nextRound) {
+      // One round however late the tick (a process that slept does not make up a burst).
+      this.nextRound = Math.max(this.nextRound + this.interval, now + 1)
       this.upkeep()
     }
   }
 
-  // --- lookups -----------------------------------------------------------------------------
+  // --- lookups (lookups.ts routes them; this node answers those it is responsible for) ------
 
   /** Routes a lookup for target; cb gets the responsible node's answer or an error. */
-  lookup (target: string, op: LookupOp, cb: LookupCallback, extra: { max?: number, records?: RingRecord[], envelope?: Envelope, avoid?: string } = {}, via?: string): void {
-    if (this.pending.size >= MAX_PENDING) return cb(new Error(`MAX_PENDING (${MAX_PENDING}) lookups in flight`))
-    const qid = randomHex(this.o.random, 16)
-    const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.me(), ...extra }
-    const hop: Hop = via !== undefined && this.table.isLinked(via) ? { kind: 'forward', to: via } : this.table.nextHop(target)
-    if (hop.kind === 'self') return cb(null, this.answerHere(msg))
-    this.pending.set(qid, { target, op, cb, started: this.now, sent: this.now, next: hop.to, checked: false, msg })
-    this.o.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
+  lookup (target: string, op: LookupOp, cb: LookupCallback, extra: LookupExtra = {}, via?: string): void {
+    this.lookups.start(target, op, cb, extra, via)
   }
 
-  /**
-   * Sends a lookup again under a new qid (an answer to the old one is ignored): over another
-   * link when its first one went down, or, when it went unanswered (`past`), past the
-   * responsible node (skip + 1), so the next of the REPLICAS holders answers instead. A node
-   * on the path that drops lookups may be skipped that way too when it is the last one; one in
-   * the middle makes every attempt fail, and the search falls back to the flood.
-   */
-  private retry (qid: string, p: Pending, past: boolean): void {
-    this.pending.delete(qid)
-    const skip = p.msg.skip + (past ? 1 : 0)
-    if (skip >= Math.min(REPLICAS, MAX_SKIP)) return p.cb(new Error('no answer from the responsible node or its replicas'))
-    const msg = { ...p.msg, qid: randomHex(this.o.random, 16), skip }
-    const hop = this.table.nextHop(msg.at, undefined, msg.avoid)
-    if (hop.kind === 'self') return p.cb(null, this.answerHere(msg))
-    this.pending.set(msg.qid, { ...p, sent: this.now, next: hop.to, msg })
-    this.o.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
+  /** The node responsible for value (the p2p seed's getEndpointFor), by a lookup. */
+  ownerOf (value: string, cb: LookupCallback): void {
+    this.lookup(valuePoint(this.o.network, value), 'owner', cb)
   }
 
-  private onLookup (from: string, m: RingLookup): void {
-    this.consider(m.origin)
-    if (this.routes.has(m.qid) || this.pending.has(m.qid)) return this.reply(from, m, { error: 'routing loop' })
-    if (m.hops >= m.ttl) return this.reply(from, m, { error: `TTL of ${m.ttl} hops exceeded` })
-    let hop: Hop = this.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid)
-    if (hop.kind !== 'forward' && m.skip > 0) {
-      // A retry past a silent node: the responsible one (this node, or the next hop) is skipped,
-      // and the lookup goes on to the node after it, a replica.
-      const skipped = hop.kind === 'self' ? this.id : hop.to
-      m = { ...m, at: fromBig(toBig(skipped) + 1n), skip: m.skip - 1, avoid: skipped }
-      if (hop.kind === 'self') {
-        const s = this.table.successor()
-        if (s === null || !this.table.isLinked(s)) return this.reply(from, m, this.answerHere(m))
-        hop = { kind: 'final', to: s }
-      } else hop = this.table.nextHop(m.at, undefined, m.avoid)
-    }
-    if (hop.kind === 'self') return this.reply(from, m, this.answerHere(m))
-    if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.now + LOOKUP_TIMEOUT })
-    const { final: _final, ...rest } = m
-    this.o.send(hop.to, { ...rest, hops: m.hops + 1, ...finalFlag(hop) })
+  /** Whether this node is responsible for value, as far as it knows (no message). */
+  isResponsibleFor (value: string): boolean {
+    return this.table.isResponsible(valuePoint(this.o.network, value))
   }
 
   /** This node's answer to a lookup it is responsible for (or a replica of, after a skip). */
-  private answerHere (m: RingLookup): LookupResult {
+  answer (m: RingLookup): LookupResult {
     const res: LookupResult = { owner: this.me(), pred: this.table.predecessor(), hops: m.hops, replica: m.at !== m.target, records: [], stored: 0 }
     if (m.op === 'fetch') res.records = this.store.pick(m.target, Math.min(m.max ?? MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE), this.now)
     if (m.op === 'store') res.stored = this.records.accept(m.target, m.records ?? [])
@@ -269,47 +198,6 @@ export class RingCore extends EventEmitter {
       if (reply !== null) res.envelope = reply
     }
     return res
-  }
-
-  private reply (to: string, m: RingLookup, r: Partial<LookupResult> & { error?: string }): void {
-    const found: RingFound = { type: 'ring.found', qid: m.qid, hops: m.hops, owner: r.owner ?? this.me(), pred: r.pred ?? this.table.predecessor() }
-    if (r.replica === true) found.replica = true
-    if (r.records !== undefined && r.records.length > 0) found.records = r.records
-    if (r.stored !== undefined && m.op === 'store') found.stored = r.stored
-    if (r.envelope !== undefined) found.envelope = r.envelope
-    if (m.op === 'deliver' && r.error === undefined && r.envelope === undefined) found.error = m.target === this.id ? 'no reply' : 'no node with that id'
-    if (r.error !== undefined) found.error = r.error
-    this.o.send(to, found)
-  }
-
-  private onFound (from: string, m: RingFound): void {
-    this.consider(m.owner)
-    const route = this.routes.get(m.qid)
-    if (route !== undefined) {
-      if (route.next !== from) return
-      this.routes.delete(m.qid)
-      return this.o.send(route.prev, m)
-    }
-    const p = this.pending.get(m.qid)
-    if (p === undefined || p.next !== from) return
-    if (m.error !== undefined) return this.finish(m.qid, new Error(m.error))
-    // The asker's check of the claim: a node it links to that lies between the target and the
-    // claimed owner owns the target more plausibly; ask it directly, once.
-    const closer = p.msg.skip === 0 && !p.checked ? this.table.closerOwner(p.target, m.owner.id) : null
-    if (closer !== null) {
-      this.pending.set(m.qid, { ...p, next: closer, checked: true })
-      return this.o.send(closer, { ...p.msg, hops: 1, final: true })
-    }
-    this.finish(m.qid, null, {
-      owner: m.owner, pred: m.pred, hops: m.hops, replica: m.replica === true, records: m.records ?? [], stored: m.stored ?? 0, ...(m.envelope === undefined ? {} : { envelope: m.envelope })
-    })
-  }
-
-  private finish (qid: string, err: Error | null, res?: LookupResult): void {
-    const p = this.pending.get(qid)
-    if (p === undefined) return
-    this.pending.delete(qid)
-    p.cb(err, res)
   }
 
   // --- stabilise and links -----------------------------------------------------------------
@@ -325,7 +213,7 @@ export class RingCore extends EventEmitter {
   }
 
   /** A node seen on a lookup's way: a finger if it fills a range this node has none in. */
-  private consider (p: RingPeer): void {
+  consider (p: RingPeer): void {
     if (p.id === this.id || this.table.isLinked(p.id)) return
     this.table.learn(p.id, p.addrs)
     // Nearer than the successor or the predecessor: worth a link (it then takes the role).
