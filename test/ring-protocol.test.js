@@ -4,7 +4,10 @@
 // and lookups get past a node that drops them. Seeded: every run is the same run.
 import t from 'tap'
 import { RingNet, percentile } from './lib/ring-net.js'
-import { pointOf, signRecord, RECORD_TTL } from '../lib/ring/record.js'
+import { pointOf, valuePoint, signRecord, RECORD_TTL } from '../lib/ring/record.js'
+import { generateKeyPair, idOf } from '../lib/node/identity.js'
+import { between } from '../lib/ring/ids.js'
+import { REPUBLISH } from '../lib/ring/records.js'
 import { sealEnvelope, checkEnvelope, bodyOf } from '../lib/ring/envelope.js'
 import { REPLICAS, SUCCESSORS } from '../lib/ring/routing.js'
 import { LOOKUP_RETRY } from '../lib/ring/protocol.js'
@@ -164,4 +167,93 @@ t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RE
   t.not(s.res.owner, dropper)
   t.equal(s.res.records.length, 3, 'with every record')
   t.ok(net.now - before >= LOOKUP_RETRY, 'after the retry delay, not before')
+})
+
+t.test('a node joins before a point: it takes over the records there (handover), and all agree', async t => {
+  const net = new RingNet({ n: 150, seed: 8 })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 4)
+  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.owner(point)
+  // A key whose id falls between the point and its owner: the joiner becomes the first node
+  // at or after the point.
+  let kp
+  for (let i = 0; ; i++) {
+    kp = generateKeyPair(Buffer.from(i.toString(16).padStart(64, 'f'), 'hex'))
+    if (between(idOf(kp.publicKey), point, owner) && idOf(kp.publicKey) !== owner) break
+  }
+  const joiner = net.add(kp)
+  net.link(joiner, net.ids[77]) // one link, to anyone
+  net.drain()
+  const rounds = net.settle()
+  t.ok(rounds >= 0, `the ring takes the joiner in (${rounds} rounds)`)
+  t.equal(net.owner(point), joiner, 'the joiner is now responsible for the point')
+  t.equal(net.nodes.get(joiner).core.store.get(point, net.now).length, 4, 'and holds the records, handed over')
+  const s = search(net, net.ids[120], 'chat', 10)
+  t.equal(s.res.owner, joiner)
+  t.equal(s.res.records.length, 4)
+  // The p2p seed's getEndpointFor / isResponsibleFor, for a value.
+  const value = 'foobar'
+  const want = net.owner(valuePoint('peernet', value))
+  for (const from of [net.ids[1], net.ids[60], joiner]) {
+    const r = net.run(from, (core, done) => core.ownerOf(value, done))
+    const got = r.err === null ? r.res.owner.id : (net.nodes.get(from).core.isResponsibleFor(value) ? from : null)
+    t.equal(got, want, 'every node names the same owner for a value')
+  }
+  t.ok(net.nodes.get(want).core.isResponsibleFor(value))
+  t.notOk(net.nodes.get(net.ids.find(id => id !== want)).core.isResponsibleFor(value))
+})
+
+t.test('churn: 1% of nodes leave and 1% join each round; searches keep succeeding', async t => {
+  const N = 300
+  const net = new RingNet({ n: N, seed: 9 })
+  t.ok(net.settle() >= 0)
+  const random = seededRandom(10)
+  const names = Array.from({ length: 20 }, (_, i) => `churn-${i}`)
+  const members = new Map(names.map(n => [n, []]))
+  for (const name of names) {
+    for (let k = 0; k < 3; k++) {
+      const id = net.ids[Math.floor(random() * N)]
+      members.get(name).push(id)
+      net.run(id, (core, done) => { core.records.publish({ type: 'member', name, addresses: [] }, done) })
+    }
+  }
+  let ok = 0
+  let total = 0
+  let fresh = 0
+  for (let r = 0; r < 20; r++) {
+    const live = net.live().map(x => x.id)
+    for (let k = 0; k < N / 100; k++) net.kill(live[Math.floor(random() * live.length)])
+    for (let k = 0; k < N / 100; k++) {
+      const id = net.add(generateKeyPair(Buffer.from((++fresh).toString(16).padStart(64, 'e'), 'hex')))
+      const others = net.live().map(x => x.id)
+      for (let l = 0; l < 4; l++) net.link(id, others[Math.floor(random() * others.length)])
+    }
+    net.round()
+    for (const name of names) {
+      const from = net.live().map(x => x.id)[Math.floor(random() * net.live().length)]
+      if (!members.get(name).some(id => net.nodes.get(id).alive)) continue
+      total++
+      const s = search(net, from, name, 10)
+      if (s.err === null && s.res.records.length > 0) ok++
+    }
+  }
+  t.ok(ok / total >= 0.99, `${ok} of ${total} searches under churn found members`)
+})
+
+t.test('records are re-signed and re-published before they expire', async t => {
+  const net = new RingNet({ n: 60, seed: 10 })
+  t.ok(net.settle() >= 0)
+  const m = net.ids[3]
+  net.run(m, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const first = net.nodes.get(m).core.records.mine()[0]
+  // Time passes in rounds (each a tick) until past the first record's expiry.
+  const end = first.expires + 1000
+  while (net.now < end) net.round()
+  const s = search(net, net.ids[30], 'chat', 10)
+  t.equal(s.res.records.length, 1, 'still found after the first version expired')
+  t.ok(s.res.records[0].seq > first.seq, 'a newer version')
+  t.ok(s.res.records[0].expires > first.expires)
+  t.ok(REPUBLISH < RECORD_TTL / 2, 'published at least twice within a TTL')
 })

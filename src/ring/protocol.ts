@@ -166,7 +166,8 @@ export class RingCore extends EventEmitter {
     this.lookups.tick(now)
     if (now >= this.nextRound) {
       // One round however late the tick (a process that slept does not make up a burst).
-      this.nextRound = Math.max(this.nextRound + this.interval, now + 1)
+      this.nextRound += this.interval
+      if (this.nextRound <= now) this.nextRound = now + this.interval
       this.upkeep()
     }
   }

@@ -21,34 +21,42 @@ export class RingNet {
     this.queue = []
     this.nodes = new Map()
     this.drop = drop ?? (() => false)
+    this.opts = { seed, verify, onEnvelope }
     for (let i = 0; i < n; i++) {
       const seedBytes = Buffer.alloc(32)
       seedBytes.writeUInt32BE(seed, 0)
       seedBytes.writeUInt32BE(i + 1, 4)
-      const keyPair = generateKeyPair(seedBytes)
-      const id = idOf(keyPair.publicKey)
-      const addrs = [`mem://n${i}`]
-      const node = { id, addrs, alive: true, links: new Set(), keyPair }
-      node.core = new RingCore({
-        keyPair,
-        network: 'peernet',
-        random: seededRandom(seed * 100_003 + i),
-        addresses: () => addrs,
-        now: this.now,
-        interval,
-        ...(verify === undefined ? {} : { verify }),
-        ...(onEnvelope === undefined ? {} : { onEnvelope: e => onEnvelope(node, e) }),
-        send: (to, m) => this.queue.push([id, to, JSON.stringify(m)]),
-        wantLink: to => this.queue.push([id, to, null]),
-        dropLink: to => this.unlink(id, to)
-      })
-      this.nodes.set(id, node)
+      this.add(generateKeyPair(seedBytes))
     }
     this.ids = [...this.nodes.keys()]
     for (const id of this.ids) {
       for (let k = 0; k < initial; k++) this.link(id, this.ids[Math.floor(this.random() * n)])
     }
     this.drain()
+  }
+
+  /** A new node with keyPair (not linked yet); its id. */
+  add (keyPair) {
+    const { seed, verify, onEnvelope } = this.opts
+    const i = this.nodes.size
+    const id = idOf(keyPair.publicKey)
+    const addrs = [`mem://n${i}`]
+    const node = { id, addrs, alive: true, links: new Set(), keyPair }
+    node.core = new RingCore({
+      keyPair,
+      network: 'peernet',
+      random: seededRandom(seed * 100_003 + i),
+      addresses: () => addrs,
+      now: this.now,
+      interval: this.interval,
+      ...(verify === undefined ? {} : { verify }),
+      ...(onEnvelope === undefined ? {} : { onEnvelope: e => onEnvelope(node, e) }),
+      send: (to, m) => this.queue.push([id, to, JSON.stringify(m)]),
+      wantLink: to => this.queue.push([id, to, null]),
+      dropLink: to => this.unlink(id, to)
+    })
+    this.nodes.set(id, node)
+    return id
   }
 
   link (a, b) {
