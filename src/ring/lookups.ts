@@ -47,6 +47,8 @@ export interface LookupHost {
   readonly table: RoutingTable
   readonly time: number
   me: () => RingPeer
+  /** Whether the node is joined (its successor agrees, its predecessor is known). */
+  joined: () => boolean
   /** This node's answer to a lookup it is responsible for. */
   answer: (m: RingLookup) => LookupResult
   /** A node named by a passing lookup or answer (a finger or successor candidate). */
@@ -90,7 +92,14 @@ export class Lookups {
     if (this.pending.size >= MAX_PENDING) return cb(new Error(`MAX_PENDING (${MAX_PENDING}) lookups in flight`))
     const qid = randomHex(this.random, 16)
     const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
-    const hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.core.table.nextHop(target)
+    let hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.core.table.nextHop(target)
+    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && op !== 'deliver') {
+      // Not joined yet, this node's own claim rests on a guessed predecessor (and it holds no
+      // records yet): ask the ring instead, from a random link and around this node.
+      const links = this.core.table.liveLinks()
+      hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
+      msg.avoid = this.core.id
+    }
     if (hop.kind === 'self') return cb(null, this.core.answer(msg))
     this.pending.set(qid, { target, op, cb, started: this.core.time, sent: this.core.time, next: hop.to, checked: false, msg })
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })

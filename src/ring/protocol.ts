@@ -109,6 +109,10 @@ export class RingCore extends EventEmitter {
     return this.state
   }
 
+  joined (): boolean {
+    return this.state === 'joined'
+  }
+
   me (): RingPeer {
     return { id: this.id, addrs: this.o.addresses() }
   }
