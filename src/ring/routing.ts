@@ -31,7 +31,7 @@ export const LINKED_SUCCESSORS = REPLICAS
  * a busy node would come to remember the whole network. The oldest goes first, never one of
  * the successor list or the predecessor.
  */
-export const MAX_KNOWN = 256
+export const MAX_KNOWN = 64
 /** Smallest N assumed by the link budget: below it, log2 N is too noisy to size anything. */
 export const MIN_ESTIMATE = 2
 
