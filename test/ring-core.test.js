@@ -5,8 +5,9 @@ import t from 'tap'
 import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
-import { addPow2 } from '../lib/ring/ids.js'
+import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
 import { validateRingMessage } from '../lib/wire/ring.js'
+import { signRecord, recordPoint } from '../lib/ring/record.js'
 import { seededRandom } from '../lib/util/random.js'
 
 const NOW = 1_700_000_000_000
@@ -157,4 +158,28 @@ t.test('successor candidates may pass the budget by RING_LINK_SLACK, no more', a
     c.receive(S, lookup({ qid: (i + 1).toString(16).padStart(32, '0'), origin: { id: origin, addrs: ['mem://o'] }, target: c.id, at: c.id }))
   }
   t.equal(out.wanted.length, budget + RING_LINK_SLACK)
+})
+
+t.test('ring.store copies are kept only for points the node may hold', async t => {
+  const { c } = core('1')
+  // A ring of many nodes as this one sees it: a predecessor 1/64 of the ring back, and a full
+  // successor list close after it (so N is estimated large, and the replica arc is small).
+  const S = fromBig(toBig(c.id) - (1n << 250n))
+  c.linkUp(S, [])
+  const succs = Array.from({ length: 16 }, (_, k) => fromBig(toBig(c.id) + BigInt(k + 1) * (1n << 240n)))
+  c.linkUp(succs[0], [])
+  c.receive(succs[0], { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: succs.slice(1).map(id => ({ id, addrs: [] })) })
+  t.ok(c.table.estimateN() > 1000)
+  const kp = generateKeyPair(Buffer.alloc(32, 77))
+  // Names whose points fall in and out of this node's arc.
+  const mk = name => signRecord(kp, { type: 'member', network: 'peernet', name, addresses: [], seq: 1, expires: NOW + 60_000 })
+  let inside, outside
+  for (let i = 0; (inside === undefined || outside === undefined) && i < 10_000; i++) {
+    const r = mk(`n${i}`)
+    if (c.mayHold(recordPoint(r)) && c.table.isResponsible(recordPoint(r))) inside ??= r
+    else if (!c.mayHold(recordPoint(r))) outside ??= r
+  }
+  c.receive(S, { type: 'ring.store', records: [inside, outside] })
+  t.equal(c.store.size, 1)
+  t.same(c.store.recordsAt(recordPoint(inside)), [inside], 'the one in its arc')
 })

@@ -257,3 +257,19 @@ t.test('records are re-signed and re-published before they expire', async t => {
   t.ok(s.res.records[0].expires > first.expires)
   t.ok(REPUBLISH < RECORD_TTL / 2, 'published at least twice within a TTL')
 })
+
+t.test('the responsible node fails: its successor takes over and restores REPLICAS copies', async t => {
+  const net = new RingNet({ n: 150, seed: 11 })
+  t.ok(net.settle() >= 0)
+  net.run(net.ids[5], (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const holders = () => net.live().filter(x => x.core.store.get(point, net.now).length > 0).length
+  // Successors the owner links to during these rounds get their copies as they link.
+  for (let r = 0; r < 3; r++) net.round()
+  t.equal(holders(), REPLICAS, `REPLICAS (${REPLICAS}) copies`)
+  net.kill(net.owner(point))
+  t.equal(holders(), REPLICAS - 1, 'one fewer')
+  for (let r = 0; r < 3; r++) net.round()
+  t.equal(holders(), REPLICAS, 'the new owner copied the arc it took over to its replicas')
+  t.equal(net.nodes.get(net.owner(point)).core.store.get(point, net.now).length, 1)
+})

@@ -2,7 +2,7 @@
 // WireError (never a TypeError), so a peer's garbage drops the link and nothing else.
 import t from 'tap'
 import {
-  validateRingMessage, MAX_RING_TTL, MAX_RECORDS_PER_MESSAGE, MAX_RING_PEERS, MAX_FETCH, MAX_RING_ERROR, MAX_SKIP
+  validateRingMessage, packRecords, MAX_RING_TTL, MAX_RECORDS_PER_MESSAGE, RECORDS_ROOM, MAX_RING_PEERS, MAX_FETCH, MAX_RING_ERROR, MAX_SKIP
 } from '../lib/wire/ring.js'
 import { WireError, MAX_FRAME } from '../lib/wire/frame.js'
 import { MAX_HELLO_ADDRS, MAX_ADDRESS_LENGTH } from '../lib/wire/messages.js'
@@ -51,7 +51,19 @@ t.test('bounds, each crossed by one', async t => {
   const many = Array.from({ length: MAX_RECORDS_PER_MESSAGE }, () => rec)
   t.doesNotThrow(() => validateRingMessage({ type: 'ring.store', records: many }))
   throwsWire(t, { type: 'ring.store', records: [...many, rec] }, 'records over MAX_RECORDS_PER_MESSAGE')
-  t.ok(MAX_RECORDS_PER_MESSAGE * MAX_RECORD_BYTES < MAX_FRAME, 'a full message of the largest records fits a frame')
+  // packRecords: batches within MAX_RECORDS_PER_MESSAGE and RECORDS_ROOM, nothing lost.
+  const small = Array.from({ length: 300 }, (_, i) => ({ ...rec, seq: i }))
+  const batches = packRecords(small)
+  t.same(batches.map(b => b.length), [MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, 300 - 2 * MAX_RECORDS_PER_MESSAGE], 'small records: by count')
+  const big = { ...rec, meta: { m: 'x'.repeat(1000) }, addresses: Array.from({ length: 8 }, (_, i) => 'm'.repeat(250) + i) }
+  const bigs = packRecords(Array.from({ length: 40 }, () => big))
+  const size = b => Buffer.byteLength(JSON.stringify(b))
+  t.ok(bigs.every(b => size(b) <= RECORDS_ROOM), 'large records: by bytes')
+  t.ok(bigs.length > 1 && bigs.flat().length === 40, 'split, nothing lost')
+  t.ok(size(bigs[0]) + size(big) > RECORDS_ROOM, 'each batch as full as it can be')
+  const frame = { type: 'ring.found', qid: QID, hops: 64, owner: { id: ID, addrs: Array(8).fill('m'.repeat(256)) }, pred: ID, records: bigs[0], error: 'e'.repeat(MAX_RING_ERROR) }
+  t.ok(size(frame) < MAX_FRAME, 'a full answer fits a frame')
+  t.ok(Buffer.byteLength(JSON.stringify(big)) <= MAX_RECORD_BYTES)
   const peers = Array.from({ length: MAX_RING_PEERS }, () => peer)
   t.doesNotThrow(() => validateRingMessage({ type: 'ring.stabok', pred: null, succs: peers }))
   throwsWire(t, { type: 'ring.stabok', pred: null, succs: [...peers, peer] }, 'succs over MAX_RING_PEERS')

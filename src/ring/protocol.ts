@@ -10,10 +10,10 @@ import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget } from './rou
 import { RecordStore } from './store.js'
 import { Records } from './records.js'
 import { Lookups, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
-import { valuePoint, type VerifyContext } from './record.js'
+import { recordPoint, valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
-import { MAX_RECORDS_PER_MESSAGE, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
+import { MAX_RECORDS_PER_MESSAGE, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
 
 export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING } from './lookups.js'
@@ -161,7 +161,8 @@ export class RingCore extends EventEmitter {
         return this.changed(before)
       }
       case 'ring.store':
-        for (const r of m.records) this.store.put(r, this.now)
+        // Copies from a responsible node or a handover: only for points this node may hold.
+        for (const r of m.records) if (this.mayHold(recordPoint(r))) this.store.put(r, this.now)
     }
   }
 
@@ -196,7 +197,8 @@ export class RingCore extends EventEmitter {
   /** This node's answer to a lookup it is responsible for (or a replica of, after a skip). */
   answer (m: RingLookup): LookupResult {
     const res: LookupResult = { owner: this.me(), pred: this.table.predecessor(), hops: m.hops, replica: m.at !== m.target, records: [], stored: 0 }
-    if (m.op === 'fetch') res.records = this.store.pick(m.target, Math.min(m.max ?? MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE), this.now)
+    // As many as asked for that fit one answer (a fair sample: pick is random, one per id first).
+    if (m.op === 'fetch') res.records = packRecords(this.store.pick(m.target, Math.min(m.max ?? MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE), this.now))[0] ?? []
     if (m.op === 'store') res.stored = this.records.accept(m.target, m.records ?? [])
     if (m.op === 'deliver' && m.envelope !== undefined) {
       const reply = m.target === this.id ? this.o.onEnvelope?.(m.envelope) ?? null : null
@@ -270,8 +272,7 @@ export class RingCore extends EventEmitter {
     this.dropSurplus()
     this.records.upkeep(this.now)
     this.store.sweep(this.now)
-    const n = this.table.estimateN()
-    this.store.prune(point => this.table.isResponsible(point) || arcFraction(point, this.id) <= 2 * REPLICAS / n)
+    this.store.prune(point => this.mayHold(point))
     this.changed(before)
   }
 
@@ -327,7 +328,10 @@ export class RingCore extends EventEmitter {
       if (s !== null) this.want(s, true)
       this.emit('successor', s)
     }
-    if (p !== pred) this.emit('predecessor', p)
+    if (p !== pred) {
+      this.records.predecessorChanged(p)
+      this.emit('predecessor', p)
+    }
     const status: RingStatus = this.table.linkCount === 0
       ? 'lonely'
       : s !== null && p !== null && this.table.isLinked(s) && this.agreed ? 'joined' : 'unbalanced'
@@ -336,6 +340,15 @@ export class RingCore extends EventEmitter {
       this.state = status
       this.emit('status', { from, to: status })
     }
+  }
+
+  /**
+   * Whether this node may hold records of point: it is responsible, or the point lies within
+   * about twice the arc of REPLICAS nodes before it (it is one of the replicas, with a margin
+   * for the estimate of N).
+   */
+  mayHold (point: string): boolean {
+    return this.table.isResponsible(point) || arcFraction(point, this.id) <= 2 * REPLICAS / this.table.estimateN()
   }
 
   /** Sends to a live link (the records side uses it for replicas and handover). */

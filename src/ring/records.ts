@@ -3,7 +3,8 @@
 // replicas, handed over when responsibility moves), and searches (a fetch routed to a point,
 // every record in the answer verified by the asker).
 import { pointOf, recordPoint, signRecord, slotOf, verifyRecord, RECORD_TTL, type RecordFields, type RingRecord, type RecordType, type VerifyContext } from './record.js'
-import { MAX_RECORDS_PER_MESSAGE } from '../wire/ring.js'
+import { packRecords } from '../wire/ring.js'
+import { betweenOpen } from './ids.js'
 import type { KeyPair } from '../node/identity.js'
 import type { LookupResult, RingCore } from './protocol.js'
 
@@ -25,6 +26,8 @@ export class Records {
   /** Replica targets of the last copy, to send only to new ones when the list changes. */
   private copiedTo = new Set<string>()
   private recopy = false
+  /** The last predecessor known (not null): the start of this node's arc before a failure. */
+  private lastPred: string | null = null
   private readonly check: (record: unknown, ctx: VerifyContext) => string | null
 
   constructor (private readonly core: RingCore, private readonly keyPair: KeyPair, private readonly network: string, verify?: (record: unknown, ctx: VerifyContext) => string | null) {
@@ -77,15 +80,28 @@ export class Records {
     for (const r of records) {
       if (recordPoint(r) === point && this.core.store.put(r, this.core.time) === null) ok.push(r)
     }
-    if (ok.length > 0) for (const id of this.core.table.replicaTargets()) this.core.sendTo(id, { type: 'ring.store', records: ok })
+    if (ok.length > 0) for (const id of this.core.table.replicaTargets()) this.handOver(id, ok)
     return ok.length
   }
 
-  /** Sends records to a node now responsible for them (a joiner before this one). */
+  /** Sends records to a node now responsible for them (a joiner before this one), or a replica. */
   handOver (to: string, records: RingRecord[]): void {
-    for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
-      this.core.sendTo(to, { type: 'ring.store', records: records.slice(i, i + MAX_RECORDS_PER_MESSAGE) })
-    }
+    for (const batch of packRecords(records)) this.core.sendTo(to, { type: 'ring.store', records: batch })
+  }
+
+  /**
+   * The predecessor changed. When it moved back (the old one failed), this node is now
+   * responsible for the arc between the two, whose records it holds as a replica: its own
+   * replicas get them, so the arc keeps REPLICAS copies without waiting for re-publication.
+   */
+  predecessorChanged (pred: string | null): void {
+    const last = this.lastPred
+    if (pred === null) return
+    this.lastPred = pred
+    if (last === null || !betweenOpen(last, pred, this.core.id)) return
+    const grown = this.core.store.inRange(pred, last)
+    if (grown.length === 0) return
+    for (const id of this.core.table.replicaTargets()) this.handOver(id, grown)
   }
 
   /** The successor list changed: new replica targets get copies at the next round. */

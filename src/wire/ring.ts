@@ -3,7 +3,7 @@
 // message are checked for shape here; whether they are true is the ring's call.
 import { MAX_FRAME, WireError } from './frame.js'
 import { MAX_ADDRESS_LENGTH, MAX_HELLO_ADDRS, MAX_HOP_LIMIT } from './messages.js'
-import { recordShapeProblem, envelopeShapeProblem, MAX_RECORD_BYTES, type RingRecord, type Envelope } from './record.js'
+import { recordShapeProblem, envelopeShapeProblem, type RingRecord, type Envelope } from './record.js'
 
 /** Operations a routed lookup asks of the node responsible for its target. */
 export const LOOKUP_OPS = ['owner', 'fetch', 'store', 'deliver'] as const
@@ -12,10 +12,38 @@ export type LookupOp = (typeof LOOKUP_OPS)[number]
 /** Highest TTL a lookup may carry: the peer protocol's hop limit bound. */
 export const MAX_RING_TTL = MAX_HOP_LIMIT
 /**
- * Most records in one message: what fits in a frame at MAX_RECORD_BYTES each, with room for the
- * rest of the message (the answer header, the peers).
+ * Most records in one message: a full point of a store (store.ts's MAX_RECORDS_PER_POINT). A
+ * frame's size bounds it too: senders pack records up to RECORDS_ROOM bytes (packRecords).
  */
-export const MAX_RECORDS_PER_MESSAGE = Math.floor((MAX_FRAME - 8 * 1024) / MAX_RECORD_BYTES)
+export const MAX_RECORDS_PER_MESSAGE = 128
+/**
+ * Bytes of records a message carries at most (their JSON): a frame less room for the rest of
+ * the message (header, peers, an envelope's fields). At MAX_RECORD_BYTES each that is still a
+ * dozen records; at a typical few hundred bytes, a whole point.
+ */
+export const RECORDS_ROOM = MAX_FRAME - 8 * 1024
+
+/**
+ * records split into batches that each fit a message: at most MAX_RECORDS_PER_MESSAGE records
+ * and RECORDS_ROOM bytes of JSON (a record is at most MAX_RECORD_BYTES, so each batch holds one).
+ */
+export function packRecords<T> (records: T[]): T[][] {
+  const out: T[][] = []
+  let batch: T[] = []
+  let bytes = 1 // the JSON array: "[", then each record and its "," or "]"
+  for (const r of records) {
+    const size = Buffer.byteLength(JSON.stringify(r), 'utf8') + 1
+    if (batch.length > 0 && (batch.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > RECORDS_ROOM)) {
+      out.push(batch)
+      batch = []
+      bytes = 1
+    }
+    batch.push(r)
+    bytes += size
+  }
+  if (batch.length > 0) out.push(batch)
+  return out
+}
 /** Most peers in a stabilise answer: a successor list (routing.ts's SUCCESSORS) with room. */
 export const MAX_RING_PEERS = 32
 /** Most records a fetch may ask for (a search's max is bounded the same way). */
