@@ -6,7 +6,7 @@
 // for a while, where the lookup came from).
 import { EventEmitter } from 'node:events'
 import { addPow2, arcFraction, betweenOpen, randomInRange } from './ids.js'
-import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget } from './routing.js'
+import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget, ringInboundCap } from './routing.js'
 import { RecordStore } from './store.js'
 import { Records } from './records.js'
 import { Lookups, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
@@ -94,6 +94,14 @@ export class RingCore extends EventEmitter {
     this.store = new RecordStore(storeOpts)
     this.records = new Records(this, opts.keyPair, opts.network, opts.verify)
     this.lookups = new Lookups(this, opts.random, opts.send)
+  }
+
+  /**
+   * Inbound ring links this node should accept at most (the node counts the ones it has): its
+   * own budget for the N it estimates (routing.ts's ringInboundCap).
+   */
+  inboundCap (): number {
+    return ringInboundCap(this.table.estimateN())
   }
 
   /** Ring links this node asked for (and has, or is waiting for): what its budget counts. */
