@@ -1,0 +1,120 @@
+// The ring's id space: 256-bit numbers (Ed25519 public keys, record points) on a circle, written
+// as 64 lowercase hex digits. Every id stays a string: for fixed-length lowercase hex, string
+// order IS numeric order, so the comparisons routing makes millions of times in a simulation
+// (between, closer) are plain string compares that allocate nothing. BigInts appear only where
+// arithmetic is unavoidable (n + 2^i, a finger's index), which happens per link or per finger,
+// not per routed message.
+
+/** Bits of an id: the ring has 2^ID_BITS points (an Ed25519 public key, a BLAKE2b-256 hash). */
+export const ID_BITS = 256
+/** Hex digits of an id. */
+export const ID_HEX = ID_BITS / 4
+/** An id: 64 lowercase hex digits (the same rule as NODE_ID for node ids). */
+export const RING_ID = /^[0-9a-f]{64}$/
+
+const RING_SIZE = 1n << BigInt(ID_BITS)
+const MASK = RING_SIZE - 1n
+
+export function isId (x: unknown): x is string {
+  return typeof x === 'string' && RING_ID.test(x)
+}
+
+/** -1, 0 or 1 as a < b, a = b, a > b numerically (string order on fixed-length hex). */
+export function compareIds (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * Whether x lies in the half-open arc (a, b] going clockwise from a. When a === b the arc is the
+ * whole circle: a node that is its own predecessor (alone on the ring) is responsible for every
+ * point, and Chord's (pred, n] is exactly this test.
+ */
+export function between (x: string, a: string, b: string): boolean {
+  if (a < b) return a < x && x <= b
+  if (a > b) return x > a || x <= b // the arc wraps past the top of the id space
+  return true
+}
+
+/**
+ * Whether x lies in the open arc (a, b) clockwise from a. When a === b: every point but a (the
+ * arc from a all the way round back to it), which is what "a link closer to the target than I
+ * am" means for a node routing to its own id.
+ */
+export function betweenOpen (x: string, a: string, b: string): boolean {
+  if (a < b) return a < x && x < b
+  if (a > b) return x > a || x < b
+  return x !== a
+}
+
+export function toBig (id: string): bigint {
+  return BigInt('0x' + id)
+}
+
+export function fromBig (n: bigint): string {
+  return (n & MASK).toString(16).padStart(ID_HEX, '0')
+}
+
+/** Clockwise distance from a to b, (b − a) mod 2^256, as a bigint. */
+export function distance (a: string, b: string): bigint {
+  return (toBig(b) - toBig(a) + RING_SIZE) & MASK
+}
+
+/** n + 2^i on the ring (wrapping), for 0 ≤ i < ID_BITS: the start of finger i's range. */
+export function addPow2 (n: string, i: number): string {
+  if (!Number.isInteger(i) || i < 0 || i >= ID_BITS) throw new RangeError(`finger index ${i} is not in 0..${ID_BITS - 1}`)
+  return fromBig(toBig(n) + (1n << BigInt(i)))
+}
+
+/**
+ * The finger range p falls in as seen from n: the i with n + 2^i ≤ p < n + 2^(i+1) (clockwise),
+ * that is the bit length of distance(n, p) minus one; -1 when p === n (no range holds it).
+ * Computed on 32-bit words of the hex (a subtraction with borrow, low word first), with no
+ * bigint: it runs for every node a routed message names.
+ */
+export function fingerIndex (n: string, p: string): number {
+  const words = new Array<number>(8)
+  let borrow = 0
+  for (let w = 7; w >= 0; w--) {
+    let d = parseInt(p.slice(w * 8, w * 8 + 8), 16) - parseInt(n.slice(w * 8, w * 8 + 8), 16) - borrow
+    borrow = d < 0 ? 1 : 0
+    if (d < 0) d += 2 ** 32
+    words[w] = d
+  }
+  for (let w = 0; w < 8; w++) {
+    if (words[w] !== 0) return (7 - w) * 32 + 31 - Math.clz32(words[w])
+  }
+  return -1
+}
+
+/**
+ * The clockwise distance from a to b as a fraction of the whole ring, in [0, 1), from the top
+ * 52 bits: precise enough to estimate the network's size, and no bigint. 0 when a === b.
+ */
+export function arcFraction (a: string, b: string): number {
+  const top = (x: string): number => parseInt(x.slice(0, 13), 16) / 2 ** 52
+  const f = top(b) - top(a)
+  return f < 0 ? f + 1 : f
+}
+
+/**
+ * Which of c1 and c2 lies closer before target (the shorter clockwise way to it): c1 when c1 is
+ * in the arc (c2, target), else c2. String compares only.
+ */
+export function closerTo (target: string, c1: string, c2: string): string {
+  return betweenOpen(c1, c2, target) ? c1 : c2
+}
+
+/**
+ * A point drawn uniformly from the lower half of finger range i of n, [n + 2^i, n + 2^i + 2^(i−1)):
+ * the node responsible for it is a random node of the range when the range holds several (so
+ * flexible fingers spread over the range instead of all naming its first node), and still lies
+ * in the range when it holds few.
+ */
+export function randomInRange (n: string, i: number, random: () => number): string {
+  const start = toBig(addPow2(n, i))
+  if (i === 0) return fromBig(start)
+  let off = 0n
+  const bits = i - 1
+  for (let b = 0; b < bits; b += 32) off = (off << 32n) | BigInt(Math.floor(random() * 2 ** 32))
+  return fromBig(start + (off & ((1n << BigInt(bits)) - 1n)))
+}

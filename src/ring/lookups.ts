@@ -1,0 +1,189 @@
+// Routed lookups, the recursive way: forwarded hop by hop over live links towards their target;
+// the responsible node's answer retraces the path, each node on it remembering for a while
+// where the lookup came from (a route) and where it sent it (only that hop may answer). TTL and
+// the qid stop loops. The node's own lookups wait here for their answers, with a retry past a
+// silent responsible node (to a replica) and a timeout, both driven by tick().
+import { fromBig, toBig } from './ids.js'
+import { REPLICAS, type Hop, type RoutingTable } from './routing.js'
+import type { RingRecord } from './record.js'
+import { randomHex, type Random } from '../util/random.js'
+import { MAX_SKIP, type LookupOp, type RingFound, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
+import type { Envelope } from '../wire/record.js'
+
+/**
+ * Hops a lookup may travel: ~½·log2 N are needed (7 at N = 10,000); four times that leaves room
+ * for detours around failed nodes, and a loop dies within it.
+ */
+export const LOOKUP_TTL = 32
+/** How long a lookup waits for its answer before it fails, ms (a search's default timeout). */
+export const LOOKUP_TIMEOUT = 5000
+/**
+ * How long before a lookup is sent again past a silent responsible node (to a replica), ms: a
+ * path of ~7 hops answers in well under a second on a real network.
+ */
+export const LOOKUP_RETRY = 1500
+/** Lookups passing through a node whose answers it can route back; the oldest goes first. */
+export const MAX_ROUTES = 4096
+/** Lookups of this node's own in flight: past it, a new one fails at once. */
+export const MAX_PENDING = 1024
+
+/** What the node responsible for a lookup's target answered. */
+export interface LookupResult {
+  owner: RingPeer
+  pred: string | null
+  hops: number
+  replica: boolean
+  records: RingRecord[]
+  stored: number
+  envelope?: Envelope
+}
+export type LookupCallback = (err: Error | null, result?: LookupResult) => void
+
+export interface LookupExtra { max?: number, records?: RingRecord[], envelope?: Envelope, avoid?: string }
+
+/** What Lookups needs of the node it routes for (RingCore). */
+export interface LookupHost {
+  readonly id: string
+  readonly table: RoutingTable
+  readonly time: number
+  me: () => RingPeer
+  /** Whether the node is joined (its successor agrees, its predecessor is known). */
+  joined: () => boolean
+  /** This node's answer to a lookup it is responsible for. */
+  answer: (m: RingLookup) => LookupResult
+  /** A node named by a passing lookup or answer (a finger or successor candidate). */
+  consider: (p: RingPeer) => void
+}
+
+interface Pending { target: string, op: LookupOp, cb: LookupCallback, started: number, sent: number, next: string, checked: boolean, msg: RingLookup }
+interface Route { prev: string, next: string, expires: number }
+
+/** The `final` mark of a hop to the node the sender holds responsible (see RoutingTable.nextHop). */
+function finalFlag (hop: Hop): { final?: true } {
+  return hop.kind === 'final' ? { final: true } : {}
+}
+
+export class Lookups {
+  private readonly pending = new Map<string, Pending>()
+  private readonly routes = new Map<string, Route>()
+
+  constructor (private readonly core: LookupHost, private readonly random: Random, private readonly send: (to: string, m: RingMessage) => void) {}
+
+  /** Own lookups waiting for an answer, and routes remembered for others'. */
+  get inFlight (): { pending: number, routes: number } {
+    return { pending: this.pending.size, routes: this.routes.size }
+  }
+
+  tick (now: number): void {
+    for (const [qid, p] of this.pending) {
+      if (now - p.started >= LOOKUP_TIMEOUT) this.finish(qid, new Error(`lookup timed out after ${LOOKUP_TIMEOUT} ms`))
+      else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, true)
+    }
+    for (const [qid, r] of this.routes) if (r.expires <= now) this.routes.delete(qid)
+  }
+
+  /** Lookups sent over a link that went down will never be answered through it: retry them now. */
+  linkDown (id: string): void {
+    for (const [qid, p] of this.pending) if (p.next === id) this.retry(qid, p, false)
+  }
+
+  /** Routes a lookup for target; cb gets the responsible node's answer or an error. */
+  start (target: string, op: LookupOp, cb: LookupCallback, extra: LookupExtra = {}, via?: string): void {
+    if (this.pending.size >= MAX_PENDING) return cb(new Error(`MAX_PENDING (${MAX_PENDING}) lookups in flight`))
+    const qid = randomHex(this.random, 16)
+    const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
+    let hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.core.table.nextHop(target)
+    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && op !== 'deliver') {
+      // Not joined yet, this node's own claim rests on a guessed predecessor (and it holds no
+      // records yet): ask the ring instead, from a random link and around this node.
+      const links = this.core.table.liveLinks()
+      hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
+      msg.avoid = this.core.id
+    }
+    if (hop.kind === 'self') return cb(null, this.core.answer(msg))
+    this.pending.set(qid, { target, op, cb, started: this.core.time, sent: this.core.time, next: hop.to, checked: false, msg })
+    this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
+  }
+
+  /**
+   * Sends a lookup again under a new qid (an answer to the old one is ignored): over another
+   * link when its first one went down, or, when it went unanswered (`past`), past the
+   * responsible node (skip + 1), so the next of the REPLICAS holders answers instead. A node
+   * on the path that drops lookups may be skipped that way too when it is the last one; one in
+   * the middle makes every attempt fail, and the search falls back to the flood.
+   */
+  private retry (qid: string, p: Pending, past: boolean): void {
+    this.pending.delete(qid)
+    const skip = p.msg.skip + (past ? 1 : 0)
+    if (skip >= Math.min(REPLICAS, MAX_SKIP)) return p.cb(new Error('no answer from the responsible node or its replicas'))
+    const msg = { ...p.msg, qid: randomHex(this.random, 16), skip }
+    const hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
+    if (hop.kind === 'self') return p.cb(null, this.core.answer(msg))
+    this.pending.set(msg.qid, { ...p, sent: this.core.time, next: hop.to, msg })
+    this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
+  }
+
+  onLookup (from: string, m: RingLookup): void {
+    this.core.consider(m.origin)
+    if (this.routes.has(m.qid) || this.pending.has(m.qid)) return this.reply(from, m, { error: 'routing loop' })
+    if (m.hops >= m.ttl) return this.reply(from, m, { error: `TTL of ${m.ttl} hops exceeded` })
+    let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid)
+    if (hop.kind !== 'forward' && m.skip > 0) {
+      // A retry past a silent node: the responsible one (this node, or the next hop) is skipped,
+      // and the lookup goes on to the node after it, a replica.
+      const skipped = hop.kind === 'self' ? this.core.id : hop.to
+      m = { ...m, at: fromBig(toBig(skipped) + 1n), skip: m.skip - 1, avoid: skipped }
+      if (hop.kind === 'self') {
+        const s = this.core.table.successor()
+        if (s === null || !this.core.table.isLinked(s)) return this.reply(from, m, this.core.answer(m))
+        hop = { kind: 'final', to: s }
+      } else hop = this.core.table.nextHop(m.at, undefined, m.avoid)
+    }
+    if (hop.kind === 'self') return this.reply(from, m, this.core.answer(m))
+    if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
+    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.core.time + LOOKUP_TIMEOUT })
+    const { final: _final, ...rest } = m
+    this.send(hop.to, { ...rest, hops: m.hops + 1, ...finalFlag(hop) })
+  }
+
+  private reply (to: string, m: RingLookup, r: Partial<LookupResult> & { error?: string }): void {
+    const found: RingFound = { type: 'ring.found', qid: m.qid, hops: m.hops, owner: r.owner ?? this.core.me(), pred: r.pred ?? this.core.table.predecessor() }
+    if (r.replica === true) found.replica = true
+    if (r.records !== undefined && r.records.length > 0) found.records = r.records
+    if (r.stored !== undefined && m.op === 'store') found.stored = r.stored
+    if (r.envelope !== undefined) found.envelope = r.envelope
+    if (m.op === 'deliver' && r.error === undefined && r.envelope === undefined) found.error = m.target === this.core.id ? 'no reply' : 'no node with that id'
+    if (r.error !== undefined) found.error = r.error
+    this.send(to, found)
+  }
+
+  onFound (from: string, m: RingFound): void {
+    this.core.consider(m.owner)
+    const route = this.routes.get(m.qid)
+    if (route !== undefined) {
+      if (route.next !== from) return
+      this.routes.delete(m.qid)
+      return this.send(route.prev, m)
+    }
+    const p = this.pending.get(m.qid)
+    if (p === undefined || p.next !== from) return
+    if (m.error !== undefined) return this.finish(m.qid, new Error(m.error))
+    // The asker's check of the claim: a node it links to that lies between the target and the
+    // claimed owner owns the target more plausibly; ask it directly, once.
+    const closer = p.msg.skip === 0 && !p.checked ? this.core.table.closerOwner(p.target, m.owner.id) : null
+    if (closer !== null) {
+      this.pending.set(m.qid, { ...p, next: closer, checked: true })
+      return this.send(closer, { ...p.msg, hops: 1, final: true })
+    }
+    this.finish(m.qid, null, {
+      owner: m.owner, pred: m.pred, hops: m.hops, replica: m.replica === true, records: m.records ?? [], stored: m.stored ?? 0, ...(m.envelope === undefined ? {} : { envelope: m.envelope })
+    })
+  }
+
+  private finish (qid: string, err: Error | null, res?: LookupResult): void {
+    const p = this.pending.get(qid)
+    if (p === undefined) return
+    this.pending.delete(qid)
+    p.cb(err, res)
+  }
+}

@@ -1,0 +1,366 @@
+// The ring's protocol, sans I/O: RingCore is told of links (linkUp, linkDown), messages
+// (receive) and time (tick), and acts only through the callbacks it was given (send, wantLink,
+// dropLink) and its events. The node wires it to real links; tests and the simulation wire it
+// to an in-process queue. Lookups are recursive: forwarded hop by hop over live links to the
+// node responsible for their target, whose answer retraces the path (each node on it remembers,
+// for a while, where the lookup came from).
+import { EventEmitter } from 'node:events'
+import { addPow2, arcFraction, betweenOpen, randomInRange } from './ids.js'
+import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget, ringInboundCap } from './routing.js'
+import { RecordStore } from './store.js'
+import { Records } from './records.js'
+import { Lookups, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
+import { recordPoint, valuePoint, type VerifyContext } from './record.js'
+import { idOf, type KeyPair } from '../node/identity.js'
+import type { Random } from '../util/random.js'
+import { MAX_RECORDS_PER_MESSAGE, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
+import type { Envelope } from '../wire/record.js'
+
+export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING } from './lookups.js'
+export type { LookupCallback, LookupResult, LookupExtra } from './lookups.js'
+
+/** Default length of a round (stabilise, finger and upkeep period), ms: the gossip interval. */
+export const RING_INTERVAL = 5000
+/** Rounds between two finger lookups: one range at a time, so fingers cost ~1 frame a round. */
+export const FINGER_EVERY = 4
+/** Rounds before a finger range found empty is looked up again. */
+export const FINGER_RETRY = 32
+/** Rounds between two join lookups (for this node's own successor) while not joined. */
+export const JOIN_EVERY = 2
+/**
+ * Most rounds between two checks of the successor by a lookup once joined. Stabilise alone
+ * cannot repair a ring whose successor pointers go round the circle more than once (nodes
+ * that all started at once from random links); a lookup for this node's own successor does.
+ * The gap doubles from JOIN_EVERY each time the check agrees, up to this, so a settled ring
+ * pays ~1 frame a node every few rounds for it.
+ */
+export const CHECK_EVERY_MAX = 32
+/**
+ * Ring links a node may ask for over its budget for its successors and predecessor (which are
+ * never refused for a finger's sake), and no more: a flood of lookups naming nearer "successors"
+ * makes a node dial this many at most.
+ */
+export const RING_LINK_SLACK = LINKED_SUCCESSORS + 1
+/** Rounds before a link asked for and not made is asked for again. */
+export const WANT_RETRY = 4
+
+export type RingStatus = 'lonely' | 'unbalanced' | 'joined'
+
+export interface RingCoreOptions {
+  keyPair: KeyPair
+  network: string
+  random: Random
+  /** This node's own addresses, as it advertises them. */
+  addresses: () => string[]
+  send: (to: string, message: RingMessage) => void
+  wantLink: (id: string, addresses: string[]) => void
+  dropLink: (id: string) => void
+  now: number
+  interval?: number
+  /** The record check (default verifyRecord; a simulation may stub it). */
+  verify?: (record: unknown, ctx: VerifyContext) => string | null
+  /** Answers a routed envelope addressed to this node (remote actions, messages). */
+  onEnvelope?: (envelope: Envelope) => Envelope | null
+}
+
+export class RingCore extends EventEmitter {
+  readonly id: string
+  readonly table: RoutingTable
+  readonly store: RecordStore
+  readonly records: Records
+  private readonly o: RingCoreOptions
+  private readonly interval: number
+  private now: number
+  private round = 0
+  private nextRound: number
+  private readonly lookups: Lookups
+  private readonly asked = new Map<string, number>()
+  private readonly fingerTried = new Map<number, number>()
+  private readonly ours = new Set<string>()
+  private agreed = false
+  private checkGap = JOIN_EVERY
+  private nextCheck = JOIN_EVERY
+  private state: RingStatus = 'lonely'
+
+  constructor (opts: RingCoreOptions) {
+    super()
+    this.o = opts
+    this.id = idOf(opts.keyPair.publicKey)
+    this.now = opts.now
+    this.interval = opts.interval ?? RING_INTERVAL
+    this.nextRound = this.now + this.interval
+    this.table = new RoutingTable(this.id)
+    const storeOpts = { network: opts.network, random: opts.random, ...(opts.verify === undefined ? {} : { verify: opts.verify }) }
+    this.store = new RecordStore(storeOpts)
+    this.records = new Records(this, opts.keyPair, opts.network, opts.verify)
+    this.lookups = new Lookups(this, opts.random, opts.send)
+  }
+
+  /**
+   * Inbound ring links this node should accept at most (the node counts the ones it has): its
+   * own budget for the N it estimates (routing.ts's ringInboundCap).
+   */
+  inboundCap (): number {
+    return ringInboundCap(this.table.estimateN())
+  }
+
+  /** Ring links this node asked for (and has, or is waiting for): what its budget counts. */
+  get ringLinks (): number {
+    return this.ours.size
+  }
+
+  get time (): number {
+    return this.now
+  }
+
+  status (): RingStatus {
+    return this.state
+  }
+
+  joined (): boolean {
+    return this.state === 'joined'
+  }
+
+  me (): RingPeer {
+    return { id: this.id, addrs: this.o.addresses() }
+  }
+
+  // --- inputs ------------------------------------------------------------------------------
+
+  linkUp (id: string, addresses: string[]): void {
+    const before = this.snapshot()
+    this.table.linkUp(id, addresses)
+    this.asked.delete(id)
+    // A live node between the predecessor and this one is a nearer predecessor.
+    this.adoptPred(id)
+    this.changed(before)
+  }
+
+  /** id may be the predecessor (it said so, or it is a live link before this node). */
+  private adoptPred (id: string): void {
+    const old = this.table.predecessor()
+    if (this.table.notified(id) && old !== null) {
+      // A node joined between the old predecessor and this one: the records of (old, id]
+      // are its now. This node keeps copies (it is their first replica).
+      this.records.handOver(id, this.store.inRange(old, id))
+    }
+  }
+
+  linkDown (id: string): void {
+    const before = this.snapshot()
+    this.table.linkDown(id)
+    this.ours.delete(id)
+    // Lookups sent over the link will never be answered through it: retry them now.
+    this.lookups.linkDown(id)
+    this.changed(before)
+  }
+
+  receive (from: string, m: RingMessage): void {
+    if (!this.table.isLinked(from)) return
+    switch (m.type) {
+      case 'ring.lookup': return this.lookups.onLookup(from, m)
+      case 'ring.found': return this.lookups.onFound(from, m)
+      case 'ring.stab': return this.onStab(from, m.addrs)
+      case 'ring.stabok': {
+        const before = this.snapshot()
+        for (const p of [...m.succs, ...(m.pred === null ? [] : [m.pred])]) this.table.learn(p.id, p.addrs)
+        this.table.stabilised(from, m.pred?.id ?? null, m.succs.map(p => p.id))
+        this.agreed = m.pred?.id === this.id
+        return this.changed(before)
+      }
+      case 'ring.store':
+        // Copies from a responsible node or a handover: only for points this node may hold.
+        for (const r of m.records) if (this.mayHold(recordPoint(r))) this.store.put(r, this.now)
+    }
+  }
+
+  tick (now: number): void {
+    this.now = now
+    this.lookups.tick(now)
+    if (now >= this.nextRound) {
+      // One round however late the tick (a process that slept does not make up a burst).
+      this.nextRound += this.interval
+      if (this.nextRound <= now) this.nextRound = now + this.interval
+      this.upkeep()
+    }
+  }
+
+  // --- lookups (lookups.ts routes them; this node answers those it is responsible for) ------
+
+  /** Routes a lookup for target; cb gets the responsible node's answer or an error. */
+  lookup (target: string, op: LookupOp, cb: LookupCallback, extra: LookupExtra = {}, via?: string): void {
+    this.lookups.start(target, op, cb, extra, via)
+  }
+
+  /** The node responsible for value (the p2p seed's getEndpointFor), by a lookup. */
+  ownerOf (value: string, cb: LookupCallback): void {
+    this.lookup(valuePoint(this.o.network, value), 'owner', cb)
+  }
+
+  /** Whether this node is responsible for value, as far as it knows (no message). */
+  isResponsibleFor (value: string): boolean {
+    return this.table.isResponsible(valuePoint(this.o.network, value))
+  }
+
+  /** This node's answer to a lookup it is responsible for (or a replica of, after a skip). */
+  answer (m: RingLookup): LookupResult {
+    const res: LookupResult = { owner: this.me(), pred: this.table.predecessor(), hops: m.hops, replica: m.at !== m.target, records: [], stored: 0 }
+    // As many as asked for that fit one answer (a fair sample: pick is random, one per id first).
+    if (m.op === 'fetch') res.records = packRecords(this.store.pick(m.target, Math.min(m.max ?? MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE), this.now))[0] ?? []
+    if (m.op === 'store') res.stored = this.records.accept(m.target, m.records ?? [])
+    if (m.op === 'deliver' && m.envelope !== undefined) {
+      const reply = m.target === this.id ? this.o.onEnvelope?.(m.envelope) ?? null : null
+      if (reply !== null) res.envelope = reply
+    }
+    return res
+  }
+
+  // --- stabilise and links -----------------------------------------------------------------
+
+  private onStab (from: string, addrs: string[]): void {
+    const before = this.snapshot()
+    this.table.learn(from, addrs)
+    this.adoptPred(from)
+    const peerOf = (id: string): RingPeer => ({ id, addrs: this.table.addressesOf(id) ?? [] })
+    const pred = this.table.predecessor()
+    this.o.send(from, { type: 'ring.stabok', pred: pred === null ? null : peerOf(pred), succs: this.table.successors().slice(0, -1).map(peerOf) })
+    this.changed(before)
+  }
+
+  /** A node seen on a lookup's way: a finger if it fills a range this node has none in. */
+  consider (p: RingPeer): void {
+    if (p.id === this.id || this.table.isLinked(p.id)) return
+    this.table.learn(p.id, p.addrs)
+    // Nearer than the successor or the predecessor: worth a link (it then takes the role).
+    const s = this.table.successor()
+    const pred = this.table.predecessor()
+    if ((s !== null && betweenOpen(p.id, this.id, s)) || (pred !== null && betweenOpen(p.id, pred, this.id))) return this.want(p.id, true)
+    if (this.table.fillsGap(p.id)) this.want(p.id)
+  }
+
+  /** Asks for a link to id; over the budget only when `needed` (successors, predecessor). */
+  private want (id: string, needed = false): void {
+    if (this.table.isLinked(id) || id === this.id) return
+    const last = this.asked.get(id)
+    if (last !== undefined && this.round - last < WANT_RETRY) return
+    if (this.ours.size >= ringLinkBudget(this.table.estimateN()) + (needed ? RING_LINK_SLACK : 0)) return
+    const addrs = this.table.addressesOf(id)
+    if (addrs === undefined) return
+    this.asked.set(id, this.round)
+    this.ours.add(id)
+    this.o.wantLink(id, addrs)
+  }
+
+  /** One round: stabilise with the successor, join, a finger, links, records. */
+  private upkeep (): void {
+    this.round++
+    const before = this.snapshot()
+    const succ = this.table.successor()
+    if (succ !== null && this.table.isLinked(succ)) this.o.send(succ, { type: 'ring.stab', addrs: this.o.addresses() })
+    for (const id of this.table.successors().slice(0, LINKED_SUCCESSORS)) this.want(id, true)
+    const pred = this.table.predecessor()
+    if (pred !== null) this.want(pred, true)
+    if (this.state !== 'joined') this.checkGap = JOIN_EVERY
+    if (this.table.linkCount > 0 && (this.round >= this.nextCheck || (this.state !== 'joined' && this.round % JOIN_EVERY === 0))) {
+      this.nextCheck = this.round + this.checkGap
+      // Started at a random link and routed around this node: from this node itself, or through
+      // it, the lookup could only reach the successor it already has; from elsewhere it comes
+      // in along other nodes' pointers.
+      const links = this.table.liveLinks()
+      const via = links[Math.floor(this.o.random() * links.length)]
+      this.lookup(addPow2(this.id, 0), 'owner', (err, res) => {
+        if (err !== null || res === undefined || res.owner.id === this.id) return
+        const agreed = res.owner.id === this.table.successor()
+        this.checkGap = agreed ? Math.min(CHECK_EVERY_MAX, this.checkGap * 2) : JOIN_EVERY
+        this.table.learn(res.owner.id, res.owner.addrs)
+        this.want(res.owner.id, true)
+      }, { avoid: this.id }, via)
+    }
+    if (this.round % FINGER_EVERY === 0) this.refreshFinger()
+    this.dropSurplus()
+    this.records.upkeep(this.now)
+    this.store.sweep(this.now)
+    this.store.prune(point => this.mayHold(point))
+    this.changed(before)
+  }
+
+  /** Looks up one empty finger range (not tried lately): the node found there becomes its finger. */
+  private refreshFinger (): void {
+    if (this.state === 'lonely') return
+    const empty = this.table.fingers().filter(f => f.id === null && this.round - (this.fingerTried.get(f.range) ?? -Infinity) >= FINGER_RETRY)
+    if (empty.length === 0) return
+    const range = empty[Math.floor(this.o.random() * empty.length)].range
+    this.fingerTried.set(range, this.round)
+    this.lookup(randomInRange(this.id, range, this.o.random), 'owner', (err, res) => {
+      if (err !== null || res === undefined) return
+      this.table.learn(res.owner.id, res.owner.addrs)
+      if (this.table.rangeOf(res.owner.id) === range) this.want(res.owner.id)
+    })
+  }
+
+  /** Drops ring links this node asked for that it no longer wants, once over its budget. */
+  private dropSurplus (): void {
+    // A link asked for and never made (the dial failed) stops counting against the budget.
+    for (const id of [...this.ours]) {
+      if (!this.table.isLinked(id) && this.round - (this.asked.get(id) ?? 0) >= WANT_RETRY) this.ours.delete(id)
+    }
+    for (const [id, round] of this.asked) if (this.round - round >= WANT_RETRY) this.asked.delete(id)
+    const budget = ringLinkBudget(this.table.estimateN())
+    if (this.ours.size <= budget) return
+    const keep = this.table.wanted()
+    for (const id of [...this.ours]) {
+      if (this.ours.size <= budget) break
+      if (keep.has(id)) continue
+      this.ours.delete(id)
+      if (this.table.isLinked(id)) this.o.dropLink(id)
+    }
+  }
+
+  // --- state and events --------------------------------------------------------------------
+
+  private snapshot (): [string | null, string | null, string] {
+    return [this.table.successor(), this.table.predecessor(), this.replicaKey()]
+  }
+
+  /** The linked replica targets, as one string: a change means copies are due. */
+  private replicaKey (): string {
+    return this.table.replicaTargets().filter(id => this.table.isLinked(id)).join()
+  }
+
+  private changed ([succ, pred, replicas]: [string | null, string | null, string]): void {
+    const s = this.table.successor()
+    const p = this.table.predecessor()
+    if (replicas !== this.replicaKey()) this.records.successorsChanged()
+    if (s !== succ) {
+      this.agreed = false
+      if (s !== null) this.want(s, true)
+      this.emit('successor', s)
+    }
+    if (p !== pred) {
+      this.records.predecessorChanged(p)
+      this.emit('predecessor', p)
+    }
+    const status: RingStatus = this.table.linkCount === 0
+      ? 'lonely'
+      : s !== null && p !== null && this.table.isLinked(s) && this.agreed ? 'joined' : 'unbalanced'
+    if (status !== this.state) {
+      const from = this.state
+      this.state = status
+      this.emit('status', { from, to: status })
+    }
+  }
+
+  /**
+   * Whether this node may hold records of point: it is responsible, or the point lies within
+   * about twice the arc of REPLICAS nodes before it (it is one of the replicas, with a margin
+   * for the estimate of N).
+   */
+  mayHold (point: string): boolean {
+    return this.table.isResponsible(point) || arcFraction(point, this.id) <= 2 * REPLICAS / this.table.estimateN()
+  }
+
+  /** Sends to a live link (the records side uses it for replicas and handover). */
+  sendTo (id: string, m: RingMessage): void {
+    if (this.table.isLinked(id)) this.o.send(id, m)
+  }
+}

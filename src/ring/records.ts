@@ -1,0 +1,127 @@
+// The records side of a ring node: its own records (published, re-published before they expire,
+// withdrawn by tombstone), the records it holds as a responsible node (accepted, copied to its
+// replicas, handed over when responsibility moves), and searches (a fetch routed to a point,
+// every record in the answer verified by the asker).
+import { pointOf, recordPoint, signRecord, slotOf, verifyRecord, RECORD_TTL, type RecordFields, type RingRecord, type RecordType, type VerifyContext } from './record.js'
+import { packRecords } from '../wire/ring.js'
+import { betweenOpen } from './ids.js'
+import type { KeyPair } from '../node/identity.js'
+import type { LookupResult, RingCore } from './protocol.js'
+
+/**
+ * How often a node re-signs and re-publishes each of its records, ms: a third of RECORD_TTL, so
+ * a record survives two lost publications before it expires, and costs one publication (one
+ * lookup: ~2·½·log2 N frames, plus REPLICAS − 1 copies) per record per REPUBLISH.
+ */
+export const REPUBLISH = Math.floor(RECORD_TTL / 3)
+
+export type Published = Omit<RecordFields, 'seq' | 'expires' | 'network'>
+export interface SearchResult { records: RingRecord[], hops: number, owner: string, replica: boolean }
+
+interface Own { fields: Published, record: RingRecord, due: number }
+
+export class Records {
+  private readonly own = new Map<string, Own>()
+  private lastSeq = 0
+  /** Replica targets of the last copy, to send only to new ones when the list changes. */
+  private copiedTo = new Set<string>()
+  private recopy = false
+  /** The last predecessor known (not null): the start of this node's arc before a failure. */
+  private lastPred: string | null = null
+  private readonly check: (record: unknown, ctx: VerifyContext) => string | null
+
+  constructor (private readonly core: RingCore, private readonly keyPair: KeyPair, private readonly network: string, verify?: (record: unknown, ctx: VerifyContext) => string | null) {
+    this.check = verify ?? verifyRecord
+  }
+
+  /** Signs and publishes a record of this node's at its point; cb gets how many were stored. */
+  publish (fields: Published, cb: (err: Error | null, stored?: number) => void = () => {}): RingRecord {
+    const now = this.core.time
+    // seq: the clock in ms, and always higher than the last one (a clock that steps back).
+    this.lastSeq = Math.max(now, this.lastSeq + 1)
+    const record = signRecord(this.keyPair, { ...fields, network: this.network, seq: this.lastSeq, expires: now + RECORD_TTL })
+    const key = recordPoint(record) + ' ' + slotOf(record)
+    if (record.tombstone === true) this.own.delete(key)
+    else this.own.set(key, { fields, record, due: now + REPUBLISH })
+    this.core.lookup(recordPoint(record), 'store', (err, res) => {
+      if (err !== null || res === undefined) return cb(err ?? new Error('no answer'))
+      cb(null, res.stored)
+    }, { records: [record] })
+    return record
+  }
+
+  /** Publishes the tombstone of a record of this node's (a `part`, a withdrawn service). */
+  withdraw (type: RecordType, name: string, url?: string, cb?: (err: Error | null, stored?: number) => void): RingRecord {
+    const f: Published = { type, name, tombstone: true }
+    if (url !== undefined) f.url = url
+    return this.publish(f, cb)
+  }
+
+  /** This node's own live records. */
+  mine (): RingRecord[] {
+    return [...this.own.values()].map(o => o.record)
+  }
+
+  /** Searches a point: cb gets the verified records the responsible node (or a replica) holds. */
+  search (type: RecordType, name: string, max: number, cb: (err: Error | null, res?: SearchResult) => void): void {
+    const point = pointOf(type, this.network, name)
+    this.core.lookup(point, 'fetch', (err, res?: LookupResult) => {
+      if (err !== null || res === undefined) return cb(err ?? new Error('no answer'))
+      const now = this.core.time
+      // Nothing a responder says is taken on trust: each record is checked as a store checks it.
+      const records = res.records.filter(r => this.check(r, { network: this.network, now }) === null && recordPoint(r) === point && r.tombstone !== true)
+      cb(null, { records: records.slice(0, max), hops: res.hops, owner: res.owner.id, replica: res.replica })
+    }, { max })
+  }
+
+  /** Records a publisher sent for point: stored when valid, then copied to the replicas. */
+  accept (point: string, records: RingRecord[]): number {
+    const ok: RingRecord[] = []
+    for (const r of records) {
+      if (recordPoint(r) === point && this.core.store.put(r, this.core.time) === null) ok.push(r)
+    }
+    if (ok.length > 0) for (const id of this.core.table.replicaTargets()) this.handOver(id, ok)
+    return ok.length
+  }
+
+  /** Sends records to a node now responsible for them (a joiner before this one), or a replica. */
+  handOver (to: string, records: RingRecord[]): void {
+    for (const batch of packRecords(records)) this.core.sendTo(to, { type: 'ring.store', records: batch })
+  }
+
+  /**
+   * The predecessor changed. When it moved back (the old one failed), this node is now
+   * responsible for the arc between the two, whose records it holds as a replica: its own
+   * replicas get them, so the arc keeps REPLICAS copies without waiting for re-publication.
+   */
+  predecessorChanged (pred: string | null): void {
+    const last = this.lastPred
+    if (pred === null) return
+    this.lastPred = pred
+    if (last === null || !betweenOpen(last, pred, this.core.id)) return
+    const grown = this.core.store.inRange(pred, last)
+    if (grown.length === 0) return
+    for (const id of this.core.table.replicaTargets()) this.handOver(id, grown)
+  }
+
+  /** The successor list changed: new replica targets get copies at the next round. */
+  successorsChanged (): void {
+    this.recopy = true
+  }
+
+  /** Once a round: re-publish what is due, copy to new replicas. */
+  upkeep (now: number): void {
+    for (const o of [...this.own.values()]) if (o.due <= now) this.publish(o.fields)
+    if (!this.recopy) return
+    this.recopy = false
+    const pred = this.core.table.predecessor()
+    if (pred === null) return
+    const targets = this.core.table.replicaTargets().filter(id => this.core.table.isLinked(id))
+    const fresh = targets.filter(id => !this.copiedTo.has(id))
+    this.copiedTo = new Set(targets)
+    if (fresh.length === 0) return
+    const mineToHold = this.core.store.inRange(pred, this.core.id)
+    if (mineToHold.length === 0) return
+    for (const id of fresh) this.handOver(id, mineToHold)
+  }
+}

@@ -1,0 +1,363 @@
+// One node's view of the ring: its successor list, predecessor and flexible fingers, all drawn
+// from the live links it has, and the routing decision made from them. No I/O and no timers:
+// protocol.ts feeds it links and stabilise answers and acts on what it decides.
+//
+// Ids stay strings (see ids.ts); the live links are kept sorted, so the closest link before a
+// target is a binary search and string compares, with no allocation per routed message.
+import { arcFraction, between, betweenOpen, fingerIndex, ID_BITS } from './ids.js'
+
+/**
+ * Length of the successor list. After 50% of nodes fail at once, a node keeps a live successor
+ * unless all SUCCESSORS of its list died: 2^-16 per node, 0.08 nodes expected among 5,000
+ * survivors of 10,000, and those few find their way back by a lookup through their fingers.
+ */
+export const SUCCESSORS = 16
+/**
+ * Copies of each record: the responsible node and the next REPLICAS − 1. When half the nodes fail
+ * at once, a record is lost only if all its holders fail: 2^-8 = 0.4% of records, under the 1%
+ * the gate allows, and those come back when their live publishers re-publish. Each extra copy
+ * costs one frame per publication, so no more than that.
+ */
+export const REPLICAS = 8
+/**
+ * Successors a node keeps live links to: the REPLICAS − 1 it copies records to, and one more
+ * so a failed successor is replaced by a node already linked. The rest of the list is known by
+ * id and address only, to dial when the nearer ones fail.
+ */
+export const LINKED_SUCCESSORS = REPLICAS
+/**
+ * Most nodes remembered by address without a link (successor-list entries, finger candidates,
+ * owners seen in answers). Lookups passing through teach a node a new id each: without a bound,
+ * a busy node would come to remember the whole network. The oldest goes first, never one of
+ * the successor list or the predecessor.
+ */
+export const MAX_KNOWN = 64
+/** Smallest N assumed by the link budget: below it, log2 N is too noisy to size anything. */
+export const MIN_ESTIMATE = 2
+
+/** Ring links a node may hold for an estimated N: 2·log2 N (fingers and their inbound twins) + SUCCESSORS. */
+export function ringLinkBudget (n: number): number {
+  return Math.ceil(2 * Math.log2(Math.max(MIN_ESTIMATE, n))) + SUCCESSORS
+}
+/**
+ * Inbound ring links a node accepts: as many as its own budget. Flexible fingers spread the
+ * choice of fingers over the range, so an honest node is asked for about as many links as it
+ * asks for; the cap stops a node chosen by everyone (or a flood of dials) from being overrun.
+ */
+export function ringInboundCap (n: number): number {
+  return ringLinkBudget(n)
+}
+
+/** Where a routed message goes next. */
+export type Hop =
+  | { kind: 'self' } // this node is responsible
+  | { kind: 'final', to: string } // `to` is responsible, as far as this node knows
+  | { kind: 'forward', to: string } // `to` is the live link closest before the target
+
+/** Clockwise order from `self`: ids after it first, then those that wrap past the top. */
+function clockwise (self: string): (a: string, b: string) => number {
+  return (a, b) => {
+    const wa = a <= self
+    const wb = b <= self
+    if (wa !== wb) return wa ? 1 : -1
+    return a < b ? -1 : a > b ? 1 : 0
+  }
+}
+
+export class RoutingTable {
+  /** Live links: id → addresses. */
+  private readonly links = new Map<string, string[]>()
+  /** The same ids, sorted (string order is numeric order). */
+  private sorted: string[] = []
+  /** Finger range of each live link (bigint work once per link, not per message). */
+  private readonly range = new Map<string, number>()
+  /** Live links per finger range: whether a range is empty is one read. */
+  private readonly perRange = new Uint32Array(ID_BITS)
+  /** Addresses of nodes known but not linked (successor-list entries, lookup answers). */
+  private readonly known = new Map<string, string[]>()
+  private succs: string[] = []
+  private pred: string | null = null
+  private readonly order: (a: string, b: string) => number
+
+  constructor (readonly self: string) {
+    this.order = clockwise(self)
+  }
+
+  // --- links -------------------------------------------------------------------------------
+
+  /** A live link to id is up. True when it changed the successor list. */
+  linkUp (id: string, addresses: string[]): boolean {
+    if (id === this.self) return false
+    if (!this.links.has(id)) {
+      const i = this.bisect(id)
+      this.sorted.splice(i, 0, id)
+      const r = fingerIndex(this.self, id)
+      this.range.set(id, r)
+      this.perRange[r]++
+    }
+    this.links.set(id, addresses)
+    this.known.delete(id)
+    return this.mergeSuccessors([id])
+  }
+
+  /** The link to id is gone (or the node failed): it leaves every role. True when succ/pred changed. */
+  linkDown (id: string): boolean {
+    const addresses = this.links.get(id)
+    if (addresses === undefined) return false
+    this.links.delete(id)
+    this.sorted.splice(this.bisect(id), 1)
+    this.perRange[this.range.get(id) as number]--
+    this.range.delete(id)
+    const changed = this.forget(id)
+    return changed
+  }
+
+  /** Forget a node (dead, or unreachable): out of the successor list and the predecessor role. */
+  forget (id: string): boolean {
+    const before = this.succs.length
+    this.succs = this.succs.filter(s => s !== id)
+    const predGone = this.pred === id
+    if (predGone) this.pred = null
+    this.known.delete(id)
+    return before !== this.succs.length || predGone
+  }
+
+  isLinked (id: string): boolean {
+    return this.links.has(id)
+  }
+
+  addressesOf (id: string): string[] | undefined {
+    return this.links.get(id) ?? this.known.get(id)
+  }
+
+  /** Remember where a node can be reached, without linking to it. */
+  learn (id: string, addresses: string[]): void {
+    if (id === this.self || this.links.has(id)) return
+    this.known.delete(id) // re-inserted: the most recent last
+    this.known.set(id, addresses)
+    if (this.known.size <= MAX_KNOWN) return
+    for (const old of this.known.keys()) {
+      if (old !== this.pred && !this.succs.includes(old)) {
+        this.known.delete(old)
+        return
+      }
+    }
+  }
+
+  /** Nodes remembered by address without a link. */
+  get knownCount (): number {
+    return this.known.size
+  }
+
+  /** Whether id would fill a finger range this node needs and has no live link in. */
+  fillsGap (id: string): boolean {
+    const r = this.rangeOf(id)
+    return r >= this.lowestFinger() && r >= 0 && this.perRange[r] === 0
+  }
+
+  get linkCount (): number {
+    return this.links.size
+  }
+
+  liveLinks (): string[] {
+    return this.sorted.slice()
+  }
+
+  private bisect (id: string): number {
+    let lo = 0
+    let hi = this.sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.sorted[mid] < id) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  /**
+   * The live link closest before x going clockwise (strictly before it), passing over `avoid`
+   * (a node a retry routes around), or null if none.
+   */
+  private linkBefore (x: string, avoid?: string): string | null {
+    const n = this.sorted.length
+    let i = this.bisect(x) - 1
+    for (let k = 0; k < Math.min(n, 3); k++, i--) {
+      const c = this.sorted[(i + n) % n]
+      if (c !== x && c !== avoid) return c
+    }
+    return null
+  }
+
+  // --- successors and predecessor ----------------------------------------------------------
+
+  successor (): string | null {
+    return this.succs[0] ?? null
+  }
+
+  successors (): string[] {
+    return this.succs.slice()
+  }
+
+  predecessor (): string | null {
+    return this.pred
+  }
+
+  /**
+   * Adds candidates to the successor list: it stays the SUCCESSORS nearest known nodes after
+   * this one, clockwise. True when the list changed.
+   */
+  mergeSuccessors (ids: string[]): boolean {
+    const set = new Set(this.succs)
+    let added = false
+    for (const id of ids) {
+      if (id !== this.self && !set.has(id)) { set.add(id); added = true }
+    }
+    if (!added) return false
+    const next = [...set].sort(this.order).slice(0, SUCCESSORS)
+    const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
+    this.succs = next
+    return changed
+  }
+
+  /**
+   * What the successor `from` answered to a stabilise: its predecessor and its successor list.
+   * A predecessor between us and it is a nearer successor (a node that joined there); the rest
+   * of our list is its list. Entries in `dead` (nodes this one saw fail) are left out.
+   * True when the list changed.
+   */
+  stabilised (from: string, itsPred: string | null, itsSuccs: string[], dead: (id: string) => boolean = () => false): boolean {
+    if (this.succs[0] !== from) return false
+    const cands = [from, ...itsSuccs]
+    if (itsPred !== null && betweenOpen(itsPred, this.self, from)) cands.unshift(itsPred)
+    // Live links nearer than entries of the list stay in it: the list is the nearest known.
+    const keep = this.succs.filter(id => this.links.has(id))
+    const next = [...new Set([...cands, ...keep])].filter(id => id !== this.self && !dead(id)).sort(this.order).slice(0, SUCCESSORS)
+    const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
+    this.succs = next
+    return changed
+  }
+
+  /** A node says it may be our predecessor (Chord's notify). True when it became it. */
+  notified (id: string): boolean {
+    if (id === this.self || id === this.pred) return false
+    if (this.pred === null || betweenOpen(id, this.pred, this.self)) {
+      this.pred = id
+      return true
+    }
+    return false
+  }
+
+  /** The predecessor, or the best guess for it: the live link closest before this node. */
+  private predOrGuess (): string | null {
+    return this.pred ?? this.linkBefore(this.self)
+  }
+
+  // --- responsibility and routing ------------------------------------------------------------
+
+  /** Whether point lies in (predecessor, self]: this node is responsible for it. */
+  isResponsible (point: string): boolean {
+    const p = this.predOrGuess()
+    return p === null || between(point, p, this.self)
+  }
+
+  /**
+   * Where a message for target goes next. `cameFrom` (the node it came from, on a route that
+   * was heading for target) stops a message that overshot from going round the ring: when the
+   * target lies behind this node, it goes back to the predecessor. `avoid` is never chosen.
+   */
+  nextHop (target: string, cameFrom?: string, avoid?: string): Hop {
+    if (this.isResponsible(target)) return { kind: 'self' }
+    if (this.links.has(target) && target !== avoid) return { kind: 'final', to: target }
+    const pred = this.pred
+    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && pred !== avoid && this.links.has(pred) && between(target, cameFrom, pred)) {
+      return { kind: 'final', to: pred }
+    }
+    const s = this.succs.find(id => this.links.has(id) && id !== avoid)
+    if (s !== undefined && between(target, this.self, s)) return { kind: 'final', to: s }
+    const c = this.linkBefore(target, avoid)
+    if (c !== null && betweenOpen(c, this.self, target)) return { kind: 'forward', to: c }
+    if (s !== undefined) return { kind: 'final', to: s }
+    return c === null ? { kind: 'self' } : { kind: 'forward', to: c }
+  }
+
+  /**
+   * A live link or known node that owns target more plausibly than `claimed`: one at target or
+   * between target and the claimed owner (the owner is the first node at or after the point).
+   * null when the claim is the best this node can tell. Catches a node that claims
+   * responsibility it does not have, as far as this node's view reaches.
+   */
+  closerOwner (target: string, claimed: string): string | null {
+    if (this.self === target && claimed !== target) return target
+    const n = this.sorted.length
+    if (n === 0) return null
+    const c = this.sorted[this.bisect(target) % n] // the first live link at or after target
+    return c !== claimed && (c === target || betweenOpen(c, target, claimed)) ? c : null
+  }
+
+  /** The nodes copies of this node's records go to: the next REPLICAS − 1 successors. */
+  replicaTargets (): string[] {
+    return this.succs.slice(0, REPLICAS - 1)
+  }
+
+  // --- fingers and size --------------------------------------------------------------------
+
+  /**
+   * Estimated number of nodes: the successor list holds k nodes spread over a k/N share of the
+   * ring, so N ≈ k / spread (the predecessor adds one more gap). Reads several gaps, so one
+   * ground key does not sway it much; at least the nodes it knows.
+   */
+  estimateN (): number {
+    const k = this.succs.length
+    if (k === 0) return 1
+    const last = this.succs[k - 1]
+    const from = this.pred ?? this.self
+    const gaps = this.pred === null ? k : k + 1
+    const spread = arcFraction(from, last)
+    if (spread <= 0) return gaps + 1
+    return Math.max(gaps + 1, Math.round(gaps / spread))
+  }
+
+  /**
+   * The lowest finger range worth filling: the one holding the last linked successor (ranges
+   * below lie entirely inside the successor links). 0 when the list is short.
+   */
+  lowestFinger (): number {
+    const linked = this.succs.filter(id => this.links.has(id))
+    const last = linked[Math.min(linked.length, LINKED_SUCCESSORS) - 1]
+    if (last === undefined || linked.length < LINKED_SUCCESSORS) return 0
+    return Math.max(0, fingerIndex(this.self, last))
+  }
+
+  /**
+   * The flexible fingers: for each range from lowestFinger() up, one live link in it (the one
+   * nearest the range's start: a stable choice), or null when no live link falls in it.
+   */
+  fingers (): Array<{ range: number, id: string | null }> {
+    const best = new Map<number, string>()
+    for (const id of this.sorted) {
+      const r = this.range.get(id) as number
+      const cur = best.get(r)
+      if (cur === undefined || this.order(id, cur) < 0) best.set(r, id)
+    }
+    const out: Array<{ range: number, id: string | null }> = []
+    for (let r = this.lowestFinger(); r < ID_BITS; r++) out.push({ range: r, id: best.get(r) ?? null })
+    return out
+  }
+
+  /** The finger range id would fill as seen from this node. */
+  rangeOf (id: string): number {
+    return this.range.get(id) ?? fingerIndex(this.self, id)
+  }
+
+  /**
+   * Links this node wants for the ring: its predecessor, the LINKED_SUCCESSORS nearest
+   * successors, and one finger per range. A ring link outside this set may be dropped.
+   */
+  wanted (): Set<string> {
+    const out = new Set<string>()
+    if (this.pred !== null) out.add(this.pred)
+    for (const id of this.succs.slice(0, LINKED_SUCCESSORS)) out.add(id)
+    for (const f of this.fingers()) if (f.id !== null) out.add(f.id)
+    return out
+  }
+}

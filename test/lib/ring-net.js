@@ -1,0 +1,165 @@
+// Many RingCores wired through an in-process queue: the ring's protocol with nothing else
+// (no transport, no node), for tests that need hundreds of nodes. Every message goes through
+// JSON and validateRingMessage, as it would through a frame. Links are made at once when a
+// node asks for one (the dialed node must be alive); a node that fails drops all its links.
+import { RingCore } from '../../lib/ring/protocol.js'
+import { validateRingMessage } from '../../lib/wire/ring.js'
+import { generateKeyPair, idOf } from '../../lib/node/identity.js'
+import { seededRandom } from '../../lib/util/random.js'
+
+export class RingNet {
+  /**
+   * n nodes, each first linked to `initial` random others (the gossip links it starts with).
+   * opts.drop(id) → true makes a node silently drop the lookups it should answer or forward.
+   */
+  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop, onEnvelope } = {}) {
+    this.random = seededRandom(seed)
+    this.interval = interval
+    this.now = 1_700_000_000_000
+    this.frames = 0
+    this.byType = {}
+    this.queue = []
+    this.nodes = new Map()
+    this.drop = drop ?? (() => false)
+    this.opts = { seed, verify, onEnvelope }
+    for (let i = 0; i < n; i++) {
+      const seedBytes = Buffer.alloc(32)
+      seedBytes.writeUInt32BE(seed, 0)
+      seedBytes.writeUInt32BE(i + 1, 4)
+      this.add(generateKeyPair(seedBytes))
+    }
+    this.ids = [...this.nodes.keys()]
+    for (const id of this.ids) {
+      for (let k = 0; k < initial; k++) this.link(id, this.ids[Math.floor(this.random() * n)])
+    }
+    this.drain()
+  }
+
+  /** A new node with keyPair (not linked yet); its id. */
+  add (keyPair) {
+    const { seed, verify, onEnvelope } = this.opts
+    const i = this.nodes.size
+    const id = idOf(keyPair.publicKey)
+    const addrs = [`mem://n${i}`]
+    const node = { id, addrs, alive: true, links: new Set(), keyPair }
+    node.core = new RingCore({
+      keyPair,
+      network: 'peernet',
+      random: seededRandom(seed * 100_003 + i),
+      addresses: () => addrs,
+      now: this.now,
+      interval: this.interval,
+      ...(verify === undefined ? {} : { verify }),
+      ...(onEnvelope === undefined ? {} : { onEnvelope: e => onEnvelope(node, e) }),
+      send: (to, m) => this.queue.push([id, to, JSON.stringify(m)]),
+      wantLink: to => this.queue.push([id, to, null]),
+      dropLink: to => this.unlink(id, to)
+    })
+    this.nodes.set(id, node)
+    return id
+  }
+
+  link (a, b) {
+    const A = this.nodes.get(a)
+    const B = this.nodes.get(b)
+    if (a === b || !A.alive || !B.alive || A.links.has(b)) return
+    A.links.add(b)
+    B.links.add(a)
+    A.core.linkUp(b, B.addrs)
+    B.core.linkUp(a, A.addrs)
+  }
+
+  unlink (a, b) {
+    const A = this.nodes.get(a)
+    const B = this.nodes.get(b)
+    if (!A.links.has(b)) return
+    A.links.delete(b)
+    B.links.delete(a)
+    if (A.alive) A.core.linkDown(b)
+    if (B.alive) B.core.linkDown(a)
+  }
+
+  /** Delivers every queued message (and link request) until none is left; frames are counted. */
+  drain () {
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      for (const [from, to, text] of batch) {
+        if (text === null) { this.link(from, to); continue }
+        const A = this.nodes.get(from)
+        const B = this.nodes.get(to)
+        if (!A.alive || !B.alive || !A.links.has(to)) continue
+        this.frames++
+        const m = validateRingMessage(JSON.parse(text))
+        this.byType[m.type] = (this.byType[m.type] ?? 0) + 1
+        if (m.type === 'ring.lookup' && this.drop(to)) continue
+        B.core.receive(from, m)
+      }
+    }
+  }
+
+  /** One round for every live node: time moves by an interval, then all messages are delivered. */
+  round () {
+    this.now += this.interval
+    for (const node of this.nodes.values()) if (node.alive) node.core.tick(this.now)
+    this.drain()
+  }
+
+  /** Moves time by ms (less than a round: lookups' retries and timeouts) and delivers. */
+  advance (ms) {
+    this.now += ms
+    for (const node of this.nodes.values()) if (node.alive) node.core.tick(this.now)
+    this.drain()
+  }
+
+  live () {
+    return [...this.nodes.values()].filter(x => x.alive)
+  }
+
+  kill (id) {
+    const node = this.nodes.get(id)
+    node.alive = false
+    for (const other of [...node.links]) this.unlink(id, other)
+  }
+
+  /** Rounds until every live node has its true successor and predecessor (at most max); how many. */
+  settle (max = 40) {
+    for (let r = 0; r < max; r++) {
+      if (this.settled()) return r
+      this.round()
+    }
+    return this.settled() ? max : -1
+  }
+
+  settled () {
+    const ids = this.live().map(x => x.id).sort()
+    return ids.every((id, i) => {
+      const c = this.nodes.get(id).core
+      return c.table.successor() === ids[(i + 1) % ids.length] && c.table.predecessor() === ids[(i - 1 + ids.length) % ids.length]
+    })
+  }
+
+  /** The node truly responsible for point: the first live id at or after it. */
+  owner (point) {
+    const ids = this.live().map(x => x.id).sort()
+    return ids.find(id => id >= point) ?? ids[0]
+  }
+
+  /**
+   * Runs fn(core, done) on one node and delivers until its callback ran (advancing time for
+   * retries if it must); the frames it caused and its answer.
+   */
+  run (id, fn) {
+    const before = this.frames
+    let out = null
+    fn(this.nodes.get(id).core, (err, res) => { out = { err, res } })
+    this.drain()
+    for (let i = 0; out === null && i < 10; i++) this.advance(1000)
+    return { ...out, frames: this.frames - before }
+  }
+}
+
+export function percentile (xs, p) {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]
+}

@@ -1,0 +1,185 @@
+// RingCore (src/ring/protocol.ts) one node at a time, driven by hand: status and its events,
+// TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
+// budget. Each peer here is a message written by the test.
+import t from 'tap'
+import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK } from '../lib/ring/protocol.js'
+import { ringLinkBudget } from '../lib/ring/routing.js'
+import { generateKeyPair, idOf } from '../lib/node/identity.js'
+import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
+import { validateRingMessage } from '../lib/wire/ring.js'
+import { signRecord, recordPoint } from '../lib/ring/record.js'
+import { seededRandom } from '../lib/util/random.js'
+
+const NOW = 1_700_000_000_000
+const QID = '00112233445566778899aabbccddeeff'
+const hexId = d => d + '0'.repeat(63)
+
+/** A core whose id starts with `first`, and what it sent, wanted and dropped. */
+function core (first = '1', opts = {}) {
+  let kp
+  for (let i = 0; ; i++) {
+    kp = generateKeyPair(Buffer.alloc(32, i))
+    if (idOf(kp.publicKey)[0] === first) break
+  }
+  const out = { sent: [], wanted: [], dropped: [], events: [] }
+  const c = new RingCore({
+    keyPair: kp,
+    network: 'peernet',
+    random: seededRandom(1),
+    addresses: () => ['mem://me'],
+    now: NOW,
+    send: (to, m) => out.sent.push({ to, m: validateRingMessage(JSON.parse(JSON.stringify(m))) }),
+    wantLink: id => out.wanted.push(id),
+    dropLink: id => out.dropped.push(id),
+    ...opts
+  })
+  for (const ev of ['status', 'successor', 'predecessor']) c.on(ev, v => out.events.push([ev, v]))
+  return { c, out }
+}
+
+const lookup = (extra = {}) => ({ type: 'ring.lookup', qid: QID, target: hexId('9'), at: hexId('9'), skip: 0, op: 'owner', hops: 1, ttl: LOOKUP_TTL, origin: { id: hexId('e'), addrs: [] }, ...extra })
+
+t.test('status: lonely, unbalanced, joined, with events', async t => {
+  const { c, out } = core('1')
+  t.equal(c.status(), 'lonely')
+  const B = hexId('8')
+  c.linkUp(B, ['mem://b'])
+  t.equal(c.status(), 'unbalanced', 'a link, but no successor that agrees yet')
+  t.same(out.events.filter(e => e[0] === 'status'), [['status', { from: 'lonely', to: 'unbalanced' }]])
+  t.ok(out.events.some(e => e[0] === 'successor' && e[1] === B), 'successor event')
+  t.ok(out.events.some(e => e[0] === 'predecessor' && e[1] === B), 'predecessor event (a two-node ring)')
+  c.tick(NOW + 5000)
+  const stab = out.sent.find(s => s.m.type === 'ring.stab')
+  t.equal(stab?.to, B, 'a round stabilises with the successor')
+  c.receive(B, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
+  t.equal(c.status(), 'joined', 'the successor names this node its predecessor')
+  c.linkDown(B)
+  t.equal(c.status(), 'lonely')
+  t.equal(c.table.successor(), null)
+  t.equal(c.table.predecessor(), null)
+})
+
+t.test('messages from a node that is not a live link are ignored', async t => {
+  const { c, out } = core('1')
+  c.receive(hexId('8'), lookup())
+  t.same(out.sent, [])
+})
+
+t.test('TTL: a lookup that has travelled its TTL is answered with an error, not forwarded', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  c.linkUp(S, [])
+  c.linkUp(hexId('5'), [])
+  c.receive(S, lookup({ hops: 4, ttl: 4 }))
+  t.equal(out.sent.length, 1)
+  t.equal(out.sent[0].to, S)
+  t.match(out.sent[0].m.error, /TTL of 4 hops/)
+  out.sent.length = 0
+  c.receive(S, lookup({ qid: QID.replace('0', '1'), hops: 3, ttl: 4 }))
+  t.equal(out.sent[0].m.type, 'ring.lookup', 'one hop less is forwarded')
+  t.equal(out.sent[0].m.hops, 4)
+})
+
+t.test('loops: the same lookup twice is refused the second time', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  c.linkUp(S, [])
+  c.linkUp(hexId('5'), [])
+  c.receive(S, lookup())
+  t.equal(out.sent[0].to, hexId('5'), 'forwarded to the closest link before the target')
+  c.receive(hexId('5'), lookup({ hops: 9 }))
+  t.match(out.sent[1].m.error, /routing loop/, 'coming round again: an error back')
+  // The answer retraces the path, only from the hop it went to.
+  const found = { type: 'ring.found', qid: QID, hops: 3, owner: { id: hexId('9'), addrs: [] }, pred: null }
+  c.receive(S, found)
+  t.equal(out.sent.length, 2, 'an answer from another link is dropped')
+  c.receive(hexId('5'), found)
+  t.same(out.sent[2], { to: S, m: found }, 'the answer goes back to where the lookup came from')
+})
+
+t.test('a false claim of responsibility: the asker asks the closer node it knows', async t => {
+  const { c, out } = core('1')
+  const M = hexId('3')
+  const T = hexId('6')
+  c.linkUp(M, [])
+  c.linkUp(T, [])
+  let result = null
+  const target = hexId('5')
+  c.lookup(target, 'owner', (err, res) => { result = { err, res } })
+  t.equal(out.sent[0].to, M, 'routed to the closest link before the target')
+  const qid = out.sent[0].m.qid
+  c.receive(M, { type: 'ring.found', qid, hops: 1, owner: { id: M, addrs: [] }, pred: null })
+  t.equal(result, null, 'the claim is not taken: 6… lies between the target and 3…')
+  t.equal(out.sent[1].to, T)
+  t.equal(out.sent[1].m.final, true)
+  c.receive(T, { type: 'ring.found', qid, hops: 1, owner: { id: T, addrs: [] }, pred: hexId('2') })
+  t.equal(result.res.owner.id, T, 'the node that owns it answers')
+})
+
+t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between', async t => {
+  const { c, out } = core('1')
+  c.linkUp(hexId('5'), [])
+  c.linkUp(hexId('c'), [])
+  let result = null
+  c.lookup(hexId('9'), 'owner', err => { result = err })
+  c.tick(NOW + LOOKUP_TIMEOUT - 1)
+  t.equal(result, null, 'not yet')
+  t.ok(out.sent.filter(s => s.m.type === 'ring.lookup').length >= 2, 'sent again past the silent node')
+  c.tick(NOW + LOOKUP_TIMEOUT)
+  t.match(result?.message, /timed out/)
+})
+
+t.test('ring link budget: fingers learned from passing lookups are asked for up to the budget, no more', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  c.linkUp(S, [])
+  c.linkUp(addPow2(c.id, 0), []) // the successor, right after this node: no origin is nearer
+  const budget = ringLinkBudget(c.table.estimateN())
+  const before = out.wanted.length
+  // Origins in distinct empty finger ranges: each is worth a finger.
+  for (let i = 0; i < budget + 10; i++) {
+    const origin = addPow2(c.id, 250 - i)
+    c.receive(S, lookup({ qid: (i + 1).toString(16).padStart(32, '0'), origin: { id: origin, addrs: ['mem://o'] }, target: c.id, at: c.id }))
+  }
+  const asked = out.wanted.length - before
+  t.equal(c.ringLinks, asked)
+  t.equal(asked, budget, `asked for ${asked} links: the budget, ${budget}`)
+})
+
+t.test('successor candidates may pass the budget by RING_LINK_SLACK, no more', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  c.linkUp(S, [])
+  const budget = ringLinkBudget(c.table.estimateN())
+  // Every origin lies between this node and its successor (0…, across the top): each would be
+  // a nearer successor, so each is asked for, up to the slack.
+  for (let i = 0; i < budget + RING_LINK_SLACK + 10; i++) {
+    const origin = addPow2(c.id, 250 - i)
+    c.receive(S, lookup({ qid: (i + 1).toString(16).padStart(32, '0'), origin: { id: origin, addrs: ['mem://o'] }, target: c.id, at: c.id }))
+  }
+  t.equal(out.wanted.length, budget + RING_LINK_SLACK)
+})
+
+t.test('ring.store copies are kept only for points the node may hold', async t => {
+  const { c } = core('1')
+  // A ring of many nodes as this one sees it: a predecessor 1/64 of the ring back, and a full
+  // successor list close after it (so N is estimated large, and the replica arc is small).
+  const S = fromBig(toBig(c.id) - (1n << 250n))
+  c.linkUp(S, [])
+  const succs = Array.from({ length: 16 }, (_, k) => fromBig(toBig(c.id) + BigInt(k + 1) * (1n << 240n)))
+  c.linkUp(succs[0], [])
+  c.receive(succs[0], { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: succs.slice(1).map(id => ({ id, addrs: [] })) })
+  t.ok(c.table.estimateN() > 1000)
+  const kp = generateKeyPair(Buffer.alloc(32, 77))
+  // Names whose points fall in and out of this node's arc.
+  const mk = name => signRecord(kp, { type: 'member', network: 'peernet', name, addresses: [], seq: 1, expires: NOW + 60_000 })
+  let inside, outside
+  for (let i = 0; (inside === undefined || outside === undefined) && i < 10_000; i++) {
+    const r = mk(`n${i}`)
+    if (c.mayHold(recordPoint(r)) && c.table.isResponsible(recordPoint(r))) inside ??= r
+    else if (!c.mayHold(recordPoint(r))) outside ??= r
+  }
+  c.receive(S, { type: 'ring.store', records: [inside, outside] })
+  t.equal(c.store.size, 1)
+  t.same(c.store.recordsAt(recordPoint(inside)), [inside], 'the one in its arc')
+})

@@ -1,0 +1,275 @@
+// RingCore (src/ring/protocol.ts) on hundreds of nodes wired through an in-process queue
+// (test/lib/ring-net.js): the ring forms from random links, every node names the same owner for
+// a key, lookups take few hops and few frames, records survive half the nodes failing at once,
+// and lookups get past a node that drops them. Seeded: every run is the same run.
+import t from 'tap'
+import { RingNet, percentile } from './lib/ring-net.js'
+import { pointOf, valuePoint, signRecord, RECORD_TTL } from '../lib/ring/record.js'
+import { generateKeyPair, idOf } from '../lib/node/identity.js'
+import { between } from '../lib/ring/ids.js'
+import { REPUBLISH } from '../lib/ring/records.js'
+import { sealEnvelope, checkEnvelope, bodyOf } from '../lib/ring/envelope.js'
+import { REPLICAS, SUCCESSORS } from '../lib/ring/routing.js'
+import { LOOKUP_RETRY } from '../lib/ring/protocol.js'
+import { seededRandom, randomHex } from '../lib/util/random.js'
+
+/** Runs a search of `name` from node `from`; its result and the frames it caused. */
+function search (net, from, name, max = 10) {
+  return net.run(from, (core, done) => core.records.search('member', name, max, done))
+}
+
+t.test('1,000 nodes: the ring forms, all agree on owners, lookups are short and cheap', async t => {
+  const N = 1000
+  const net = new RingNet({ n: N, seed: 1 })
+  const rounds = net.settle(40)
+  t.ok(rounds >= 0, `every successor and predecessor right after ${rounds} rounds`)
+  net.round() // one more stabilise: each node hears that its successor agrees
+  t.ok(net.live().every(x => x.core.status() === 'joined'), 'every node is joined')
+  t.ok(net.live().every(x => x.core.table.successors().length === SUCCESSORS), `full successor lists (${SUCCESSORS})`)
+  // Upkeep once settled: stabilise, successor checks, fingers, per node per round.
+  const f0 = net.frames
+  for (let r = 0; r < 8; r++) net.round()
+  const upkeep = (net.frames - f0) / N / 8
+  t.ok(upkeep <= 6, `upkeep ${upkeep.toFixed(2)} frames per node per round (≤ 6)`)
+  const random = seededRandom(9)
+  const hops = []
+  const frames = []
+  let agree = 0
+  const KEYS = 400
+  for (let i = 0; i < KEYS; i++) {
+    const key = randomHex(random, 32)
+    const from = net.ids[Math.floor(random() * N)]
+    const r = net.run(from, (core, done) => core.lookup(key, 'owner', done))
+    if (r.err) continue
+    if (r.res.owner.id === net.owner(key)) agree++
+    hops.push(r.res.hops)
+    frames.push(r.frames)
+  }
+  t.equal(agree, KEYS, 'every lookup names the true owner (the first node at or after the key)')
+  const bound = Math.log2(N) / 2 + 2
+  const mean = frames.reduce((a, b) => a + b, 0) / frames.length
+  t.ok(percentile(hops, 0.5) <= bound, `hops p50 ${percentile(hops, 0.5)} ≤ log2(N)/2 + 2 = ${bound.toFixed(1)}`)
+  t.ok(mean <= 30 && percentile(frames, 0.99) <= 60, `frames per lookup: mean ${mean.toFixed(1)}, p99 ${percentile(frames, 0.99)}`)
+  t.comment(`N=${N}: settled in ${rounds} rounds; hops p50 ${percentile(hops, 0.5)} p99 ${percentile(hops, 0.99)}; frames mean ${mean.toFixed(1)} p99 ${percentile(frames, 0.99)}; upkeep ${upkeep.toFixed(2)}/node/round`)
+})
+
+t.test('a lookup for an id no node has ends at the node responsible for it', async t => {
+  const net = new RingNet({ n: 200, seed: 2 })
+  t.ok(net.settle() >= 0)
+  const ids = net.ids.slice().sort()
+  // Just after a node's id: no node there, the next one is responsible.
+  const key = (BigInt('0x' + ids[10]) + 1n).toString(16).padStart(64, '0')
+  const r = net.run(ids[150], (core, done) => core.lookup(key, 'owner', done))
+  t.equal(r.err, null)
+  t.equal(r.res.owner.id, ids[11], 'the next node answers')
+  t.equal(r.res.pred, ids[10], 'and names its predecessor, the node before the key')
+  // A message for that id: routed there, and refused by the responsible node, not lost.
+  const env = sealEnvelope(net.nodes.get(ids[150]).keyPair, key, { hi: 1 }, net.now + 10_000, seededRandom(1))
+  const d = net.run(ids[150], (core, done) => core.lookup(key, 'deliver', done, { envelope: env }))
+  t.match(d.err?.message, /no node with that id/, 'a clear error, not a hang')
+})
+
+t.test('a routed envelope reaches its node and the signed reply comes back', async t => {
+  const net = new RingNet({
+    n: 200,
+    seed: 3,
+    onEnvelope: (node, e) => sealEnvelope(node.keyPair, e.from, { echo: bodyOf(e) }, e.expires, seededRandom(2))
+  })
+  t.ok(net.settle() >= 0)
+  const [a, b] = [net.ids[5], net.ids[170]]
+  const env = sealEnvelope(net.nodes.get(a).keyPair, b, { ping: 1 }, net.now + 10_000, seededRandom(3))
+  const r = net.run(a, (core, done) => core.lookup(b, 'deliver', done, { envelope: env }))
+  t.equal(r.err, null)
+  t.equal(checkEnvelope(r.res.envelope, a, net.now), null, 'the reply is signed by the target, to the sender')
+  t.equal(r.res.envelope.from, b)
+  t.same(bodyOf(r.res.envelope), { echo: { ping: 1 } })
+})
+
+t.test('records: published at the responsible node and its replicas, found, withdrawn', async t => {
+  const net = new RingNet({ n: 200, seed: 4 })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 5)
+  for (const id of members) {
+    const r = net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [`mem://${id.slice(0, 8)}`] }, done) })
+    t.equal(r.err, null)
+    t.equal(r.res, 1, 'stored by the responsible node')
+  }
+  const point = pointOf('member', 'peernet', 'chat')
+  const holders = net.live().filter(x => x.core.store.get(point, net.now).length === members.length)
+  t.ok(holders.length >= REPLICAS, `${holders.length} nodes hold all the records (≥ REPLICAS = ${REPLICAS})`)
+  const s = search(net, net.ids[100], 'chat', 10)
+  t.equal(s.err, null)
+  t.same(new Set(s.res.records.map(r => r.id)), new Set(members), 'a search finds every member')
+  t.equal(s.res.owner, net.owner(point))
+  t.ok(s.frames <= 30, `in ${s.frames} frames`)
+  t.equal(search(net, net.ids[100], 'chat', 2).res.records.length, 2, 'up to max')
+  const none = search(net, net.ids[100], 'nobody-here', 10)
+  t.equal(none.err, null, 'no members is an answer, not an error')
+  t.same(none.res.records, [])
+  net.run(members[0], (core, done) => { core.records.withdraw('member', 'chat', undefined, done) })
+  const after = search(net, net.ids[100], 'chat', 10)
+  t.notOk(after.res.records.some(r => r.id === members[0]), 'a withdrawn member is not found')
+  t.equal(after.res.records.length, members.length - 1)
+})
+
+t.test('forged and other-network records in an answer are dropped by the asker', async t => {
+  const net = new RingNet({ n: 100, seed: 5 })
+  t.ok(net.settle() >= 0)
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.nodes.get(net.owner(point))
+  // The owner lies: it holds (bypassing its checks) a forged record and one of another network.
+  const good = signRecord(net.nodes.get(net.ids[1]).keyPair, { type: 'member', network: 'peernet', name: 'chat', addresses: [], seq: 1, expires: net.now + RECORD_TTL })
+  const forged = { ...good, addresses: ['mem://evil'] }
+  const other = signRecord(net.nodes.get(net.ids[2]).keyPair, { type: 'member', network: 'other', name: 'chat', addresses: [], seq: 1, expires: net.now + RECORD_TTL })
+  owner.core.store.pick = () => [good, forged, other]
+  const s = search(net, net.ids.find(id => id !== owner.id), 'chat', 10)
+  t.same(s.res.records, [good], 'only the true record is returned')
+})
+
+t.test('half the nodes fail at once: records are found again within 3 rounds', async t => {
+  const N = 400
+  const net = new RingNet({ n: N, seed: 6 })
+  t.ok(net.settle() >= 0)
+  const random = seededRandom(6)
+  const names = Array.from({ length: 60 }, (_, i) => `subnet-${i}`)
+  const members = new Map()
+  for (const name of names) {
+    const ms = [0, 1, 2].map(() => net.ids[Math.floor(random() * N)])
+    members.set(name, ms)
+    for (const id of ms) net.run(id, (core, done) => { core.records.publish({ type: 'member', name, addresses: [] }, done) })
+  }
+  // Fail half the nodes at once, the searchers' subnets' members included.
+  for (const id of net.ids) if (random() < 0.5) net.kill(id)
+  for (let r = 0; r < 3; r++) net.round()
+  const live = net.live().map(x => x.id)
+  let found = 0
+  for (const name of names) {
+    const from = live[Math.floor(random() * live.length)]
+    const s = search(net, from, name, 10)
+    if (s.err === null && s.res.records.length > 0) found++
+  }
+  t.ok(found / names.length >= 0.99, `${found} of ${names.length} subnets found after 50% failed (≥ 99%)`)
+})
+
+t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RETRY', async t => {
+  let dropper = null
+  const net = new RingNet({ n: 200, seed: 7, drop: id => id === dropper })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 3)
+  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  dropper = net.owner(point)
+  const from = net.ids.find(id => id !== dropper && !members.includes(id))
+  const before = net.now
+  const s = search(net, from, 'chat', 10)
+  t.equal(s.err, null, 'answered')
+  t.ok(s.res.replica, 'by a replica')
+  t.not(s.res.owner, dropper)
+  t.equal(s.res.records.length, 3, 'with every record')
+  t.ok(net.now - before >= LOOKUP_RETRY, 'after the retry delay, not before')
+})
+
+t.test('a node joins before a point: it takes over the records there (handover), and all agree', async t => {
+  const net = new RingNet({ n: 150, seed: 8 })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 4)
+  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.owner(point)
+  // A key whose id falls between the point and its owner: the joiner becomes the first node
+  // at or after the point.
+  let kp
+  for (let i = 0; ; i++) {
+    kp = generateKeyPair(Buffer.from(i.toString(16).padStart(64, 'f'), 'hex'))
+    if (between(idOf(kp.publicKey), point, owner) && idOf(kp.publicKey) !== owner) break
+  }
+  const joiner = net.add(kp)
+  net.link(joiner, net.ids[77]) // one link, to anyone
+  net.drain()
+  const rounds = net.settle()
+  t.ok(rounds >= 0, `the ring takes the joiner in (${rounds} rounds)`)
+  t.equal(net.owner(point), joiner, 'the joiner is now responsible for the point')
+  t.equal(net.nodes.get(joiner).core.store.get(point, net.now).length, 4, 'and holds the records, handed over')
+  const s = search(net, net.ids[120], 'chat', 10)
+  t.equal(s.res.owner, joiner)
+  t.equal(s.res.records.length, 4)
+  // The p2p seed's getEndpointFor / isResponsibleFor, for a value.
+  const value = 'foobar'
+  const want = net.owner(valuePoint('peernet', value))
+  for (const from of [net.ids[1], net.ids[60], joiner]) {
+    const r = net.run(from, (core, done) => core.ownerOf(value, done))
+    const got = r.err === null ? r.res.owner.id : (net.nodes.get(from).core.isResponsibleFor(value) ? from : null)
+    t.equal(got, want, 'every node names the same owner for a value')
+  }
+  t.ok(net.nodes.get(want).core.isResponsibleFor(value))
+  t.notOk(net.nodes.get(net.ids.find(id => id !== want)).core.isResponsibleFor(value))
+})
+
+t.test('churn: 1% of nodes leave and 1% join each round; searches keep succeeding', async t => {
+  const N = 300
+  const net = new RingNet({ n: N, seed: 9 })
+  t.ok(net.settle() >= 0)
+  const random = seededRandom(10)
+  const names = Array.from({ length: 20 }, (_, i) => `churn-${i}`)
+  const members = new Map(names.map(n => [n, []]))
+  for (const name of names) {
+    for (let k = 0; k < 3; k++) {
+      const id = net.ids[Math.floor(random() * N)]
+      members.get(name).push(id)
+      net.run(id, (core, done) => { core.records.publish({ type: 'member', name, addresses: [] }, done) })
+    }
+  }
+  let ok = 0
+  let total = 0
+  let fresh = 0
+  for (let r = 0; r < 20; r++) {
+    const live = net.live().map(x => x.id)
+    for (let k = 0; k < N / 100; k++) net.kill(live[Math.floor(random() * live.length)])
+    for (let k = 0; k < N / 100; k++) {
+      const id = net.add(generateKeyPair(Buffer.from((++fresh).toString(16).padStart(64, 'e'), 'hex')))
+      const others = net.live().map(x => x.id)
+      for (let l = 0; l < 4; l++) net.link(id, others[Math.floor(random() * others.length)])
+    }
+    net.round()
+    for (const name of names) {
+      const from = net.live().map(x => x.id)[Math.floor(random() * net.live().length)]
+      if (!members.get(name).some(id => net.nodes.get(id).alive)) continue
+      total++
+      const s = search(net, from, name, 10)
+      if (s.err === null && s.res.records.length > 0) ok++
+    }
+  }
+  t.ok(ok / total >= 0.99, `${ok} of ${total} searches under churn found members`)
+})
+
+t.test('records are re-signed and re-published before they expire', async t => {
+  const net = new RingNet({ n: 60, seed: 10 })
+  t.ok(net.settle() >= 0)
+  const m = net.ids[3]
+  net.run(m, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const first = net.nodes.get(m).core.records.mine()[0]
+  // Time passes in rounds (each a tick) until past the first record's expiry.
+  const end = first.expires + 1000
+  while (net.now < end) net.round()
+  const s = search(net, net.ids[30], 'chat', 10)
+  t.equal(s.res.records.length, 1, 'still found after the first version expired')
+  t.ok(s.res.records[0].seq > first.seq, 'a newer version')
+  t.ok(s.res.records[0].expires > first.expires)
+  t.ok(REPUBLISH < RECORD_TTL / 2, 'published at least twice within a TTL')
+})
+
+t.test('the responsible node fails: its successor takes over and restores REPLICAS copies', async t => {
+  const net = new RingNet({ n: 150, seed: 11 })
+  t.ok(net.settle() >= 0)
+  net.run(net.ids[5], (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const holders = () => net.live().filter(x => x.core.store.get(point, net.now).length > 0).length
+  // Successors the owner links to during these rounds get their copies as they link.
+  for (let r = 0; r < 3; r++) net.round()
+  t.equal(holders(), REPLICAS, `REPLICAS (${REPLICAS}) copies`)
+  net.kill(net.owner(point))
+  t.equal(holders(), REPLICAS - 1, 'one fewer')
+  for (let r = 0; r < 3; r++) net.round()
+  t.equal(holders(), REPLICAS, 'the new owner copied the arc it took over to its replicas')
+  t.equal(net.nodes.get(net.owner(point)).core.store.get(point, net.now).length, 1)
+})

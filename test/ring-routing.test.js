@@ -1,0 +1,182 @@
+// RoutingTable (src/ring/routing.ts): one node's successors, predecessor, flexible fingers and
+// routing decision, against brute-force models over random ids.
+import t from 'tap'
+import {
+  RoutingTable, SUCCESSORS, REPLICAS, LINKED_SUCCESSORS, MIN_ESTIMATE, MAX_KNOWN, ringLinkBudget, ringInboundCap
+} from '../lib/ring/routing.js'
+import { between, betweenOpen, fingerIndex, distance, addPow2, fromBig, toBig } from '../lib/ring/ids.js'
+import { seededRandom, randomHex } from '../lib/util/random.js'
+
+const id = (hexDigit, rest = '0') => hexDigit + rest.repeat(63)
+const ADDR = ['mem://x']
+
+/** Ids sorted clockwise from self. */
+function clockwiseFrom (self, ids) {
+  return ids.slice().sort((a, b) => (distance(self, a) < distance(self, b) ? -1 : 1))
+}
+
+t.test('alone: responsible for everything, nowhere to send', async t => {
+  const r = new RoutingTable(id('8'))
+  t.ok(r.isResponsible(id('0')))
+  t.ok(r.isResponsible(id('8')))
+  t.same(r.nextHop(id('3')), { kind: 'self' })
+  t.equal(r.successor(), null)
+  t.equal(r.estimateN(), 1)
+})
+
+t.test('nextHop: the closest live link before the target, or the successor for its arc, or self', async t => {
+  const random = seededRandom(11)
+  for (let trial = 0; trial < 30; trial++) {
+    const self = randomHex(random, 32)
+    const r = new RoutingTable(self)
+    const links = Array.from({ length: 5 + Math.floor(random() * 40) }, () => randomHex(random, 32))
+    for (const l of links) r.linkUp(l, ADDR)
+    const order = clockwiseFrom(self, links)
+    const succ = order[0]
+    const pred = order[order.length - 1]
+    r.notified(pred)
+    t.equal(r.successor(), succ, 'the nearest link is the successor')
+    for (let k = 0; k < 200; k++) {
+      const target = randomHex(random, 32)
+      const hop = r.nextHop(target)
+      if (between(target, pred, self)) {
+        if (hop.kind !== 'self') t.fail(`target in (pred, self]: self, got ${JSON.stringify(hop)}`)
+        continue
+      }
+      if (between(target, self, succ)) {
+        if (hop.kind !== 'final' || hop.to !== succ) t.fail('target in (self, succ]: the successor')
+        continue
+      }
+      // The model: of the links in (self, target), the one nearest the target.
+      const before = order.filter(l => betweenOpen(l, self, target) || l === target)
+      const want = before[before.length - 1]
+      if (hop.to !== want) t.fail(`closest before ${target}: ${want}, got ${JSON.stringify(hop)}`)
+      if (want === target ? hop.kind !== 'final' : hop.kind !== 'forward') t.fail('kind')
+    }
+  }
+  t.pass('matches the model')
+})
+
+t.test('an overshoot goes back to the predecessor, never round the ring; avoid is never chosen', async t => {
+  const self = id('8')
+  const r = new RoutingTable(self)
+  r.linkUp(id('6'), ADDR)
+  r.linkUp(id('a'), ADDR)
+  r.linkUp(id('2'), ADDR)
+  r.notified(id('6'))
+  const target = id('5')
+  const sender = id('2')
+  t.same(r.nextHop(target, sender), { kind: 'final', to: id('6') }, 'the sender thought 8… held 5…: back to 6…')
+  t.same(r.nextHop(target), { kind: 'forward', to: id('2') }, 'without the final mark, greedy (clockwise)')
+  t.same(r.nextHop(target, id('6')), { kind: 'forward', to: id('2') }, 'never back to the sender itself')
+  t.same(r.nextHop(id('b')), { kind: 'forward', to: id('a') }, 'a… is the closest link before b…')
+  t.not(r.nextHop(id('b'), undefined, id('a')).to, id('a'), 'the avoided successor is passed over')
+  t.not(r.nextHop(id('c'), undefined, id('a')).to, id('a'), 'and is not the closest link either')
+})
+
+t.test('successor list: nearest first, SUCCESSORS long, stabilised from the successor\'s answer', async t => {
+  const self = id('1')
+  const r = new RoutingTable(self)
+  const ids = Array.from({ length: 40 }, (_, i) => fromBig(toBig(self) + BigInt(i + 1) * (1n << 240n)))
+  r.linkUp(ids[0], ADDR)
+  t.ok(r.stabilised(ids[0], self, ids.slice(1, 30)), 'its list becomes ours')
+  t.same(r.successors(), ids.slice(0, SUCCESSORS), `the ${SUCCESSORS} nearest`)
+  t.notOk(r.stabilised(ids[5], null, []), 'an answer from a node that is not the successor is ignored')
+  const joiner = fromBig(toBig(self) + (1n << 239n))
+  t.ok(r.stabilised(ids[0], joiner, ids.slice(1, 30)), 'the successor\'s predecessor between us is a nearer successor')
+  t.equal(r.successor(), joiner)
+  t.equal(r.successors().length, SUCCESSORS)
+  r.linkUp(joiner, ADDR)
+  t.ok(r.linkDown(joiner), 'losing the successor changes the list')
+  t.equal(r.successor(), ids[0], 'the next one takes over')
+  t.notOk(r.successors().includes(joiner))
+  t.same(r.replicaTargets(), r.successors().slice(0, REPLICAS - 1), `REPLICAS − 1 = ${REPLICAS - 1} replica targets`)
+  r.stabilised(ids[0], null, ids.slice(1, 30), x => x === ids[3])
+  t.notOk(r.successors().includes(ids[3]), 'a node seen dead is left out')
+})
+
+t.test('predecessor: notify takes a nearer one only; a lost link clears it', async t => {
+  const self = id('8')
+  const r = new RoutingTable(self)
+  t.ok(r.notified(id('2')))
+  t.ok(r.notified(id('5')), 'nearer')
+  t.notOk(r.notified(id('3')), 'further is refused')
+  t.notOk(r.notified(self), 'never itself')
+  t.ok(r.notified(id('7', 'f')), 'nearer still')
+  t.ok(r.isResponsible(id('7', 'f') .replace(/f$/, 'e')) === false, 'a point before the predecessor is not ours')
+  r.linkUp(id('7', 'f'), ADDR)
+  t.ok(r.linkDown(id('7', 'f')))
+  t.equal(r.predecessor(), null)
+})
+
+t.test('flexible fingers: any live link of a range fills it; ranges below the successors are not needed', async t => {
+  const self = id('0')
+  const r = new RoutingTable(self)
+  const random = seededRandom(12)
+  const links = Array.from({ length: 200 }, () => randomHex(random, 32))
+  for (const l of links) r.linkUp(l, ADDR)
+  const fingers = r.fingers()
+  const low = r.lowestFinger()
+  const linked = r.successors().slice(0, LINKED_SUCCESSORS)
+  t.equal(low, fingerIndex(self, linked[linked.length - 1]), 'the lowest range is the last linked successor\'s')
+  t.equal(fingers[0].range, low)
+  t.equal(fingers[fingers.length - 1].range, 255)
+  for (const f of fingers) {
+    const inRange = links.filter(l => fingerIndex(self, l) === f.range)
+    if (inRange.length === 0) t.equal(f.id, null, `range ${f.range} empty`)
+    else if (!inRange.includes(f.id)) t.fail(`finger ${f.range} is a link in its range`)
+  }
+  const w = r.wanted()
+  for (const f of fingers) if (f.id !== null && !w.has(f.id)) t.fail('fingers are wanted')
+  for (const s of linked) t.ok(w.has(s), 'linked successors are wanted')
+  t.ok(w.size < links.length, 'not every link is wanted: the rest may be dropped')
+  t.equal(r.rangeOf(addPow2(self, 200)), 200)
+})
+
+t.test('estimateN from the successor list\'s spread; link budget', async t => {
+  for (const N of [50, 1000, 10_000]) {
+    const random = seededRandom(N)
+    const ids = Array.from({ length: N }, () => randomHex(random, 32)).sort()
+    const ests = []
+    for (let i = 0; i < Math.min(200, N); i++) {
+      const self = ids[i]
+      const r = new RoutingTable(self)
+      const next = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map(k => ids[(i + k) % N])
+      r.linkUp(next[0], ADDR)
+      r.stabilised(next[0], self, next.slice(1))
+      r.notified(ids[(i - 1 + N) % N])
+      ests.push(r.estimateN())
+    }
+    ests.sort((a, b) => a - b)
+    const median = ests[ests.length >> 1]
+    t.ok(median > N * 0.8 && median < N * 1.25, `N = ${N}: median estimate ${median}`)
+  }
+  t.equal(ringLinkBudget(1), ringLinkBudget(MIN_ESTIMATE), 'estimates below MIN_ESTIMATE count as it')
+  t.equal(ringLinkBudget(10_000), Math.ceil(2 * Math.log2(10_000)) + SUCCESSORS)
+  t.ok(ringLinkBudget(10_000) > ringLinkBudget(100), 'grows with N')
+  t.equal(ringInboundCap(10_000), ringLinkBudget(10_000))
+})
+
+t.test('MAX_KNOWN bounds the nodes remembered without a link, keeping the successor list\'s', async t => {
+  const self = id('1')
+  const r = new RoutingTable(self)
+  const random = seededRandom(13)
+  const succ = fromBig(toBig(self) + 1n)
+  r.linkUp(succ, ADDR)
+  const list = Array.from({ length: 10 }, (_, i) => fromBig(toBig(self) + BigInt(i + 2)))
+  r.stabilised(succ, null, list)
+  for (const x of list) r.learn(x, ['mem://s'])
+  for (let i = 0; i < MAX_KNOWN + 50; i++) r.learn(randomHex(random, 32), ADDR)
+  t.equal(r.knownCount, MAX_KNOWN, 'bounded')
+  t.ok(list.every(x => r.addressesOf(x)?.[0] === 'mem://s'), 'successor-list entries are kept, though learned first')
+})
+
+t.test('closerOwner: a claim of responsibility checked against the links this node has', async t => {
+  const r = new RoutingTable(id('0'))
+  r.linkUp(id('5'), ADDR)
+  r.linkUp(id('9'), ADDR)
+  t.equal(r.closerOwner(id('4'), id('9')), id('5'), '5… lies between 4… and the claimed 9…')
+  t.equal(r.closerOwner(id('4'), id('5')), null, 'the true owner passes')
+  t.equal(r.closerOwner(id('5'), id('9')), id('5'), 'a node at the point itself owns it')
+  t.equal(r.closerOwner(id('6'), id('9')), null)
+})
