@@ -19,6 +19,7 @@ function statusText (s) {
     `datadir:     ${s.datadir}`,
     `socket:      ${s.socket}`,
     `network:     ${s.network}`,
+    `ring:        ${s.ring}`,
     `known:       ${s.known} (${s.saved} saved, ${s.learned} learned, ${s.tombstones} removed recently)`,
     `connections: ${s.connections} (${s.limits.outbound} out, ${s.limits.inbound} in)`,
     `subnets:     ${s.subnets}`,

@@ -65,7 +65,7 @@ t.test('rows of every method, key for key', async t => {
 
   t.same(await sent(ca, 'clear-warnings'), ok('{"cleared":0}'), 'clear-warnings')
   const [status] = (await ca.request('status')).rows
-  t.same(Object.keys(status), ['id', 'pid', 'version', 'uptime', 'datadir', 'socket', 'network', 'known', 'saved', 'learned', 'tombstones', 'connections',
+  t.same(Object.keys(status), ['id', 'pid', 'version', 'uptime', 'datadir', 'socket', 'network', 'ring', 'known', 'saved', 'learned', 'tombstones', 'connections',
     'subnets', 'servers', 'failedServers', 'warnings', 'searches', 'addresses', 'settings', 'limits'], 'status: its keys, in order')
   t.same(JSON.stringify(status.settings), `{"network":"peernet","connections":0,"interval":0,"purge":${status.settings.purge},"table-size":${status.settings['table-size']},"hops":${status.settings.hops},"bootstrap":[],"advertise":[]}`, 'status: the settings')
   t.same(Object.keys(status.limits).slice(0, 4), ['tableSize', 'sourceCap', 'maxSaved', 'outbound'], 'status: the limits, table bounds first')

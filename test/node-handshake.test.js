@@ -16,7 +16,7 @@ async function setup (t, opts = {}) {
   const parts = await partsContext(t)
   const holds = new Holds(() => parts.clock.now())
   const keepalive = new Keepalive(parts.clock)
-  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, keepalive, { network: 'peernet', maxInbound: MAX_INBOUND, groupOf: h => 'g:' + h, ...opts })
+  const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, keepalive, { network: 'peernet', maxInbound: MAX_INBOUND, ringInboundCap: () => 2, opened: () => {}, groupOf: h => 'g:' + h, ...opts })
   return { ...parts, handshake, holds, keepalive }
 }
 
@@ -104,4 +104,29 @@ t.test('a second link to a peer: the loser closes as a duplicate, one link stays
   t.equal(mine.c.closeInfo.reason, DUPLICATE)
   t.equal(peers.get(low), first.c)
   t.equal(peers.size, 1)
+})
+
+t.test('ring links: the dialer says so in its hello; inbound ones have their own cap, apart from MAX_INBOUND; the ring hears of each open link', async t => {
+  const opened = []
+  const { ctx, handshake, peers } = await setup(t, { maxInbound: 1, ringInboundCap: () => 1, opened: c => opened.push(c.peerId) })
+  const out = link(ctx, { outbound: true, ring: true, dialed: 'mem://r' })
+  handshake.greet(out.c)
+  t.equal((await out.raw.next()).ring, true, 'a ring dial says ring: true')
+  const plain = link(ctx, { outbound: true, dialed: 'mem://p' })
+  handshake.greet(plain.c)
+  t.notOk('ring' in await plain.raw.next(), 'a gossip dial says nothing of the ring')
+
+  const gossip = link(ctx, { peers })
+  handshake.onMessage(proven(gossip.c, 'g1'), hello('g1'))
+  const ring = link(ctx, { peers })
+  handshake.onMessage(proven(ring.c, 'r1'), hello('r1', { ring: true }))
+  t.ok(ring.c.open && ring.c.ring, 'a ring link is let in past a full MAX_INBOUND')
+  t.same([peers.inbound(), peers.ringInbound()], [1, 1], 'each counted against its own cap')
+  const ring2 = link(ctx, { peers })
+  handshake.onMessage(proven(ring2.c, 'r2'), hello('r2', { ring: true }))
+  t.match((await ring2.raw.next(m => m.type === 'bye')).reason, /too many ring connections/, 'past the ring cap: refused')
+  const gossip2 = link(ctx, { peers })
+  handshake.onMessage(proven(gossip2.c, 'g2'), hello('g2'))
+  t.match((await gossip2.raw.next(m => m.type === 'bye')).reason, /too many connections/, 'and past MAX_INBOUND as before')
+  t.same(opened, ['g1', 'r1'], 'the ring hears of the links that opened, and only those')
 })

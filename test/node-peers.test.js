@@ -59,6 +59,10 @@ t.test('inbound and outbound counts; inbound handshakes', async t => {
   t.equal(peers.inbound(), 3)
   t.equal(peers.outbound(), 2)
   t.equal(peers.inboundHandshakes(), 1)
+  peers.add(fakeLink('r0', { ring: true }))
+  peers.add(fakeLink('r1', { ring: true, outbound: true }))
+  t.same([peers.inbound(), peers.outbound(), peers.ringInbound()], [3, 2, 1], 'ring links are counted apart from the gossip links')
+  t.same([peers.count(false), peers.count(true)], [4, 3], 'or with them, by direction')
 })
 
 t.test('two links to one peer dialed in opposite directions: both ends keep the one dialed by the lower id', async t => {

@@ -262,6 +262,8 @@ t.test('validateMessage accepts every valid message type', async t => {
     { ...valid.hello, addrs: new Array(MAX_HELLO_ADDRS).fill('tcp://127.0.0.1:1') },
     { ...valid.hello, addrs: [a], dialed: a },
     { ...valid.hello, dialed: '' },
+    { ...valid.hello, ring: true },
+    { ...valid.hello, ring: false },
     // A version 1 hello (no nonce) must get as far as the version check, to be told why it is refused.
     { type: 'hello', version: 1, network: 'peernet', addrs: [] },
     { ...valid.hello, nonce: '0'.repeat(16) },
@@ -325,6 +327,7 @@ t.test('validateMessage rejects every wrong field with a WireError', async t => 
   add({ type: 'bye', reason: 'r'.repeat(MAX_REASON_LENGTH + 1) }, 'bye.reason too long')
   add({ type: 'addrs', addrs: ['x'.repeat(MAX_PINNED_LENGTH + 1)] }, 'addrs entry too long (an ID@ADDR may be MAX_PINNED_LENGTH)')
   add({ ...valid.hello, addrs: ['x'.repeat(MAX_ADDRESS_LENGTH + 1)] }, 'hello.addrs entry too long')
+  for (const ring of [1, 'true', null, {}]) add({ ...valid.hello, ring }, `hello.ring ${JSON.stringify(ring)}`)
 
   // Too many addresses.
   add({ type: 'addrs', addrs: new Array(MAX_ADDRS_PER_MESSAGE + 1).fill('tcp://127.0.0.1:1') }, 'MAX_ADDRS_PER_MESSAGE + 1')

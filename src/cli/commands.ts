@@ -4,12 +4,12 @@
 import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
 import { SETTINGS, type Flag } from '../control/settings.js'
-import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER } from '../control/protocol.js'
+import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER, MAX_OWNER_VALUE } from '../control/protocol.js'
 
 export { SETTINGS, type Flag }
 
 /** 'service': an address `listen` printed, which may be bound to every interface (ws://0.0.0.0:P). */
-export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service'
+export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service' | 'value'
 
 export interface Arg {
   name: string
@@ -95,6 +95,24 @@ export const COMMANDS: Command[] = [
     flags: [],
     reach: 'autostart',
     examples: ['peernet id', 'peernet id --json']
+  },
+  {
+    name: 'owner',
+    synopsis: 'owner VALUE',
+    describe: 'Print the node responsible for VALUE on the ring (any text: it is hashed to a point on the ring of node ids), found by a lookup: its id, then its first address. Every node of the ring names the same one once the ring is settled.',
+    args: [{ name: 'value', type: 'value', describe: `any text, up to ${MAX_OWNER_VALUE} characters` }],
+    flags: [],
+    reach: 'autostart',
+    examples: ['peernet owner foo', 'peernet owner foo --json']
+  },
+  {
+    name: 'ring',
+    synopsis: 'ring',
+    describe: "Show this node's place on the ring: its status (lonely: no peers; unbalanced: successor or predecessor missing or not agreed yet; joined), its predecessor, successors and fingers, each as ID ADDR.",
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    examples: ['peernet ring', 'peernet ring --json']
   },
   {
     name: 'log',

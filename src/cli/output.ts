@@ -1,6 +1,6 @@
 // Printing: rows as text or NDJSON, flushed per line; a reader that goes away (EPIPE) ends
 // the command quietly instead of with a trace. And the two rows whose text takes many lines.
-import type { StatusRow, StatsRow } from '../control/protocol.js'
+import type { StatusRow, StatsRow, RingRow, RingNodeRow } from '../control/protocol.js'
 import { fstatSync } from 'node:fs'
 
 let onGone: (() => void) | null = null
@@ -110,6 +110,7 @@ export function statusText (s: StatusRow): string {
     `datadir:     ${s.datadir}`,
     `socket:      ${s.socket}`,
     `network:     ${s.network}`,
+    `ring:        ${s.ring}`,
     `known:       ${s.known} (${s.saved} saved, ${s.learned} learned, ${s.tombstones} removed recently)`,
     `connections: ${s.connections} (${s.limits.outbound} out, ${s.limits.inbound} in)`,
     `subnets:     ${s.subnets}`,
@@ -122,6 +123,23 @@ export function statusText (s: StatusRow): string {
     ...Object.entries(s.limits).map(([k, v]) => `  ${k}: ${v}`)
   ]
   return lines.join('\n')
+}
+
+/** A node of the ring as a line: its id, then its first address (the one a dial tries first). */
+function ringNode (n: RingNodeRow): string {
+  return `${n.id} ${n.addresses[0] ?? '(no address known)'}`
+}
+
+/** `ring`: status, predecessor, successors, fingers; one node a line after its label. */
+export function ringText (r: RingRow): string {
+  const block = (label: string, nodes: string[]): string[] =>
+    nodes.length === 0 ? [`${label.padEnd(13)}(none)`] : nodes.map((n, i) => `${(i === 0 ? label : '').padEnd(13)}${n}`)
+  return [
+    `status:      ${r.status} (${r.links} links; about ${r.estimate} nodes)`,
+    ...block('predecessor:', r.predecessor === null ? [] : [ringNode(r.predecessor)]),
+    ...block('successors:', r.successors.map(ringNode)),
+    ...block('fingers:', r.fingers.map(f => `2^${f.range} ${ringNode(f)}`))
+  ].join('\n')
 }
 
 /** The id an address is pinned to, and what that means (see Pin in table/rules.ts). */

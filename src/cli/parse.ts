@@ -5,6 +5,7 @@ import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './
 import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
 import { checkNumber } from '../control/settings.js'
+import { MAX_OWNER_VALUE } from '../control/protocol.js'
 
 export interface Parsed {
   command: Command
@@ -41,6 +42,10 @@ export function checkArg (arg: Arg, value: string): string {
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
       case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
       case 'subnet': return checkSubnet(value)
+      case 'value':
+        if (value === '') throw new Error('the value is empty')
+        if (value.length > MAX_OWNER_VALUE) throw new Error(`the value is longer than ${MAX_OWNER_VALUE} characters (MAX_OWNER_VALUE)`)
+        return value
       case 'protocol':
         if (value !== 'ws' && value !== 'tcp' && value !== 'wss') throw new Error(`cannot listen on "${value}": use ws, wss or tcp`)
         return value

@@ -4,12 +4,12 @@ import { resolve as resolvePath } from 'node:path'
 import type { Parsed } from './parse.js'
 import { SETTINGS } from './commands.js'
 import { call, rows, session, NotRunning } from './client.js'
-import { printer, out, statusText, statsText, whenReaderGone, watchReader } from './output.js'
+import { printer, out, statusText, statsText, ringText, whenReaderGone, watchReader } from './output.js'
 import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
-  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow
+  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type OwnerRow
 } from '../control/protocol.js'
 import { dialablePinned, UsageError } from './parse.js'
 import { bindHost, notAPeer, parseAddress, formatPinned, type Address } from '../transport/address.js'
@@ -338,6 +338,14 @@ const commands: Record<string, Command<unknown>> = {
   id: command({
     text: (r: IdRow) => r.id,
     run: async (ctx, print) => print(await one(ctx, 'id'))
+  }),
+  owner: command({
+    text: (r: OwnerRow) => `${r.id}\t${r.addresses[0] ?? '-'}`,
+    run: async (ctx, print) => print(await one(ctx, 'owner', { value: ctx.args.value }))
+  }),
+  ring: command({
+    text: ringText,
+    run: async (ctx, print) => print(await one(ctx, 'ring'))
   }),
   connections: command({
     // The first column as before (scripts read it); the id beside an address.

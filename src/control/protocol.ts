@@ -56,8 +56,12 @@ export const ERROR_CODES: Record<string, string> = {
 /** The methods the daemon answers. */
 export const METHODS = [
   'status', 'id', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
-  'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings'
+  'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings',
+  'owner', 'ring'
 ] as const
+
+/** Longest value `owner` takes, in characters (it is hashed to a point: any text will do, within reason). */
+export const MAX_OWNER_VALUE = 1024
 
 // --- rows as they appear on the socket and in --json output (stable keys) ----------------
 
@@ -69,6 +73,8 @@ export interface StatusRow {
   datadir: string
   socket: string
   network: string
+  /** Where the node stands on the ring: lonely, unbalanced or joined. */
+  ring: 'lonely' | 'unbalanced' | 'joined'
   known: number
   saved: number
   learned: number
@@ -100,6 +106,18 @@ export interface SearchRow { hash: string, address: string, hops: number }
 export interface AddressRow { address: string }
 /** A node id: its public key, 64 hex digits. */
 export interface IdRow { id: string }
+/** The node responsible for `value`, and the links the lookup travelled. */
+export interface OwnerRow { value: string, id: string, addresses: string[], hops: number }
+export interface RingNodeRow { id: string, addresses: string[] }
+export interface RingRow {
+  status: 'lonely' | 'unbalanced' | 'joined'
+  /** The ring's size as this node guesses it (from its successors' spread). */
+  estimate: number
+  links: number
+  predecessor: RingNodeRow | null
+  successors: RingNodeRow[]
+  fingers: Array<RingNodeRow & { range: number }>
+}
 /** A connect's answer: the address, and the id of the peer that answered there. */
 export interface ConnectRow { address: string, id: string | null }
 export interface SubnetRow { subnet: string }

@@ -5,6 +5,10 @@ import { EventEmitter } from 'node:events'
 import { FrameDecoder, encodeFrame, WireError, MAX_OUTBUF } from '../wire/frame.js'
 import { type LinkStream, MAX_BATCH } from './secure.js'
 import { validateMessage, type Message, MAX_REASON_LENGTH } from '../wire/messages.js'
+import { isRingMessage, validateRingMessage, type RingMessage } from '../wire/ring.js'
+
+/** What travels on a peer link: the peer protocol's messages and the ring's. */
+export type PeerMessage = Message | RingMessage
 import type { Clock, Timer } from './clock.js'
 
 /** Messages per second a peer may send on average... */
@@ -79,7 +83,7 @@ export interface CloseInfo {
 
 export interface ConnectionEvents {
   open: []
-  message: [Message]
+  message: [PeerMessage]
   close: [CloseInfo]
 }
 
@@ -174,7 +178,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.emit('open')
   }
 
-  send (msg: Message): void {
+  send (msg: PeerMessage): void {
     this.sendFrame(encodeFrame(msg))
   }
 
@@ -276,9 +280,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.close(`flooding: more than ${PEER_RATE} messages/s`, true, true)
         return
       }
-      let msg: Message
+      let msg: PeerMessage
       try {
-        msg = validateMessage(v)
+        msg = isRingMessage(v) ? validateRingMessage(v) : validateMessage(v)
       } catch (err) {
         this.close(`protocol violation: ${(err as WireError).message}`, true, true)
         return

@@ -10,7 +10,7 @@
 // opens, and it books a failed dial (and backs off) instead of a link that opened and closed.
 // (Peers that greet at once, as version 1 nodes did, mix with this: no end waits for the
 // other's hello before sending its own, except this accepting end.)
-import type { Connection } from './connection.js'
+import type { Connection, PeerMessage } from './connection.js'
 import { PeerSet, peerInfo } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { Holds } from './holds.js'
@@ -19,7 +19,7 @@ import { DUPLICATE, SELF } from './dialer.js'
 import type { NodeContext } from './types.js'
 import { randomHex } from '../util/random.js'
 import { tryNormalizeAddress } from '../transport/address.js'
-import { type Hello, type Message, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
+import { type Hello, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
 
 /** Most inbound connections accepted at once. */
 export const MAX_INBOUND = 64
@@ -32,6 +32,8 @@ export interface HandshakeOptions {
   maxInbound: number
   /** Most open inbound ring links (the ring's own cap, for the size of network it sees). */
   ringInboundCap: () => number
+  /** A link's handshake is done and the link is the peer's (the ring learns of it here). */
+  opened: (c: Connection) => void
   /** Source group of a remote host, for the table's per-source caps. */
   groupOf: (host: string) => string
 }
@@ -83,7 +85,7 @@ export class Handshake {
   }
 
   /** A message on a link whose handshake is not done. */
-  onMessage (c: Connection, m: Message): void {
+  onMessage (c: Connection, m: PeerMessage): void {
     if (m.type === 'bye') {
       this.ctx.event('refused', { address: c.address ?? null, reason: `peer refused: ${m.reason}` })
       c.close(`peer refused: ${m.reason}`, false)
@@ -163,6 +165,7 @@ export class Handshake {
     }
     // The peer's own addresses: its key is their hint (its word, until a dial of ours proves it).
     if (c.offered.length > 0) table.learn(c.offered, c.sources, () => m.id)
+    this.opts.opened(c)
     this.ctx.event('peer', peerInfo(c))
   }
 }

@@ -7,7 +7,7 @@
 // promise forms, their docs) plus the wiring; each rule behind it lives in its part.
 import { EventEmitter } from 'node:events'
 import { Readable, type Duplex } from 'node:stream'
-import { Connection, type CloseInfo } from './connection.js'
+import { Connection, type CloseInfo, type PeerMessage } from './connection.js'
 import { type Clock, realClock } from './clock.js'
 import { type Random, secureRandom } from '../util/random.js'
 import { PeerSet, peerInfo } from './peers.js'
@@ -18,8 +18,11 @@ import { Keepalive } from './keepalive.js'
 import { Gossip, DEFAULT_GOSSIP_SAMPLE } from './gossip.js'
 import { Search } from './search.js'
 import { Timers } from './timers.js'
+import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
+import type { RingStatus } from '../ring/protocol.js'
+import type { RingMessage } from '../wire/ring.js'
 import { type Callback, settle } from './outcome.js'
-import type { NodeContext, PeernetOptions, PeernetEvents, PeernetEvent, PeerInfo, SearchOptions, LifecycleEvent } from './types.js'
+import type { NodeContext, PeernetOptions, PeernetEvents, PeernetEvent, PeerInfo, SearchOptions, LifecycleEvent, Endpoint } from './types.js'
 import { AddressTable } from '../table/table.js'
 import type { LevelLike } from '../table/db.js'
 import { type Stats, sourceCap } from '../table/rules.js'
@@ -29,7 +32,7 @@ import { transport as defaultTransport, resolveTransportOption } from '../transp
 import { normalizeAddress, tryNormalizeAddress, sourceGroup, parsePinned } from '../transport/address.js'
 import { type KeyPair, checkKeyPair, resolveIdentity } from './identity.js'
 import { noiseLayer, type SecureLayer } from './secure.js'
-import { type Message, checkSubnet } from '../wire/messages.js'
+import { checkSubnet } from '../wire/messages.js'
 import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK } from './defaults.js'
 
 export type { PeernetOptions, PeernetEvents, PeernetEvent, SearchOptions, SearchRow, PeerInfo } from './types.js'
@@ -80,6 +83,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly keepalive: Keepalive
   private readonly gossip: Gossip
   private readonly searches: Search
+  /** The ring on this node's links; there once ready (it needs the key pair). */
+  private ring: RingLinks | null = null
   private closing: Promise<void> | null = null
   private readonly startedAt: number
 
@@ -114,7 +119,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, this.keepalive, {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
-      ringInboundCap: () => 0,
+      ringInboundCap: () => this.ring?.inboundCap() ?? 0,
+      opened: c => this.ring?.opened(c),
       groupOf: opts.groupOf ?? sourceGroup
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
@@ -163,8 +169,18 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.table.onError = err => this.fail(err)
     if (this.closing) return
+    this.ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, {
+      keyPair: this.keyPair as KeyPair,
+      network: this.network,
+      ...(this.options.interval > 0 ? { interval: this.options.interval } : {})
+    })
+    const ring = this.ring.core
+    ring.on('successor', (id: string | null) => this.ringEvent('successor', { id }))
+    ring.on('predecessor', (id: string | null) => this.ringEvent('predecessor', { id }))
+    ring.on('status', (s: { from: RingStatus, to: RingStatus }) => this.event('status', s))
     this.event('ready', { id: this.table.id })
     const o = this.options
+    this.timers.every('ring', RING_TICK, () => this.ring?.tick())
     this.timers.every('gossip', o.interval, () => this.gossip.round())
     this.timers.every('purge', o.purge, () => {
       const r = this.table.purge()
@@ -175,6 +191,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       this.timers.every('dial', this.opts.dialInterval ?? DEFAULT_DIAL_INTERVAL, () => this.dialer.topUp())
       this.dialer.topUp()
     }
+  }
+
+  /** successor / predecessor, and the p2p seed's names for them (environment::successor, …). */
+  private ringEvent (type: 'successor' | 'predecessor', data: { id: string | null }): void {
+    this.event(type, data)
+    this.emit(`environment::${type}`, data)
   }
 
   private event<K extends LifecycleEvent> (type: K, data: PeernetEvents[K][0]): void {
@@ -302,6 +324,39 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return this.searches.start(subnet, opts)
   }
 
+  // --- the ring ----------------------------------------------------------------------------
+
+  /**
+   * Where this node stands on the ring: `lonely` (no peers), `unbalanced` (successor or
+   * predecessor missing, or not agreed yet), `joined`. A `status` event says when it changes.
+   */
+  ringStatus (): RingStatus { return this.ring?.status() ?? 'lonely' }
+
+  /**
+   * The node responsible for value (a string), found by a lookup over the ring:
+   * `{id, addresses, metadata}` (metadata `{}` when the node set none).
+   */
+  getEndpointFor (value: string, cb?: Callback<Endpoint>): Promise<Endpoint> {
+    return this.call(async () => {
+      if (typeof value !== 'string') throw new TypeError('getEndpointFor: value must be a string')
+      await this.ready
+      if (this.closing) throw new Error('peernet is closed')
+      const { peer, hops } = await (this.ring as RingLinks).owner(value)
+      return { id: peer.id, addresses: peer.addrs, metadata: {}, hops }
+    }, cb)
+  }
+
+  /** This node's place on the ring: status, predecessor, successors and fingers. */
+  ringInfo (): RingInfo {
+    return this.ring?.info() ?? { status: 'lonely', estimate: 1, links: 0, predecessor: null, successors: [], fingers: [] }
+  }
+
+  /** Whether this node is responsible for value, as far as it knows (no message is sent). */
+  isResponsibleFor (value: string): boolean {
+    if (typeof value !== 'string') throw new TypeError('isResponsibleFor: value must be a string')
+    return this.ring?.isResponsibleFor(value) ?? false
+  }
+
   // --- connections -----------------------------------------------------------------------
 
   /**
@@ -410,8 +465,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (c.outbound) this.handshake.greet(c)
   }
 
-  private route (c: Connection, m: Message): void {
+  private route (c: Connection, m: PeerMessage): void {
     if (!c.open) return this.handshake.onMessage(c, m)
+    // Validated as the ring's when its type says so (Connection): the ring's to handle.
+    if (m.type.startsWith('ring.')) return this.ring?.receive(c, m as RingMessage)
     switch (m.type) {
       case 'hello': return c.close('protocol violation: second hello', true, true)
       case 'bye': return c.close(`peer left: ${m.reason}`, false)
@@ -435,6 +492,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     }
     this.dialer.closed(c, info, wasOpen)
     if (!wasOpen) return
+    this.ring?.closed(c)
     this.event('disconnect', { ...peerInfo(c), reason: info.reason })
     if (this.options.bootstrap) this.timers.soon('redial', () => this.dialer.topUp())
   }
@@ -442,7 +500,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   // --- lifecycle -------------------------------------------------------------------------
 
   /** Node state for status displays. */
-  status (): { id: string, network: string, uptime: number, connections: number, inbound: number, outbound: number, handshaking: number, dialing: number, known: number, saved: number, learned: number, tombstones: number, subnets: number, searches: number, seen: number, addresses: string[] } {
+  status (): { id: string, network: string, uptime: number, connections: number, inbound: number, outbound: number, handshaking: number, dialing: number, known: number, saved: number, learned: number, tombstones: number, subnets: number, searches: number, seen: number, ring: RingStatus, addresses: string[] } {
     const t = this.table
     return {
       id: this.id,
@@ -460,6 +518,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       subnets: t?.subnets().length ?? 0,
       searches: this.searches.size,
       seen: this.searches.seenSize,
+      ring: this.ringStatus(),
       addresses: this.addresses()
     }
   }

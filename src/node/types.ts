@@ -95,6 +95,13 @@ export interface PeernetEvents {
   refused: [{ address: string | null, reason: string }]
   /** A user's address answered with another key than the one first seen there (the dial was refused). */
   'identity-changed': [{ address: string, was: string, now: string }]
+  /** The ring: this node's successor or predecessor changed (id null: none). */
+  successor: [{ id: string | null }]
+  predecessor: [{ id: string | null }]
+  'environment::successor': [{ id: string | null }]
+  'environment::predecessor': [{ id: string | null }]
+  /** The ring status changed (see Peernet.ringStatus). */
+  status: [{ from: 'lonely' | 'unbalanced' | 'joined', to: 'lonely' | 'unbalanced' | 'joined' }]
   gossip: [{ dir: 'ask' | 'rx' | 'tx', peer: string, count: number, added?: number, refused?: number }]
   search: [{ dir: 'out' | 'in', qid: string, subnet: string, hops: number, peer?: string }]
   answer: [{ dir: 'in' | 'out' | 'forward', qid: string, subnet: string, address: string, hops: number }]
@@ -110,7 +117,10 @@ export interface PeernetEvents {
 export interface PeernetEvent { type: string, time: number, [key: string]: unknown }
 
 /** The lifecycle events a part of the node may report (all but the facade's own). */
-export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close'>
+export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | 'environment::successor' | 'environment::predecessor'>
+
+/** The node responsible for a value (Peernet.getEndpointFor), and the links its lookup travelled. */
+export interface Endpoint { id: string, addresses: string[], metadata: Record<string, string>, hops: number }
 export type Emit = <K extends LifecycleEvent>(type: K, data: PeernetEvents[K][0]) => void
 
 /** What every part of the node shares: time, chance, the table, and the way to report. */

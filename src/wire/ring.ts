@@ -155,6 +155,12 @@ function envelope (v: unknown, what: string): Envelope {
 }
 
 /** The message as a RingMessage, or a WireError saying what is wrong with it. */
+/** Is this decoded frame one of the ring's messages (its type starts with "ring.")? */
+export function isRingMessage (value: unknown): boolean {
+  const type = (value as { type?: unknown } | null)?.type
+  return typeof type === 'string' && type.startsWith('ring.')
+}
+
 export function validateRingMessage (value: unknown): RingMessage {
   const o = obj(value, 'message')
   switch (o.type) {

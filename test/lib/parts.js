@@ -32,9 +32,9 @@ export async function partsContext (t, { seed = 1, start = 1_000_000 } = {}) {
  * A link as the node holds it, its far end a raw peer. `id` given: the handshake is done and the
  * link is in `peers` (when given) as that peer's.
  */
-export function link (ctx, { id, outbound = false, dialed, address, peers } = {}) {
+export function link (ctx, { id, outbound = false, ring = false, dialed, address, peers } = {}) {
   const [near, far] = memPair()
-  const c = new Connection(near, { outbound, dialed, clock: ctx.clock })
+  const c = new Connection(near, { outbound, ring, dialed, clock: ctx.clock })
   if (address) c.address = address
   c.on('close', () => peers?.delete(c))
   if (id !== undefined) {
@@ -48,8 +48,8 @@ export function link (ctx, { id, outbound = false, dialed, address, peers } = {}
 }
 
 /** A stand-in link for the peer set alone: only the fields it reads. */
-export function fakeLink (peerId, { outbound = false, address, dialed, claimed, nonce = '', peerNonce = '' } = {}) {
-  return { peerId, outbound, address, dialed, claimed, nonce, peerNonce }
+export function fakeLink (peerId, { outbound = false, ring = false, address, dialed, claimed, nonce = '', peerNonce = '' } = {}) {
+  return { peerId, outbound, ring, address, dialed, claimed, nonce, peerNonce }
 }
 
 /** Let queued microtasks and I/O callbacks run. */

@@ -32,6 +32,7 @@ function statusRow (ctx: DaemonContext): StatusRow {
     datadir: ctx.paths.datadir,
     socket: ctx.paths.socket,
     network: s.network,
+    ring: s.ring,
     known: s.known,
     saved: s.saved,
     learned: s.learned,

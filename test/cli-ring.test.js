@@ -1,0 +1,46 @@
+// The ring through the real bin/peernet against four real daemons on loopback: they join one
+// ring and agree on `owner foo`; `ring` and `status` show where each stands.
+import t from 'tap'
+import { datadir, oneLine } from './lib/cli.js'
+import { until } from './lib/helpers.js'
+
+// Rounds of half a second: the ring settles in a few of them (the default is 5 s).
+const FAST = ['--connections', '2', '--interval', '500']
+
+t.test('four daemons join one ring and agree on owner foo; ring and status show it', async t => {
+  const ds = [datadir(t), datadir(t), datadir(t), datadir(t)]
+  await Promise.all(ds.map(d => d.start(...FAST)))
+  const urls = []
+  for (const d of ds) urls.push((await d.run(['listen', 'tcp'])).stdout.trim())
+  const ids = await Promise.all(ds.map(async d => (await d.run(['id'])).stdout.trim()))
+  // A chain of connects: each knows one other node; the ring finds the rest.
+  for (let i = 1; i < ds.length; i++) t.equal((await ds[i].run(['connect', urls[i - 1]])).code, 0)
+  const ring = async d => JSON.parse((await d.run(['ring', '--json'])).stdout)
+  await until(async () => (await Promise.all(ds.map(ring))).every(r => r.status === 'joined'), { ms: 60_000, every: 250, what: 'every daemon to join the ring' })
+
+  const owners = await Promise.all(ds.map(async d => JSON.parse((await d.run(['owner', 'foo', '--json'])).stdout)))
+  t.equal(new Set(owners.map(o => o.id)).size, 1, `all four name the same owner (${owners.map(o => o.id.slice(0, 8))})`)
+  const at = ids.indexOf(owners[0].id)
+  t.ok(at >= 0, 'the owner is one of the four')
+  t.same(owners[0].addresses, [urls[at]], 'with its address')
+  t.equal((await ds[0].run(['owner', 'foo'])).stdout, `${ids[at]}\t${urls[at]}\n`, 'owner: the id, a tab, the first address')
+
+  const r = await ring(ds[0])
+  t.equal(r.successors.length > 0 && r.predecessor !== null, true, 'ring --json: a predecessor and successors')
+  const sorted = [...ids].sort()
+  t.equal(r.successors[0].id, sorted[(sorted.indexOf(ids[0]) + 1) % 4], 'the successor is the next id round the circle')
+  const text = (await ds[0].run(['ring'])).stdout
+  t.match(text, /^status: +joined \(\d+ links; about \d+ nodes\)$/m, 'ring: the status line')
+  t.match(text, new RegExp(`^successors: +${r.successors[0].id} ${r.successors[0].addresses[0]}$`, 'm'), 'ring: a node as ID ADDR')
+  t.match((await ds[0].run(['status'])).stdout, /^ring: +joined$/m, 'status shows the ring state')
+})
+
+t.test('owner: an empty or over-long value is a usage error; a lonely daemon answers for itself', async t => {
+  const d = datadir(t)
+  await d.start('--connections', '0', '--interval', '0')
+  oneLine(t, await d.run(['owner', '']), 2, /empty/, 'an empty value')
+  oneLine(t, await d.run(['owner', 'x'.repeat(1025)]), 2, /MAX_OWNER_VALUE/, 'an over-long value')
+  const id = (await d.run(['id'])).stdout.trim()
+  t.equal(JSON.parse((await d.run(['owner', 'foo', '--json'])).stdout).id, id, 'alone, a node is responsible for everything')
+  t.match((await d.run(['ring'])).stdout, /^status: +lonely/m)
+})

@@ -1,0 +1,89 @@
+// The ring on real nodes (the Peernet class, real Noise) over the in-memory transport, on one
+// virtual clock: nodes that only know a neighbour's address join one ring, agree on the node
+// responsible for a value, and say where they stand (ringStatus, status events). The ring's
+// protocol on its own is tested in ring-*.test.js.
+import t from 'tap'
+import { VirtualClock, seededRandom } from '../lib/index.js'
+import { memNet } from './lib/mem-nodes.js'
+
+const flush = () => new Promise(resolve => setImmediate(resolve))
+
+/** Advance the clock in steps until done() (or give up after `steps`); returns whether done. */
+async function runUntil (clock, done, steps = 2000, ms = 50) {
+  for (let i = 0; i < steps; i++) {
+    if (done()) return true
+    clock.advance(ms)
+    await flush()
+    await flush()
+  }
+  return done()
+}
+
+/** n nodes on one clock, each with the address of the one before it saved. */
+async function ringOf (t, n, opts = {}) {
+  const { node } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const nodes = []
+  for (let i = 0; i < n; i++) {
+    nodes.push(node(`r${i}`, { clock, random: seededRandom(i + 1), interval: 200, dialInterval: 100, connections: 2, bootstrap: true, addresses: [`mem://r${i}`], ...opts }))
+  }
+  await Promise.all(nodes.map(pn => pn.ready))
+  for (let i = 1; i < n; i++) await nodes[i].save([`mem://r${i - 1}`])
+  return { clock, nodes }
+}
+
+t.test('nodes that know one neighbour each join one ring and agree on the owner of a value', async t => {
+  const { clock, nodes } = await ringOf(t, 10)
+  t.equal(nodes[0].ringStatus(), 'lonely', 'a node with no peers is lonely')
+  const joined = await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined'))
+  t.ok(joined, `every node joined (${nodes.map(pn => pn.ringStatus()).join(' ')})`)
+
+  // The ring order: each node's successor is the next id round the circle.
+  const ids = nodes.map(pn => pn.id).sort()
+  const succ = new Map(ids.map((id, i) => [id, ids[(i + 1) % ids.length]]))
+  const seen = new Map()
+  for (const pn of nodes) pn.on('successor', e => seen.set(pn.id, e.id))
+  await runUntil(clock, () => false, 40)
+  t.ok(nodes.every(pn => pn.ring.core.table.successor() === succ.get(pn.id)), 'each successor is the next id round the circle')
+
+  const answers = []
+  for (const pn of nodes) pn.getEndpointFor('foo').then(e => answers.push(e), err => answers.push(err))
+  await runUntil(clock, () => answers.length === nodes.length)
+  t.equal(answers.length, nodes.length)
+  t.ok(answers.every(a => !(a instanceof Error)), 'every lookup got an answer')
+  t.equal(new Set(answers.map(a => a.id)).size, 1, 'every node names the same owner')
+  const owner = nodes.find(pn => pn.id === answers[0].id)
+  t.ok(owner.isResponsibleFor('foo'), 'and the owner knows it is responsible')
+  t.equal(nodes.filter(pn => pn.isResponsibleFor('foo')).length, 1, 'no other node thinks so')
+  t.same(answers[0].addresses, [owner.url], 'the owner\'s addresses come with its id')
+  t.same(answers[0].metadata, {}, 'no metadata set: an empty object')
+})
+
+t.test('getEndpointFor checks its value; a closed node refuses', async t => {
+  const { nodes } = await ringOf(t, 1)
+  await t.rejects(nodes[0].getEndpointFor(42), { name: 'TypeError' })
+  t.throws(() => nodes[0].isResponsibleFor(null), { name: 'TypeError' })
+  await nodes[0].close()
+  await t.rejects(nodes[0].getEndpointFor('foo'), /closed/)
+})
+
+t.test('dialPeer: a peer at the first of its addresses that answers with its key; ring links are the ring\'s to drop', async t => {
+  const { node } = memNet(t)
+  const a = node('a')
+  const b = node('b')
+  const c = node('c')
+  await Promise.all([a, b, c].map(pn => pn.ready))
+  await t.rejects(a.dialer.dialPeer(b.id, ['mem://nobody', 'mem://c']), new RegExp(`nobody listens.*; .*identity mismatch: expected ${b.id}, got ${c.id}`), 'every address tried, each reason named')
+  t.same(a.connections(), [], 'the other key\'s link is closed')
+  await a.dialer.dialPeer(b.id, ['not an address', 'mem://nobody', 'mem://b'], true)
+  const link = a.peers.get(b.id)
+  t.ok(link.ring && link.outbound, 'linked, as a ring link')
+  t.equal(b.peers.ringInbound(), 1, 'the far end counts it as an inbound ring link')
+  t.equal(a.peers.outbound(), 0, 'not one of the `connections`')
+  await a.dialer.dialPeer(b.id, ['mem://b'], true)
+  t.equal(a.connections().length, 1, 'an open link to the peer will do')
+  await a.connect('mem://c')
+  a.ring.core.o.dropLink(c.id)
+  a.ring.core.o.dropLink(b.id)
+  t.same(a.connections(), ['mem://c'], 'dropLink closes the ring\'s own link, never a gossip or user link')
+})
