@@ -89,7 +89,7 @@ t.test('the other commands, as text and --json', async t => {
   const conn = await b.run(['connections', '--json'])
   t.equal(conn.stdout, JSON.stringify(JSON.parse(conn.stdout)) + '\n', 'connections --json: the row, one line')
   t.equal((await b.run(['connections'])).stdout, `${url}\t${aId}\n`, 'connections: the address, and the id beside it')
-  t.equal((await b.run(['search', 'chat', '--max', '1', '--json'])).stdout, `{"hash":"chat","address":"${url}","hops":1}\n`, 'search --json')
+  t.equal((await b.run(['search', 'chat', '--max', '1', '--flood', '--json'])).stdout, `{"hash":"chat","address":"${url}","hops":1,"id":null,"addresses":["${url}"],"via":"flood"}\n`, 'search --flood --json')
   t.equal((await b.run(['search', 'chat', '--max', '1'])).stdout, `${url}\n`, 'search')
   t.equal((await b.run(['add', 'tcp://127.0.0.1:9', url, '--json'])).stdout, '{"added":1,"already":1}\n', 'add --json')
   t.equal((await b.run(['add', 'tcp://127.0.0.1:10', url])).stdout, 'added 1 address, 1 already known\n', 'add')

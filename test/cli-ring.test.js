@@ -33,6 +33,24 @@ t.test('four daemons join one ring and agree on owner foo; ring and status show 
   t.match(text, /^status: +joined \(\d+ links; about \d+ nodes\)$/m, 'ring: the status line')
   t.match(text, new RegExp(`^successors: +${r.successors[0].id} ${r.successors[0].addresses[0]}$`, 'm'), 'ring: a node as ID ADDR')
   t.match((await ds[0].run(['status'])).stdout, /^ring: +joined$/m, 'status shows the ring state')
+
+  // A member, and a search from the node least linked to it: the ring answers with its record.
+  t.equal((await ds[3].run(['join', 'chat'])).code, 0)
+  const links = async d => (await d.run(['connections', '--json'])).stdout.trim().split('\n').filter(Boolean).map(l => JSON.parse(l).id)
+  const unlinked = []
+  for (const d of ds.slice(0, 3)) if (!(await links(d)).includes(ids[3])) unlinked.push(d)
+  t.comment(`${unlinked.length} of the other three have no link to the member`)
+  const asker = unlinked[0] ?? ds[0]
+  let row = null
+  await until(async () => {
+    const r = await asker.run(['search', 'chat', '--max', '1', '--json'])
+    row = r.stdout === '' ? null : JSON.parse(r.stdout)
+    return row !== null
+  }, { ms: 30_000, every: 250, what: 'the member record to be found' })
+  t.match(row, { hash: 'chat', address: urls[3], id: ids[3], addresses: [urls[3]], via: 'ring' }, 'search --json: the member, via the ring')
+  t.equal((await asker.run(['search', 'chat', '--max', '1'])).stdout, `${urls[3]}\n`, 'search: its address')
+  const flood = JSON.parse((await asker.run(['search', 'chat', '--max', '1', '--flood', '--json'])).stdout)
+  t.match(flood, { address: urls[3], id: null, via: 'flood' }, 'search --flood: the same member, by flood')
 })
 
 t.test('owner: an empty or over-long value is a usage error; a lonely daemon answers for itself', async t => {

@@ -52,7 +52,7 @@ t.test('rows of every method, key for key', async t => {
   t.same(await sent(cb, 'connect', { address: url }), ok(`{"address":"${url}","id":"${aId}"}`), 'connect: the address, and the id that answered there')
   const [peer] = (await cb.request('connections')).rows
   t.same(Object.keys(peer).slice(0, 4), ['id', 'address', 'claimed', 'direction'], 'connections: the row starts with its id, address, claimed address and direction')
-  t.same(await sent(cb, 'search', { subnet: 'chat', max: 1 }), ok(`{"hash":"chat","address":"${url}","hops":1}`), 'search')
+  t.same(await sent(cb, 'search', { subnet: 'chat', max: 1, flood: true }), ok(`{"hash":"chat","address":"${url}","hops":1,"id":null,"addresses":["${url}"],"via":"flood"}`), 'search, by flood')
   t.same(await sent(cb, 'add', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:9', url] }), ok('{"count":3,"added":1,"already":1}'), 'add')
   t.same(await sent(cb, 'rm', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:10'] }), ok('{"count":2,"removed":1,"unknown":1}'), 'rm')
   t.same(await sent(cb, 'known'), ok(`{"address":"${url}","saved":true,"subnets":["chat"],"id":"${aId}"}`), 'known: with the id the connect proved')
@@ -92,6 +92,7 @@ t.test('error rows of every method, code and message', async t => {
     ['join', { subnets: many }, error('EINVAL', `params.subnets holds more than ${MAX_ITEMS_PER_REQUEST} items (MAX_ITEMS_PER_REQUEST)`)],
     ['part', { subnets: [' x'] }, ['EINVAL', /subnet/]],
     ['search', { subnet: 'x', hops: 0 }, error('EINVAL', `params.hops must be a whole number in 1..${MAX_HOP_LIMIT}`)],
+    ['search', { subnet: 'x', flood: 'yes' }, error('EINVAL', 'params.flood must be true or false')],
     ['search', { subnet: 'x' }, error('ENOCONN', 'no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')],
     ['listen', { protocol: 'ftp' }, error('EINVAL', 'cannot listen on "ftp": use ws, wss or tcp')],
     ['listen', { protocol: 'tcp', port: 65536 }, error('EINVAL', 'params.port must be a whole number in 0..65535')],

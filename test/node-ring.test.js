@@ -87,3 +87,43 @@ t.test('dialPeer: a peer at the first of its addresses that answers with its key
   a.ring.core.o.dropLink(b.id)
   t.same(a.connections(), ['mem://c'], 'dropLink closes the ring\'s own link, never a gossip or user link')
 })
+
+t.test('search asks the ring once joined: the member\'s signed record answers at once, "no members" is an answer, part leaves a tombstone, --flood floods', async t => {
+  const { clock, nodes } = await ringOf(t, 10)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
+  const [asker, member] = [nodes[7], nodes[3]]
+  await member.join('chat')
+  const search = async (pn, subnet, opts = {}) => {
+    const rows = []
+    let ended = false
+    pn.search(subnet, { timeout: 20_000, ...opts }).on('data', r => rows.push(r)).on('end', () => { ended = true })
+    const sent = countQueries(nodes)
+    await runUntil(clock, () => ended)
+    return { rows, ended, at: clock.now(), queries: countQueries(nodes) - sent }
+  }
+  // The member's record reaches its point within a round or two of the join.
+  let found
+  await runUntil(clock, () => false, 20)
+  found = await search(asker, 'chat', { max: 1 })
+  t.same(found.rows.map(r => ({ ...r, hops: typeof r.hops })), [{ hash: 'chat', address: member.url, hops: 'number', id: member.id, addresses: [member.url], via: 'ring' }], 'one row, via the ring, with the member\'s id')
+  t.equal(found.queries, 0, 'no flood query was sent')
+  const before = clock.now()
+  found = await search(asker, 'nobody-here')
+  t.same(found.rows, [], 'no members')
+  t.ok(found.at - before < 20_000, 'the responsible node\'s "none" ends the search before its timeout')
+  t.equal(found.queries, 0, 'and does not start a flood')
+
+  found = await search(asker, 'chat', { flood: true })
+  t.same(found.rows.map(r => [r.address, r.via, r.id]), [[member.url, 'flood', null]], '--flood: the member\'s answer by flood')
+  t.ok(found.queries > 0, 'queries flooded')
+
+  await member.part('chat')
+  await runUntil(clock, () => false, 20)
+  found = await search(asker, 'chat')
+  t.same(found.rows, [], 'after part, the tombstone at the point hides the member')
+})
+
+/** Flood queries the nodes have handled so far (each node's seen cache holds a query once). */
+function countQueries (nodes) {
+  return nodes.reduce((n, pn) => n + pn.searches.seenSize, 0)
+}

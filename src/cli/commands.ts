@@ -215,13 +215,14 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'search',
-    synopsis: 'search SUBNET [--max N] [--timeout MS] [--hops N]',
-    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive (exit 1, saying why, when nothing answered because this node has no connections).',
+    synopsis: 'search SUBNET [--max N] [--timeout MS] [--flood [--hops N]]',
+    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive (exit 1, saying why, when nothing answered because this node has no connections). Once the node has joined the ring, the search is a lookup: the node responsible for the subnet answers with its members\' signed records (--json rows: hash, address, hops, id, addresses, via "ring"); otherwise, or with --flood, the query floods hop by hop (via "flood").',
     args: [{ name: 'subnet', type: 'subnet', describe: `subnet name (${SUBNET_RULE})` }],
     flags: [
       { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },
       { name: 'timeout', type: 'number', value: 'MS', min: 0, max: MAX_SEARCH_TIMEOUT, default: DEFAULT_SEARCH_TIMEOUT, describe: 'stop after MS milliseconds' },
-      { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: "hop limit (default: the daemon's)" }
+      { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: "hop limit of a flood (default: the daemon's)" },
+      { name: 'flood', type: 'boolean', describe: 'flood the query hop by hop instead of asking the ring' }
     ],
     reach: 'autostart',
     listing: true,

@@ -361,9 +361,10 @@ const commands: Record<string, Command<unknown>> = {
     run: (ctx, print) => listing(ctx, 'servers', {}, print)
   }),
   search: command({
-    text: (r: SearchRow) => r.address,
+    // A member the ring knows without an address: its id (connect by id reaches such nodes).
+    text: (r: SearchRow) => r.address ?? r.id ?? '',
     async run (ctx, print) {
-      const found = await listing(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops }, print)
+      const found = await listing(ctx, 'search', { subnet: ctx.args.subnet, max: ctx.flags.max, timeout: ctx.flags.timeout, hops: ctx.flags.hops, flood: ctx.flags.flood }, print)
       // Nothing found: if that is because this node has nobody to ask, say so.
       if (found === 0 && (await one<StatusRow>(ctx, 'status')).connections === 0) {
         throw new Failure('no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')

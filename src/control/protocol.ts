@@ -101,7 +101,7 @@ export interface ConnectionRow { id: string, address: string | null, claimed: st
  * names the certificate and key files it reads at every start.
  */
 export interface ServerRow { address: string, protocol: 'tcp' | 'ws' | 'wss', host: string, port: number, state: 'open' | 'failed', cert?: string, key?: string, error?: string }
-export interface SearchRow { hash: string, address: string, hops: number }
+export interface SearchRow { hash: string, address: string | null, hops: number, id: string | null, addresses: string[], via: 'ring' | 'flood' }
 /** connect, disconnect, unlisten and own: the address concerned. */
 export interface AddressRow { address: string }
 /** A node id: its public key, 64 hex digits. */

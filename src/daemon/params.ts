@@ -24,6 +24,13 @@ export function optInt (params: Params, key: string, min: number, max: number): 
   return v
 }
 
+export function optBool (params: Params, key: string): boolean | undefined {
+  const v = params[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'boolean') throw new ControlError('EINVAL', `params.${key} must be true or false`)
+  return v
+}
+
 /** Turn a plain Error from the library (a bad address, a bad subnet name) into a client error. */
 export function invalid<T> (fn: () => T): T {
   try {

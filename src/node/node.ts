@@ -19,7 +19,7 @@ import { Gossip, DEFAULT_GOSSIP_SAMPLE } from './gossip.js'
 import { Search } from './search.js'
 import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
-import type { RingStatus } from '../ring/protocol.js'
+import { RING_INTERVAL, type RingStatus } from '../ring/protocol.js'
 import type { RingMessage } from '../wire/ring.js'
 import { type Callback, settle } from './outcome.js'
 import type { NodeContext, PeernetOptions, PeernetEvents, PeernetEvent, PeerInfo, SearchOptions, LifecycleEvent, Endpoint } from './types.js'
@@ -124,7 +124,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       groupOf: opts.groupOf ?? sourceGroup
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
-    this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS)
+    this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
     this.ready = this.start()
     // A failed start surfaces through every method; don't also crash on an unhandled rejection.
@@ -169,18 +169,17 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.table.onError = err => this.fail(err)
     if (this.closing) return
-    this.ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, {
-      keyPair: this.keyPair as KeyPair,
-      network: this.network,
-      ...(this.options.interval > 0 ? { interval: this.options.interval } : {})
-    })
+    // Ring rounds as long as gossip's (an interval of 0 turns gossip off, not the ring).
+    const round = this.options.interval > 0 ? this.options.interval : RING_INTERVAL
+    this.ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, { keyPair: this.keyPair as KeyPair, network: this.network, interval: round })
+    for (const s of this.table.subnets()) this.ring.publish('member', s)
     const ring = this.ring.core
     ring.on('successor', (id: string | null) => this.ringEvent('successor', { id }))
     ring.on('predecessor', (id: string | null) => this.ringEvent('predecessor', { id }))
     ring.on('status', (s: { from: RingStatus, to: RingStatus }) => this.event('status', s))
     this.event('ready', { id: this.table.id })
     const o = this.options
-    this.timers.every('ring', RING_TICK, () => this.ring?.tick())
+    this.timers.every('ring', Math.min(RING_TICK, round / 4), () => this.ring?.tick())
     this.timers.every('gossip', o.interval, () => this.gossip.round())
     this.timers.every('purge', o.purge, () => {
       const r = this.table.purge()
@@ -221,9 +220,20 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   // --- addresses of our own --------------------------------------------------------------
 
   /** Add an address this node can be dialed at; it is advertised to peers. */
-  advertise (address: string): void { this.own.advertise(address) }
+  advertise (address: string): void {
+    this.own.advertise(address)
+    this.addressesChanged()
+  }
 
-  unadvertise (address: string): void { this.own.unadvertise(address) }
+  unadvertise (address: string): void {
+    this.own.unadvertise(address)
+    this.addressesChanged()
+  }
+
+  /** Our records on the ring say where we are: published again (once, however many changes come at once). */
+  private addressesChanged (): void {
+    if (this.ring !== null) this.timers.soon('republish', () => this.ring?.republish())
+  }
 
   /** Addresses this node believes it can be dialed at: advertised first, then candidates. */
   addresses (): string[] { return this.own.list() }
@@ -296,12 +306,23 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   /** Join subnets; resolves to those not joined before. */
   join (subnet: OneOrMany, cb?: Callback<string[]>): Promise<string[]> {
-    return this.write(subnet, checkSubnet, list => this.table.join(list), changed => { for (const s of changed) this.event('join', { subnet: s }) }, cb)
+    return this.write(subnet, checkSubnet, list => this.table.join(list), changed => {
+      for (const s of changed) {
+        this.ring?.publish('member', s)
+        this.event('join', { subnet: s })
+      }
+    }, cb)
   }
 
   /** Part subnets; resolves to those that were joined. */
   part (subnet: OneOrMany, cb?: Callback<string[]>): Promise<string[]> {
-    return this.write(subnet, checkSubnet, list => this.table.part(list), changed => { for (const s of changed) this.event('part', { subnet: s }) }, cb)
+    return this.write(subnet, checkSubnet, list => this.table.part(list), changed => {
+      for (const s of changed) {
+        // A signed tombstone at the subnet's point: replaying the old record cannot undo it.
+        this.ring?.publish('member', s, true)
+        this.event('part', { subnet: s })
+      }
+    }, cb)
   }
 
   /** Joined subnets: rows {key}. */

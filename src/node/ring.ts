@@ -5,6 +5,7 @@
 // budget and inbound cap, apart from `connections` and MAX_INBOUND) and closed when it no
 // longer wants them.
 import { RingCore, RING_INTERVAL, type RingStatus, type LookupResult } from '../ring/protocol.js'
+import type { Published, SearchResult } from '../ring/records.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
 import type { Connection } from './connection.js'
@@ -15,11 +16,11 @@ import type { KeyPair } from './identity.js'
 import type { NodeContext } from './types.js'
 
 /**
- * How often the ring's clock is read, ms: lookups wait LOOKUP_RETRY (1.5 s) before a retry and
- * rounds are RING_INTERVAL long, so a tenth of a second is late by little and costs nothing
- * when nothing is due.
+ * How often, at most, the ring's clock is read, ms (a quarter of a round when rounds are
+ * shorter): lookups wait LOOKUP_RETRY (1.5 s) before a retry, so half a second late is little,
+ * and ten thousand simulated nodes tick no more than they must.
  */
-export const RING_TICK = 100
+export const RING_TICK = 500
 
 export interface RingOptions {
   keyPair: KeyPair
@@ -30,6 +31,14 @@ export interface RingOptions {
 
 export class RingLinks {
   readonly core: RingCore
+  /**
+   * This node's own records by slot (presence, a member record per joined subnet), as last
+   * published: published again as soon as the node joins the ring and whenever its addresses
+   * change (RingCore's records re-publish them before they expire, as they were).
+   */
+  private readonly mine = new Map<string, Omit<Published, 'addresses'>>()
+
+  private readonly own: OwnAddresses
 
   constructor (
     private readonly ctx: NodeContext,
@@ -38,6 +47,7 @@ export class RingLinks {
     own: OwnAddresses,
     opts: RingOptions
   ) {
+    this.own = own
     this.core = new RingCore({
       keyPair: opts.keyPair,
       network: opts.network,
@@ -54,6 +64,41 @@ export class RingLinks {
       now: ctx.clock.now(),
       interval: opts.interval ?? RING_INTERVAL
     })
+    // A node that just joined publishes what it has: before, its lookups had nowhere to go.
+    this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })
+    this.publish('presence', '')
+  }
+
+  /** Publish (or withdraw) a record of ours; its addresses are this node's own at the time. */
+  publish (type: 'presence' | 'member', name: string, withdraw = false): void {
+    const slot = `${type} ${name}`
+    if (withdraw) {
+      this.mine.delete(slot)
+      this.core.records.withdraw(type, name)
+      return
+    }
+    const fields = type === 'presence' ? { type } : { type, name }
+    this.mine.set(slot, fields)
+    this.core.records.publish({ ...fields, addresses: this.addresses() })
+  }
+
+  /** Publish every record of ours again (the node joined, or its addresses changed). */
+  republish (): void {
+    for (const fields of this.mine.values()) this.core.records.publish({ ...fields, addresses: this.addresses() })
+  }
+
+  /** The members of subnet the ring holds (a fetch at its point), verified, up to max. */
+  members (subnet: string, max: number): Promise<SearchResult> {
+    return new Promise((resolve, reject) => {
+      this.core.records.search('member', subnet, max, (err, res) => {
+        if (err !== null || res === undefined) reject(err ?? new Error('the lookup got no answer'))
+        else resolve(res)
+      })
+    })
+  }
+
+  private addresses (): string[] {
+    return this.own.announced.slice(0, MAX_HELLO_ADDRS)
   }
 
   get id (): string { return this.core.id }

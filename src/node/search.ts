@@ -1,6 +1,10 @@
-// Search: this node's own searches, and the queries and answers it handles for others. A query
-// floods hop by hop up to its limit; each node handles a query id once (the seen cache), answers
-// when it is a member, relays within its budgets, and sends answers back the way the query came.
+// Search: this node's own searches, and the queries and answers it handles for others. Once the
+// node has joined the ring, a search is a lookup of the subnet's point: the responsible node (or
+// a replica) answers with the members' signed records, each checked here, and that answer ends
+// the search, even when it holds no member. Otherwise (the node is not joined, the lookup failed,
+// or `flood` was asked for) a query floods hop by hop up to its limit; each node handles a query
+// id once (the seen cache), answers when it is a member, relays within its budgets, and sends
+// answers back the way the query came.
 import { Readable } from 'node:stream'
 import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
@@ -14,6 +18,8 @@ import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT } from './defaults.js'
 import { encodeFrame } from '../wire/frame.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Query, type Answer, MAX_HOP_LIMIT, checkSubnet } from '../wire/messages.js'
+import type { RingLinks } from './ring.js'
+import type { RingRecord } from '../wire/record.js'
 
 /**
  * Queries this node relays for others, a second on average (node-wide), and in one burst:
@@ -64,11 +70,14 @@ const OURS = ''
 interface Route { from: string | null, answers: number }
 
 interface LocalSearch {
+  qid: string
   subnet: string
   stream: Readable
-  /** Addresses that answered (at most `max`). */
+  /** Addresses (flood answers) and ids (ring records) that answered: at most `max` of them. */
   answered: Set<string>
   max: number
+  /** Hop limit of the flood, if it comes to one. */
+  limit: number
   finish: () => void
 }
 
@@ -85,7 +94,9 @@ export class Search {
     private readonly peers: PeerSet,
     private readonly own: OwnAddresses,
     /** The hop limit of a search that names none. */
-    private readonly hops: number
+    private readonly hops: number,
+    /** The ring, once the node has one (it is made when the node is ready). */
+    private readonly ring: () => RingLinks | null = () => null
   ) {
     const now = (): number => ctx.clock.now()
     this.seen = new SeenCache(MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, now)
@@ -128,16 +139,15 @@ export class Search {
         opts.signal?.removeEventListener('abort', finish)
         stream.push(null)
       }
-      this.running.set(qid, { subnet: name, stream, answered: new Set(), max, finish })
+      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), max, limit, finish }
+      this.running.set(qid, s)
       opts.signal?.addEventListener('abort', finish)
       timer = this.ctx.clock.setTimeout(finish, timeout)
       this.ctx.ready.then(() => {
         if (this.ctx.closing || !this.running.has(qid)) return finish()
-        this.seen.add(qid, OURS, { from: null, answers: 0 })
-        const q: Query = { type: 'query', qid, subnet: name, hops: 1, limit }
-        const frame = encodeFrame(q)
-        for (const c of this.peers) c.sendFrame(frame)
-        this.ctx.event('search', { dir: 'out', qid, subnet: name, hops: 0 })
+        const ring = opts.flood === true ? null : this.ring()
+        if (ring !== null && ring.status() === 'joined') this.viaRing(s, ring)
+        else this.flood(s)
       }, err => {
         finish()
         this.fail(stream, err as Error)
@@ -146,6 +156,49 @@ export class Search {
       queueMicrotask(() => this.fail(stream, err as Error))
     }
     return stream
+  }
+
+  /**
+   * Ask the ring: the records of the subnet's point, as the responsible node (or a replica)
+   * holds them. Its answer ends the search, members or none; a lookup that fails (no route, no
+   * answer in time) falls back to the flood.
+   */
+  private viaRing (s: LocalSearch, ring: RingLinks): void {
+    this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
+    ring.members(s.subnet, s.max).then(res => {
+      if (!this.running.has(s.qid)) return
+      for (const r of res.records) {
+        if (r.id === this.ctx.table.id || s.answered.has(r.id)) continue
+        this.member(s, r, res.hops, res.owner)
+        if (!this.running.has(s.qid)) return
+      }
+      s.finish()
+    }, () => {
+      if (this.running.has(s.qid)) this.flood(s)
+    })
+  }
+
+  /** A member's record the ring gave a search of ours (checked by the ring: signature, point, expiry). */
+  private member (s: LocalSearch, r: RingRecord, hops: number, owner: string): void {
+    s.answered.add(r.id)
+    const addresses = this.own.acceptable(r.addresses)
+    // Its addresses are the member's own word, signed: a hint of its id for the table.
+    if (addresses.length > 0) this.ctx.table.learn(addresses, ['id:' + owner], () => r.id)
+    for (const a of addresses) this.ctx.table.noteServed(a, s.subnet)
+    const address = addresses[0] ?? null
+    this.ctx.event('answer', { dir: 'in', qid: s.qid, subnet: s.subnet, address: address ?? r.id, hops })
+    const row: SearchRow = { hash: s.subnet, address, hops, id: r.id, addresses, via: 'ring' }
+    s.stream.push(row)
+    if (s.answered.size >= s.max) s.finish()
+  }
+
+  /** Flood a query to every link, hop by hop up to the search's limit. */
+  private flood (s: LocalSearch): void {
+    this.seen.add(s.qid, OURS, { from: null, answers: 0 })
+    const q: Query = { type: 'query', qid: s.qid, subnet: s.subnet, hops: 1, limit: s.limit }
+    const frame = encodeFrame(q)
+    for (const c of this.peers) c.sendFrame(frame)
+    this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
   }
 
   /** End every search of ours (the node is closing). */
@@ -200,7 +253,7 @@ export class Search {
     this.ctx.table.learn([address], c.sources)
     this.ctx.table.noteServed(address, m.subnet)
     this.ctx.event('answer', { dir: 'in', qid: m.qid, subnet: m.subnet, address, hops: m.hops })
-    const row: SearchRow = { hash: m.subnet, address, hops: m.hops }
+    const row: SearchRow = { hash: m.subnet, address, hops: m.hops, id: null, addresses: [address], via: 'flood' }
     s.stream.push(row)
     if (s.answered.size >= s.max) s.finish()
   }

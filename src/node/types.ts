@@ -63,15 +63,24 @@ export interface SearchOptions {
   timeout?: number
   /** Stop after this many answers (a search ends after MAX_SEARCH_ANSWERS whatever this says). */
   max?: number
+  /** Flood the query hop by hop instead of asking the ring (what a node not joined does anyway). */
+  flood?: boolean
   signal?: AbortSignal
 }
 
 export interface SearchRow {
   /** The subnet's name. */
   hash: string
-  address: string
-  /** Links between this node and the member; a direct neighbour is 1. */
+  /** The member's first address (null: a member the ring knows that told no address). */
+  address: string | null
+  /** Links the search travelled: to the member (flood; a neighbour is 1), or to the node that holds the subnet's records (ring). */
   hops: number
+  /** The member's id, from its signed record (ring); null for a flood answer, which names none. */
+  id: string | null
+  /** Every address the member gave (ring); the one that answered (flood). */
+  addresses: string[]
+  /** How the member was found. */
+  via: 'ring' | 'flood'
 }
 
 export interface PeerInfo {

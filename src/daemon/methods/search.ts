@@ -4,7 +4,7 @@ import { DEFAULT_SEARCH_TIMEOUT } from '../../node/defaults.js'
 import { checkSubnet, MAX_HOP_LIMIT } from '../../wire/messages.js'
 import type { SearchRow } from '../../control/protocol.js'
 import { ControlError } from '../control.js'
-import { str, optInt, invalid } from '../params.js'
+import { str, optInt, optBool, invalid } from '../params.js'
 import { method } from './method.js'
 
 /**
@@ -40,7 +40,7 @@ function firstPeer (node: Peernet, ms: number, signal: AbortSignal): Promise<boo
   })
 }
 
-interface SearchParams { subnet: string, max: number | undefined, timeout: number | undefined, hops: number | undefined }
+interface SearchParams { subnet: string, max: number | undefined, timeout: number | undefined, hops: number | undefined, flood: boolean | undefined }
 
 export const search = method<SearchParams, SearchRow>({
   name: 'search',
@@ -48,7 +48,8 @@ export const search = method<SearchParams, SearchRow>({
     subnet: invalid(() => checkSubnet(str(p, 'subnet'))),
     max: optInt(p, 'max', 1, Number.MAX_SAFE_INTEGER),
     timeout: optInt(p, 'timeout', 0, MAX_SEARCH_TIMEOUT),
-    hops: optInt(p, 'hops', 1, MAX_HOP_LIMIT)
+    hops: optInt(p, 'hops', 1, MAX_HOP_LIMIT),
+    flood: optBool(p, 'flood')
   }),
   async run (ctx, { subnet, ...opts }, reply) {
     // A query goes to the peers connected when it starts: with none, nobody could answer.
