@@ -119,7 +119,11 @@ t.test('a chain of 5 daemons: search on the far end prints the first node\'s add
   }
   await ds[0].run(['join', 'far'])
   const r = await ds[4].run(['search', 'far', '--json', '--max', '1', '--flood'])
-  t.same(JSON.parse(r.stdout), { hash: 'far', address: urls[0], hops: 4, id: null, addresses: [urls[0]], via: 'flood' })
+  // At most 4: the ring may have linked nodes of the chain by then (its first round is at 5 s).
+  // The exact count on a chain is node.test.js's, on nodes that run no ring round.
+  const row = JSON.parse(r.stdout)
+  t.match(row, { hash: 'far', address: urls[0], id: null, addresses: [urls[0]], via: 'flood' })
+  t.ok(row.hops >= 1 && row.hops <= 4, `hops ${row.hops}: no more than the chain`)
 })
 
 t.test('a restarted daemon keeps its table, subnets and services', async t => {

@@ -94,13 +94,13 @@ t.test('a client that half-closes after its requests gets every answer: known, c
     sock.on('data', d => { buf += d })
     sock.on('error', reject)
     sock.on('connect', () => sock.end([
-      { id: 's', method: 'search', params: { subnet: 'chat', max: 1 } },
+      { id: 's', method: 'search', params: { subnet: 'chat', max: 1, flood: true } },
       { id: 'st', method: 'status' },
       { id: 'x', method: 'nosuch' }
     ].map(r => JSON.stringify(r)).join('\n')))
     sock.on('close', () => resolve(buf.split('\n').filter(Boolean).map(l => JSON.parse(l))))
   })
-  t.same(answerOf(all, 's'), { rows: [{ hash: 'chat', address: url, hops: 1 }], end: true, error: null }, 'search: its answer and end')
+  t.same(answerOf(all, 's'), { rows: [{ hash: 'chat', address: url, hops: 1, id: null, addresses: [url], via: 'flood' }], end: true, error: null }, 'search: its answer and end')
   t.ok(answerOf(all, 'st').end && answerOf(all, 'st').rows[0].pid > 0, 'status answered')
   t.equal(answerOf(all, 'x').error?.code, 'EMETHOD', 'an unknown method: its error')
 })
@@ -131,7 +131,7 @@ t.test("the README's socat search: -t gives socat the time a search takes, so it
   const [, command, request, seconds, shown] = block
   const { params } = JSON.parse(request)
   t.ok(Number(seconds) * 1000 > params.timeout, 'the -t outlasts the search (socat alone waits 0.5 s)')
-  t.match(shown, /^\{"id":1,"row":\{"hash":"chat","address":"[^"]+","hops":1\}\}\n\{"id":1,"end":true\}\n$/, 'it shows a member and the end')
+  t.match(shown, /^\{"id":1,"row":\{"hash":"chat","address":"([^"]+)","hops":1,"id":null,"addresses":\["\1"\],"via":"flood"\}\}\n\{"id":1,"end":true\}\n$/, 'it shows a member and the end')
   if (!hasSocat(t)) return
   const a = await daemon(t)
   const b = await daemon(t)
@@ -141,7 +141,7 @@ t.test("the README's socat search: -t gives socat the time a search takes, so it
   // No max: the search runs for its whole timeout, far past socat's own half second.
   const out = await shell(command, homeOf(t, b))
   t.equal(out.code, 0, out.stderr)
-  t.same(out.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l)), [{ id: 1, row: { hash: 'chat', address: url, hops: 1 } }, { id: 1, end: true }], 'the member, then the end')
+  t.same(out.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l)), [{ id: 1, row: { hash: 'chat', address: url, hops: 1, id: null, addresses: [url], via: 'flood' } }, { id: 1, end: true }], 'the member, then the end')
 })
 
 t.test('a stop ends a log follower with its end row, after the stopping event', async t => {

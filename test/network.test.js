@@ -26,8 +26,8 @@ t.test('a chain of 5 over ws and tcp: the far end finds an accept-only first nod
     nodes.push(pn)
   }
   await nodes[0].join('chat')
-  const rows = await collect(nodes[4].search('chat', { timeout: 3000, max: 1 }))
-  t.same(rows, [{ hash: 'chat', address: nodes[0].url, hops: 4 }])
+  const rows = await collect(nodes[4].search('chat', { timeout: 3000, max: 1, flood: true }))
+  t.same(rows, [{ hash: 'chat', address: nodes[0].url, hops: 4, id: null, addresses: [nodes[0].url], via: 'flood' }])
 })
 
 t.test('20 nodes with random links and gossip on: every node finds the one member', async t => {
@@ -42,9 +42,19 @@ t.test('20 nodes with random links and gossip on: every node finds the one membe
   await member.join('needle')
   // gossip spreads addresses: wait until every node knows a few peers beyond its first link
   await until(() => nodes.every(n => n.table.size >= 4), { what: 'gossip to spread addresses', ms: 20000 })
-  const found = await Promise.all(nodes.filter(n => n !== member).map(n => collect(n.search('needle', { timeout: 3000, max: 1 }))))
-  t.ok(found.every(rows => rows.length === 1 && rows[0].address === member.url), 'all 19 found the member')
-  t.ok(found.every(rows => rows[0].hops >= 1 && rows[0].hops <= 15), 'hop counts are within the limit')
+  // The flood finds the member from everywhere at once.
+  const flooded = await Promise.all(nodes.filter(n => n !== member).map(n => collect(n.search('needle', { timeout: 3000, max: 1, flood: true }))))
+  t.ok(flooded.every(rows => rows.length === 1 && rows[0].address === member.url && rows[0].via === 'flood'), 'all 19 found the member by flood')
+  t.ok(flooded.every(rows => rows[0].hops >= 1 && rows[0].hops <= 15), 'hop counts are within the limit')
+  // The ring, once every node has joined it and the member's record is at its point (a round
+  // or two after the join): from every node, the member's record.
+  let viaRing = []
+  await until(async () => {
+    if (!nodes.every(n => n.ringStatus() === 'joined')) return false
+    viaRing = await Promise.all(nodes.filter(n => n !== member).map(n => collect(n.search('needle', { timeout: 3000, max: 1 }))))
+    return viaRing.every(rows => rows.length === 1)
+  }, { what: 'every node to find the member through the ring', ms: 30000, every: 200 })
+  t.ok(viaRing.every(rows => rows[0].address === member.url && rows[0].id === member.id && rows[0].via === 'ring'), 'all 19 found the member through the ring')
 })
 
 t.test('two network ids refuse to mix over tcp', async t => {

@@ -127,3 +127,17 @@ t.test('search asks the ring once joined: the member\'s signed record answers at
 function countQueries (nodes) {
   return nodes.reduce((n, pn) => n + pn.searches.seenSize, 0)
 }
+
+t.test('ring: false keeps a node to gossip and the flood', async t => {
+  const { node } = memNet(t)
+  const a = node('a', { ring: false })
+  const b = node('b', { ring: false })
+  await b.join('chat')
+  await a.connect('mem://b')
+  t.equal(a.ringStatus(), 'lonely')
+  await t.rejects(a.getEndpointFor('foo'), /not on the ring/)
+  const rows = []
+  for await (const r of a.search('chat', { max: 1, timeout: 5000 })) rows.push(r)
+  t.same(rows.map(r => r.via), ['flood'], 'a search floods')
+  t.notOk(b.peers.get(a.id).ring, 'and no link is the ring\'s')
+})

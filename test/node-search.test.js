@@ -64,7 +64,7 @@ t.test('our own search: sent to every peer, answers become rows and table entrie
   search.onAnswer(a.c, { type: 'answer', qid: q.qid, subnet: 'other', address: 'mem://y', hops: 1 })
   search.onQuery(a.c, { ...q, hops: 2 })
   clock.advance(1000)
-  t.same(await rows, [{ hash: 's', address: 'mem://x', hops: 3 }, { hash: 's', address: 'mem://b', hops: 1 }],
+  t.same(await rows, [{ hash: 's', address: 'mem://x', hops: 3, id: null, addresses: ['mem://x'], via: 'flood' }, { hash: 's', address: 'mem://b', hops: 1, id: null, addresses: ['mem://b'], via: 'flood' }],
     'once per address; an empty address filled in by the link we dialed; other subnets dropped')
   t.ok(table.has('mem://x'))
   t.equal(search.size, 0, 'ended at the timeout')

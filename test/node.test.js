@@ -27,8 +27,8 @@ async function chain (node, n, opts = {}) {
 async function rowsBefore (pn, [subnet, opts], [laterSubnet, laterOpts]) {
   const ac = new AbortController()
   const rows = []
-  pn.search(subnet, { ...opts, timeout: 10_000, signal: ac.signal }).on('data', r => rows.push(r))
-  const later = await collect(pn.search(laterSubnet, { ...laterOpts, timeout: 10_000, max: 1 }))
+  pn.search(subnet, { ...opts, timeout: 10_000, signal: ac.signal, flood: true }).on('data', r => rows.push(r))
+  const later = await collect(pn.search(laterSubnet, { ...laterOpts, timeout: 10_000, max: 1, flood: true }))
   ac.abort()
   return { rows, later }
 }
@@ -215,10 +215,10 @@ t.test('search: a chain of 5 finds the far end with the right hop count', async 
   const { node } = memNet(t)
   const [first, , , , last] = await chain(node, 5)
   await first.join('chat')
-  const rows = await collect(last.search('chat', { timeout: 1000 }))
-  t.same(rows, [{ hash: 'chat', address: 'mem://n0', hops: 4 }], 'an accept-only node is found 4 hops away by the address it was dialed at')
+  const rows = await collect(last.search('chat', { timeout: 1000, flood: true }))
+  t.same(rows, [{ hash: 'chat', address: 'mem://n0', hops: 4, id: null, addresses: ['mem://n0'], via: 'flood' }], 'an accept-only node is found 4 hops away by the address it was dialed at')
   t.same((await last.getStats('mem://n0')).subnets, ['chat'], 'the answer is remembered against the address')
-  const again = await collect(last.search('chat', { timeout: 1000 }))
+  const again = await collect(last.search('chat', { timeout: 1000, flood: true }))
   t.same(again.map(r => r.hops), [4], 'a repeated search works')
   const near = await rowsBefore(last, ['chat', { hops: 3 }], ['chat', { hops: 4 }])
   t.same(near.later.map(r => r.hops), [4], 'a hop limit of 4 reaches the member...')
@@ -281,8 +281,8 @@ t.test('a member that knows no address of its own is filled in by the neighbour 
   await b.connect('mem://quiet')
   const c = node('c')
   await c.connect('mem://b')
-  const rows = await collect(c.search('q', { timeout: 500 }))
-  t.same(rows, [{ hash: 'q', address: 'mem://quiet', hops: 2 }])
+  const rows = await collect(c.search('q', { timeout: 500, flood: true }))
+  t.same(rows, [{ hash: 'q', address: 'mem://quiet', hops: 2, id: null, addresses: ['mem://quiet'], via: 'flood' }])
 })
 
 t.test('an answer for a query nobody asked is dropped', async t => {

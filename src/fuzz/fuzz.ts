@@ -15,9 +15,10 @@ import { validateMessage } from '../wire/messages.js'
 import { Peernet, MAX_SEEN } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom } from '../util/random.js'
+import { generateKeyPair, type KeyPair } from '../node/identity.js'
+import { createHash } from 'node:crypto'
 import { MemNetwork } from '../transport/mem.js'
 import { noiseLayer, MAX_BATCH, type LinkStream } from '../node/secure.js'
-import { generateKeyPair } from '../node/identity.js'
 import { MemDb } from './mem-db.js'
 import { Gen, frame } from './gen.js'
 
@@ -171,6 +172,8 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
     transport: net.transport('target'),
     clock,
     random: seededRandom(seed ^ 0x9e3779b9),
+    // Keys from the seed too: the ring orders nodes by id, so a fresh key would change the run.
+    keyPair: seededKeyPair(`target ${seed}`),
     interval: 50,
     purge: 1000,
     bootstrap: false,
@@ -186,7 +189,7 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
   await node.join('fuzz')
   node.advertise('mem://target')
 
-  const honest = new Peernet(new MemDb(), { transport: net.transport('honest'), clock, random: seededRandom(seed + 1), interval: 0, purge: 0, bootstrap: false })
+  const honest = new Peernet(new MemDb(), { transport: net.transport('honest'), clock, random: seededRandom(seed + 1), keyPair: seededKeyPair(`honest ${seed}`), interval: 0, purge: 0, bootstrap: false })
   honest.on('error', err => crash({ where: 'honest', kind: 'error event', error: String(err.stack ?? err).slice(0, 400) }))
   await honest.connect('mem://target')
 
@@ -323,4 +326,9 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
   report.peakRss = process.resourceUsage().maxRSS * 1024
   report.ms = Date.now() - started
   return report
+}
+
+/** A key pair drawn from a name: the same every run of a seed. */
+function seededKeyPair (name: string): KeyPair {
+  return generateKeyPair(createHash('sha256').update('peernet fuzz key ' + name).digest())
 }

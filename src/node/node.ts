@@ -169,17 +169,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.table.onError = err => this.fail(err)
     if (this.closing) return
-    // Ring rounds as long as gossip's (an interval of 0 turns gossip off, not the ring).
-    const round = this.options.interval > 0 ? this.options.interval : RING_INTERVAL
-    this.ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, { keyPair: this.keyPair as KeyPair, network: this.network, interval: round })
-    for (const s of this.table.subnets()) this.ring.publish('member', s)
-    const ring = this.ring.core
-    ring.on('successor', (id: string | null) => this.ringEvent('successor', { id }))
-    ring.on('predecessor', (id: string | null) => this.ringEvent('predecessor', { id }))
-    ring.on('status', (s: { from: RingStatus, to: RingStatus }) => this.event('status', s))
+    if (this.opts.ring !== false) this.startRing()
     this.event('ready', { id: this.table.id })
     const o = this.options
-    this.timers.every('ring', Math.min(RING_TICK, round / 4), () => this.ring?.tick())
     this.timers.every('gossip', o.interval, () => this.gossip.round())
     this.timers.every('purge', o.purge, () => {
       const r = this.table.purge()
@@ -190,6 +182,18 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       this.timers.every('dial', this.opts.dialInterval ?? DEFAULT_DIAL_INTERVAL, () => this.dialer.topUp())
       this.dialer.topUp()
     }
+  }
+
+  private startRing (): void {
+    // Ring rounds as long as gossip's (an interval of 0 turns gossip off, not the ring).
+    const round = this.options.interval > 0 ? this.options.interval : RING_INTERVAL
+    const ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, { keyPair: this.keyPair as KeyPair, network: this.network, interval: round })
+    this.ring = ring
+    for (const s of this.table.subnets()) ring.publish('member', s)
+    ring.core.on('successor', (id: string | null) => this.ringEvent('successor', { id }))
+    ring.core.on('predecessor', (id: string | null) => this.ringEvent('predecessor', { id }))
+    ring.core.on('status', (s: { from: RingStatus, to: RingStatus }) => this.event('status', s))
+    this.timers.every('ring', Math.min(RING_TICK, round / 4), () => ring.tick())
   }
 
   /** successor / predecessor, and the p2p seed's names for them (environment::successor, …). */
@@ -362,7 +366,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (typeof value !== 'string') throw new TypeError('getEndpointFor: value must be a string')
       await this.ready
       if (this.closing) throw new Error('peernet is closed')
-      const { peer, hops } = await (this.ring as RingLinks).owner(value)
+      if (this.ring === null) throw new Error('this node is not on the ring (opts.ring is false)')
+      const { peer, hops } = await this.ring.owner(value)
       return { id: peer.id, addresses: peer.addrs, metadata: {}, hops }
     }, cb)
   }

@@ -25,6 +25,11 @@ export interface PeernetOptions {
   debug?: boolean
   /** Dial addresses from the table to keep `connections` open (default true). */
   bootstrap?: boolean
+  /**
+   * Join the ring (default true): lookups, records, `getEndpointFor`, searches through the
+   * ring. `false` keeps the node to gossip and flooded searches, as before the ring.
+   */
+  ring?: boolean
   /** ms between gossip rounds; 0 turns gossip off (default 5000). */
   interval?: number
   /** ms between purge passes; 0 turns purging off (default 60000). */

@@ -92,6 +92,9 @@ export class World {
       // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces).
       keyPair: generateKeyPair(Buffer.from(randomHex(random, 32), 'hex')),
       insecureSimulationLayer: simulationStandInLayer,
+      // Gossip and flooded searches only, for now: the ring's own scenario (its gates: messages
+      // per search, upkeep, churn, owner agreement) comes with the ring's simulation work.
+      ring: false,
       clock: this.clock,
       random,
       interval: o.interval,
