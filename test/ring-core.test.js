@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS } from '../lib/ring/protocol.js'
+import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -205,4 +205,26 @@ t.test('a node seen gone is not taken back from a successor\'s list for DEAD_ROU
   for (let r = 0; r < DEAD_ROUNDS; r++) c.tick(now += 5000)
   stabok()
   t.same(c.table.successors(), [S, X, Y], `after DEAD_ROUNDS (${DEAD_ROUNDS}) rounds it is believed again`)
+})
+
+t.test('MAX_PENDING own lookups in flight; MAX_ROUTES remembered for others, the oldest dropped', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  const X = hexId('5')
+  c.linkUp(S, [])
+  c.linkUp(X, [])
+  const errors = []
+  for (let i = 0; i < MAX_PENDING; i++) c.lookup(hexId('9'), 'owner', err => { if (err) errors.push(err) })
+  t.same(errors, [], `${MAX_PENDING} lookups in flight`)
+  c.lookup(hexId('9'), 'owner', err => errors.push(err))
+  t.match(errors[0]?.message, /MAX_PENDING/, 'one more fails at once')
+  const qid = i => (i + 1).toString(16).padStart(32, '0')
+  for (let i = 0; i <= MAX_ROUTES; i++) c.receive(S, lookup({ qid: qid(i) }))
+  const sent = out.sent.length
+  const found = i => ({ type: 'ring.found', qid: qid(i), hops: 2, owner: { id: hexId('9'), addrs: [] }, pred: null })
+  c.receive(X, found(0))
+  t.equal(out.sent.length, sent, 'the oldest route was dropped: its answer goes nowhere')
+  c.receive(X, found(MAX_ROUTES))
+  t.equal(out.sent.length, sent + 1, 'the newest is routed back')
+  t.equal(out.sent[sent].to, S)
 })
