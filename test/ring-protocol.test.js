@@ -291,3 +291,22 @@ t.test('a publication that fails is retried at the next round; a withdrawal hide
   t.same(core.records.mine(), [], 'no longer among its records')
   t.equal(search(net, net.ids[30], 'chat', 10).res.records.length, 0, 'and not found')
 })
+
+t.test('a node in the middle of the path that drops lookups: the retry comes in another way', async t => {
+  let dropper = null
+  const net = new RingNet({ n: 300, seed: 13, drop: id => id === dropper })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 3)
+  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.owner(point)
+  // A searcher whose first hop is a forward (not the owner itself): that hop drops everything.
+  const from = net.ids.find(id => {
+    const hop = net.nodes.get(id).core.table.nextHop(point)
+    return hop.kind === 'forward' && hop.to !== owner && !members.includes(hop.to)
+  })
+  dropper = net.nodes.get(from).core.table.nextHop(point).to
+  const s = search(net, from, 'chat', 10)
+  t.equal(s.err, null, 'answered')
+  t.equal(s.res.records.length, 3, 'with every record')
+})
