@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK } from '../lib/ring/protocol.js'
+import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -48,12 +48,16 @@ t.test('status: lonely, unbalanced, joined, with events', async t => {
   t.same(out.events.filter(e => e[0] === 'status'), [['status', { from: 'lonely', to: 'unbalanced' }]])
   t.ok(out.events.some(e => e[0] === 'successor' && e[1] === B), 'successor event')
   t.ok(out.events.some(e => e[0] === 'predecessor' && e[1] === B), 'predecessor event (a two-node ring)')
+  c.linkUp(hexId('c'), ['mem://c'])
+  c.receive(hexId('c'), { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
+  t.equal(c.status(), 'unbalanced', 'a stabilise answer from a link that is not the successor does not count')
   c.tick(NOW + 5000)
   const stab = out.sent.find(s => s.m.type === 'ring.stab')
   t.equal(stab?.to, B, 'a round stabilises with the successor')
   c.receive(B, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
   t.equal(c.status(), 'joined', 'the successor names this node its predecessor')
   c.linkDown(B)
+  c.linkDown(hexId('c'))
   t.equal(c.status(), 'lonely')
   t.equal(c.table.successor(), null)
   t.equal(c.table.predecessor(), null)
@@ -182,4 +186,45 @@ t.test('ring.store copies are kept only for points the node may hold', async t =
   c.receive(S, { type: 'ring.store', records: [inside, outside] })
   t.equal(c.store.size, 1)
   t.same(c.store.recordsAt(recordPoint(inside)), [inside], 'the one in its arc')
+})
+
+t.test('a node seen gone is not taken back from a successor\'s list for DEAD_ROUNDS rounds', async t => {
+  const { c } = core('1')
+  const S = fromBig(toBig(c.id) + 1n)
+  const X = fromBig(toBig(c.id) + 2n)
+  const Y = fromBig(toBig(c.id) + 3n)
+  c.linkUp(S, [])
+  const stabok = () => c.receive(S, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [{ id: X, addrs: ['mem://x'] }, { id: Y, addrs: ['mem://y'] }] })
+  stabok()
+  t.same(c.table.successors(), [S, X, Y])
+  c.linkDown(X) // the dial failed
+  t.same(c.table.successors(), [S, Y], 'X leaves the list')
+  stabok()
+  t.same(c.table.successors(), [S, Y], 'the successor still lists X: not believed')
+  let now = NOW
+  for (let r = 0; r < DEAD_ROUNDS; r++) c.tick(now += 5000)
+  stabok()
+  t.same(c.table.successors(), [S, X, Y], `after DEAD_ROUNDS (${DEAD_ROUNDS}) rounds it is believed again`)
+})
+
+t.test('MAX_PENDING own lookups in flight; MAX_ROUTES remembered for others, the oldest dropped', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  const X = hexId('5')
+  c.linkUp(S, [])
+  c.linkUp(X, [])
+  const errors = []
+  for (let i = 0; i < MAX_PENDING; i++) c.lookup(hexId('9'), 'owner', err => { if (err) errors.push(err) })
+  t.same(errors, [], `${MAX_PENDING} lookups in flight`)
+  c.lookup(hexId('9'), 'owner', err => errors.push(err))
+  t.match(errors[0]?.message, /MAX_PENDING/, 'one more fails at once')
+  const qid = i => (i + 1).toString(16).padStart(32, '0')
+  for (let i = 0; i <= MAX_ROUTES; i++) c.receive(S, lookup({ qid: qid(i) }))
+  const sent = out.sent.length
+  const found = i => ({ type: 'ring.found', qid: qid(i), hops: 2, owner: { id: hexId('9'), addrs: [] }, pred: null })
+  c.receive(X, found(0))
+  t.equal(out.sent.length, sent, 'the oldest route was dropped: its answer goes nowhere')
+  c.receive(X, found(MAX_ROUTES))
+  t.equal(out.sent.length, sent + 1, 'the newest is routed back')
+  t.equal(out.sent[sent].to, S)
 })

@@ -2,8 +2,8 @@
 // against a plain BigInt model on random ids and on every edge (wrap-around, a === b, x at an end).
 import t from 'tap'
 import {
-  ID_BITS, between, betweenOpen, compareIds, distance, addPow2, fingerIndex, arcFraction, closerTo,
-  toBig, fromBig, isId
+  ID_BITS, between, betweenOpen, compareIds, distance, addPow2, fingerIndex, arcFraction,
+  toBig, fromBig, isId, randomInRange
 } from '../lib/ring/ids.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
@@ -120,11 +120,19 @@ t.test('fingerIndex agrees with the bit length of the BigInt distance on random 
   t.equal(bad, 0)
 })
 
-t.test('closerTo picks the candidate nearer before the target, across the wrap', async t => {
-  const target = '1' + '0'.repeat(63)
-  const far = 'c' + '0'.repeat(63)
-  const near = '0' + 'f'.repeat(63)
-  t.equal(closerTo(target, far, near), near)
-  t.equal(closerTo(target, near, far), near)
-  t.equal(closerTo(target, near, near), near)
+t.test('randomInRange draws from the lower half of finger range i, spread over it', async t => {
+  const random = seededRandom(5)
+  const n = randomHex(random, 32)
+  t.equal(randomInRange(n, 0, random), addPow2(n, 0), 'range 0 holds one point')
+  for (const i of [1, 2, 33, 64, 200, 255]) {
+    const seen = new Set()
+    for (let k = 0; k < 200; k++) {
+      const p = randomInRange(n, i, random)
+      const d = ((big(p) - big(n)) % RING + RING) % RING
+      if (fingerIndex(n, p) !== i) t.fail(`range ${i}: ${p} is in range ${fingerIndex(n, p)}`)
+      if (d >= (1n << BigInt(i)) + (1n << BigInt(i - 1))) t.fail(`range ${i}: past the lower half`)
+      seen.add(p)
+    }
+    t.ok(seen.size >= (i > 8 ? 190 : 1), `range ${i}: ${seen.size} distinct points of 200`)
+  }
 })

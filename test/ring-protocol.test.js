@@ -273,3 +273,40 @@ t.test('the responsible node fails: its successor takes over and restores REPLIC
   t.equal(holders(), REPLICAS, 'the new owner copied the arc it took over to its replicas')
   t.equal(net.nodes.get(net.owner(point)).core.store.get(point, net.now).length, 1)
 })
+
+t.test('a publication that fails is retried at the next round; a withdrawal hides the record', async t => {
+  let dropping = false
+  const net = new RingNet({ n: 60, seed: 12, drop: () => dropping })
+  t.ok(net.settle() >= 0)
+  const m = net.ids[3]
+  const core = net.nodes.get(m).core
+  dropping = true
+  const r = net.run(m, (c, done) => { c.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  t.ok(r.err, `the publication failed: ${r.err?.message}`)
+  dropping = false
+  t.equal(search(net, net.ids[30], 'chat', 10).res.records.length, 0, 'nothing stored yet')
+  net.round()
+  t.equal(search(net, net.ids[30], 'chat', 10).res.records.length, 1, 'stored by the retry at the next round')
+  net.run(m, (c, done) => { c.records.withdraw('member', 'chat', undefined, done) })
+  t.same(core.records.mine(), [], 'no longer among its records')
+  t.equal(search(net, net.ids[30], 'chat', 10).res.records.length, 0, 'and not found')
+})
+
+t.test('a node in the middle of the path that drops lookups: the retry comes in another way', async t => {
+  let dropper = null
+  const net = new RingNet({ n: 300, seed: 13, drop: id => id === dropper })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 3)
+  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.owner(point)
+  // A searcher whose first hop is a forward (not the owner itself): that hop drops everything.
+  const from = net.ids.find(id => {
+    const hop = net.nodes.get(id).core.table.nextHop(point)
+    return hop.kind === 'forward' && hop.to !== owner && !members.includes(hop.to)
+  })
+  dropper = net.nodes.get(from).core.table.nextHop(point).to
+  const s = search(net, from, 'chat', 10)
+  t.equal(s.err, null, 'answered')
+  t.equal(s.res.records.length, 3, 'with every record')
+})

@@ -97,14 +97,6 @@ export function arcFraction (a: string, b: string): number {
 }
 
 /**
- * Which of c1 and c2 lies closer before target (the shorter clockwise way to it): c1 when c1 is
- * in the arc (c2, target), else c2. String compares only.
- */
-export function closerTo (target: string, c1: string, c2: string): string {
-  return betweenOpen(c1, c2, target) ? c1 : c2
-}
-
-/**
  * A point drawn uniformly from the lower half of finger range i of n, [n + 2^i, n + 2^i + 2^(i−1)):
  * the node responsible for it is a random node of the range when the range holds several (so
  * flexible fingers spread over the range instead of all naming its first node), and still lies

@@ -117,7 +117,13 @@ export class Lookups {
     const skip = p.msg.skip + (past ? 1 : 0)
     if (skip >= Math.min(REPLICAS, MAX_SKIP)) return p.cb(new Error('no answer from the responsible node or its replicas'))
     const msg = { ...p.msg, qid: randomHex(this.random, 16), skip }
-    const hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
+    let hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
+    if (past && hop.kind !== 'self') {
+      // Another way in: from a random link, so a node in the middle of the last path that
+      // drops lookups is likely not on this one (the node it came through is passed over).
+      const links = this.core.table.liveLinks().filter(id => id !== p.next)
+      if (links.length > 0) hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
+    }
     if (hop.kind === 'self') return p.cb(null, this.core.answer(msg))
     this.pending.set(msg.qid, { ...p, sent: this.core.time, next: hop.to, msg })
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
@@ -125,8 +131,19 @@ export class Lookups {
 
   onLookup (from: string, m: RingLookup): void {
     this.core.consider(m.origin)
-    if (this.routes.has(m.qid) || this.pending.has(m.qid)) return this.reply(from, m, { error: 'routing loop' })
+    if (this.routes.has(m.qid)) return this.reply(from, m, { error: 'routing loop' })
     if (m.hops >= m.ttl) return this.reply(from, m, { error: `TTL of ${m.ttl} hops exceeded` })
+    const own = this.pending.get(m.qid)
+    const [hop, next] = this.decide(from, m)
+    if (own !== undefined) return this.cameBack(own, next, hop)
+    if (hop.kind === 'self') return this.reply(from, next, this.core.answer(next))
+    if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
+    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.core.time + LOOKUP_TIMEOUT })
+    this.forward(hop, next)
+  }
+
+  /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */
+  private decide (from: string, m: RingLookup): [Hop, RingLookup] {
     let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid)
     if (hop.kind !== 'forward' && m.skip > 0) {
       // A retry past a silent node: the responsible one (this node, or the next hop) is skipped,
@@ -135,15 +152,26 @@ export class Lookups {
       m = { ...m, at: fromBig(toBig(skipped) + 1n), skip: m.skip - 1, avoid: skipped }
       if (hop.kind === 'self') {
         const s = this.core.table.successor()
-        if (s === null || !this.core.table.isLinked(s)) return this.reply(from, m, this.core.answer(m))
-        hop = { kind: 'final', to: s }
+        hop = s === null || !this.core.table.isLinked(s) ? { kind: 'self' } : { kind: 'final', to: s }
       } else hop = this.core.table.nextHop(m.at, undefined, m.avoid)
     }
-    if (hop.kind === 'self') return this.reply(from, m, this.core.answer(m))
-    if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.core.time + LOOKUP_TIMEOUT })
+    return [hop, m]
+  }
+
+  private forward (hop: Hop & { to: string }, m: RingLookup): void {
     const { final: _final, ...rest } = m
     this.send(hop.to, { ...rest, hops: m.hops + 1, ...finalFlag(hop) })
+  }
+
+  /**
+   * This node's own lookup, routed back through it (it started at a random link, and this node
+   * lies on the greedy way from there): it carries on from here, and waits for the answer from
+   * its new next hop. The nodes between keep routes that expire unused.
+   */
+  private cameBack (p: Pending, m: RingLookup, hop: Hop): void {
+    if (hop.kind === 'self') return this.finish(m.qid, null, this.core.answer(m))
+    p.next = hop.to
+    this.forward(hop, m)
   }
 
   private reply (to: string, m: RingLookup, r: Partial<LookupResult> & { error?: string }): void {

@@ -41,6 +41,13 @@ export const CHECK_EVERY_MAX = 32
  * makes a node dial this many at most.
  */
 export const RING_LINK_SLACK = LINKED_SUCCESSORS + 1
+/**
+ * Rounds a node seen to go down is not taken back from a successor's list: about the time the
+ * successor needs to notice too (its own stabilise, or its link to it failing).
+ */
+export const DEAD_ROUNDS = 4
+/** Most nodes remembered as gone (the oldest is forgotten first). */
+export const MAX_DEAD = 256
 /** Rounds before a link asked for and not made is asked for again. */
 export const WANT_RETRY = 4
 
@@ -77,6 +84,8 @@ export class RingCore extends EventEmitter {
   private readonly asked = new Map<string, number>()
   private readonly fingerTried = new Map<number, number>()
   private readonly ours = new Set<string>()
+  /** Nodes seen to go down, and the round it happened. */
+  private readonly dead = new Map<string, number>()
   private agreed = false
   private checkGap = JOIN_EVERY
   private nextCheck = JOIN_EVERY
@@ -146,9 +155,15 @@ export class RingCore extends EventEmitter {
     }
   }
 
+  /**
+   * The link to id went down, or a dial asked for by wantLink failed: id leaves every role, and
+   * stabilise answers that still list it are not believed for DEAD_ROUNDS rounds.
+   */
   linkDown (id: string): void {
     const before = this.snapshot()
-    this.table.linkDown(id)
+    if (!this.table.linkDown(id)) this.table.forget(id)
+    this.dead.set(id, this.round)
+    if (this.dead.size > MAX_DEAD) this.dead.delete(this.dead.keys().next().value as string)
     this.ours.delete(id)
     // Lookups sent over the link will never be answered through it: retry them now.
     this.lookups.linkDown(id)
@@ -162,9 +177,11 @@ export class RingCore extends EventEmitter {
       case 'ring.found': return this.lookups.onFound(from, m)
       case 'ring.stab': return this.onStab(from, m.addrs)
       case 'ring.stabok': {
+        // Only the successor's answer counts (any other link's is one it was not asked for).
+        if (from !== this.table.successor()) return
         const before = this.snapshot()
         for (const p of [...m.succs, ...(m.pred === null ? [] : [m.pred])]) this.table.learn(p.id, p.addrs)
-        this.table.stabilised(from, m.pred?.id ?? null, m.succs.map(p => p.id))
+        this.table.stabilised(from, m.pred?.id ?? null, m.succs.map(p => p.id), id => this.isDead(id))
         this.agreed = m.pred?.id === this.id
         return this.changed(before)
       }
@@ -357,6 +374,12 @@ export class RingCore extends EventEmitter {
    */
   mayHold (point: string): boolean {
     return this.table.isResponsible(point) || arcFraction(point, this.id) <= 2 * REPLICAS / this.table.estimateN()
+  }
+
+  /** Whether id went down (or could not be dialed) within the last DEAD_ROUNDS rounds. */
+  private isDead (id: string): boolean {
+    const at = this.dead.get(id)
+    return at !== undefined && this.round - at < DEAD_ROUNDS
   }
 
   /** Sends to a live link (the records side uses it for replicas and handover). */

@@ -2,7 +2,7 @@
 // withdrawn by tombstone), the records it holds as a responsible node (accepted, copied to its
 // replicas, handed over when responsibility moves), and searches (a fetch routed to a point,
 // every record in the answer verified by the asker).
-import { pointOf, recordPoint, signRecord, slotOf, verifyRecord, RECORD_TTL, type RecordFields, type RingRecord, type RecordType, type VerifyContext } from './record.js'
+import { pointOf, recordPoint, signRecord, slotOf, verifyRecord, MAX_RECORD_TTL, RECORD_TTL, type RecordFields, type RingRecord, type RecordType, type VerifyContext } from './record.js'
 import { packRecords } from '../wire/ring.js'
 import { betweenOpen } from './ids.js'
 import type { KeyPair } from '../node/identity.js'
@@ -18,7 +18,14 @@ export const REPUBLISH = Math.floor(RECORD_TTL / 3)
 export type Published = Omit<RecordFields, 'seq' | 'expires' | 'network'>
 export interface SearchResult { records: RingRecord[], hops: number, owner: string, replica: boolean }
 
-interface Own { fields: Published, record: RingRecord, due: number }
+interface Own {
+  fields: Published
+  record: RingRecord
+  /** When it is published again. */
+  due: number
+  /** For a tombstone: when it may be forgotten (every copy of the withdrawn record expired). */
+  until: number | undefined
+}
 
 export class Records {
   private readonly own = new Map<string, Own>()
@@ -34,17 +41,26 @@ export class Records {
     this.check = verify ?? verifyRecord
   }
 
-  /** Signs and publishes a record of this node's at its point; cb gets how many were stored. */
+  /**
+   * Signs and publishes a record of this node's at its point; cb gets how many were stored.
+   * It is re-published every REPUBLISH, and at the next round when a publication fails. A
+   * tombstone is re-published the same way until every copy of what it withdraws has expired.
+   */
   publish (fields: Published, cb: (err: Error | null, stored?: number) => void = () => {}): RingRecord {
     const now = this.core.time
     // seq: the clock in ms, and always higher than the last one (a clock that steps back).
     this.lastSeq = Math.max(now, this.lastSeq + 1)
     const record = signRecord(this.keyPair, { ...fields, network: this.network, seq: this.lastSeq, expires: now + RECORD_TTL })
     const key = recordPoint(record) + ' ' + slotOf(record)
-    if (record.tombstone === true) this.own.delete(key)
-    else this.own.set(key, { fields, record, due: now + REPUBLISH })
+    const prev = this.own.get(key)
+    const until = record.tombstone === true ? (prev?.until ?? now + MAX_RECORD_TTL) : undefined
+    const entry: Own = { fields, record, due: now + REPUBLISH, until }
+    this.own.set(key, entry)
     this.core.lookup(recordPoint(record), 'store', (err, res) => {
-      if (err !== null || res === undefined) return cb(err ?? new Error('no answer'))
+      if (err !== null || res === undefined) {
+        if (this.own.get(key) === entry) entry.due = this.core.time // again at the next round
+        return cb(err ?? new Error('no answer'))
+      }
       cb(null, res.stored)
     }, { records: [record] })
     return record
@@ -57,9 +73,9 @@ export class Records {
     return this.publish(f, cb)
   }
 
-  /** This node's own live records. */
+  /** This node's own live records (not its tombstones). */
   mine (): RingRecord[] {
-    return [...this.own.values()].map(o => o.record)
+    return [...this.own.values()].filter(o => o.until === undefined).map(o => o.record)
   }
 
   /** Searches a point: cb gets the verified records the responsible node (or a replica) holds. */
@@ -111,7 +127,10 @@ export class Records {
 
   /** Once a round: re-publish what is due, copy to new replicas. */
   upkeep (now: number): void {
-    for (const o of [...this.own.values()]) if (o.due <= now) this.publish(o.fields)
+    for (const [key, o] of [...this.own]) {
+      if (o.until !== undefined && o.until <= now) this.own.delete(key)
+      else if (o.due <= now) this.publish(o.fields)
+    }
     if (!this.recopy) return
     this.recopy = false
     const pred = this.core.table.predecessor()

@@ -62,7 +62,9 @@ export class RingNet {
   link (a, b) {
     const A = this.nodes.get(a)
     const B = this.nodes.get(b)
-    if (a === b || !A.alive || !B.alive || A.links.has(b)) return
+    if (a === b || !A.alive || A.links.has(b)) return
+    // A dial to a node that is gone fails: the dialer hears of it as a link down.
+    if (!B.alive) return A.core.linkDown(b)
     A.links.add(b)
     B.links.add(a)
     A.core.linkUp(b, B.addrs)
