@@ -54,8 +54,11 @@ export class RingLinks {
       random: ctx.random,
       addresses: () => own.announced.slice(0, MAX_HELLO_ADDRS),
       send: (to, m) => this.peers.get(to)?.send(m),
-      // A failed dial is no news to the ring: it asks again later (WANT_RETRY), or finds another.
-      wantLink: (id, addresses) => { dialer.dialPeer(id, addresses, true).catch(() => {}) },
+      // A failed dial is a link that went down before it came up: the ring stops counting it
+      // and asks again later (WANT_RETRY), or finds another.
+      wantLink: (id, addresses) => {
+        dialer.dialPeer(id, addresses, true).catch(() => { if (this.peers.get(id) === undefined) this.core.linkDown(id) })
+      },
       dropLink: id => {
         const c = this.peers.get(id)
         // Only a link the ring opened itself: gossip links and the user's stay.
