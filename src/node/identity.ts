@@ -2,10 +2,8 @@
 // secret key whose last 32 bytes are the public key). The node's id is its public key in
 // lowercase hex. Keys come from libsodium (through @hyperswarm/secret-stream, the same library
 // that runs the Noise handshake of every link), never from code of our own.
-import { createRequire } from 'node:module'
 import { NODE_ID } from '../transport/address.js'
-
-const require = createRequire(import.meta.url)
+import { sodium as lib } from '../util/sodium.js'
 
 export interface KeyPair {
   publicKey: Uint8Array
@@ -23,16 +21,6 @@ export class IdentityError extends Error {
     super(message)
     this.name = 'IdentityError'
   }
-}
-
-interface Sodium {
-  crypto_sign_seed_keypair: (pk: Buffer, sk: Buffer, seed: Buffer) => void
-  crypto_sign_keypair: (pk: Buffer, sk: Buffer) => void
-}
-let sodium: Sodium | null = null
-function lib (): Sodium {
-  sodium ??= require('sodium-universal') as Sodium
-  return sodium
 }
 
 /** A new key pair from the operating system's secure generator, or from a 32-byte seed. */

@@ -1,5 +1,5 @@
-// Signing, verifying and hashing for the ring, all from libsodium (sodium-universal, loaded
-// lazily the way node/identity.ts loads it: only a node that uses the ring pays for it), and
+// Signing, verifying and hashing for the ring, all from libsodium (util/sodium.ts: loaded on
+// first use, so only a node that uses the ring pays for it), and
 // the one canonical byte encoding that records, points and envelopes are signed or hashed over.
 //
 // Canonical form: a domain tag, then each field as a 4-byte big-endian length and its UTF-8
@@ -7,25 +7,12 @@
 // it has exactly one encoding per value by construction: no key order, number formatting or
 // string escaping to agree on, and no field can bleed into the next ("ab","c" vs "a","bc"). The
 // tag keeps a signature over one kind of thing from being valid for another.
-import { createRequire } from 'node:module'
-
-const require = createRequire(import.meta.url)
+import { sodium as lib } from '../util/sodium.js'
 
 /** Bytes of an Ed25519 signature (crypto_sign_BYTES). */
 export const SIGNATURE_BYTES = 64
 /** Bytes of a point: BLAKE2b-256 (crypto_generichash with a 32-byte output), one ring id. */
 export const HASH_BYTES = 32
-
-interface Sodium {
-  crypto_sign_detached: (sig: Buffer, msg: Buffer, sk: Buffer) => void
-  crypto_sign_verify_detached: (sig: Buffer, msg: Buffer, pk: Buffer) => boolean
-  crypto_generichash: (out: Buffer, msg: Buffer) => void
-}
-let sodium: Sodium | null = null
-function lib (): Sodium {
-  sodium ??= require('sodium-universal') as Sodium
-  return sodium
-}
 
 /** Builds a canonical encoding field by field (see the head of this file). */
 export class Canonical {
