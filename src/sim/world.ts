@@ -1,11 +1,10 @@
-// The simulated world: real Peernet nodes, each on its own memory-level, over one in-memory
+// The simulated world: real Peernet nodes, each on its own in-memory store (fuzz/mem-db.ts), over one in-memory
 // network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
 // every delivery for a link latency on the virtual clock and shows the world each frame a link
 // takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
 // Back-pressure is the mem transport's own, so a peer that falls behind meets MAX_OUTBUF as it
 // would over TCP.
 import type { Duplex } from 'node:stream'
-import { MemoryLevel } from 'memory-level'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, randomHex, type Random } from '../util/random.js'
@@ -13,8 +12,8 @@ import { MemNetwork } from '../transport/mem.js'
 import { FrameDecoder } from '../wire/frame.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
-import type { LevelLike } from '../table/db.js'
 import { IndexedSet } from '../table/indexed-set.js'
+import { MemDb } from '../fuzz/mem-db.js'
 
 export interface WorldOptions {
   seed: number
@@ -34,7 +33,7 @@ export interface SimNode {
   idx: number
   url: string
   pn: Peernet | null
-  db: MemoryLevel | null
+  db: MemDb | null
   streams: Set<Duplex>
   stop: () => void
   alive: boolean
@@ -84,10 +83,10 @@ export class World {
     const name = 'n' + idx
     const url = 'mem://' + name
     const o = this.opts
-    const db = new MemoryLevel({ storeEncoding: 'utf8' })
+    const db = new MemDb()
     const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
     const random = this.randomFor(idx)
-    const pn = new Peernet(db as unknown as LevelLike, {
+    const pn = new Peernet(db, {
       transport: address => this.track(this.net.dial(address, name), node),
       // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces).
       keyPair: generateKeyPair(Buffer.from(randomHex(random, 32), 'hex')),
@@ -134,7 +133,7 @@ export class World {
     this.live.delete(node.idx)
     node.stop()
     const pn = node.pn as Peernet
-    const db = node.db as MemoryLevel
+    const db = node.db as MemDb
     const closing = pn.close()
     for (const s of [...node.streams]) s.destroy()
     node.streams.clear()
