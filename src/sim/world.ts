@@ -9,7 +9,7 @@ import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, randomHex, type Random } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
-import { FrameDecoder } from '../wire/frame.js'
+import { FrameKinds } from './frame-kind.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
 import { IndexedSet } from '../table/indexed-set.js'
@@ -67,8 +67,8 @@ export class World {
   firstError: string | null = null
   /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
   private outbox: Array<() => void> = []
-  /** One decoder per stream end, for what it writes. */
-  private readonly decoders = new WeakMap<Duplex, FrameDecoder>()
+  /** What each stream end writes, frame by frame. */
+  private readonly kinds = new FrameKinds()
 
   constructor (readonly opts: WorldOptions) {}
 
@@ -212,23 +212,16 @@ export class World {
 
   /** Count a chunk a link took, by the kind (and query id) of the frames in it. */
   private count (chunk: Buffer, from: Duplex): void {
-    let dec = this.decoders.get(from)
-    if (dec === undefined) this.decoders.set(from, dec = new FrameDecoder())
-    let frames: unknown[]
-    try {
-      frames = dec.push(chunk)
-    } catch {
-      return // not ours to judge: the receiving node drops the link
-    }
-    for (const f of frames) {
-      const m = f as { type?: unknown, qid?: unknown }
-      const k = KIND_INDEX.get(String(m.type))
+    const frames = this.kinds.read(chunk, from)
+    if (frames === null) return // not ours to judge: the receiving node drops the link
+    // A frame's share of the chunk's bytes (a node writes one frame a chunk).
+    const bytes = chunk.length / frames.length
+    for (const m of frames) {
+      const k = KIND_INDEX.get(m.type)
       if (k === undefined) continue
-      // A frame's share of the chunk's bytes (a node writes one frame a chunk).
-      const bytes = chunk.length / frames.length
       this.frames[k]++
       this.bytes[k] += bytes
-      if ((m.type === 'query' || m.type === 'answer') && typeof m.qid === 'string') {
+      if ((m.type === 'query' || m.type === 'answer') && m.qid !== null) {
         let e = this.byQid.get(m.qid)
         if (e === undefined) this.byQid.set(m.qid, e = { frames: 0, bytes: 0 })
         e.frames++
