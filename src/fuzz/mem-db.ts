@@ -66,10 +66,20 @@ export class MemDb implements LevelLike {
   private async write (ops: MemOp[]): Promise<void> {
     if (this.status !== 'open') throw new Error('Database is not open')
     // Encoded first, then applied: a value JSON cannot encode fails the batch, writing nothing.
-    const texts = ops.map(op => op.type === 'put' ? JSON.stringify(op.value) : undefined)
+    const texts = ops.map(op => op.type === 'put' ? flat(JSON.stringify(op.value)) : undefined)
     ops.forEach((op, i) => {
       if (op.type === 'put') op.sublevel.data.set(op.key, texts[i] as string)
       else op.sublevel.data.delete(op.key)
     })
   }
+}
+
+/**
+ * The text as one flat string. V8 returns a longer JSON.stringify result as a rope of pieces
+ * (a cons string), about 135 bytes more than the flat text for an address record; reading a
+ * character from inside it makes V8 flatten it in place, and the pieces become garbage
+ * (200,000 records: 82 MB of heap as ropes, 55 MB flat). The text itself is unchanged.
+ */
+function flat (text: string): string {
+  return text.charCodeAt(text.length >> 1) >= 0 ? text : text
 }
