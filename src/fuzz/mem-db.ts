@@ -45,17 +45,17 @@ export class MemDb implements LevelLike {
   batch (): ChainedBatchLike
   batch (ops: MemOp[]): Promise<void>
   batch (ops?: MemOp[]): ChainedBatchLike | Promise<void> {
-    if (ops === undefined) {
-      // A chained batch: the ops gathered, then written as one array batch.
-      const gathered: MemOp[] = []
-      return {
-        put: (key, value, opts) => gathered.push({ type: 'put', sublevel: opts.sublevel as MemSublevel, key, value }),
-        del: (key, opts) => gathered.push({ type: 'del', sublevel: opts.sublevel as MemSublevel, key }),
-        write: async () => await this.write(gathered),
-        close: async () => {}
+    if (ops === undefined) return this.chained()
+    const b = this.chained()
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') b.put(op.key, op.value, op)
+        else b.del(op.key, op)
       }
+    } catch (err) {
+      return Promise.reject(err)
     }
-    return this.write(ops)
+    return b.write()
   }
 
   /** Refuse writes from now on, as a closed store does; what it holds stays readable here. */
@@ -63,15 +63,39 @@ export class MemDb implements LevelLike {
     this.status = 'closed'
   }
 
-  private async write (ops: MemOp[]): Promise<void> {
-    if (this.status !== 'open') throw new Error('Database is not open')
-    // Encoded first, then applied: a value JSON cannot encode fails the batch, writing nothing.
-    const texts = ops.map(op => op.type === 'put' ? flat(JSON.stringify(op.value)) : undefined)
-    ops.forEach((op, i) => {
-      if (op.type === 'put') op.sublevel.data.set(op.key, texts[i] as string)
-      else op.sublevel.data.delete(op.key)
-    })
+  /**
+   * A chained batch: each value encoded as it is put (as abstract-level does: a value JSON
+   * cannot encode fails there), the whole batch applied at write(), or nothing of it.
+   */
+  private chained (): ChainedBatchLike & { write: () => Promise<void> } {
+    const subs: MemSublevel[] = []
+    const keys: string[] = []
+    const texts: Array<string | undefined> = []
+    const add = (key: string, text: string | undefined, sublevel: SublevelLike): void => {
+      subs.push(sublevel as MemSublevel)
+      keys.push(key)
+      texts.push(text)
+    }
+    return {
+      put: (key, value, opts) => add(key, encode(value), opts.sublevel),
+      del: (key, opts) => add(key, undefined, opts.sublevel),
+      write: async () => {
+        if (this.status !== 'open') throw new Error('Database is not open')
+        for (let i = 0; i < keys.length; i++) {
+          const text = texts[i]
+          if (text === undefined) subs[i].data.delete(keys[i])
+          else subs[i].data.set(keys[i], text)
+        }
+      },
+      close: async () => {}
+    }
   }
+}
+
+function encode (value: unknown): string {
+  const text: unknown = JSON.stringify(value)
+  if (typeof text !== 'string') throw new Error(`a value JSON cannot encode: ${String(value)}`)
+  return flat(text)
 }
 
 /**
