@@ -1,7 +1,7 @@
 import t from 'tap'
 import { parseAddress, normalizeAddress, tryNormalizeAddress, sourceGroup, AddressError, MAX_ADDRESS_LENGTH } from '../lib/index.js'
 import fc from 'fast-check'
-import { notAPeer, bindHost, NETWORK_SCHEMES, SCHEMES, plainTcp4, parseGeneral } from '../lib/transport/address.js'
+import { notAPeer, bindHost, NETWORK_SCHEMES, SCHEMES, plainTcp4, plainMem, parseGeneral } from '../lib/transport/address.js'
 
 t.test('accepted addresses are normalised', async t => {
   t.equal(normalizeAddress('TCP://127.0.0.1:4000'), 'tcp://127.0.0.1:4000')
@@ -105,6 +105,31 @@ t.test('bindHost takes a host as URLs write it', async t => {
   t.equal(bindHost('[::1]'), '::1')
   t.equal(bindHost('::1'), '::1')
   t.equal(bindHost('127.0.0.1'), '127.0.0.1')
+})
+
+t.test('the plain mem://NAME path reads an address as the general path does, or leaves it to it', async t => {
+  // Names around the edges of MEM_NAME: every character it takes and some it does not, empty,
+  // 64 and 65 long; the case of the scheme.
+  const char = fc.constantFrom(...'aZ09._~-/:@ %é'.split(''))
+  const name = fc.oneof(fc.array(char, { maxLength: 8 }).map(c => c.join('')), fc.constantFrom('a'.repeat(64), 'a'.repeat(65), 'n12', ''))
+  const input = fc.tuple(fc.constantFrom('mem', 'MEM', 'Mem'), name).map(([s, n]) => `${s}://${n}`)
+  let plain = 0
+  fc.assert(fc.property(input, a => {
+    const fast = plainMem(a)
+    let general
+    try { general = parseGeneral(a, SCHEMES, {}) } catch { general = null }
+    if (fast !== null) {
+      plain++
+      if (JSON.stringify(fast) !== JSON.stringify(general)) return false
+    }
+    let got
+    try { got = parseAddress(a) } catch { got = null }
+    return JSON.stringify(got) === JSON.stringify(general)
+  }), { numRuns: 2000, seed: 20261202 })
+  t.ok(plain > 50, `${plain} inputs took the plain path`)
+  t.equal(plainMem('mem://n1').href, 'mem://n1')
+  t.equal(plainMem('MEM://n1'), null, 'another case of the scheme: the general path normalises it')
+  t.throws(() => parseAddress('mem://n1', { schemes: ['tcp'] }), /scheme "mem" is not allowed/, 'a scheme not allowed is refused, plain or not')
 })
 
 t.test('the plain tcp://IPv4:port path reads an address as the general path does, or leaves it to it', async t => {

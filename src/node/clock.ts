@@ -15,7 +15,11 @@ export const realClock: Clock = {
   clearTimeout: t => clearTimeout(t as ReturnType<typeof setTimeout>)
 }
 
-interface VirtualTimer { at: number, seq: number, fn: (() => void) | null, unref: () => VirtualTimer }
+/** A timer of a VirtualClock: a class, so that unref is one shared method, not a closure a timer. */
+class VirtualTimer implements Timer {
+  constructor (readonly at: number, readonly seq: number, public fn: (() => void) | null) {}
+  unref (): this { return this }
+}
 
 /**
  * A virtual clock for simulations and tests: timers fire only when advanced.
@@ -36,7 +40,7 @@ export class VirtualClock implements Clock {
   now (): number { return this.t }
 
   setTimeout (fn: () => void, ms: number): Timer {
-    const tm: VirtualTimer = { at: this.t + Math.max(0, ms), seq: ++this.seq, fn, unref: () => tm }
+    const tm = new VirtualTimer(this.t + Math.max(0, ms), ++this.seq, fn)
     this.push(tm)
     this.live++
     return tm
@@ -44,7 +48,7 @@ export class VirtualClock implements Clock {
 
   clearTimeout (t: Timer): void {
     const tm = t as VirtualTimer | undefined
-    if (tm === undefined || tm === null || typeof tm !== 'object' || typeof tm.seq !== 'number' || tm.fn === null) return
+    if (!(tm instanceof VirtualTimer) || tm.fn === null) return
     tm.fn = null
     this.live--
     if (this.heap.length > 64 && this.live < this.heap.length / 2) this.compact()

@@ -9,7 +9,7 @@ import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 
 export const USAGE = `usage: npm run sim -- [options]
 
-Runs real peernet nodes (the daemon's Peernet class), each on its own memory-level, over the
+Runs real peernet nodes (the daemon's Peernet class), each on its own in-memory store, over the
 in-memory transport (mem://), on a virtual clock and a seeded random source, and reports
 convergence, overlay degree, subnet search and churn figures.
 
@@ -116,15 +116,18 @@ export async function main (argv: string[]): Promise<number> {
 /**
  * V8's defaults are tuned for small heaps: the sim's tables live long and churn constantly, so
  * run it with a young generation big enough that scavenges stop dominating, and an old
- * generation sized to the machine (the 4 GB default does not hold 10,000 nodes' tables).
+ * generation sized to the machine (the 4 GB default does not hold 10,000 nodes' tables). With
+ * that much room V8 lets the old generation grow to three or four times what is live before it
+ * collects; growing it by half instead cut the peak RSS by a third at 2,000 nodes for no
+ * measurable time (and a 32 MB semi-space scavenges no slower than 64 MB did).
  * Done by running this file again with those flags, unless they are already given.
  */
 function relaunch (): number | null {
   if (process.env.PEERNET_SIM_CHILD === '1') return null
-  if (process.execArgv.some(a => /max-old-space-size|max-semi-space-size/.test(a))) return null
+  if (process.execArgv.some(a => /max-old-space-size|max-semi-space-size|heap-growing-percent/.test(a))) return null
   const oldSpace = Math.max(4096, Math.floor(totalmem() / 2 ** 20 * 0.75))
   const r = spawnSync(process.execPath, [
-    ...process.execArgv, `--max-old-space-size=${oldSpace}`, '--max-semi-space-size=64',
+    ...process.execArgv, `--max-old-space-size=${oldSpace}`, '--max-semi-space-size=32', '--heap-growing-percent=50',
     fileURLToPath(import.meta.url), ...process.argv.slice(2)
   ], { stdio: 'inherit', env: { ...process.env, PEERNET_SIM_CHILD: '1' } })
   if (r.error) throw r.error

@@ -9,16 +9,26 @@ import type { Duplex } from 'node:stream'
 import type { KeyPair } from '../node/identity.js'
 import type { LinkStream, SecureLayer } from '../node/secure.js'
 
-const keys = new WeakMap<object, Uint8Array>()
+/** Where each end keeps the key its node registered on it. */
+const KEY = Symbol('simulation stand-in key')
+type End = Duplex & { other?: End | null, [KEY]?: Uint8Array }
+const patched = new WeakSet<object>()
+
+/**
+ * `remotePublicKey` as one getter on the ends' prototype, reading the far end's key: a getter
+ * defined on each end turned every end's properties into a dictionary (about 9 KB a node).
+ */
+function patch (proto: object): void {
+  if (patched.has(proto)) return
+  patched.add(proto)
+  Object.defineProperty(proto, 'remotePublicKey', {
+    configurable: true,
+    get (this: End) { return this.other?.[KEY] ?? null }
+  })
+}
 
 export const simulationStandInLayer: SecureLayer = (raw: Duplex, _initiator: boolean, keyPair: KeyPair): LinkStream => {
-  keys.set(raw, keyPair.publicKey)
-  const other = (): object | null => (raw as unknown as { other: object | null }).other
-  Object.defineProperty(raw, 'remotePublicKey', {
-    get: () => {
-      const o = other()
-      return o === null ? null : keys.get(o) ?? null
-    }
-  })
+  patch(Object.getPrototypeOf(raw) as object)
+  ;(raw as End)[KEY] = keyPair.publicKey
   return raw as unknown as LinkStream
 }

@@ -1,20 +1,19 @@
-// The simulated world: real Peernet nodes, each on its own memory-level, over one in-memory
+// The simulated world: real Peernet nodes, each on its own in-memory store (fuzz/mem-db.ts), over one in-memory
 // network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
 // every delivery for a link latency on the virtual clock and shows the world each frame a link
 // takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
 // Back-pressure is the mem transport's own, so a peer that falls behind meets MAX_OUTBUF as it
 // would over TCP.
 import type { Duplex } from 'node:stream'
-import { MemoryLevel } from 'memory-level'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, randomHex, type Random } from '../util/random.js'
 import { MemNetwork } from '../transport/mem.js'
-import { FrameDecoder } from '../wire/frame.js'
+import { FrameKinds } from './frame-kind.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
-import type { LevelLike } from '../table/db.js'
 import { IndexedSet } from '../table/indexed-set.js'
+import { MemDb } from '../fuzz/mem-db.js'
 
 export interface WorldOptions {
   seed: number
@@ -34,7 +33,7 @@ export interface SimNode {
   idx: number
   url: string
   pn: Peernet | null
-  db: MemoryLevel | null
+  db: MemDb | null
   streams: Set<Duplex>
   stop: () => void
   alive: boolean
@@ -68,8 +67,8 @@ export class World {
   firstError: string | null = null
   /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
   private outbox: Array<() => void> = []
-  /** One decoder per stream end, for what it writes. */
-  private readonly decoders = new WeakMap<Duplex, FrameDecoder>()
+  /** What each stream end writes, frame by frame. */
+  private readonly kinds = new FrameKinds()
 
   constructor (readonly opts: WorldOptions) {}
 
@@ -84,10 +83,10 @@ export class World {
     const name = 'n' + idx
     const url = 'mem://' + name
     const o = this.opts
-    const db = new MemoryLevel({ storeEncoding: 'utf8' })
+    const db = new MemDb()
     const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
     const random = this.randomFor(idx)
-    const pn = new Peernet(db as unknown as LevelLike, {
+    const pn = new Peernet(db, {
       transport: address => this.track(this.net.dial(address, name), node),
       // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces).
       keyPair: generateKeyPair(Buffer.from(randomHex(random, 32), 'hex')),
@@ -137,7 +136,7 @@ export class World {
     this.live.delete(node.idx)
     node.stop()
     const pn = node.pn as Peernet
-    const db = node.db as MemoryLevel
+    const db = node.db as MemDb
     const closing = pn.close()
     for (const s of [...node.streams]) s.destroy()
     node.streams.clear()
@@ -216,23 +215,16 @@ export class World {
 
   /** Count a chunk a link took, by the kind (and query id) of the frames in it. */
   private count (chunk: Buffer, from: Duplex): void {
-    let dec = this.decoders.get(from)
-    if (dec === undefined) this.decoders.set(from, dec = new FrameDecoder())
-    let frames: unknown[]
-    try {
-      frames = dec.push(chunk)
-    } catch {
-      return // not ours to judge: the receiving node drops the link
-    }
-    for (const f of frames) {
-      const m = f as { type?: unknown, qid?: unknown }
-      const k = KIND_INDEX.get(String(m.type))
+    const frames = this.kinds.read(chunk, from)
+    if (frames === null) return // not ours to judge: the receiving node drops the link
+    // A frame's share of the chunk's bytes (a node writes one frame a chunk).
+    const bytes = chunk.length / frames.length
+    for (const m of frames) {
+      const k = KIND_INDEX.get(m.type)
       if (k === undefined) continue
-      // A frame's share of the chunk's bytes (a node writes one frame a chunk).
-      const bytes = chunk.length / frames.length
       this.frames[k]++
       this.bytes[k] += bytes
-      if ((m.type === 'query' || m.type === 'answer') && typeof m.qid === 'string') {
+      if ((m.type === 'query' || m.type === 'answer') && m.qid !== null) {
         let e = this.byQid.get(m.qid)
         if (e === undefined) this.byQid.set(m.qid, e = { frames: 0, bytes: 0 })
         e.frames++

@@ -99,7 +99,7 @@ export class AddressIndex {
   problem (): string | null {
     const columns = this.records.problem()
     if (columns !== null) return columns
-    for (const [name, set] of this.sets()) if (!set.consistent()) return `the ${name} set's array and position map disagree`
+    for (const [name, set] of this.sets()) if (!set.consistent()) return `the ${name} set holds an item twice, or its position map is off`
     let saved = 0
     for (const slot of this.records.slots()) {
       const a = this.records.address(slot)

@@ -15,11 +15,13 @@ export class WireError extends Error {
 }
 
 export function encodeFrame (value: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(value), 'utf8')
-  if (body.length > MAX_FRAME) throw new WireError(`frame of ${body.length} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
-  const out = Buffer.allocUnsafe(HEADER + body.length)
-  out.writeUInt32BE(body.length, 0)
-  body.copy(out, HEADER)
+  // The JSON written straight after the header: one buffer a frame, no copy.
+  const json = JSON.stringify(value)
+  const size = Buffer.byteLength(json, 'utf8')
+  if (size > MAX_FRAME) throw new WireError(`frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+  const out = Buffer.allocUnsafe(HEADER + size)
+  out.writeUInt32BE(size, 0)
+  out.write(json, HEADER, 'utf8')
   return out
 }
 
@@ -44,12 +46,21 @@ export function otherProtocol (head: Buffer): string | null {
   return null
 }
 
+function parseBody (buf: Buffer, start: number, end: number): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8', start, end))
+  } catch {
+    throw new WireError('frame is not valid JSON')
+  }
+}
+
 /** Splits a byte stream into parsed JSON frames; throws WireError on the first bad frame. */
 export class FrameDecoder {
   private chunks: Buffer[] = []
   private buffered = 0
 
   push (chunk: Buffer): unknown[] {
+    if (this.buffered === 0) return this.whole(chunk)
     if (chunk.length > 0) {
       this.chunks.push(chunk)
       this.buffered += chunk.length
@@ -60,14 +71,29 @@ export class FrameDecoder {
       const size = head.readUInt32BE(0)
       if (size > MAX_FRAME) throw new WireError(oversize(head, size))
       if (this.buffered < HEADER + size) break
-      const body = this.take(HEADER + size).subarray(HEADER)
-      let value: unknown
-      try {
-        value = JSON.parse(body.toString('utf8'))
-      } catch {
-        throw new WireError('frame is not valid JSON')
-      }
-      out.push(value)
+      const body = this.take(HEADER + size)
+      out.push(parseBody(body, HEADER, body.length))
+    }
+    return out
+  }
+
+  /**
+   * push() with nothing buffered, the usual case (a peer writes whole frames a chunk): frames
+   * are parsed where they lie in the chunk, and only a tail that is not a whole frame is kept.
+   */
+  private whole (chunk: Buffer): unknown[] {
+    const out: unknown[] = []
+    let at = 0
+    while (chunk.length - at >= HEADER) {
+      const size = chunk.readUInt32BE(at)
+      if (size > MAX_FRAME) throw new WireError(oversize(chunk.subarray(at, at + HEADER), size))
+      if (chunk.length - at - HEADER < size) break
+      out.push(parseBody(chunk, at + HEADER, at + HEADER + size))
+      at += HEADER + size
+    }
+    if (at < chunk.length) {
+      this.chunks.push(at === 0 ? chunk : chunk.subarray(at))
+      this.buffered = chunk.length - at
     }
     return out
   }
