@@ -35,8 +35,15 @@ async function ringOf (t, n, opts = {}) {
 t.test('nodes that know one neighbour each join one ring and agree on the owner of a value', async t => {
   const { clock, nodes } = await ringOf(t, 10)
   t.equal(nodes[0].ringStatus(), 'lonely', 'a node with no peers is lonely')
+  const changes = []
+  const joinedEvents = []
+  nodes[0].on('status', s => changes.push(['status', s]))
+  nodes[0].on('status::*', s => changes.push(['status::*', s]))
+  nodes[0].on('status::joined', s => joinedEvents.push(s))
   const joined = await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined'))
   t.ok(joined, `every node joined (${nodes.map(pn => pn.ringStatus()).join(' ')})`)
+  t.same(changes.slice(0, 2), [['status', { from: 'lonely', to: 'unbalanced' }], ['status::*', { from: 'lonely', to: 'unbalanced' }]], 'status, and the seed\'s status::*, on each change')
+  t.same(joinedEvents.at(-1), { from: 'unbalanced', to: 'joined' }, 'status::joined when it joins')
 
   // The ring order: each node's successor is the next id round the circle.
   const ids = nodes.map(pn => pn.id).sort()

@@ -192,7 +192,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     for (const s of this.table.subnets()) ring.publish('member', s)
     ring.core.on('successor', (id: string | null) => this.ringEvent('successor', { id }))
     ring.core.on('predecessor', (id: string | null) => this.ringEvent('predecessor', { id }))
-    ring.core.on('status', (s: { from: RingStatus, to: RingStatus }) => this.event('status', s))
+    ring.core.on('status', (s: { from: RingStatus, to: RingStatus }) => {
+      this.event('status', s)
+      // The p2p seed's names: status::* for every change, status::joined (…) for one state.
+      this.emit('status::*', s)
+      this.emit(`status::${s.to}`, s)
+    })
     this.timers.every('ring', Math.min(RING_TICK, round / 4), () => ring.tick())
   }
 

@@ -114,8 +114,12 @@ export interface PeernetEvents {
   predecessor: [{ id: string | null }]
   'environment::successor': [{ id: string | null }]
   'environment::predecessor': [{ id: string | null }]
-  /** The ring status changed (see Peernet.ringStatus). */
-  status: [{ from: 'lonely' | 'unbalanced' | 'joined', to: 'lonely' | 'unbalanced' | 'joined' }]
+  /** The ring status changed (see Peernet.ringStatus); also as the p2p seed's status::* and status::<to>. */
+  status: [RingStatusChange]
+  'status::*': [RingStatusChange]
+  'status::lonely': [RingStatusChange]
+  'status::unbalanced': [RingStatusChange]
+  'status::joined': [RingStatusChange]
   gossip: [{ dir: 'ask' | 'rx' | 'tx', peer: string, count: number, added?: number, refused?: number }]
   search: [{ dir: 'out' | 'in', qid: string, subnet: string, hops: number, peer?: string }]
   answer: [{ dir: 'in' | 'out' | 'forward', qid: string, subnet: string, address: string, hops: number }]
@@ -131,7 +135,9 @@ export interface PeernetEvents {
 export interface PeernetEvent { type: string, time: number, [key: string]: unknown }
 
 /** The lifecycle events a part of the node may report (all but the facade's own). */
-export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | 'environment::successor' | 'environment::predecessor'>
+export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | `environment::${string}` | `status::${string}`>
+
+export interface RingStatusChange { from: 'lonely' | 'unbalanced' | 'joined', to: 'lonely' | 'unbalanced' | 'joined' }
 
 /** The node responsible for a value (Peernet.getEndpointFor), and the links its lookup travelled. */
 export interface Endpoint { id: string, addresses: string[], metadata: Record<string, string>, hops: number }
