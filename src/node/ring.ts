@@ -38,21 +38,18 @@ export class RingLinks {
    */
   private readonly mine = new Map<string, Omit<Published, 'addresses'>>()
 
-  private readonly own: OwnAddresses
-
   constructor (
     private readonly ctx: NodeContext,
     private readonly peers: PeerSet,
     dialer: Dialer,
-    own: OwnAddresses,
+    private readonly own: OwnAddresses,
     opts: RingOptions
   ) {
-    this.own = own
     this.core = new RingCore({
       keyPair: opts.keyPair,
       network: opts.network,
       random: ctx.random,
-      addresses: () => own.announced.slice(0, MAX_HELLO_ADDRS),
+      addresses: () => this.addresses(),
       send: (to, m) => this.peers.get(to)?.send(m),
       // A failed dial is a link that went down before it came up: the ring stops counting it
       // and asks again later (WANT_RETRY), or finds another.
@@ -100,6 +97,7 @@ export class RingLinks {
     })
   }
 
+  /** This node's addresses as its hello gives them: what its records and the ring tell others. */
   private addresses (): string[] {
     return this.own.announced.slice(0, MAX_HELLO_ADDRS)
   }
