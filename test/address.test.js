@@ -107,25 +107,35 @@ t.test('bindHost takes a host as URLs write it', async t => {
   t.equal(bindHost('127.0.0.1'), '127.0.0.1')
 })
 
+/**
+ * A plain path (`fast`: an address in one regex, or null to leave it to the general parser)
+ * reads every input it takes as parseGeneral does, and parseAddress answers as parseGeneral
+ * whatever took it. Asserted over `runs` inputs; returns how many took the plain path.
+ */
+function agreesWithGeneral (fast, input, runs) {
+  let plain = 0
+  fc.assert(fc.property(input, a => {
+    const quick = fast(a)
+    let general
+    try { general = parseGeneral(a, SCHEMES, {}) } catch { general = null }
+    if (quick !== null) {
+      plain++
+      if (JSON.stringify(quick) !== JSON.stringify(general)) return false
+    }
+    let got
+    try { got = parseAddress(a) } catch { got = null }
+    return JSON.stringify(got) === JSON.stringify(general)
+  }), { numRuns: runs, seed: 20261202 })
+  return plain
+}
+
 t.test('the plain mem://NAME path reads an address as the general path does, or leaves it to it', async t => {
   // Names around the edges of MEM_NAME: every character it takes and some it does not, empty,
   // 64 and 65 long; the case of the scheme.
   const char = fc.constantFrom(...'aZ09._~-/:@ %é'.split(''))
   const name = fc.oneof(fc.array(char, { maxLength: 8 }).map(c => c.join('')), fc.constantFrom('a'.repeat(64), 'a'.repeat(65), 'n12', ''))
   const input = fc.tuple(fc.constantFrom('mem', 'MEM', 'Mem'), name).map(([s, n]) => `${s}://${n}`)
-  let plain = 0
-  fc.assert(fc.property(input, a => {
-    const fast = plainMem(a)
-    let general
-    try { general = parseGeneral(a, SCHEMES, {}) } catch { general = null }
-    if (fast !== null) {
-      plain++
-      if (JSON.stringify(fast) !== JSON.stringify(general)) return false
-    }
-    let got
-    try { got = parseAddress(a) } catch { got = null }
-    return JSON.stringify(got) === JSON.stringify(general)
-  }), { numRuns: 2000, seed: 20261202 })
+  const plain = agreesWithGeneral(plainMem, input, 2000)
   t.ok(plain > 50, `${plain} inputs took the plain path`)
   t.equal(plainMem('mem://n1').href, 'mem://n1')
   t.equal(plainMem('MEM://n1'), null, 'another case of the scheme: the general path normalises it')
@@ -139,20 +149,7 @@ t.test('the plain tcp://IPv4:port path reads an address as the general path does
   const port = fc.oneof(fc.integer({ min: 0, max: 70000 }).map(String), fc.constantFrom('01', '080', '65535', '65536', ''))
   const scheme = fc.constantFrom('tcp', 'TCP', 'Tcp')
   const input = fc.tuple(scheme, fc.oneof(fc.array(octet, { minLength: 4, maxLength: 4 }), fc.array(octet, { minLength: 3, maxLength: 5 })), port).map(([s, o, p]) => `${s}://${o.join('.')}:${p}`)
-  let plain = 0
-  fc.assert(fc.property(input, a => {
-    const fast = plainTcp4(a)
-    let general
-    try { general = parseGeneral(a, SCHEMES, {}) } catch { general = null }
-    if (fast !== null) {
-      plain++
-      if (JSON.stringify(fast) !== JSON.stringify(general)) return false
-    }
-    // Whatever took it, parseAddress answers as the general path would.
-    let got
-    try { got = parseAddress(a) } catch { got = null }
-    return JSON.stringify(got) === JSON.stringify(general)
-  }), { numRuns: 3000, seed: 20261202 })
+  const plain = agreesWithGeneral(plainTcp4, input, 3000)
   t.ok(plain > 50, `${plain} inputs took the plain path`)
   t.equal(plainTcp4('tcp://127.0.0.1:4000').href, 'tcp://127.0.0.1:4000')
   t.equal(plainTcp4('tcp://0.1.2.3:4'), null, 'not a peer: left to the general path, which says why')
