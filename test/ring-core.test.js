@@ -207,6 +207,18 @@ t.test('a node seen gone is not taken back from a successor\'s list for DEAD_ROU
   t.same(c.table.successors(), [S, X, Y], `after DEAD_ROUNDS (${DEAD_ROUNDS}) rounds it is believed again`)
 })
 
+t.test('a node whose link went down and came back up is believed at once: its own stabilise answer keeps it the successor', async t => {
+  const { c } = core('1')
+  const S = fromBig(toBig(c.id) + 1n)
+  c.linkUp(S, [])
+  c.linkDown(S) // a duplicate link replaced, or a first dial that failed
+  c.linkUp(S, []) // and the link is up again
+  t.same(c.table.successors(), [S])
+  c.receive(S, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
+  t.same(c.table.successors(), [S], 'the live successor stays in the list (it was left with none, and the node never joined)')
+  t.equal(c.status(), 'joined')
+})
+
 t.test('MAX_PENDING own lookups in flight; MAX_ROUTES remembered for others, the oldest dropped', async t => {
   const { c, out } = core('1')
   const S = hexId('0')

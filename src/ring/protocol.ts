@@ -140,6 +140,9 @@ export class RingCore extends EventEmitter {
     const before = this.snapshot()
     this.table.linkUp(id, addresses)
     this.asked.delete(id)
+    // A live link proves the node alive: a dead mark from a link that went before (a duplicate
+    // replaced, a dial that failed) would keep it out of the successor list from its own answers.
+    this.dead.delete(id)
     // A live node between the predecessor and this one is a nearer predecessor.
     this.adoptPred(id)
     this.changed(before)
