@@ -79,7 +79,8 @@ t.test('hosts that are no peer are refused wherever an address is stored or dial
     t.equal(notAPeer(host.replace(/^\[|\]$/g, '')), null, host)
     t.doesNotThrow(() => parseAddress(`tcp://${host}:1`), host)
   }
-  // A local service bound to every interface still has a name: only `local` accepts it.
+  // A local service bound to every interface still has a name: only `local` accepts it. (Parsed
+  // only, as `listen --host 0.0.0.0` names a service: nothing here is handed to a transport.)
   t.equal(parseAddress('ws://0.0.0.0:8080', { local: true }).href, 'ws://0.0.0.0:8080')
   t.equal(parseAddress('tcp://[::]:7', { local: true }).href, 'tcp://[::]:7')
 })
@@ -152,6 +153,7 @@ t.test('the plain tcp://IPv4:port path reads an address as the general path does
   const plain = agreesWithGeneral(plainTcp4, input, 3000)
   t.ok(plain > 50, `${plain} inputs took the plain path`)
   t.equal(plainTcp4('tcp://127.0.0.1:4000').href, 'tcp://127.0.0.1:4000')
+  // Not a peer (0/8), so never dialed: the point is that the fast path leaves it to the refusal.
   t.equal(plainTcp4('tcp://0.1.2.3:4'), null, 'not a peer: left to the general path, which says why')
   t.equal(plainTcp4('tcp://1.2.3.4:65536'), null)
   t.equal(plainTcp4('tcp://01.2.3.4:1'), null)
