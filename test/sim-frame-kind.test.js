@@ -11,6 +11,9 @@ const messages = [
   { type: 'query', qid: HEX, subnet: 'chat', hops: 1, limit: 15 },
   { type: 'answer', qid: HEX, subnet: 'chat', address: 'mem://n9', hops: 3 },
   { type: 'ping' },
+  { type: 'ring.lookup', qid: HEX, target: HEX + HEX, at: HEX + HEX, skip: 0, op: 'fetch', hops: 2, ttl: 32, origin: { id: HEX + HEX, addrs: [] } },
+  { type: 'ring.found', qid: HEX, hops: 3, owner: { id: HEX + HEX, addrs: ['mem://n2'] }, pred: null },
+  { type: 'ring.stab', addrs: ['mem://n3'] },
   { type: 'bye', reason: 'a "quoted" reason \\ with é' },
   // the slow path: another key order, escapes, a query id that is not plain, no type at all
   { qid: HEX, type: 'query', subnet: 's', hops: 1, limit: 2 },

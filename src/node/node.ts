@@ -187,9 +187,17 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private startRing (): void {
     // Ring rounds as long as gossip's (an interval of 0 turns gossip off, not the ring).
     const round = this.options.interval > 0 ? this.options.interval : RING_INTERVAL
-    const ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, { keyPair: this.keyPair as KeyPair, network: this.network, interval: round })
+    const ring = new RingLinks(this.ctx, this.peers, this.dialer, this.own, {
+      keyPair: this.keyPair as KeyPair,
+      network: this.network,
+      interval: round,
+      ...(this.opts.insecureSimulationVerify === undefined ? {} : { verify: this.opts.insecureSimulationVerify })
+    })
     this.ring = ring
     for (const s of this.table.subnets()) ring.publish('member', s)
+    // Not a lifecycle event (the log would fill with the ring's upkeep): for whoever counts
+    // what a lookup costs (the simulation).
+    ring.core.on('lookup', (e: { qid: string, root: string, op: string }) => { if (this.listenerCount('lookup') > 0) this.emit('lookup', e) })
     ring.core.on('successor', (id: string | null) => this.ringEvent('successor', { id }))
     ring.core.on('predecessor', (id: string | null) => this.ringEvent('predecessor', { id }))
     ring.core.on('status', (s: { from: RingStatus, to: RingStatus }) => {

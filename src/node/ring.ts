@@ -6,6 +6,7 @@
 // longer wants them.
 import { RingCore, RING_INTERVAL, type RingStatus, type LookupResult } from '../ring/protocol.js'
 import type { Published, SearchResult } from '../ring/records.js'
+import type { VerifyContext } from '../ring/record.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
 import type { Connection } from './connection.js'
@@ -27,6 +28,8 @@ export interface RingOptions {
   network: string
   /** Length of a ring round (stabilise, fingers, re-publishing), ms. */
   interval?: number
+  /** The record check (default: verifyRecord; the simulation's skips the signature). */
+  verify?: (record: unknown, ctx: VerifyContext) => string | null
 }
 
 export class RingLinks {
@@ -62,7 +65,8 @@ export class RingLinks {
         if (c !== undefined && c.ring && c.outbound) c.close('ring link no longer needed', false, true)
       },
       now: ctx.clock.now(),
-      interval: opts.interval ?? RING_INTERVAL
+      interval: opts.interval ?? RING_INTERVAL,
+      ...(opts.verify === undefined ? {} : { verify: opts.verify })
     })
     // A node that just joined publishes what it has: before, its lookups had nowhere to go.
     this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })

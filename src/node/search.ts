@@ -197,8 +197,24 @@ export class Search {
     this.seen.add(s.qid, OURS, { from: null, answers: 0 })
     const q: Query = { type: 'query', qid: s.qid, subnet: s.subnet, hops: 1, limit: s.limit }
     const frame = encodeFrame(q)
-    for (const c of this.peers) c.sendFrame(frame)
+    for (const c of this.floodLinks(null)) c.sendFrame(frame)
     this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
+  }
+
+  /**
+   * The links a flood goes on (but `except`): the gossip links, as the ring's are for routing
+   * and the gossip overlay is connected on its own (over every ring link too, a flood would cost
+   * about four times the frames); every link on a node that has no gossip link.
+   */
+  private floodLinks (except: Connection | null): Connection[] {
+    const all: Connection[] = []
+    const gossip: Connection[] = []
+    for (const c of this.peers) {
+      if (c === except) continue
+      all.push(c)
+      if (!c.ring) gossip.push(c)
+    }
+    return gossip.length > 0 ? gossip : all
   }
 
   /** End every search of ours (the node is closing). */
@@ -224,7 +240,7 @@ export class Search {
     // The peer's own share first, so a flooder spends its share and not everyone's.
     if (q.hops < q.limit && this.relayShare(c).take() && this.relay.take()) {
       const frame = encodeFrame({ ...q, hops: q.hops + 1 })
-      for (const p of this.peers) if (p !== c) p.sendFrame(frame)
+      for (const p of this.floodLinks(c)) p.sendFrame(frame)
     }
   }
 

@@ -6,6 +6,7 @@ import type { Random } from '../util/random.js'
 import type { AddressTable } from '../table/table.js'
 import type { KeyPair } from './identity.js'
 import type { SecureLayer } from './secure.js'
+import type { VerifyContext } from '../ring/record.js'
 
 export interface PeernetOptions {
   /**
@@ -19,6 +20,12 @@ export interface PeernetOptions {
    * Never set it anywhere else; the daemon never does. Default: Noise (secure.ts).
    */
   insecureSimulationLayer?: SecureLayer
+  /**
+   * The simulation's record check: every rule but the signature, whose cost (an Ed25519
+   * verification per record per node that takes it) the benchmarks measure instead. Never set
+   * it anywhere else. Default: verifyRecord (ring/record.ts), every rule.
+   */
+  insecureSimulationVerify?: (record: unknown, ctx: VerifyContext) => string | null
   /** Resolves an address to a duplex stream (default: peernet/transport, for tcp/ws/wss). */
   transport?: (address: string) => Duplex
   /** Print lifecycle events to stderr. */
@@ -120,6 +127,8 @@ export interface PeernetEvents {
   'status::lonely': [RingStatusChange]
   'status::unbalanced': [RingStatusChange]
   'status::joined': [RingStatusChange]
+  /** A ring lookup of this node's own went out (root: the qid it started with; a retry has a new qid). Not logged. */
+  lookup: [{ qid: string, root: string, op: string }]
   gossip: [{ dir: 'ask' | 'rx' | 'tx', peer: string, count: number, added?: number, refused?: number }]
   search: [{ dir: 'out' | 'in', qid: string, subnet: string, hops: number, peer?: string }]
   answer: [{ dir: 'in' | 'out' | 'forward', qid: string, subnet: string, address: string, hops: number }]
@@ -135,7 +144,7 @@ export interface PeernetEvents {
 export interface PeernetEvent { type: string, time: number, [key: string]: unknown }
 
 /** The lifecycle events a part of the node may report (all but the facade's own). */
-export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | `environment::${string}` | `status::${string}`>
+export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | 'lookup' | `environment::${string}` | `status::${string}`>
 
 export interface RingStatusChange { from: 'lonely' | 'unbalanced' | 'joined', to: 'lonely' | 'unbalanced' | 'joined' }
 

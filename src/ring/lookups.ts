@@ -22,6 +22,12 @@ export const LOOKUP_TIMEOUT = 5000
  * path of ~7 hops answers in well under a second on a real network.
  */
 export const LOOKUP_RETRY = 1500
+/**
+ * Times a search's lookup whose route failed (a loop, its TTL: routing tables that disagree
+ * while the ring moves) is sent again another way in, from a random link, before it fails. Each
+ * costs another ~log N frames; a flood, the search's fallback, costs thousands.
+ */
+export const MAX_DETOURS = 2
 /** Lookups passing through a node whose answers it can route back; the oldest goes first. */
 export const MAX_ROUTES = 4096
 /** Lookups of this node's own in flight: past it, a new one fails at once. */
@@ -53,9 +59,14 @@ export interface LookupHost {
   answer: (m: RingLookup) => LookupResult
   /** A node named by a passing lookup or answer (a finger or successor candidate). */
   consider: (p: RingPeer) => void
+  /**
+   * A lookup of this node's own is sent under qid; root is the qid it started with (a retry
+   * goes under a new one). What a lookup costs can be told apart from upkeep by these.
+   */
+  sent: (qid: string, root: string, op: LookupOp) => void
 }
 
-interface Pending { target: string, op: LookupOp, cb: LookupCallback, started: number, sent: number, next: string, checked: boolean, msg: RingLookup }
+interface Pending { root: string, detours: number, target: string, op: LookupOp, cb: LookupCallback, started: number, sent: number, next: string, checked: boolean, msg: RingLookup }
 interface Route { prev: string, next: string, expires: number }
 
 /** The `final` mark of a hop to the node the sender holds responsible (see RoutingTable.nextHop). */
@@ -77,14 +88,14 @@ export class Lookups {
   tick (now: number): void {
     for (const [qid, p] of this.pending) {
       if (now - p.started >= LOOKUP_TIMEOUT) this.finish(qid, new Error(`lookup timed out after ${LOOKUP_TIMEOUT} ms`))
-      else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, true)
+      else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
     }
     for (const [qid, r] of this.routes) if (r.expires <= now) this.routes.delete(qid)
   }
 
   /** Lookups sent over a link that went down will never be answered through it: retry them now. */
   linkDown (id: string): void {
-    for (const [qid, p] of this.pending) if (p.next === id) this.retry(qid, p, false)
+    for (const [qid, p] of this.pending) if (p.next === id) this.retry(qid, p, 'again')
   }
 
   /** Routes a lookup for target; cb gets the responsible node's answer or an error. */
@@ -101,31 +112,34 @@ export class Lookups {
       msg.avoid = this.core.id
     }
     if (hop.kind === 'self') return cb(null, this.core.answer(msg))
-    this.pending.set(qid, { target, op, cb, started: this.core.time, sent: this.core.time, next: hop.to, checked: false, msg })
+    this.core.sent(qid, qid, op)
+    this.pending.set(qid, { root: qid, detours: 0, target, op, cb, started: this.core.time, sent: this.core.time, next: hop.to, checked: false, msg })
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
   }
 
   /**
    * Sends a lookup again under a new qid (an answer to the old one is ignored): over another
-   * link when its first one went down, or, when it went unanswered (`past`), past the
-   * responsible node (skip + 1), so the next of the REPLICAS holders answers instead. A node
-   * on the path that drops lookups may be skipped that way too when it is the last one; one in
-   * the middle makes every attempt fail, and the search falls back to the flood.
+   * link when its first one went down (`again`); when it went unanswered (`past`), past the
+   * responsible node (skip + 1), so the next of the REPLICAS holders answers instead; when its
+   * route failed (`detour`), the same way but from a random link. A node on the path that drops
+   * lookups may be skipped that way too when it is the last one; one in the middle makes every
+   * attempt fail, and the search falls back to the flood.
    */
-  private retry (qid: string, p: Pending, past: boolean): void {
+  private retry (qid: string, p: Pending, how: 'again' | 'past' | 'detour'): void {
     this.pending.delete(qid)
-    const skip = p.msg.skip + (past ? 1 : 0)
+    const skip = p.msg.skip + (how === 'past' ? 1 : 0)
     if (skip >= Math.min(REPLICAS, MAX_SKIP)) return p.cb(new Error('no answer from the responsible node or its replicas'))
     const msg = { ...p.msg, qid: randomHex(this.random, 16), skip }
     let hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
-    if (past && hop.kind !== 'self') {
+    if (how !== 'again' && hop.kind !== 'self') {
       // Another way in: from a random link, so a node in the middle of the last path that
       // drops lookups is likely not on this one (the node it came through is passed over).
       const links = this.core.table.liveLinks().filter(id => id !== p.next)
       if (links.length > 0) hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
     }
     if (hop.kind === 'self') return p.cb(null, this.core.answer(msg))
-    this.pending.set(msg.qid, { ...p, sent: this.core.time, next: hop.to, msg })
+    this.core.sent(msg.qid, p.root, p.op)
+    this.pending.set(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.to, msg })
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
   }
 
@@ -195,7 +209,12 @@ export class Lookups {
     }
     const p = this.pending.get(m.qid)
     if (p === undefined || p.next !== from) return
-    if (m.error !== undefined) return this.finish(m.qid, new Error(m.error))
+    if (m.error !== undefined) {
+      // A search's route that failed may work from elsewhere (its fallback, a flood, costs
+      // thousands of frames); the ring's own lookups come round again at their next round.
+      if (p.op === 'fetch' && p.detours < MAX_DETOURS) return this.retry(m.qid, p, 'detour')
+      return this.finish(m.qid, new Error(m.error))
+    }
     // The asker's check of the claim: a node it links to that lies between the target and the
     // claimed owner owns the target more plausibly; ask it directly, once.
     const closer = p.msg.skip === 0 && !p.checked ? this.core.table.closerOwner(p.target, m.owner.id) : null

@@ -16,7 +16,7 @@ import type { Random } from '../util/random.js'
 import { MAX_RECORDS_PER_MESSAGE, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
 
-export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING } from './lookups.js'
+export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING, MAX_DETOURS } from './lookups.js'
 export type { LookupCallback, LookupResult, LookupExtra } from './lookups.js'
 
 /** Default length of a round (stabilise, finger and upkeep period), ms: the gossip interval. */
@@ -383,6 +383,11 @@ export class RingCore extends EventEmitter {
   private isDead (id: string): boolean {
     const at = this.dead.get(id)
     return at !== undefined && this.round - at < DEAD_ROUNDS
+  }
+
+  /** A lookup of ours went out (Lookups): the `lookup` event, for whoever counts traffic. */
+  sent (qid: string, root: string, op: LookupOp): void {
+    if (this.listenerCount('lookup') > 0) this.emit('lookup', { qid, root, op })
   }
 
   /** Sends to a live link (the records side uses it for replicas and handover). */

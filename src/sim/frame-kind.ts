@@ -1,6 +1,7 @@
 // What the world needs to know of a frame a link takes: its message kind and, for a query or an
-// answer, its query id. Read from the first bytes of the frame's JSON where the encoder put them
-// (every message object is built with `type` first, and queries and answers with `qid` next), so
+// answer (or a ring lookup and its answer), its query id. Read from the first bytes of the frame's
+// JSON where the encoder put them (every message object is built with `type` first, and these
+// with `qid` next), so
 // counting a frame costs a few byte comparisons, not a second JSON.parse of every frame on top of
 // the receiving node's own. Anything else is parsed in full, so the figures are the same.
 import { FrameDecoder } from '../wire/frame.js'
@@ -27,7 +28,7 @@ export function frameKind (buf: Buffer, start: number, end: number): FrameKind |
 }
 
 /**
- * The first bytes read as `{"type":"T"` then `,"qid":"Q"` (for queries and answers); undefined if
+ * The first bytes read as `{"type":"T"` then `,"qid":"Q"` (for the kinds with a qid); undefined if
  * they are not. The rest of the frame is trusted to be the JSON the encoder wrote (in the
  * simulation only real nodes write frames) as long as it closes its object.
  */
@@ -37,7 +38,7 @@ function sniff (buf: Buffer, start: number, end: number): FrameKind | undefined 
   const t1 = plainString(buf, t0, end)
   if (t1 < 0) return undefined
   const type = buf.toString('latin1', t0, t1)
-  if (type !== 'query' && type !== 'answer') return { type, qid: null }
+  if (type !== 'query' && type !== 'answer' && type !== 'ring.lookup' && type !== 'ring.found') return { type, qid: null }
   if (!startsWith(buf, t1 + 1, end, QID)) return undefined
   const q0 = t1 + 1 + QID.length
   const q1 = plainString(buf, q0, end)

@@ -19,6 +19,7 @@ convergence, overlay degree, subnet search and churn figures.
   --table N          bound on each node's gossip-learned table (default ${DEFAULTS.table})
   --sample N         addresses per gossip answer, 1..${MAX_ADDRS_PER_MESSAGE} (default ${DEFAULTS.sample})
   --connections N    connections each node keeps (default ${DEFAULTS.connections})
+  --searches N       searches per subnet (1, 10, 100 members) in the search phase (default ${DEFAULTS.searches})
   --json             NDJSON rows instead of the table
   --svg FILE         draw the convergence and churn curves as an SVG chart
   --dot FILE         write the final overlay as Graphviz DOT
@@ -35,7 +36,8 @@ const INTS: Record<string, [keyof SimOptions, number, number]> = {
   '--intervals': ['intervals', MIN_INTERVALS, 100_000],
   '--table': ['table', 1, 10_000_000],
   '--sample': ['sample', 1, MAX_ADDRS_PER_MESSAGE],
-  '--connections': ['connections', 1, 64]
+  '--connections': ['connections', 1, 64],
+  '--searches': ['searches', 1, 1_000_000]
 }
 
 /** A seed: a non-negative integer below 2^32, or any other text (hashed). */

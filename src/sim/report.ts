@@ -14,6 +14,8 @@ export function rows (r: SimResult, run?: RunInfo): object[] {
   out.push({ row: 'presence', holdsPeak: r.convergence.holdsPeak, holdsAtKill: r.convergence.holdsAtKill, tableShare: r.convergence.tableShare })
   for (const d of r.degree) out.push({ row: 'degree', ...d })
   for (const s of r.search) out.push({ row: 'search', ...s })
+  if (r.owner !== null) out.push({ row: 'owner', ...r.owner })
+  out.push({ row: 'upkeep', ...r.upkeep })
   for (const t of r.timeline) out.push({ row: 'interval', ...t })
   for (const [kind, t] of Object.entries(r.traffic)) out.push({ row: 'traffic', kind, ...t })
   out.push({ row: 'errors', errors: r.errors, firstError: r.firstError })
@@ -50,12 +52,18 @@ export function text (r: SimResult, run?: RunInfo): string {
     r.degree.map(d => [String(d.interval), String(d.nodes), d.mean.toFixed(2), String(d.min), String(d.p50), String(d.p95), String(d.max), String(d.isolated)])))
   for (const d of r.degree) out.push(`  histogram at ${d.interval}: ` + d.histogram.map(([k, n]) => `${k}:${n}`).join(' '))
   out.push('')
-  out.push(`search (at interval ${p.search}, hop limit ${s.hops}, from random non-members)`)
-  out.push(table(['subnet', 'searches', 'success', 'recall', 'hops p50', 'hops p95', 'msgs/search', 'bytes/search', '1st answer p50', 'p95 (intervals)'],
-    r.search.map(x => [`${x.members} member${x.members === 1 ? '' : 's'}`, String(x.searches), pctf(x.success, 0), pctf(x.recall, 0), num(x.hopsP50), num(x.hopsP95), String(x.messages), kb(x.bytes), num(x.firstP50), num(x.firstP95)])))
+  out.push(`search (from interval ${p.search}, from random non-members; success: answered by the ring; "flood only": answered by the fallback flood, not a success)`)
+  out.push(table(['subnet', 'searches', 'success', 'flood only', 'recall', 'hops p50', 'hops p95', 'msgs/search', 'p99', 'bytes/search', '1st answer p50', 'p95 (intervals)'],
+    r.search.map(x => [`${x.members} member${x.members === 1 ? '' : 's'}`, String(x.searches), pctf(x.success, 2), pctf(x.viaFlood, 2), pctf(x.recall, 0), num(x.hopsP50), num(x.hopsP95), String(x.messages), String(x.messagesP99), kb(x.bytes), num(x.firstP50), num(x.firstP95)])))
+  if (r.owner !== null) {
+    const w = r.owner
+    out.push(`owner agreement at interval ${w.interval}: ${w.keys} keys, each asked of ${w.asked / Math.max(1, w.keys)} random nodes (getEndpointFor): ${pctf(w.agreement, 2)} name the same node, ${pctf(w.correct, 2)} the one truly responsible; ${w.answered}/${w.asked} answered, hops p50 ${num(w.hopsP50)}`)
+  }
+  const u = r.upkeep
+  out.push(`upkeep, frames per node per interval from interval ${u.from}: ring ${u.ringMean} (settled ${u.ringSettled}, worst interval ${u.ringMax}), gossip ${u.gossipMean}, keepalive ${u.keepaliveMean}`)
   out.push('')
-  const churnRow = (t: IntervalRow): string[] => [String(t.interval), String(t.live), String(t.killed), String(t.joined), String(t.components), pctf(t.largest), String(t.isolated), t.meanDegree.toFixed(2), t.success === null ? '—' : `${pctf(t.success, 0)} of ${t.searches}`]
-  const head = ['interval', 'live', 'killed', 'joined', 'components', 'largest', 'isolated', 'mean degree', 'search success']
+  const churnRow = (t: IntervalRow): string[] => [String(t.interval), String(t.live), String(t.killed), String(t.joined), String(t.components), pctf(t.largest), String(t.isolated), t.meanDegree.toFixed(2), t.success === null ? '—' : `${pctf(t.success, 1)} of ${t.searches}`, pctf(t.viaFlood, 1), String(t.ringUpkeep)]
+  const head = ['interval', 'live', 'killed', 'joined', 'components', 'largest', 'isolated', 'mean degree', 'search success', 'flood only', 'ring upkeep']
   const before = r.timeline.find(t => t.interval === p.kill)
   const kill = r.timeline.filter(t => t.phase === 'kill')
   out.push(`churn: ${KILL_SHARE * 100}% of nodes killed at once at interval ${p.kill}, then the next intervals`)

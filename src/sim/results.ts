@@ -33,8 +33,12 @@ export interface SearchResult {
   recall: number
   hopsP50: number | null
   hopsP95: number | null
+  /** Frames the search caused anywhere (ring lookups, their retries and answers, any flood): mean and p99. */
   messages: number
+  messagesP99: number
   bytes: number
+  /** Share of searches that got members only from the flood (a fallback: not counted as success). */
+  viaFlood: number
   /** Time to the first answer, in gossip intervals. */
   firstP50: number | null
   firstP95: number | null
@@ -55,12 +59,42 @@ export interface IntervalRow {
   /** Mean over probes of the share of live tables holding it now. */
   holds: number | null
   searches: number
-  /** Share of this interval's searches answered (null when none ran). */
+  /** Share of this interval's searches answered by the ring (null when none ran). */
   success: number | null
+  /** Share of them that got members only from the flood. */
+  viaFlood: number | null
+  /** Frames per live node this interval: the ring's upkeep (every ring frame no search or measurement caused), gossip (getaddrs, addrs), keepalive (ping, pong). */
+  ringUpkeep: number
+  gossip: number
+  keepalive: number
   killed: number
   joined: number
   /** Mean number of addresses in a live node's table. */
   tableMean: number
+}
+
+/** Owner agreement: OWNER_KEYS values, each looked up (getEndpointFor) by OWNER_ASKERS random live nodes. */
+export interface OwnerResult {
+  interval: number
+  keys: number
+  asked: number
+  answered: number
+  /** Share of the asks naming the node most asks named for their key. */
+  agreement: number
+  /** Share of the asks naming the live node truly responsible (the first id at or after the key's point). */
+  correct: number
+  hopsP50: number | null
+}
+
+/** Frames per live node per interval, by what they are for. */
+export interface UpkeepResult {
+  /** Intervals averaged: from the probes' join to the end (settle, kill, steady). */
+  from: number
+  ringMean: number
+  ringSettled: number
+  ringMax: number
+  gossipMean: number
+  keepaliveMean: number
 }
 
 export interface SimResult {
@@ -69,6 +103,8 @@ export interface SimResult {
   convergence: ConvergenceResult
   degree: DegreeResult[]
   search: SearchResult[]
+  owner: OwnerResult | null
+  upkeep: UpkeepResult
   timeline: IntervalRow[]
   traffic: Record<string, { frames: number, bytes: number }>
   errors: number

@@ -3,8 +3,10 @@
 // kill half the nodes at once, then run a steady churn of 1% per interval. Every figure comes
 // from the virtual clock and the seeded random source, so one seed always gives one result.
 import { seededRandom, sample, type Random } from '../util/random.js'
-import { World, KINDS, type Watch, type WorldOptions } from './world.js'
-import { mean, pct, round, nullRound, type ConvergenceResult, type DegreeResult, type SearchResult, type IntervalRow, type SimResult } from './results.js'
+import { World, KINDS, RING_KINDS, type Sink, type Watch, type WorldOptions } from './world.js'
+import { mean, pct, round, nullRound, type ConvergenceResult, type DegreeResult, type SearchResult, type IntervalRow, type SimResult, type OwnerResult, type UpkeepResult } from './results.js'
+import { valuePoint } from '../ring/record.js'
+import { DEFAULT_NETWORK } from '../node/defaults.js'
 
 /** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */
 export interface SimOptions extends WorldOptions {
@@ -14,10 +16,12 @@ export interface SimOptions extends WorldOptions {
   bootstrap: number
   /** Newly joined nodes whose addresses are followed. */
   probes: number
-  /** Searches per subnet in the search phase. */
+  /** Searches per subnet in the search phase (spread over SEARCH_INTERVALS). */
   searches: number
-  /** Searches per subnet per interval during churn. */
+  /** Searches per subnet per interval during steady churn. */
   churnSearches: number
+  /** Searches per subnet per interval in the KILL_WINDOW after the kill. */
+  killSearches: number
   /** Called once per interval with a line of progress. */
   progress?: (line: string) => void
 }
@@ -35,8 +39,11 @@ export const DEFAULTS: Omit<SimOptions, 'progress'> = {
   hops: 15,
   bootstrap: 3,
   probes: 10,
-  searches: 10,
-  churnSearches: 1
+  // The ring's gates: ≥ 3,000 searches a subnet, ≥ 600 under steady churn (40 intervals of
+  // 3 subnets × 5), and enough after the kill that one interval's share means something.
+  searches: 3000,
+  churnSearches: 5,
+  killSearches: 34
 }
 
 export const SUBNET_SIZES = [1, 10, 100]
@@ -45,6 +52,13 @@ export const KILL_SHARE = 0.5
 export const KILL_WINDOW = 10
 export const STEADY_CHURN = 0.01
 export const MIN_INTERVALS = 30
+/** Intervals the search phase's searches are spread over (fewer if the kill comes first). */
+export const SEARCH_INTERVALS = 10
+/** Owner agreement: keys asked, and nodes asking each, once the ring has settled (before the kill). */
+export const OWNER_KEYS = 100
+export const OWNER_ASKERS = 10
+/** Intervals before the kill the owner lookups start: time for their answers to come back. */
+export const OWNER_LEAD = 2
 
 /** The run's timeline: interval numbers at which each phase starts. */
 export interface Phases { join: number, probes: number, search: number, kill: number, steady: number, end: number }
@@ -64,9 +78,14 @@ interface SearchRec {
   members: number
   start: number
   qid?: string
+  /** The ring lookups it made (a fetch and its retries). */
+  sink: Sink
   first?: number
   firstHops?: number
   answers: number
+  /** Rows that came from the ring, and from the flood (a fallback: not a success). */
+  ring: number
+  flood: number
   done: boolean
 }
 
@@ -94,6 +113,8 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     for (const i of members.get(subnet) ?? []) if (world.nodes[i].alive) n++
     return n
   }
+  /** Per node searched from: its searches not started yet (their 'search' event is to come). */
+  const starting = new Map<number, SearchRec[]>()
   const startSearch = (subnet: string, timeout: number): SearchRec | null => {
     const m = members.get(subnet) as Set<number>
     const live = liveMembers(subnet)
@@ -105,16 +126,29 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     }
     if (src < 0) return null
     const pn = world.livePeernet(src)
-    const rec: SearchRec = { subnet, members: live, start: clock.now(), answers: 0, done: false }
-    const onSearch = (e: { dir: string, qid: string, subnet: string }): void => {
-      if (e.dir !== 'out' || e.subnet !== subnet) return
-      rec.qid = e.qid
-      pn.off('search', onSearch)
+    const rec: SearchRec = { subnet, members: live, start: clock.now(), sink: { frames: 0, bytes: 0, qids: [] }, answers: 0, ring: 0, flood: 0, done: false }
+    let waiting = starting.get(src)
+    if (waiting === undefined) {
+      // One listener a node: its searches say they start, in the order they were made.
+      starting.set(src, waiting = [])
+      const list = waiting
+      // A search whose lookup failed says so again when it floods: not another search starting.
+      const seen = new Set<string>()
+      pn.on('search', (e: { dir: string, qid: string, subnet: string }) => {
+        const at = e.dir === 'out' && !seen.has(e.qid) ? list.findIndex(r => r.subnet === e.subnet) : -1
+        if (at < 0) return
+        seen.add(e.qid)
+        const r = list.splice(at, 1)[0]
+        r.qid = e.qid
+        // A search by the ring says so just before its lookup starts.
+        world.claim(src, 'fetch', r.sink)
+      })
     }
-    pn.on('search', onSearch)
+    waiting.push(rec)
     const stream = pn.search(subnet, { timeout })
-    stream.on('data', (row: { hops: number }) => {
+    stream.on('data', (row: { hops: number, via: 'ring' | 'flood' }) => {
       rec.answers++
+      rec[row.via]++
       if (rec.first === undefined) {
         rec.first = clock.now() - rec.start
         rec.firstHops = row.hops
@@ -175,7 +209,15 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const degree: DegreeResult[] = []
   const probeWatches: Array<{ idx: number, w: Watch, joinedAt: number, hit: Array<number | null> }> = []
   const batch: SearchRec[] = []
-  let batchStarts: Array<{ step: number, subnet: string }> = []
+  const batchStarts: Array<{ step: number, subnet: string }> = []
+  // Frames at the last interval's end, by kind, and ring frames claimed by then: each
+  // interval's traffic is the difference.
+  let framesBefore = Float64Array.from(world.frames)
+  let claimedBefore = 0
+  const kindAt = (kind: (typeof KINDS)[number]): number => KINDS.indexOf(kind)
+  const owners: Array<{ key: string, answers: Array<{ id: string | null, hops: number }> }> = []
+  let ownerResult: OwnerResult | null = null
+  let ownerAt = 0
   const searchResults: SearchResult[] = []
   let holdsAtKill = 0
   let holdsPeak = 0
@@ -204,12 +246,19 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       }
     }
     if (k === ph.search) {
+      // Spread evenly over the phase's steps, the subnets in turn.
+      const span = stepsPer * Math.max(1, Math.min(SEARCH_INTERVALS, ph.kill - OWNER_LEAD - ph.search))
       const total = members.size * o.searches
-      const gap = total > 0 ? Math.max(1, Math.floor(stepsPer / total)) : 1
       let n = 0
       for (let r = 0; r < o.searches; r++) {
-        for (const subnet of members.keys()) batchStarts.push({ step: Math.floor((n++ * gap) % stepsPer), subnet })
+        for (const subnet of members.keys()) batchStarts.push({ step: k * stepsPer + Math.floor(n++ * span / total), subnet })
       }
+      batchStarts.reverse()
+    }
+    if (k === ph.kill - OWNER_LEAD && ph.kill - OWNER_LEAD > ph.probes) {
+      askOwners(k)
+      // Their lookups start once the asks' promises run: before the clock moves (and claims end).
+      await new Promise<void>(resolve => setImmediate(resolve))
     }
     if (k === ph.kill) {
       const g = graph()
@@ -227,8 +276,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       joined += c
     }
     if (k >= ph.kill) {
+      const per = k < ph.steady ? o.killSearches : o.churnSearches
       for (const subnet of members.keys()) {
-        for (let r = 0; r < o.churnSearches; r++) {
+        for (let r = 0; r < per; r++) {
           const rec = startSearch(subnet, Math.floor(interval * 0.8))
           if (rec) intervalSearches.push(rec)
         }
@@ -244,13 +294,10 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
           joined++
         }
       }
-      if (batchStarts.length > 0) {
-        const now = batchStarts.filter(b => b.step === s)
-        batchStarts = batchStarts.filter(b => b.step !== s)
-        for (const b of now) {
-          const rec = startSearch(b.subnet, interval)
-          if (rec) batch.push(rec)
-        }
+      while (batchStarts.length > 0 && batchStarts[batchStarts.length - 1].step <= k * stepsPer + s) {
+        const b = batchStarts.pop() as { step: number, subnet: string }
+        const rec = startSearch(b.subnet, interval)
+        if (rec) batch.push(rec)
       }
       await world.step(step)
     }
@@ -270,6 +317,14 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       }
     }
     const ran = intervalSearches.filter(r => r.done)
+    const live = Math.max(1, world.live.size)
+    const during = (kinds: ReadonlyArray<(typeof KINDS)[number]>): number => kinds.reduce((a, kind) => a + world.frames[kindAt(kind)] - framesBefore[kindAt(kind)], 0)
+    const ringUpkeep = (during(RING_KINDS) - (world.claimedRing - claimedBefore)) / live
+    const gossip = during(['getaddrs', 'addrs']) / live
+    const keepalive = during(['ping', 'pong']) / live
+    framesBefore = Float64Array.from(world.frames)
+    claimedBefore = world.claimedRing
+    if (k === ph.kill - 1 && owners.length > 0) ownerResult = ownersNow()
     timeline.push({
       interval: k + 1,
       phase: k < ph.probes ? 'join' : k < ph.kill ? 'settle' : k < ph.steady ? 'kill' : 'steady',
@@ -282,15 +337,19 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       reach: reach === null ? null : round(reach, 4),
       holds: holds === null ? null : round(holds, 4),
       searches: ran.length,
-      success: ran.length ? round(ran.filter(r => r.answers > 0).length / ran.length, 4) : null,
+      success: ran.length ? round(ran.filter(r => r.ring > 0).length / ran.length, 4) : null,
+      viaFlood: ran.length ? round(ran.filter(r => r.ring === 0 && r.flood > 0).length / ran.length, 4) : null,
+      ringUpkeep: round(ringUpkeep, 3),
+      gossip: round(gossip, 3),
+      keepalive: round(keepalive, 3),
       killed,
       joined,
       tableMean: round(mean(world.live.values().map(i => world.livePeernet(i).table?.size ?? 0)), 1)
     })
-    for (const r of intervalSearches) if (r.qid) world.byQid.delete(r.qid)
+    for (const r of intervalSearches) forget(r)
     if (batch.length > 0 && batchStarts.length === 0 && batch.every(r => r.done) && searchResults.length === 0) {
       for (const subnet of members.keys()) searchResults.push(summarize(subnet, batch.filter(r => r.subnet === subnet)))
-      for (const r of batch) if (r.qid) world.byQid.delete(r.qid)
+      for (const r of batch) forget(r)
     }
     o.progress?.(`interval ${k + 1}/${o.intervals}: ${world.live.size} live, ${g.edges} links, largest component ${(g.largest * 100).toFixed(1)}%` +
       (reach === null ? '' : `, probes heard of by ${(reach * 100).toFixed(1)}%`) + `, tables ${timeline[timeline.length - 1].tableMean}, rss ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB, ${Date.now() - wall} ms`)
@@ -322,7 +381,60 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const traffic: Record<string, { frames: number, bytes: number }> = {}
   KINDS.forEach((kind, x) => { traffic[kind] = { frames: world.frames[x], bytes: world.bytes[x] } })
   const { progress: _, ...settings } = o
-  return { settings: { ...settings, known: KNOWN }, phases: ph, convergence, degree, search: searchResults, timeline, traffic, errors: world.errors, firstError: world.firstError, overlay }
+  const after = timeline.filter(t => t.interval > ph.probes)
+  const settled = after.filter(t => t.phase === 'settle')
+  const upkeep: UpkeepResult = {
+    from: ph.probes,
+    ringMean: round(mean(after.map(t => t.ringUpkeep)), 3),
+    ringSettled: round(mean(settled.map(t => t.ringUpkeep)), 3),
+    ringMax: round(Math.max(0, ...after.map(t => t.ringUpkeep)), 3),
+    gossipMean: round(mean(after.map(t => t.gossip)), 3),
+    keepaliveMean: round(mean(after.map(t => t.keepalive)), 3)
+  }
+  return { settings: { ...settings, known: KNOWN }, phases: ph, convergence, degree, search: searchResults, owner: ownerResult, upkeep, timeline, traffic, errors: world.errors, firstError: world.firstError, overlay }
+
+  function forget (r: SearchRec): void {
+    if (r.qid) world.byQid.delete(r.qid)
+    world.release(r.sink)
+  }
+
+  /** Every ask of OWNER_KEYS values, from OWNER_ASKERS random live nodes each (a lookup each). */
+  function askOwners (at: number): void {
+    ownerAt = at
+    for (let j = 0; j < OWNER_KEYS; j++) {
+      const entry = { key: `key-${o.seed}-${j}`, answers: [] as Array<{ id: string | null, hops: number }> }
+      owners.push(entry)
+      for (const i of pick(OWNER_ASKERS)) {
+        // Measurement traffic, not upkeep: the lookup is claimed (the ask starts it at once).
+        world.claim(i, 'owner', { frames: 0, bytes: 0, qids: [] })
+        world.livePeernet(i).getEndpointFor(entry.key).then(
+          e => { entry.answers.push({ id: e.id, hops: e.hops ?? 0 }) },
+          () => { entry.answers.push({ id: null, hops: 0 }) })
+      }
+    }
+  }
+
+  function ownersNow (): OwnerResult {
+    const ids = world.live.values().map(i => world.ids[i]).filter(id => id !== undefined).sort()
+    let asked = 0; let answered = 0; let agree = 0; let correct = 0
+    const hops: number[] = []
+    for (const e of owners) {
+      const point = valuePoint(DEFAULT_NETWORK, e.key)
+      const truth = ids.find(id => id >= point) ?? ids[0]
+      const count = new Map<string, number>()
+      for (const a of e.answers) {
+        if (a.id === null) continue
+        answered++
+        hops.push(a.hops)
+        count.set(a.id, (count.get(a.id) ?? 0) + 1)
+        if (a.id === truth) correct++
+      }
+      asked += OWNER_ASKERS
+      agree += Math.max(0, ...count.values())
+    }
+    hops.sort((a, b) => a - b)
+    return { interval: ownerAt, keys: owners.length, asked, answered, agreement: round(asked ? agree / asked : 0, 4), correct: round(asked ? correct / asked : 0, 4), hopsP50: pct(hops, 0.5) }
+  }
 
   function reachOf (w: Watch, self: number): number {
     let n = 0
@@ -342,10 +454,15 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   }
 
   function summarize (subnet: string, recs: SearchRec[]): SearchResult {
-    const ok = recs.filter(r => r.answers > 0)
+    const ok = recs.filter(r => r.ring > 0)
     const hops = ok.map(r => r.firstHops as number).sort((a, b) => a - b)
     const first = ok.map(r => (r.first as number) / interval).sort((a, b) => a - b)
-    const traffic = recs.map(r => (r.qid ? world.byQid.get(r.qid) : undefined) ?? { frames: 0, bytes: 0 })
+    // A search's frames: its ring lookups' (claimed), and its flood's under its own qid.
+    const traffic = recs.map(r => {
+      const flood = (r.qid ? world.byQid.get(r.qid) : undefined) ?? { frames: 0, bytes: 0 }
+      return { frames: r.sink.frames + flood.frames, bytes: r.sink.bytes + flood.bytes }
+    })
+    const frames = traffic.map(t => t.frames).sort((a, b) => a - b)
     return {
       members: Number(subnet.slice(1)),
       searches: recs.length,
@@ -353,8 +470,10 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       recall: round(mean(recs.map(r => r.answers / r.members)), 4),
       hopsP50: pct(hops, 0.5),
       hopsP95: pct(hops, 0.95),
-      messages: Math.round(mean(traffic.map(t => t.frames))),
+      messages: round(mean(frames), 1),
+      messagesP99: pct(frames, 0.99) ?? 0,
       bytes: Math.round(mean(traffic.map(t => t.bytes))),
+      viaFlood: recs.length ? round(recs.filter(r => r.ring === 0 && r.flood > 0).length / recs.length, 4) : 0,
       firstP50: nullRound(pct(first, 0.5), 3),
       firstP95: nullRound(pct(first, 0.95), 3)
     }

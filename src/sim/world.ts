@@ -12,6 +12,7 @@ import { MemNetwork } from '../transport/mem.js'
 import { FrameKinds } from './frame-kind.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
+import { recordProblem } from '../ring/record.js'
 import { IndexedSet } from '../table/indexed-set.js'
 import { MemDb } from '../fuzz/mem-db.js'
 
@@ -40,10 +41,16 @@ export interface SimNode {
 }
 
 /** Message kinds, in the order the report shows them. */
-export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong'] as const
+export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong', 'ring.lookup', 'ring.found', 'ring.stab', 'ring.stabok', 'ring.store'] as const
 const KIND_INDEX = new Map<string, number>(KINDS.map((k, i) => [k, i]))
+/** The ring's kinds: what is not a search's (or a measurement's) of these is the ring's upkeep. */
+export const RING_KINDS: ReadonlyArray<(typeof KINDS)[number]> = KINDS.filter(k => k.startsWith('ring.'))
+/** Kinds that carry a qid: a flooded query and its answers, a ring lookup and its answer. */
+const QID_KINDS = new Set(['query', 'answer', 'ring.lookup', 'ring.found'])
 
 export interface Traffic { frames: number, bytes: number }
+/** The traffic of one search or measurement: every qid it went under (a ring lookup's retries have their own). */
+export interface Sink extends Traffic { qids: string[] }
 
 /** Watch an address: which nodes have ever stored it in their table. */
 export interface Watch { url: string, known: Set<number> }
@@ -58,8 +65,16 @@ export class World {
   readonly live = new IndexedSet<number>()
   readonly frames = new Float64Array(KINDS.length)
   readonly bytes = new Float64Array(KINDS.length)
-  /** Query and answer traffic per query id. */
+  /** Traffic per query id: every flooded query's, and the ring lookups claimed by a Sink. */
   readonly byQid = new Map<string, Traffic>()
+  /** Ring frames that went to a claimed lookup (searches, measurements): not upkeep. */
+  claimedRing = 0
+  /** Per node: the Sinks its next lookups of an op belong to, in order (until the next step). */
+  private readonly claims = new Map<number, Array<{ op: string, sink: Sink }>>()
+  /** Node ids by node index (known once each node is ready). */
+  readonly ids: string[] = []
+  /** Lookup roots claimed, to the Sink their retries go to as well. */
+  private readonly roots = new Map<string, Sink>()
   readonly watches = new Map<string, Watch>()
   /** Node index by node id, for the links a node lists (an inbound peer may go by its id alone). */
   private readonly byId = new Map<string, number>()
@@ -91,9 +106,7 @@ export class World {
       // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces).
       keyPair: generateKeyPair(Buffer.from(randomHex(random, 32), 'hex')),
       insecureSimulationLayer: simulationStandInLayer,
-      // Gossip and flooded searches only, for now: the ring's own scenario (its gates: messages
-      // per search, upkeep, churn, owner agreement) comes with the ring's simulation work.
-      ring: false,
+      insecureSimulationVerify: recordProblem,
       clock: this.clock,
       random,
       interval: o.interval,
@@ -106,7 +119,11 @@ export class World {
       groupOf: host => 'mem:' + host
     })
     node.pn = pn
-    pn.on('ready', e => this.byId.set(e.id, idx))
+    pn.on('ready', e => {
+      this.byId.set(e.id, idx)
+      this.ids[idx] = e.id
+    })
+    pn.on('lookup', e => this.onLookup(idx, e))
     pn.on('error', err => {
       this.errors++
       this.firstError ??= err.message
@@ -153,6 +170,7 @@ export class World {
   async step (ms: number): Promise<void> {
     const out = this.outbox
     this.outbox = []
+    this.claims.clear()
     this.clock.advance(ms)
     for (let i = 0; i < out.length; i++) out[i]()
     await new Promise<void>(resolve => setImmediate(resolve))
@@ -196,7 +214,39 @@ export class World {
     return w
   }
 
+  /**
+   * The next ring lookup for op that node idx starts (before the next step) is sink's, with its
+   * retries: a search's fetch (its 'search' event comes just before), a measurement's owner lookup.
+   */
+  claim (idx: number, op: string, sink: Sink): void {
+    const list = this.claims.get(idx)
+    if (list === undefined) this.claims.set(idx, [{ op, sink }])
+    else list.push({ op, sink })
+  }
+
+  /** Forget a sink's qids (its search ended and was counted). */
+  release (sink: Sink): void {
+    for (const q of sink.qids) {
+      this.byQid.delete(q)
+      this.roots.delete(q)
+    }
+  }
+
   // --- observation -----------------------------------------------------------------------
+
+  private onLookup (idx: number, e: { qid: string, root: string, op: string }): void {
+    let sink = this.roots.get(e.root)
+    if (sink === undefined && e.qid === e.root) {
+      const list = this.claims.get(idx)
+      const at = list === undefined ? -1 : list.findIndex(c => c.op === e.op)
+      if (at < 0) return
+      sink = (list as Array<{ op: string, sink: Sink }>).splice(at, 1)[0].sink
+      this.roots.set(e.root, sink)
+    }
+    if (sink === undefined) return
+    sink.qids.push(e.qid)
+    this.byQid.set(e.qid, sink)
+  }
 
   /** Note, for watched addresses, whether node's table has stored them. */
   private noticeWatched (node: SimNode): void {
@@ -224,12 +274,15 @@ export class World {
       if (k === undefined) continue
       this.frames[k]++
       this.bytes[k] += bytes
-      if ((m.type === 'query' || m.type === 'answer') && m.qid !== null) {
-        let e = this.byQid.get(m.qid)
-        if (e === undefined) this.byQid.set(m.qid, e = { frames: 0, bytes: 0 })
-        e.frames++
-        e.bytes += bytes
-      }
+      if (m.qid === null || !QID_KINDS.has(m.type)) continue
+      let e = this.byQid.get(m.qid)
+      if (e === undefined) {
+        // A ring lookup nobody claimed is upkeep; a flooded query is counted under its own qid.
+        if (m.type.startsWith('ring.')) continue
+        this.byQid.set(m.qid, e = { frames: 0, bytes: 0 })
+      } else if (m.type.startsWith('ring.')) this.claimedRing++
+      e.frames++
+      e.bytes += bytes
     }
   }
 }
