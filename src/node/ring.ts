@@ -4,7 +4,7 @@
 // (successors, predecessor, fingers) are dialed as ID@ADDR, marked as the ring's (their own
 // budget and inbound cap, apart from `connections` and MAX_INBOUND) and closed when it no
 // longer wants them.
-import { RingCore, RING_INTERVAL, type RingStatus, type LookupResult } from '../ring/protocol.js'
+import { RingCore, RING_INTERVAL, type RingCoreOptions, type RingStatus, type LookupResult } from '../ring/protocol.js'
 import type { Published, SearchResult } from '../ring/records.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
@@ -27,6 +27,8 @@ export interface RingOptions {
   network: string
   /** Length of a ring round (stabilise, fingers, re-publishing), ms. */
   interval?: number
+  /** Answers routed envelopes for this node (remote actions: node/actions.ts). */
+  onEnvelope?: RingCoreOptions['onEnvelope']
 }
 
 export class RingLinks {
@@ -62,7 +64,8 @@ export class RingLinks {
         if (c !== undefined && c.ring && c.outbound) c.close('ring link no longer needed', false, true)
       },
       now: ctx.clock.now(),
-      interval: opts.interval ?? RING_INTERVAL
+      interval: opts.interval ?? RING_INTERVAL,
+      ...(opts.onEnvelope === undefined ? {} : { onEnvelope: opts.onEnvelope })
     })
     // A node that just joined publishes what it has: before, its lookups had nowhere to go.
     this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })
