@@ -77,4 +77,9 @@ t.test('errors end to end: a wrong pin, a throwing handler, an id nobody has, a 
   await until(() => { if (out === null) clock.advance(250); return out !== null }, { what: 'the run to time out' })
   t.equal(out?.code, 'timeout')
   t.match(out.message, /no reply within 1500 ms/)
+  // A run still waiting when its node closes ends with it.
+  const waiting = A.run(C.id, 'never', null, { timeout: 30_000 })
+  await until(() => A.actions.remote.inFlight.runs === 1, { what: 'the run to wait for its reply' })
+  await A.close()
+  await t.rejects(waiting, { code: 'unreachable', message: /peernet is closed/ })
 })

@@ -252,6 +252,26 @@ t.test(`MAX_HANDLING (${MAX_HANDLING}) handlers at work at once`, async t => {
   t.equal(b.actions.inFlight.handling, 0)
 })
 
+t.test('a handler that never settles holds its place until its request expires', async t => {
+  const net = ring(t)
+  const b = net.nodes.get(net.ids[0])
+  let started = 0
+  b.actions.handle('stuck', () => { started++; return new Promise(() => {}) })
+  const senders = net.ids.slice(1).map(id => net.nodes.get(id))
+  const runs = []
+  for (let i = 0; i < MAX_HANDLING; i++) runs.push(senders[i % senders.length].actions.run(b.id, 'stuck', i, 2000).catch(e => e))
+  for (let i = 0; i < 5; i++) { net.drain(); await tick() }
+  t.equal(started, MAX_HANDLING)
+  const c = senders.at(-1)
+  t.match((await settle(net, c.actions.run(b.id, 'stuck', 0, 2000))).error?.message, /refused: busy/)
+  const errs = await settle(net, Promise.all(runs), { advance: 500 })
+  t.ok(errs.value.every(e => e.code === 'timeout'), 'the runs time out')
+  net.advance(60_000 / ACTION_RATE) // c's rate back
+  const late = settle(net, c.actions.run(b.id, 'stuck', 0, 2000), { advance: 500 })
+  t.equal((await late).error?.code, 'timeout', 'a new request is taken once the stuck ones expired')
+  t.equal(started, MAX_HANDLING + 1)
+})
+
 t.test(`MAX_RATE_SENDERS (${MAX_RATE_SENDERS}) senders' rates remembered`, async t => {
   let now = 1_000_000
   const me = generateKeyPair(Buffer.alloc(32, 7))

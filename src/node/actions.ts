@@ -56,6 +56,11 @@ export class NodeActions {
     return this.handlers.delete(name)
   }
 
+  /** The node is closing: runs still waiting end now (the ring's clock that would time them out stops). */
+  close (): void {
+    this.remote?.close(new Error('peernet is closed'))
+  }
+
   /** A request envelope for this node (the ring's onEnvelope). */
   receive (e: Envelope): EnvelopeAnswer | Promise<EnvelopeAnswer> {
     return this.remote?.receive(e) ?? null

@@ -589,6 +589,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         await null // so this.closing is set before the goodbyes below run their close handlers
         this.timers.clear()
         this.searches.close()
+        this.actions.close()
         for (const c of this.peers.all()) c.close('node is shutting down', false, true)
         try {
           await this.ready

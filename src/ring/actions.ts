@@ -169,8 +169,10 @@ export class RemoteActions {
   private readonly handlers: Map<string, ActionHandler>
   private readonly nonces = new NonceCache()
   private readonly rate: KeyedBuckets
-  private handling = 0
-  private runs = 0
+  /** Requests whose (async) handlers are at work: from + nonce → when the request expires. */
+  private readonly working = new Map<string, number>()
+  /** Runs of ours waiting: how each ends (with an error, when the node closes). */
+  private readonly waiting = new Set<(err: Error) => void>()
 
   constructor (private readonly o: RemoteActionsOptions) {
     this.id = idOf(o.keyPair.publicKey)
@@ -180,7 +182,7 @@ export class RemoteActions {
 
   /** Runs of ours waiting, handlers of ours at work, senders whose rate is tracked. */
   get inFlight (): { runs: number, handling: number, senders: number } {
-    return { runs: this.runs, handling: this.handling, senders: this.rate.size }
+    return { runs: this.waiting.size, handling: this.working.size, senders: this.rate.size }
   }
 
   /** Handle action `name` with fn (replacing any handler it had); returns a function that removes it. */
@@ -204,15 +206,11 @@ export class RemoteActions {
       const why = actionNameProblem(name)
       if (why !== null) throw new TypeError(`run: ${why}`)
       if (!Number.isSafeInteger(timeout) || timeout <= 0 || timeout > MAX_ENVELOPE_TTL) throw new RangeError(`run: the timeout must be an integer of 1..${MAX_ENVELOPE_TTL} ms (MAX_ENVELOPE_TTL)`)
-      if (this.runs >= MAX_RUNS) throw new ActionError(`run: MAX_RUNS (${MAX_RUNS}) runs are already waiting for replies`, 'unreachable')
+      if (this.waiting.size >= MAX_RUNS) throw new ActionError(`run: MAX_RUNS (${MAX_RUNS}) runs are already waiting for replies`, 'unreachable')
       const request = sealRequest(this.o.keyPair, to, name, payload, this.o.now() + timeout, this.o.random)
       const what = `run ${name} on ${to.slice(0, 12)}…`
-      this.runs++
-      let done = false
-      this.o.route(request, (err, reply) => {
-        if (done) return
-        done = true
-        this.runs--
+      const end = (err: Error | null, reply?: Envelope): void => {
+        if (!this.waiting.delete(end)) return
         if (err !== null || reply === undefined) {
           if (this.o.now() >= request.expires) return reject(new ActionError(`${what}: no reply within ${timeout} ms`, 'timeout'))
           return reject(new ActionError(`${what}: ${err?.message ?? 'no reply'}`, 'unreachable'))
@@ -221,8 +219,26 @@ export class RemoteActions {
         if (typeof out === 'string') reject(new ActionError(`${what}: reply refused: ${out}`, 'refused'))
         else if (out.ok) resolve(out.result)
         else reject(new ActionError(`${what}: ${out.error}`, 'remote'))
-      })
+      }
+      this.waiting.add(end)
+      this.o.route(request, end)
     })
+  }
+
+  /** Ends every run still waiting with err (the node is closing: nothing will answer them). */
+  close (err: Error): void {
+    for (const end of [...this.waiting]) end(err)
+  }
+
+  /**
+   * Whether MAX_HANDLING handlers are at work. A handler still at work when its request has
+   * expired no longer counts (its reply could not be taken): one that never settles holds a
+   * place only until then.
+   */
+  private busy (now: number): boolean {
+    if (this.working.size < MAX_HANDLING) return false
+    for (const [k, expires] of this.working) if (expires <= now) this.working.delete(k)
+    return this.working.size >= MAX_HANDLING
   }
 
   /**
@@ -236,7 +252,7 @@ export class RemoteActions {
     // A replay is told apart before the rate is charged: a replayed request must not use up
     // its true sender's rate.
     if (this.nonces.has(e.from, e.nonce)) return { error: 'refused: a replayed request' }
-    if (this.handling >= MAX_HANDLING) return { error: `refused: busy (MAX_HANDLING, ${MAX_HANDLING} requests at work)` }
+    if (this.busy(now)) return { error: `refused: busy (MAX_HANDLING, ${MAX_HANDLING} requests at work)` }
     if (!this.rate.take(e.from)) return { error: `refused: over ACTION_RATE (${ACTION_RATE} requests a second, burst ${ACTION_BURST}) for this sender` }
     if (!this.nonces.accept(e.from, e.nonce, e.expires, now)) return { error: 'refused: a replayed request' }
     const reply = (outcome: Outcome): EnvelopeAnswer => sealReply(this.o.keyPair, e, outcome, this.o.random)
@@ -251,11 +267,12 @@ export class RemoteActions {
       return reply({ ok: false, error: oneLine(err) })
     }
     if (!isThenable(out)) return reply({ ok: true, result: out })
-    this.handling++
+    const key = e.from + e.nonce
+    this.working.set(key, e.expires)
     return Promise.resolve(out).then(
       result => reply({ ok: true, result }),
       (err: unknown) => reply({ ok: false, error: oneLine(err) })
-    ).finally(() => { this.handling-- })
+    ).finally(() => { this.working.delete(key) })
   }
 }
 
