@@ -46,6 +46,15 @@ t.test('run over the ring through a node between, and over a direct link given a
   // (C may link to A by now: the ring makes fingers of the nodes its lookups name.)
   t.equal(await A.run(C.id, 'add', { x: 20, y: 22 }), 42)
   t.same(froms, [A.id], 'the handler is told the signed sender')
+  // The largest result that fits a reply comes back in a frame too.
+  C.handle('echo', p => p)
+  const replyOverhead = JSON.stringify(JSON.stringify({ re: '0'.repeat(32), ok: true, result: '' })).length
+  const most = 'y'.repeat(MAX_ENVELOPE_BODY - replyOverhead)
+  t.equal(await A.run(C.id, 'echo', most), most, 'a result of MAX_ENVELOPE_BODY comes back')
+  await t.rejects(A.run(C.id, 'echo', most + 'y'), { code: 'remote', message: /the result is too large/ })
+  // The seed's callback form.
+  const viaCallback = await new Promise(resolve => A.run(C.id, 'add', { x: 1, y: 2 }, (err, v) => resolve([err, v])))
+  t.same(viaCallback, [null, 3], 'run(target, name, payload, callback)')
 
   // Handlers may come before the node is ready; `unhandle` and the returned function remove them.
   const stop = D.handle('whoami', (p, { from }) => ({ me: D.id, you: from }))

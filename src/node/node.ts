@@ -412,7 +412,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    * Rejects with an ActionError (`code`: remote, timeout, refused, unreachable) or, for bad
    * arguments and a payload over MAX_ENVELOPE_BODY, at once with a TypeError / RangeError.
    */
-  run (target: string, name: string, payload?: unknown, opts: RunOptions = {}, cb?: Callback<unknown>): Promise<unknown> {
+  run (target: string, name: string, payload?: unknown, opts: RunOptions | Callback<unknown> = {}, cb?: Callback<unknown>): Promise<unknown> {
+    // The seed's form: run(target, name, payload, callback).
+    if (typeof opts === 'function') return this.run(target, name, payload, {}, opts)
     return this.call(async () => await this.actions.run(target, name, payload, opts), cb)
   }
 
