@@ -70,6 +70,22 @@ t.test('a run reaches a node it has no link to, over the ring, and its result co
   t.same(a.actions.inFlight.runs, 0, 'nothing left waiting')
 })
 
+t.test('a node not joined yet runs on another node through the ring, not on its own guess', async t => {
+  const net = ring(t)
+  const kp = generateKeyPair(Buffer.alloc(32, 9))
+  const x = net.nodes.get(net.add(kp))
+  x.actions = new RemoteActions({ keyPair: kp, random: seededRandom(77), now: () => net.now, route: (e, cb) => x.core.lookup(e.to, 'deliver', (err, res) => cb(err, res?.envelope), { envelope: e }) })
+  // Linked to its successor only, x guesses it is its predecessor too: x would hold itself
+  // responsible for almost the whole ring.
+  const ids = net.ids.slice().sort()
+  const succ = ids.find(id => id > x.id) ?? ids[0]
+  net.link(x.id, succ)
+  t.not(x.core.status(), 'joined')
+  const target = net.nodes.get(ids.find(id => id !== succ && x.core.table.isResponsible(id)))
+  target.actions.handle('hi', (p, { from }) => from)
+  t.same(await settle(net, x.actions.run(target.id, 'hi')), { value: x.id })
+})
+
 t.test('an async reply may come after LOOKUP_TIMEOUT, while the request is valid', async t => {
   const net = ring(t)
   const [a, b] = farPair(net)

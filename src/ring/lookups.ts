@@ -114,9 +114,10 @@ export class Lookups {
     const qid = randomHex(this.random, 16)
     const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
     let hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.core.table.nextHop(target)
-    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && op !== 'deliver') {
+    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && !(op === 'deliver' && target === this.core.id)) {
       // Not joined yet, this node's own claim rests on a guessed predecessor (and it holds no
-      // records yet): ask the ring instead, from a random link and around this node.
+      // records yet): ask the ring instead, from a random link and around this node. (An
+      // envelope for another id, too: only its node can answer it. One for this node stays.)
       const links = this.core.table.liveLinks()
       hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
       msg.avoid = this.core.id
