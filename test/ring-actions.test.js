@@ -5,7 +5,7 @@
 import t from 'tap'
 import { RingNet } from './lib/ring-net.js'
 import {
-  RemoteActions, ActionError, sealRequest, sealReply, MAX_ACTION_NAME, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_HANDLING, MAX_RATE_SENDERS
+  RemoteActions, ActionError, sealRequest, sealReply, MAX_ACTION_NAME, MAX_ACTION_ERROR, RUN_TIMEOUT, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_HANDLING, MAX_RATE_SENDERS
 } from '../lib/ring/actions.js'
 import { sealEnvelope, MAX_ENVELOPE_BODY, MAX_ENVELOPE_TTL } from '../lib/ring/envelope.js'
 import { LOOKUP_TIMEOUT } from '../lib/ring/protocol.js'
@@ -117,6 +117,12 @@ t.test('errors: unknown action, a handler that throws, a silent node, a timeout,
   const never = (await settle(net, a.actions.run(b.id, 'never', null, 2000), { advance: 500 })).error
   t.equal(never.code, 'timeout')
   t.match(never.message, /no reply within 2000 ms/)
+  const byDefault = (await settle(net, a.actions.run(b.id, 'never'), { advance: 1000 })).error
+  t.match(byDefault?.message, new RegExp(`no reply within ${RUN_TIMEOUT} ms`), 'RUN_TIMEOUT by default')
+  // An error's text is cut at MAX_ACTION_ERROR characters.
+  b.actions.handle('long', () => { throw new Error('e'.repeat(MAX_ACTION_ERROR + 50)) })
+  const long = (await settle(net, a.actions.run(b.id, 'long'))).error
+  t.equal(long.message.split(': ').at(-1), 'e'.repeat(MAX_ACTION_ERROR), `at most MAX_ACTION_ERROR (${MAX_ACTION_ERROR}) characters`)
   // An id no node has: the node responsible for it says so at once.
   const ghost = randomHex(seededRandom(5), 32)
   const gone = (await settle(net, a.actions.run(ghost, 'add'))).error
