@@ -1,21 +1,10 @@
 // Integration: real nodes over real tcp and websocket servers on 127.0.0.1, real LevelDB.
 import t from 'tap'
 import net from 'node:net'
-import { peernet, listen, seededRandom, encodeFrame, PROTOCOL_VERSION, MAX_FRAME } from '../lib/index.js'
-import transport from '../lib/transport/index.js'
-import { tempDir, tempLevel, until, collect } from './lib/helpers.js'
+import { seededRandom, encodeFrame, PROTOCOL_VERSION, MAX_FRAME } from '../lib/index.js'
+import { until, collect } from './lib/helpers.js'
+import { realNode } from './lib/real-node.js'
 import { noiseOver } from './lib/mem-nodes.js'
-
-/** A real node with a real server; everything closed at teardown. */
-async function realNode (t, protocol = 'tcp', opts = {}) {
-  const dir = tempDir(t)
-  const pn = peernet(tempLevel(t, dir), { transport, interval: 0, bootstrap: false, purge: 0, ...opts })
-  const server = await listen(protocol, { host: '127.0.0.1' }, (stream, info) => pn.accept(stream, info))
-  if (opts.advertise !== false) pn.advertise(server.address)
-  t.teardown(async () => { await pn.close(); await server.close() })
-  pn.url = server.address
-  return pn
-}
 
 t.test('a chain of 5 over ws and tcp: the far end finds an accept-only first node, 4 hops away', async t => {
   const nodes = []

@@ -10,6 +10,9 @@ import { isRingMessage, validateRingMessage, type RingMessage } from '../wire/ri
 /** What travels on a peer link: the peer protocol's messages and the ring's. */
 export type PeerMessage = Message | RingMessage
 import type { Clock, Timer } from './clock.js'
+import { TokenBucket } from '../util/rate.js'
+
+export { TokenBucket }
 
 /** Messages per second a peer may send on average... */
 export const PEER_RATE = 200
@@ -26,28 +29,6 @@ export const HANDSHAKE_TIMEOUT = 10_000
  * mostly junk addresses, each query over its query budget is one strike.
  */
 export const MAX_STRIKES = 50
-
-/** A token bucket: `rate` tokens a second, `burst` deep, on an injected clock. */
-export class TokenBucket {
-  private tokens: number
-  private refilled: number
-
-  constructor (readonly rate: number, readonly burst: number, private readonly now: () => number) {
-    this.tokens = burst
-    this.refilled = now()
-  }
-
-  /** Take one token; false when the bucket is empty. */
-  take (): boolean {
-    const now = this.now()
-    // A clock that steps back (a wall clock reset) must not drain or overfill the bucket.
-    if (now > this.refilled) this.tokens = Math.min(this.burst, this.tokens + (now - this.refilled) * this.rate / 1000)
-    this.refilled = now
-    if (this.tokens < 1) return false
-    this.tokens--
-    return true
-  }
-}
 
 export interface ConnectionOptions {
   outbound: boolean

@@ -19,6 +19,8 @@ import { Gossip, DEFAULT_GOSSIP_SAMPLE } from './gossip.js'
 import { Search } from './search.js'
 import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
+import { NodeActions, type RunOptions } from './actions.js'
+import type { ActionHandler } from '../ring/actions.js'
 import { RING_INTERVAL, type RingStatus } from '../ring/protocol.js'
 import type { RingMessage } from '../wire/ring.js'
 import { type Callback, settle } from './outcome.js'
@@ -85,6 +87,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly searches: Search
   /** The ring on this node's links; there once ready (it needs the key pair). */
   private ring: RingLinks | null = null
+  /** Remote actions: handlers of ours, runs on other nodes (node/actions.ts). */
+  private readonly actions: NodeActions
   private closing: Promise<void> | null = null
   private readonly startedAt: number
 
@@ -124,6 +128,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       groupOf: opts.groupOf ?? sourceGroup
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
+    this.actions = new NodeActions(this.ctx, this.peers, this.dialer)
     this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
     this.ready = this.start()
@@ -191,9 +196,11 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       keyPair: this.keyPair as KeyPair,
       network: this.network,
       interval: round,
+      onEnvelope: e => this.actions.receive(e),
       ...(this.opts.insecureSimulationVerify === undefined ? {} : { verify: this.opts.insecureSimulationVerify })
     })
     this.ring = ring
+    this.actions.attach(ring, this.keyPair as KeyPair)
     for (const s of this.table.subnets()) ring.publish('member', s)
     // Not a lifecycle event (the log would fill with the ring's upkeep): for whoever counts
     // what a lookup costs (the simulation).
@@ -396,6 +403,30 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return this.ring?.isResponsibleFor(value) ?? false
   }
 
+  // --- remote actions (the p2p seed's handle / remote(...).run) ---------------------------
+
+  /**
+   * Handle action `name`: fn(payload, {from}) → a value or a promise of one, sent back to the
+   * node that ran it (a throw or rejection goes back as an error, its message only). Returns a
+   * function that stops handling it. May be called before the node is ready.
+   */
+  handle (name: string, fn: ActionHandler): () => void { return this.actions.handle(name, fn) }
+
+  /** Stop handling action `name`; whether it was handled. */
+  unhandle (name: string): boolean { return this.actions.unhandle(name) }
+
+  /**
+   * Run action `name` on node `target` (an id, or ID@ADDR to reach it over a link to ADDR) with
+   * payload (JSON); resolves to the handler's result. Request and reply are signed end to end.
+   * Rejects with an ActionError (`code`: remote, timeout, refused, unreachable) or, for bad
+   * arguments and a payload over MAX_ENVELOPE_BODY, at once with a TypeError / RangeError.
+   */
+  run (target: string, name: string, payload?: unknown, opts: RunOptions | Callback<unknown> = {}, cb?: Callback<unknown>): Promise<unknown> {
+    // The seed's form: run(target, name, payload, callback).
+    if (typeof opts === 'function') return this.run(target, name, payload, {}, opts)
+    return this.call(async () => await this.actions.run(target, name, payload, opts), cb)
+  }
+
   // --- connections -----------------------------------------------------------------------
 
   /**
@@ -569,6 +600,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         await null // so this.closing is set before the goodbyes below run their close handlers
         this.timers.clear()
         this.searches.close()
+        this.actions.close()
         for (const c of this.peers.all()) c.close('node is shutting down', false, true)
         try {
           await this.ready

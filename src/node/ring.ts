@@ -4,7 +4,7 @@
 // (successors, predecessor, fingers) are dialed as ID@ADDR, marked as the ring's (their own
 // budget and inbound cap, apart from `connections` and MAX_INBOUND) and closed when it no
 // longer wants them.
-import { RingCore, RING_INTERVAL, type RingStatus, type LookupResult } from '../ring/protocol.js'
+import { RingCore, RING_INTERVAL, type RingCoreOptions, type RingStatus, type LookupResult } from '../ring/protocol.js'
 import type { Published, SearchResult } from '../ring/records.js'
 import type { VerifyContext } from '../ring/record.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
@@ -30,6 +30,8 @@ export interface RingOptions {
   interval?: number
   /** The record check (default: verifyRecord; the simulation's skips the signature). */
   verify?: (record: unknown, ctx: VerifyContext) => string | null
+  /** Answers routed envelopes for this node (remote actions: node/actions.ts). */
+  onEnvelope?: RingCoreOptions['onEnvelope']
 }
 
 export class RingLinks {
@@ -66,7 +68,8 @@ export class RingLinks {
       },
       now: ctx.clock.now(),
       interval: opts.interval ?? RING_INTERVAL,
-      ...(opts.verify === undefined ? {} : { verify: opts.verify })
+      ...(opts.verify === undefined ? {} : { verify: opts.verify }),
+      ...(opts.onEnvelope === undefined ? {} : { onEnvelope: opts.onEnvelope })
     })
     // A node that just joined publishes what it has: before, its lookups had nowhere to go.
     this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })

@@ -77,6 +77,11 @@ export class NonceCache {
     return this.seen.size
   }
 
+  /** Whether (from, nonce) was seen (and is still remembered): a replay, told without remembering. */
+  has (from: string, nonce: string): boolean {
+    return this.seen.has(from + nonce)
+  }
+
   /** True (and remembered) when (from, nonce) is new; false for a replay or at/below the floor. */
   accept (from: string, nonce: string, expires: number, now: number): boolean {
     const key = from + nonce

@@ -9,6 +9,7 @@ import type { RingRecord } from './record.js'
 import { randomHex, type Random } from '../util/random.js'
 import { MAX_SKIP, type LookupOp, type RingFound, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
+import { MAX_ENVELOPE_TTL } from './envelope.js'
 
 /**
  * Hops a lookup may travel: ~½·log2 N are needed (7 at N = 10,000); four times that leaves room
@@ -44,6 +45,8 @@ export interface LookupResult {
   envelope?: Envelope
 }
 export type LookupCallback = (err: Error | null, result?: LookupResult) => void
+/** An answer as the responsible node gives it: a result, or an error the asker is told. */
+export type Answer = LookupResult & { error?: string }
 
 export interface LookupExtra { max?: number, records?: RingRecord[], envelope?: Envelope, avoid?: string }
 
@@ -57,6 +60,8 @@ export interface LookupHost {
   joined: () => boolean
   /** This node's answer to a lookup it is responsible for. */
   answer: (m: RingLookup) => LookupResult
+  /** This node's answer to a routed envelope for it: given to done now, or later (an async handler). */
+  deliver: (m: RingLookup, done: (r: Answer) => void) => void
   /** A node named by a passing lookup or answer (a finger or successor candidate). */
   consider: (p: RingPeer) => void
   /**
@@ -74,6 +79,22 @@ function finalFlag (hop: Hop): { final?: true } {
   return hop.kind === 'final' ? { final: true } : {}
 }
 
+/**
+ * When a lookup of ours stops waiting. A delivered envelope waits until it expires (its sender
+ * chose how long: a remote action's timeout, at most MAX_ENVELOPE_TTL); the rest LOOKUP_TIMEOUT.
+ */
+function deadline (m: RingLookup, started: number): number {
+  return m.op === 'deliver' && m.envelope !== undefined ? Math.min(m.envelope.expires, started + MAX_ENVELOPE_TTL) : started + LOOKUP_TIMEOUT
+}
+
+/**
+ * How long a node on the way remembers a lookup's route back: an envelope's reply may come as
+ * late as the envelope expires (clamped, as that time is the sender's word, unchecked here).
+ */
+function routeLife (m: RingLookup, now: number): number {
+  return m.op === 'deliver' && m.envelope !== undefined ? Math.max(LOOKUP_TIMEOUT, Math.min(MAX_ENVELOPE_TTL, m.envelope.expires - now)) : LOOKUP_TIMEOUT
+}
+
 export class Lookups {
   private readonly pending = new Map<string, Pending>()
   private readonly routes = new Map<string, Route>()
@@ -87,7 +108,7 @@ export class Lookups {
 
   tick (now: number): void {
     for (const [qid, p] of this.pending) {
-      if (now - p.started >= LOOKUP_TIMEOUT) this.finish(qid, new Error(`lookup timed out after ${LOOKUP_TIMEOUT} ms`))
+      if (now >= deadline(p.msg, p.started)) this.finish(qid, new Error(p.op === 'deliver' ? 'no reply before the request expired' : `lookup timed out after ${LOOKUP_TIMEOUT} ms`))
       else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
     }
     for (const [qid, r] of this.routes) if (r.expires <= now) this.routes.delete(qid)
@@ -104,16 +125,20 @@ export class Lookups {
     const qid = randomHex(this.random, 16)
     const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
     let hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.core.table.nextHop(target)
-    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && op !== 'deliver') {
+    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && !(op === 'deliver' && target === this.core.id)) {
       // Not joined yet, this node's own claim rests on a guessed predecessor (and it holds no
-      // records yet): ask the ring instead, from a random link and around this node.
+      // records yet): ask the ring instead, from a random link and around this node. (An
+      // envelope for another id, too: only its node can answer it. One for this node stays.)
       const links = this.core.table.liveLinks()
       hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
       msg.avoid = this.core.id
     }
-    if (hop.kind === 'self') return cb(null, this.core.answer(msg))
+    // An envelope for this node itself waits here like any other (its handler may never answer).
+    const next = hop.kind === 'self' ? this.core.id : hop.to
+    if (hop.kind === 'self' && op !== 'deliver') return cb(null, this.core.answer(msg))
+    this.pending.set(qid, { root: qid, detours: 0, target, op, cb, started: this.core.time, sent: this.core.time, next, checked: false, msg })
+    if (hop.kind === 'self') return this.answerOwn(qid, msg)
     this.core.sent(qid, qid, op)
-    this.pending.set(qid, { root: qid, detours: 0, target, op, cb, started: this.core.time, sent: this.core.time, next: hop.to, checked: false, msg })
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
   }
 
@@ -137,9 +162,10 @@ export class Lookups {
       const links = this.core.table.liveLinks().filter(id => id !== p.next)
       if (links.length > 0) hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
     }
-    if (hop.kind === 'self') return p.cb(null, this.core.answer(msg))
+    if (hop.kind === 'self' && p.op !== 'deliver') return p.cb(null, this.core.answer(msg))
+    this.pending.set(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.kind === 'self' ? this.core.id : hop.to, msg })
+    if (hop.kind === 'self') return this.answerOwn(msg.qid, msg)
     this.core.sent(msg.qid, p.root, p.op)
-    this.pending.set(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.to, msg })
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
   }
 
@@ -150,9 +176,14 @@ export class Lookups {
     const own = this.pending.get(m.qid)
     const [hop, next] = this.decide(from, m)
     if (own !== undefined) return this.cameBack(own, next, hop)
-    if (hop.kind === 'self') return this.reply(from, next, this.core.answer(next))
+    if (hop.kind === 'self') {
+      // A delivered envelope's answer goes back when its handler is done (over the link it came
+      // by, if that is still up: the nodes on the way keep its route as long as it is valid).
+      if (next.op === 'deliver') return this.core.deliver(next, r => this.reply(from, next, r))
+      return this.reply(from, next, this.core.answer(next))
+    }
     if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.core.time + LOOKUP_TIMEOUT })
+    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.core.time + routeLife(m, this.core.time) })
     this.forward(hop, next)
   }
 
@@ -183,6 +214,10 @@ export class Lookups {
    * its new next hop. The nodes between keep routes that expire unused.
    */
   private cameBack (p: Pending, m: RingLookup, hop: Hop): void {
+    if (hop.kind === 'self' && m.op === 'deliver') {
+      p.next = this.core.id
+      return this.answerOwn(m.qid, m)
+    }
     if (hop.kind === 'self') return this.finish(m.qid, null, this.core.answer(m))
     p.next = hop.to
     this.forward(hop, m)
@@ -194,7 +229,6 @@ export class Lookups {
     if (r.records !== undefined && r.records.length > 0) found.records = r.records
     if (r.stored !== undefined && m.op === 'store') found.stored = r.stored
     if (r.envelope !== undefined) found.envelope = r.envelope
-    if (m.op === 'deliver' && r.error === undefined && r.envelope === undefined) found.error = m.target === this.core.id ? 'no reply' : 'no node with that id'
     if (r.error !== undefined) found.error = r.error
     this.send(to, found)
   }
@@ -216,14 +250,23 @@ export class Lookups {
       return this.finish(m.qid, new Error(m.error))
     }
     // The asker's check of the claim: a node it links to that lies between the target and the
-    // claimed owner owns the target more plausibly; ask it directly, once.
-    const closer = p.msg.skip === 0 && !p.checked ? this.core.table.closerOwner(p.target, m.owner.id) : null
+    // claimed owner owns the target more plausibly; ask it directly, once. A node whose id is
+    // the target owns it: nothing lies between (and a delivered envelope asked again would be a
+    // replay to its node).
+    const closer = p.msg.skip === 0 && !p.checked && m.owner.id !== p.target ? this.core.table.closerOwner(p.target, m.owner.id) : null
     if (closer !== null) {
       this.pending.set(m.qid, { ...p, next: closer, checked: true })
       return this.send(closer, { ...p.msg, hops: 1, final: true })
     }
     this.finish(m.qid, null, {
       owner: m.owner, pred: m.pred, hops: m.hops, replica: m.replica === true, records: m.records ?? [], stored: m.stored ?? 0, ...(m.envelope === undefined ? {} : { envelope: m.envelope })
+    })
+  }
+
+  /** This node's own envelope, for itself: its answer ends the lookup (unless it timed out first). */
+  private answerOwn (qid: string, m: RingLookup): void {
+    this.core.deliver(m, r => {
+      if (this.pending.get(qid)?.next === this.core.id) this.finish(qid, r.error === undefined ? null : new Error(r.error), r)
     })
   }
 

@@ -9,11 +9,11 @@ import { addPow2, arcFraction, betweenOpen, randomInRange } from './ids.js'
 import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget, ringInboundCap } from './routing.js'
 import { RecordStore } from './store.js'
 import { Records } from './records.js'
-import { Lookups, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
+import { Lookups, type Answer, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
 import { recordPoint, valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
-import { MAX_RECORDS_PER_MESSAGE, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
+import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
 
 export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING, MAX_DETOURS } from './lookups.js'
@@ -52,6 +52,11 @@ export const MAX_DEAD = 256
 export const WANT_RETRY = 4
 
 export type RingStatus = 'lonely' | 'unbalanced' | 'joined'
+/**
+ * What a node says to a routed envelope for it: a signed reply, an error it cannot sign for (the
+ * envelope failed its checks: the asker is told why, unsigned), or nothing ("no reply").
+ */
+export type EnvelopeAnswer = Envelope | { error: string } | null
 
 export interface RingCoreOptions {
   keyPair: KeyPair
@@ -66,8 +71,11 @@ export interface RingCoreOptions {
   interval?: number
   /** The record check (default verifyRecord; a simulation may stub it). */
   verify?: (record: unknown, ctx: VerifyContext) => string | null
-  /** Answers a routed envelope addressed to this node (remote actions, messages). */
-  onEnvelope?: (envelope: Envelope) => Envelope | null
+  /**
+   * Answers a routed envelope addressed to this node (remote actions, messages), at once or by a
+   * promise: the answer goes back along the reverse path whenever it comes (see deliver).
+   */
+  onEnvelope?: (envelope: Envelope) => EnvelopeAnswer | Promise<EnvelopeAnswer>
 }
 
 export class RingCore extends EventEmitter {
@@ -228,11 +236,33 @@ export class RingCore extends EventEmitter {
     // As many as asked for that fit one answer (a fair sample: pick is random, one per id first).
     if (m.op === 'fetch') res.records = packRecords(this.store.pick(m.target, Math.min(m.max ?? MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE), this.now))[0] ?? []
     if (m.op === 'store') res.stored = this.records.accept(m.target, m.records ?? [])
-    if (m.op === 'deliver' && m.envelope !== undefined) {
-      const reply = m.target === this.id ? this.o.onEnvelope?.(m.envelope) ?? null : null
-      if (reply !== null) res.envelope = reply
-    }
     return res
+  }
+
+  /**
+   * This node's answer to a routed envelope it is responsible for: onEnvelope's, given to done
+   * when it comes. The reply travels back along the reverse path as the lookup's answer, which
+   * the nodes on the way keep for as long as the envelope is valid (lookups.ts): no second
+   * route is needed, and the reply takes the way the request proved to work.
+   */
+  deliver (m: RingLookup, done: (r: Answer) => void): void {
+    const res: Answer = { owner: this.me(), pred: this.table.predecessor(), hops: m.hops, replica: false, records: [], stored: 0 }
+    const handler = this.o.onEnvelope
+    if (m.target !== this.id || m.envelope === undefined) return done({ ...res, error: 'no node with that id' })
+    if (handler === undefined) return done({ ...res, error: 'no reply' })
+    const settle = (a: EnvelopeAnswer): void => {
+      if (a === null) done({ ...res, error: 'no reply' })
+      else if ('sig' in a) done({ ...res, envelope: a })
+      else done({ ...res, error: a.error.slice(0, MAX_RING_ERROR) })
+    }
+    let out: EnvelopeAnswer | Promise<EnvelopeAnswer>
+    try {
+      out = handler(m.envelope)
+    } catch {
+      return settle({ error: 'the envelope handler failed' })
+    }
+    if (out instanceof Promise) out.then(settle, () => settle({ error: 'the envelope handler failed' }))
+    else settle(out)
   }
 
   // --- stabilise and links -----------------------------------------------------------------

@@ -11,8 +11,9 @@ export class RingNet {
   /**
    * n nodes, each first linked to `initial` random others (the gossip links it starts with).
    * opts.drop(id) → true makes a node silently drop the lookups it should answer or forward.
+   * opts.alter(from, to, m) → the message `to` gets instead of m (a hostile node on the way).
    */
-  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop, onEnvelope } = {}) {
+  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop, alter, onEnvelope } = {}) {
     this.random = seededRandom(seed)
     this.interval = interval
     this.now = 1_700_000_000_000
@@ -21,6 +22,7 @@ export class RingNet {
     this.queue = []
     this.nodes = new Map()
     this.drop = drop ?? (() => false)
+    this.alter = alter ?? ((from, to, m) => m)
     this.opts = { seed, verify, onEnvelope }
     for (let i = 0; i < n; i++) {
       const seedBytes = Buffer.alloc(32)
@@ -92,7 +94,7 @@ export class RingNet {
         const B = this.nodes.get(to)
         if (!A.alive || !B.alive || !A.links.has(to)) continue
         this.frames++
-        const m = validateRingMessage(JSON.parse(text))
+        const m = this.alter(from, to, validateRingMessage(JSON.parse(text)))
         this.byType[m.type] = (this.byType[m.type] ?? 0) + 1
         if (m.type === 'ring.lookup' && this.drop(to)) continue
         B.core.receive(from, m)

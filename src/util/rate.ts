@@ -1,0 +1,53 @@
+// Rate limits as token buckets on an injected clock: one bucket (a link's messages, a node's
+// relays), or one per key in bounded memory (a sender's remote actions: ring/actions.ts).
+
+/** A token bucket: `rate` tokens a second, `burst` deep, on an injected clock. */
+export class TokenBucket {
+  private tokens: number
+  private refilled: number
+
+  constructor (readonly rate: number, readonly burst: number, private readonly now: () => number) {
+    this.tokens = burst
+    this.refilled = now()
+  }
+
+  /** Take one token; false when the bucket is empty. */
+  take (): boolean {
+    const now = this.now()
+    // A clock that steps back (a wall clock reset) must not drain or overfill the bucket.
+    if (now > this.refilled) this.tokens = Math.min(this.burst, this.tokens + (now - this.refilled) * this.rate / 1000)
+    this.refilled = now
+    if (this.tokens < 1) return false
+    this.tokens--
+    return true
+  }
+}
+
+/**
+ * A TokenBucket per key, for at most `max` keys: past it, the key heard from least recently is
+ * forgotten (its next take starts from a full burst). Keys that cost nothing to make (ids) can
+ * never grow the table; what many keys may do together needs a bound of its own.
+ */
+export class KeyedBuckets {
+  /** Buckets in the order their keys were last heard from (a Map keeps insertion order). */
+  private readonly buckets = new Map<string, TokenBucket>()
+
+  constructor (readonly rate: number, readonly burst: number, readonly max: number, private readonly now: () => number) {}
+
+  get size (): number {
+    return this.buckets.size
+  }
+
+  /** Take one of key's tokens; false when its bucket is empty. */
+  take (key: string): boolean {
+    let b = this.buckets.get(key)
+    if (b === undefined) {
+      if (this.buckets.size >= this.max) this.buckets.delete(this.buckets.keys().next().value as string)
+      b = new TokenBucket(this.rate, this.burst, this.now)
+    } else {
+      this.buckets.delete(key)
+    }
+    this.buckets.set(key, b)
+    return b.take()
+  }
+}
