@@ -130,6 +130,38 @@ t.test('search asks the ring once joined: the member\'s signed record answers at
   t.same(found.rows, [], 'after part, the tombstone at the point hides the member')
 })
 
+t.test('a flood goes over the gossip links only: the ring\'s links are for routing', async t => {
+  const { clock, nodes } = await ringOf(t, 10)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
+  await nodes[3].join('chat')
+  // Every query frame each link carries, by whether the link is the ring's.
+  const sent = { ring: 0, gossip: 0 }
+  const watched = new WeakSet()
+  const watch = () => {
+    for (const pn of nodes) {
+      for (const c of pn.peers) {
+        if (watched.has(c)) continue
+        watched.add(c)
+        const send = c.sendFrame.bind(c)
+        c.sendFrame = frame => {
+          if (frame.includes('"type":"query"')) sent[c.ring ? 'ring' : 'gossip']++
+          send(frame)
+        }
+      }
+    }
+  }
+  watch()
+  const ringLinks = nodes.reduce((n, pn) => n + [...pn.peers].filter(c => c.ring).length, 0)
+  t.ok(ringLinks > 0, `the ring opened links of its own (${ringLinks} ends)`)
+  const rows = []
+  let ended = false
+  nodes[7].search('chat', { flood: true, timeout: 5000 }).on('data', r => rows.push(r)).on('end', () => { ended = true })
+  await runUntil(clock, () => { watch(); return ended })
+  t.same(rows.map(r => [r.address, r.via]), [[nodes[3].url, 'flood']], 'the member answers the flood')
+  t.ok(sent.gossip > 0, `queries went over gossip links (${sent.gossip})`)
+  t.equal(sent.ring, 0, 'and none over the ring\'s')
+})
+
 /** Flood queries the nodes have handled so far (each node's seen cache holds a query once). */
 function countQueries (nodes) {
   return nodes.reduce((n, pn) => n + pn.searches.seenSize, 0)

@@ -10,7 +10,7 @@ import { between } from '../lib/ring/ids.js'
 import { REPUBLISH } from '../lib/ring/records.js'
 import { sealEnvelope, checkEnvelope, bodyOf } from '../lib/ring/envelope.js'
 import { REPLICAS, SUCCESSORS } from '../lib/ring/routing.js'
-import { LOOKUP_RETRY } from '../lib/ring/protocol.js'
+import { LOOKUP_RETRY, MAX_DETOURS } from '../lib/ring/protocol.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
 /** Runs a search of `name` from node `from`; its result and the frames it caused. */
@@ -309,4 +309,36 @@ t.test('a node in the middle of the path that drops lookups: the retry comes in 
   const s = search(net, from, 'chat', 10)
   t.equal(s.err, null, 'answered')
   t.equal(s.res.records.length, 3, 'with every record')
+})
+
+t.test(`MAX_DETOURS (${MAX_DETOURS}): a search whose route fails goes another way in that many times, then fails; other lookups do not`, async t => {
+  const net = new RingNet({ n: 40, seed: 12 })
+  t.ok(net.settle() >= 0)
+  const from = net.ids[5]
+  let sent = 0
+  let failing = true
+  // Every answer to `from` says its route failed (a hostile or confused node on each way).
+  net.alter = (a, to, m) => {
+    if (m.type === 'ring.lookup' && a === from && m.hops === 1) sent++
+    if (m.type === 'ring.found' && to === from && failing) return { ...m, error: 'routing loop' }
+    return m
+  }
+  const s = net.run(from, (core, done) => core.records.search('member', 'chat', 10, done))
+  t.match(s.err?.message, /routing loop/, 'the search fails in the end, with the last answer\'s error')
+  t.equal(sent, 1 + MAX_DETOURS, `sent once and again ${MAX_DETOURS} times`)
+  sent = 0
+  const o = net.run(from, (core, done) => core.ownerOf('x', done))
+  t.match(o.err?.message, /routing loop/)
+  t.equal(sent, 1, 'an owner lookup is not sent again: the ring\'s own come round at their next round')
+  // One failed way in, then an honest one: the search is answered.
+  sent = 0
+  net.alter = (a, to, m) => {
+    if (m.type === 'ring.lookup' && a === from && m.hops === 1) sent++
+    if (m.type === 'ring.found' && to === from && sent === 1) return { ...m, error: 'routing loop' }
+    return m
+  }
+  failing = false
+  const ok = net.run(from, (core, done) => core.records.search('member', 'chat', 10, done))
+  t.equal(ok.err, null, 'the detour is answered')
+  t.equal(sent, 2)
 })

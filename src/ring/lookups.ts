@@ -246,7 +246,8 @@ export class Lookups {
     if (m.error !== undefined) {
       // A search's route that failed may work from elsewhere (its fallback, a flood, costs
       // thousands of frames); the ring's own lookups come round again at their next round.
-      if (p.op === 'fetch' && p.detours < MAX_DETOURS) return this.retry(m.qid, p, 'detour')
+      // Only with another link to go in by: the same way again meets the same failure.
+      if (p.op === 'fetch' && p.detours < MAX_DETOURS && this.core.table.liveLinks().some(id => id !== p.next)) return this.retry(m.qid, p, 'detour')
       return this.finish(m.qid, new Error(m.error))
     }
     // The asker's check of the claim: a node it links to that lies between the target and the
