@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Real daemons on 127.0.0.1: N of them (20; --quick: 10), each `peernet listen ws`, linked in a
 // random deep tree with `peernet connect` (node i links to one of the three before it), gossip on
-// (--interval 200). Measured through the CLI, as a user would:
+// (--interval 200; ring rounds as long). Measured through the CLI, as a user would:
 //   - join_to_answer: from `peernet join S` on one end of the tree's longest path to the first
 //     answer printed by `peernet search S --max 1` on the other end (both CLI runs included);
 //   - hops: the hop count that answer reports (vs 1);
@@ -46,8 +46,9 @@ const random = () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
-/** Ring and flood searches timed over the control socket (each), and through the CLI. */
+/** Ring and flood searches (each) timed over the control socket, and through the CLI. */
 const SOCKET_SEARCHES = quick ? 10 : 40
+const CLI_SEARCHES = quick ? 3 : 10
 const HOOK = new URL('./lib/count-hook.mjs', import.meta.url).href
 
 const daemons = []
@@ -197,7 +198,7 @@ async function ringVsFlood (group, member, searcher) {
       o.msgs.push(after.ring + after.flood - before.ring - before.flood)
     }
   }
-  for (let k = 0; k < TRIALS + 1; k++) {
+  for (let k = 0; k < CLI_SEARCHES + 1; k++) {
     for (const mode of k % 2 === 0 ? ['ring', 'flood'] : ['flood', 'ring']) {
       const a = await firstAnswer(searcher, subnet, mode === 'flood')
       if (a.row.address !== member.address) throw new Error(`answer from ${a.row.address}, expected ${member.address}`)
@@ -281,11 +282,11 @@ try {
   const rf = await ringVsFlood(nodes, nodes[a], nodes[b])
   const treeKnown = await knownByAll(nodes, nodes[Math.floor(random() * N)])
 
-  say(`daemons: ${N} daemons over ws in a random tree (${links} links in force, longest path ${treeHops}), gossip every ${INTERVAL} ms; built in ${(buildMs / 1000).toFixed(1)} s; ${TRIALS} trials (medians)`)
+  say(`daemons: ${N} daemons over ws, \`connect\`ed in a random tree, plus the ring's own links (${links} links in force, longest path ${treeHops}), gossip every ${INTERVAL} ms; built in ${(buildMs / 1000).toFixed(1)} s; ${TRIALS} trials (medians)`)
   say(`daemons: join -> first search answer across the tree ${far.ms.toFixed(0)} ms (hops ${far.hops}) vs 2 direct daemons ${pair.ms.toFixed(0)} ms (hops ${pair.hops}) = ${(far.ms / pair.ms).toFixed(2)}x`)
   say(`daemons: of which search -> first answer ${far.searchMs.toFixed(0)} ms vs ${pair.searchMs.toFixed(0)} ms = ${(far.searchMs / pair.searchMs).toFixed(2)}x (the rest is the join CLI run)`)
   say(`daemons: search -> first answer over the control socket, no CLI: ${farRaw.toFixed(2)} ms vs ${pairRaw.toFixed(2)} ms = ${(farRaw / pairRaw).toFixed(2)}x`)
-  say(`daemons: ring vs flood (${rf.ring.count} searches each over the control socket, ${TRIALS} through the CLI; all ${N} joined on the ring ${(ringJoinMs / 1000).toFixed(1)} s after the tree was built):`)
+  say(`daemons: ring vs flood (${rf.ring.count} searches each over the control socket, ${CLI_SEARCHES} through the CLI; all ${N} joined on the ring ${(ringJoinMs / 1000).toFixed(1)} s after the tree was built):`)
   say(`daemons:   messages per search, mean (p99): ring ${fmt(rf.ring.msgsMean)} (${rf.ring.msgsP99}) vs flood ${fmt(rf.flood.msgsMean)} (${rf.flood.msgsP99}) = ${(rf.ring.msgsMean / rf.flood.msgsMean).toFixed(3)}x`)
   say(`daemons:   search -> first row over the control socket, median: ring ${rf.ring.ms.toFixed(2)} ms (hops ${rf.ring.hops}, via ${JSON.stringify(rf.ring.via)}) vs flood ${rf.flood.ms.toFixed(2)} ms (hops ${rf.flood.hops}, via ${JSON.stringify(rf.flood.via)}) = ${(rf.ring.ms / rf.flood.ms).toFixed(2)}x`)
   say(`daemons:   search CLI run -> first answer, median: ring ${rf.ring.cli.toFixed(0)} ms vs --flood ${rf.flood.cli.toFixed(0)} ms = ${(rf.ring.cli / rf.flood.cli).toFixed(2)}x`)
@@ -300,7 +301,7 @@ try {
   row(BENCH, 'ring_vs_flood_messages', rf.ring.msgsMean, 'msgs', rf.flood.msgsMean, { ...rfExtra, statistic: 'mean' })
   row(BENCH, 'ring_vs_flood_messages_p99', rf.ring.msgsP99, 'msgs', rf.flood.msgsP99, { ...rfExtra, statistic: 'p99' })
   row(BENCH, 'ring_vs_flood_first_answer_socket', rf.ring.ms, 'ms', rf.flood.ms, { ...rfExtra, statistic: 'median', hops_ring: rf.ring.hops, hops_flood: rf.flood.hops })
-  row(BENCH, 'ring_vs_flood_first_answer_cli', rf.ring.cli, 'ms', rf.flood.cli, { n: N, searches: TRIALS, statistic: 'median' })
+  row(BENCH, 'ring_vs_flood_first_answer_cli', rf.ring.cli, 'ms', rf.flood.cli, { n: N, searches: CLI_SEARCHES, statistic: 'median' })
   row(BENCH, 'ring_joined', ringJoinMs, 'ms', null, { n: N })
   say(`daemons: total ${((now() - tStart) / 1000).toFixed(1)} s`)
 } catch (err) {

@@ -45,6 +45,11 @@ const LOOKUPS = quick ? 20 : 100
 const RING_WAIT = 120_000
 /** A search's timeout, ms: room for a ring lookup that fails (LOOKUP_TIMEOUT, 5 s) and the flood after it. */
 const SEARCH_TIMEOUT = 10_000
+/**
+ * How long one system at one N may take, ms: peernet at N = 200 floods ~10,000 frames a search
+ * over the ring's links too, a hundred times, next to its hundred ring searches.
+ */
+const CHILD_TIMEOUT = 1_200_000
 const IDLE_MS = quick ? 2000 : 5000
 
 // --- children: one system at one size, reporting one JSON line --------------------------
@@ -277,7 +282,7 @@ function runChild (system, n) {
       stdio: ['ignore', 'pipe', 'inherit']
     })
     let out = ''
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT)
     child.stdout.setEncoding('utf8').on('data', s => { out += s })
     child.on('close', code => {
       clearTimeout(timer)
