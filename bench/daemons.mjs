@@ -139,25 +139,25 @@ function framesOf (d) {
     c.setEncoding('utf8').on('data', x => { s += x })
     c.on('end', () => {
       const m = JSON.parse(s)
-      resolve({ ring: m.ring, flood: m.flood })
+      resolve({ ring: m.ring, flood: m.flood, received: m.received })
     })
     c.on('error', reject)
   })
 }
 
-/** Search frames sent by all of net so far. */
+/** Search frames sent (and received) by all of group so far. */
 async function searchFrames (group) {
   const all = await Promise.all(group.map(framesOf))
-  return all.reduce((t, x) => ({ ring: t.ring + x.ring, flood: t.flood + x.flood }), { ring: 0, flood: 0 })
+  return all.reduce((t, x) => ({ ring: t.ring + x.ring, flood: t.flood + x.flood, received: t.received + x.received }), { ring: 0, flood: 0, received: 0 })
 }
 
-/** Search frames of all of net, once none has been sent for 200 ms (a flood goes on after its first answer). */
+/** Search frames of all of group, once none has been sent or received for 200 ms (a flood goes on after its first answer). */
 async function quietFrames (group) {
   let last = await searchFrames(group)
   for (;;) {
     await sleep(200)
     const f = await searchFrames(group)
-    if (f.ring === last.ring && f.flood === last.flood) return f
+    if (f.ring === last.ring && f.flood === last.flood && f.received === last.received) return f
     last = f
   }
 }

@@ -14,10 +14,10 @@
 // the first result (median), messages per search / lookup (mean and p99), success and `via`,
 // build time, CPU per node (building, and idle afterwards) and RSS per node.
 // Messages: peernet, every frame any node sends because of the search, counted on every
-// connection until no search frame has been sent for 100 ms (bench/lib/search-frames.mjs: query
-// and answer frames, ring lookups that fetch and their answers; gossip and ring upkeep running
-// meanwhile are not counted); hyperdht, requests + replies of the lookup query, i.e.
-// 2 x successes + timeouts.
+// connection until no search frame has been sent or received for 100 ms
+// (bench/lib/search-frames.mjs: query and answer frames, ring lookups that fetch and their
+// answers; gossip and ring upkeep running meanwhile are not counted); hyperdht, requests +
+// replies of the lookup query, i.e. 2 x successes + timeouts.
 //
 // SAFETY: a hyperdht node made without `bootstrap` dials public bootstrap nodes. Here every node
 // gets a bootstrap list that is asserted to be 127.0.0.1 before any node starts, hyperdht's
@@ -157,6 +157,7 @@ async function runPeernet (n) {
   const { peernet, listen } = await import('../lib/index.js')
   const { default: transport } = await import('../lib/transport/index.js')
   const { pointOf } = await import('../lib/ring/record.js')
+  const { REPLICAS } = await import('../lib/ring/routing.js')
   const { MemoryLevel } = await import('memory-level')
   // Every frame any node sends, sorted by what caused it (bench/lib/search-frames.mjs).
   const { install, searchFrames } = await import('./lib/search-frames.mjs')
@@ -202,6 +203,8 @@ async function runPeernet (n) {
     const point = pointOf('member', nodes[member].network, 'topic')
     const holders = () => nodes.filter(p => p.ring.core.store.recordsAt(point).length > 0)
     await until(() => holders().some(p => p.ring.core.table.isResponsible(point)), { ms: 20_000, every: 50, what: 'the member record at its responsible node' })
+    // ...and, for a few seconds at most, by its replicas (copied as soon as it is stored).
+    await until(() => holders().length >= Math.min(REPLICAS, n), { ms: 5000, every: 50 }).catch(() => {})
     const held = holders().length
 
     const results = { ring: newTally(), flood: newTally() }
@@ -234,10 +237,12 @@ async function runPeernet (n) {
       got = now() - t
       row = r
     }
-    // A flood goes on after the first answer: wait until no search frame has been sent for 100 ms.
-    let last = -1
-    while (searchFrames().all !== last) {
-      last = searchFrames().all
+    // A flood goes on after the first answer: wait until no search frame has been sent or
+    // received for 100 ms.
+    const moved = () => { const f = searchFrames(); return f.all + ':' + f.received }
+    let last = ''
+    while (moved() !== last) {
+      last = moved()
       await sleep(100)
     }
     const after = searchFrames()

@@ -12,14 +12,18 @@
 // A `ring.found` is sent by the responsible node, which never sent the lookup itself: the qids
 // of fetches are also noted as they arrive (RingLinks.prototype.receive), so a daemon alone in
 // its process sorts its answers right too.
+// Frames of searches received (and handled) are counted too, as `received`: a search is over
+// once neither count moves, i.e. when its last frames have also been read (a flood's duplicates
+// keep the receivers busy after the last relay went out, and would slow the next search).
 import { Connection } from '../../lib/node/connection.js'
 import { RingLinks } from '../../lib/node/ring.js'
+import { Search } from '../../lib/node/search.js'
 
 /** Fetch qids remembered (a lookup's answer comes within LOOKUP_TIMEOUT; searches run one by one here). */
 const MAX_QIDS = 10_000
 const TYPE = '{"type":"'
 
-export const counts = { flood: 0, ring: 0, other: 0, byType: {} }
+export const counts = { flood: 0, ring: 0, other: 0, received: 0, byType: {} }
 const fetches = new Set()
 
 function noteFetch (qid) {
@@ -65,12 +69,20 @@ export function install () {
   const receive = RingLinks.prototype.receive
   RingLinks.prototype.receive = function (c, m) {
     if (m.type === 'ring.lookup' && m.op === 'fetch') noteFetch(m.qid)
+    if ((m.type === 'ring.lookup' || m.type === 'ring.found') && fetches.has(m.qid)) counts.received++
     return receive.call(this, c, m)
+  }
+  for (const name of ['onQuery', 'onAnswer']) {
+    const handle = Search.prototype[name]
+    Search.prototype[name] = function (c, m) {
+      counts.received++
+      return handle.call(this, c, m)
+    }
   }
   return counts
 }
 
-/** The search frames counted so far: ring, flood and their sum. */
+/** The search frames counted so far: sent (ring, flood and their sum) and received. */
 export function searchFrames () {
-  return { ring: counts.ring, flood: counts.flood, all: counts.ring + counts.flood }
+  return { ring: counts.ring, flood: counts.flood, all: counts.ring + counts.flood, received: counts.received }
 }
