@@ -10,9 +10,10 @@
 // Baseline, in the same run: the same figures for two directly connected daemons (hops 1).
 // Every daemon keeps --connections 1, so gossip dials nothing beyond the links made here; the
 // ring dials its own links (successors, predecessor, fingers) on top, and a flood goes over those
-// too. Searches go via the ring once the daemon has joined it (every daemon has, before the
-// searches are timed).
-// Ring vs flood, in the same run, between the ends of the tree's longest path (value: the ring;
+// too (with them in force, the "longest path" is a link or two). Searches go via the ring once
+// the daemon has joined it: the N have, before their searches are timed (the baseline's pair is
+// not waited for).
+// Ring vs flood, in the same run, between the ends of the longest path (value: the ring;
 // baseline: `search --flood`):
 //   - search -> first answer over the control socket, and through the CLI;
 //   - messages per search: every frame any daemon sends because of the search, counted inside
