@@ -5,11 +5,19 @@
 //     127.0.0.1; `announce` a topic on one node, `lookup` it from others;
 //   - peernet: N library nodes over memory-level, each with a tcp `listen` server, linked in a
 //     random tree (node i connects to a random earlier node), gossip on (500 ms), up to 4
-//     connections each; `join` a subnet on one node, `search` it from others.
-// Figures (peernet as the value, hyperdht as the baseline): time to the first result (median),
-// messages per lookup/search (peernet: query+answer frames sent, counted on every connection
-// until the flood is quiet; hyperdht: requests+replies of the lookup query, i.e. 2 x successes +
-// timeouts), build time, CPU per node (building, and idle afterwards) and RSS per node.
+//     connections each, and the ring on (rounds of 500 ms; it dials its own links on top). Once
+//     every node has joined the ring, `join` a subnet on one node and, when its member record is
+//     held by the node responsible for its point, `search` it from others: each searcher once
+//     via the ring and once with `flood: true`, in turn.
+// LOOKUPS (100; --quick 20) searches per N per system, from random nodes (each node once before
+// any twice). Figures (peernet's ring and flood as values, hyperdht as the baseline): time to
+// the first result (median), messages per search / lookup (mean and p99), success and `via`,
+// build time, CPU per node (building, and idle afterwards) and RSS per node.
+// Messages: peernet, every frame any node sends because of the search, counted on every
+// connection until no search frame has been sent or received for 100 ms
+// (bench/lib/search-frames.mjs: query and answer frames, ring lookups that fetch and their
+// answers; gossip and ring upkeep running meanwhile are not counted); hyperdht, requests +
+// replies of the lookup query, i.e. 2 x successes + timeouts.
 //
 // SAFETY: a hyperdht node made without `bootstrap` dials public bootstrap nodes. Here every node
 // gets a bootstrap list that is asserted to be 127.0.0.1 before any node starts, hyperdht's
@@ -21,7 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { createSocket } from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 import {
-  argv, quick, say, row, median, now, sleep, until, ensureOffline, assertLoopback, onlyLoopbackHere, MB, fmt
+  argv, quick, say, row, median, mean, quantile, now, sleep, until, ensureOffline, assertLoopback, onlyLoopbackHere, MB, fmt
 } from './lib/common.mjs'
 
 ensureOffline({ strict: true })
@@ -32,7 +40,16 @@ if (!onlyLoopbackHere()) {
 
 const BENCH = 'dht'
 const SIZES = quick ? [20, 50] : [20, 50, 100, 200]
-const LOOKUPS = quick ? 8 : 15
+const LOOKUPS = quick ? 20 : 100
+/** How long the ring may take to have every node joined, ms (at 500 ms rounds). */
+const RING_WAIT = 120_000
+/** A search's timeout, ms: room for a ring lookup that fails (LOOKUP_TIMEOUT, 5 s) and the flood after it. */
+const SEARCH_TIMEOUT = 10_000
+/**
+ * How long one system at one N may take, ms: peernet at N = 200 floods ~10,000 frames a search
+ * over the ring's links too, a hundred times, next to its hundred ring searches.
+ */
+const CHILD_TIMEOUT = 1_200_000
 const IDLE_MS = quick ? 2000 : 5000
 
 // --- children: one system at one size, reporting one JSON line --------------------------
@@ -51,10 +68,13 @@ if (childAt >= 0) {
   }
 }
 
-function pick (n, count, except) {
+/** count node indexes other than `except`: each one once in a random order, then again (N may be below count). */
+function picks (n, count, except) {
   const out = []
-  const all = Array.from({ length: n }, (_, i) => i).filter(i => i !== except)
-  while (out.length < count && all.length > 0) out.push(all.splice(Math.floor(Math.random() * all.length), 1)[0])
+  while (out.length < count) {
+    const all = Array.from({ length: n }, (_, i) => i).filter(i => i !== except)
+    while (out.length < count && all.length > 0) out.push(all.splice(Math.floor(Math.random() * all.length), 1)[0])
+  }
   return out
 }
 
@@ -110,7 +130,7 @@ async function runHyperdht (n) {
     const first = []
     const msgs = []
     const contacted = []
-    for (const i of pick(n, LOOKUPS, announcer)) {
+    for (const i of picks(n, LOOKUPS, announcer)) {
       const q = nodes[i].lookup(topic)
       const t = now()
       let got = null
@@ -125,7 +145,7 @@ async function runHyperdht (n) {
     const idle = await idleFigures()
     return {
       system: 'hyperdht', n, buildMs, buildCpuPerNode: buildCpu / n, rssPerNode: (rssBuilt - rss0) / n, rssTotal: idle.rss,
-      idleCpuPctPerNode: idle.idleCpuPct / n, firstMs: median(first), msgs: median(msgs), contacted: median(contacted)
+      idleCpuPctPerNode: idle.idleCpuPct / n, firstMs: median(first), msgsMean: mean(msgs), msgsP99: quantile(msgs, 0.99), msgsMedian: median(msgs), contacted: median(contacted), count: msgs.length
     }
   } finally {
     await testnet.destroy()
@@ -136,19 +156,12 @@ async function runHyperdht (n) {
 async function runPeernet (n) {
   const { peernet, listen } = await import('../lib/index.js')
   const { default: transport } = await import('../lib/transport/index.js')
-  const { Connection } = await import('../lib/node/connection.js')
+  const { pointOf } = await import('../lib/ring/record.js')
+  const { REPLICAS } = await import('../lib/ring/routing.js')
   const { MemoryLevel } = await import('memory-level')
-  // Count every query and answer frame any node sends.
-  let frames = 0
-  // Every frame leaves through sendFrame (a flooded query is encoded once for all peers).
-  const sendFrame = Connection.prototype.sendFrame
-  Connection.prototype.sendFrame = function (frame) {
-    if (!this.closed) {
-      const type = JSON.parse(frame.subarray(4).toString('utf8')).type
-      if (type === 'query' || type === 'answer') frames++
-    }
-    return sendFrame.call(this, frame)
-  }
+  // Every frame any node sends, sorted by what caused it (bench/lib/search-frames.mjs).
+  const { install, searchFrames } = await import('./lib/search-frames.mjs')
+  install()
   const rss0 = process.memoryUsage().rss
   const cpu0 = process.cpuUsage()
   const t0 = now()
@@ -176,42 +189,93 @@ async function runPeernet (n) {
     const rssBuilt = process.memoryUsage().rss
     // Gossip tops every node up towards 4 connections; give it a moment (not counted as build).
     await until(() => nodes.every(p => p.connections().length >= Math.min(3, n - 1)), { ms: 5000, every: 50 }).catch(() => {})
+    // The ring: every node joined (its successor agrees, its predecessor is known).
+    const tRing = now()
+    await until(() => nodes.every(p => p.ringStatus() === 'joined'), { ms: RING_WAIT, every: 100, what: `all ${n} nodes joined on the ring` })
+    const ringJoinMs = now() - tRing
     const degree = nodes.reduce((s, p) => s + p.connections().length, 0) / n
     // Every address any node may dial is loopback (tables are filled by gossip from the above).
     for (const p of nodes) for (const { address } of p.peerList()) if (address !== null) assertLoopback([address], 'peernet connection')
 
     const member = Math.floor(Math.random() * n)
     await nodes[member].join('topic')
-    const first = []
-    const msgs = []
-    const hops = []
-    for (const i of pick(n, LOOKUPS, member)) {
-      const before = frames
-      const t = now()
-      let got = null
-      for await (const r of nodes[i].search('topic', { max: 1, timeout: 5000 })) {
-        if (r.address !== nodes[member].url) throw new Error(`search answered by ${r.address}`)
-        got = now() - t
-        hops.push(r.hops)
-      }
-      if (got === null) throw new Error(`search from node ${i} found nothing`)
-      first.push(got)
-      // The flood goes on after the first answer: wait until no frame has been sent for 100 ms.
-      let last = -1
-      while (frames !== last) {
-        last = frames
-        await sleep(100)
-      }
-      msgs.push(frames - before)
+    // The member record published: held by the node responsible for its point.
+    const point = pointOf('member', nodes[member].network, 'topic')
+    const holders = () => nodes.filter(p => p.ring.core.store.recordsAt(point).length > 0)
+    await until(() => holders().some(p => p.ring.core.table.isResponsible(point)), { ms: 20_000, every: 50, what: 'the member record at its responsible node' })
+    // ...and, for a few seconds at most, by its replicas (copied as soon as it is stored).
+    await until(() => holders().length >= Math.min(REPLICAS, n), { ms: 5000, every: 50 }).catch(() => {})
+    const held = holders().length
+
+    const results = { ring: newTally(), flood: newTally() }
+    const searchers = picks(n, LOOKUPS, member)
+    for (let k = 0; k < searchers.length; k++) {
+      // Both searches from the same node, in turn; which goes first alternates.
+      const order = k % 2 === 0 ? ['ring', 'flood'] : ['flood', 'ring']
+      for (const mode of order) await measure(nodes[searchers[k]], nodes[member], mode, results[mode])
     }
+    const stillJoined = nodes.filter(p => p.ringStatus() === 'joined').length
     const idle = await idleFigures()
     return {
       system: 'peernet', n, buildMs, buildCpuPerNode: buildCpu / n, rssPerNode: (rssBuilt - rss0) / n, rssTotal: idle.rss,
-      idleCpuPctPerNode: idle.idleCpuPct / n, firstMs: median(first), msgs: median(msgs), hops: median(hops), degree
+      idleCpuPctPerNode: idle.idleCpuPct / n, degree, ringJoinMs, held, stillJoined,
+      ring: summary(results.ring), flood: summary(results.flood)
     }
   } finally {
     await Promise.all(nodes.map(p => p.close().catch(() => {})))
     await Promise.all(servers.map(s => s.close()))
+  }
+
+  /** One search, to its first row, then until its frames are quiet: time, frames, via, hops. */
+  async function measure (searcher, member, mode, tally) {
+    const before = searchFrames()
+    const t = now()
+    let got = null
+    let row = null
+    for await (const r of searcher.search('topic', { max: 1, timeout: SEARCH_TIMEOUT, flood: mode === 'flood' })) {
+      if (r.address !== member.url) throw new Error(`search answered by ${r.address}, not the member ${member.url}`)
+      got = now() - t
+      row = r
+    }
+    // A flood goes on after the first answer: wait until no search frame has been sent or
+    // received for 100 ms.
+    const moved = () => { const f = searchFrames(); return f.all + ':' + f.received }
+    let last = ''
+    while (moved() !== last) {
+      last = moved()
+      await sleep(100)
+    }
+    const after = searchFrames()
+    tally.msgs.push(after.all - before.all)
+    tally.ringFrames += after.ring - before.ring
+    tally.floodFrames += after.flood - before.flood
+    if (got === null) {
+      tally.failed++
+      return
+    }
+    tally.first.push(got)
+    tally.hops.push(row.hops)
+    tally.via[row.via] = (tally.via[row.via] ?? 0) + 1
+  }
+}
+
+function newTally () {
+  return { first: [], msgs: [], hops: [], via: {}, failed: 0, ringFrames: 0, floodFrames: 0 }
+}
+
+function summary (t) {
+  const count = t.msgs.length
+  return {
+    count,
+    success: (count - t.failed) / count,
+    firstMs: median(t.first),
+    msgsMean: mean(t.msgs),
+    msgsP99: quantile(t.msgs, 0.99),
+    msgsMedian: median(t.msgs),
+    hops: median(t.hops),
+    via: t.via,
+    ringFramesMean: t.ringFrames / count,
+    floodFramesMean: t.floodFrames / count
   }
 }
 
@@ -223,7 +287,7 @@ function runChild (system, n) {
       stdio: ['ignore', 'pipe', 'inherit']
     })
     let out = ''
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT)
     child.stdout.setEncoding('utf8').on('data', s => { out += s })
     child.on('close', code => {
       clearTimeout(timer)
@@ -234,7 +298,7 @@ function runChild (system, n) {
 }
 
 if (childAt < 0) {
-  say(`dht: peernet (value) vs hyperdht (baseline) on its local testnet, N = ${SIZES.join(', ')}; ${LOOKUPS} lookups/searches each; idle window ${IDLE_MS / 1000} s`)
+  say(`dht: peernet's ring and flood searches (values) vs hyperdht (baseline) on its local testnet, N = ${SIZES.join(', ')}; ${LOOKUPS} searches per N per system (ring and flood from the same nodes, in turn); idle window ${IDLE_MS / 1000} s`)
   const tStart = now()
   let failed = false
   for (const n of SIZES) {
@@ -248,10 +312,20 @@ if (childAt < 0) {
       continue
     }
     const r = (x, y) => (x / y).toFixed(2)
-    say(`dht N=${n}: first result ${p.firstMs.toFixed(2)} ms (hops ${p.hops}) vs ${h.firstMs.toFixed(2)} ms = ${r(p.firstMs, h.firstMs)}x | messages per search ${p.msgs} vs per lookup ${h.msgs} (${h.contacted} nodes contacted) = ${r(p.msgs, h.msgs)}x`)
+    const pct = x => (100 * x).toFixed(1) + '%'
+    const { ring, flood } = p
+    say(`dht N=${n}: messages per search, mean (p99): ring ${fmt(ring.msgsMean)} (${ring.msgsP99}) | flood ${fmt(flood.msgsMean)} (${flood.msgsP99}) | hyperdht per lookup ${fmt(h.msgsMean)} (${h.msgsP99}; ${h.contacted} nodes contacted) => ring ${r(ring.msgsMean, h.msgsMean)}x, flood ${r(flood.msgsMean, h.msgsMean)}x of hyperdht`)
+    say(`dht N=${n}: first result, median: ring ${ring.firstMs.toFixed(2)} ms (hops ${ring.hops}) | flood ${flood.firstMs.toFixed(2)} ms (hops ${flood.hops}) | hyperdht ${h.firstMs.toFixed(2)} ms => ring ${r(ring.firstMs, h.firstMs)}x, flood ${r(flood.firstMs, h.firstMs)}x`)
+    say(`dht N=${n}: success ring ${pct(ring.success)} (via ${JSON.stringify(ring.via)}), flood ${pct(flood.success)} (via ${JSON.stringify(flood.via)}), hyperdht ${h.count}/${h.count} | ring frames per ring search ${fmt(ring.ringFramesMean)} + flood frames ${fmt(ring.floodFramesMean)} | ring joined on all ${n} in ${(p.ringJoinMs / 1000).toFixed(1)} s, member record held by ${p.held}, ${p.stillJoined}/${n} joined after the searches`)
     say(`dht N=${n}: build ${fmt(p.buildMs, 0)} ms vs ${fmt(h.buildMs, 0)} ms = ${r(p.buildMs, h.buildMs)}x | build CPU/node ${p.buildCpuPerNode.toFixed(1)} vs ${h.buildCpuPerNode.toFixed(1)} ms | idle CPU/node ${p.idleCpuPctPerNode.toFixed(3)}% vs ${h.idleCpuPctPerNode.toFixed(3)}% | RSS/node ${(p.rssPerNode / MB).toFixed(2)} vs ${(h.rssPerNode / MB).toFixed(2)} MB (process ${(p.rssTotal / MB).toFixed(0)} vs ${(h.rssTotal / MB).toFixed(0)} MB) | peernet mean degree ${p.degree.toFixed(1)}`)
-    row(BENCH, `first_result_n${n}`, p.firstMs, 'ms', h.firstMs, { n, hops: p.hops })
-    row(BENCH, `messages_per_lookup_n${n}`, p.msgs, 'msgs', h.msgs, { n, hyperdht_nodes_contacted: h.contacted, peernet_degree: round2(p.degree) })
+    for (const [mode, m] of [['ring', ring], ['flood', flood]]) {
+      const extra = { n, searches: m.count, hyperdht_lookups: h.count }
+      row(BENCH, `messages_per_search_${mode}_n${n}`, m.msgsMean, 'msgs', h.msgsMean, { ...extra, statistic: 'mean', hyperdht_nodes_contacted: h.contacted, peernet_degree: round2(p.degree) })
+      row(BENCH, `messages_per_search_${mode}_p99_n${n}`, m.msgsP99, 'msgs', h.msgsP99, { ...extra, statistic: 'p99' })
+      row(BENCH, `first_result_${mode}_n${n}`, m.firstMs, 'ms', h.firstMs, { ...extra, statistic: 'median', hops: m.hops })
+      row(BENCH, `search_success_${mode}_n${n}`, m.success, 'share', null, { ...extra, via: m.via })
+    }
+    row(BENCH, `ring_joined_n${n}`, p.ringJoinMs, 'ms', null, { n, member_record_holders: p.held, joined_after: p.stillJoined })
     row(BENCH, `build_n${n}`, p.buildMs, 'ms', h.buildMs, { n })
     row(BENCH, `build_cpu_per_node_n${n}`, p.buildCpuPerNode, 'ms', h.buildCpuPerNode, { n })
     row(BENCH, `idle_cpu_per_node_n${n}`, p.idleCpuPctPerNode, '%', h.idleCpuPctPerNode, { n, window_ms: IDLE_MS })

@@ -36,6 +36,15 @@ export function median (xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
+export const mean = xs => xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length
+
+/** The q-quantile of xs (nearest rank: p99 of 100 values is the 99th smallest). */
+export function quantile (xs, q) {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]
+}
+
 export const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 export const now = () => performance.now()
 
@@ -185,12 +194,12 @@ export const MB = 1024 * 1024
 
 // --- daemons through the CLI ---------------------------------------------------------------
 
-/** Run the CLI against dir; resolves {code, stdout, stderr, ms}. */
-export function cli (dir, args, { input, stdout = 'pipe', timeout = 60000 } = {}) {
+/** Run the CLI against dir (env: more variables for it); resolves {code, stdout, stderr, ms}. */
+export function cli (dir, args, { input, stdout = 'pipe', timeout = 60000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const start = now()
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, PEERNET_PATH: dir, PEERNET_NO_AUTOSTART: '1' },
+      env: { ...process.env, ...env, PEERNET_PATH: dir, PEERNET_NO_AUTOSTART: '1' },
       stdio: [input === undefined ? 'ignore' : 'pipe', stdout, 'pipe']
     })
     let out = ''
@@ -212,9 +221,9 @@ export function cli (dir, args, { input, stdout = 'pipe', timeout = 60000 } = {}
   })
 }
 
-/** Start a daemon in a fresh temp dir; returns {dir, pid}. The pid is killed at exit. */
-export async function startDaemon (settings = [], dir = tempDir()) {
-  const r = await cli(dir, ['daemon', '--json', ...settings])
+/** Start a daemon in a fresh temp dir (env: more variables for it); returns {dir, pid}. The pid is killed at exit. */
+export async function startDaemon (settings = [], dir = tempDir(), env = {}) {
+  const r = await cli(dir, ['daemon', '--json', ...settings], { env })
   const { pid } = JSON.parse(r.stdout.trim().split('\n').pop())
   trackPid(pid)
   return { dir, pid, socket: join(dir, 'run', 'control.sock') }
