@@ -52,7 +52,7 @@ t.test('no answer within PING_TIMEOUT: closed with a reason, not a fault; then f
   clock.advance(PING_TIMEOUT - 1)
   t.notOk(c.closed)
   clock.advance(1)
-  t.same(c.closeInfo, { reason: `no answer to ping within ${PING_TIMEOUT / 1000} s (PING_TIMEOUT)`, fault: false })
+  t.same(c.closeInfo, { reason: `no answer to ping within ${PING_TIMEOUT / 1000} s (PING_TIMEOUT)`, fault: false, farewell: false })
   t.equal(keepalive.size, 0, 'a closed link is not watched any more')
   keepalive.watch(c)
   t.equal(keepalive.size, 0, 'nor watched again')

@@ -240,3 +240,30 @@ t.test('MAX_PENDING own lookups in flight; MAX_ROUTES remembered for others, the
   t.equal(out.sent.length, sent + 1, 'the newest is routed back')
   t.equal(out.sent[sent].to, S)
 })
+
+t.test('routable: a joined node whose new successor awaits its agreement still routes; one never joined does not', async t => {
+  const { RingNet } = await import('./lib/ring-net.js')
+  const net = new RingNet({ n: 30, seed: 21 })
+  t.ok(net.settle() >= 0)
+  net.round()
+  const x = net.live().find(n => n.core.status() === 'joined')
+  const succ = x.core.table.successor()
+  t.ok(x.core.routable(), 'joined: routable')
+  // A new node between x and its successor: x's successor changes, and is not agreed yet.
+  let kp
+  for (let i = 0; i < 100_000; i++) {
+    const seed = Buffer.alloc(32)
+    seed.writeUInt32BE(0xbeef, 0)
+    seed.writeUInt32BE(i, 4)
+    kp = generateKeyPair(seed)
+    const y = idOf(kp.publicKey)
+    if (y > x.id && y < succ) break
+    if (succ < x.id && (y > x.id || y < succ)) break
+  }
+  const y = net.add(kp)
+  net.link(y, x.id)
+  t.equal(x.core.table.successor(), y, 'the newcomer is the successor')
+  t.equal(x.core.status(), 'unbalanced', 'not agreed yet')
+  t.ok(x.core.routable(), 'but it was joined, and its successor is linked: still routable')
+  t.notOk(net.nodes.get(y).core.routable(), 'the newcomer, never joined, is not')
+})

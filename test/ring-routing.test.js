@@ -109,6 +109,25 @@ t.test('predecessor: notify takes a nearer one only; a lost link clears it', asy
   t.equal(r.predecessor(), null)
 })
 
+t.test('a link closed with a goodbye: the node keeps its roles, known by address; a failed one leaves them', async t => {
+  const self = id('8')
+  const r = new RoutingTable(self)
+  r.linkUp(id('9'), ['mem://nine'])
+  r.linkUp(id('a'), ['mem://a'])
+  r.notified(id('7'))
+  r.linkUp(id('7'), ['mem://seven'])
+  // Round the circle from 8: 9, a, then 7.
+  t.same(r.successors(), [id('9'), id('a'), id('7')])
+  t.notOk(r.linkDown(id('9'), false), 'a goodbye changes no role')
+  t.same(r.successors(), [id('9'), id('a'), id('7')], 'still the successor')
+  t.notOk(r.isLinked(id('9')), 'without a link')
+  t.same(r.addressesOf(id('9')), ['mem://nine'], 'known by its address, to be linked again')
+  r.linkDown(id('7'), false)
+  t.equal(r.predecessor(), id('7'), 'still the predecessor')
+  t.ok(r.linkDown(id('a')), 'a failed link')
+  t.same(r.successors(), [id('9'), id('7')], 'leaves the successor list')
+})
+
 t.test('flexible fingers: any live link of a range fills it; ranges below the successors are not needed', async t => {
   const self = id('0')
   const r = new RoutingTable(self)

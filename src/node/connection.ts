@@ -60,6 +60,8 @@ export interface CloseInfo {
   reason: string
   /** The peer misbehaved (bad frame, flood, refused handshake): counts as a failure. */
   fault: boolean
+  /** A goodbye was said, by us or by the peer: the link ended by choice, not by failing. */
+  farewell: boolean
 }
 
 export interface ConnectionEvents {
@@ -207,11 +209,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * Close, telling the peer why when `tell` (when it can still hear it): the reason itself, or
    * the text given as `tell` when the peer should read something else than our log.
    */
-  close (reason: string, fault: boolean, tell: boolean | string = false): void {
+  close (reason: string, fault: boolean, tell: boolean | string = false, farewell = tell !== false): void {
     if (this.closed) return
     this.closed = true
     this.open = false
-    this.closeInfo = { reason, fault }
+    this.closeInfo = { reason, fault, farewell }
     this.stopHandshakeTimer()
     if (tell !== false) {
       try {

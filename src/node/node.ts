@@ -541,7 +541,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (m.type.startsWith('ring.')) return this.ring?.receive(c, m as RingMessage)
     switch (m.type) {
       case 'hello': return c.close('protocol violation: second hello', true, true)
-      case 'bye': return c.close(`peer left: ${m.reason}`, false)
+      case 'bye': return c.close(`peer left: ${m.reason}`, false, false, true)
       case 'getaddrs': return this.gossip.onGetAddrs(c)
       case 'addrs': return this.gossip.onAddrs(c, m.addrs)
       case 'query': return this.searches.onQuery(c, m)
@@ -562,7 +562,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     }
     this.dialer.closed(c, info, wasOpen)
     if (!wasOpen) return
-    this.ring?.closed(c)
+    this.ring?.closed(c, info)
     this.event('disconnect', { ...peerInfo(c), reason: info.reason })
     if (this.options.bootstrap) this.timers.soon('redial', () => this.dialer.topUp())
   }

@@ -9,7 +9,7 @@ import type { Published, SearchResult } from '../ring/records.js'
 import type { VerifyContext } from '../ring/record.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
-import type { Connection } from './connection.js'
+import type { Connection, CloseInfo } from './connection.js'
 import type { PeerSet } from './peers.js'
 import type { Dialer } from './dialer.js'
 import type { OwnAddresses } from './own.js'
@@ -116,8 +116,9 @@ export class RingLinks {
     this.core.linkUp(c.peerId, c.offered.slice(0, MAX_HELLO_ADDRS))
   }
 
-  closed (c: Connection): void {
-    this.core.linkDown(c.peerId)
+  closed (c: Connection, info: CloseInfo): void {
+    // A goodbye (a link one side no longer wanted, a node leaving) is not a failure, but a fault is.
+    this.core.linkDown(c.peerId, !info.farewell || info.fault)
   }
 
   receive (c: Connection, m: RingMessage): void {
@@ -129,6 +130,9 @@ export class RingLinks {
   }
 
   status (): RingStatus { return this.core.status() }
+
+  /** Whether a search may go by the ring (RingCore.routable). */
+  routable (): boolean { return this.core.routable() }
 
   /** Inbound ring links to accept at most, for the size of ring this node sees. */
   inboundCap (): number { return this.core.inboundCap() }

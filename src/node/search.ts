@@ -1,6 +1,7 @@
 // Search: this node's own searches, and the queries and answers it handles for others. Once the
-// node has joined the ring, a search is a lookup of the subnet's point: the responsible node (or
-// a replica) answers with the members' signed records, each checked here, and that answer ends
+// node has joined the ring (and while a new successor of a joined node awaits its agreement: see
+// RingCore.routable), a search is a lookup of the subnet's point: the responsible node (or a
+// replica) answers with the members' signed records, each checked here, and that answer ends
 // the search, even when it holds no member. Otherwise (the node is not joined, the lookup failed,
 // or `flood` was asked for) a query floods hop by hop up to its limit; each node handles a query
 // id once (the seen cache), answers when it is a member, relays within its budgets, and sends
@@ -146,7 +147,7 @@ export class Search {
       this.ctx.ready.then(() => {
         if (this.ctx.closing || !this.running.has(qid)) return finish()
         const ring = opts.flood === true ? null : this.ring()
-        if (ring !== null && ring.status() === 'joined') this.viaRing(s, ring)
+        if (ring !== null && ring.routable()) this.viaRing(s, ring)
         else this.flood(s)
       }, err => {
         finish()

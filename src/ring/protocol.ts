@@ -98,6 +98,7 @@ export class RingCore extends EventEmitter {
   private checkGap = JOIN_EVERY
   private nextCheck = JOIN_EVERY
   private state: RingStatus = 'lonely'
+  private wasJoined = false
 
   constructor (opts: RingCoreOptions) {
     super()
@@ -138,6 +139,17 @@ export class RingCore extends EventEmitter {
     return this.state === 'joined'
   }
 
+  /**
+   * Whether lookups from this node reach the ring: it is joined, or it was and still has a linked
+   * successor and a predecessor (a successor that just changed is agreed at the next stabilise,
+   * a round later; the ring around it has not moved meanwhile).
+   */
+  routable (): boolean {
+    if (this.state === 'joined') return true
+    const s = this.table.successor()
+    return this.wasJoined && s !== null && this.table.isLinked(s) && this.table.predecessor() !== null
+  }
+
   me (): RingPeer {
     return { id: this.id, addrs: this.o.addresses() }
   }
@@ -168,13 +180,19 @@ export class RingCore extends EventEmitter {
 
   /**
    * The link to id went down, or a dial asked for by wantLink failed: id leaves every role, and
-   * stabilise answers that still list it are not believed for DEAD_ROUNDS rounds.
+   * stabilise answers that still list it are not believed for DEAD_ROUNDS rounds. A link closed
+   * with a goodbye (`failed` false: one side no longer wanted it) says nothing of the node: it
+   * keeps its roles, known by address, and is linked again when a role needs it.
    */
-  linkDown (id: string): void {
+  linkDown (id: string, failed = true): void {
     const before = this.snapshot()
-    if (!this.table.linkDown(id)) this.table.forget(id)
-    this.dead.set(id, this.round)
-    if (this.dead.size > MAX_DEAD) this.dead.delete(this.dead.keys().next().value as string)
+    if (!failed) {
+      this.table.linkDown(id, false)
+    } else {
+      if (!this.table.linkDown(id)) this.table.forget(id)
+      this.dead.set(id, this.round)
+      if (this.dead.size > MAX_DEAD) this.dead.delete(this.dead.keys().next().value as string)
+    }
     this.ours.delete(id)
     // Lookups sent over the link will never be answered through it: retry them now.
     this.lookups.linkDown(id)
@@ -348,18 +366,18 @@ export class RingCore extends EventEmitter {
     })
   }
 
-  /** Drops ring links this node asked for that it no longer wants, once over its budget. */
+  /** Drops ring links this node asked for that it no longer wants. */
   private dropSurplus (): void {
     // A link asked for and never made (the dial failed) stops counting against the budget.
     for (const id of [...this.ours]) {
       if (!this.table.isLinked(id) && this.round - (this.asked.get(id) ?? 0) >= WANT_RETRY) this.ours.delete(id)
     }
     for (const [id, round] of this.asked) if (this.round - round >= WANT_RETRY) this.asked.delete(id)
-    const budget = ringLinkBudget(this.table.estimateN())
-    if (this.ours.size <= budget) return
+    // Every link held costs a keepalive when idle and the peer an inbound slot: one that no
+    // longer serves (a finger bettered, a successor pushed down the list, a candidate that was
+    // not nearer after all) goes at once, with a goodbye (the node keeps its roles: linkDown).
     const keep = this.table.wanted()
     for (const id of [...this.ours]) {
-      if (this.ours.size <= budget) break
       if (keep.has(id)) continue
       this.ours.delete(id)
       if (this.table.isLinked(id)) this.o.dropLink(id)
@@ -396,6 +414,7 @@ export class RingCore extends EventEmitter {
     if (status !== this.state) {
       const from = this.state
       this.state = status
+      if (status === 'joined') this.wasJoined = true
       this.emit('status', { from, to: status })
     }
   }

@@ -100,16 +100,22 @@ export class RoutingTable {
     return this.mergeSuccessors([id])
   }
 
-  /** The link to id is gone (or the node failed): it leaves every role. True when succ/pred changed. */
-  linkDown (id: string): boolean {
+  /**
+   * The link to id is gone. When it failed (or the node did), id leaves every role; when it was
+   * closed by choice with a goodbye (a ring link one side no longer wanted), id is alive and
+   * keeps its place in the successor list and as predecessor, known by its addresses. True when
+   * succ/pred changed.
+   */
+  linkDown (id: string, failed = true): boolean {
     const addresses = this.links.get(id)
     if (addresses === undefined) return false
     this.links.delete(id)
     this.sorted.splice(this.bisect(id), 1)
     this.perRange[this.range.get(id) as number]--
     this.range.delete(id)
-    const changed = this.forget(id)
-    return changed
+    if (failed) return this.forget(id)
+    this.learn(id, addresses)
+    return false
   }
 
   /** Forget a node (dead, or unreachable): out of the successor list and the predecessor role. */

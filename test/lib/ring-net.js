@@ -55,7 +55,7 @@ export class RingNet {
       ...(onEnvelope === undefined ? {} : { onEnvelope: e => onEnvelope(node, e) }),
       send: (to, m) => this.queue.push([id, to, JSON.stringify(m)]),
       wantLink: to => this.queue.push([id, to, null]),
-      dropLink: to => this.unlink(id, to)
+      dropLink: to => this.unlink(id, to, true)
     })
     this.nodes.set(id, node)
     return id
@@ -73,14 +73,15 @@ export class RingNet {
     B.core.linkUp(a, A.addrs)
   }
 
-  unlink (a, b) {
+  /** a and b unlinked: by a choice said with a goodbye (`farewell`), or by a failure. */
+  unlink (a, b, farewell = false) {
     const A = this.nodes.get(a)
     const B = this.nodes.get(b)
     if (!A.links.has(b)) return
     A.links.delete(b)
     B.links.delete(a)
-    if (A.alive) A.core.linkDown(b)
-    if (B.alive) B.core.linkDown(a)
+    if (A.alive) A.core.linkDown(b, !farewell)
+    if (B.alive) B.core.linkDown(a, !farewell)
   }
 
   /** Delivers every queued message (and link request) until none is left; frames are counted. */
