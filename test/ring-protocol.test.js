@@ -342,3 +342,26 @@ t.test(`MAX_DETOURS (${MAX_DETOURS}): a search whose route fails goes another wa
   t.equal(ok.err, null, 'the detour is answered')
   t.equal(sent, 2)
 })
+
+t.test('a node that was alone hands its records over to the first node to link to it, at once', async t => {
+  // A lone node holds its own record; a newcomer that becomes responsible for its point must
+  // have it before anyone asks (its "no members" would be taken as the answer).
+  const net = new RingNet({ n: 2, seed: 14, initial: 0 })
+  const [a, b] = net.ids
+  const [lo, hi] = a < b ? [a, b] : [b, a]
+  // A name whose point lies in (a, b]: b's, once the two are linked.
+  let name = null
+  for (let i = 0; i < 10_000 && name === null; i++) {
+    const p = pointOf('member', 'peernet', 'n' + i)
+    const inB = b === hi ? (p > lo && p <= hi) : (p > hi || p <= lo)
+    if (inB) name = 'n' + i
+  }
+  t.ok(name !== null)
+  const point = pointOf('member', 'peernet', name)
+  const pub = net.run(a, (core, done) => { core.records.publish({ type: 'member', name, addresses: [] }, done) })
+  t.equal(pub.err, null, 'alone, it holds its record itself')
+  t.equal(net.nodes.get(a).core.store.get(point, net.now).length, 1)
+  net.link(a, b)
+  net.drain()
+  t.equal(net.nodes.get(b).core.store.get(point, net.now).length, 1, 'the newcomer holds it as soon as the link is up, before any round')
+})

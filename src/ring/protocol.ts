@@ -171,10 +171,13 @@ export class RingCore extends EventEmitter {
   /** id may be the predecessor (it said so, or it is a live link before this node). */
   private adoptPred (id: string): void {
     const old = this.table.predecessor()
-    if (this.table.notified(id) && old !== null) {
+    if (this.table.notified(id)) {
       // A node joined between the old predecessor and this one: the records of (old, id]
-      // are its now. This node keeps copies (it is their first replica).
-      this.records.handOver(id, this.store.inRange(old, id))
+      // are its now. This node keeps copies (it is their first replica). With no predecessor
+      // before (a node that was alone), that is all of (this node, id]: the newcomer must hold
+      // them before it answers searches for them, not a round later (a "no members" from it
+      // would be taken as the answer). It keeps only those it may hold.
+      this.records.handOver(id, this.store.inRange(old ?? this.id, id))
     }
   }
 
