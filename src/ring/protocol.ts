@@ -171,13 +171,14 @@ export class RingCore extends EventEmitter {
   /** id may be the predecessor (it said so, or it is a live link before this node). */
   private adoptPred (id: string): void {
     const old = this.table.predecessor()
-    if (this.table.notified(id)) {
+    // A node that was alone (no predecessor, this its only link) and its first peer: all of
+    // (this node, id] is the newcomer's, which must hold it before it answers searches for it,
+    // not a round later (its "no members" would be taken as the answer).
+    const from = old ?? (this.table.linkCount === 1 ? this.id : null)
+    if (this.table.notified(id) && from !== null) {
       // A node joined between the old predecessor and this one: the records of (old, id]
-      // are its now. This node keeps copies (it is their first replica). With no predecessor
-      // before (a node that was alone), that is all of (this node, id]: the newcomer must hold
-      // them before it answers searches for them, not a round later (a "no members" from it
-      // would be taken as the answer). It keeps only those it may hold.
-      this.records.handOver(id, this.store.inRange(old ?? this.id, id))
+      // are its now. This node keeps copies (it is their first replica).
+      this.records.handOver(id, this.store.inRange(from, id))
     }
   }
 
