@@ -40,9 +40,10 @@ export const DEFAULTS: Omit<SimOptions, 'progress'> = {
   bootstrap: 3,
   probes: 10,
   // The ring's gates: ≥ 3,000 searches a subnet, ≥ 600 under steady churn (40 intervals of
-  // 3 subnets × 5), and enough after the kill that one interval's share means something.
+  // 8 a subnet: 640 even when the 1-member subnet has lost its member at the kill), and enough
+  // after the kill that one interval's share means something.
   searches: 3000,
-  churnSearches: 5,
+  churnSearches: 8,
   killSearches: 34
 }
 
