@@ -180,3 +180,26 @@ t.test('ring: false keeps a node to gossip and the flood', async t => {
   t.same(rows.map(r => r.via), ['flood'], 'a search floods')
   t.notOk(b.peers.get(a.id).ring, 'and no link is the ring\'s')
 })
+
+t.test('a node whose one gossip link brought the query is a leaf of the gossip overlay: it relays over no ring link', async t => {
+  const { node } = memNet(t)
+  const a = node('a', { ring: false })
+  const b = node('b', { ring: false })
+  const c = node('c', { ring: false })
+  await c.join('chat')
+  await a.connect('mem://b')
+  await b.connect('mem://c')
+  // b's link to c stands for a ring link (the ring is off here, so nothing else acts on the mark).
+  b.peers.get(c.id).ring = true
+  c.peers.get(b.id).ring = true
+  const rows = []
+  for await (const r of a.search('chat', { max: 1, timeout: 500 })) rows.push(r)
+  t.same(rows, [], 'b kept the query off its ring link: no answer')
+  // With no gossip link at all, b's ring link carries the flood (every link, then).
+  b.peers.get(a.id).ring = true
+  a.peers.get(b.id).ring = true
+  for await (const r of a.search('chat', { max: 1, timeout: 5000 })) rows.push(r)
+  t.same(rows.map(r => [r.address, r.via]), [['mem://c', 'flood']], 'a node with ring links only floods over them')
+  // b to c is one ordered link: had b relayed the first query, c would have heard it first.
+  t.equal(c.searches.seenSize, 1, 'c heard the second query only')
+})

@@ -205,17 +205,17 @@ export class Search {
   /**
    * The links a flood goes on (but `except`): the gossip links, as the ring's are for routing
    * and the gossip overlay is connected on its own (over every ring link too, a flood would cost
-   * about four times the frames); every link on a node that has no gossip link.
+   * about four times the frames); every link on a node that has no gossip link. (A node whose
+   * one gossip link brought the query is a leaf of that overlay: it relays nowhere.)
    */
   private floodLinks (except: Connection | null): Connection[] {
     const all: Connection[] = []
-    const gossip: Connection[] = []
+    let gossip = false
     for (const c of this.peers) {
-      if (c === except) continue
-      all.push(c)
-      if (!c.ring) gossip.push(c)
+      gossip ||= !c.ring
+      if (c !== except) all.push(c)
     }
-    return gossip.length > 0 ? gossip : all
+    return gossip ? all.filter(c => !c.ring) : all
   }
 
   /** End every search of ours (the node is closing). */
