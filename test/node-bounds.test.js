@@ -27,7 +27,7 @@ t.test(`MAX_SEARCH_ANSWERS (${MAX_SEARCH_ANSWERS}): a search takes no more answe
   const a = node('a', { clock, random: seededRandom(1) })
   // Two peers, each within its own message burst, together answer more than the cap.
   const raws = [await rawLink(net, 'a', '1'), await rawLink(net, 'a', '2')]
-  const rows = collect(a.search('big', { timeout: 10_000 }))
+  const rows = collect(a.search('big', { timeout: 10_000, flood: true }))
   const per = Math.ceil((MAX_SEARCH_ANSWERS + 100) / 2)
   await Promise.all(raws.map(async (raw, r) => {
     const q = await raw.next(m => m.type === 'query')

@@ -3,7 +3,7 @@
 // responsible for a value, and say where they stand (ringStatus, status events). The ring's
 // protocol on its own is tested in ring-*.test.js.
 import t from 'tap'
-import { VirtualClock, seededRandom } from '../lib/index.js'
+import { VirtualClock, seededRandom, RING_FIRST_WAIT } from '../lib/index.js'
 import { memNet } from './lib/mem-nodes.js'
 
 const flush = () => new Promise(resolve => setImmediate(resolve))
@@ -24,12 +24,11 @@ async function ringOf (t, n, opts = {}) {
   const { node } = memNet(t)
   const clock = new VirtualClock(1_000_000)
   const nodes = []
-  for (let i = 0; i < n; i++) {
-    nodes.push(node(`r${i}`, { clock, random: seededRandom(i + 1), interval: 200, dialInterval: 100, connections: 2, bootstrap: true, addresses: [`mem://r${i}`], ...opts }))
-  }
+  const add = (name, seed) => node(name, { clock, random: seededRandom(seed), interval: 200, dialInterval: 100, connections: 2, bootstrap: true, addresses: [`mem://${name}`], ...opts })
+  for (let i = 0; i < n; i++) nodes.push(add(`r${i}`, i + 1))
   await Promise.all(nodes.map(pn => pn.ready))
   for (let i = 1; i < n; i++) await nodes[i].save([`mem://r${i - 1}`])
-  return { clock, nodes }
+  return { clock, nodes, add }
 }
 
 t.test('nodes that know one neighbour each join one ring and agree on the owner of a value', async t => {
@@ -130,6 +129,55 @@ t.test('search asks the ring once joined: the member\'s signed record answers at
   t.same(found.rows, [], 'after part, the tombstone at the point hides the member')
 })
 
+t.test('a node not joined yet asks the ring through its links: members end the search, "none" or no answer by RING_FIRST_WAIT floods', async t => {
+  const { clock, nodes, add } = await ringOf(t, 10)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
+  const member = nodes[3]
+  await member.join('chat')
+  await runUntil(clock, () => false, 20)
+  // A newcomer with one link (not the member): linked, not joined.
+  const search = async (pn, subnet) => {
+    const rows = []
+    let ended = false
+    let floodAt = null
+    const start = clock.now()
+    pn.search(subnet, { timeout: 20_000 }).on('data', r => rows.push(r)).on('end', () => { ended = true })
+    await runUntil(clock, () => {
+      if (floodAt === null && pn.searches.seenSize > 0) floodAt = clock.now() - start
+      return ended
+    })
+    return { rows, floodAt, status: pn.ringStatus() }
+  }
+  const late = add('late', 99)
+  await late.ready
+  await late.connect(nodes[7].url)
+  t.equal(late.ringStatus(), 'unbalanced', 'the newcomer is linked but not joined')
+  let found = await search(late, 'chat')
+  t.same(found.rows.map(r => [r.id, r.via]), [[member.id, 'ring']], 'the ring answered through its link, with the member\'s record')
+  t.equal(found.floodAt, null, 'and it did not flood')
+
+  const lone = add('lone', 98)
+  await lone.ready
+  await lone.connect(nodes[7].url)
+  t.not(lone.ringStatus(), 'joined')
+  found = await search(lone, 'nobody-here')
+  t.same(found.rows, [], 'no members anywhere')
+  t.ok(found.floodAt !== null && found.floodAt < RING_FIRST_WAIT, `"none" from the ring is not the last word for a node not joined: it floods at once (${found.floodAt} ms)`)
+
+  // The newcomer's only link drops every ring lookup: no answer comes, and the search floods
+  // once RING_FIRST_WAIT has passed (the member answers the flood).
+  const deaf = add('deaf', 97)
+  await deaf.ready
+  await deaf.connect(nodes[7].url)
+  const core = nodes[7].ring.core
+  const receive = core.receive.bind(core)
+  core.receive = (from, m) => { if (!(from === deaf.id && m.type === 'ring.lookup')) receive(from, m) }
+  t.not(deaf.ringStatus(), 'joined')
+  found = await search(deaf, 'chat')
+  t.ok(found.floodAt >= RING_FIRST_WAIT && found.floodAt < RING_FIRST_WAIT + 200, `flooded once RING_FIRST_WAIT had passed (${found.floodAt} ms)`)
+  t.same(found.rows.map(r => [r.address, r.via]), [[member.url, 'flood']], 'the member answered the flood')
+})
+
 t.test('a flood goes over the gossip links only: the ring\'s links are for routing', async t => {
   const { clock, nodes } = await ringOf(t, 10)
   t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
@@ -179,6 +227,18 @@ t.test('ring: false keeps a node to gossip and the flood', async t => {
   for await (const r of a.search('chat', { max: 1, timeout: 5000 })) rows.push(r)
   t.same(rows.map(r => r.via), ['flood'], 'a search floods')
   t.notOk(b.peers.get(a.id).ring, 'and no link is the ring\'s')
+})
+
+t.test('a search made before the node has any link waits for its first one', async t => {
+  const { node } = memNet(t)
+  const a = node('a', { ring: false })
+  const b = node('b', { ring: false })
+  await Promise.all([a.ready, b.ready, b.join('chat')])
+  const rows = []
+  const search = (async () => { for await (const r of a.search('chat', { max: 1, timeout: 5000 })) rows.push(r) })()
+  await a.connect('mem://b')
+  await search
+  t.same(rows.map(r => [r.address, r.via]), [['mem://b', 'flood']], 'it flooded once linked (over no link, it would have found nothing)')
 })
 
 t.test('a node whose one gossip link brought the query is a leaf of the gossip overlay: it relays over no ring link', async t => {

@@ -47,7 +47,7 @@ export { PING_INTERVAL, PING_TIMEOUT } from './keepalive.js'
 export { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from './own.js'
 export {
   RELAY_RATE, RELAY_BURST, RELAY_PEER_RATE, RELAY_PEER_BURST, ANSWER_RELAY_RATE, ANSWER_RELAY_BURST,
-  MAX_RELAYED_ANSWERS, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT
+  MAX_RELAYED_ANSWERS, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT, RING_FIRST_WAIT
 } from './search.js'
 
 /**
@@ -124,7 +124,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
       ringInboundCap: () => this.ring?.inboundCap() ?? 0,
-      opened: c => this.ring?.opened(c),
+      opened: c => {
+        this.ring?.opened(c)
+        this.searches.linked()
+      },
       groupOf: opts.groupOf ?? sourceGroup
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)

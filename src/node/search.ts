@@ -2,10 +2,12 @@
 // node has joined the ring (and while a new successor of a joined node awaits its agreement: see
 // RingCore.routable), a search is a lookup of the subnet's point: the responsible node (or a
 // replica) answers with the members' signed records, each checked here, and that answer ends
-// the search, even when it holds no member. Otherwise (the node is not joined, the lookup failed,
-// or `flood` was asked for) a query floods hop by hop up to its limit; each node handles a query
-// id once (the seen cache), answers when it is a member, relays within its budgets, and sends
-// answers back the way the query came.
+// the search, even when it holds no member. A node with links that is not joined yet asks the
+// ring too, through them, but its answer is the last word only when it names members (the
+// node's view of the ring may be wrong): none, or none by RING_FIRST_WAIT, and it floods as well.
+// Otherwise (the ring is off, the lookup failed, or `flood` was asked for) a query floods hop by
+// hop up to its limit (a search made before the node has any link waits for its first); each node handles a query id once (the seen cache), answers when it is a
+// member, relays within its budgets, and sends answers back the way the query came.
 import { Readable } from 'node:stream'
 import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
@@ -20,6 +22,7 @@ import { encodeFrame } from '../wire/frame.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Query, type Answer, MAX_HOP_LIMIT, checkSubnet } from '../wire/messages.js'
 import type { RingLinks } from './ring.js'
+import { LOOKUP_RETRY } from '../ring/protocol.js'
 import type { RingRecord } from '../wire/record.js'
 
 /**
@@ -62,6 +65,13 @@ export const MAX_SEEN = 50_000
 export const MAX_SEARCHES = 256
 /** Most answers one search of ours takes (and learns into the table); then it ends. */
 export const MAX_SEARCH_ANSWERS = 1000
+/**
+ * How long a search from a node not yet joined to the ring waits for the ring's answer before
+ * it floods as well, ms. Through a joined link a lookup answers within a few hops' time; one not
+ * answered by the time a lookup is retried past a silent node has met a gap in a ring that is
+ * still forming, and a new node's flood must still have time to reach the member.
+ */
+export const RING_FIRST_WAIT = LOOKUP_RETRY
 export { MAX_SEARCH_TIMEOUT }
 
 /** The owner of our own searches' seen entries (no peer has the empty id). */
@@ -74,11 +84,22 @@ interface LocalSearch {
   qid: string
   subnet: string
   stream: Readable
-  /** Addresses (flood answers) and ids (ring records) that answered: at most `max` of them. */
+  /**
+   * Who answered: addresses (flood answers), ids and the addresses of ring records, so a member
+   * found both ways (a node not joined yet may ask both) is one row.
+   */
   answered: Set<string>
+  /** Rows given: at most `max`. */
+  rows: number
   max: number
   /** Hop limit of the flood, if it comes to one. */
   limit: number
+  /** Whether the query has been flooded (a search floods once at most). */
+  flooded: boolean
+  /** A node not yet joined: the RING_FIRST_WAIT timer, until the ring answers or it floods. */
+  wait: Timer | null
+  /** `flood` was asked for: the ring is not asked. */
+  floodOnly: boolean
   finish: () => void
 }
 
@@ -89,6 +110,8 @@ export class Search {
   /** Each peer's share of what we relay (RELAY_PEER_RATE, RELAY_PEER_BURST). */
   private readonly relays = new WeakMap<Connection, TokenBucket>()
   private readonly running = new Map<string, LocalSearch>()
+  /** Searches started with no link at all (a node just started, still dialing): they go at the first. */
+  private readonly unlinked = new Set<LocalSearch>()
 
   constructor (
     private readonly ctx: NodeContext,
@@ -136,19 +159,20 @@ export class Search {
       const finish = (): void => {
         if (!this.running.has(qid)) return
         this.running.delete(qid)
+        this.unlinked.delete(s)
         if (timer) this.ctx.clock.clearTimeout(timer)
+        if (s.wait !== null) this.ctx.clock.clearTimeout(s.wait)
         opts.signal?.removeEventListener('abort', finish)
         stream.push(null)
       }
-      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), max, limit, finish }
+      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), rows: 0, max, limit, flooded: false, wait: null, floodOnly: opts.flood === true, finish }
       this.running.set(qid, s)
       opts.signal?.addEventListener('abort', finish)
       timer = this.ctx.clock.setTimeout(finish, timeout)
       this.ctx.ready.then(() => {
         if (this.ctx.closing || !this.running.has(qid)) return finish()
-        const ring = opts.flood === true ? null : this.ring()
-        if (ring !== null && ring.routable()) this.viaRing(s, ring)
-        else this.flood(s)
+        if (this.peers.size === 0) this.unlinked.add(s)
+        else this.begin(s)
       }, err => {
         finish()
         this.fail(stream, err as Error)
@@ -160,20 +184,48 @@ export class Search {
   }
 
   /**
-   * Ask the ring: the records of the subnet's point, as the responsible node (or a replica)
-   * holds them. Its answer ends the search, members or none; a lookup that fails (no route, no
-   * answer in time) falls back to the flood.
+   * A peer link opened: searches that waited for one go now. (Flooded over no link, or asked of a
+   * ring the node is not on, a search made the moment a node starts would find nothing, though
+   * the node is a dial away from the network.)
    */
-  private viaRing (s: LocalSearch, ring: RingLinks): void {
+  linked (): void {
+    if (this.unlinked.size === 0) return
+    const waiting = [...this.unlinked]
+    this.unlinked.clear()
+    for (const s of waiting) this.begin(s)
+  }
+
+  /** How a search goes: by the ring when the node is on it (or may ask it), else by the flood. */
+  private begin (s: LocalSearch): void {
+    const ring = s.floodOnly ? null : this.ring()
+    if (ring !== null && ring.routable()) this.viaRing(s, ring, true)
+    else if (ring !== null && ring.linked()) this.viaRing(s, ring, false)
+    else this.flood(s)
+  }
+
+  /**
+   * Ask the ring: the records of the subnet's point, as the responsible node (or a replica)
+   * holds them. A lookup that fails (no route, no answer in time) falls back to the flood. From
+   * a joined node (`sure`) the answer ends the search, members or none; from one not joined yet,
+   * only members do: "none" may come from a node that is not responsible after all, so it
+   * floods, as it does when the answer takes longer than RING_FIRST_WAIT (the flood's answers
+   * and the ring's, when it comes, both count: `answered` keeps one row per member).
+   */
+  private viaRing (s: LocalSearch, ring: RingLinks, sure: boolean): void {
     this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
+    if (!sure) s.wait = this.ctx.clock.setTimeout(() => { s.wait = null; this.flood(s) }, RING_FIRST_WAIT)
     ring.members(s.subnet, s.max).then(res => {
       if (!this.running.has(s.qid)) return
+      let rows = 0
       for (const r of res.records) {
-        if (r.id === this.ctx.table.id || s.answered.has(r.id)) continue
+        if (r.id === this.ctx.table.id) continue
+        rows++
         this.member(s, r, res.hops, res.owner)
         if (!this.running.has(s.qid)) return
       }
-      s.finish()
+      if (sure || rows > 0) {
+        if (!s.flooded) return s.finish()
+      } else this.flood(s)
     }, () => {
       if (this.running.has(s.qid)) this.flood(s)
     })
@@ -181,8 +233,10 @@ export class Search {
 
   /** A member's record the ring gave a search of ours (checked by the ring: signature, point, expiry). */
   private member (s: LocalSearch, r: RingRecord, hops: number, owner: string): void {
-    s.answered.add(r.id)
     const addresses = this.own.acceptable(r.addresses)
+    if (s.answered.has(r.id) || addresses.some(a => s.answered.has(a))) return
+    s.answered.add(r.id)
+    for (const a of addresses) s.answered.add(a)
     // Its addresses are the member's own word, signed: a hint of its id for the table.
     if (addresses.length > 0) this.ctx.table.learn(addresses, ['id:' + owner], () => r.id)
     for (const a of addresses) this.ctx.table.noteServed(a, s.subnet)
@@ -190,11 +244,15 @@ export class Search {
     this.ctx.event('answer', { dir: 'in', qid: s.qid, subnet: s.subnet, address: address ?? r.id, hops })
     const row: SearchRow = { hash: s.subnet, address, hops, id: r.id, addresses, via: 'ring' }
     s.stream.push(row)
-    if (s.answered.size >= s.max) s.finish()
+    if (++s.rows >= s.max) s.finish()
   }
 
   /** Flood a query to every link, hop by hop up to the search's limit. */
   private flood (s: LocalSearch): void {
+    if (s.wait !== null) this.ctx.clock.clearTimeout(s.wait)
+    s.wait = null
+    if (s.flooded || !this.running.has(s.qid)) return
+    s.flooded = true
     this.seen.add(s.qid, OURS, { from: null, answers: 0 })
     const q: Query = { type: 'query', qid: s.qid, subnet: s.subnet, hops: 1, limit: s.limit }
     const frame = encodeFrame(q)
@@ -272,7 +330,7 @@ export class Search {
     this.ctx.event('answer', { dir: 'in', qid: m.qid, subnet: m.subnet, address, hops: m.hops })
     const row: SearchRow = { hash: m.subnet, address, hops: m.hops, id: null, addresses: [address], via: 'flood' }
     s.stream.push(row)
-    if (s.answered.size >= s.max) s.finish()
+    if (++s.rows >= s.max) s.finish()
   }
 
   /** End a search's stream with err: on the stream when someone listens there, else as the node's error. */
