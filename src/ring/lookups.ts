@@ -58,6 +58,11 @@ export interface LookupHost {
   me: () => RingPeer
   /** Whether the node is joined (its successor agrees, its predecessor is known). */
   joined: () => boolean
+  /**
+   * Whether the node holds the records of the arc it is responsible for: its successor has taken
+   * it as predecessor (and so handed the arc over), or there is no successor to hold them instead.
+   */
+  holdsRange: () => boolean
   /** This node's answer to a lookup it is responsible for. */
   answer: (m: RingLookup) => LookupResult
   /** This node's answer to a routed envelope for it: given to done now, or later (an async handler). */
@@ -190,6 +195,13 @@ export class Lookups {
   /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */
   private decide (from: string, m: RingLookup): [Hop, RingLookup] {
     let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid)
+    if (hop.kind === 'self' && m.op === 'fetch' && m.skip === 0 && m.at === m.target && !this.core.holdsRange()) {
+      // A node that just joined is responsible before its successor has handed the arc over:
+      // its "none" would be wrong. The successor, which held the arc until now, answers (as a
+      // replica: the lookup goes on past this node, as a retry past a silent one does).
+      const s = this.core.table.successor()
+      if (s !== null && this.core.table.isLinked(s)) return [{ kind: 'final', to: s }, { ...m, at: fromBig(toBig(this.core.id) + 1n), avoid: this.core.id }]
+    }
     if (hop.kind !== 'forward' && m.skip > 0) {
       // A retry past a silent node: the responsible one (this node, or the next hop) is skipped,
       // and the lookup goes on to the node after it, a replica.

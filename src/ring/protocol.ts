@@ -99,6 +99,8 @@ export class RingCore extends EventEmitter {
   private nextCheck = JOIN_EVERY
   private state: RingStatus = 'lonely'
   private wasJoined = false
+  /** Whether a successor has taken this node as its predecessor yet, or it spent a round alone (see holdsRange). */
+  private seated = false
 
   constructor (opts: RingCoreOptions) {
     super()
@@ -148,6 +150,17 @@ export class RingCore extends EventEmitter {
     if (this.state === 'joined') return true
     const s = this.table.successor()
     return this.wasJoined && s !== null && this.table.isLinked(s) && this.table.predecessor() !== null
+  }
+
+  /**
+   * Whether this node holds the records of its arc: a successor took it as predecessor (handing
+   * the arc over first), it was the only node for a round (it held them all), or it has no
+   * linked successor to hold them instead.
+   */
+  holdsRange (): boolean {
+    if (this.seated) return true
+    const s = this.table.successor()
+    return s === null || !this.table.isLinked(s)
   }
 
   me (): RingPeer {
@@ -216,6 +229,9 @@ export class RingCore extends EventEmitter {
         for (const p of [...m.succs, ...(m.pred === null ? [] : [m.pred])]) this.table.learn(p.id, p.addrs)
         this.table.stabilised(from, m.pred?.id ?? null, m.succs.map(p => p.id), id => this.isDead(id))
         this.agreed = m.pred?.id === this.id
+        // The successor hands the arc over before it answers (onStab): from now on this node
+        // holds it, whatever its successor later becomes.
+        if (this.agreed) this.seated = true
         return this.changed(before)
       }
       case 'ring.store':
@@ -326,6 +342,9 @@ export class RingCore extends EventEmitter {
   /** One round: stabilise with the successor, join, a finger, links, records. */
   private upkeep (): void {
     this.round++
+    // A round alone: whatever this node holds, it holds as the whole ring's only node (a node
+    // that just started is linked before its first round).
+    if (this.table.linkCount === 0) this.seated = true
     const before = this.snapshot()
     const succ = this.table.successor()
     if (succ !== null && this.table.isLinked(succ)) this.o.send(succ, { type: 'ring.stab', addrs: this.o.addresses() })
