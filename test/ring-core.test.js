@@ -120,6 +120,33 @@ t.test('a false claim of responsibility: the asker asks the closer node it knows
   t.equal(result.res.owner.id, T, 'the node that owns it answers')
 })
 
+t.test('the closer node\'s answer is taken with what the first held (newest of each slot), and the first stands when the closer fails', async t => {
+  const keys = [1, 2, 3].map(i => generateKeyPair(Buffer.alloc(32, 100 + i)))
+  const rec = (kp, seq, tombstone = false) => signRecord(kp, { type: 'member', network: 'peernet', name: 'chat', addresses: [], seq, expires: NOW + 60_000, tombstone })
+  const [a1, b1, b2, c1] = [rec(keys[0], 1), rec(keys[1], 1), rec(keys[1], 2, true), rec(keys[2], 1)]
+  for (const closerFails of [false, true]) {
+    const { c, out } = core('1')
+    const M = hexId('3')
+    const T = hexId('6')
+    c.linkUp(M, [])
+    c.linkUp(T, [])
+    let result = null
+    c.lookup(hexId('5'), 'fetch', (err, res) => { result = { err, res } })
+    const qid = out.sent[0].m.qid
+    c.receive(M, { type: 'ring.found', qid, hops: 2, owner: { id: M, addrs: [] }, pred: null, records: [a1, b1] })
+    t.equal(out.sent[1].to, T, 'the closer node is asked')
+    if (closerFails) {
+      c.receive(T, { type: 'ring.found', qid, hops: 1, owner: { id: T, addrs: [] }, pred: null, error: 'routing loop' })
+      t.same([result.err, result.res.owner.id, result.res.records], [null, M, [a1, b1]], 'the closer failed: the first answer stands')
+    } else {
+      // A node that joined a moment ago: it holds b's withdrawal and c, not a.
+      c.receive(T, { type: 'ring.found', qid, hops: 1, owner: { id: T, addrs: [] }, pred: hexId('2'), records: [b2, c1] })
+      t.equal(result.res.owner.id, T, 'the closer node is the owner')
+      t.same(new Set(result.res.records.map(r => r.sig)), new Set([b2, c1, a1].map(r => r.sig)), 'with the records of both, the tombstone over the record it withdrew')
+    }
+  }
+})
+
 t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between', async t => {
   const { c, out } = core('1')
   c.linkUp(hexId('5'), [])

@@ -5,7 +5,7 @@
 // silent responsible node (to a replica) and a timeout, both driven by tick().
 import { fromBig, toBig } from './ids.js'
 import { REPLICAS, type Hop, type RoutingTable } from './routing.js'
-import type { RingRecord } from './record.js'
+import { slotOf, type RingRecord } from './record.js'
 import { randomHex, type Random } from '../util/random.js'
 import { MAX_SKIP, type LookupOp, type RingFound, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
@@ -76,8 +76,42 @@ export interface LookupHost {
   sent: (qid: string, root: string, op: LookupOp) => void
 }
 
-interface Pending { root: string, detours: number, target: string, op: LookupOp, cb: LookupCallback, started: number, sent: number, next: string, checked: boolean, msg: RingLookup }
+interface Pending {
+  root: string
+  detours: number
+  target: string
+  op: LookupOp
+  cb: LookupCallback
+  started: number
+  sent: number
+  next: string
+  checked: boolean
+  msg: RingLookup
+  /** The answer that a closer node was then asked to check (see onFound). */
+  first?: RingFound
+}
 interface Route { prev: string, next: string, expires: number }
+
+/** What an answer says, as a lookup's result. */
+function resultOf (m: RingFound): LookupResult {
+  return { owner: m.owner, pred: m.pred, hops: m.hops, replica: m.replica === true, records: m.records ?? [], stored: m.stored ?? 0, ...(m.envelope === undefined ? {} : { envelope: m.envelope }) }
+}
+
+/**
+ * The records of two answers for one point, the newest of each slot (a tombstone included, so
+ * it still hides what it withdrew): records are signed, so a node can only withhold them, and
+ * what either answer holds is worth having.
+ */
+export function mergeRecords (a: RingRecord[], b: RingRecord[]): RingRecord[] {
+  if (b.length === 0) return a
+  const newest = new Map<string, RingRecord>()
+  for (const r of [...a, ...b]) {
+    const slot = slotOf(r)
+    const held = newest.get(slot)
+    if (held === undefined || r.seq > held.seq) newest.set(slot, r)
+  }
+  return [...newest.values()]
+}
 
 /** The `final` mark of a hop to the node the sender holds responsible (see RoutingTable.nextHop). */
 function finalFlag (hop: Hop): { final?: true } {
@@ -255,6 +289,8 @@ export class Lookups {
     }
     const p = this.pending.get(m.qid)
     if (p === undefined || p.next !== from) return
+    // A closer node was asked to check the first answer, and failed to answer: the first stands.
+    if (m.error !== undefined && p.first !== undefined) return this.finish(m.qid, null, resultOf(p.first))
     if (m.error !== undefined) {
       // A search's route that failed may work from elsewhere (its fallback, a flood, costs
       // thousands of frames); the ring's own lookups come round again at their next round.
@@ -268,12 +304,14 @@ export class Lookups {
     // replay to its node).
     const closer = p.msg.skip === 0 && !p.checked && m.owner.id !== p.target ? this.core.table.closerOwner(p.target, m.owner.id) : null
     if (closer !== null) {
-      this.pending.set(m.qid, { ...p, next: closer, checked: true })
+      this.pending.set(m.qid, { ...p, next: closer, checked: true, first: m })
       return this.send(closer, { ...p.msg, hops: 1, final: true })
     }
-    this.finish(m.qid, null, {
-      owner: m.owner, pred: m.pred, hops: m.hops, replica: m.replica === true, records: m.records ?? [], stored: m.stored ?? 0, ...(m.envelope === undefined ? {} : { envelope: m.envelope })
-    })
+    // The closer node's answer, with what the first held (a node that joined a moment ago may
+    // be the closer one and not hold the point's records yet).
+    const res = resultOf(m)
+    if (p.first !== undefined) res.records = mergeRecords(res.records, p.first.records ?? [])
+    this.finish(m.qid, null, res)
   }
 
   /** This node's own envelope, for itself: its answer ends the lookup (unless it timed out first). */
