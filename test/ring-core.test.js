@@ -147,6 +147,29 @@ t.test('the closer node\'s answer is taken with what the first held (newest of e
   }
 })
 
+t.test('a node not joined yet routes its lookups on guesses: never `final`, and never answered by itself, retries included', async t => {
+  const { c, out } = core('1')
+  const A = hexId('3')
+  const B = hexId('9')
+  c.linkUp(A, [])
+  c.linkUp(B, [])
+  t.not(c.status(), 'joined')
+  let result = null
+  c.lookup(hexId('2'), 'fetch', (err, res) => { result = { err, res } })
+  const first = out.sent.at(-1)
+  t.equal(first.to, A, 'to the link it takes for its successor...')
+  t.notOk(first.m.final, '...as routed, not as final: that link may lie far past the target')
+  // A target this node's guessed predecessor puts in its own arc: asked of a random link, around
+  // this node; when that link goes down, sent again over the other, not answered here.
+  c.lookup(hexId('0'), 'fetch', (err, res) => { result = { err, res } })
+  const own = out.sent.at(-1)
+  t.same([own.m.avoid, own.m.final], [c.id, undefined], 'asked of a link, around this node')
+  c.linkDown(own.to)
+  t.equal(result, null, 'not answered by this node when its link went down')
+  const again = out.sent.at(-1)
+  t.same([again.to, again.m.type, again.m.avoid], [own.to === A ? B : A, 'ring.lookup', c.id], 'sent again over the other link, around this node')
+})
+
 t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between', async t => {
   const { c, out } = core('1')
   c.linkUp(hexId('5'), [])

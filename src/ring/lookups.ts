@@ -163,15 +163,7 @@ export class Lookups {
     if (this.pending.size >= MAX_PENDING) return cb(new Error(`MAX_PENDING (${MAX_PENDING}) lookups in flight`))
     const qid = randomHex(this.random, 16)
     const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
-    let hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.core.table.nextHop(target)
-    if (hop.kind === 'self' && !this.core.joined() && this.core.table.linkCount > 0 && !(op === 'deliver' && target === this.core.id)) {
-      // Not joined yet, this node's own claim rests on a guessed predecessor (and it holds no
-      // records yet): ask the ring instead, from a random link and around this node. (An
-      // envelope for another id, too: only its node can answer it. One for this node stays.)
-      const links = this.core.table.liveLinks()
-      hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
-      msg.avoid = this.core.id
-    }
+    const hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.firstHop(msg)
     // An envelope for this node itself waits here like any other (its handler may never answer).
     const next = hop.kind === 'self' ? this.core.id : hop.to
     if (hop.kind === 'self' && op !== 'deliver') return cb(null, this.core.answer(msg))
@@ -179,6 +171,25 @@ export class Lookups {
     if (hop.kind === 'self') return this.answerOwn(qid, msg)
     this.core.sent(qid, qid, op)
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
+  }
+
+  /**
+   * The first hop of a lookup of this node's own. A node not joined yet routes on guesses: its
+   * own claim rests on a guessed predecessor (and it holds no records yet), so it asks the ring
+   * instead, from a random link and around this node (an envelope for another id too: only its
+   * node can answer it; one for this node stays); and the link it takes for its successor may
+   * lie far past the target, so the lookup goes on as routed, not as `final` (a final hop that
+   * overshot walks back one predecessor at a time, and may run out of hops).
+   */
+  private firstHop (msg: RingLookup): Hop {
+    const hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
+    if (this.core.joined() || this.core.table.linkCount === 0 || hop.kind === 'forward') return hop
+    if (hop.kind === 'final') return { kind: 'forward', to: hop.to }
+    if (msg.op === 'deliver' && msg.target === this.core.id) return hop
+    const links = this.core.table.liveLinks().filter(id => id !== msg.avoid)
+    if (links.length === 0) return hop
+    msg.avoid = this.core.id
+    return { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
   }
 
   /**
@@ -194,7 +205,7 @@ export class Lookups {
     const skip = p.msg.skip + (how === 'past' ? 1 : 0)
     if (skip >= Math.min(REPLICAS, MAX_SKIP)) return p.cb(new Error('no answer from the responsible node or its replicas'))
     const msg = { ...p.msg, qid: randomHex(this.random, 16), skip }
-    let hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
+    let hop = this.firstHop(msg)
     if (how !== 'again' && hop.kind !== 'self') {
       // Another way in: from a random link, so a node in the middle of the last path that
       // drops lookups is likely not on this one (the node it came through is passed over).
