@@ -6,8 +6,9 @@
 // ring too, through them, but its answer is the last word only when it names members (the
 // node's view of the ring may be wrong): none, or none by RING_FIRST_WAIT, and it floods as well.
 // Otherwise (the ring is off, the lookup failed, or `flood` was asked for) a query floods hop by
-// hop up to its limit (a search made before the node has any link waits for its first); each node handles a query id once (the seen cache), answers when it is a
-// member, relays within its budgets, and sends answers back the way the query came.
+// hop up to its limit; each node handles a query id once (the seen cache), answers when it is a
+// member, relays within its budgets, and sends answers back the way the query came. A search
+// made before the node has any link waits for its first.
 import { Readable } from 'node:stream'
 import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
