@@ -263,3 +263,46 @@ t.test('a node whose one gossip link brought the query is a leaf of the gossip o
   // b to c is one ordered link: had b relayed the first query, c would have heard it first.
   t.equal(c.searches.seenSize, 1, 'c heard the second query only')
 })
+
+t.test('a ring link the peer closed with a goodbye leaves both ends in their roles; a link that failed does not', async t => {
+  const { clock, nodes } = await ringOf(t, 6)
+  const ids = nodes.map(pn => pn.id).sort()
+  const byId = new Map(nodes.map(pn => [pn.id, pn]))
+  const next = id => ids[(ids.indexOf(id) + 1) % ids.length]
+  const table = pn => pn.ring.core.table
+  const inOrder = () => nodes.every(pn => pn.ringStatus() === 'joined' && table(pn).successor() === next(pn.id) && table(pn).predecessor() === ids[(ids.indexOf(pn.id) + ids.length - 1) % ids.length])
+  t.ok(await runUntil(clock, inOrder), 'joined, each with its true successor and predecessor')
+  /** Closes the link between two neighbours from the far end (b's), and waits for a to hear. */
+  const closeFromFar = async (a, b, tell) => {
+    const link = a.peers.get(b.id)
+    t.ok(link?.open, 'the neighbours are linked')
+    const heard = new Promise(resolve => link.once('close', resolve))
+    b.peers.get(a.id).close(tell ? 'ring link no longer needed' : 'test: the link broke', false, tell)
+    // No clock step: no ring round runs (it would link them again) before the checks.
+    return heard
+  }
+
+  // a's successor b says goodbye: b no longer wanted the link, and is alive.
+  const a = byId.get(ids[0])
+  const b = byId.get(ids[1])
+  const bye = await closeFromFar(a, b, true)
+  t.match(bye, { farewell: true, fault: false }, 'a heard a goodbye')
+  t.notOk(table(a).isLinked(b.id), 'a has no link to b')
+  t.equal(table(a).successor(), b.id, 'b is still a\'s successor')
+  t.same(table(a).addressesOf(b.id), [b.url], 'known by its address, to link again when a role needs it')
+  t.notOk(a.ring.core.dead.has(b.id), 'and not marked dead')
+  t.equal(table(b).predecessor(), a.id, 'a is still b\'s predecessor')
+  // Its status waits for the link (joined wants a linked successor); the next round dials it.
+  t.ok(await runUntil(clock, () => table(a).isLinked(b.id) && a.ringStatus() === 'joined'), 'a links b again and is joined')
+  t.equal(table(a).successor(), b.id, 'b still its successor')
+
+  // c's successor d: their link fails (no goodbye, the stream just ends).
+  const c = byId.get(ids[3])
+  const d = byId.get(ids[4])
+  const failed = await closeFromFar(c, d, false)
+  t.match(failed, { farewell: false }, 'c heard no goodbye')
+  t.not(table(c).successor(), d.id, 'd is no longer c\'s successor')
+  t.notOk(table(c).successors().includes(d.id), 'nor in its successor list')
+  t.ok(c.ring.core.dead.has(d.id), 'd is marked dead at c')
+  t.not(table(d).predecessor(), c.id, 'and c is no longer d\'s predecessor')
+})
