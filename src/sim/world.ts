@@ -78,6 +78,8 @@ export class World {
   readonly watches = new Map<string, Watch>()
   /** Node index by node id, for the links a node lists (an inbound peer may go by its id alone). */
   private readonly byId = new Map<string, number>()
+  /** Node index by url: a node is only ever listening at its own (mem://nIDX). */
+  private readonly byUrl = new Map<string, number>()
   errors = 0
   firstError: string | null = null
   /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
@@ -100,6 +102,7 @@ export class World {
     const o = this.opts
     const db = new SinkDb()
     const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
+    this.byUrl.set(url, idx)
     const random = this.randomFor(idx)
     const pn = new Peernet(db, {
       transport: address => this.track(this.net.dial(address, name), node),
@@ -201,8 +204,11 @@ export class World {
     const pn = this.nodes[i].pn
     if (!pn) return []
     const out: number[] = []
-    for (const p of pn.peerList()) {
-      const j = this.byId.get(p.id)
+    // Each link by the address that answers for it (a node's own url) or its id: connections()
+    // names them without peerList's two objects a link, and this runs over every link of every
+    // node each interval.
+    for (const name of pn.connections()) {
+      const j = this.byUrl.get(name) ?? this.byId.get(name)
       if (j !== undefined) out.push(j)
     }
     return out
