@@ -1,4 +1,4 @@
-// The in-memory store of the fuzz harness and the simulation (fuzz/mem-db.ts): the table on it
+// The in-memory store of the fuzz harness (fuzz/mem-db.ts): the table on it
 // behaves as on memory-level (check() compares memory with what the store holds, and a table
 // reopened on the store finds the same records), and it keeps LevelDB's rules for values.
 import t from 'tap'

@@ -112,7 +112,7 @@ t.test('records: published at the responsible node and its replicas, found, with
   t.equal(after.res.records.length, members.length - 1)
 })
 
-t.test('forged and other-network records in an answer are dropped by the asker', async t => {
+t.test('forged, other-network and malformed records in an answer are dropped by the asker', async t => {
   const net = new RingNet({ n: 100, seed: 5 })
   t.ok(net.settle() >= 0)
   const point = pointOf('member', 'peernet', 'chat')
@@ -121,8 +121,11 @@ t.test('forged and other-network records in an answer are dropped by the asker',
   const good = signRecord(net.nodes.get(net.ids[1]).keyPair, { type: 'member', network: 'peernet', name: 'chat', addresses: [], seq: 1, expires: net.now + RECORD_TTL })
   const forged = { ...good, addresses: ['mem://evil'] }
   const other = signRecord(net.nodes.get(net.ids[2]).keyPair, { type: 'member', network: 'other', name: 'chat', addresses: [], seq: 1, expires: net.now + RECORD_TTL })
-  owner.core.store.pick = () => [good, forged, other]
+  // And records of the wrong shape, which the nodes on the way back pass on unchecked.
+  const malformed = [{ ...good, seq: -1 }, { ...good, extra: 1 }, { type: 'member', name: 'chat' }]
+  owner.core.store.pick = () => [good, forged, other, ...malformed]
   const s = search(net, net.ids.find(id => id !== owner.id), 'chat', 10)
+  t.ok(s.res.hops > 1, `the answer came back over ${s.res.hops} hops`)
   t.same(s.res.records, [good], 'only the true record is returned')
 })
 

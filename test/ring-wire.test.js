@@ -75,6 +75,16 @@ t.test('bounds, each crossed by one', async t => {
   throwsWire(t, { ...valid.found, error: 'e'.repeat(MAX_RING_ERROR + 1) }, 'error over MAX_RING_ERROR')
 })
 
+t.test('an answer\'s records are passed on unchecked for shape: the asker checks them', async t => {
+  // Each node on the way back would check ~35 KB of records again; the asker drops what fails
+  // (Records.search), and no node on the way is blamed for a record it could not have known bad.
+  const odd = [{ ...rec, seq: -1 }, { ...rec, extra: 1 }, {}]
+  t.same(validateRingMessage({ ...valid.found, records: odd }).records, odd)
+  // A lookup's and a store's records are still checked one by one: their receiver keeps them.
+  throwsWire(t, { ...valid.store, records: [{ ...rec, seq: -1 }] }, 'a malformed record to store')
+  throwsWire(t, { type: 'ring.store', records: [{}] }, 'a malformed record copied')
+})
+
 t.test('malformed fields', async t => {
   const l = valid.lookup
   throwsWire(t, null, 'null')
@@ -95,6 +105,9 @@ t.test('malformed fields', async t => {
   throwsWire(t, { ...valid.found, pred: 'x' }, 'bad pred')
   throwsWire(t, { ...valid.found, replica: 'yes' }, 'replica not a boolean')
   throwsWire(t, { ...valid.found, stored: -1 }, 'negative stored')
+  throwsWire(t, { ...valid.found, records: [rec, null] }, 'an answer\'s record not an object')
+  throwsWire(t, { ...valid.found, records: [rec, [rec]] }, 'an answer\'s record an array')
+  throwsWire(t, { ...valid.found, records: Array.from({ length: MAX_RECORDS_PER_MESSAGE + 1 }, () => rec) }, 'an answer\'s records over MAX_RECORDS_PER_MESSAGE')
   throwsWire(t, { type: 'ring.stabok', pred: null, succs: [{ id: 'x', addrs: [] }] }, 'bad peer in succs')
   throwsWire(t, { type: 'ring.stabok', pred: null, succs: 'no' }, 'succs not an array')
   throwsWire(t, { type: 'ring.stab', addrs: [1] }, 'an address not a string')

@@ -9,6 +9,7 @@ import {
 } from '../lib/index.js'
 // Not re-exported from the package root; the compiled module is the same one the node uses.
 import { MAX_REASON_LENGTH, checkSubnet, subnetProblem } from '../lib/wire/messages.js'
+import { KEEP_RAW } from '../lib/wire/frame.js'
 
 const ID = '0123456789abcdef0123456789abcdef'
 const QID = '0123456789abcdef'
@@ -169,6 +170,25 @@ const BAD_SUBNETS = [
   'a\u115fb', 'a\u3164b', 'a\ufe0fb', // default-ignorable fillers and selectors
   'é'.repeat(MAX_SUBNET_LENGTH / 2 + 1), 'a'.repeat(MAX_SUBNET_LENGTH + 1), '€'.repeat(43) // over MAX_SUBNET_LENGTH bytes
 ]
+
+t.test('frames of KEEP_RAW bytes or more are kept as their bytes beside their values', async t => {
+  // A string value of a given body size: JSON adds its two quotes.
+  const body = n => 'x'.repeat(n - 2)
+  const small = encodeFrame(body(KEEP_RAW - 1))
+  const large = encodeFrame(body(KEEP_RAW))
+  const d = new FrameDecoder()
+  t.same(d.push(small), [body(KEEP_RAW - 1)])
+  t.equal(d.raw, null, 'one byte under KEEP_RAW: no bytes kept')
+  t.same(d.push(Buffer.concat([small, large, small])), [body(KEEP_RAW - 1), body(KEEP_RAW), body(KEEP_RAW - 1)])
+  t.equal(d.raw.length, 2, 'kept by the index of its value')
+  t.equal(d.raw[0], undefined)
+  t.ok(d.raw[1].equals(large), 'at KEEP_RAW: the whole frame, header and body')
+  // A frame that came in pieces (the buffered path) is kept as well.
+  t.same(d.push(large.subarray(0, 100)), [])
+  t.equal(d.raw, null)
+  t.same(d.push(large.subarray(100)), [body(KEEP_RAW)])
+  t.ok(d.raw[0].equals(large))
+})
 
 t.test('subnet names: one rule, refused with a sentence; the limit counts bytes of UTF-8', async t => {
   for (const name of BAD_SUBNETS) {

@@ -70,6 +70,13 @@ export interface ConnectionEvents {
   close: [CloseInfo]
 }
 
+/**
+ * The frame each large ring answer came in as (FrameDecoder.raw): a node on the lookup's way back
+ * passes the answer on unchanged (lookups.ts), so it goes out as those bytes, already checked
+ * here as the next node will check them, and is not encoded again.
+ */
+const received = new WeakMap<object, Buffer>()
+
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly outbound: boolean
   readonly dialed?: string
@@ -162,7 +169,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   send (msg: PeerMessage): void {
-    this.sendFrame(encodeFrame(msg))
+    this.sendFrame((msg.type === 'ring.found' ? received.get(msg) : undefined) ?? encodeFrame(msg))
   }
 
   /** Send a frame already encoded (one encoding for a message sent to many peers). */
@@ -257,7 +264,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.close(`protocol violation: ${(err as Error).message}`, true, true)
       return
     }
-    for (const v of values) {
+    const raw = this.decoder.raw
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
       if (this.closed) return
       if (!this.bucket.take()) {
         this.close(`flooding: more than ${PEER_RATE} messages/s`, true, true)
@@ -271,6 +280,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return
       }
       this.received++
+      if (raw !== null && raw[i] !== undefined && msg.type === 'ring.found') received.set(msg, raw[i])
       this.emit('message', msg)
     }
   }

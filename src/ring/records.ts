@@ -84,7 +84,8 @@ export class Records {
     this.core.lookup(point, 'fetch', (err, res?: LookupResult) => {
       if (err !== null || res === undefined) return cb(err ?? new Error('no answer'))
       const now = this.core.time
-      // Nothing a responder says is taken on trust: each record is checked as a store checks it.
+      // Nothing a responder says is taken on trust: each record is checked as a store checks it
+      // (its shape too: the nodes on the way back only made sure each is an object).
       // The point is a hash of (type, network, name): the same fields, compared, say the same.
       const records = res.records.filter(r => r.type === type && r.name === name && r.tombstone !== true && this.check(r, { network: this.network, now }) === null)
       cb(null, { records: records.slice(0, max), hops: res.hops, owner: res.owner.id, replica: res.replica })

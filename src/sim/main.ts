@@ -9,7 +9,7 @@ import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 
 export const USAGE = `usage: npm run sim -- [options]
 
-Runs real peernet nodes (the daemon's Peernet class), each on its own in-memory store, over the
+Runs real peernet nodes (the daemon's Peernet class), each on a store that keeps nothing, over the
 in-memory transport (mem://), on a virtual clock and a seeded random source, and reports
 convergence, overlay degree, subnet search and churn figures.
 

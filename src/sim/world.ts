@@ -1,4 +1,4 @@
-// The simulated world: real Peernet nodes, each on its own in-memory store (fuzz/mem-db.ts), over one in-memory
+// The simulated world: real Peernet nodes, each on a store that keeps nothing (sink-db.ts), over one in-memory
 // network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
 // every delivery for a link latency on the virtual clock and shows the world each frame a link
 // takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
@@ -14,7 +14,7 @@ import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
 import { recordProblem } from '../ring/record.js'
 import { IndexedSet } from '../table/indexed-set.js'
-import { MemDb } from '../fuzz/mem-db.js'
+import { SinkDb } from './sink-db.js'
 
 export interface WorldOptions {
   seed: number
@@ -34,7 +34,7 @@ export interface SimNode {
   idx: number
   url: string
   pn: Peernet | null
-  db: MemDb | null
+  db: SinkDb | null
   streams: Set<Duplex>
   stop: () => void
   alive: boolean
@@ -78,6 +78,8 @@ export class World {
   readonly watches = new Map<string, Watch>()
   /** Node index by node id, for the links a node lists (an inbound peer may go by its id alone). */
   private readonly byId = new Map<string, number>()
+  /** Node index by url: a node is only ever listening at its own (mem://nIDX). */
+  private readonly byUrl = new Map<string, number>()
   errors = 0
   firstError: string | null = null
   /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
@@ -98,8 +100,9 @@ export class World {
     const name = 'n' + idx
     const url = 'mem://' + name
     const o = this.opts
-    const db = new MemDb()
+    const db = new SinkDb()
     const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
+    this.byUrl.set(url, idx)
     const random = this.randomFor(idx)
     const pn = new Peernet(db, {
       transport: address => this.track(this.net.dial(address, name), node),
@@ -153,7 +156,7 @@ export class World {
     this.live.delete(node.idx)
     node.stop()
     const pn = node.pn as Peernet
-    const db = node.db as MemDb
+    const db = node.db as SinkDb
     const closing = pn.close()
     for (const s of [...node.streams]) s.destroy()
     node.streams.clear()
@@ -201,8 +204,11 @@ export class World {
     const pn = this.nodes[i].pn
     if (!pn) return []
     const out: number[] = []
-    for (const p of pn.peerList()) {
-      const j = this.byId.get(p.id)
+    // Each link by the address that answers for it (a node's own url) or its id: connections()
+    // names them without peerList's two objects a link, and this runs over every link of every
+    // node each interval.
+    for (const name of pn.connections()) {
+      const j = this.byUrl.get(name) ?? this.byId.get(name)
       if (j !== undefined) out.push(j)
     }
     return out

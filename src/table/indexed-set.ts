@@ -21,7 +21,11 @@ export class IndexedSet<T> {
   add (x: T): void {
     if (this.indexOf(x) >= 0) return
     this.pos?.set(x, this.items.length)
-    this.items.push(x)
+    // A small set's array grows by one, copied: a push would give it room for 17 items at its
+    // first (V8 grows an array by half and 16), most of it never used (a table's sets of a few
+    // slots each were a fifteenth of the simulation's heap). Scanning it costs as much already.
+    if (this.pos === null) this.items = [...this.items, x]
+    else this.items.push(x)
     if (this.pos === null && this.items.length > SMALL_SET) this.pos = new Map(this.items.map((y, i) => [y, i]))
   }
 

@@ -404,8 +404,10 @@ export class AddressTable {
 
   /** Remember that address answered a search for subnet. */
   noteServed (address: string, subnet: string): void {
-    const r = this.get(address)
-    if (!r || r.subnets.includes(subnet)) return
+    // Asked of every member in every answer a search gets (a hundred a search): most are noted
+    // already, and are told apart without building the record.
+    const slot = this.index.slotOf(address)
+    if (slot < 0 || this.index.records.subnetsOf(slot).includes(subnet)) return
     this.update(address, r => {
       r.subnets.push(subnet)
       if (r.subnets.length > MAX_SERVED_SUBNETS) r.subnets.shift()

@@ -6,6 +6,12 @@ export const MAX_FRAME = 64 * 1024
 /** Most bytes queued for one slow peer before it is dropped. */
 export const MAX_OUTBUF = 16 * MAX_FRAME
 const HEADER = 4
+/**
+ * Frames this long or longer are kept as bytes beside their value (FrameDecoder.raw): a large
+ * message a node passes on unchanged (a ring answer retracing its lookup's path) goes out as the
+ * bytes it came in, not encoded again. Below it the bytes are not worth a reference each.
+ */
+export const KEEP_RAW = 4096
 
 export class WireError extends Error {
   constructor (message: string) {
@@ -58,8 +64,14 @@ function parseBody (buf: Buffer, start: number, end: number): unknown {
 export class FrameDecoder {
   private chunks: Buffer[] = []
   private buffered = 0
+  /**
+   * The whole frames (header and body) of the values the last push() returned, by index, for
+   * those of KEEP_RAW bytes or more (null when there were none). They are never written to.
+   */
+  raw: Buffer[] | null = null
 
   push (chunk: Buffer): unknown[] {
+    this.raw = null
     if (this.buffered === 0) return this.whole(chunk)
     if (chunk.length > 0) {
       this.chunks.push(chunk)
@@ -72,6 +84,7 @@ export class FrameDecoder {
       if (size > MAX_FRAME) throw new WireError(oversize(head, size))
       if (this.buffered < HEADER + size) break
       const body = this.take(HEADER + size)
+      this.keep(out.length, body, 0, body.length)
       out.push(parseBody(body, HEADER, body.length))
     }
     return out
@@ -88,6 +101,7 @@ export class FrameDecoder {
       const size = chunk.readUInt32BE(at)
       if (size > MAX_FRAME) throw new WireError(oversize(chunk.subarray(at, at + HEADER), size))
       if (chunk.length - at - HEADER < size) break
+      this.keep(out.length, chunk, at, at + HEADER + size)
       out.push(parseBody(chunk, at + HEADER, at + HEADER + size))
       at += HEADER + size
     }
@@ -96,6 +110,10 @@ export class FrameDecoder {
       this.buffered = chunk.length - at
     }
     return out
+  }
+
+  private keep (i: number, buf: Buffer, start: number, end: number): void {
+    if (end - start - HEADER >= KEEP_RAW) (this.raw ??= [])[i] = buf.subarray(start, end)
   }
 
   private peek (n: number): Buffer {

@@ -91,6 +91,9 @@ export function recordNameProblem (type: RecordType, name: unknown, id: string):
   return subnetProblem(name)
 }
 
+/** The fields a record may have (one set for every check: it runs for every record received). */
+const RECORD_FIELDS: ReadonlySet<string> = new Set(['type', 'network', 'id', 'name', 'addresses', 'seq', 'expires', 'tombstone', 'url', 'version', 'meta', 'sig'])
+
 /**
  * Why x is not a well-formed record (shape and bounds, no crypto), or null. Fields that do not
  * belong (a url on a membership, unknown keys) are refused too: what is signed is what is shown.
@@ -122,8 +125,7 @@ export function recordShapeProblem (x: unknown): string | null {
     if (why !== null) return 'record ' + why
   }
   if (typeof r.sig !== 'string' || !SIG.test(r.sig)) return 'record sig must be 128 hex digits'
-  const known = new Set(['type', 'network', 'id', 'name', 'addresses', 'seq', 'expires', 'tombstone', 'url', 'version', 'meta', 'sig'])
-  for (const k of Object.keys(r)) if (!known.has(k)) return `record has an unknown field ${JSON.stringify(k.slice(0, 32))}`
+  for (const k of Object.keys(r)) if (!RECORD_FIELDS.has(k)) return `record has an unknown field ${JSON.stringify(k.slice(0, 32))}`
   const size = Buffer.byteLength(JSON.stringify(r), 'utf8')
   if (size > MAX_RECORD_BYTES) return `record is ${size} bytes, over MAX_RECORD_BYTES (${MAX_RECORD_BYTES})`
   return null

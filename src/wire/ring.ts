@@ -89,6 +89,7 @@ export interface RingFound {
   pred: string | null
   /** True when a replica answers (the responsible node was skipped). */
   replica?: boolean
+  /** As received, each record's shape is unchecked until the asker checks it (answerRecords). */
   records?: RingRecord[]
   stored?: number
   envelope?: Envelope
@@ -148,6 +149,21 @@ function records (v: unknown, what: string): RingRecord[] {
   return v as RingRecord[]
 }
 
+/**
+ * A ring.found's records, checked only as far as a node that passes the answer on needs: an
+ * array of at most MAX_RECORDS_PER_MESSAGE objects (the frame bounds their bytes). The shape of
+ * each is the asker's to check, with every other rule a record must meet (Records.search drops
+ * what fails): an answer retraces its lookup's path, and a 100-member answer is ~35 KB of
+ * records that every node on the way back would otherwise check again (a tenth of the ring
+ * simulation's time). The check is the same at every hop, so an answer one node passed on is
+ * never one the next refuses: a relay is not blamed for a responder's bad record.
+ */
+function answerRecords (v: unknown, what: string): RingRecord[] {
+  if (!Array.isArray(v) || v.length > MAX_RECORDS_PER_MESSAGE) fail(`${what} must be an array of at most ${MAX_RECORDS_PER_MESSAGE} records`)
+  for (const r of v) if (r === null || typeof r !== 'object' || Array.isArray(r)) fail(`${what}: record must be an object`)
+  return v as RingRecord[]
+}
+
 function envelope (v: unknown, what: string): Envelope {
   const why = envelopeShapeProblem(v)
   if (why !== null) fail(`${what}: ${why}`)
@@ -201,7 +217,7 @@ export function validateRingMessage (value: unknown): RingMessage {
         if (typeof o.replica !== 'boolean') fail('ring.found.replica must be a boolean')
         m.replica = o.replica
       }
-      if (o.records !== undefined) m.records = records(o.records, 'ring.found.records')
+      if (o.records !== undefined) m.records = answerRecords(o.records, 'ring.found.records')
       if (o.stored !== undefined) m.stored = int(o, 'stored', 0, MAX_RECORDS_PER_MESSAGE)
       if (o.envelope !== undefined) m.envelope = envelope(o.envelope, 'ring.found.envelope')
       if (o.error !== undefined) {
