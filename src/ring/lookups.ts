@@ -59,10 +59,11 @@ export interface LookupHost {
   /** Whether the node is joined (its successor agrees, its predecessor is known). */
   joined: () => boolean
   /**
-   * Whether the node holds the records of the arc it is responsible for: its successor has taken
-   * it as predecessor (and so handed the arc over), or there is no successor to hold them instead.
+   * Whether the node holds the records of the arc it is responsible for (of `point` in it): its
+   * successor has taken it as predecessor (and so handed the arc over), it holds some for the
+   * point already, or there is no successor to hold them instead.
    */
-  holdsRange: () => boolean
+  holdsRange: (point?: string) => boolean
   /** This node's answer to a lookup it is responsible for. */
   answer: (m: RingLookup) => LookupResult
   /** This node's answer to a routed envelope for it: given to done now, or later (an async handler). */
@@ -240,7 +241,7 @@ export class Lookups {
   /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */
   private decide (from: string, m: RingLookup): [Hop, RingLookup] {
     let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid)
-    if (hop.kind === 'self' && m.op === 'fetch' && m.skip === 0 && m.at === m.target && !this.core.holdsRange()) {
+    if (hop.kind === 'self' && m.op === 'fetch' && m.skip === 0 && m.at === m.target && !this.core.holdsRange(m.target)) {
       // A node that just joined is responsible before its successor has handed the arc over:
       // its "none" would be wrong. The successor, which held the arc until now, answers (as a
       // replica: the lookup goes on past this node, as a retry past a silent one does).

@@ -154,11 +154,12 @@ export class RingCore extends EventEmitter {
 
   /**
    * Whether this node holds the records of its arc: a successor took it as predecessor (handing
-   * the arc over first), it was the only node for a round (it held them all), or it has no
-   * linked successor to hold them instead.
+   * the arc over first), it was the only node for a round (it held them all), it holds some
+   * records of `point` already, or it has no linked successor to hold them instead.
    */
-  holdsRange (): boolean {
-    if (this.seated) return true
+  holdsRange (point?: string): boolean {
+    // Records for the point came straight from their publishers (a ring still forming).
+    if (this.seated || (point !== undefined && this.store.recordsAt(point).length > 0)) return true
     const s = this.table.successor()
     return s === null || !this.table.isLinked(s)
   }
