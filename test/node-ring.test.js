@@ -3,7 +3,7 @@
 // responsible for a value, and say where they stand (ringStatus, status events). The ring's
 // protocol on its own is tested in ring-*.test.js.
 import t from 'tap'
-import { VirtualClock, seededRandom, RING_FIRST_WAIT } from '../lib/index.js'
+import { VirtualClock, seededRandom } from '../lib/index.js'
 import { memNet } from './lib/mem-nodes.js'
 
 const flush = () => new Promise(resolve => setImmediate(resolve))
@@ -127,55 +127,6 @@ t.test('search asks the ring once joined: the member\'s signed record answers at
   await runUntil(clock, () => false, 20)
   found = await search(asker, 'chat')
   t.same(found.rows, [], 'after part, the tombstone at the point hides the member')
-})
-
-t.test('a node not joined yet asks the ring through its links: members end the search, "none" or no answer by RING_FIRST_WAIT floods', async t => {
-  const { clock, nodes, add } = await ringOf(t, 10)
-  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
-  const member = nodes[3]
-  await member.join('chat')
-  await runUntil(clock, () => false, 20)
-  // A newcomer with one link (not the member): linked, not joined.
-  const search = async (pn, subnet) => {
-    const rows = []
-    let ended = false
-    let floodAt = null
-    const start = clock.now()
-    pn.search(subnet, { timeout: 20_000 }).on('data', r => rows.push(r)).on('end', () => { ended = true })
-    await runUntil(clock, () => {
-      if (floodAt === null && pn.searches.seenSize > 0) floodAt = clock.now() - start
-      return ended
-    })
-    return { rows, floodAt, status: pn.ringStatus() }
-  }
-  const late = add('late', 99)
-  await late.ready
-  await late.connect(nodes[7].url)
-  t.equal(late.ringStatus(), 'unbalanced', 'the newcomer is linked but not joined')
-  let found = await search(late, 'chat')
-  t.same(found.rows.map(r => [r.id, r.via]), [[member.id, 'ring']], 'the ring answered through its link, with the member\'s record')
-  t.equal(found.floodAt, null, 'and it did not flood')
-
-  const lone = add('lone', 98)
-  await lone.ready
-  await lone.connect(nodes[7].url)
-  t.not(lone.ringStatus(), 'joined')
-  found = await search(lone, 'nobody-here')
-  t.same(found.rows, [], 'no members anywhere')
-  t.ok(found.floodAt !== null && found.floodAt < RING_FIRST_WAIT, `"none" from the ring is not the last word for a node not joined: it floods at once (${found.floodAt} ms)`)
-
-  // The newcomer's only link drops every ring lookup: no answer comes, and the search floods
-  // once RING_FIRST_WAIT has passed (the member answers the flood).
-  const deaf = add('deaf', 97)
-  await deaf.ready
-  await deaf.connect(nodes[7].url)
-  const core = nodes[7].ring.core
-  const receive = core.receive.bind(core)
-  core.receive = (from, m) => { if (!(from === deaf.id && m.type === 'ring.lookup')) receive(from, m) }
-  t.not(deaf.ringStatus(), 'joined')
-  found = await search(deaf, 'chat')
-  t.ok(found.floodAt >= RING_FIRST_WAIT && found.floodAt < RING_FIRST_WAIT + 200, `flooded once RING_FIRST_WAIT had passed (${found.floodAt} ms)`)
-  t.same(found.rows.map(r => [r.address, r.via]), [[member.url, 'flood']], 'the member answered the flood')
 })
 
 t.test('a flood goes over the gossip links only: the ring\'s links are for routing', async t => {

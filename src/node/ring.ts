@@ -134,9 +134,6 @@ export class RingLinks {
   /** Whether a search may go by the ring (RingCore.routable). */
   routable (): boolean { return this.core.routable() }
 
-  /** Whether the ring has a link to ask through at all (a node not joined yet may). */
-  linked (): boolean { return this.core.table.linkCount > 0 }
-
   /** Inbound ring links to accept at most, for the size of ring this node sees. */
   inboundCap (): number { return this.core.inboundCap() }
 

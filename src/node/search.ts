@@ -2,10 +2,8 @@
 // node has joined the ring (and while a new successor of a joined node awaits its agreement: see
 // RingCore.routable), a search is a lookup of the subnet's point: the responsible node (or a
 // replica) answers with the members' signed records, each checked here, and that answer ends
-// the search, even when it holds no member. A node with links that is not joined yet asks the
-// ring too, through them, but its answer is the last word only when it names members (the
-// node's view of the ring may be wrong): none, or none by RING_FIRST_WAIT, and it floods as well.
-// Otherwise (the ring is off, the lookup failed, or `flood` was asked for) a query floods hop by
+// the search, even when it holds no member. Otherwise (the node is not joined, the ring is off,
+// the lookup failed, or `flood` was asked for) a query floods hop by
 // hop up to its limit; each node handles a query id once (the seen cache), answers when it is a
 // member, relays within its budgets, and sends answers back the way the query came. A search
 // made before the node has any link waits for its first.
@@ -23,7 +21,6 @@ import { encodeFrame } from '../wire/frame.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Query, type Answer, MAX_HOP_LIMIT, checkSubnet } from '../wire/messages.js'
 import type { RingLinks } from './ring.js'
-import { LOOKUP_RETRY } from '../ring/protocol.js'
 import type { RingRecord } from '../wire/record.js'
 
 /**
@@ -66,13 +63,6 @@ export const MAX_SEEN = 50_000
 export const MAX_SEARCHES = 256
 /** Most answers one search of ours takes (and learns into the table); then it ends. */
 export const MAX_SEARCH_ANSWERS = 1000
-/**
- * How long a search from a node not yet joined to the ring waits for the ring's answer before
- * it floods as well, ms. Through a joined link a lookup answers within a few hops' time; one not
- * answered by the time a lookup is retried past a silent node has met a gap in a ring that is
- * still forming, and a new node's flood must still have time to reach the member.
- */
-export const RING_FIRST_WAIT = LOOKUP_RETRY
 export { MAX_SEARCH_TIMEOUT }
 
 /** The owner of our own searches' seen entries (no peer has the empty id). */
@@ -87,7 +77,7 @@ interface LocalSearch {
   stream: Readable
   /**
    * Who answered: addresses (flood answers), ids and the addresses of ring records, so a member
-   * found both ways (a node not joined yet may ask both) is one row.
+   * found both ways (a lookup that failed late, then the flood) is one row.
    */
   answered: Set<string>
   /** Rows given: at most `max`. */
@@ -97,8 +87,6 @@ interface LocalSearch {
   limit: number
   /** Whether the query has been flooded (a search floods once at most). */
   flooded: boolean
-  /** A node not yet joined: the RING_FIRST_WAIT timer, until the ring answers or it floods. */
-  wait: Timer | null
   /** `flood` was asked for: the ring is not asked. */
   floodOnly: boolean
   finish: () => void
@@ -162,11 +150,10 @@ export class Search {
         this.running.delete(qid)
         this.unlinked.delete(s)
         if (timer) this.ctx.clock.clearTimeout(timer)
-        if (s.wait !== null) this.ctx.clock.clearTimeout(s.wait)
         opts.signal?.removeEventListener('abort', finish)
         stream.push(null)
       }
-      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), rows: 0, max, limit, flooded: false, wait: null, floodOnly: opts.flood === true, finish }
+      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), rows: 0, max, limit, flooded: false, floodOnly: opts.flood === true, finish }
       this.running.set(qid, s)
       opts.signal?.addEventListener('abort', finish)
       timer = this.ctx.clock.setTimeout(finish, timeout)
@@ -199,34 +186,25 @@ export class Search {
   /** How a search goes: by the ring when the node is on it (or may ask it), else by the flood. */
   private begin (s: LocalSearch): void {
     const ring = s.floodOnly ? null : this.ring()
-    if (ring !== null && ring.routable()) this.viaRing(s, ring, true)
-    else if (ring !== null && ring.linked()) this.viaRing(s, ring, false)
+    if (ring !== null && ring.routable()) this.viaRing(s, ring)
     else this.flood(s)
   }
 
   /**
    * Ask the ring: the records of the subnet's point, as the responsible node (or a replica)
-   * holds them. A lookup that fails (no route, no answer in time) falls back to the flood. From
-   * a joined node (`sure`) the answer ends the search, members or none; from one not joined yet,
-   * only members do: "none" may come from a node that is not responsible after all, so it
-   * floods, as it does when the answer takes longer than RING_FIRST_WAIT (the flood's answers
-   * and the ring's, when it comes, both count: `answered` keeps one row per member).
+   * holds them. Its answer ends the search, members or none; a lookup that fails (no route, no
+   * answer in time) falls back to the flood.
    */
-  private viaRing (s: LocalSearch, ring: RingLinks, sure: boolean): void {
+  private viaRing (s: LocalSearch, ring: RingLinks): void {
     this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
-    if (!sure) s.wait = this.ctx.clock.setTimeout(() => { s.wait = null; this.flood(s) }, RING_FIRST_WAIT)
     ring.members(s.subnet, s.max).then(res => {
       if (!this.running.has(s.qid)) return
-      let rows = 0
       for (const r of res.records) {
         if (r.id === this.ctx.table.id) continue
-        rows++
         this.member(s, r, res.hops, res.owner)
         if (!this.running.has(s.qid)) return
       }
-      if (sure || rows > 0) {
-        if (!s.flooded) return s.finish()
-      } else this.flood(s)
+      s.finish()
     }, () => {
       if (this.running.has(s.qid)) this.flood(s)
     })
@@ -250,8 +228,6 @@ export class Search {
 
   /** Flood a query to every link, hop by hop up to the search's limit. */
   private flood (s: LocalSearch): void {
-    if (s.wait !== null) this.ctx.clock.clearTimeout(s.wait)
-    s.wait = null
     if (s.flooded || !this.running.has(s.qid)) return
     s.flooded = true
     this.seen.add(s.qid, OURS, { from: null, answers: 0 })
