@@ -269,16 +269,13 @@ export class RoutingTable {
   /**
    * Where a message for target goes next. `cameFrom` (the node it came from, on a route that
    * was heading for target) stops a message that overshot from going round the ring: when the
-   * target lies behind this node, it goes back to the predecessor, once. `avoid` is never chosen.
+   * target lies behind this node, it goes back to the predecessor. `avoid` is never chosen.
    */
   nextHop (target: string, cameFrom?: string, avoid?: string): Hop {
     if (this.isResponsible(target)) return { kind: 'self' }
     if (this.links.has(target) && target !== avoid) return { kind: 'final', to: target }
     const pred = this.pred
-    // Only a step back from a sender shortly before this node: a message that already went
-    // back (its sender lies after this node) would otherwise walk back one predecessor a hop,
-    // as far as the target lies behind; it is routed forward over the fingers instead.
-    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && pred !== avoid && this.links.has(pred) && between(target, cameFrom, pred) && arcFraction(cameFrom, this.self) < 0.5) {
+    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && pred !== avoid && this.links.has(pred) && between(target, cameFrom, pred)) {
       return { kind: 'final', to: pred }
     }
     const s = this.succs.find(id => this.links.has(id) && id !== avoid)
