@@ -101,23 +101,27 @@ t.test('loops: the same lookup twice is refused the second time', async t => {
   t.same(out.sent[2], { to: S, m: found }, 'the answer goes back to where the lookup came from')
 })
 
-t.test('a false claim of responsibility: the asker asks the closer node it knows', async t => {
+/** A core linked to 3… and 6…, its lookup for 5… sent to 3…: a claim by 3… is checked with 6…. */
+function claimed (op) {
   const { c, out } = core('1')
   const M = hexId('3')
   const T = hexId('6')
   c.linkUp(M, [])
   c.linkUp(T, [])
-  let result = null
-  const target = hexId('5')
-  c.lookup(target, 'owner', (err, res) => { result = { err, res } })
+  const got = { result: null }
+  c.lookup(hexId('5'), op, (err, res) => { got.result = { err, res } })
+  return { c, out, M, T, got, qid: out.sent[0].m.qid }
+}
+
+t.test('a false claim of responsibility: the asker asks the closer node it knows', async t => {
+  const { c, out, M, T, got, qid } = claimed('owner')
   t.equal(out.sent[0].to, M, 'routed to the closest link before the target')
-  const qid = out.sent[0].m.qid
   c.receive(M, { type: 'ring.found', qid, hops: 1, owner: { id: M, addrs: [] }, pred: null })
-  t.equal(result, null, 'the claim is not taken: 6… lies between the target and 3…')
+  t.equal(got.result, null, 'the claim is not taken: 6… lies between the target and 3…')
   t.equal(out.sent[1].to, T)
   t.equal(out.sent[1].m.final, true)
   c.receive(T, { type: 'ring.found', qid, hops: 1, owner: { id: T, addrs: [] }, pred: hexId('2') })
-  t.equal(result.res.owner.id, T, 'the node that owns it answers')
+  t.equal(got.result.res.owner.id, T, 'the node that owns it answers')
 })
 
 t.test('the closer node\'s answer is taken with what the first held (newest of each slot), and the first stands when the closer fails', async t => {
@@ -125,24 +129,17 @@ t.test('the closer node\'s answer is taken with what the first held (newest of e
   const rec = (kp, seq, tombstone = false) => signRecord(kp, { type: 'member', network: 'peernet', name: 'chat', addresses: [], seq, expires: NOW + 60_000, tombstone })
   const [a1, b1, b2, c1] = [rec(keys[0], 1), rec(keys[1], 1), rec(keys[1], 2, true), rec(keys[2], 1)]
   for (const closerFails of [false, true]) {
-    const { c, out } = core('1')
-    const M = hexId('3')
-    const T = hexId('6')
-    c.linkUp(M, [])
-    c.linkUp(T, [])
-    let result = null
-    c.lookup(hexId('5'), 'fetch', (err, res) => { result = { err, res } })
-    const qid = out.sent[0].m.qid
+    const { c, out, M, T, got, qid } = claimed('fetch')
     c.receive(M, { type: 'ring.found', qid, hops: 2, owner: { id: M, addrs: [] }, pred: null, records: [a1, b1] })
     t.equal(out.sent[1].to, T, 'the closer node is asked')
     if (closerFails) {
       c.receive(T, { type: 'ring.found', qid, hops: 1, owner: { id: T, addrs: [] }, pred: null, error: 'routing loop' })
-      t.same([result.err, result.res.owner.id, result.res.records], [null, M, [a1, b1]], 'the closer failed: the first answer stands')
+      t.same([got.result.err, got.result.res.owner.id, got.result.res.records], [null, M, [a1, b1]], 'the closer failed: the first answer stands')
     } else {
       // A node that joined a moment ago: it holds b's withdrawal and c, not a.
       c.receive(T, { type: 'ring.found', qid, hops: 1, owner: { id: T, addrs: [] }, pred: hexId('2'), records: [b2, c1] })
-      t.equal(result.res.owner.id, T, 'the closer node is the owner')
-      t.same(new Set(result.res.records.map(r => r.sig)), new Set([b2, c1, a1].map(r => r.sig)), 'with the records of both, the tombstone over the record it withdrew')
+      t.equal(got.result.res.owner.id, T, 'the closer node is the owner')
+      t.same(new Set(got.result.res.records.map(r => r.sig)), new Set([b2, c1, a1].map(r => r.sig)), 'with the records of both, the tombstone over the record it withdrew')
     }
   }
 })
