@@ -3,10 +3,10 @@
 // RingCore.routable), a search is a lookup of the subnet's point: the responsible node (or a
 // replica) answers with the members' signed records, each checked here, and that answer ends
 // the search, even when it holds no member. Otherwise (the node is not joined, the ring is off,
-// the lookup failed, or `flood` was asked for) a query floods hop by
-// hop up to its limit; each node handles a query id once (the seen cache), answers when it is a
-// member, relays within its budgets, and sends answers back the way the query came. A search
-// made before the node has any link waits for its first.
+// the lookup failed, or `flood` was asked for) a query floods hop by hop up to its limit; each
+// node handles a query id once (the seen cache), answers when it is a member, relays within its
+// budgets, and sends answers back the way the query came. A search made before the node has any
+// link waits for its first.
 import { Readable } from 'node:stream'
 import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
@@ -172,9 +172,9 @@ export class Search {
   }
 
   /**
-   * A peer link opened: searches that waited for one go now. (Flooded over no link, or asked of a
-   * ring the node is not on, a search made the moment a node starts would find nothing, though
-   * the node is a dial away from the network.)
+   * A peer link opened: searches that waited for one go now. (Flooded over no link, a search
+   * made the moment a node starts would find nothing, though the node is a dial away from the
+   * network.)
    */
   linked (): void {
     if (this.unlinked.size === 0) return
@@ -183,7 +183,7 @@ export class Search {
     for (const s of waiting) this.begin(s)
   }
 
-  /** How a search goes: by the ring when the node is on it (or may ask it), else by the flood. */
+  /** How a search goes: by the ring when the node is on it, else by the flood. */
   private begin (s: LocalSearch): void {
     const ring = s.floodOnly ? null : this.ring()
     if (ring !== null && ring.routable()) this.viaRing(s, ring)
