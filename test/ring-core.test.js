@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -165,6 +165,17 @@ t.test('a node not joined yet routes its lookups on guesses: never `final`, and 
   t.equal(result, null, 'not answered by this node when its link went down')
   const again = out.sent.at(-1)
   t.same([again.to, again.m.type, again.m.avoid], [own.to === A ? B : A, 'ring.lookup', c.id], 'sent again over the other link, around this node')
+})
+
+t.test('a new node sends its first join lookup at the round after its first link, not JOIN_EVERY rounds on', async t => {
+  const { c, out } = core('1')
+  const joins = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.op === 'owner' && s.m.target === addPow2(c.id, 0)).length
+  c.linkUp(hexId('8'), ['mem://b'])
+  c.linkUp(hexId('c'), ['mem://c'])
+  c.tick(NOW + 5000)
+  t.equal(joins(), 1, `round 1 (not ${JOIN_EVERY}): its successor looked up through a link`)
+  c.tick(NOW + 10_000)
+  t.equal(joins(), 2, `then every ${JOIN_EVERY} rounds until it is joined`)
 })
 
 t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between', async t => {

@@ -25,7 +25,10 @@ export const RING_INTERVAL = 5000
 export const FINGER_EVERY = 4
 /** Rounds before a finger range found empty is looked up again. */
 export const FINGER_RETRY = 32
-/** Rounds between two join lookups (for this node's own successor) while not joined. */
+/**
+ * Rounds between two join lookups (for this node's own successor) while not joined; the first
+ * goes at the round after the node's first link (a new node searches by the flood until joined).
+ */
 export const JOIN_EVERY = 2
 /**
  * Most rounds between two checks of the successor by a lookup once joined. Stabilise alone
@@ -101,6 +104,8 @@ export class RingCore extends EventEmitter {
   private wasJoined = false
   /** Whether a successor has taken this node as its predecessor yet, or it spent a round alone (see holdsRange). */
   private seated = false
+  /** The round this node got its first link: its first join lookup is at the next. */
+  private firstLinkRound = -1
 
   constructor (opts: RingCoreOptions) {
     super()
@@ -171,6 +176,7 @@ export class RingCore extends EventEmitter {
   // --- inputs ------------------------------------------------------------------------------
 
   linkUp (id: string, addresses: string[]): void {
+    if (this.table.linkCount === 0 && this.firstLinkRound < 0) this.firstLinkRound = this.round
     const before = this.snapshot()
     this.table.linkUp(id, addresses)
     this.asked.delete(id)
@@ -353,7 +359,7 @@ export class RingCore extends EventEmitter {
     const pred = this.table.predecessor()
     if (pred !== null) this.want(pred, true)
     if (this.state !== 'joined') this.checkGap = JOIN_EVERY
-    if (this.table.linkCount > 0 && (this.round >= this.nextCheck || (this.state !== 'joined' && this.round % JOIN_EVERY === 0))) {
+    if (this.table.linkCount > 0 && (this.round >= this.nextCheck || (this.state !== 'joined' && (this.round % JOIN_EVERY === 0 || this.round === this.firstLinkRound + 1)))) {
       this.nextCheck = this.round + this.checkGap
       // Started at a random link and routed around this node: from this node itself, or through
       // it, the lookup could only reach the successor it already has; from elsewhere it comes
