@@ -10,7 +10,7 @@ const json = r => JSON.parse(r.stdout)
 t.test('addresses that are no peer, and mem://, are refused naming only what is allowed', async t => {
   const d = datadir(t)
   // Every such range is in address.test.js; here, that the CLI refuses them as usage errors.
-  for (const [cmd, a] of [['connect', 'ws://0.0.0.0:80'], ['add', 'ws://[::]:80'], ['connect', 'tcp://255.255.255.255:1']]) {
+  for (const [cmd, a] of [['connect', 'ws://[0:0:0:0:0:0:0:0]:80'], ['add', 'ws://[::]:80'], ['connect', 'tcp://255.255.255.255:1']]) {
     const r = await d.run([cmd, a])
     t.equal(r.code, 2, `${cmd} ${a}`)
     t.match(r.stderr, /^peernet: invalid address .*(unspecified|broadcast)/, r.stderr)
