@@ -1,8 +1,9 @@
 // A tiny in-memory store with the part of the abstract-level API the table uses, for the fuzz
 // harness (no database package, no files left behind; the simulation, which never reads a store
 // back, uses sim/sink-db.ts, and used this before: memory-level's red-black trees, transcoders
-// and per-sublevel machinery cost each node about 100 KB and a sixth of the run's time). Values are kept as the JSON text LevelDB would hold,
-// so a read returns a fresh copy, as from a real store, and a utf8 read returns that text.
+// and per-sublevel machinery cost each node about 100 KB and a sixth of the run's time). Values
+// are kept as the JSON text LevelDB would hold, so a read returns a fresh copy, as from a real
+// store, and a utf8 read returns that text.
 import type { LevelLike, SublevelLike, ChainedBatchLike, IteratorOptions } from '../table/db.js'
 
 interface MemOp { type: 'put' | 'del', sublevel: MemSublevel, key: string, value?: unknown }

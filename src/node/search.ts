@@ -75,18 +75,11 @@ interface LocalSearch {
   qid: string
   subnet: string
   stream: Readable
-  /**
-   * Who answered: addresses (flood answers), ids and the addresses of ring records, so a member
-   * found both ways (a lookup that failed late, then the flood) is one row.
-   */
+  /** Addresses (flood answers) and ids (ring records) that answered: at most `max` of them. */
   answered: Set<string>
-  /** Rows given: at most `max`. */
-  rows: number
   max: number
   /** Hop limit of the flood, if it comes to one. */
   limit: number
-  /** Whether the query has been flooded (a search floods once at most). */
-  flooded: boolean
   /** `flood` was asked for: the ring is not asked. */
   floodOnly: boolean
   finish: () => void
@@ -153,7 +146,7 @@ export class Search {
         opts.signal?.removeEventListener('abort', finish)
         stream.push(null)
       }
-      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), rows: 0, max, limit, flooded: false, floodOnly: opts.flood === true, finish }
+      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), max, limit, floodOnly: opts.flood === true, finish }
       this.running.set(qid, s)
       opts.signal?.addEventListener('abort', finish)
       timer = this.ctx.clock.setTimeout(finish, timeout)
@@ -200,7 +193,7 @@ export class Search {
     ring.members(s.subnet, s.max).then(res => {
       if (!this.running.has(s.qid)) return
       for (const r of res.records) {
-        if (r.id === this.ctx.table.id) continue
+        if (r.id === this.ctx.table.id || s.answered.has(r.id)) continue
         this.member(s, r, res.hops, res.owner)
         if (!this.running.has(s.qid)) return
       }
@@ -212,10 +205,8 @@ export class Search {
 
   /** A member's record the ring gave a search of ours (checked by the ring: signature, point, expiry). */
   private member (s: LocalSearch, r: RingRecord, hops: number, owner: string): void {
-    const addresses = this.own.acceptable(r.addresses)
-    if (s.answered.has(r.id) || addresses.some(a => s.answered.has(a))) return
     s.answered.add(r.id)
-    for (const a of addresses) s.answered.add(a)
+    const addresses = this.own.acceptable(r.addresses)
     // Its addresses are the member's own word, signed: a hint of its id for the table.
     if (addresses.length > 0) this.ctx.table.learn(addresses, ['id:' + owner], () => r.id)
     for (const a of addresses) this.ctx.table.noteServed(a, s.subnet)
@@ -223,13 +214,11 @@ export class Search {
     this.ctx.event('answer', { dir: 'in', qid: s.qid, subnet: s.subnet, address: address ?? r.id, hops })
     const row: SearchRow = { hash: s.subnet, address, hops, id: r.id, addresses, via: 'ring' }
     s.stream.push(row)
-    if (++s.rows >= s.max) s.finish()
+    if (s.answered.size >= s.max) s.finish()
   }
 
   /** Flood a query to every link, hop by hop up to the search's limit. */
   private flood (s: LocalSearch): void {
-    if (s.flooded || !this.running.has(s.qid)) return
-    s.flooded = true
     this.seen.add(s.qid, OURS, { from: null, answers: 0 })
     const q: Query = { type: 'query', qid: s.qid, subnet: s.subnet, hops: 1, limit: s.limit }
     const frame = encodeFrame(q)
@@ -307,7 +296,7 @@ export class Search {
     this.ctx.event('answer', { dir: 'in', qid: m.qid, subnet: m.subnet, address, hops: m.hops })
     const row: SearchRow = { hash: m.subnet, address, hops: m.hops, id: null, addresses: [address], via: 'flood' }
     s.stream.push(row)
-    if (++s.rows >= s.max) s.finish()
+    if (s.answered.size >= s.max) s.finish()
   }
 
   /** End a search's stream with err: on the stream when someone listens there, else as the node's error. */
