@@ -2,13 +2,13 @@
 // network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
 // every delivery for a link latency on the virtual clock and shows the world each frame a link
 // takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
-// Back-pressure is the mem transport's own, so a peer that falls behind meets MAX_OUTBUF as it
+// Back-pressure is the mem transport's own (link.ts keeps it), so a peer that falls behind meets MAX_OUTBUF as it
 // would over TCP.
 import type { Duplex } from 'node:stream'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, randomHex, type Random } from '../util/random.js'
-import { MemNetwork } from '../transport/mem.js'
+import { SimNetwork } from './link.js'
 import { FrameKinds } from './frame-kind.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
@@ -57,10 +57,8 @@ export interface Watch { url: string, known: Set<number> }
 
 export class World {
   readonly clock = new VirtualClock(0)
-  readonly net = new MemNetwork({
-    deliver: fn => { this.outbox.push(fn) },
-    onChunk: (chunk, from) => this.count(chunk, from)
-  })
+  /** mem.ts's network with lighter ends (link.ts): the same deliveries, in the same order. */
+  readonly net = new SimNetwork(fn => { this.outbox.push(fn) }, (chunk, from) => this.count(chunk, from))
   readonly nodes: SimNode[] = []
   readonly live = new IndexedSet<number>()
   readonly frames = new Float64Array(KINDS.length)

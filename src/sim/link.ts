@@ -1,0 +1,212 @@
+// The simulation's in-memory links: what transport/mem.ts's Duplex pair does for a node, without
+// Node's stream machinery. Each frame a sim node sends went through a Writable and a Readable
+// (their states, buffers and callbacks), which the simulation paid for on every frame of every
+// link; these ends are plain event emitters that do only what a Connection uses of a stream:
+// 'data', 'end', 'close' and 'error', write(), end(), destroy() and writableLength.
+//
+// They keep mem.ts's timing event for event (the simulation's rows stay the same): a chunk is
+// handed to the network's deliver() as it is written and emitted at once when delivered; an
+// end is delivered the same way; 'end', 'close' and 'error' come on a later tick as a stream's
+// do, and a destroyed end cuts its peer on a later microtask. Back-pressure is mem.ts's:
+// MEM_LINK_BUFFER bytes in flight, then writes wait (and count in writableLength).
+// Tests of the node keep using mem.ts, whose ends are real streams.
+import { EventEmitter } from 'node:events'
+import type { Duplex } from 'node:stream'
+import { parseAddress } from '../transport/address.js'
+import { MEM_LINK_BUFFER, type Deliver, type MemHandler } from '../transport/mem.js'
+
+export class SimEnd extends EventEmitter {
+  other: SimEnd | null = null
+  destroyed = false
+  /** Bytes written and waiting for room on the link (a stream's writableLength). */
+  writableLength = 0
+  /** Bytes written here and not yet handed to the other end. */
+  private inFlight = 0
+  /** Writes waiting for room on the link, in order. */
+  private waiting: Buffer[] = []
+  /** end() was called: the end goes once the writes waiting have gone. */
+  private ending = false
+  private finished = false
+  /** The other end's end came; and whether 'end' was emitted. */
+  private eof = false
+  private endEmitted = false
+  private closeEmitted = false
+  /** Chunks delivered while nobody read (no 'data' listener yet, or paused): a stream buffers them too. */
+  private unread: Buffer[] = []
+  private unreadBytes = 0
+  private paused = false
+
+  constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {
+    super()
+  }
+
+  write (chunk: Buffer): boolean {
+    if (this.destroyed || this.ending) return false
+    if (this.waiting.length > 0 || (this.other !== null && this.held() >= MEM_LINK_BUFFER)) {
+      this.waiting.push(chunk)
+      this.writableLength += chunk.length
+      return false
+    }
+    this.send(chunk)
+    return true
+  }
+
+  end (): this {
+    if (this.destroyed || this.ending) return this
+    this.ending = true
+    if (this.waiting.length === 0) this.final()
+    return this
+  }
+
+  destroy (err?: Error): this {
+    if (this.destroyed) return this
+    this.destroyed = true
+    this.waiting = []
+    this.writableLength = 0
+    const other = this.other
+    this.other = null
+    if (other !== null) {
+      other.other = null
+      queueMicrotask(() => { other.take(null); other.destroy() })
+    }
+    process.nextTick(() => {
+      if (err !== undefined) this.emit('error', err)
+      this.closeEmitted = true
+      this.emit('close')
+    })
+    return this
+  }
+
+  override on (event: string | symbol, fn: (...args: any[]) => void): this { // eslint-disable-line @typescript-eslint/no-explicit-any
+    super.on(event, fn)
+    if (event === 'data' && this.unread.length > 0) process.nextTick(() => this.drainUnread())
+    return this
+  }
+
+  /** Stop reading: what arrives waits, and counts against the writer's room on the link. */
+  pause (): this {
+    this.paused = true
+    return this
+  }
+
+  resume (): this {
+    this.paused = false
+    process.nextTick(() => this.drainUnread())
+    return this
+  }
+
+  /** Bytes on the way from here: in flight, and delivered but not yet read. */
+  private held (): number {
+    return this.inFlight + (this.other?.unreadBytes ?? 0)
+  }
+
+  private send (chunk: Buffer): void {
+    const other = this.other
+    if (other === null) return // the far end is gone: the bytes are lost, as on a reset socket
+    this.onChunk?.(chunk, this as unknown as Duplex)
+    this.inFlight += chunk.length
+    this.deliver(() => {
+      this.inFlight -= chunk.length
+      if (!other.destroyed) other.take(chunk)
+      this.unblock()
+    })
+  }
+
+  /** The writes waiting go as far as the link has room; then the end, if asked for. */
+  private unblock (): void {
+    while (this.waiting.length > 0 && !this.destroyed) {
+      if (this.other !== null && this.held() >= MEM_LINK_BUFFER) return
+      const chunk = this.waiting.shift() as Buffer
+      this.writableLength -= chunk.length
+      this.send(chunk)
+    }
+    if (this.ending && !this.finished && this.waiting.length === 0 && !this.destroyed) this.final()
+  }
+
+  private final (): void {
+    const other = this.other
+    if (other !== null) this.deliver(() => { if (!other.destroyed) other.take(null) })
+    process.nextTick(() => {
+      this.finished = true
+      // Both ways ended: the end is done with, as a stream destroys itself.
+      if (this.endEmitted) this.destroy()
+    })
+  }
+
+  /** A chunk (or the other end's end, null) arrives. */
+  private take (chunk: Buffer | null): void {
+    if (this.destroyed) return
+    if (chunk === null) {
+      if (this.eof) return
+      this.eof = true
+      if (this.unread.length === 0) process.nextTick(() => this.emitEnd())
+      return
+    }
+    if (this.paused || this.unread.length > 0 || this.listenerCount('data') === 0) {
+      this.unread.push(chunk)
+      this.unreadBytes += chunk.length
+    } else {
+      this.emit('data', chunk)
+    }
+  }
+
+  /** Hand on what waited, now someone reads. */
+  private drainUnread (): void {
+    while (this.unread.length > 0 && !this.paused && !this.destroyed && this.listenerCount('data') > 0) {
+      const c = this.unread.shift() as Buffer
+      this.unreadBytes -= c.length
+      this.emit('data', c)
+    }
+    if (this.unread.length > 0) return
+    if (this.eof) this.emitEnd()
+    this.other?.unblock()
+  }
+
+  private emitEnd (): void {
+    if (this.closeEmitted || this.endEmitted) return
+    this.endEmitted = true
+    this.emit('end')
+    if (this.finished) this.destroy()
+  }
+}
+
+/** Two connected ends (mem.ts's memPair). */
+export function simPair (deliver: Deliver, onChunk?: (chunk: Buffer, from: Duplex) => void): [SimEnd, SimEnd] {
+  const a = new SimEnd(deliver, onChunk)
+  const b = new SimEnd(deliver, onChunk)
+  a.other = b
+  b.other = a
+  return [a, b]
+}
+
+/** mem.ts's MemNetwork with SimEnd links. */
+export class SimNetwork {
+  private readonly listeners = new Map<string, MemHandler>()
+
+  constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
+
+  /** Accept connections at mem://name; returns a function that stops listening. */
+  listen (address: string, handler: MemHandler): () => void {
+    const { href } = parseAddress(address)
+    if (!href.startsWith('mem://')) throw new Error(`not a mem:// address: ${href}`)
+    if (this.listeners.has(href)) throw new Error(`${href} is already in use`)
+    this.listeners.set(href, handler)
+    return () => { if (this.listeners.get(href) === handler) this.listeners.delete(href) }
+  }
+
+  /** Dial mem://name; `from` names the dialing side for the listener's source-group rules. */
+  dial (address: string, from = 'anonymous'): Duplex {
+    const [mine, theirs] = simPair(this.deliver, this.onChunk)
+    const href = parseAddress(address).href
+    queueMicrotask(() => {
+      const handler = this.listeners.get(href)
+      if (!handler) {
+        mine.destroy(Object.assign(new Error(`connection refused: nobody listens at ${href}`), { code: 'ECONNREFUSED' }))
+        return
+      }
+      mine.emit('connect')
+      handler(theirs as unknown as Duplex, { host: from })
+    })
+    return mine as unknown as Duplex
+  }
+}

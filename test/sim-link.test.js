@@ -1,0 +1,87 @@
+// The simulation's links (sim/link.ts) stand in for mem.ts's stream pairs: the same events, in the
+// same order against ticks and microtasks, for every way a link is used and ended. Each scenario
+// runs once over a memPair and once over a simPair and the two logs must match.
+import t from 'tap'
+import { memPair, MEM_LINK_BUFFER } from '../lib/transport/mem.js'
+import { simPair, SimNetwork } from '../lib/sim/link.js'
+
+async function trace (makePair, scenario) {
+  const log = []
+  const out = []
+  const deliver = fn => { log.push('deliver'); out.push(fn) }
+  const run = () => { for (const f of out.splice(0)) f() }
+  const [a, b] = makePair(deliver)
+  for (const [n, s] of [['a', a], ['b', b]]) {
+    for (const e of ['end', 'close', 'error', 'data']) s.on(e, x => log.push(`${n}:${e}${e === 'data' ? `(${x.length})` : ''}`))
+  }
+  const mark = m => { log.push(m); queueMicrotask(() => log.push(m + ':mt')); process.nextTick(() => log.push(m + ':tick')) }
+  const settle = () => new Promise(resolve => setImmediate(resolve))
+  await settle()
+  await scenario({ a, b, run, mark, settle, log })
+  await settle()
+  return log.join(' ')
+}
+
+const mem = deliver => memPair({ deliver })
+const sim = deliver => simPair(deliver)
+
+const scenarios = {
+  'data, then an end, then the other end destroyed': async ({ a, b, run, mark, settle }) => {
+    a.write(Buffer.alloc(3)); mark('w'); run(); mark('r'); await settle()
+    a.end(); mark('e'); await settle(); run(); mark('r2'); await settle()
+    b.destroy(); mark('d')
+  },
+  'destroyed': async ({ a, mark }) => { a.destroy(); mark('d') },
+  'destroyed with an error': async ({ a, mark }) => { a.destroy(new Error('refused')); mark('d') },
+  'both ends end': async ({ a, b, run, mark, settle }) => { a.end(); b.end(); await settle(); run(); mark('r') },
+  'both destroyed at once': async ({ a, b, mark }) => { b.destroy(); a.destroy(); mark('dd') },
+  'ended and destroyed at once': async ({ a, run, mark, settle }) => { a.end(); a.destroy(); mark('ed'); await settle(); run(); mark('r') },
+  'half closed, then closed': async ({ a, b, run, mark, settle }) => {
+    a.end(); await settle(); run(); await settle()
+    b.end(); mark('be'); await settle(); run(); mark('r')
+  },
+  'written and ended, the other end destroyed before delivery': async ({ a, b, run, mark, settle }) => {
+    a.write(Buffer.alloc(1)); a.end(); b.destroy(); mark('x'); await settle(); run()
+  },
+  // A sim node never pauses (only a test's slow peer does): after resume() a stream interleaves
+  // the chunks it hands on with the writes it lets through by its own buffer sizes, which the
+  // sim's end does not copy. What is read, in what order, and what waits, must match.
+  'a reader that stops reading holds the writer back': async ({ a, b, run, settle, log }) => {
+    b.pause()
+    const chunk = Buffer.alloc(MEM_LINK_BUFFER / 4)
+    for (let i = 0; i < 8; i++) a.write(chunk)
+    log.push(`queued ${a.writableLength}`)
+    for (let i = 0; i < 3; i++) { run(); await settle() }
+    log.push(`queued ${a.writableLength}`)
+    b.resume()
+    for (let i = 0; i < 4; i++) { await settle(); run() }
+    log.push(`queued ${a.writableLength}`)
+    a.end(); await settle(); run()
+  }
+}
+
+for (const [name, scenario] of Object.entries(scenarios)) {
+  t.test(name, async t => {
+    const want = await trace(mem, scenario)
+    const got = await trace(sim, scenario)
+    const events = log => name.includes('stops reading') ? log.replace(/deliver /g, '') : log
+    t.equal(events(got), events(want), want)
+  })
+}
+
+t.test('a dial nobody listens for is refused; a listener gets the far end', async t => {
+  const net = new SimNetwork(fn => queueMicrotask(fn))
+  const refused = net.dial('mem://nobody')
+  const err = await new Promise(resolve => refused.on('error', resolve))
+  t.equal(err.code, 'ECONNREFUSED')
+  const got = []
+  const stop = net.listen('mem://here', (s, info) => { got.push(info.host); s.on('data', c => got.push(c.toString())) })
+  t.throws(() => net.listen('mem://here', () => {}), /already in use/)
+  t.throws(() => net.listen('tcp://127.0.0.1:1', () => {}), /not a mem/)
+  const s = net.dial('mem://here', 'me')
+  s.write(Buffer.from('hi'))
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(got, ['me', 'hi'])
+  stop()
+  s.destroy()
+})
