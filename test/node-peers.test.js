@@ -63,6 +63,16 @@ t.test('inbound and outbound counts; inbound handshakes', async t => {
   peers.add(fakeLink('r1', { ring: true, outbound: true }))
   t.same([peers.inbound(), peers.outbound(), peers.ringInbound()], [3, 2, 1], 'ring links are counted apart from the gossip links')
   t.same([peers.count(false), peers.count(true)], [4, 3], 'or with them, by direction')
+  // Kept as links come and go (the counts are not recounted each time): a replaced link no
+  // longer counts, nor a closed one, nor one that closes after it was replaced.
+  const old = fakeLink('o0', { outbound: true })
+  peers.add(fakeLink('o0', { ring: true }))
+  t.same([peers.inbound(), peers.outbound(), peers.ringInbound()], [3, 1, 2], 'a link replaced by one of another kind')
+  peers.delete(old)
+  peers.delete(fakeLink('i0'))
+  t.same([peers.inbound(), peers.outbound(), peers.ringInbound()], [3, 1, 2], 'links that are not the peer\'s open link change nothing')
+  for (const c of [...peers]) peers.delete(c)
+  t.same([peers.count(false), peers.count(true)], [0, 0], 'none once every link closed')
 })
 
 t.test('two links to one peer dialed in opposite directions: both ends keep the one dialed by the lower id', async t => {

@@ -23,6 +23,12 @@ export class PeerSet {
   private readonly byId = new Map<string, Connection>()
   /** Links whose handshake has not finished, either direction. */
   private readonly pending = new Set<Connection>()
+  /**
+   * Open links by kind (kindOf), and each open link's kind as it was counted: the dialer asks for
+   * its outbound count on every top-up, which counting the links each time made O(links).
+   */
+  private readonly counts = [0, 0, 0, 0]
+  private readonly kinds = new Map<string, number>()
 
   /** Open links. */
   get size (): number { return this.byId.size }
@@ -40,6 +46,11 @@ export class PeerSet {
   /** A link whose handshake is done (c.peerId set): the peer's link from now on. */
   add (c: Connection): void {
     this.pending.delete(c)
+    const was = this.kinds.get(c.peerId)
+    if (was !== undefined) this.counts[was]--
+    const kind = kindOf(c.outbound, c.ring)
+    this.counts[kind]++
+    this.kinds.set(c.peerId, kind)
     this.byId.set(c.peerId, c)
   }
 
@@ -48,6 +59,8 @@ export class PeerSet {
     this.pending.delete(c)
     if (c.peerId === '' || this.byId.get(c.peerId) !== c) return false
     this.byId.delete(c.peerId)
+    this.counts[this.kinds.get(c.peerId) as number]--
+    this.kinds.delete(c.peerId)
     return true
   }
 
@@ -80,9 +93,8 @@ export class PeerSet {
    * MAX_INBOUND count) or, without `ring`, of both.
    */
   count (outbound: boolean, ring?: boolean): number {
-    let n = 0
-    for (const c of this.byId.values()) if (c.outbound === outbound && (ring === undefined || c.ring === ring)) n++
-    return n
+    if (ring !== undefined) return this.counts[kindOf(outbound, ring)]
+    return this.counts[kindOf(outbound, false)] + this.counts[kindOf(outbound, true)]
   }
 
   inbound (): number { return this.count(false, false) }
@@ -113,6 +125,11 @@ export class PeerSet {
   static replaces (incoming: Connection, existing: Connection, selfId: string, peerId: string): boolean {
     return linkKey(incoming, selfId, peerId) < linkKey(existing, selfId, peerId)
   }
+}
+
+/** Index of a kind of open link in PeerSet's counts. */
+function kindOf (outbound: boolean, ring: boolean): number {
+  return (outbound ? 1 : 0) + (ring ? 2 : 0)
 }
 
 /** A link's place in the order of PeerSet.replaces: the dialer's id, then the nonces' XOR. */
