@@ -7,6 +7,7 @@
 import { RingCore, RING_INTERVAL, type RingCoreOptions, type RingStatus, type LookupResult } from '../ring/protocol.js'
 import type { Published, SearchResult } from '../ring/records.js'
 import type { VerifyContext } from '../ring/record.js'
+import type { Offer } from '../wire/record.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
 import type { Connection, CloseInfo } from './connection.js'
@@ -89,19 +90,50 @@ export class RingLinks {
     this.core.records.publish({ ...fields, addresses: this.addresses() })
   }
 
+  /** Publish a service this node offers, at its name's point (slot: id and url). */
+  publishService (o: Offer): void {
+    const fields: Omit<Published, 'addresses'> = { type: 'service', name: o.name, url: o.url }
+    if (o.version !== undefined) fields.version = o.version
+    if (o.meta !== undefined) fields.meta = o.meta
+    this.mine.set(`service ${o.name} ${o.url}`, fields)
+    this.core.records.publish({ ...fields, addresses: this.addresses() })
+  }
+
+  /** Withdraw a service this node offered: a tombstone for its slot. */
+  withdrawService (o: { name: string, url: string }): void {
+    this.mine.delete(`service ${o.name} ${o.url}`)
+    this.core.records.withdraw('service', o.name, o.url)
+  }
+
   /** Publish every record of ours again (the node joined, or its addresses changed). */
   republish (): void {
     for (const fields of this.mine.values()) this.core.records.publish({ ...fields, addresses: this.addresses() })
   }
 
   /** The members of subnet the ring holds (a fetch at its point), verified, up to max. */
-  members (subnet: string, max: number): Promise<SearchResult> {
+  members (subnet: string, max: number): Promise<SearchResult> { return this.fetch('member', subnet, max) }
+
+  /** The offers of service name the ring holds (a fetch at its point), verified, up to max. */
+  findServices (name: string, max: number): Promise<SearchResult> { return this.fetch('service', name, max) }
+
+  private fetch (type: 'member' | 'service', name: string, max: number): Promise<SearchResult> {
     return new Promise((resolve, reject) => {
-      this.core.records.search('member', subnet, max, (err, res) => {
+      this.core.records.search(type, name, max, (err, res) => {
         if (err !== null || res === undefined) reject(err ?? new Error('the lookup got no answer'))
         else resolve(res)
       })
     })
+  }
+
+  /** Calls fn once lookups from this node reach the ring (see routable); returns a function that stops waiting. */
+  whenRoutable (fn: () => void): () => void {
+    const check = (): void => {
+      if (!this.routable()) return
+      this.core.off('status', check)
+      fn()
+    }
+    this.core.on('status', check)
+    return () => { this.core.off('status', check) }
   }
 
   /** This node's addresses as its hello gives them: what its records and the ring tell others. */
