@@ -301,6 +301,14 @@ export const COMMANDS: Command[] = [
     examples: ['peernet find stun --max 1']
   },
   {
+    name: 'reload',
+    synopsis: 'reload',
+    describe: 'Read DATADIR/services.json again (as SIGHUP to the daemon does) and offer what it lists, in peer-up\'s format: {"services": [{"name": "stun", "version": "*", "url": "stun:HOST:PORT"}]}. A file that is not right is one line naming the file, the entry and the field (exit 1); the daemon keeps the set it had.',
+    args: [],
+    flags: [],
+    reach: 'running'
+  },
+  {
     name: 'listen',
     synopsis: 'listen PROTOCOL [--port P] [--host H] [--cert FILE --key FILE]',
     describe: 'Open a service (ws, wss or tcp) and print a URL others can dial; kept across restarts.',

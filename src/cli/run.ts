@@ -10,7 +10,7 @@ import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
   type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type OwnerRow,
-  type OfferedRow, type OffersRow, type WithdrawRow, type FindRow
+  type OfferedRow, type OffersRow, type WithdrawRow, type FindRow, type ReloadRow
 } from '../control/protocol.js'
 import { dialablePinned, UsageError } from './parse.js'
 import { bindHost, notAPeer, parseAddress, formatPinned, type Address } from '../transport/address.js'
@@ -393,6 +393,12 @@ const commands: Record<string, Command<unknown>> = {
     // What the offering node wrote, shown as data: a control character cannot move the cursor or recolour the terminal.
     text: (r: FindRow) => printable(r.url),
     run: (ctx, print) => listing(ctx, 'find', { name: ctx.args.service, max: ctx.flags.max, timeout: ctx.flags.timeout }, print)
+  }),
+  reload: command({
+    text: (r: ReloadRow) => r.changed
+      ? `${r.file}: offering ${r.services} service${r.services === 1 ? '' : 's'}${r.left > 0 ? ` (${r.left} left out: over MAX_OFFERS)` : ''}`
+      : `${r.file}: unchanged (${r.services} service${r.services === 1 ? '' : 's'})`,
+    run: async (ctx, print) => print(await one(ctx, 'reload'))
   }),
   connect: command({
     text: (r: ConnectRow) => `connected to ${r.address}`,

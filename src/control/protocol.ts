@@ -46,6 +46,7 @@ export const ERROR_CODES: Record<string, string> = {
   ECONNECT: 'connect: the peer could not be reached or refused us',
   ENOTCONN: 'disconnect: no connection to that address or id',
   ENOCONN: 'search: this node has no connections to search through',
+  EFILE: 'reload: services.json is not right (the message names the file, the entry and the field); the daemon keeps the set it had',
   ENORING: 'find: this node has not joined the ring, or the lookup failed (the message says which)',
   ENOENT: 'unlisten, stats: nothing known at that address or id',
   ELISTEN: 'listen: the socket could not be opened',
@@ -58,7 +59,7 @@ export const ERROR_CODES: Record<string, string> = {
 export const METHODS = [
   'status', 'id', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
   'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings',
-  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find'
+  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find', 'reload'
 ] as const
 
 /** Longest value `owner` takes, in characters (it is hashed to a point: any text will do, within reason). */
@@ -118,6 +119,8 @@ export interface OfferedRow extends ServiceFields { offered: boolean }
 export interface OffersRow extends ServiceFields { since: number, source: 'offer' | 'file' }
 /** withdraw: what was withdrawn (empty: nothing matched). */
 export interface WithdrawRow { name: string, url: string | null, withdrawn: OffersRow[] }
+/** reload: services.json read again; `changed` false when its text is as last read (nothing handed over). */
+export interface ReloadRow { file: string, changed: boolean, services: number, left: number }
 /** find: an offer found on the ring, from a record signed by the offering node (id). */
 export interface FindRow extends ServiceFields { id: string, addresses: string[], hops: number }
 export interface RingRow {

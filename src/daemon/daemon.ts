@@ -14,6 +14,7 @@ import { METHOD_TABLE, type DaemonContext } from './methods/index.js'
 import type { Paths } from '../control/paths.js'
 import { ServiceStore } from '../table/services.js'
 import { Warnings } from '../table/warnings.js'
+import { ServiceFile, type Reload } from './service-file.js'
 import { readKeyFile, makeKeyFile } from './identity-file.js'
 import { IdentityError, type KeyPair } from '../node/identity.js'
 
@@ -34,6 +35,7 @@ export interface DaemonOptions {
 export class Daemon implements DaemonContext {
   readonly startedAt = Date.now()
   readonly services: Services
+  readonly serviceFile: ServiceFile
   private control: ControlServer | null = null
   private closing: Promise<void> | null = null
   /** Resolves when a shutdown begins: a log follower's answer ends there, normally. */
@@ -53,6 +55,7 @@ export class Daemon implements DaemonContext {
   ) {
     // The services to reopen after a restart live in the same database as the node's table.
     this.services = new Services(node, log, new ServiceStore(db))
+    this.serviceFile = new ServiceFile(opts.paths.services, list => node.setServiceFile(list))
     this.stopping = new Promise(resolve => { this.resolveStopping = resolve })
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
   }
@@ -108,6 +111,12 @@ export class Daemon implements DaemonContext {
       const boot = settings.bootstrap as string[] | undefined
       if (boot && boot.length > 0) await node.save(boot)
       await d.services.reopen()
+      // A services.json that is not right does not stop the start: the log and `status` say why.
+      try {
+        d.reloadServices()
+      } catch (err) {
+        await warnings.add((err as Error).message)
+      }
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
@@ -117,6 +126,22 @@ export class Daemon implements DaemonContext {
       throw explainIdentity(err as Error, paths, madeKey)
     }
     return d
+  }
+
+  /**
+   * Read services.json again (`peernet reload`, SIGHUP); logged as `reload`, or as an error
+   * (then thrown: the node keeps the set it had).
+   */
+  reloadServices (): Reload {
+    try {
+      const r = this.serviceFile.reload()
+      this.log.add({ time: Date.now(), type: 'reload', file: this.serviceFile.path, changed: r.changed, services: r.services })
+      if (r.changed && r.left.length > 0) this.logError(`${this.serviceFile.path}: ${r.left.length} services left out: over MAX_OFFERS with this node's offers`)
+      return r
+    } catch (err) {
+      this.logError((err as Error).message)
+      throw err
+    }
   }
 
   get paths (): Paths { return this.opts.paths }

@@ -8,6 +8,7 @@ import type { Reply$ } from '../control.js'
 import type { EventLog } from '../log.js'
 import type { Services } from '../services.js'
 import type { Params } from '../params.js'
+import type { Reload } from '../service-file.js'
 
 /** What the methods may use of the daemon (the Daemon is one). */
 export interface DaemonContext {
@@ -25,6 +26,8 @@ export interface DaemonContext {
   /** Control clients connected now. */
   controlClients: () => number
   shutdown: () => Promise<void>
+  /** Read services.json again (throws a one-line TypeError when it is not right). */
+  reloadServices: () => Reload
 }
 
 export interface Method<P = unknown, R = unknown> {

@@ -3,10 +3,10 @@
 import { checkOffer, SERVICE_NAME } from '../../wire/record.js'
 import { MAX_SEARCH_TIMEOUT } from '../../node/node.js'
 import { MAX_FIND } from '../../node/offers.js'
-import type { FindRow, OfferedRow, OffersRow, WithdrawRow } from '../../control/protocol.js'
+import type { FindRow, OfferedRow, OffersRow, WithdrawRow, ReloadRow } from '../../control/protocol.js'
 import { ControlError } from '../control.js'
 import { str, optInt, invalid, type Params } from '../params.js'
-import { method, single, listing } from './method.js'
+import { method, single, listing, none } from './method.js'
 
 function serviceName (p: Params): string {
   const name = str(p, 'name')
@@ -52,5 +52,14 @@ export const find = method<FindParams, FindRow>({
       throw new ControlError('ENORING', (err as Error).message)
     }
     reply.signal.throwIfAborted()
+  }
+})
+
+export const reload = single('reload', none, async (ctx): Promise<ReloadRow> => {
+  try {
+    const r = ctx.reloadServices()
+    return { file: ctx.paths.services, changed: r.changed, services: r.services, left: r.changed ? r.left.length : 0 }
+  } catch (err) {
+    throw new ControlError('EFILE', (err as Error).message)
   }
 })
