@@ -3,7 +3,7 @@
 // Nothing here loads more than the defaults it shows.
 import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
-import { SETTINGS, type Flag } from '../control/settings.js'
+import { SETTINGS, parseMeta, type Flag } from '../control/settings.js'
 import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER, MAX_OWNER_VALUE } from '../control/protocol.js'
 import { offerProblem, MAX_RECORD_URL, MAX_RECORD_VERSION, MAX_RECORD_META } from '../wire/record.js'
 import { MAX_FETCH } from '../wire/ring.js'
@@ -55,16 +55,14 @@ const SUBNET_RULE = `at most ${MAX_SUBNET_LENGTH} bytes of UTF-8, no invisible o
 /** The service-name rule as --help and the man page say it (SERVICE_NAME in wire/record.ts enforces it). */
 const SERVICE_RULE = 'service name: 1 to 64 of a-z, 0-9, dot and dash, starting with a letter or digit'
 
-/** --meta K=V values as an object, or the usage error's text. */
+/** offer's --meta K=V values as an object, or the usage error's text. */
 export function metaFlags (v: unknown): Record<string, string> | string | undefined {
   if (v === undefined) return undefined
-  const meta: Record<string, string> = {}
-  for (const kv of v as string[]) {
-    const at = kv.indexOf('=')
-    if (at <= 0) return `--meta ${JSON.stringify(kv)}: give KEY=VALUE`
-    meta[kv.slice(0, at)] = kv.slice(at + 1)
+  try {
+    return parseMeta(v as string[])
+  } catch (err) {
+    return (err as Error).message
   }
-  return meta
 }
 
 const ADDR: Arg = { name: 'addr', type: 'address', describe: 'address: tcp://HOST:PORT, ws://HOST:PORT or wss://HOST' }

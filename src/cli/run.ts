@@ -341,7 +341,8 @@ const commands: Record<string, Command<unknown>> = {
     run: async (ctx, print) => print(await one(ctx, 'id'))
   }),
   owner: command({
-    text: (r: OwnerRow) => `${r.id}\t${r.addresses[0] ?? '-'}`,
+    // Metadata after the two columns scripts read, as K=V, escaped: the owner wrote it.
+    text: (r: OwnerRow) => [r.id, r.addresses[0] ?? '-', ...Object.entries(r.metadata ?? {}).map(([k, v]) => printable(`${k}=${v}`))].join('\t'),
     run: async (ctx, print) => print(await one(ctx, 'owner', { value: ctx.args.value }))
   }),
   ring: command({

@@ -109,7 +109,7 @@ export interface AddressRow { address: string }
 /** A node id: its public key, 64 hex digits. */
 export interface IdRow { id: string }
 /** The node responsible for `value`, and the links the lookup travelled. */
-export interface OwnerRow { value: string, id: string, addresses: string[], hops: number }
+export interface OwnerRow { value: string, id: string, addresses: string[], metadata: Record<string, string>, hops: number }
 export interface RingNodeRow { id: string, addresses: string[] }
 /** A service as offered (offer's params, offers' rows, find's rows share these fields). */
 export interface ServiceFields { name: string, url: string, version?: string, meta?: Record<string, string> }

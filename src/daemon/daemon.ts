@@ -14,6 +14,8 @@ import { METHOD_TABLE, type DaemonContext } from './methods/index.js'
 import type { Paths } from '../control/paths.js'
 import { ServiceStore } from '../table/services.js'
 import { Warnings } from '../table/warnings.js'
+import { parseMeta } from '../control/settings.js'
+import { metaProblem } from '../wire/record.js'
 import { ServiceFile, type Reload } from './service-file.js'
 import { readKeyFile, makeKeyFile } from './identity-file.js'
 import { IdentityError, type KeyPair } from '../node/identity.js'
@@ -63,6 +65,7 @@ export class Daemon implements DaemonContext {
   static async start (opts: DaemonOptions): Promise<Daemon> {
     const { paths } = opts
     const settings = loadSettings(paths, opts.settings)
+    const metadata = metadataOf(settings)
     const { db, loss } = await openDatabase(paths)
     let keyPair: KeyPair | null
     let madeKey = false
@@ -100,7 +103,8 @@ export class Daemon implements DaemonContext {
       purge: settings.purge as number | undefined,
       tableSize: settings['table-size'] as number | undefined,
       hops: settings.hops as number | undefined,
-      addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a)))
+      addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a))),
+      ...metadata
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)
     node.on('event', e => log.add(e.type === 'peer' ? { ...e, type: 'connect' } : e))
@@ -179,6 +183,17 @@ export class Daemon implements DaemonContext {
     }
     return this.closing
   }
+}
+
+/**
+ * The node's metadata: config.json's "metadata", with --meta K=V (or "meta") over it. Checked
+ * before anything opens, so a bad one stops the start with one line naming it.
+ */
+function metadataOf (settings: Record<string, unknown>): { metadata?: Record<string, string> } {
+  const meta = { ...(settings.metadata as Record<string, string> | undefined), ...parseMeta((settings.meta as string[] | undefined) ?? []) }
+  const why = metaProblem(meta)
+  if (why !== null) throw new Error(`metadata (--meta, or "metadata" in config.json): ${why}`)
+  return Object.keys(meta).length > 0 ? { metadata: meta } : {}
 }
 
 /** A database that belongs to another key, as the daemon's user can act on it. */

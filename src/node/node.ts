@@ -21,7 +21,7 @@ import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
-import { SERVICE_NAME, type Offer } from '../wire/record.js'
+import { SERVICE_NAME, metaProblem, type Offer } from '../wire/record.js'
 import type { ActionHandler } from '../ring/actions.js'
 import { RING_INTERVAL, type RingStatus } from '../ring/protocol.js'
 import type { RingMessage } from '../wire/ring.js'
@@ -100,6 +100,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (opts.wrtc !== undefined) throw new Error('opts.wrtc: WebRTC is not supported yet in this version of peernet')
     this.opts = opts
     this.givenKeyPair = opts.keyPair === undefined ? null : checkKeyPair(opts.keyPair)
+    if (opts.metadata !== undefined) {
+      const why = metaProblem(opts.metadata)
+      if (why !== null) throw new TypeError(`opts.metadata: ${why}`)
+    }
     this.layer = opts.insecureSimulationLayer ?? noiseLayer
     this.clock = opts.clock ?? realClock
     this.random = opts.random ?? secureRandom()
@@ -206,6 +210,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       network: this.network,
       interval: round,
       onEnvelope: e => this.actions.receive(e),
+      ...(this.opts.metadata === undefined ? {} : { metadata: this.opts.metadata }),
       ...(this.opts.insecureSimulationVerify === undefined ? {} : { verify: this.opts.insecureSimulationVerify })
     })
     this.ring = ring
@@ -442,7 +447,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (this.closing) throw new Error('peernet is closed')
       if (this.ring === null) throw new Error('this node is not on the ring (opts.ring is false)')
       const { peer, hops } = await this.ring.owner(value)
-      return { id: peer.id, addresses: peer.addrs, metadata: {}, hops }
+      // Its metadata from its signed presence record: a second lookup, and no record (a node
+      // that just joined) is metadata {}, not a failure.
+      const metadata = await this.ring.metadataOf(peer.id).catch(() => ({}))
+      return { id: peer.id, addresses: peer.addrs, metadata, hops }
     }, cb)
   }
 

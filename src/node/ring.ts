@@ -31,6 +31,8 @@ export interface RingOptions {
   interval?: number
   /** The record check (default: verifyRecord; the simulation's skips the signature). */
   verify?: (record: unknown, ctx: VerifyContext) => string | null
+  /** This node's metadata, in its presence record (checked by the node). */
+  metadata?: Record<string, string>
   /** Answers routed envelopes for this node (remote actions: node/actions.ts). */
   onEnvelope?: RingCoreOptions['onEnvelope']
 }
@@ -74,18 +76,27 @@ export class RingLinks {
     })
     // A node that just joined publishes what it has: before, its lookups had nowhere to go.
     this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })
-    this.publish('presence', '')
+    const meta = opts.metadata ?? {}
+    this.metadata = meta
+    this.mine.set('presence ', Object.keys(meta).length > 0 ? { type: 'presence', meta } : { type: 'presence' })
+    this.republish()
   }
 
-  /** Publish (or withdraw) a record of ours; its addresses are this node's own at the time. */
-  publish (type: 'presence' | 'member', name: string, withdraw = false): void {
+  /** This node's metadata, as its presence record carries it. */
+  readonly metadata: Record<string, string>
+
+  /**
+   * Publish (or withdraw) a member record of ours; its addresses are this node's own at the
+   * time. (Presence is published once, at the start, with the node's metadata.)
+   */
+  publish (type: 'member', name: string, withdraw = false): void {
     const slot = `${type} ${name}`
     if (withdraw) {
       this.mine.delete(slot)
       this.core.records.withdraw(type, name)
       return
     }
-    const fields = type === 'presence' ? { type } : { type, name }
+    const fields = { type, name }
     this.mine.set(slot, fields)
     this.core.records.publish({ ...fields, addresses: this.addresses() })
   }
@@ -116,7 +127,14 @@ export class RingLinks {
   /** The offers of service name the ring holds (a fetch at its point), verified, up to max. */
   findServices (name: string, max: number): Promise<SearchResult> { return this.fetch('service', name, max) }
 
-  private fetch (type: 'member' | 'service', name: string, max: number): Promise<SearchResult> {
+  /** The metadata of node id, from its presence record ({} when it has none, or none is found). */
+  async metadataOf (id: string): Promise<Record<string, string>> {
+    if (id === this.id) return { ...this.metadata }
+    const res = await this.fetch('presence', id, 1)
+    return { ...(res.records.find(r => r.id === id)?.meta ?? {}) }
+  }
+
+  private fetch (type: 'presence' | 'member' | 'service', name: string, max: number): Promise<SearchResult> {
     return new Promise((resolve, reject) => {
       this.core.records.search(type, name, max, (err, res) => {
         if (err !== null || res === undefined) reject(err ?? new Error('the lookup got no answer'))

@@ -49,6 +49,12 @@ export interface PeernetOptions {
   network?: string
   /** Addresses this node can be dialed at, advertised to peers. */
   addresses?: string[]
+  /**
+   * What this node tells others about itself (the p2p seed's metadata): a flat object of
+   * strings, at most MAX_RECORD_META bytes, carried in its signed presence record and shown by
+   * getEndpointFor() and `peernet owner`.
+   */
+  metadata?: Record<string, string>
   /** Bound on gossip-learned addresses (default 10000). */
   tableSize?: number
   /** Largest share of the table one informant or source group may fill (default 0.1). */
