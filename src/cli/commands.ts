@@ -5,8 +5,7 @@ import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
 import { SETTINGS, parseMeta, type Flag } from '../control/settings.js'
 import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER, MAX_OWNER_VALUE } from '../control/protocol.js'
-import { offerProblem, MAX_RECORD_URL, MAX_RECORD_VERSION, MAX_RECORD_META } from '../wire/record.js'
-import { MAX_FETCH } from '../wire/ring.js'
+import { offerProblem, MAX_RECORD_URL, MAX_RECORD_VERSION, MAX_RECORD_META, MAX_FETCH } from '../wire/record.js'
 
 export { SETTINGS, type Flag }
 

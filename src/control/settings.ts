@@ -31,7 +31,7 @@ export const SETTINGS: Flag[] = [
   { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: `hop limit of searches (default: ${DEFAULT_HOPS})` },
   { name: 'bootstrap', type: 'array', value: 'ADDR', address: true, describe: 'address to add to the table at start (repeatable)' },
   { name: 'advertise', type: 'array', value: 'ADDR', address: true, describe: 'address this node can be dialed at, told to peers (repeatable)' },
-  { name: 'meta', type: 'array', value: 'K=V', describe: 'metadata others see in this node\'s signed presence record, shown by `peernet owner` (repeatable; in config.json also as "metadata": {"K": "V"}; 1024 bytes in all)' }
+  { name: 'meta', type: 'array', value: 'K=V', describe: 'metadata others see in this node\'s signed presence record, shown by peernet owner (repeatable; in config.json also as "metadata": {"K": "V"}; 1024 bytes in all)' }
 ]
 
 /** Keys config.json may hold besides the SETTINGS: "metadata", an object, as the p2p seed's nodes carry it. */

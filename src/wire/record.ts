@@ -22,6 +22,8 @@ export const MAX_RECORD_META = 1024
  * message around them, so a fetch answer is never forced over MAX_FRAME by a few big records.
  */
 export const MAX_RECORD_BYTES = 4096
+/** Most records a fetch may ask for (a search's max, and find's, are bounded the same way). */
+export const MAX_FETCH = 1000
 /** Service names (issue 14): lowercase letters, digits, dots and dashes, 1–64 characters. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/
 /** Longest body of a routed envelope, in bytes of its JSON string form (as the frame carries it). */
