@@ -87,15 +87,16 @@ t.test('services.json: read at start, on reload and on SIGHUP; a bad file change
   t.match((await d.run(['log', '--no-follow', '-n', '50'])).stdout, /reload file=\S+services\.json changed=true services=1/, 'logged')
 })
 
-t.test('usage errors are exit 2; find on a lonely daemon says it has not joined', async t => {
+t.test('usage errors are exit 2; a daemon alone finds its own offers', async t => {
   const d = datadir(t)
   await d.start('--connections', '0', '--interval', '0')
   oneLine(t, await d.run(['offer', 'Stun', 'stun:127.0.0.1:1']), 2, /not a service name/, 'a bad name')
   oneLine(t, await d.run(['offer', 'stun', 'nourl']), 2, /SCHEME:REST/, 'a URL without a scheme')
   oneLine(t, await d.run(['offer', 'stun', 'stun:127.0.0.1:1', '--meta', 'x']), 2, /KEY=VALUE/, 'meta without a value')
   oneLine(t, await d.run(['offer', 'stun', 'stun:127.0.0.1:1', '--meta', 'k=' + 'v'.repeat(1024)]), 2, /meta is over 1024 bytes/, 'meta over MAX_RECORD_META')
-  oneLine(t, await d.run(['find', 'stun', '--timeout', '200']), 1, /not joined the ring/, 'a lonely node has no ring to ask')
   t.equal((await d.run(['offers'])).stdout, '', 'nothing was offered')
+  await d.run(['offer', 'stun', 'stun:127.0.0.1:3478'])
+  t.equal((await d.run(['find', 'stun'])).stdout, 'stun:127.0.0.1:3478\n', 'alone, a daemon is responsible for every name: it answers itself')
 })
 
 t.test('a daemon\'s --meta (and config.json\'s metadata) reach owner on another; a bad one stops the start', async t => {

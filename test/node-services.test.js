@@ -138,14 +138,23 @@ t.test('offers are checked before anything is stored; MAX_OFFERS bounds them', a
   t.ok(MAX_FIND >= 1)
 })
 
-t.test('find waits for the ring within its timeout, then says the node has not joined', async t => {
+t.test('find: a node alone answers from what it holds; one not joined waits within its timeout, then says so', async t => {
   const { node } = memNet(t)
   const clock = new VirtualClock(1_000_000)
-  const a = node('w0', { clock })
+  const a = node('w0', { clock, addresses: ['mem://w0'] })
   await a.ready
+  await a.offer({ name: 'stun', url: 'stun:127.0.0.1:3478' })
+  const alone = await findAll(clock, a, 'stun', { timeout: 1000 })
+  t.same([alone.rows.map(r => r.url), alone.end], [['stun:127.0.0.1:3478'], 'end'], 'lonely: responsible for every point, it answers itself')
+
+  // A peer that is not on the ring (ring: false) never agrees to be a successor: unbalanced.
+  const b = node('w1', { clock, ring: false, addresses: ['mem://w1'] })
+  await b.ready
+  await a.connect('mem://w1')
+  t.equal(a.ringStatus(), 'unbalanced')
   const { rows, end } = await findAll(clock, a, 'stun', { timeout: 1000 })
   t.same(rows, [])
-  t.match(end?.message, /not joined the ring \(it is lonely\)/, 'a lonely node says so')
+  t.match(end?.message, /not joined the ring \(it is unbalanced\)/, 'unbalanced: it says it has not joined')
 
   const ctrl = new AbortController()
   const s = a.find('stun', { signal: ctrl.signal, timeout: 60_000 })

@@ -17,6 +17,10 @@ import { Warnings } from '../table/warnings.js'
 import { parseMeta } from '../control/settings.js'
 import { metaProblem } from '../wire/record.js'
 import { ServiceFile, type Reload } from './service-file.js'
+import { SearchStats } from './search-stats.js'
+import { HttpApi, HttpError, parseHttpListen, isLoopback } from './http.js'
+import { startMetrics, type Metrics } from './metrics.js'
+import { statusRow } from './methods/status.js'
 import { readKeyFile, makeKeyFile } from './identity-file.js'
 import { IdentityError, type KeyPair } from '../node/identity.js'
 
@@ -38,7 +42,9 @@ export class Daemon implements DaemonContext {
   readonly startedAt = Date.now()
   readonly services: Services
   readonly serviceFile: ServiceFile
+  readonly searchStats = new SearchStats()
   private control: ControlServer | null = null
+  private http: { api: HttpApi, metrics: Metrics } | null = null
   private closing: Promise<void> | null = null
   /** Resolves when a shutdown begins: a log follower's answer ends there, normally. */
   readonly stopping: Promise<void>
@@ -121,6 +127,8 @@ export class Daemon implements DaemonContext {
       } catch (err) {
         await warnings.add((err as Error).message)
       }
+      // Before the socket answers: a start is reported done once it does, and a bad --http must fail it.
+      if (settings.http !== undefined) d.http = await startHttp(d, settings)
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
@@ -171,6 +179,8 @@ export class Daemon implements DaemonContext {
         if (started) this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
         this.resolveStopping()
         await this.control?.close()
+        this.http?.metrics.close()
+        await this.http?.api.close()
         await this.services.close()
         await this.node.close().catch(() => {})
         await this.db.close().catch(() => {})
@@ -183,6 +193,40 @@ export class Daemon implements DaemonContext {
     }
     return this.closing
   }
+}
+
+/**
+ * The HTTP API of --http, with the metrics it serves (prom-client loads here and only here).
+ * A bad or refused address stops the start, as a bad setting does.
+ */
+async function startHttp (d: Daemon, settings: Record<string, unknown>): Promise<{ api: HttpApi, metrics: Metrics }> {
+  const target = parseHttpListen(settings.http as string)
+  const open = settings['http-public'] === true
+  const metrics = await startMetrics(d.node, d.searchStats)
+  const api = await HttpApi.start(target, {
+    status: () => {
+      // Nothing of this machine's file layout, nor warnings (they name files): see README.
+      const { pid: _p, datadir: _d, socket: _s, warnings: _w, ...row } = statusRow(d)
+      return row
+    },
+    metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+    peerUp: async (service, max) => {
+      const out: Array<{ name: string, version: string, url: string }> = []
+      try {
+        for await (const r of d.node.find(service, { max })) out.push({ name: r.name, version: r.version ?? '*', url: r.url })
+      } catch (err) {
+        throw new HttpError(503, (err as Error).message)
+      }
+      return out
+    }
+  }, open).catch((err: Error) => {
+    metrics.close()
+    throw new Error(`--http ${settings.http as string}: ${err.message.replace(/^--http \S+: /, '')}`)
+  })
+  const where = `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${api.bound.port}`
+  d.log.add({ time: Date.now(), type: 'http', address: where, public: open })
+  if (open && !isLoopback(target.host)) d.log.add({ time: Date.now(), type: 'warning', message: `the HTTP API at ${where} is open to the network (--http-public): anyone who reaches it reads this node's status and metrics and can make it search` })
+  return { api, metrics }
 }
 
 /**

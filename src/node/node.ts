@@ -21,6 +21,7 @@ import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
+import { Traffic } from './traffic.js'
 import { SERVICE_NAME, metaProblem, type Offer } from '../wire/record.js'
 import type { ActionHandler } from '../ring/actions.js'
 import { RING_INTERVAL, type RingStatus } from '../ring/protocol.js'
@@ -117,7 +118,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       get ready () { return node.ready },
       get closing () { return node.closing !== null },
       event: (type, data) => this.event(type, data),
-      fail: err => this.fail(err)
+      fail: err => this.fail(err),
+      traffic: new Traffic()
     }
     this.timers = new Timers(this.clock, err => this.fail(err))
     this.dialer = new Dialer(this.ctx, this.peers, this.own, {
@@ -574,7 +576,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         stream.destroy()
         return
       }
-      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, clock: this.clock })
+      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, clock: this.clock, traffic: this.ctx.traffic })
       if (address) c.address = address
       this.attach(c)
     }
@@ -654,6 +656,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       addresses: this.addresses()
     }
   }
+
+  /** What this node's links carried since it started: frames and bytes by message type, in and out. */
+  traffic (): Traffic { return this.ctx.traffic }
 
   /** Stop timers, say goodbye to every peer, end running searches, flush the table. */
   close (cb?: Callback<void>): Promise<void> {

@@ -192,7 +192,8 @@ export class Offers {
       if (ended) return
       const ring = this.ring()
       if (ring === null) finish(new Error('find: this node is not on the ring (opts.ring is false)'))
-      else if (ring.routable()) ask(ring)
+      // A node alone is responsible for every point: it answers from what it holds.
+      else if (ring.routable() || ring.status() === 'lonely') ask(ring)
       else unwait = ring.whenRoutable(() => { if (!ended) ask(ring) })
     }, (err: Error) => finish(err))
     return out

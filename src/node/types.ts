@@ -2,6 +2,7 @@
 // every part of the node imports them from here instead of from the facade.
 import type { Duplex } from 'node:stream'
 import type { Clock } from './clock.js'
+import type { Traffic } from './traffic.js'
 import type { Random } from '../util/random.js'
 import type { AddressTable } from '../table/table.js'
 import type { KeyPair } from './identity.js'
@@ -170,4 +171,6 @@ export interface NodeContext {
   event: Emit
   /** Report an error that has no caller to go to (an `error` event when someone listens). */
   fail: (err: Error) => void
+  /** Frames and bytes by message type, counted by every link of the node. */
+  readonly traffic: Traffic
 }

@@ -9,6 +9,7 @@ import type { EventLog } from '../log.js'
 import type { Services } from '../services.js'
 import type { Params } from '../params.js'
 import type { Reload } from '../service-file.js'
+import type { SearchStats } from '../search-stats.js'
 
 /** What the methods may use of the daemon (the Daemon is one). */
 export interface DaemonContext {
@@ -26,6 +27,8 @@ export interface DaemonContext {
   /** Control clients connected now. */
   controlClients: () => number
   shutdown: () => Promise<void>
+  /** The searches and finds clients asked for (counts, and time to the first row). */
+  readonly searchStats: SearchStats
   /** Read services.json again (throws a one-line TypeError when it is not right). */
   reloadServices: () => Reload
 }

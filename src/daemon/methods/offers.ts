@@ -44,12 +44,18 @@ export const find = method<FindParams, FindRow>({
   name: 'find',
   params: p => ({ name: serviceName(p), max: optInt(p, 'max', 1, MAX_FIND), timeout: optInt(p, 'timeout', 0, MAX_SEARCH_TIMEOUT) }),
   async run (ctx, { name, ...opts }, reply) {
+    const timing = ctx.searchStats.start('find')
     try {
-      for await (const row of ctx.node.find(name, { ...opts, signal: reply.signal })) await reply.row(row as FindRow)
+      for await (const row of ctx.node.find(name, { ...opts, signal: reply.signal })) {
+        timing.row()
+        await reply.row(row as FindRow)
+      }
     } catch (err) {
       reply.signal.throwIfAborted()
       if (err instanceof ControlError) throw err
       throw new ControlError('ENORING', (err as Error).message)
+    } finally {
+      timing.end()
     }
     reply.signal.throwIfAborted()
   }
