@@ -26,6 +26,35 @@ function http (port, { method = 'GET', path = '/', headers = {}, body } = {}) {
 const json = r => JSON.parse(r.body)
 const post = (port, body, headers = {}) => http(port, { method: 'POST', path: '/peer-up', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
 
+/**
+ * Prometheus' text format, read strictly: every line a HELP, a TYPE (before its samples, one per
+ * family) or a sample `name{label="value",…} number`; anything else throws. Returns samples by
+ * `name{labels}` and the families' types.
+ */
+function parseMetrics (text) {
+  const types = new Map()
+  const samples = new Map()
+  const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*'
+  const SAMPLE = new RegExp(`^(${NAME})(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\.)*"(?:,|(?=\\})))*\\})? (-?(?:\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?|\\+Inf|-Inf|NaN))$`)
+  for (const line of text.split('\n')) {
+    if (line === '') continue
+    let m = new RegExp(`^# HELP (${NAME}) .+$`).exec(line)
+    if (m) continue
+    m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line)
+    if (m) {
+      if (types.has(m[1])) throw new Error(`TYPE of ${m[1]} twice`)
+      types.set(m[1], m[2])
+      continue
+    }
+    m = SAMPLE.exec(line)
+    if (m === null) throw new Error(`not a metrics line: ${JSON.stringify(line)}`)
+    const family = m[1].replace(/_(bucket|sum|count)$/, '')
+    if (!types.has(m[1]) && !types.has(family)) throw new Error(`a sample of ${m[1]} before its TYPE`)
+    samples.set(m[1] + (m[2] ?? ''), Number(m[3]))
+  }
+  return { types, samples }
+}
+
 /** A daemon with the API on a free loopback port; resolves the port, from its log. */
 async function withApi (t, ...more) {
   const d = datadir(t)
@@ -56,12 +85,26 @@ t.test('POST /peer-up answers as peer-up does; /status and /metrics', async t =>
   t.equal(status.ring, 'lonely')
   for (const k of ['pid', 'datadir', 'socket', 'warnings']) t.notOk(k in status, `status over HTTP leaves out ${k}`)
 
+  // A peer, so the figures are not all zero; then the metrics against status --json.
+  const peer = datadir(t)
+  await peer.start(...QUIET)
+  const url = (await peer.run(['listen', 'tcp'])).stdout.trim()
+  t.equal((await d.run(['connect', url])).code, 0)
   const m = await http(port, { path: '/metrics' })
   t.equal(m.status, 200)
   t.match(m.headers['content-type'], /^text\/plain/)
-  t.match(m.body, /^peernet_connections\{direction="in"\} 0$/m)
+  const { types, samples } = parseMetrics(m.body)
+  const st = JSON.parse((await d.run(['status', '--json'])).stdout)
+  t.equal(types.get('peernet_connections'), 'gauge')
+  t.equal(samples.get('peernet_connections{direction="out"}') + samples.get('peernet_connections{direction="in"}'), st.connections, 'connections: as status says')
+  t.equal(samples.get('peernet_known_addresses'), st.known, 'known: as status says')
+  t.equal(samples.get('peernet_saved_addresses'), st.saved, 'saved: as status says')
+  t.equal(types.get('peernet_messages_total'), 'counter')
+  t.ok(samples.get('peernet_messages_total{direction="out",type="hello"}') >= 1, 'a hello sent, counted by type')
+  t.ok(samples.get('peernet_message_bytes_total{direction="in",type="hello"}') > 0, 'and its bytes')
+  t.equal(types.get('peernet_search_first_row_seconds'), 'histogram')
   t.match(m.body, /^peernet_offers 1$/m)
-  t.match(m.body, /^peernet_ring_state\{state="lonely"\} 1$/m)
+  t.same(['lonely', 'unbalanced', 'joined'].map(state => samples.get(`peernet_ring_state{state="${state}"}`)).sort(), [0, 0, 1], 'ring state: one of the three')
   await d.run(['find', 'stun'])
   t.match((await http(port, { path: '/metrics' })).body, /^peernet_searches_total\{kind="find",outcome="answered"\} 1$/m, 'a find counted')
   t.equal((await http(port, { method: 'HEAD', path: '/status' })).body, '', 'HEAD: headers only')
