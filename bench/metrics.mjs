@@ -26,11 +26,16 @@ function get (port) {
   })
 }
 
-/** Median ms of SCRAPES scrapes (after two to warm up), and the known count the metrics say. */
-async function scrapes (d) {
+/** Where the daemon's HTTP API listens, from its log (read before anything else fills it). */
+async function portOf (d) {
   const log = await cli(d.dir, ['log', '--no-follow', '-n', '50'])
   const port = Number(/http address=http:\/\/127\.0\.0\.1:(\d+)/.exec(log.stdout)?.[1])
   if (!port) throw new Error('the daemon did not say where its HTTP API is')
+  return port
+}
+
+/** Median ms of SCRAPES scrapes, after two to warm up. */
+async function scrapes (port) {
   const times = []
   for (let i = 0; i < SCRAPES + 2; i++) {
     const t0 = now()
@@ -42,17 +47,18 @@ async function scrapes (d) {
 
 try {
   const idle = await startDaemon(SETTINGS)
-  const idleMs = await scrapes(idle)
+  const idleMs = await scrapes(await portOf(idle))
   await stopDaemon(idle)
   removeDir(idle.dir)
 
   const addrs = loopbackAddresses(N)
   assertLoopback(addrs, 'table address')
   const d = await startDaemon([...SETTINGS, '--table-size', String(N)])
+  const port = await portOf(d)
   await cli(d.dir, ['add', '-'], { input: addrs.join('\n') + '\n', timeout: 600_000 })
   const known = JSON.parse((await cli(d.dir, ['status', '--json'])).stdout).known
   if (known !== N) throw new Error(`the table holds ${known} addresses, expected ${N}`)
-  const fullMs = await scrapes(d)
+  const fullMs = await scrapes(port)
   await stopDaemon(d)
   removeDir(d.dir)
 
