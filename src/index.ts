@@ -39,3 +39,5 @@ export {
 } from './ring/actions.js'
 export { MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY } from './ring/envelope.js'
 export type { RunOptions } from './node/actions.js'
+export { MAX_FIND, type OfferRow, type OfferSource, type FindRow, type FindOptions } from './node/offers.js'
+export { MAX_OFFERS, checkOffer, type Offer } from './wire/record.js'

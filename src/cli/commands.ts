@@ -3,19 +3,22 @@
 // Nothing here loads more than the defaults it shows.
 import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
-import { SETTINGS, type Flag } from '../control/settings.js'
+import { SETTINGS, parseMeta, type Flag } from '../control/settings.js'
 import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER, MAX_OWNER_VALUE } from '../control/protocol.js'
+import { offerProblem, MAX_RECORD_URL, MAX_RECORD_VERSION, MAX_RECORD_META, MAX_FETCH } from '../wire/record.js'
 
 export { SETTINGS, type Flag }
 
 /** 'service': an address `listen` printed, which may be bound to every interface (ws://0.0.0.0:P). */
-export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service' | 'value'
+export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service' | 'value' | 'service-name' | 'url'
 
 export interface Arg {
   name: string
   type: ArgType
   describe: string
   variadic?: boolean
+  /** May be left out (only the last argument). */
+  optional?: boolean
 }
 
 /** How a command reaches the node: not at all, only a running daemon, or one started on demand. */
@@ -47,6 +50,19 @@ export const GLOBAL_FLAGS: Flag[] = [
 
 /** The subnet rule as --help and the man page say it (checkSubnet in wire/messages.ts enforces it). */
 const SUBNET_RULE = `at most ${MAX_SUBNET_LENGTH} bytes of UTF-8, no invisible or control characters, no white space at either end`
+
+/** The service-name rule as --help and the man page say it (SERVICE_NAME in wire/record.ts enforces it). */
+const SERVICE_RULE = 'service name: 1 to 64 of a-z, 0-9, dot and dash, starting with a letter or digit'
+
+/** offer's --meta K=V values as an object, or the usage error's text. */
+export function metaFlags (v: unknown): Record<string, string> | string | undefined {
+  if (v === undefined) return undefined
+  try {
+    return parseMeta(v as string[])
+  } catch (err) {
+    return (err as Error).message
+  }
+}
 
 const ADDR: Arg = { name: 'addr', type: 'address', describe: 'address: tcp://HOST:PORT, ws://HOST:PORT or wss://HOST' }
 
@@ -227,6 +243,67 @@ export const COMMANDS: Command[] = [
     reach: 'autostart',
     listing: true,
     examples: ['peernet search chat --max 1']
+  },
+  {
+    name: 'offer',
+    synopsis: 'offer SERVICE URL [--version V] [--meta K=V]...',
+    describe: 'Offer a service by name: a record signed by this node, published on the ring where `peernet find SERVICE` on any node finds it (kept across restarts; withdraw it with `peernet withdraw`). URL is data for whoever finds it: peernet never dials it.',
+    args: [
+      { name: 'service', type: 'service-name', describe: SERVICE_RULE },
+      { name: 'url', type: 'url', describe: `where the service is, SCHEME:REST, up to ${MAX_RECORD_URL} bytes, no white space (stun:HOST:PORT, https://HOST/PATH, …)` }
+    ],
+    flags: [
+      { name: 'version', type: 'string', value: 'V', describe: `the service's version, up to ${MAX_RECORD_VERSION} characters (peer-up's "*" when any)` },
+      { name: 'meta', type: 'array', value: 'K=V', describe: `metadata for those who find it (repeatable; keys and values up to ${MAX_RECORD_META} bytes in all)` }
+    ],
+    reach: 'autostart',
+    examples: ['peernet offer stun stun:127.0.0.1:3478', 'peernet offer chat wss://127.0.0.1:8443/chat --version 2 --meta region=lab'],
+    rule: (args, flags) => {
+      const meta = metaFlags(flags.meta)
+      if (typeof meta === 'string') return meta
+      return offerProblem({ name: args.service, url: args.url, ...(flags.version === undefined ? {} : { version: flags.version }), ...(meta === undefined ? {} : { meta }) }) ?? undefined
+    }
+  },
+  {
+    name: 'withdraw',
+    synopsis: 'withdraw SERVICE [URL]',
+    describe: "Withdraw this node's offers of SERVICE (only the one at URL, when given): a signed tombstone replaces each record on the ring. A services.json entry stays withdrawn until the file changes.",
+    args: [
+      { name: 'service', type: 'service-name', describe: SERVICE_RULE },
+      { name: 'url', type: 'url', optional: true, describe: 'the URL of one offer' }
+    ],
+    flags: [],
+    reach: 'autostart'
+  },
+  {
+    name: 'offers',
+    synopsis: 'offers',
+    describe: "Print the services this node offers, one per line: SERVICE URL, and \"file\" for those from DATADIR/services.json.",
+    args: [],
+    flags: [],
+    reach: 'autostart',
+    listing: true
+  },
+  {
+    name: 'find',
+    synopsis: 'find SERVICE [--max N] [--timeout MS]',
+    describe: 'Find nodes that offer SERVICE, printing the URLs they offer one per line (--json rows: name, url, version, meta, the offering node\'s id and addresses, hops). A lookup over the ring: the node responsible for the name answers with the offers\' signed records, each checked here. Exit 1, saying why, when this node has not joined the ring.',
+    args: [{ name: 'service', type: 'service-name', describe: SERVICE_RULE }],
+    flags: [
+      { name: 'max', type: 'number', value: 'N', min: 1, max: MAX_FETCH, describe: 'print at most N offers (the most one answer of the ring holds)' },
+      { name: 'timeout', type: 'number', value: 'MS', min: 0, max: MAX_SEARCH_TIMEOUT, default: DEFAULT_SEARCH_TIMEOUT, describe: 'give up after MS milliseconds' }
+    ],
+    reach: 'autostart',
+    listing: true,
+    examples: ['peernet find stun --max 1']
+  },
+  {
+    name: 'reload',
+    synopsis: 'reload',
+    describe: 'Read DATADIR/services.json again (as SIGHUP to the daemon does) and offer what it lists, in peer-up\'s format: {"services": [{"name": "stun", "version": "*", "url": "stun:HOST:PORT"}]}. A file that is not right is one line naming the file, the entry and the field (exit 1); the daemon keeps the set it had.',
+    args: [],
+    flags: [],
+    reach: 'running'
   },
   {
     name: 'listen',

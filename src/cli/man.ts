@@ -106,7 +106,8 @@ function flagList (flags: Flag[]): string[] {
 /** A positional as the synopsis writes it: `addrs` (variadic) → ADDR... */
 function argTag (a: Arg): string {
   const name = a.variadic && a.name.endsWith('s') ? a.name.slice(0, -1) : a.name
-  return italic(code(name.toUpperCase())) + (a.variadic ? '...' : '')
+  const tag = italic(code(name.toUpperCase())) + (a.variadic ? '...' : '')
+  return a.optional === true ? `[${tag}]` : tag
 }
 
 const REACH: Record<Command['reach'], string> = {

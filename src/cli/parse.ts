@@ -4,6 +4,7 @@
 import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
 import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
+import { SERVICE_NAME } from '../wire/record.js'
 import { checkNumber } from '../control/settings.js'
 import { MAX_OWNER_VALUE } from '../control/protocol.js'
 
@@ -42,6 +43,13 @@ export function checkArg (arg: Arg, value: string): string {
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
       case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
       case 'subnet': return checkSubnet(value)
+      case 'service-name':
+        if (!SERVICE_NAME.test(value)) throw new Error(`"${value}" is not a service name: 1 to 64 of a-z, 0-9, dot and dash, starting with a letter or digit`)
+        return value
+      // The offer's whole check (its scheme, length, characters) is the command's rule.
+      case 'url':
+        if (value === '') throw new Error('the URL is empty')
+        return value
       case 'value':
         if (value === '') throw new Error('the value is empty')
         if (value.length > MAX_OWNER_VALUE) throw new Error(`the value is longer than ${MAX_OWNER_VALUE} characters (MAX_OWNER_VALUE)`)
@@ -95,6 +103,7 @@ export function checkArgs (command: Command, values: string[]): Record<string, u
       out[arg.name] = rest.map(v => checkArg(arg, v))
       i = values.length
     } else {
+      if (i >= values.length && arg.optional === true) break
       if (i >= values.length) throw new UsageError(`${command.name}: missing ${arg.name.toUpperCase()}`)
       out[arg.name] = checkArg(arg, values[i++])
     }

@@ -2,14 +2,15 @@
 import { readFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import type { Parsed } from './parse.js'
-import { SETTINGS } from './commands.js'
+import { SETTINGS, metaFlags } from './commands.js'
 import { call, rows, session, NotRunning } from './client.js'
-import { printer, out, statusText, statsText, ringText, whenReaderGone, watchReader } from './output.js'
+import { printer, out, statusText, statsText, ringText, whenReaderGone, watchReader, printable } from './output.js'
 import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
-  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type OwnerRow
+  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type OwnerRow,
+  type OfferedRow, type OffersRow, type WithdrawRow, type FindRow, type ReloadRow
 } from '../control/protocol.js'
 import { dialablePinned, UsageError } from './parse.js'
 import { bindHost, notAPeer, parseAddress, formatPinned, type Address } from '../transport/address.js'
@@ -340,7 +341,8 @@ const commands: Record<string, Command<unknown>> = {
     run: async (ctx, print) => print(await one(ctx, 'id'))
   }),
   owner: command({
-    text: (r: OwnerRow) => `${r.id}\t${r.addresses[0] ?? '-'}`,
+    // Metadata after the two columns scripts read, as K=V, escaped: the owner wrote it.
+    text: (r: OwnerRow) => [r.id, r.addresses[0] ?? '-', ...Object.entries(r.metadata ?? {}).map(([k, v]) => printable(`${k}=${v}`))].join('\t'),
     run: async (ctx, print) => print(await one(ctx, 'owner', { value: ctx.args.value }))
   }),
   ring: command({
@@ -370,6 +372,34 @@ const commands: Record<string, Command<unknown>> = {
         throw new Failure('no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')
       }
     }
+  }),
+  offer: command({
+    text: (r: OfferedRow) => `${r.offered ? 'offered' : 'already offered'} ${r.name} ${r.url}`,
+    async run (ctx, print) {
+      const meta = metaFlags(ctx.flags.meta) as Record<string, string> | undefined
+      print(await one(ctx, 'offer', { name: ctx.args.service, url: ctx.args.url, version: ctx.flags.version, meta }))
+    }
+  }),
+  withdraw: command({
+    text: (r: WithdrawRow) => r.withdrawn.length > 0
+      ? r.withdrawn.map(o => `withdrew ${o.name} ${o.url}${o.source === 'file' ? ' (services.json, until it changes)' : ''}`).join('\n')
+      : `withdrew nothing (${r.name}${r.url === null ? '' : ' ' + r.url} is not offered)`,
+    run: async (ctx, print) => print(await one(ctx, 'withdraw', { name: ctx.args.service, url: ctx.args.url }))
+  }),
+  offers: command({
+    text: (r: OffersRow) => `${r.name}\t${r.url}${r.source === 'file' ? '\tfile' : ''}`,
+    run: (ctx, print) => listing(ctx, 'offers', {}, print)
+  }),
+  find: command({
+    // What the offering node wrote, shown as data: a control character cannot move the cursor or recolour the terminal.
+    text: (r: FindRow) => printable(r.url),
+    run: (ctx, print) => listing(ctx, 'find', { name: ctx.args.service, max: ctx.flags.max, timeout: ctx.flags.timeout }, print)
+  }),
+  reload: command({
+    text: (r: ReloadRow) => r.changed
+      ? `${r.file}: offering ${r.services} service${r.services === 1 ? '' : 's'}${r.left > 0 ? ` (${r.left} left out: over MAX_OFFERS)` : ''}`
+      : `${r.file}: unchanged (${r.services} service${r.services === 1 ? '' : 's'})`,
+    run: async (ctx, print) => print(await one(ctx, 'reload'))
   }),
   connect: command({
     text: (r: ConnectRow) => `connected to ${r.address}`,

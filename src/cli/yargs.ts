@@ -58,7 +58,7 @@ function suggest (word: string): string {
 }
 
 function usageLine (c: Command): string {
-  const args = c.args.map(a => a.variadic ? `<${a.name}..>` : `<${a.name}>`).join(' ')
+  const args = c.args.map(a => a.variadic ? `<${a.name}..>` : a.optional === true ? `[${a.name}]` : `<${a.name}>`).join(' ')
   return args ? `${c.name} ${args}` : c.name
 }
 
@@ -102,8 +102,6 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
     .parserConfiguration({ 'parse-positional-numbers': false, 'camel-case-expansion': false })
     .exitProcess(false)
     .strict()
-    .version(version)
-    .alias('V', 'version')
     .help()
     .alias('h', 'help')
     .wrap(Math.min(100, process.stdout.columns || 80))
@@ -113,6 +111,10 @@ export async function yargsParse (argv: string[], version: string, env: NodeJS.P
       if (c && msg !== null && /^Not enough non-option arguments/.test(msg)) throw new UsageError(`usage: peernet ${c.synopsis}`)
       throw new UsageError(msg ?? err?.message ?? 'bad command line')
     })
+  // A command with a --version of its own (offer: the service's, as peer-up names it) gets it;
+  // `peernet --version` alone is main.ts's, before any parser.
+  if (first !== undefined && findCommand(first)?.flags.some(f => f.name === 'version') === true) y.version(false)
+  else y.version(version).alias('V', 'version')
   for (const f of GLOBAL_FLAGS) y.option(f.name, { ...option(f), global: true })
   for (const c of COMMANDS) {
     if (c.name === 'completion') {

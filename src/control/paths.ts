@@ -17,6 +17,8 @@ export interface Paths {
   config: string
   /** The node's secret key (daemon/identity-file.ts). */
   key: string
+  /** Services offered from a file, in peer-up's format (daemon/service-file.ts). */
+  services: string
 }
 
 /** The data dir: --datadir, else $PEERNET_PATH (set and not empty), else ~/.config/peernet. */
@@ -46,7 +48,8 @@ export function resolvePaths (datadir: string, sockfile?: string, env: NodeJS.Pr
     pidfile: join(datadir, 'peernet.pid'),
     logfile: join(datadir, 'daemon.log'),
     config: join(datadir, 'config.json'),
-    key: join(datadir, 'key')
+    key: join(datadir, 'key'),
+    services: join(datadir, 'services.json')
   }
 }
 

@@ -46,6 +46,8 @@ export const ERROR_CODES: Record<string, string> = {
   ECONNECT: 'connect: the peer could not be reached or refused us',
   ENOTCONN: 'disconnect: no connection to that address or id',
   ENOCONN: 'search: this node has no connections to search through',
+  EFILE: 'reload: services.json is not right (the message names the file, the entry and the field); the daemon keeps the set it had',
+  ENORING: 'find: this node has not joined the ring, or the lookup failed (the message says which)',
   ENOENT: 'unlisten, stats: nothing known at that address or id',
   ELISTEN: 'listen: the socket could not be opened',
   ESLOW: 'log: the reader fell too far behind and was dropped',
@@ -57,7 +59,7 @@ export const ERROR_CODES: Record<string, string> = {
 export const METHODS = [
   'status', 'id', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
   'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings',
-  'owner', 'ring'
+  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find', 'reload'
 ] as const
 
 /** Longest value `owner` takes, in characters (it is hashed to a point: any text will do, within reason). */
@@ -107,8 +109,20 @@ export interface AddressRow { address: string }
 /** A node id: its public key, 64 hex digits. */
 export interface IdRow { id: string }
 /** The node responsible for `value`, and the links the lookup travelled. */
-export interface OwnerRow { value: string, id: string, addresses: string[], hops: number }
+export interface OwnerRow { value: string, id: string, addresses: string[], metadata: Record<string, string>, hops: number }
 export interface RingNodeRow { id: string, addresses: string[] }
+/** A service as offered (offer's params, offers' rows, find's rows share these fields). */
+export interface ServiceFields { name: string, url: string, version?: string, meta?: Record<string, string> }
+/** offer: whether the offer is new or changed (false: offered so already). */
+export interface OfferedRow extends ServiceFields { offered: boolean }
+/** offers: each service this node offers, and where it comes from: `offer`, or services.json (`file`). */
+export interface OffersRow extends ServiceFields { since: number, source: 'offer' | 'file' }
+/** withdraw: what was withdrawn (empty: nothing matched). */
+export interface WithdrawRow { name: string, url: string | null, withdrawn: OffersRow[] }
+/** reload: services.json read again; `changed` false when its text is as last read (nothing handed over). */
+export interface ReloadRow { file: string, changed: boolean, services: number, left: number }
+/** find: an offer found on the ring, from a record signed by the offering node (id). */
+export interface FindRow extends ServiceFields { id: string, addresses: string[], hops: number }
 export interface RingRow {
   status: 'lonely' | 'unbalanced' | 'joined'
   /** The ring's size as this node guesses it (from its successors' spread). */

@@ -30,8 +30,25 @@ export const SETTINGS: Flag[] = [
   { name: 'table-size', type: 'number', value: 'N', min: 1, describe: `bound on addresses learned from gossip (default: ${DEFAULT_TABLE_SIZE})` },
   { name: 'hops', type: 'number', value: 'N', min: 1, max: MAX_HOP_LIMIT, describe: `hop limit of searches (default: ${DEFAULT_HOPS})` },
   { name: 'bootstrap', type: 'array', value: 'ADDR', address: true, describe: 'address to add to the table at start (repeatable)' },
-  { name: 'advertise', type: 'array', value: 'ADDR', address: true, describe: 'address this node can be dialed at, told to peers (repeatable)' }
+  { name: 'advertise', type: 'array', value: 'ADDR', address: true, describe: 'address this node can be dialed at, told to peers (repeatable)' },
+  { name: 'http', type: 'string', value: '[HOST:]PORT', describe: 'serve the local HTTP API there (POST /peer-up, GET /status, GET /metrics); HOST must be loopback (default 127.0.0.1) unless --http-public; off by default' },
+  { name: 'http-public', type: 'boolean', describe: 'let --http listen on an address that is not loopback and answer any Host: anyone who reaches it reads the node\'s status and metrics, and can make it search' },
+  { name: 'meta', type: 'array', value: 'K=V', describe: 'metadata others see in this node\'s signed presence record, shown by peernet owner (repeatable; in config.json also as "metadata": {"K": "V"}; 1024 bytes in all)' }
 ]
+
+/** Keys config.json may hold besides the SETTINGS: "metadata", an object, as the p2p seed's nodes carry it. */
+export const CONFIG_ONLY = ['metadata']
+
+/** K=V values (--meta) as an object, or an Error's text naming the one without a key. */
+export function parseMeta (list: string[], label = '--meta'): Record<string, string> {
+  const meta: Record<string, string> = {}
+  for (const kv of list) {
+    const at = kv.indexOf('=')
+    if (at <= 0) throw new Error(`${label} ${JSON.stringify(kv)}: give KEY=VALUE`)
+    meta[kv.slice(0, at)] = kv.slice(at + 1)
+  }
+  return meta
+}
 
 /** Check a number flag or setting against its bounds; throws an Error saying what is wrong. */
 export function checkNumber (flag: Flag, value: unknown, label = `--${flag.name}`): number {
@@ -48,8 +65,13 @@ export function checkSettings (input: unknown, where: string): Record<string, un
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue
+    if (key === 'metadata') {
+      if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every(v => typeof v === 'string')) throw new Error(`${where}: metadata must be an object of strings ({"K": "V"})`)
+      out[key] = value
+      continue
+    }
     const flag = SETTINGS.find(f => f.name === key)
-    if (!flag) throw new Error(`${where}: unknown setting "${key}" (known: ${SETTINGS.map(f => f.name).join(', ')})`)
+    if (!flag) throw new Error(`${where}: unknown setting "${key}" (known: ${[...SETTINGS.map(f => f.name), ...CONFIG_ONLY].join(', ')})`)
     const label = `${where}: ${key}`
     if (flag.type === 'number') out[key] = checkNumber(flag, value, label)
     else if (flag.type === 'string') {

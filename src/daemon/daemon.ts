@@ -14,6 +14,13 @@ import { METHOD_TABLE, type DaemonContext } from './methods/index.js'
 import type { Paths } from '../control/paths.js'
 import { ServiceStore } from '../table/services.js'
 import { Warnings } from '../table/warnings.js'
+import { parseMeta } from '../control/settings.js'
+import { metaProblem } from '../wire/record.js'
+import { ServiceFile, type Reload } from './service-file.js'
+import { SearchStats } from './search-stats.js'
+import { HttpApi, HttpError, parseHttpListen, isLoopback } from './http.js'
+import { startMetrics, type Metrics } from './metrics.js'
+import { statusRow } from './methods/status.js'
 import { readKeyFile, makeKeyFile } from './identity-file.js'
 import { IdentityError, type KeyPair } from '../node/identity.js'
 
@@ -34,7 +41,10 @@ export interface DaemonOptions {
 export class Daemon implements DaemonContext {
   readonly startedAt = Date.now()
   readonly services: Services
+  readonly serviceFile: ServiceFile
+  readonly searchStats = new SearchStats()
   private control: ControlServer | null = null
+  private http: { api: HttpApi, metrics: Metrics } | null = null
   private closing: Promise<void> | null = null
   /** Resolves when a shutdown begins: a log follower's answer ends there, normally. */
   readonly stopping: Promise<void>
@@ -53,6 +63,7 @@ export class Daemon implements DaemonContext {
   ) {
     // The services to reopen after a restart live in the same database as the node's table.
     this.services = new Services(node, log, new ServiceStore(db))
+    this.serviceFile = new ServiceFile(opts.paths.services, list => node.setServiceFile(list))
     this.stopping = new Promise(resolve => { this.resolveStopping = resolve })
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
   }
@@ -60,6 +71,7 @@ export class Daemon implements DaemonContext {
   static async start (opts: DaemonOptions): Promise<Daemon> {
     const { paths } = opts
     const settings = loadSettings(paths, opts.settings)
+    const metadata = metadataOf(settings)
     const { db, loss } = await openDatabase(paths)
     let keyPair: KeyPair | null
     let madeKey = false
@@ -97,7 +109,8 @@ export class Daemon implements DaemonContext {
       purge: settings.purge as number | undefined,
       tableSize: settings['table-size'] as number | undefined,
       hops: settings.hops as number | undefined,
-      addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a)))
+      addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a))),
+      ...metadata
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)
     node.on('event', e => log.add(e.type === 'peer' ? { ...e, type: 'connect' } : e))
@@ -108,6 +121,14 @@ export class Daemon implements DaemonContext {
       const boot = settings.bootstrap as string[] | undefined
       if (boot && boot.length > 0) await node.save(boot)
       await d.services.reopen()
+      // A services.json that is not right does not stop the start: the log and `status` say why.
+      try {
+        d.reloadServices()
+      } catch (err) {
+        await warnings.add((err as Error).message)
+      }
+      // Before the socket answers: a start is reported done once it does, and a bad --http must fail it.
+      if (settings.http !== undefined) d.http = await startHttp(d, settings)
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
@@ -117,6 +138,22 @@ export class Daemon implements DaemonContext {
       throw explainIdentity(err as Error, paths, madeKey)
     }
     return d
+  }
+
+  /**
+   * Read services.json again (`peernet reload`, SIGHUP); logged as `reload`, or as an error
+   * (then thrown: the node keeps the set it had).
+   */
+  reloadServices (): Reload {
+    try {
+      const r = this.serviceFile.reload()
+      this.log.add({ time: Date.now(), type: 'reload', file: this.serviceFile.path, changed: r.changed, services: r.services })
+      if (r.changed && r.left.length > 0) this.logError(`${this.serviceFile.path}: ${r.left.length} services left out: over MAX_OFFERS with this node's offers`)
+      return r
+    } catch (err) {
+      this.logError((err as Error).message)
+      throw err
+    }
   }
 
   get paths (): Paths { return this.opts.paths }
@@ -142,6 +179,8 @@ export class Daemon implements DaemonContext {
         if (started) this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
         this.resolveStopping()
         await this.control?.close()
+        this.http?.metrics.close()
+        await this.http?.api.close()
         await this.services.close()
         await this.node.close().catch(() => {})
         await this.db.close().catch(() => {})
@@ -154,6 +193,51 @@ export class Daemon implements DaemonContext {
     }
     return this.closing
   }
+}
+
+/**
+ * The HTTP API of --http, with the metrics it serves (prom-client loads here and only here).
+ * A bad or refused address stops the start, as a bad setting does.
+ */
+async function startHttp (d: Daemon, settings: Record<string, unknown>): Promise<{ api: HttpApi, metrics: Metrics }> {
+  const target = parseHttpListen(settings.http as string)
+  const open = settings['http-public'] === true
+  const metrics = await startMetrics(d.node, d.searchStats)
+  const api = await HttpApi.start(target, {
+    status: () => {
+      // Nothing of this machine's file layout, nor warnings (they name files): see README.
+      const { pid: _p, datadir: _d, socket: _s, warnings: _w, ...row } = statusRow(d)
+      return row
+    },
+    metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+    peerUp: async (service, max) => {
+      const out: Array<{ name: string, version: string, url: string }> = []
+      try {
+        for await (const r of d.node.find(service, { max })) out.push({ name: r.name, version: r.version ?? '*', url: r.url })
+      } catch (err) {
+        throw new HttpError(503, (err as Error).message)
+      }
+      return out
+    }
+  }, open).catch((err: Error) => {
+    metrics.close()
+    throw new Error(`--http ${settings.http as string}: ${err.message.replace(/^--http \S+: /, '')}`)
+  })
+  const where = `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${api.bound.port}`
+  d.log.add({ time: Date.now(), type: 'http', address: where, public: open })
+  if (open && !isLoopback(target.host)) d.log.add({ time: Date.now(), type: 'warning', message: `the HTTP API at ${where} is open to the network (--http-public): anyone who reaches it reads this node's status and metrics and can make it search` })
+  return { api, metrics }
+}
+
+/**
+ * The node's metadata: config.json's "metadata", with --meta K=V (or "meta") over it. Checked
+ * before anything opens, so a bad one stops the start with one line naming it.
+ */
+function metadataOf (settings: Record<string, unknown>): { metadata?: Record<string, string> } {
+  const meta = { ...(settings.metadata as Record<string, string> | undefined), ...parseMeta((settings.meta as string[] | undefined) ?? []) }
+  const why = metaProblem(meta)
+  if (why !== null) throw new Error(`metadata (--meta, or "metadata" in config.json): ${why}`)
+  return Object.keys(meta).length > 0 ? { metadata: meta } : {}
 }
 
 /** A database that belongs to another key, as the daemon's user can act on it. */

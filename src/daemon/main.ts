@@ -21,7 +21,9 @@ export async function runServer (paths: Paths, flags: Record<string, unknown>): 
   const stop = (): void => { void daemon.shutdown() }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-  process.on('SIGHUP', () => {})
+  // As many daemons do: SIGHUP reads the configuration that can change under it (services.json).
+  const reload = (): void => { try { daemon.reloadServices() } catch {} }
+  process.on('SIGHUP', reload)
   // The daemon outlives anything one request or peer does: an error that escapes is logged
   // with its stack (in the log file, never on a client's terminal) and the daemon goes on.
   process.on('uncaughtException', err => daemon.logError(`uncaught: ${err.stack ?? err.message}`))
@@ -29,4 +31,5 @@ export async function runServer (paths: Paths, flags: Record<string, unknown>): 
   await daemon.closed
   process.off('SIGINT', stop)
   process.off('SIGTERM', stop)
+  process.off('SIGHUP', reload)
 }

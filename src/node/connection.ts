@@ -10,6 +10,7 @@ import { isRingMessage, validateRingMessage, type RingMessage } from '../wire/ri
 /** What travels on a peer link: the peer protocol's messages and the ring's. */
 export type PeerMessage = Message | RingMessage
 import type { Clock, Timer } from './clock.js'
+import type { Traffic } from './traffic.js'
 import { TokenBucket } from '../util/rate.js'
 
 export { TokenBucket }
@@ -41,6 +42,8 @@ export interface ConnectionOptions {
   /** The remote side's host (IP) when the transport knows it. */
   remoteHost?: string
   clock: Clock
+  /** Where the node counts its links' frames and bytes by type. */
+  traffic?: Traffic
 }
 
 /**
@@ -126,6 +129,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private batch: Buffer[] = []
   private batched = 0
   private readonly clock: Clock
+  private readonly traffic: Traffic | undefined
   private readonly bucket: TokenBucket
   /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
   readonly queries: TokenBucket
@@ -139,6 +143,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.ring = opts.ring === true
     this.remoteHost = opts.remoteHost
     this.clock = opts.clock
+    this.traffic = opts.traffic
     this.since = opts.clock.now()
     this.lastHeard = this.since
     this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
@@ -169,12 +174,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   send (msg: PeerMessage): void {
-    this.sendFrame((msg.type === 'ring.found' ? received.get(msg) : undefined) ?? encodeFrame(msg))
+    this.sendFrame((msg.type === 'ring.found' ? received.get(msg) : undefined) ?? encodeFrame(msg), msg.type)
   }
 
-  /** Send a frame already encoded (one encoding for a message sent to many peers). */
-  sendFrame (frame: Buffer): void {
+  /** Send a frame already encoded (one encoding for a message sent to many peers) of a message of type. */
+  sendFrame (frame: Buffer, type: string): void {
     if (this.closed) return
+    this.traffic?.note('out', type, frame.length)
     if (this.batched + frame.length > MAX_BATCH) this.flush()
     if (this.batch.length === 0) queueMicrotask(() => this.flush())
     this.batch.push(frame)
@@ -280,6 +286,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return
       }
       this.received++
+      this.traffic?.note('in', msg.type, this.decoder.sizes[i])
       if (raw !== null && raw[i] !== undefined && msg.type === 'ring.found') received.set(msg, raw[i])
       this.emit('message', msg)
     }

@@ -20,6 +20,9 @@ import { Search } from './search.js'
 import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
+import { Offers, type OfferRow, type FindOptions } from './offers.js'
+import { Traffic } from './traffic.js'
+import { SERVICE_NAME, metaProblem, type Offer } from '../wire/record.js'
 import type { ActionHandler } from '../ring/actions.js'
 import { RING_INTERVAL, type RingStatus } from '../ring/protocol.js'
 import type { RingMessage } from '../wire/ring.js'
@@ -89,6 +92,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private ring: RingLinks | null = null
   /** Remote actions: handlers of ours, runs on other nodes (node/actions.ts). */
   private readonly actions: NodeActions
+  private readonly services: Offers
   private closing: Promise<void> | null = null
   private readonly startedAt: number
 
@@ -97,6 +101,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (opts.wrtc !== undefined) throw new Error('opts.wrtc: WebRTC is not supported yet in this version of peernet')
     this.opts = opts
     this.givenKeyPair = opts.keyPair === undefined ? null : checkKeyPair(opts.keyPair)
+    if (opts.metadata !== undefined) {
+      const why = metaProblem(opts.metadata)
+      if (why !== null) throw new TypeError(`opts.metadata: ${why}`)
+    }
     this.layer = opts.insecureSimulationLayer ?? noiseLayer
     this.clock = opts.clock ?? realClock
     this.random = opts.random ?? secureRandom()
@@ -110,7 +118,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       get ready () { return node.ready },
       get closing () { return node.closing !== null },
       event: (type, data) => this.event(type, data),
-      fail: err => this.fail(err)
+      fail: err => this.fail(err),
+      traffic: new Traffic()
     }
     this.timers = new Timers(this.clock, err => this.fail(err))
     this.dialer = new Dialer(this.ctx, this.peers, this.own, {
@@ -133,6 +142,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
     this.actions = new NodeActions(this.ctx, this.peers, this.dialer)
     this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
+    this.services = new Offers(this.ctx, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
     this.ready = this.start()
     // A failed start surfaces through every method; don't also crash on an unhandled rejection.
@@ -177,6 +187,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.table.onError = err => this.fail(err)
     if (this.closing) return
+    await this.services.load(this.db, (key, why) => this.fail(new Error(`offer store: entry ${JSON.stringify(key)} skipped: ${why}`)))
+    if (this.closing) return
     if (this.opts.ring !== false) this.startRing()
     this.event('ready', { id: this.table.id })
     const o = this.options
@@ -200,11 +212,13 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       network: this.network,
       interval: round,
       onEnvelope: e => this.actions.receive(e),
+      ...(this.opts.metadata === undefined ? {} : { metadata: this.opts.metadata }),
       ...(this.opts.insecureSimulationVerify === undefined ? {} : { verify: this.opts.insecureSimulationVerify })
     })
     this.ring = ring
     this.actions.attach(ring, this.keyPair as KeyPair)
     for (const s of this.table.subnets()) ring.publish('member', s)
+    this.services.publishAll()
     // Not a lifecycle event (the log would fill with the ring's upkeep): for whoever counts
     // what a lookup costs (the simulation).
     ring.core.on('lookup', (e: { qid: string, root: string, op: string }) => { if (this.listenerCount('lookup') > 0) this.emit('lookup', e) })
@@ -372,6 +386,50 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return this.searches.start(subnet, opts)
   }
 
+  // --- services (issue 14) ------------------------------------------------------------------
+
+  /**
+   * Offer a service: `{name, url, version?, meta?}` (checkOffer's rules), kept across restarts
+   * and published on the ring as a signed service record. Resolves true when it is new or
+   * changed, false when offered so already.
+   */
+  offer (service: Offer, cb?: Callback<boolean>): Promise<boolean> {
+    return this.call(async () => {
+      await this.ready
+      if (this.closing) throw new Error('peernet is closed')
+      return await this.services.offer(service)
+    }, cb)
+  }
+
+  /** Withdraw the offers of service name (only the one at url, when given); resolves to those withdrawn. */
+  withdraw (name: string, url?: string, cb?: Callback<OfferRow[]>): Promise<OfferRow[]> {
+    return this.call(async () => {
+      if (typeof name !== 'string' || !SERVICE_NAME.test(name)) throw new TypeError('withdraw: service name must match [a-z0-9][a-z0-9.-]{0,63}')
+      await this.ready
+      if (this.closing) throw new Error('peernet is closed')
+      return await this.services.withdraw(name, url)
+    }, cb)
+  }
+
+  /** The services this node offers: its user's (`source: "offer"`) and a services file's (`"file"`). */
+  offers (): OfferRow[] { return this.services.list() }
+
+  /**
+   * The services of a services file (the daemon's services.json), replacing the last set;
+   * published like offers but not kept by the node. Returns those left out past MAX_OFFERS.
+   */
+  setServiceFile (list: Offer[]): Offer[] { return this.services.setFile(list) }
+
+  /**
+   * Find offers of service name on the ring: rows {name, url, version?, meta?, id, addresses,
+   * hops}, each from a record signed by the offering node. Waits within the timeout for this node
+   * to join the ring; an error when it never does or the lookup fails.
+   */
+  find (name: string, opts: FindOptions = {}): Readable {
+    if (typeof name !== 'string' || !SERVICE_NAME.test(name)) throw new TypeError('find: service name must match [a-z0-9][a-z0-9.-]{0,63}')
+    return this.services.find(name, opts)
+  }
+
   // --- the ring ----------------------------------------------------------------------------
 
   /**
@@ -391,7 +449,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (this.closing) throw new Error('peernet is closed')
       if (this.ring === null) throw new Error('this node is not on the ring (opts.ring is false)')
       const { peer, hops } = await this.ring.owner(value)
-      return { id: peer.id, addresses: peer.addrs, metadata: {}, hops }
+      // Its metadata from its signed presence record: a second lookup, and no record (a node
+      // that just joined) is metadata {}, not a failure.
+      const metadata = await this.ring.metadataOf(peer.id).catch(() => ({}))
+      return { id: peer.id, addresses: peer.addrs, metadata, hops }
     }, cb)
   }
 
@@ -515,7 +576,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         stream.destroy()
         return
       }
-      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, clock: this.clock })
+      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, clock: this.clock, traffic: this.ctx.traffic })
       if (address) c.address = address
       this.attach(c)
     }
@@ -596,6 +657,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     }
   }
 
+  /** What this node's links carried since it started: frames and bytes by message type, in and out. */
+  traffic (): Traffic { return this.ctx.traffic }
+
   /** Stop timers, say goodbye to every peer, end running searches, flush the table. */
   close (cb?: Callback<void>): Promise<void> {
     if (!this.closing) {
@@ -610,6 +674,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         } catch {
           return
         }
+        await this.services.close()
         await this.table.close()
         this.emit('close')
       })()

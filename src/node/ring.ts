@@ -7,6 +7,7 @@
 import { RingCore, RING_INTERVAL, type RingCoreOptions, type RingStatus, type LookupResult } from '../ring/protocol.js'
 import type { Published, SearchResult } from '../ring/records.js'
 import type { VerifyContext } from '../ring/record.js'
+import type { Offer } from '../wire/record.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
 import type { Connection, CloseInfo } from './connection.js'
@@ -30,6 +31,8 @@ export interface RingOptions {
   interval?: number
   /** The record check (default: verifyRecord; the simulation's skips the signature). */
   verify?: (record: unknown, ctx: VerifyContext) => string | null
+  /** This node's metadata, in its presence record (checked by the node). */
+  metadata?: Record<string, string>
   /** Answers routed envelopes for this node (remote actions: node/actions.ts). */
   onEnvelope?: RingCoreOptions['onEnvelope']
 }
@@ -73,20 +76,44 @@ export class RingLinks {
     })
     // A node that just joined publishes what it has: before, its lookups had nowhere to go.
     this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })
-    this.publish('presence', '')
+    const meta = opts.metadata ?? {}
+    this.metadata = meta
+    this.mine.set('presence ', Object.keys(meta).length > 0 ? { type: 'presence', meta } : { type: 'presence' })
+    this.republish()
   }
 
-  /** Publish (or withdraw) a record of ours; its addresses are this node's own at the time. */
-  publish (type: 'presence' | 'member', name: string, withdraw = false): void {
+  /** This node's metadata, as its presence record carries it. */
+  readonly metadata: Record<string, string>
+
+  /**
+   * Publish (or withdraw) a member record of ours; its addresses are this node's own at the
+   * time. (Presence is published once, at the start, with the node's metadata.)
+   */
+  publish (type: 'member', name: string, withdraw = false): void {
     const slot = `${type} ${name}`
     if (withdraw) {
       this.mine.delete(slot)
       this.core.records.withdraw(type, name)
       return
     }
-    const fields = type === 'presence' ? { type } : { type, name }
+    const fields = { type, name }
     this.mine.set(slot, fields)
     this.core.records.publish({ ...fields, addresses: this.addresses() })
+  }
+
+  /** Publish a service this node offers, at its name's point (slot: id and url). */
+  publishService (o: Offer): void {
+    const fields: Omit<Published, 'addresses'> = { type: 'service', name: o.name, url: o.url }
+    if (o.version !== undefined) fields.version = o.version
+    if (o.meta !== undefined) fields.meta = o.meta
+    this.mine.set(`service ${o.name} ${o.url}`, fields)
+    this.core.records.publish({ ...fields, addresses: this.addresses() })
+  }
+
+  /** Withdraw a service this node offered: a tombstone for its slot. */
+  withdrawService (o: { name: string, url: string }): void {
+    this.mine.delete(`service ${o.name} ${o.url}`)
+    this.core.records.withdraw('service', o.name, o.url)
   }
 
   /** Publish every record of ours again (the node joined, or its addresses changed). */
@@ -95,13 +122,36 @@ export class RingLinks {
   }
 
   /** The members of subnet the ring holds (a fetch at its point), verified, up to max. */
-  members (subnet: string, max: number): Promise<SearchResult> {
+  members (subnet: string, max: number): Promise<SearchResult> { return this.fetch('member', subnet, max) }
+
+  /** The offers of service name the ring holds (a fetch at its point), verified, up to max. */
+  findServices (name: string, max: number): Promise<SearchResult> { return this.fetch('service', name, max) }
+
+  /** The metadata of node id, from its presence record ({} when it has none, or none is found). */
+  async metadataOf (id: string): Promise<Record<string, string>> {
+    if (id === this.id) return { ...this.metadata }
+    const res = await this.fetch('presence', id, 1)
+    return { ...(res.records.find(r => r.id === id)?.meta ?? {}) }
+  }
+
+  private fetch (type: 'presence' | 'member' | 'service', name: string, max: number): Promise<SearchResult> {
     return new Promise((resolve, reject) => {
-      this.core.records.search('member', subnet, max, (err, res) => {
+      this.core.records.search(type, name, max, (err, res) => {
         if (err !== null || res === undefined) reject(err ?? new Error('the lookup got no answer'))
         else resolve(res)
       })
     })
+  }
+
+  /** Calls fn once lookups from this node reach the ring (see routable); returns a function that stops waiting. */
+  whenRoutable (fn: () => void): () => void {
+    const check = (): void => {
+      if (!this.routable()) return
+      this.core.off('status', check)
+      fn()
+    }
+    this.core.on('status', check)
+    return () => { this.core.off('status', check) }
   }
 
   /** This node's addresses as its hello gives them: what its records and the ring tell others. */

@@ -222,7 +222,7 @@ export class Search {
     this.seen.add(s.qid, OURS, { from: null, answers: 0 })
     const q: Query = { type: 'query', qid: s.qid, subnet: s.subnet, hops: 1, limit: s.limit }
     const frame = encodeFrame(q)
-    for (const c of this.floodLinks(null)) c.sendFrame(frame)
+    for (const c of this.floodLinks(null)) c.sendFrame(frame, 'query')
     this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
   }
 
@@ -265,7 +265,7 @@ export class Search {
     // The peer's own share first, so a flooder spends its share and not everyone's.
     if (q.hops < q.limit && this.relayShare(c).take() && this.relay.take()) {
       const frame = encodeFrame({ ...q, hops: q.hops + 1 })
-      for (const p of this.floodLinks(c)) p.sendFrame(frame)
+      for (const p of this.floodLinks(c)) p.sendFrame(frame, 'query')
     }
   }
 

@@ -2,6 +2,7 @@
 // every part of the node imports them from here instead of from the facade.
 import type { Duplex } from 'node:stream'
 import type { Clock } from './clock.js'
+import type { Traffic } from './traffic.js'
 import type { Random } from '../util/random.js'
 import type { AddressTable } from '../table/table.js'
 import type { KeyPair } from './identity.js'
@@ -49,6 +50,12 @@ export interface PeernetOptions {
   network?: string
   /** Addresses this node can be dialed at, advertised to peers. */
   addresses?: string[]
+  /**
+   * What this node tells others about itself (the p2p seed's metadata): a flat object of
+   * strings, at most MAX_RECORD_META bytes, carried in its signed presence record and shown by
+   * getEndpointFor() and `peernet owner`.
+   */
+  metadata?: Record<string, string>
   /** Bound on gossip-learned addresses (default 10000). */
   tableSize?: number
   /** Largest share of the table one informant or source group may fill (default 0.1). */
@@ -164,4 +171,6 @@ export interface NodeContext {
   event: Emit
   /** Report an error that has no caller to go to (an `error` event when someone listens). */
   fail: (err: Error) => void
+  /** Frames and bytes by message type, counted by every link of the node. */
+  readonly traffic: Traffic
 }

@@ -69,9 +69,12 @@ export class FrameDecoder {
    * those of KEEP_RAW bytes or more (null when there were none). They are never written to.
    */
   raw: Buffer[] | null = null
+  /** The size of each frame (header and body) of the values the last push() returned, by index. */
+  readonly sizes: number[] = []
 
   push (chunk: Buffer): unknown[] {
     this.raw = null
+    this.sizes.length = 0
     if (this.buffered === 0) return this.whole(chunk)
     if (chunk.length > 0) {
       this.chunks.push(chunk)
@@ -84,6 +87,7 @@ export class FrameDecoder {
       if (size > MAX_FRAME) throw new WireError(oversize(head, size))
       if (this.buffered < HEADER + size) break
       const body = this.take(HEADER + size)
+      this.sizes.push(HEADER + size)
       this.keep(out.length, body, 0, body.length)
       out.push(parseBody(body, HEADER, body.length))
     }
@@ -101,6 +105,7 @@ export class FrameDecoder {
       const size = chunk.readUInt32BE(at)
       if (size > MAX_FRAME) throw new WireError(oversize(chunk.subarray(at, at + HEADER), size))
       if (chunk.length - at - HEADER < size) break
+      this.sizes.push(HEADER + size)
       this.keep(out.length, chunk, at, at + HEADER + size)
       out.push(parseBody(chunk, at + HEADER, at + HEADER + size))
       at += HEADER + size

@@ -22,6 +22,8 @@ export const MAX_RECORD_META = 1024
  * message around them, so a fetch answer is never forced over MAX_FRAME by a few big records.
  */
 export const MAX_RECORD_BYTES = 4096
+/** Most records a fetch may ask for (a search's max, and find's, are bounded the same way). */
+export const MAX_FETCH = 1000
 /** Service names (issue 14): lowercase letters, digits, dots and dashes, 1–64 characters. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/
 /** Longest body of a routed envelope, in bytes of its JSON string form (as the frame carries it). */
@@ -143,4 +145,46 @@ export function envelopeShapeProblem (x: unknown): string | null {
   if (size > MAX_ENVELOPE_BODY) return `envelope body is ${size} bytes, over MAX_ENVELOPE_BODY (${MAX_ENVELOPE_BODY})`
   if (typeof x.sig !== 'string' || !SIG.test(x.sig)) return 'envelope sig must be 128 hex digits'
   return null
+}
+
+/** A service this node offers: what its service records say (issue 14; peer-up's entries). */
+export interface Offer {
+  name: string
+  url: string
+  version?: string
+  meta?: Record<string, string>
+}
+
+/** Most services one node offers at once (offers and services.json together): each is a record to keep published. */
+export const MAX_OFFERS = 64
+
+// A URL as an offer gives it: a scheme, then anything printable without white space (it is
+// data, never dialed; spaces and control characters would only make it unreadable in a list).
+const OFFER_URL = /^[a-z][a-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$/i
+
+/** Why o is not an offer this node may publish, or null: the rules a record's receiver applies, and a URL with a scheme. */
+export function offerProblem (o: unknown): string | null {
+  if (!isObject(o)) return 'a service must be an object {name, url, version?, meta?}'
+  if (typeof o.name !== 'string' || !SERVICE_NAME.test(o.name)) return `service name ${typeof o.name === 'string' ? JSON.stringify(o.name.slice(0, 80)) + ' ' : ''}must match [a-z0-9][a-z0-9.-]{0,63}`
+  if (typeof o.url !== 'string' || o.url.length === 0) return 'service url must be a non-empty string'
+  if (Buffer.byteLength(o.url, 'utf8') > MAX_RECORD_URL) return `service url is over ${MAX_RECORD_URL} bytes`
+  if (!OFFER_URL.test(o.url)) return `service url ${JSON.stringify(o.url.slice(0, 80))} must be SCHEME:REST with no white space or control characters`
+  if (o.version !== undefined && (typeof o.version !== 'string' || o.version.length === 0 || o.version.length > MAX_RECORD_VERSION || /[\s\x00-\x1f\x7f]/.test(o.version))) return `service version must be 1..${MAX_RECORD_VERSION} printable characters without spaces`
+  if (o.meta !== undefined) {
+    const why = metaProblem(o.meta)
+    if (why !== null) return 'service ' + why
+  }
+  for (const k of Object.keys(o)) if (k !== 'name' && k !== 'url' && k !== 'version' && k !== 'meta') return `a service has no field ${JSON.stringify(k.slice(0, 32))}`
+  return null
+}
+
+/** o as an Offer with only its own fields, or a TypeError saying what is wrong. */
+export function checkOffer (o: unknown): Offer {
+  const why = offerProblem(o)
+  if (why !== null) throw new TypeError(why)
+  const v = o as Offer
+  const out: Offer = { name: v.name, url: v.url }
+  if (v.version !== undefined) out.version = v.version
+  if (v.meta !== undefined) out.meta = { ...v.meta }
+  return out
 }

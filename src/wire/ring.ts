@@ -3,7 +3,7 @@
 // message are checked for shape here; whether they are true is the ring's call.
 import { MAX_FRAME, WireError } from './frame.js'
 import { MAX_ADDRESS_LENGTH, MAX_HELLO_ADDRS, MAX_HOP_LIMIT } from './messages.js'
-import { recordShapeProblem, envelopeShapeProblem, type RingRecord, type Envelope } from './record.js'
+import { recordShapeProblem, envelopeShapeProblem, MAX_FETCH, type RingRecord, type Envelope } from './record.js'
 
 /** Operations a routed lookup asks of the node responsible for its target. */
 export const LOOKUP_OPS = ['owner', 'fetch', 'store', 'deliver'] as const
@@ -46,8 +46,9 @@ export function packRecords<T> (records: T[]): T[][] {
 }
 /** Most peers in a stabilise answer: a successor list (routing.ts's SUCCESSORS) with room. */
 export const MAX_RING_PEERS = 32
-/** Most records a fetch may ask for (a search's max is bounded the same way). */
-export const MAX_FETCH = 1000
+// MAX_FETCH, the most records a fetch may ask for, lives with the records (record.ts), where
+// the CLI's bound on `find --max` reads it without loading this file.
+export { MAX_FETCH }
 /** Longest error text in an answer. */
 export const MAX_RING_ERROR = 200
 /** Replicas a retried lookup may skip past a silent responsible node. */

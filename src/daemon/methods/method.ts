@@ -8,6 +8,8 @@ import type { Reply$ } from '../control.js'
 import type { EventLog } from '../log.js'
 import type { Services } from '../services.js'
 import type { Params } from '../params.js'
+import type { Reload } from '../service-file.js'
+import type { SearchStats } from '../search-stats.js'
 
 /** What the methods may use of the daemon (the Daemon is one). */
 export interface DaemonContext {
@@ -25,6 +27,10 @@ export interface DaemonContext {
   /** Control clients connected now. */
   controlClients: () => number
   shutdown: () => Promise<void>
+  /** The searches and finds clients asked for (counts, and time to the first row). */
+  readonly searchStats: SearchStats
+  /** Read services.json again (throws a one-line TypeError when it is not right). */
+  reloadServices: () => Reload
 }
 
 export interface Method<P = unknown, R = unknown> {

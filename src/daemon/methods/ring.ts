@@ -14,7 +14,7 @@ function ownerValue (p: Params): string {
 
 export const owner = single('owner', ownerValue, async (ctx, value): Promise<OwnerRow> => {
   const e = await ctx.node.getEndpointFor(value)
-  return { value, id: e.id, addresses: e.addresses, hops: e.hops }
+  return { value, id: e.id, addresses: e.addresses, metadata: e.metadata, hops: e.hops }
 })
 
 export const ring = single('ring', none, async (ctx): Promise<RingRow> => ctx.node.ringInfo())

@@ -57,7 +57,15 @@ export const search = method<SearchParams, SearchRow>({
       reply.signal.throwIfAborted()
       throw new ControlError('ENOCONN', 'no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')
     }
-    for await (const row of ctx.node.search(subnet, { ...opts, signal: reply.signal })) await reply.row(row)
+    const timing = ctx.searchStats.start('search')
+    try {
+      for await (const row of ctx.node.search(subnet, { ...opts, signal: reply.signal })) {
+        timing.row()
+        await reply.row(row)
+      }
+    } finally {
+      timing.end()
+    }
     reply.signal.throwIfAborted()
   }
 })

@@ -21,7 +21,7 @@ function settingsInForce (ctx: DaemonContext): Record<string, unknown> {
   }
 }
 
-function statusRow (ctx: DaemonContext): StatusRow {
+export function statusRow (ctx: DaemonContext): StatusRow {
   const s = ctx.node.status()
   const table = ctx.node.limits()
   return {
