@@ -170,3 +170,14 @@ t.test('IP text and bytes', async t => {
   t.equal(bytesToIp(Buffer.from('20010db8000000000000000000000001', 'hex')), '2001:db8::1', 'RFC 5952 canonical')
   t.throws(() => bytesToIp(Buffer.alloc(5)), RangeError)
 })
+
+t.test('amplification: an answer is at most 3.2 times its request (SECURITY.md)', async t => {
+  const smallest = buildBindingRequest(TX, { fingerprint: false }).length
+  t.equal(smallest, 20)
+  t.equal(buildBindingResponse(TX, '2001:db8::1', 65535, { software: 'peernet' }).length, 64, 'the largest success answer the daemon sends')
+  for (let n = 1; n <= MAX_UNKNOWN_LISTED + 2; n++) {
+    const request = 20 + 4 * n // n unknown attributes, empty
+    const answer = buildUnknownAttributesResponse(TX, Array.from({ length: n }, (_, i) => i + 0x10)).length
+    t.ok(answer <= 76 && answer / request <= 3.2, `${n} unknown: ${answer} bytes for ${request}`)
+  }
+})
