@@ -94,7 +94,7 @@ t.test('error rows of every method, code and message', async t => {
     ['search', { subnet: 'x', hops: 0 }, error('EINVAL', `params.hops must be a whole number in 1..${MAX_HOP_LIMIT}`)],
     ['search', { subnet: 'x', flood: 'yes' }, error('EINVAL', 'params.flood must be true or false')],
     ['search', { subnet: 'x' }, error('ENOCONN', 'no answers: this node has no connections to search through; connect to a peer first (peernet connect ADDR)')],
-    ['listen', { protocol: 'ftp' }, error('EINVAL', 'cannot listen on "ftp": use ws, wss or tcp')],
+    ['listen', { protocol: 'ftp' }, error('EINVAL', 'cannot listen on "ftp": use ws, wss, tcp or stun')],
     ['listen', { protocol: 'tcp', port: 65536 }, error('EINVAL', 'params.port must be a whole number in 0..65535')],
     ['unlisten', { address: 'tcp://127.0.0.1:9' }, error('ENOENT', 'no service at tcp://127.0.0.1:9 (see peernet servers)')],
     ['stats', { address: 'tcp://127.0.0.1:9' }, error('ENOENT', 'nothing is known about tcp://127.0.0.1:9: it is not in the table (see peernet known)')],

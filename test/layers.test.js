@@ -10,7 +10,9 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url))
 /** What each layer (a folder of src/) may import from src/. */
 const MAY_IMPORT = {
   wire: ['wire'],
-  transport: ['transport', 'wire']
+  transport: ['transport', 'wire'],
+  // A STUN server is a service of its own: it knows nothing of nodes, the daemon or the CLI.
+  stun: ['stun', 'util']
 }
 
 /** The src/ folders a source file imports from (static, re-exports and dynamic imports). */

@@ -308,8 +308,8 @@ export const COMMANDS: Command[] = [
   {
     name: 'listen',
     synopsis: 'listen PROTOCOL [--port P] [--host H] [--cert FILE --key FILE]',
-    describe: 'Open a service (ws, wss or tcp) and print a URL others can dial; kept across restarts.',
-    args: [{ name: 'protocol', type: 'protocol', describe: 'ws, wss (TLS: give --cert and --key) or tcp' }],
+    describe: 'Open a service (ws, wss or tcp for peers; stun for a STUN binding server) and print a URL others can dial; kept across restarts.',
+    args: [{ name: 'protocol', type: 'protocol', describe: 'ws, wss (TLS: give --cert and --key), tcp, or stun (RFC 5389 binding requests over UDP; prints stun:HOST:PORT)' }],
     flags: [
       { name: 'port', type: 'number', value: 'P', min: 0, max: 65535, describe: 'port (default: any free port)' },
       { name: 'cert', type: 'string', value: 'FILE', describe: 'wss only: the TLS certificate (PEM; a chain may follow it); its path is kept and the file read again at every daemon start' },
@@ -317,7 +317,7 @@ export const COMMANDS: Command[] = [
       { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', describe: 'interface to listen on: an IP (IPv6 as ::1 or [::1]) or a name; 0.0.0.0 or :: listens on every interface and is not advertised to peers: give the daemon --advertise' }
     ],
     reach: 'autostart',
-    examples: ['peernet listen ws', 'peernet listen tcp --port 7000 --host 0.0.0.0', 'peernet listen wss --port 443 --host 0.0.0.0 --cert cert.pem --key key.pem'],
+    examples: ['peernet listen ws', 'peernet listen tcp --port 7000 --host 0.0.0.0', 'peernet listen wss --port 443 --host 0.0.0.0 --cert cert.pem --key key.pem', 'peernet listen stun --port 3478'],
     rule: (args, flags) => {
       const tls = flags.cert !== undefined || flags.key !== undefined
       if (args.protocol !== 'wss') return tls ? `listen: --cert and --key are for wss, not ${String(args.protocol)}` : undefined
@@ -328,7 +328,7 @@ export const COMMANDS: Command[] = [
     name: 'unlisten',
     synopsis: 'unlisten ADDR',
     describe: 'Close a service opened by listen.',
-    args: [{ name: 'addr', type: 'service', describe: 'the address `listen` printed (see `peernet servers`)' }],
+    args: [{ name: 'addr', type: 'service', describe: 'the address `listen` printed (see `peernet servers`), stun:HOST:PORT for a STUN server' }],
     flags: [],
     reach: 'autostart'
   },

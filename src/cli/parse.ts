@@ -5,6 +5,7 @@ import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './
 import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
 import { SERVICE_NAME } from '../wire/record.js'
+import { parseStunUrl } from '../stun/url.js'
 import { checkNumber } from '../control/settings.js'
 import { MAX_OWNER_VALUE } from '../control/protocol.js'
 
@@ -41,7 +42,8 @@ export function checkArg (arg: Arg, value: string): string {
       case 'pinned': return dialablePinned(value)
       case 'address-or-stdin': return value === '-' ? value : dialablePinned(value)
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
-      case 'service': return parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
+      // A STUN server is named by its stun: URI (no //: RFC 7064), the others by their URL.
+      case 'service': return /^stun:/i.test(value) ? parseStunUrl(value).href : parseAddress(value, { schemes: NETWORK_SCHEMES, local: true }).href
       case 'subnet': return checkSubnet(value)
       case 'service-name':
         if (!SERVICE_NAME.test(value)) throw new Error(`"${value}" is not a service name: 1 to 64 of a-z, 0-9, dot and dash, starting with a letter or digit`)
@@ -55,7 +57,7 @@ export function checkArg (arg: Arg, value: string): string {
         if (value.length > MAX_OWNER_VALUE) throw new Error(`the value is longer than ${MAX_OWNER_VALUE} characters (MAX_OWNER_VALUE)`)
         return value
       case 'protocol':
-        if (value !== 'ws' && value !== 'tcp' && value !== 'wss') throw new Error(`cannot listen on "${value}": use ws, wss or tcp`)
+        if (value !== 'ws' && value !== 'tcp' && value !== 'wss' && value !== 'stun') throw new Error(`cannot listen on "${value}": use ws, wss, tcp or stun`)
         return value
       case 'peer':
         if (value === '') throw new Error('empty address')

@@ -437,7 +437,8 @@ const commands: Record<string, Command<unknown>> = {
       print(r)
       // Bound to every interface: no address to tell peers follows from that, so none is told,
       // unless the daemon advertises one of this protocol and port (the README's other-machine setup).
-      if (notAPeer(r.host) !== null && !(await advertised(ctx, r))) {
+      // A STUN server is no peer address: it is offered as a service, never advertised.
+      if (r.protocol !== 'stun' && notAPeer(r.host) !== null && !(await advertised(ctx, r))) {
         process.stderr.write(`peernet: ${r.address} listens on every interface but is not advertised to peers; ` +
           `say where others reach it with the daemon setting --advertise ${r.protocol}://HOST:${r.port} (or "advertise" in config.json)\n`)
       }

@@ -102,7 +102,9 @@ export interface ConnectionRow { id: string, address: string | null, claimed: st
  * A service: open, or kept but failed to reopen at start (then `error` says why). A wss one
  * names the certificate and key files it reads at every start.
  */
-export interface ServerRow { address: string, protocol: 'tcp' | 'ws' | 'wss', host: string, port: number, state: 'open' | 'failed', cert?: string, key?: string, error?: string }
+export interface ServerRow { address: string, protocol: 'tcp' | 'ws' | 'wss' | 'stun', host: string, port: number, state: 'open' | 'failed', cert?: string, key?: string, error?: string, stun?: StunCounters }
+/** An open STUN server's counters (src/stun/server.ts's StunStats): datagrams in, answers out, drops by reason. */
+export interface StunCounters { received: number, answered: number, refused: number, dropped: Record<string, number>, sources: number, socketErrors: number }
 export interface SearchRow { hash: string, address: string | null, hops: number, id: string | null, addresses: string[], via: 'ring' | 'flood' }
 /** connect, disconnect, unlisten and own: the address concerned. */
 export interface AddressRow { address: string }

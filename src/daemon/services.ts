@@ -1,11 +1,16 @@
 // The daemon's services: listening sockets opened by `listen`, kept in the db and reopened
 // at every start. One that cannot reopen (its port taken meanwhile) is not forgotten silently:
 // it stays listed as failed, with the reason, until `unlisten` forgets it or `listen` reopens it.
+// Besides the transports' services (ws, wss, tcp: peers dial them) a service may be a STUN
+// binding server (src/stun): no peer address, never advertised; it is offered as the service
+// `stun` once service records exist (issue 14).
 import { readFile } from 'node:fs/promises'
-import { listen, type Server, type ServiceProtocol, type TlsFiles } from '../transport/index.js'
+import { listen, SERVICE_PROTOCOLS, type ServiceProtocol, type TlsFiles } from '../transport/index.js'
 import type { Peernet } from '../node/node.js'
 import type { ServiceStore, ServiceRecord } from '../table/services.js'
-import { notAPeer } from '../transport/address.js'
+import { notAPeer, bindHost } from '../transport/address.js'
+import { StunServer } from '../stun/server.js'
+import { formatStunUrl } from '../stun/url.js'
 import type { ServerRow } from '../control/protocol.js'
 import { reason } from '../control/errors.js'
 import type { EventLog } from './log.js'
@@ -14,8 +19,25 @@ import { ControlError } from './control.js'
 /** Most services (listening sockets) one daemon keeps open. */
 export const MAX_SERVICES = 16
 
+/** What `listen` opens: a transport's service, or a STUN binding server. */
+export type ListenProtocol = ServiceProtocol | 'stun'
+export const LISTEN_PROTOCOLS: readonly ListenProtocol[] = [...SERVICE_PROTOCOLS, 'stun']
+
+/** SOFTWARE in the STUN server's answers (RFC 5389 §15.10: a client may log who answered). */
+const STUN_SOFTWARE = 'peernet'
+
+/** An open service: its name, where it is bound, and how to close it. */
+interface Open {
+  address: string
+  host: string
+  port: number
+  close: () => Promise<void>
+  /** A STUN server's counters, for servers --json. */
+  stun?: StunServer
+}
+
 export class Services {
-  private readonly open = new Map<string, { server: Server, record: ServiceRecord }>()
+  private readonly open = new Map<string, { server: Open, record: ServiceRecord }>()
   private readonly failed = new Map<string, { record: ServiceRecord, error: string }>()
 
   constructor (private readonly node: Peernet, private readonly log: EventLog, private readonly store: ServiceStore) {}
@@ -26,7 +48,7 @@ export class Services {
   /** Open services, then failed ones, as `servers` lists them. */
   rows (): ServerRow[] {
     return [
-      ...[...this.open.values()].map(({ record }) => row(record, 'open')),
+      ...[...this.open.values()].map(({ record, server }) => server.stun === undefined ? row(record, 'open') : { ...row(record, 'open'), stun: server.stun.stats() }),
       ...[...this.failed.values()].map(({ record, error }) => ({ ...row(record, 'failed'), error }))
     ]
   }
@@ -45,20 +67,39 @@ export class Services {
   }
 
   private async start (rec: Omit<ServiceRecord, 'address'>): Promise<ServerRow> {
-    const tls = rec.protocol === 'wss' ? await readTls(rec) : undefined
-    const server = await listen(rec.protocol, { host: rec.host, port: rec.port, tls }, (stream, info) => this.node.accept(stream, info))
+    let server: Open
+    if (rec.protocol === 'stun') {
+      server = await this.startStun(rec.host, rec.port)
+    } else {
+      const tls = rec.protocol === 'wss' ? await readTls(rec) : undefined
+      server = await listen(rec.protocol, { host: rec.host, port: rec.port, tls }, (stream, info) => this.node.accept(stream, info))
+    }
     const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port, ...files(rec) }
     this.open.set(server.address, { server, record })
-    if (notAPeer(server.host) === null) this.node.advertise(server.address) // 0.0.0.0: only --advertise can say where
+    if (advertised(rec.protocol, server.host)) this.node.advertise(server.address)
     this.log.add({ time: Date.now(), type: 'listen', address: server.address })
     return row(record, 'open')
+  }
+
+  /** A STUN binding server on host:port; its socket errors are logged, never fatal. */
+  private async startStun (host: string, port: number): Promise<Open> {
+    let address = `stun:${host}:${port}`
+    const stun = new StunServer({
+      software: STUN_SOFTWARE,
+      onError: err => this.log.add({ time: Date.now(), type: 'error', message: `${address}: ${reason(err)}` })
+    })
+    const bound = await stun.listen(bindHost(host), port)
+    address = formatStunUrl(bound.address, bound.port)
+    // Issue 14: here the server will be offered as the service `stun` (a service record with
+    // url = address at the name's point of the ring), and withdrawn in unlisten and close.
+    return { address, host: bound.address, port: bound.port, close: async () => await stun.close(), stun }
   }
 
   /**
    * Open a service and keep it in the store. The same protocol, host and port as an open one
    * answers with that one; as a failed one, tries it again. Throws a sentence (ELISTEN, ELIMIT).
    */
-  async listen (protocol: ServiceProtocol, host: string, port: number, paths: { cert?: string, key?: string } = {}): Promise<ServerRow> {
+  async listen (protocol: ListenProtocol, host: string, port: number, paths: { cert?: string, key?: string } = {}): Promise<ServerRow> {
     const same = (r: ServiceRecord): boolean => r.protocol === protocol && r.host === host && port !== 0 && r.port === port
     for (const { record } of this.open.values()) if (same(record)) return row(record, 'open')
     if (this.open.size >= MAX_SERVICES) throw new ControlError('ELIMIT', `too many services (MAX_SERVICES is ${MAX_SERVICES}); close one with unlisten`)
@@ -79,7 +120,7 @@ export class Services {
     if (s) {
       this.open.delete(address)
       await s.server.close()
-      if (notAPeer(s.server.host) === null) this.node.unadvertise(address)
+      if (advertised(s.record.protocol, s.server.host)) this.node.unadvertise(address)
     } else if (!this.failed.delete(address)) {
       return false
     }
@@ -95,12 +136,17 @@ export class Services {
   }
 }
 
+/** Peers are told a service's address when they can dial it: not 0.0.0.0 (only --advertise can say where), not STUN. */
+function advertised (protocol: ListenProtocol, host: string): boolean {
+  return protocol !== 'stun' && notAPeer(host) === null
+}
+
 function row (r: ServiceRecord, state: 'open' | 'failed'): ServerRow {
   return { address: r.address, protocol: r.protocol, host: r.host, port: r.port, state, ...files(r) }
 }
 
 /** The certificate and key paths of a wss service; nothing for the others. */
-function files (r: { protocol: ServiceProtocol, cert?: string, key?: string }): { cert?: string, key?: string } {
+function files (r: { protocol: ListenProtocol, cert?: string, key?: string }): { cert?: string, key?: string } {
   return r.protocol === 'wss' ? { cert: r.cert, key: r.key } : {}
 }
 

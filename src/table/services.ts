@@ -6,9 +6,10 @@ import { WriteQueue } from './write-queue.js'
 
 /**
  * A service to reopen. A wss service keeps the paths of its certificate and key (never the PEM:
- * a renewed certificate is read at the next start, and no secret is copied into the db).
+ * a renewed certificate is read at the next start, and no secret is copied into the db). A stun
+ * service is a STUN binding server (src/stun), named stun:HOST:PORT.
  */
-export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws' | 'wss', host: string, port: number, cert?: string, key?: string }
+export interface ServiceRecord { address: string, protocol: 'tcp' | 'ws' | 'wss' | 'stun', host: string, port: number, cert?: string, key?: string }
 
 export class ServiceStore {
   private readonly sub: SublevelLike
