@@ -382,12 +382,12 @@ const commands: Record<string, Command<unknown>> = {
   }),
   withdraw: command({
     text: (r: WithdrawRow) => r.withdrawn.length > 0
-      ? r.withdrawn.map(o => `withdrew ${o.name} ${o.url}${o.source === 'file' ? ' (services.json, until it changes)' : ''}`).join('\n')
+      ? r.withdrawn.map(o => `withdrew ${o.name} ${o.url}${o.source === 'file' ? ' (services.json, until it changes)' : o.source === 'listen' ? ' (until the server is opened again)' : ''}`).join('\n')
       : `withdrew nothing (${r.name}${r.url === null ? '' : ' ' + r.url} is not offered)`,
     run: async (ctx, print) => print(await one(ctx, 'withdraw', { name: ctx.args.service, url: ctx.args.url }))
   }),
   offers: command({
-    text: (r: OffersRow) => `${r.name}\t${r.url}${r.source === 'file' ? '\tfile' : ''}`,
+    text: (r: OffersRow) => `${r.name}\t${r.url}${r.source === 'offer' ? '' : '\t' + r.source}`,
     run: (ctx, print) => listing(ctx, 'offers', {}, print)
   }),
   find: command({

@@ -117,8 +117,8 @@ export interface RingNodeRow { id: string, addresses: string[] }
 export interface ServiceFields { name: string, url: string, version?: string, meta?: Record<string, string> }
 /** offer: whether the offer is new or changed (false: offered so already). */
 export interface OfferedRow extends ServiceFields { offered: boolean }
-/** offers: each service this node offers, and where it comes from: `offer`, or services.json (`file`). */
-export interface OffersRow extends ServiceFields { since: number, source: 'offer' | 'file' }
+/** offers: each service this node offers, and where it comes from: `offer`, services.json (`file`), or a server of the daemon's (`listen`). */
+export interface OffersRow extends ServiceFields { since: number, source: 'offer' | 'file' | 'listen' }
 /** withdraw: what was withdrawn (empty: nothing matched). */
 export interface WithdrawRow { name: string, url: string | null, withdrawn: OffersRow[] }
 /** reload: services.json read again; `changed` false when its text is as last read (nothing handed over). */

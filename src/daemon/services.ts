@@ -2,8 +2,8 @@
 // at every start. One that cannot reopen (its port taken meanwhile) is not forgotten silently:
 // it stays listed as failed, with the reason, until `unlisten` forgets it or `listen` reopens it.
 // Besides the transports' services (ws, wss, tcp: peers dial them) a service may be a STUN
-// binding server (src/stun): no peer address, never advertised; it is offered as the service
-// `stun` once service records exist (issue 14).
+// binding server (src/stun): no peer address, never advertised as one, but offered as the
+// service `stun` on the ring (a service record with its stun: URL) while it is open.
 import { readFile } from 'node:fs/promises'
 import { listen, SERVICE_PROTOCOLS, type ServiceProtocol, type TlsFiles } from '../transport/index.js'
 import type { Peernet } from '../node/node.js'
@@ -77,6 +77,7 @@ export class Services {
     const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port, ...files(rec) }
     this.open.set(server.address, { server, record })
     if (advertised(rec.protocol, server.host)) this.node.advertise(server.address)
+    if (rec.protocol === 'stun') this.offerStun()
     this.log.add({ time: Date.now(), type: 'listen', address: server.address })
     return row(record, 'open')
   }
@@ -90,8 +91,6 @@ export class Services {
     })
     const bound = await stun.listen(bindHost(host), port)
     address = formatStunUrl(bound.address, bound.port)
-    // Issue 14: here the server will be offered as the service `stun` (a service record with
-    // url = address at the name's point of the ring), and withdrawn in unlisten and close.
     return { address, host: bound.address, port: bound.port, close: async () => await stun.close(), stun }
   }
 
@@ -121,12 +120,22 @@ export class Services {
       this.open.delete(address)
       await s.server.close()
       if (advertised(s.record.protocol, s.server.host)) this.node.unadvertise(address)
+      if (s.record.protocol === 'stun') this.offerStun()
     } else if (!this.failed.delete(address)) {
       return false
     }
     await this.store.remove(address)
     this.log.add({ time: Date.now(), type: 'unlisten', address })
     return true
+  }
+
+  /**
+   * The open STUN servers, offered as the service `stun` (their set replaces the last). One
+   * bound to every interface (0.0.0.0, ::) names no address another node could reach: not offered.
+   */
+  private offerStun (): void {
+    const urls = [...this.open.values()].filter(({ record, server }) => record.protocol === 'stun' && notAPeer(server.host) === null).map(({ server }) => server.address)
+    this.node.setListenerOffers(urls.map(url => ({ name: 'stun', url })))
   }
 
   /** Close every open service, then the store (what it keeps stays for the next start). */

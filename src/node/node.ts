@@ -418,7 +418,13 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    * The services of a services file (the daemon's services.json), replacing the last set;
    * published like offers but not kept by the node. Returns those left out past MAX_OFFERS.
    */
-  setServiceFile (list: Offer[]): Offer[] { return this.services.setFile(list) }
+  setServiceFile (list: Offer[]): Offer[] { return this.services.setOffers('file', list) }
+
+  /**
+   * The services the daemon's own servers are (`listen stun` is the service `stun`), replacing
+   * the last set; published like offers, not kept by the node. Returns those left out past MAX_OFFERS.
+   */
+  setListenerOffers (list: Offer[]): Offer[] { return this.services.setOffers('listen', list) }
 
   /**
    * Find offers of service name on the ring: rows {name, url, version?, meta?, id, addresses,

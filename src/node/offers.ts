@@ -1,6 +1,7 @@
-// The services this node offers (issue 14), from two sources: `offer` (the user's, kept in the
-// node's database) and `file` (the daemon's services.json, set whole on each read). Each service
-// offered by either is published once, as a signed service record at its name's point on the
+// The services this node offers (issue 14), from three sources: `offer` (the user's, kept in the
+// node's database), `file` (the daemon's services.json, set whole on each read) and `listen`
+// (the daemon's own servers that are services, as `listen stun`: set whole as they open and
+// close). Each service offered by any is published once, as a signed service record at its name's point on the
 // ring, re-published with the node's records, and withdrawn by a tombstone when neither offers
 // it any longer. And `find`: a lookup of a service name's point, every record checked.
 import { Readable } from 'node:stream'
@@ -13,7 +14,9 @@ import type { Timer } from './clock.js'
 import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT } from './defaults.js'
 import { MAX_FETCH } from '../wire/ring.js'
 
-export type OfferSource = 'offer' | 'file'
+export type OfferSource = 'offer' | 'file' | 'listen'
+/** The sources set whole by their owner (the daemon), not kept by the node. */
+export type SetSource = Exclude<OfferSource, 'offer'>
 /** A service this node offers, as `offers` lists it. */
 export interface OfferRow extends StoredOffer { source: OfferSource }
 
@@ -41,7 +44,7 @@ const same = (a: Offer, b: Offer): boolean =>
 export class Offers {
   private store: OfferStore | null = null
   private readonly given = new Map<string, StoredOffer>()
-  private readonly file = new Map<string, StoredOffer>()
+  private readonly sets = new Map<SetSource, Map<string, StoredOffer>>([['file', new Map()], ['listen', new Map()]])
   /** What is published now, by key: the user's offer wins over the file's for the same name and url. */
   private readonly published = new Map<string, Offer>()
 
@@ -71,8 +74,9 @@ export class Offers {
   }
 
   /**
-   * Withdraw the offers of name (only the one at url, when given), from both sources: a file
-   * entry stays withdrawn until the file is set again with other contents. Resolves to the
+   * Withdraw the offers of name (only the one at url, when given), from every source: an entry
+   * of a set stays withdrawn until the set is set again (the file changed, a server opened or
+   * closed). Resolves to the
    * offers withdrawn.
    */
   async withdraw (name: string, url?: string): Promise<OfferRow[]> {
@@ -81,38 +85,44 @@ export class Offers {
     const keys = gone.filter(o => o.source === 'offer').map(offerKey)
     await (this.store as OfferStore).remove(keys)
     for (const k of keys) this.given.delete(k)
-    for (const o of gone) if (o.source === 'file') this.file.delete(offerKey(o))
+    for (const o of gone) if (o.source !== 'offer') this.sets.get(o.source)?.delete(offerKey(o))
     this.sync()
     return gone
   }
 
   /**
-   * The file's services, replacing its last set (each checked before: see checkOffer); those
-   * past MAX_OFFERS, counting the user's, are left out and returned.
+   * A source's services, replacing its last set (each checked: see checkOffer); those past
+   * MAX_OFFERS, counting every source, are left out and returned.
    */
-  setFile (list: Offer[]): Offer[] {
+  setOffers (source: SetSource, list: Offer[]): Offer[] {
     const now = this.ctx.clock.now()
-    const before = new Map(this.file)
-    this.file.clear()
+    const set = this.sets.get(source) as Map<string, StoredOffer>
+    const before = new Map(set)
+    set.clear()
     const left: Offer[] = []
     for (const o of list) {
       const key = offerKey(o)
-      if (this.file.has(key)) continue
-      if (!this.given.has(key) && this.given.size + this.file.size >= MAX_OFFERS) {
+      if (set.has(key)) continue
+      if (!this.all().has(key) && this.all().size >= MAX_OFFERS) {
         left.push(o)
         continue
       }
-      this.file.set(key, { ...checkOffer(o), since: before.get(key)?.since ?? now })
+      set.set(key, { ...checkOffer(o), since: before.get(key)?.since ?? now })
     }
     this.sync()
     return left
   }
 
-  /** Every offer, the user's and the file's, by name and url. */
+  /** Every offer by key, of every source: the user's own over a set's for the same name and url. */
+  private all (): Map<string, StoredOffer> {
+    return new Map([...this.sets.get('listen') as Map<string, StoredOffer>, ...this.sets.get('file') as Map<string, StoredOffer>, ...this.given])
+  }
+
+  /** Every offer of every source, by name and url (then source). */
   list (): OfferRow[] {
     const rows: OfferRow[] = [
       ...[...this.given.values()].map(o => ({ ...o, source: 'offer' as const })),
-      ...[...this.file.values()].map(o => ({ ...o, source: 'file' as const }))
+      ...[...this.sets].flatMap(([source, set]) => [...set.values()].map(o => ({ ...o, source })))
     ]
     return rows.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : a.url < b.url ? -1 : a.url > b.url ? 1 : a.source < b.source ? -1 : 1)
   }
@@ -122,7 +132,7 @@ export class Offers {
   /** Publish what is offered and not yet published (or changed), withdraw what no longer is. */
   sync (): void {
     const ring = this.ring()
-    const want = new Map<string, Offer>([...this.file, ...this.given])
+    const want: Map<string, Offer> = this.all()
     for (const [key, o] of this.published) {
       if (want.has(key)) continue
       this.published.delete(key)
