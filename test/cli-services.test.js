@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { datadir, oneLine } from './lib/cli.js'
 import { until } from './lib/helpers.js'
+import { request } from 'node:http'
+import { stunBinding } from '../lib/stun/client.js'
 
 const FAST = ['--connections', '2', '--interval', '500']
 const rows = r => r.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l))
@@ -117,4 +119,34 @@ t.test('a daemon\'s --meta (and config.json\'s metadata) reach owner on another;
   oneLine(t, await bad.run(['daemon', '--meta', 'k=' + 'v'.repeat(1024)]), 1, /metadata .*over 1024 bytes/, 'metadata over MAX_RECORD_META')
   writeFileSync(join(bad.dir, 'config.json'), JSON.stringify({ metadata: ['x'] }))
   oneLine(t, await bad.run(['daemon']), 1, /metadata must be an object of strings/, 'config.json metadata not an object')
+})
+
+t.test('the README\'s walkthrough: listen stun on A, find stun --max 1 on C, a binding request to it; /peer-up on C gives the same URL', async t => {
+  const { ds } = await ringOf(t, 3, i => i === 2 ? ['--http', '127.0.0.1:0'] : [])
+  const [a, , c] = ds
+  const url = (await a.run(['listen', 'stun'])).stdout.trim()
+  t.match(url, /^stun:127\.0\.0\.1:\d+$/, 'listen stun prints its stun: URL')
+  t.match((await a.run(['offers'])).stdout, new RegExp(`^stun\t${url}\tlisten\n$`), 'offered as the service stun while it is open')
+  let found = ''
+  await until(async () => { found = (await c.run(['find', 'stun', '--max', '1'])).stdout; return found !== '' }, { ms: 30_000, every: 250, what: 'the STUN server to be found' })
+  t.equal(found, url + '\n', 'find stun --max 1 on C prints it')
+  const [, host, port] = /^stun:(.+):(\d+)$/.exec(found.trim())
+  const mapped = await stunBinding(host, Number(port), { timeout: 5000 })
+  t.equal(mapped.address, '127.0.0.1', 'a binding request to it is answered with the caller\'s address')
+
+  const log = (await c.run(['log', '--no-follow', '-n', '100'])).stdout
+  const api = Number(/http address=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)[1])
+  const body = await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: api, method: 'POST', path: '/peer-up', headers: { 'content-type': 'application/json' } }, res => {
+      let text = ''
+      res.on('data', d => { text += d })
+      res.on('end', () => resolve(JSON.parse(text)))
+    })
+    req.on('error', reject)
+    req.end(JSON.stringify({ service: 'stun', max: '1' }))
+  })
+  t.same(body, { service: 'stun', max: '1', services: [{ name: 'stun', version: '*', url }], count: 1 }, 'POST /peer-up on C: the same URL, as peer-up answers')
+
+  t.equal((await a.run(['unlisten', url])).code, 0)
+  t.equal((await a.run(['offers'])).stdout, '', 'closed: no longer offered')
 })
