@@ -130,3 +130,21 @@ t.test('ring links: the dialer says so in its hello; inbound ones have their own
   t.match((await gossip2.raw.next(m => m.type === 'bye')).reason, /too many connections/, 'and past MAX_INBOUND as before')
   t.same(opened, ['g1', 'r1'], 'the ring hears of the links that opened, and only those')
 })
+
+t.test('a node on the ring says so in its hello (joined); the link keeps what the peer said', async t => {
+  let joined = false
+  const { ctx, handshake, peers } = await setup(t, { joined: () => joined })
+  const before = link(ctx, { outbound: true, dialed: 'mem://a' })
+  handshake.greet(before.c)
+  t.notOk('joined' in await before.raw.next(), 'not on the ring: nothing said')
+  joined = true
+  const after = link(ctx, { outbound: true, dialed: 'mem://b' })
+  handshake.greet(after.c)
+  t.equal((await after.raw.next()).joined, true, 'on the ring: joined: true')
+
+  const on = link(ctx, { peers })
+  handshake.onMessage(proven(on.c, 'j1'), hello('j1', { joined: true }))
+  const off = link(ctx, { peers })
+  handshake.onMessage(proven(off.c, 'j2'), hello('j2'))
+  t.same([on.c.peerJoined, off.c.peerJoined], [true, false], 'each link keeps what its peer\'s hello said')
+})

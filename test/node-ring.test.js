@@ -129,6 +129,29 @@ t.test('search asks the ring once joined: the member\'s signed record answers at
   t.same(found.rows, [], 'after part, the tombstone at the point hides the member')
 })
 
+t.test('a node not joined yet searches through a link to a node on the ring (its hello said so): the ring answers, not the flood', async t => {
+  const { clock, nodes, add } = await ringOf(t, 10)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
+  const member = nodes[3]
+  await member.join('chat')
+  await runUntil(clock, () => false, 20)
+  const late = add('late', 99)
+  await late.ready
+  const rows = []
+  let ended = false
+  let statusAtStart = null
+  late.on('search', e => { if (e.dir === 'out') statusAtStart ??= late.ringStatus() })
+  // Made before its first link: it goes when the link to r7 opens, r7's hello saying joined.
+  late.search('chat', { max: 1, timeout: 20_000 }).on('data', r => rows.push(r)).on('end', () => { ended = true })
+  const sent = countQueries(nodes)
+  late.connect('mem://r7').catch(() => {})
+  await runUntil(clock, () => ended)
+  t.not(statusAtStart, 'joined', `the search went while the node was not joined (${statusAtStart})`)
+  t.ok(late.peers.get(nodes[7].id)?.peerJoined, 'r7 said in its hello it is on the ring')
+  t.same(rows.map(r => [r.id, r.address, r.via]), [[member.id, member.url, 'ring']], 'the member\'s record, via the ring')
+  t.equal(countQueries(nodes) - sent, 0, 'no flood query was sent')
+})
+
 t.test('a flood goes over the gossip links only: the ring\'s links are for routing', async t => {
   const { clock, nodes } = await ringOf(t, 10)
   t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')

@@ -167,6 +167,33 @@ t.test('a node not joined yet routes its lookups on guesses: never `final`, and 
   t.same([again.to, again.m.type, again.m.avoid], [own.to === A ? B : A, 'ring.lookup', c.id], 'sent again over the other link, around this node')
 })
 
+t.test('a node not joined yet asks the ring through a link whose peer said it is on the ring (reachesRing), around itself', async t => {
+  const { c, out } = core('1')
+  const A = hexId('3')
+  const J = hexId('5')
+  const K = hexId('c')
+  c.linkUp(A, [])
+  t.notOk(c.reachesRing(), 'a link to a node that did not say it is on the ring: a search floods')
+  c.linkUp(J, [], true)
+  c.linkUp(K, [], true)
+  t.not(c.status(), 'joined')
+  t.ok(c.reachesRing(), 'a link to a node on the ring: a search may ask the ring')
+  t.same(new Set(c.onRingLinks()), new Set([J, K]))
+  c.lookup(hexId('4'), 'fetch', () => {})
+  const sent = out.sent.at(-1)
+  t.same([sent.to, sent.m.avoid, sent.m.final], [K, c.id, undefined], 'through the on-ring link nearest before the target (not A, its own greedy hop), as routed, around this node')
+  c.lookup(hexId('7'), 'fetch', () => {})
+  t.equal(out.sent.at(-1).to, J, 'another target, the on-ring link nearest before it')
+  c.linkDown(J)
+  c.linkDown(K)
+  t.notOk(c.reachesRing(), 'the on-ring links went down: a search floods again')
+  t.same(c.onRingLinks(), [])
+  c.lookup(hexId('4'), 'fetch', () => {})
+  t.equal(out.sent.at(-1).to, A, 'and a lookup takes its own way, as before')
+  c.linkUp(J, [])
+  t.notOk(c.reachesRing(), 'a link that comes up again without the word is not on the ring')
+})
+
 t.test('a new node sends its first join lookup at the round after its first link, not JOIN_EVERY rounds on', async t => {
   const { c, out } = core('1')
   const joins = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.op === 'owner' && s.m.target === addPow2(c.id, 0)).length

@@ -284,6 +284,7 @@ t.test('validateMessage accepts every valid message type', async t => {
     { ...valid.hello, dialed: '' },
     { ...valid.hello, ring: true },
     { ...valid.hello, ring: false },
+    { ...valid.hello, joined: true },
     // A version 1 hello (no nonce) must get as far as the version check, to be told why it is refused.
     { type: 'hello', version: 1, network: 'peernet', addrs: [] },
     { ...valid.hello, nonce: '0'.repeat(16) },
@@ -337,6 +338,7 @@ t.test('validateMessage rejects every wrong field with a WireError', async t => 
   }
   // hello.dialed: present but not a string or too long (JSON cannot carry undefined).
   for (const w of [null, 1, true, [], {}]) add({ ...valid.hello, dialed: w }, `hello.dialed = ${JSON.stringify(w)}`)
+  for (const w of [null, 1, 'yes', [], {}]) add({ ...valid.hello, joined: w }, `hello.joined = ${JSON.stringify(w)}`)
   add({ ...valid.hello, dialed: 'x'.repeat(MAX_ADDRESS_LENGTH + 1) }, 'hello.dialed too long')
 
   // Too-long strings.

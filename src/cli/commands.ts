@@ -232,7 +232,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'search',
     synopsis: 'search SUBNET [--max N] [--timeout MS] [--flood [--hops N]]',
-    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive (exit 1, saying why, when nothing answered because this node has no connections). Once the node has joined the ring, the search is a lookup: the node responsible for the subnet answers with its members\' signed records (--json rows: hash, address, hops, id, addresses, via "ring"); otherwise, or with --flood, the query floods hop by hop (via "flood").',
+    describe: 'Search for members of SUBNET, printing their addresses one per line as answers arrive (exit 1, saying why, when nothing answered because this node has no connections). Once the node has joined the ring, or is linked to a peer that has, the search is a lookup: the node responsible for the subnet answers with its members\' signed records (--json rows: hash, address, hops, id, addresses, via "ring"); otherwise, or with --flood, the query floods hop by hop (via "flood").',
     args: [{ name: 'subnet', type: 'subnet', describe: `subnet name (${SUBNET_RULE})` }],
     flags: [
       { name: 'max', type: 'number', value: 'N', min: 1, describe: 'stop after N answers' },

@@ -93,6 +93,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * link budget and inbound cap, not against `connections` or MAX_INBOUND (see PeerSet).
    */
   ring: boolean
+  /** The peer's hello said it was on the ring (Hello.joined): the ring's way in for a node not joined. */
+  peerJoined = false
   /** The key that answered when it was not the one expected (the link is closed then). */
   mismatched: string | null = null
   /** The peer's id as its link proved it (hex of its static key), once the secure handshake is done. */

@@ -32,6 +32,8 @@ export interface HandshakeOptions {
   maxInbound: number
   /** Most open inbound ring links (the ring's own cap, for the size of network it sees). */
   ringInboundCap: () => number
+  /** Whether this node is on the ring now (RingCore.routable): its hello says so. */
+  joined?: () => boolean
   /** A link's handshake is done and the link is the peer's (the ring learns of it here). */
   opened: (c: Connection) => void
   /** Source group of a remote host, for the table's per-source caps. */
@@ -68,6 +70,7 @@ export class Handshake {
       addrs: this.own.announced.slice(0, MAX_HELLO_ADDRS),
       ...(c.dialed ? { dialed: c.dialed } : {}),
       ...(c.outbound && c.ring ? { ring: true } : {}),
+      ...(this.opts.joined?.() === true ? { joined: true } : {}),
       nonce: this.nonceOf(c)
     })
   }
@@ -155,6 +158,7 @@ export class Handshake {
     c.sources = ['id:' + m.id]
     if (c.remoteHost) c.sources.push('group:' + this.opts.groupOf(c.remoteHost))
     c.offered = this.own.acceptable(m.addrs)
+    c.peerJoined = m.joined === true
     if (!c.outbound) {
       // A claim only, shown as one: it answers for the peer once a dial of ours reaches it.
       if (c.address === undefined) c.claimed = c.offered[0]

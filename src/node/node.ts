@@ -133,6 +133,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
       ringInboundCap: () => this.ring?.inboundCap() ?? 0,
+      joined: () => this.ring?.routable() ?? false,
       opened: c => {
         this.ring?.opened(c)
         this.searches.linked()

@@ -163,7 +163,7 @@ export class RingLinks {
 
   /** A peer link opened: the ring may route over it, and learns the addresses it offered. */
   opened (c: Connection): void {
-    this.core.linkUp(c.peerId, c.offered.slice(0, MAX_HELLO_ADDRS))
+    this.core.linkUp(c.peerId, c.offered.slice(0, MAX_HELLO_ADDRS), c.peerJoined)
   }
 
   closed (c: Connection, info: CloseInfo): void {
@@ -181,8 +181,11 @@ export class RingLinks {
 
   status (): RingStatus { return this.core.status() }
 
-  /** Whether a search may go by the ring (RingCore.routable). */
+  /** Whether this node's lookups reach the ring (RingCore.routable): its hellos say so. */
   routable (): boolean { return this.core.routable() }
+
+  /** Whether a search may go by the ring (RingCore.reachesRing): on it, or linked to a node that is. */
+  reachesRing (): boolean { return this.core.reachesRing() }
 
   /** Inbound ring links to accept at most, for the size of ring this node sees. */
   inboundCap (): number { return this.core.inboundCap() }

@@ -1,12 +1,13 @@
 // Search: this node's own searches, and the queries and answers it handles for others. Once the
 // node has joined the ring (and while a new successor of a joined node awaits its agreement: see
-// RingCore.routable), a search is a lookup of the subnet's point: the responsible node (or a
-// replica) answers with the members' signed records, each checked here, and that answer ends
-// the search, even when it holds no member. Otherwise (the node is not joined, the ring is off,
-// the lookup failed, or `flood` was asked for) a query floods hop by hop up to its limit; each
-// node handles a query id once (the seen cache), answers when it is a member, relays within its
-// budgets, and sends answers back the way the query came. A search made before the node has any
-// link waits for its first.
+// RingCore.routable), or while it is not joined yet but linked to a node whose hello said it is
+// (RingCore.reachesRing: the lookup goes in through that link), a search is a lookup of the
+// subnet's point: the responsible node (or a replica) answers with the members' signed records,
+// each checked here, and that answer ends the search, even when it holds no member. Otherwise
+// (no way into the ring, the ring is off, the lookup failed, or `flood` was asked for) a query
+// floods hop by hop up to its limit; each node handles a query id once (the seen cache), answers
+// when it is a member, relays within its budgets, and sends answers back the way the query came.
+// A search made before the node has any link waits for its first.
 import { Readable } from 'node:stream'
 import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
@@ -176,10 +177,10 @@ export class Search {
     for (const s of waiting) this.begin(s)
   }
 
-  /** How a search goes: by the ring when the node is on it, else by the flood. */
+  /** How a search goes: by the ring when the node is on it or linked to it, else by the flood. */
   private begin (s: LocalSearch): void {
     const ring = s.floodOnly ? null : this.ring()
-    if (ring !== null && ring.routable()) this.viaRing(s, ring)
+    if (ring !== null && ring.reachesRing()) this.viaRing(s, ring)
     else this.flood(s)
   }
 

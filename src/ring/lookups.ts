@@ -3,7 +3,7 @@
 // where the lookup came from (a route) and where it sent it (only that hop may answer). TTL and
 // the qid stop loops. The node's own lookups wait here for their answers, with a retry past a
 // silent responsible node (to a replica) and a timeout, both driven by tick().
-import { fromBig, toBig } from './ids.js'
+import { distance, fromBig, toBig } from './ids.js'
 import { REPLICAS, type Hop, type RoutingTable } from './routing.js'
 import { slotOf, type RingRecord } from './record.js'
 import { randomHex, type Random } from '../util/random.js'
@@ -58,6 +58,8 @@ export interface LookupHost {
   me: () => RingPeer
   /** Whether the node is joined (its successor agrees, its predecessor is known). */
   joined: () => boolean
+  /** Live links whose peer said it was on the ring when the link opened. */
+  onRingLinks: () => string[]
   /**
    * Whether the node holds the records of the arc it is responsible for (of `point` in it): its
    * successor has taken it as predecessor (and so handed the arc over), it holds some for the
@@ -112,6 +114,17 @@ export function mergeRecords (a: RingRecord[], b: RingRecord[]): RingRecord[] {
     if (held === undefined || r.seq > held.seq) newest.set(slot, r)
   }
   return [...newest.values()]
+}
+
+/** Of ids (not empty), the one nearest before point going clockwise (point itself first). */
+export function nearestBefore (ids: string[], point: string): string {
+  let best = ids[0]
+  let gap = distance(best, point)
+  for (const id of ids.slice(1)) {
+    const d = distance(id, point)
+    if (d < gap) [best, gap] = [id, d]
+  }
+  return best
 }
 
 /** The `final` mark of a hop to the node the sender holds responsible (see RoutingTable.nextHop). */
@@ -177,16 +190,25 @@ export class Lookups {
   /**
    * The first hop of a lookup of this node's own. A node not joined yet routes on guesses: its
    * own claim rests on a guessed predecessor (and it holds no records yet), so it asks the ring
-   * instead, from a random link and around this node (an envelope for another id too: only its
-   * node can answer it; one for this node stays); and the link it takes for its successor may
-   * lie far past the target, so the lookup goes on as routed, not as `final` (a final hop that
-   * overshot walks back one predecessor at a time, and may run out of hops).
+   * instead, around this node: through the link nearest before the target among those whose
+   * peer is on the ring (routing there is what a joined node's is), else from a random link
+   * (an envelope for another id too: only its node can answer it; one for this node stays).
+   * The link it takes for its successor may lie far past the target, so the lookup goes on as
+   * routed, not as `final` (a final hop that overshot walks back one predecessor at a time,
+   * and may run out of hops); a link to the target itself is taken as it is.
    */
   private firstHop (msg: RingLookup): Hop {
     const hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
-    if (this.core.joined() || this.core.table.linkCount === 0 || hop.kind === 'forward') return hop
-    if (hop.kind === 'final') return { kind: 'forward', to: hop.to }
+    if (this.core.joined() || this.core.table.linkCount === 0) return hop
+    if (hop.kind !== 'self' && hop.to === msg.at) return { kind: 'forward', to: hop.to }
     if (msg.op === 'deliver' && msg.target === this.core.id) return hop
+    const onRing = this.core.onRingLinks().filter(id => id !== msg.avoid)
+    if (onRing.length > 0) {
+      msg.avoid = this.core.id
+      return { kind: 'forward', to: nearestBefore(onRing, msg.at) }
+    }
+    if (hop.kind === 'forward') return hop
+    if (hop.kind === 'final') return { kind: 'forward', to: hop.to }
     const links = this.core.table.liveLinks().filter(id => id !== msg.avoid)
     if (links.length === 0) return hop
     msg.avoid = this.core.id

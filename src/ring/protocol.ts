@@ -106,6 +106,8 @@ export class RingCore extends EventEmitter {
   private seated = false
   /** The round this node got its first link: its first join lookup is at the next. */
   private firstLinkRound = -1
+  /** Live links whose peer said it was on the ring when the link opened (see onRingLinks). */
+  private readonly onRing = new Set<string>()
 
   constructor (opts: RingCoreOptions) {
     super()
@@ -158,6 +160,21 @@ export class RingCore extends EventEmitter {
   }
 
   /**
+   * Whether a search from this node may ask the ring: its own lookups reach it (routable), or
+   * it has a link to a node that is on it, through which a node not joined yet asks (Lookups'
+   * first hop). A node just started is linked to the ring long before it joins (two or three
+   * rounds), and a search it floods meanwhile is answered by whoever the flood reaches.
+   */
+  reachesRing (): boolean {
+    return this.routable() || this.onRing.size > 0
+  }
+
+  /** Live links whose peer said it was on the ring when the link opened (its hello). */
+  onRingLinks (): string[] {
+    return [...this.onRing]
+  }
+
+  /**
    * Whether this node holds the records of its arc: a successor took it as predecessor (handing
    * the arc over first), it was the only node for a round (it held them all), it holds some
    * records of `point` already, or it has no linked successor to hold them instead.
@@ -175,10 +192,13 @@ export class RingCore extends EventEmitter {
 
   // --- inputs ------------------------------------------------------------------------------
 
-  linkUp (id: string, addresses: string[]): void {
+  /** A link to id is up; `joined`: the peer said it was on the ring (see reachesRing). */
+  linkUp (id: string, addresses: string[], joined = false): void {
     if (this.table.linkCount === 0 && this.firstLinkRound < 0) this.firstLinkRound = this.round
     const before = this.snapshot()
     this.table.linkUp(id, addresses)
+    if (joined) this.onRing.add(id)
+    else this.onRing.delete(id)
     this.asked.delete(id)
     // A live link proves the node alive: a dead mark from a link that went before (a duplicate
     // replaced, a dial that failed) would keep it out of the successor list from its own answers.
@@ -218,6 +238,7 @@ export class RingCore extends EventEmitter {
       if (this.dead.size > MAX_DEAD) this.dead.delete(this.dead.keys().next().value as string)
     }
     this.ours.delete(id)
+    this.onRing.delete(id)
     // Lookups sent over the link will never be answered through it: retry them now.
     this.lookups.linkDown(id)
     this.changed(before)

@@ -41,6 +41,13 @@ export interface Hello {
    */
   ring?: boolean
   /**
+   * The sender was on the ring when it greeted (its lookups reach the ring: RingCore.routable):
+   * a node not yet joined asks the ring through such a link rather than on its own guesses.
+   * The peer's word, unchecked: one that lies gets lookups it cannot answer, which fail over to
+   * the flood as any failed lookup does.
+   */
+  joined?: boolean
+  /**
    * A fresh random value per link and per end (16 hex digits; from version 2 on, always there):
    * with the other end's, it names the link the same way at both ends (see PeerSet.replaces).
    */
@@ -132,6 +139,10 @@ export function validateMessage (value: unknown): Message {
       if (o.ring !== undefined) {
         if (typeof o.ring !== 'boolean') fail('hello.ring must be a boolean')
         m.ring = o.ring
+      }
+      if (o.joined !== undefined) {
+        if (typeof o.joined !== 'boolean') fail('hello.joined must be a boolean')
+        m.joined = o.joined
       }
       // A version 1 hello has none, and must still get as far as the version check.
       if (o.nonce !== undefined || m.version >= 2) m.nonce = str(o, 'nonce', 16, LINK_NONCE)
