@@ -157,8 +157,9 @@ export class Offers {
   close (): Promise<void> { return this.store?.close() ?? Promise.resolve() }
 
   /**
-   * Offers of service name on the ring: once this node has joined (it waits, within the
-   * timeout), a lookup of the name's point; rows as the answer's records pass every check.
+   * Offers of service name on the ring: once this node's lookups reach it (joined, or linked to
+   * a peer that is: it waits, within the timeout), a lookup of the name's point; rows as the
+   * answer's records pass every check.
    */
   find (name: string, opts: FindOptions = {}): Readable {
     const max = Math.min(opts.max ?? MAX_FIND, MAX_FIND)
@@ -182,7 +183,7 @@ export class Offers {
     if (opts.signal?.aborted === true) { finish(); return out }
     timer = clock.setTimeout(() => {
       const ring = this.ring()
-      finish(ring !== null && !ring.routable()
+      finish(ring !== null && !ring.reachesRing()
         ? new Error(`find: this node has not joined the ring (it is ${ring.status()}); nothing to ask yet`)
         : undefined)
     }, timeout)
@@ -203,8 +204,8 @@ export class Offers {
       const ring = this.ring()
       if (ring === null) finish(new Error('find: this node is not on the ring (opts.ring is false)'))
       // A node alone is responsible for every point: it answers from what it holds.
-      else if (ring.routable() || ring.status() === 'lonely') ask(ring)
-      else unwait = ring.whenRoutable(() => { if (!ended) ask(ring) })
+      else if (ring.reachesRing() || ring.status() === 'lonely') ask(ring)
+      else unwait = ring.whenReachable(() => { if (!ended) ask(ring) })
     }, (err: Error) => finish(err))
     return out
   }

@@ -143,10 +143,13 @@ export class RingLinks {
     })
   }
 
-  /** Calls fn once lookups from this node reach the ring (see routable); returns a function that stops waiting. */
-  whenRoutable (fn: () => void): () => void {
+  /**
+   * Calls fn once a search from this node may ask the ring (see reachesRing), checked as its
+   * status changes; returns a function that stops waiting.
+   */
+  whenReachable (fn: () => void): () => void {
     const check = (): void => {
-      if (!this.routable()) return
+      if (!this.reachesRing()) return
       this.core.off('status', check)
       fn()
     }
