@@ -172,6 +172,24 @@ t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RE
   t.ok(net.now - before >= LOOKUP_RETRY, 'after the retry delay, not before')
 })
 
+t.test('a store that skipped a slow responsible node reaches it all the same: the replica hands it back', async t => {
+  let dropper = null
+  const net = new RingNet({ n: 200, seed: 7, drop: id => id === dropper })
+  t.ok(net.settle() >= 0)
+  const point = pointOf('member', 'peernet', 'chat')
+  dropper = net.owner(point)
+  const member = net.ids.find(id => id !== dropper)
+  const r = net.run(member, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  t.equal(r.err, null)
+  t.equal(r.res, 1, 'stored, by a replica (the owner dropped the store)')
+  dropper = null
+  t.equal(net.nodes.get(net.owner(point)).core.store.get(point, net.now).length, 1, 'the owner, which was only slow, holds the record too')
+  const from = net.ids.find(id => id !== member && id !== net.owner(point))
+  const s = search(net, from, 'chat', 10)
+  t.equal(s.res.owner, net.owner(point), 'a search is answered by the owner')
+  t.equal(s.res.records.length, 1, 'with the record')
+})
+
 t.test('a node joins before a point: it takes over the records there (handover), and all agree', async t => {
   const net = new RingNet({ n: 150, seed: 8 })
   t.ok(net.settle() >= 0)

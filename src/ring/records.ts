@@ -98,7 +98,14 @@ export class Records {
     for (const r of records) {
       if (recordPoint(r) === point && this.core.store.put(r, this.core.time) === null) ok.push(r)
     }
-    if (ok.length > 0) for (const id of this.core.table.replicaTargets()) this.handOver(id, ok)
+    if (ok.length === 0) return 0
+    for (const id of this.core.table.replicaTargets()) this.handOver(id, ok)
+    // A store that reached this node for a point before its arc came past the responsible node
+    // (a retry after LOOKUP_RETRY without an answer: that node may only have been slow). The node
+    // before this one gets a copy too when it is linked (it keeps what it may hold): else the
+    // point's owner, alive and answering searches, would lack the record until it is re-published.
+    const pred = this.core.table.predecessor()
+    if (pred !== null && !this.core.table.isResponsible(point) && this.core.table.isLinked(pred)) this.handOver(pred, ok)
     return ok.length
   }
 
