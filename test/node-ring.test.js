@@ -5,19 +5,7 @@
 import t from 'tap'
 import { VirtualClock, seededRandom } from '../lib/index.js'
 import { memNet } from './lib/mem-nodes.js'
-
-const flush = () => new Promise(resolve => setImmediate(resolve))
-
-/** Advance the clock in steps until done() (or give up after `steps`); returns whether done. */
-async function runUntil (clock, done, steps = 2000, ms = 50) {
-  for (let i = 0; i < steps; i++) {
-    if (done()) return true
-    clock.advance(ms)
-    await flush()
-    await flush()
-  }
-  return done()
-}
+import { runUntil } from './lib/helpers.js'
 
 /** n nodes on one clock, each with the address of the one before it saved. */
 async function ringOf (t, n, opts = {}) {

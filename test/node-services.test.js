@@ -6,18 +6,7 @@ import t from 'tap'
 import { MemoryLevel } from 'memory-level'
 import { VirtualClock, seededRandom, MAX_OFFERS, MAX_FIND, checkOffer, generateKeyPair } from '../lib/index.js'
 import { memNet } from './lib/mem-nodes.js'
-
-const flush = () => new Promise(resolve => setImmediate(resolve))
-
-async function runUntil (clock, done, steps = 2000, ms = 50) {
-  for (let i = 0; i < steps; i++) {
-    if (done()) return true
-    clock.advance(ms)
-    await flush()
-    await flush()
-  }
-  return done()
-}
+import { runUntil } from './lib/helpers.js'
 
 async function ringOf (t, n, opts = {}) {
   const { node } = memNet(t)

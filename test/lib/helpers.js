@@ -73,3 +73,20 @@ export function readBytes (stream, n) {
     stream.on('close', onEnd)
   })
 }
+
+/** One turn of the event loop: what a step of a virtual clock set off runs before the next. */
+export const flush = () => new Promise(resolve => setImmediate(resolve))
+
+/**
+ * Advance a virtual clock in steps of ms until done() (or give up after `steps`), letting what
+ * each step sets off run; resolves whether done.
+ */
+export async function runUntil (clock, done, steps = 2000, ms = 50) {
+  for (let i = 0; i < steps; i++) {
+    if (done()) return true
+    clock.advance(ms)
+    await flush()
+    await flush()
+  }
+  return done()
+}
