@@ -27,13 +27,17 @@ t.test('fairness: 1,000 offers of one service from 50 nodes; 20 finds of 5 see m
   t.equal(stored, 50 * MAX_SLOTS_PER_ID_AT_POINT, `the responsible node kept MAX_SLOTS_PER_ID_AT_POINT (${MAX_SLOTS_PER_ID_AT_POINT}) offers of each node, refused the rest`)
   const askers = net.ids.slice(50, 70)
   const rows = []
+  const frames = []
   for (const id of askers) {
     const f = find(net, id, 'stun', 5)
+    frames.push(f.frames)
     t.equal(f.err, null)
     t.equal(f.res.records.length, 5, 'max 5: five offers')
     t.equal(new Set(f.res.records.map(r => r.id)).size, 5, 'from five different nodes')
     rows.push(...f.res.records)
   }
+  // A find is a search's lookup (a fetch of the name's point): the same budget, 30 frames at most.
+  t.ok(Math.max(...frames) <= 30, `frames a find: mean ${(frames.reduce((a, b) => a + b, 0) / frames.length).toFixed(1)}, most ${Math.max(...frames)} (≤ 30, as a search)`)
   const per = new Map()
   for (const r of rows) per.set(r.id, (per.get(r.id) ?? 0) + 1)
   const most = Math.max(...per.values())
