@@ -2,7 +2,7 @@
 // (durations, warnings, failed services, empty lists, times never seen), which the CLI tests
 // through the real bin/peernet meet only in their common shapes.
 import t from 'tap'
-import { statusText, statsText, printer } from '../lib/cli/output.js'
+import { statusText, statsText, printer, printable } from '../lib/cli/output.js'
 
 const status = (extra = {}) => ({
   id: 'ab'.repeat(16), pid: 42, version: '0.1.0', uptime: 0, datadir: '/d', socket: '/d/run/control.sock', network: 'peernet',
@@ -68,4 +68,14 @@ t.test('printer: --json, or the command text, or JSON when a command has no text
     process.stdout.write = write
   }
   t.same(written, ['<1>\n{"a":2}\n{"a":3}\n'], 'lines of one turn, in one write')
+})
+
+t.test('printable: what a peer wrote (a found URL, an owner\'s metadata) cannot drive the terminal', async t => {
+  t.equal(printable('stun:127.0.0.1:3478'), 'stun:127.0.0.1:3478', 'plain text as it is')
+  t.equal(printable('stun:h\u001b[31mred'), 'stun:h\\x1b[31mred', 'ESC: a colour change shown, not made')
+  t.equal(printable('a\rb\nc\td\u0000'), 'a\\x0db\\x0ac\\x09d\\x00', 'CR, LF, TAB and NUL: a row stays one line')
+  t.equal(printable('\u007f\u0085\u009b'), '\\x7f\\x85\\x9b', 'DEL and C1 controls (CSI among them)')
+  t.equal(printable('abc\u202edcba\u2066x\u2069'), 'abc\\u{202e}dcba\\u{2066}x\\u{2069}', 'bidirectional overrides and isolates')
+  t.equal(printable('a\\x1b'), 'a\\\\x1b', 'a backslash doubled: an escape shown is always one')
+  t.equal(printable('données ☃'), 'données ☃', 'other text as it is')
 })

@@ -58,8 +58,8 @@ export function watchReader (): void {
 
 /**
  * Text a peer wrote, safe to print: C0 and C1 control characters, DEL, and the bidirectional
- * overrides that can make a line read as something else, shown as \\xNN / \\u{NNNN}; a
- * backslash as \\\\, so an escape shown is always one.
+ * overrides that can make a line read as something else, shown as \xNN / \u{NNNN}; a
+ * backslash as two, so an escape shown is always one.
  */
 export function printable (s: string): string {
   return s.replace(/[\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, c => {
