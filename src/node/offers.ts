@@ -1,9 +1,10 @@
 // The services this node offers (issue 14), from three sources: `offer` (the user's, kept in the
 // node's database), `file` (the daemon's services.json, set whole on each read) and `listen`
 // (the daemon's own servers that are services, as `listen stun`: set whole as they open and
-// close). Each service offered by any is published once, as a signed service record at its name's point on the
-// ring, re-published with the node's records, and withdrawn by a tombstone when neither offers
-// it any longer. And `find`: a lookup of a service name's point, every record checked.
+// close). Each service offered by any source is published once, as a signed service record at
+// its name's point on the ring, re-published with the node's records, and withdrawn by a
+// tombstone when no source offers it any longer. And `find`: a lookup of a service name's
+// point, every record checked.
 import { Readable } from 'node:stream'
 import { checkOffer, MAX_OFFERS, type Offer } from '../wire/record.js'
 import { OfferStore, offerKey, type StoredOffer } from '../table/offers.js'
@@ -20,7 +21,10 @@ export type SetSource = Exclude<OfferSource, 'offer'>
 /** A service this node offers, as `offers` lists it. */
 export interface OfferRow extends StoredOffer { source: OfferSource }
 
-/** Most offers one find returns (one fetch answer's worth; the responsible node keeps a fair sample). */
+/**
+ * Most offers one find asks for (a fetch's bound; one answer carries at most
+ * MAX_RECORDS_PER_MESSAGE of them, a fair sample the responsible node picks).
+ */
 export const MAX_FIND = MAX_FETCH
 
 export interface FindOptions {
