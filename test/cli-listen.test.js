@@ -74,8 +74,10 @@ t.test('a service on every interface whose port the daemon advertises gets no wa
   const port = await freePort()
   const a = datadir(t)
   await a.start('--connections', '0', '--interval', '0', '--advertise', `ws://127.0.0.2:${port}`)
-  const r = await a.run(['listen', 'ws', '--host', '0.0.0.0', '--port', String(port)])
-  t.same([r.code, r.stdout, r.stderr], [0, `ws://0.0.0.0:${port}\n`, ''], 'the service is advertised: nothing to warn about')
+  const r = await a.run(['listen', 'ws', '--host', '0.0.0.0', '--port', String(port), '--json'])
+  t.same([r.code, r.stderr], [0, ''], 'the service is advertised: nothing to warn about')
+  // Its row, by field: the bind host and port (a service's name, which nothing here dials).
+  t.match(JSON.parse(r.stdout), { protocol: 'ws', host: '0.0.0.0', port, state: 'open' })
   t.equal((await a.run(['own'])).stdout, `ws://127.0.0.2:${port}\n`)
   const other = await a.run(['listen', 'tcp', '--host', '0.0.0.0'])
   t.match(other.stderr, /listens on every interface but is not advertised to peers; .*--advertise tcp:\/\/HOST:\d+/, 'a service no advertised address names is still warned about')

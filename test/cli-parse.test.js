@@ -83,7 +83,7 @@ const LINES = [
   { argv: ['servers'], lean: true },
   { argv: ['stats', B], lean: true },
   { argv: ['log', '-n', '1000'], lean: true },
-  { argv: ['unlisten', 'ws://0.0.0.0:8080'], lean: true }, // a service on every interface has that name
+  { argv: ['unlisten', 'ws://127.0.0.1:8080'], lean: true }, // (a service on every interface: its real unlisten is in cli-listen.test.js)
   { argv: ['listen', 'ws', '--host', '[::1]'], lean: true },
   { argv: ['join', 'é'.repeat(64), 'my chat'], lean: true },
   { argv: ['server', '--no-json'], lean: true },
@@ -157,8 +157,9 @@ const LINES = [
   { argv: ['join', 'chat '], invalid: true, error: /white space/ },
   { argv: ['join', 'a\u200bb'], invalid: true, error: /invisible/ },
   { argv: ['search', 'é'.repeat(65)], invalid: true, error: /at most 128 bytes of UTF-8/ },
-  { argv: ['connect', 'ws://0.0.0.0:80'], invalid: true, error: /unspecified/ },
-  { argv: ['add', 'tcp://255.255.255.255:1'], invalid: true, error: /broadcast/ },
+  // Hosts that are no peer (unspecified, broadcast) are address.test.js's table; loopback here.
+  { argv: ['connect', 'ws://127.0.0.1:0'], invalid: true, error: /out of range/ },
+  { argv: ['add', 'tcp://127.01.0.1:1'], invalid: true, error: /malformed IPv4/ },
   { argv: ['connect', 'mem://x'], invalid: true, error: /allowed: tcp, ws, wss\)$/ },
   { argv: ['unlisten', 'mem://x'], invalid: true, error: /allowed: tcp, ws, wss\)$/ },
   { argv: ['search', ''], invalid: true, error: /subnet/ }
