@@ -218,7 +218,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.ring = ring
     this.actions.attach(ring, this.keyPair as KeyPair)
-    for (const s of this.table.subnets()) ring.publish('member', s)
+    for (const s of this.table.subnets()) ring.publishMember(s)
     this.services.publishAll()
     // Not a lifecycle event (the log would fill with the ring's upkeep): for whoever counts
     // what a lookup costs (the simulation).
@@ -350,7 +350,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   join (subnet: OneOrMany, cb?: Callback<string[]>): Promise<string[]> {
     return this.write(subnet, checkSubnet, list => this.table.join(list), changed => {
       for (const s of changed) {
-        this.ring?.publish('member', s)
+        this.ring?.publishMember(s)
         this.event('join', { subnet: s })
       }
     }, cb)
@@ -361,7 +361,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return this.write(subnet, checkSubnet, list => this.table.part(list), changed => {
       for (const s of changed) {
         // A signed tombstone at the subnet's point: replaying the old record cannot undo it.
-        this.ring?.publish('member', s, true)
+        this.ring?.publishMember(s, true)
         this.event('part', { subnet: s })
       }
     }, cb)
@@ -412,7 +412,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     }, cb)
   }
 
-  /** The services this node offers: its user's (`source: "offer"`) and a services file's (`"file"`). */
+  /** The services this node offers: its user's (`source: "offer"`), a services file's (`"file"`) and its servers' (`"listen"`). */
   offers (): OfferRow[] { return this.services.list() }
 
   /**
@@ -429,8 +429,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   /**
    * Find offers of service name on the ring: rows {name, url, version?, meta?, id, addresses,
-   * hops}, each from a record signed by the offering node. Waits within the timeout for this node
-   * to join the ring; an error when it never does or the lookup fails.
+   * hops}, each from a record signed by the offering node. Waits within the timeout until this
+   * node can ask the ring (joined, or linked to a peer on it); an error when it never can or the
+   * lookup fails.
    */
   find (name: string, opts: FindOptions = {}): Readable {
     if (typeof name !== 'string' || !SERVICE_NAME.test(name)) throw new TypeError('find: service name must match [a-z0-9][a-z0-9.-]{0,63}')

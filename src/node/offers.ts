@@ -49,7 +49,7 @@ export class Offers {
   private store: OfferStore | null = null
   private readonly given = new Map<string, StoredOffer>()
   private readonly sets = new Map<SetSource, Map<string, StoredOffer>>([['file', new Map()], ['listen', new Map()]])
-  /** What is published now, by key: the user's offer wins over the file's for the same name and url. */
+  /** What is published now, by key (what sync compares all() with): the user's offer over a set's for the same name and url. */
   private readonly published = new Map<string, Offer>()
 
   constructor (private readonly ctx: NodeContext, private readonly ring: () => RingLinks | null) {}
@@ -67,7 +67,7 @@ export class Offers {
     const key = offerKey(offer)
     const held = this.given.get(key)
     if (held !== undefined && same(held, offer)) return false
-    if (held === undefined && !this.published.has(key) && this.published.size >= MAX_OFFERS) {
+    if (!this.room(key)) {
       throw new RangeError(`this node offers ${MAX_OFFERS} services already (MAX_OFFERS): withdraw one first`)
     }
     const stored: StoredOffer = { ...offer, since: held?.since ?? this.ctx.clock.now() }
@@ -80,8 +80,7 @@ export class Offers {
   /**
    * Withdraw the offers of name (only the one at url, when given), from every source: an entry
    * of a set stays withdrawn until the set is set again (the file changed, a server opened or
-   * closed). Resolves to the
-   * offers withdrawn.
+   * closed). Resolves to the offers withdrawn.
    */
   async withdraw (name: string, url?: string): Promise<OfferRow[]> {
     const hit = (o: Offer): boolean => o.name === name && (url === undefined || o.url === url)
@@ -107,7 +106,7 @@ export class Offers {
     for (const o of list) {
       const key = offerKey(o)
       if (set.has(key)) continue
-      if (!this.all().has(key) && this.all().size >= MAX_OFFERS) {
+      if (!this.room(key)) {
         left.push(o)
         continue
       }
@@ -115,6 +114,12 @@ export class Offers {
     }
     this.sync()
     return left
+  }
+
+  /** Whether an offer at key fits: held already by some source, or fewer than MAX_OFFERS in all. */
+  private room (key: string): boolean {
+    const all = this.all()
+    return all.has(key) || all.size < MAX_OFFERS
   }
 
   /** Every offer by key, of every source: the user's own over a set's for the same name and url. */
@@ -130,8 +135,6 @@ export class Offers {
     ]
     return rows.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : a.url < b.url ? -1 : a.url > b.url ? 1 : a.source < b.source ? -1 : 1)
   }
-
-  get size (): number { return this.published.size }
 
   /** Publish what is offered and not yet published (or changed), withdraw what no longer is. */
   sync (): void {

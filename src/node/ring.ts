@@ -45,6 +45,8 @@ export class RingLinks {
    * change (RingCore's records re-publish them before they expire, as they were).
    */
   private readonly mine = new Map<string, Omit<Published, 'addresses'>>()
+  /** This node's metadata, as its presence record carries it. */
+  readonly metadata: Record<string, string>
 
   constructor (
     private readonly ctx: NodeContext,
@@ -76,27 +78,23 @@ export class RingLinks {
     })
     // A node that just joined publishes what it has: before, its lookups had nowhere to go.
     this.core.on('status', (s: { to: RingStatus }) => { if (s.to === 'joined') this.republish() })
-    const meta = opts.metadata ?? {}
-    this.metadata = meta
-    this.mine.set('presence ', Object.keys(meta).length > 0 ? { type: 'presence', meta } : { type: 'presence' })
+    this.metadata = opts.metadata ?? {}
+    this.mine.set('presence', Object.keys(this.metadata).length > 0 ? { type: 'presence', meta: this.metadata } : { type: 'presence' })
     this.republish()
   }
-
-  /** This node's metadata, as its presence record carries it. */
-  readonly metadata: Record<string, string>
 
   /**
    * Publish (or withdraw) a member record of ours; its addresses are this node's own at the
    * time. (Presence is published once, at the start, with the node's metadata.)
    */
-  publish (type: 'member', name: string, withdraw = false): void {
-    const slot = `${type} ${name}`
+  publishMember (name: string, withdraw = false): void {
+    const slot = `member ${name}`
     if (withdraw) {
       this.mine.delete(slot)
-      this.core.records.withdraw(type, name)
+      this.core.records.withdraw('member', name)
       return
     }
-    const fields = { type, name }
+    const fields = { type: 'member' as const, name }
     this.mine.set(slot, fields)
     this.core.records.publish({ ...fields, addresses: this.addresses() })
   }
