@@ -8,7 +8,10 @@ import { connect } from 'node:net'
 import { datadir, oneLine, QUIET } from './lib/cli.js'
 import { until } from './lib/helpers.js'
 import { MAX_HTTP_BODY, MAX_HTTP_REQUESTS, MAX_PEER_UP, parseHttpListen, isLoopback, peerUpRequest } from '../lib/daemon/http.js'
-import { reasonKind } from '../lib/daemon/metrics.js'
+import { reasonKind, startMetrics, MAX_DROP_REASONS } from '../lib/daemon/metrics.js'
+import { EventEmitter } from 'node:events'
+import { SearchStats } from '../lib/daemon/search-stats.js'
+import { Traffic } from '../lib/node/traffic.js'
 
 /** One request; resolves {status, headers, body}. */
 function http (port, { method = 'GET', path = '/', headers = {}, body } = {}) {
@@ -173,4 +176,23 @@ t.test('the pure parts: parseHttpListen, isLoopback, peerUpRequest, reasonKind',
   t.equal(reasonKind('flooding: more than 200 messages/s'), 'flooding')
   t.equal(reasonKind('protocol violation: frame is not valid JSON'), 'protocol violation')
   t.equal(reasonKind(''), 'unknown')
+})
+
+t.test(`drops by reason: at most MAX_DROP_REASONS (${MAX_DROP_REASONS}) kinds, the rest as other`, async t => {
+  // A stand-in for the node: what the metrics read of it, and its events.
+  const node = Object.assign(new EventEmitter(), {
+    status: () => ({ inbound: 0, outbound: 0, known: 0, saved: 0 }),
+    offers: () => [],
+    ringStatus: () => 'lonely',
+    traffic: () => new Traffic()
+  })
+  const m = await startMetrics(node, new SearchStats())
+  t.teardown(() => m.close())
+  for (let i = 0; i < MAX_DROP_REASONS + 5; i++) node.emit('event', { type: 'disconnect', reason: `reason${i}: words a peer chose` })
+  node.emit('event', { type: 'refused', reason: 'reason0: again' })
+  node.emit('event', { type: 'connect', reason: 'not a drop' })
+  const drops = (await m.text()).split('\n').filter(l => l.startsWith('peernet_drops_total{'))
+  t.equal(drops.length, MAX_DROP_REASONS + 2, 'MAX_DROP_REASONS kinds of disconnect, other, and the refusal')
+  t.ok(drops.includes('peernet_drops_total{event="disconnect",reason="other"} 5'), 'the kinds past the bound count as other')
+  t.ok(drops.includes('peernet_drops_total{event="refused",reason="reason0"} 1'), 'a known kind under another event')
 })

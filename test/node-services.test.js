@@ -154,3 +154,25 @@ t.test('find: a node alone answers from what it holds; one not joined waits with
   await runUntil(clock, () => ended, 10)
   t.ok(ended, 'an abort ends it')
 })
+
+t.test('a damaged offer in the database is skipped at start, and said so; the others are published', async t => {
+  const { node } = memNet(t)
+  const db = new MemoryLevel()
+  const keyPair = generateKeyPair()
+  const a = node('d0', { db, keyPair })
+  await a.ready
+  await a.offer({ name: 'echo', url: 'tcp://127.0.0.1:7' })
+  await a.close()
+  // What a crash, a bad disk or a hand edit could leave: a value that is no offer, a key that is not its own.
+  const sub = db.sublevel('offer', { valueEncoding: 'json' })
+  await sub.put('stun stun:127.0.0.1:1', { name: 'stun', url: 'no scheme', since: 1 })
+  await sub.put('time udp://127.0.0.1:37', { name: 'other', url: 'udp://127.0.0.1:37', since: 1 })
+  const errors = []
+  const b = node('d0b', { db, keyPair })
+  b.on('error', err => errors.push(err.message))
+  await b.ready
+  t.same(b.offers().map(o => o.name), ['echo'], 'the good offer is back')
+  t.equal(errors.length, 2, 'each damaged entry is said')
+  t.match(errors[0], /^offer store: entry "stun stun:127\.0\.0\.1:1" skipped: service url "no scheme"/)
+  t.match(errors[1], /^offer store: entry "time udp:\/\/127\.0\.0\.1:37" skipped: damaged entry/)
+})
