@@ -37,3 +37,23 @@ t.test('soon: once however often asked, again once it ran; nothing after clear',
   clock.advance(0)
   t.equal(runs, 2)
 })
+
+t.test('VirtualClock: a timer that clears others mid-advance (the heap compacts) stops the advance at its end', async t => {
+  const clock = new VirtualClock(0)
+  // More than 64 timers, most cleared by the first to fire: clearTimeout compacts the heap into
+  // a new array while advance() is walking it. The advance must still end at its end, having run
+  // what fell due, and no later timer early.
+  const fired = []
+  const later = []
+  for (let i = 0; i < 100; i++) later.push(clock.setTimeout(() => fired.push(`late${i}`), 1000 + i))
+  clock.setTimeout(() => {
+    fired.push('first')
+    for (const tm of later.slice(0, 90)) clock.clearTimeout(tm)
+    clock.setTimeout(() => fired.push('again'), 10)
+  }, 10)
+  clock.advance(50)
+  t.same(fired, ['first', 'again'], 'what fell due ran, nothing past the end')
+  t.equal(clock.now(), 50, 'time stopped at the end of the advance')
+  clock.advance(2000)
+  t.same(fired.slice(2), ['late90', 'late91', 'late92', 'late93', 'late94', 'late95', 'late96', 'late97', 'late98', 'late99'], 'the timers not cleared ran in order')
+})

@@ -66,9 +66,11 @@ export class VirtualClock implements Clock {
   /** Advance time by ms, firing every timer that falls due, in order. */
   advance (ms: number): void {
     const end = this.t + ms
-    const heap = this.heap
     for (;;) {
       this.dropCleared()
+      // this.heap, read afresh each turn: a timer's fn may clear timers, and compact() then
+      // puts a new array in its place (a copy held from before would never empty).
+      const heap = this.heap
       if (heap.length === 0 || heap[0].at > end) break
       const tm = this.pop()
       const fn = tm.fn as () => void
