@@ -41,3 +41,8 @@ export { MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY } from './ring/envelope.js'
 export type { RunOptions } from './node/actions.js'
 export { MAX_FIND, type OfferRow, type OfferSource, type FindRow, type FindOptions } from './node/offers.js'
 export { MAX_OFFERS, checkOffer, type Offer } from './wire/record.js'
+export { OWN_PREFIX } from './node/actions.js'
+export {
+  type Reached, type ReachPath, PRESENCE_TIMEOUT, DIAL_TIMEOUT, DIALBACK_TIMEOUT, LINK_SETTLE, DIALBACK_ACTION, DIALBACK_RATE, DIALBACK_BURST,
+  DIALBACK_TOTAL_RATE, DIALBACK_TOTAL_BURST, MAX_DIALBACK_SENDERS
+} from './node/reach.js'

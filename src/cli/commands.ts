@@ -173,12 +173,12 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'connect',
-    synopsis: 'connect [ID@]ADDR',
-    describe: 'Open a connection to ADDR, and once connected add it to the table (an address that does not answer is not kept). With ID@ADDR only the node whose id is ID will do: another key answering is an identity mismatch (exit 1) and the link is closed.',
-    args: [{ name: 'addr', type: 'pinned', describe: 'address, optionally with the id it must reach: ID@ws://HOST:PORT' }],
+    synopsis: 'connect [ID@]ADDR | connect ID',
+    describe: 'Open a connection to ADDR, and once connected add it to the table (an address that does not answer is not kept). With ID@ADDR only the node whose id is ID will do: another key answering is an identity mismatch (exit 1) and the link is closed. With an ID alone the node is found through the ring: its signed presence record gives its addresses, each dialed as ID@ADDR; a node that cannot be dialed (it only dials out) is asked over the ring to dial back. The line says how it was reached (dial, dial-back, or linked when a link was open); when nothing worked, the error names each path tried (exit 1).',
+    args: [{ name: 'addr', type: 'pinned', describe: 'address, optionally with the id it must reach (ID@ws://HOST:PORT), or a node id alone' }],
     flags: [],
     reach: 'autostart',
-    examples: ['peernet connect ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)@ws://127.0.0.1:48832']
+    examples: ['peernet connect ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)@ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)']
   },
   {
     name: 'disconnect',

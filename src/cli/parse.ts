@@ -39,7 +39,11 @@ export function checkArg (arg: Arg, value: string): string {
   try {
     switch (arg.type) {
       case 'address': return dialable(value)
-      case 'pinned': return dialablePinned(value)
+      // An id alone: the daemon finds that node through the ring.
+      case 'pinned':
+        if (!/^[0-9a-f]+$/i.test(value)) return dialablePinned(value)
+        if (value.length !== 64) throw new Error(`"${value}" is not a node id (64 hex digits) nor an address (tcp://HOST:PORT, ws://HOST:PORT)`)
+        return value.toLowerCase()
       case 'address-or-stdin': return value === '-' ? value : dialablePinned(value)
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
       // A STUN server is named by its stun: URI (no //: RFC 7064), the others by their URL.

@@ -402,7 +402,9 @@ const commands: Record<string, Command<unknown>> = {
     run: async (ctx, print) => print(await one(ctx, 'reload'))
   }),
   connect: command({
-    text: (r: ConnectRow) => `connected to ${r.address}`,
+    text: (r: ConnectRow) => r.path === 'dial-back'
+      ? `connected to ${r.id ?? ''} (it dialed back)`
+      : r.path === 'linked' ? `already connected to ${r.id ?? ''}${r.address === null ? '' : ` at ${r.address}`}` : `connected to ${r.address ?? r.id ?? ''}`,
     run: async (ctx, print) => print(await one(ctx, 'connect', { address: ctx.args.addr }))
   }),
   disconnect: command({

@@ -135,7 +135,12 @@ export interface RingRow {
   fingers: Array<RingNodeRow & { range: number }>
 }
 /** A connect's answer: the address, and the id of the peer that answered there. */
-export interface ConnectRow { address: string, id: string | null }
+/**
+ * connect: the address dialed (null for an id reached another way), the peer's id, and how it
+ * was reached: `dial` (an address, or the presence record's), `dial-back`, or `linked` (a link
+ * was open already).
+ */
+export interface ConnectRow { address: string | null, id: string | null, path: 'dial' | 'dial-back' | 'linked' }
 export interface SubnetRow { subnet: string }
 /** add and rm: how many addresses were asked for, and what became of them (a repeat counts once). */
 export interface AddRow { count: number, added: number, already: number }

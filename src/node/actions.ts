@@ -14,6 +14,8 @@ import type { KeyPair } from './identity.js'
 import type { NodeContext } from './types.js'
 
 const ID = /^[0-9a-fA-F]{64}$/
+/** The prefix of the node's own actions (dial-back, ...): a user's handle() may not take one. */
+export const OWN_PREFIX = 'peernet/'
 
 export interface RunOptions {
   /** How long to wait for the reply, ms (default RUN_TIMEOUT, at most MAX_ENVELOPE_TTL). */
@@ -49,10 +51,18 @@ export class NodeActions {
   }
 
   handle (name: string, fn: ActionHandler): () => void {
+    if (typeof name === 'string' && name.startsWith(OWN_PREFIX)) throw new TypeError(`handle: action names starting with ${OWN_PREFIX} are the node's own`)
     return addHandler(this.handlers, name, fn)
   }
 
+  /** An action of the node's own (dial-back, ...): a name under OWN_PREFIX, which users cannot take. */
+  handleOwn (name: string, fn: ActionHandler): void {
+    if (!name.startsWith(OWN_PREFIX)) throw new TypeError(`handleOwn: ${name} is not under ${OWN_PREFIX}`)
+    addHandler(this.handlers, name, fn)
+  }
+
   unhandle (name: string): boolean {
+    if (typeof name === 'string' && name.startsWith(OWN_PREFIX)) return false
     return this.handlers.delete(name)
   }
 

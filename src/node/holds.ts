@@ -1,6 +1,7 @@
 // Peers the user disconnected, kept off for DISCONNECT_HOLD in both directions: their id is
 // refused at the handshake (every peer on one host shares its IP, so the id is the key) and
-// their addresses are not dialed. A user's connect to one of the addresses lifts the hold.
+// their addresses are not dialed. A user's connect to one of the addresses, or to its id, lifts
+// the hold.
 import { DISCONNECT_HOLD } from './defaults.js'
 
 export { DISCONNECT_HOLD }
@@ -47,6 +48,12 @@ export class Holds {
   /** The user asked for this address again: lift the hold of the peer it belongs to. */
   lift (address: string): void {
     const h = this.byAddress.get(address)
+    if (h !== undefined) this.drop(h)
+  }
+
+  /** The user asked for this peer by its id again: lift its hold. */
+  liftId (id: string): void {
+    const h = this.byId.get(id)
     if (h !== undefined) this.drop(h)
   }
 

@@ -20,6 +20,7 @@ import { Search } from './search.js'
 import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
+import { Reach, DIALBACK_ACTION, type Reached } from './reach.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
 import { Traffic } from './traffic.js'
 import { SERVICE_NAME, metaProblem, type Offer } from '../wire/record.js'
@@ -62,6 +63,8 @@ export const FLUSH_INTERVAL = 30_000
 /** Names or lists of names, as the seed's methods take them. */
 type OneOrMany = string | string[]
 const many = (x: OneOrMany): string[] => Array.isArray(x) ? x : [x]
+/** A node id alone (its public key, 64 hex digits): what connect() reaches through the ring. */
+const PEER_ID = /^[0-9a-fA-F]{64}$/
 
 /**
  * Methods that take a callback also return a promise. With a callback, the callback gets the
@@ -92,6 +95,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private ring: RingLinks | null = null
   /** Remote actions: handlers of ours, runs on other nodes (node/actions.ts). */
   private readonly actions: NodeActions
+  private readonly reach: Reach
   private readonly services: Offers
   private closing: Promise<void> | null = null
   private readonly startedAt: number
@@ -142,6 +146,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
     this.actions = new NodeActions(this.ctx, this.peers, this.dialer)
+    this.reach = new Reach(this.ctx, this.peers, this.dialer, {
+      ring: () => this.ring,
+      run: async (id, name, payload, timeout) => await this.actions.run(id, name, payload, { timeout }),
+      linked: (id, ms) => this.linkedTo(id, ms)
+    })
+    this.actions.handleOwn(DIALBACK_ACTION, async (_payload, { from }) => await this.reach.dialBack(from))
     this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
     this.services = new Offers(this.ctx, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
@@ -518,14 +528,20 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   /**
-   * Connect to addr; resolves once the handshake is done. Once connected, addr is saved as the
-   * user's (so it is redialed after restarts); an address that never answers is not saved, so
-   * a typo is not redialed forever. Lifts a hold left by an earlier disconnect of that address.
-   * `ID@ADDR` is strict: a node of another key answering there fails the connect
-   * (`identity mismatch: expected ID, got OTHER`) and its link is closed.
+   * Connect to addr; resolves once the handshake is done, to `{id, path, address}`. Once
+   * connected, addr is saved as the user's (so it is redialed after restarts); an address that
+   * never answers is not saved, so a typo is not redialed forever. Lifts a hold left by an
+   * earlier disconnect of that address. `ID@ADDR` is strict: a node of another key answering
+   * there fails the connect (`identity mismatch: expected ID, got OTHER`) and its link is closed.
+   *
+   * addr may be an id alone (64 hex digits): the node is found through the ring and reached by
+   * the first path that works (reach.ts): `dial` (its presence record's addresses, as ID@ADDR)
+   * or `dial-back` (it dials us); `linked` when a link was open already. Rejects with
+   * `no route to ID: …`, naming each path tried and how it ended.
    */
-  connect (addr: string, cb?: Callback<void>): Promise<void> {
+  connect (addr: string, cb?: Callback<Reached>): Promise<Reached> {
     return this.call(async () => {
+      if (typeof addr === 'string' && PEER_ID.test(addr)) return await this.connectId(addr.toLowerCase())
       const { id, address: a } = parsePinned(addr)
       await this.ready
       if (this.closing) throw new Error('peernet is closed')
@@ -538,7 +554,31 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       if (fresh) this.table.recordSuccess(a)
       // The key that answered holds the address from now on (proven, so no longer a mere pin).
       this.table.recordKey(a, peer)
+      return { id: peer, path: 'dial', address: a }
     }, cb)
+  }
+
+  private async connectId (id: string): Promise<Reached> {
+    await this.ready
+    if (this.closing) throw new Error('peernet is closed')
+    if (id === this.id) throw new Error(`${id} is this node's own id`)
+    this.dialer.holds.liftId(id)
+    return await this.reach.connect(id)
+  }
+
+  /** Resolves true once a link to peer id is open (at once when one is), false after ms. */
+  private linkedTo (id: string, ms: number): Promise<boolean> {
+    if (this.peers.get(id) !== undefined) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const onPeer = (p: PeerInfo): void => { if (p.id === id) done(true) }
+      const t = this.clock.setTimeout(() => done(false), ms)
+      const done = (ok: boolean): void => {
+        this.clock.clearTimeout(t)
+        this.off('peer', onPeer)
+        resolve(ok)
+      }
+      this.on('peer', onPeer)
+    })
   }
 
   /**

@@ -7,7 +7,7 @@
 import { RingCore, RING_INTERVAL, type RingCoreOptions, type RingStatus, type LookupResult } from '../ring/protocol.js'
 import type { Published, SearchResult } from '../ring/records.js'
 import type { VerifyContext } from '../ring/record.js'
-import type { Offer } from '../wire/record.js'
+import type { Offer, RingRecord } from '../wire/record.js'
 import type { RingMessage, RingPeer } from '../wire/ring.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
 import type { Connection, CloseInfo } from './connection.js'
@@ -128,8 +128,20 @@ export class RingLinks {
   /** The metadata of node id, from its presence record ({} when it has none, or none is found). */
   async metadataOf (id: string): Promise<Record<string, string>> {
     if (id === this.id) return { ...this.metadata }
+    return { ...((await this.presenceRecord(id))?.meta ?? {}) }
+  }
+
+  /**
+   * The addresses node id's presence record gives (signed by its key: only it can say where
+   * it is), or null when the ring holds no such record.
+   */
+  async presenceOf (id: string): Promise<string[] | null> {
+    return (await this.presenceRecord(id))?.addresses ?? null
+  }
+
+  private async presenceRecord (id: string): Promise<RingRecord | null> {
     const res = await this.fetch('presence', id, 1)
-    return { ...(res.records.find(r => r.id === id)?.meta ?? {}) }
+    return res.records.find(r => r.id === id) ?? null
   }
 
   private fetch (type: 'presence' | 'member' | 'service', name: string, max: number): Promise<SearchResult> {

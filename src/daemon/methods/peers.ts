@@ -1,5 +1,5 @@
 // The live connections: connections lists them, connect opens one, disconnect closes one.
-import { parsePinned, formatPinned, NETWORK_SCHEMES } from '../../transport/address.js'
+import { parsePinned, formatPinned, NETWORK_SCHEMES, NODE_ID } from '../../transport/address.js'
 import type { AddressRow, ConnectionRow, ConnectRow } from '../../control/protocol.js'
 import { humanize } from '../../control/errors.js'
 import { ControlError } from '../control.js'
@@ -8,15 +8,20 @@ import { listing, single } from './method.js'
 
 export const connections = listing('connections', (ctx): ConnectionRow[] => ctx.node.peerList())
 
-/** ADDR, or ID@ADDR: the node checks the key that answers (identity mismatch: ECONNECT). */
-export const connect = single('connect', p => invalid(() => parsePinned(str(p, 'address'), { schemes: NETWORK_SCHEMES })), async (ctx, pinned): Promise<ConnectRow> => {
+/**
+ * ADDR, or ID@ADDR: the node checks the key that answers (identity mismatch: ECONNECT). An ID
+ * alone: the node finds it through the ring (no route: ECONNECT, naming every path tried).
+ */
+export const connect = single('connect', p => invalid(() => {
+  const a = str(p, 'address')
+  return NODE_ID.test(a.toLowerCase()) ? a.toLowerCase() : formatPinned(parsePinned(a, { schemes: NETWORK_SCHEMES }))
+}), async (ctx, target): Promise<ConnectRow> => {
   try {
-    await ctx.node.connect(formatPinned(pinned))
+    const r = await ctx.node.connect(target)
+    return { address: r.address, id: r.id, path: r.path }
   } catch (err) {
     throw new ControlError('ECONNECT', humanize((err as Error).message))
   }
-  const peer = ctx.node.peerList().find(p => p.address === pinned.address)
-  return { address: pinned.address, id: peer?.id ?? null }
 })
 
 /** By address or by the id of a connected peer: the node tells which. */

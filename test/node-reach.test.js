@@ -1,0 +1,156 @@
+// Connect by id on real nodes (the Peernet class, real Noise) over the in-memory transport, on
+// one virtual clock: a ring of nodes, some of which only dial out (no listener, no address).
+// pn.connect(ID) finds a node by its presence record and dials it as ID@ADDR; a node that
+// cannot be dialed is asked, over the ring, to dial back; an id nobody holds is "no route",
+// within the deadlines. The dial-back's guards: only the requester's own presence addresses,
+// pinned to its id; a rate per requester and in all.
+import t from 'tap'
+import { MemoryLevel } from 'memory-level'
+import {
+  peernet, createMemNetwork, VirtualClock, seededRandom, generateKeyPair,
+  DIALBACK_ACTION, DIALBACK_BURST, DIALBACK_TOTAL_BURST, PRESENCE_TIMEOUT, DIALBACK_TIMEOUT, OWN_PREFIX
+} from '../lib/index.js'
+import { runUntil } from './lib/helpers.js'
+
+/**
+ * n nodes on one clock; those in `dialOnly` neither listen nor advertise an address (they only
+ * dial out); `advertise` gives a node the addresses it claims (its presence record's).
+ */
+async function ringOf (t, n, { dialOnly = [], advertise = {} } = {}) {
+  const net = createMemNetwork()
+  const clock = new VirtualClock(1_000_000)
+  const nodes = []
+  for (let i = 0; i < n; i++) {
+    const name = `k${i}`
+    const listens = !dialOnly.includes(i)
+    const addresses = advertise[i] ?? (listens ? [`mem://${name}`] : [])
+    const pn = peernet(new MemoryLevel(), {
+      transport: net.transport(name),
+      clock,
+      random: seededRandom(i + 1),
+      keyPair: generateKeyPair(Buffer.alloc(32, i + 1)),
+      interval: 200,
+      dialInterval: 100,
+      connections: 2,
+      purge: 0,
+      addresses
+    })
+    const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
+    pn.name = name
+    nodes.push(pn)
+    t.teardown(async () => { stop(); await pn.close() })
+  }
+  await Promise.all(nodes.map(pn => pn.ready))
+  // Each saves a listening node before it: the ring forms from there.
+  const listening = nodes.filter((_, i) => !dialOnly.includes(i))
+  for (const pn of nodes) {
+    const other = listening.find(x => x !== pn)
+    await pn.save([`mem://${other.name}`])
+  }
+  // (Two nodes that only dial out, side by side on the ring, can never link to each other: they
+  // stay unbalanced. Tests with several of them only need the ring to route.)
+  const joined = await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined' || dialOnly.length > 1))
+  if (dialOnly.length <= 1) t.ok(joined, 'every node joined the ring')
+  // Rounds enough for every presence record to be published where it belongs.
+  await runUntil(clock, () => false, 60)
+  return { clock, nodes }
+}
+
+const linked = (a, b) => a.peerList().some(p => p.id === b.id)
+
+/** Settles p while the clock runs; resolves to its value, or to the error it rejected with. */
+async function settle (clock, p) {
+  let out
+  let done = false
+  p.then(v => { out = v; done = true }, err => { out = err; done = true })
+  await runUntil(clock, () => done)
+  return out
+}
+
+t.test('connect(ID): dial at the presence record\'s addresses, dial-back for a node that only dials out, linked when a link is open', async t => {
+  const { clock, nodes } = await ringOf(t, 16, { dialOnly: [15] })
+  const C = nodes[15]
+  t.equal(C.status().addresses.length, 0, 'C has no address: it only dials out')
+
+  // A node with no link to C: it cannot dial C, so C is asked to dial it back.
+  const B = nodes.find(pn => pn !== C && !linked(pn, C))
+  t.ok(B, 'some node has no link to C')
+  const started = clock.now()
+  const r = await settle(clock, B.connect(C.id))
+  t.same(r, { id: C.id, path: 'dial-back', address: null }, 'reached by dial-back')
+  t.ok(linked(B, C) && linked(C, B), 'both ends hold the link')
+  t.equal(C.peerList().find(p => p.id === B.id).direction, 'out', 'C dialed it')
+  t.ok(clock.now() - started < DIALBACK_TIMEOUT, 'well within the deadline')
+
+  // Again: the link is open.
+  t.same(await settle(clock, B.connect(C.id)), { id: C.id, path: 'linked', address: null }, 'an open link is reused')
+
+  // Two listening nodes with no link between them: a plain dial at the presence address.
+  // (A ring this small links every node to most others: D drops its link to E first, and
+  // connecting by id lifts the hold that put on E.)
+  const [D, E] = [nodes[1], nodes[2]]
+  if (linked(D, E)) await settle(clock, D.disconnect(E.id))
+  t.notOk(linked(D, E), 'two listening nodes without a link')
+  t.same(await settle(clock, D.connect(E.id.toUpperCase())), { id: E.id, path: 'dial', address: `mem://${E.name}` }, 'reached by a dial at its presence address (the id in either case)')
+  t.ok(linked(D, E), 'linked')
+
+  // The callback form, and the address form's result.
+  const viaCallback = await settle(clock, new Promise(resolve => C.connect(`mem://${E.name}`, (err, v) => resolve([err, v]))))
+  t.same(viaCallback, [null, { id: E.id, path: 'dial', address: `mem://${E.name}` }], 'connect(ADDR) resolves to the same shape')
+})
+
+t.test('connect(ID): an id nobody holds is "no route" within the deadlines, never a hang; our own id and bad ids are refused', async t => {
+  const { clock, nodes } = await ringOf(t, 8)
+  const A = nodes[0]
+  const started = clock.now()
+  const err = await settle(clock, A.connect('ab'.repeat(32)))
+  t.ok(err instanceof Error, 'it fails')
+  t.equal(err.message, `no route to ${'ab'.repeat(32)}: not found (no presence record, and no node with that id on the ring)`, 'not found, and how that is known')
+  t.ok(clock.now() - started <= PRESENCE_TIMEOUT + DIALBACK_TIMEOUT, 'within the deadlines')
+  t.match((await settle(clock, A.connect(A.id))).message, /this node's own id/)
+  t.match((await settle(clock, A.connect('ab'.repeat(31)))).message, /./, 'a short id is no address either')
+})
+
+t.test('dial-back goes only to the requester\'s own presence addresses, pinned to its id: a record naming another node\'s address gets no link there', async t => {
+  // k7 only dials out; k6 claims k5's address as its own.
+  const { clock, nodes } = await ringOf(t, 8, { dialOnly: [7], advertise: { 6: ['mem://k5'] } })
+  const [V, X, T] = [nodes[5], nodes[6], nodes[7]]
+  for (const pn of [V, X]) if (linked(pn, T)) await settle(clock, pn.disconnect(T.id))
+  // X cannot dial T (no address), so it asks for a dial-back; T looks up X's presence record,
+  // finds k5's address there, and dials it as X: k5 answers with its own key, and the link ends
+  // in the handshake, before T sends anything of its own.
+  const vHellos = () => V.ctx.traffic.in.get('hello')?.frames ?? 0
+  const before = vHellos()
+  const err = await settle(clock, X.run(T.id, DIALBACK_ACTION, null))
+  t.match(err.message, /identity mismatch|expected/, 'the dial-back fails at the key check')
+  t.notOk(linked(T, X), 'T holds no link to X')
+  t.notOk(linked(V, T) && V.peerList().find(p => p.id === T.id).direction === 'in', 'V got no link from T')
+  t.equal(vHellos(), before, 'V never heard a hello over it')
+})
+
+t.test('dial-back rates: DIALBACK_BURST per requester, DIALBACK_TOTAL_BURST in all; the node\'s own actions are not the user\'s', async t => {
+  // k8..k11 only dial out: a dial-back to them fails (no address), so each request is charged.
+  // T drops its links to them first (a requester linked already is answered at once).
+  const { clock, nodes } = await ringOf(t, 12, { dialOnly: [8, 9, 10, 11] })
+  const T = nodes[0]
+  for (const pn of nodes.slice(8)) if (linked(T, pn)) await settle(clock, T.disconnect(pn.id))
+  const ask = pn => settle(clock, pn.run(T.id, DIALBACK_ACTION, null))
+  const first = nodes[8]
+  for (let i = 0; i < DIALBACK_BURST; i++) t.match((await ask(first)).message, /lists no address/, `request ${i + 1} is looked into`)
+  t.match((await ask(first)).message, /over DIALBACK_RATE/, 'past DIALBACK_BURST a requester is refused')
+  // The total: more requesters, each within its own burst.
+  let refusals = 0
+  let asked = DIALBACK_BURST + 1
+  for (const pn of nodes.slice(9, 12)) {
+    for (let i = 0; i < DIALBACK_BURST; i++) {
+      const m = (await ask(pn)).message
+      asked++
+      if (/over DIALBACK_TOTAL_RATE/.test(m)) refusals++
+    }
+  }
+  t.ok(asked > DIALBACK_TOTAL_BURST + 1, `${asked} requests in all`)
+  t.ok(refusals > 0, `past DIALBACK_TOTAL_BURST requests are refused as busy (${refusals})`)
+
+  t.throws(() => T.handle(`${OWN_PREFIX}mine`, () => 1), /the node's own/, 'a user cannot take an action name under OWN_PREFIX')
+  t.equal(T.unhandle(DIALBACK_ACTION), false, 'nor remove one of the node\'s')
+})
