@@ -84,7 +84,7 @@ t.test('the other commands, as text and --json', async t => {
   const aId = (await a.run(['id'])).stdout.trim()
   t.match(aId, /^[0-9a-f]{64}$/, 'id')
   t.equal((await a.run(['id', '--json'])).stdout, `{"id":"${aId}"}\n`, 'id --json')
-  t.equal((await b.run(['connect', url, '--json'])).stdout, `{"address":"${url}","id":"${aId}"}\n`, 'connect --json: with the id that answered')
+  t.equal((await b.run(['connect', url, '--json'])).stdout, `{"address":"${url}","id":"${aId}","path":"dial"}\n`, 'connect --json: with the id that answered, and how it was reached')
   t.equal((await b.run(['connect', url])).stdout, `connected to ${url}\n`, 'connect')
   const conn = await b.run(['connections', '--json'])
   t.equal(conn.stdout, JSON.stringify(JSON.parse(conn.stdout)) + '\n', 'connections --json: the row, one line')

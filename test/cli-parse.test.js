@@ -63,6 +63,10 @@ const LINES = [
   { argv: ['connect', A], lean: true },
   { argv: ['connect', 'WS://127.0.0.1:48832/'], lean: true },
   { argv: ['connect', 'tcp://[::1]:7000'], lean: true },
+  { argv: ['connect', 'AB'.repeat(32)], lean: true },
+  { argv: ['introduce'], lean: true },
+  { argv: ['introduce', A], lean: true },
+  { argv: ['introduce', 'ab'.repeat(32)], lean: true },
   { argv: ['disconnect', A], lean: true },
   { argv: ['disconnect', '383f309f8e1f524e8508d5a2c5dbfe1a383f309f8e1f524e8508d5a2c5dbfe1a'], lean: true },
   { argv: ['add', A, B], lean: true },
@@ -161,6 +165,8 @@ const LINES = [
   { argv: ['connect', 'ws://127.0.0.1:0'], invalid: true, error: /out of range/ },
   { argv: ['add', 'tcp://127.01.0.1:1'], invalid: true, error: /malformed IPv4/ },
   { argv: ['connect', 'mem://x'], invalid: true, error: /allowed: tcp, ws, wss\)$/ },
+  { argv: ['connect', 'ab'.repeat(31)], invalid: true, error: /is not a node id \(64 hex digits\) nor an address/ },
+  { argv: ['introduce', 'x'], invalid: true, error: /neither an address/ },
   { argv: ['unlisten', 'mem://x'], invalid: true, error: /allowed: tcp, ws, wss\)$/ },
   { argv: ['search', ''], invalid: true, error: /subnet/ }
 ]

@@ -27,7 +27,7 @@ t.test('connect ID: a dial at the presence record\'s address, a dial-back to a n
   if (await linked(c, bId)) t.equal((await c.run(['disconnect', bId])).code, 0)
   t.notOk(await linked(c, bId), 'C has no link to B')
   const toB = await c.run(['connect', bId])
-  t.same([toB.code, toB.stdout, toB.stderr], [0, `connected to ${bUrl}\n`, ''], 'C reaches B by its id alone: a dial at its presence address')
+  t.same([toB.code, toB.stdout, toB.stderr], [0, `connected to ${bUrl}\n`, ''], `C reaches B by its id alone: a dial at its presence address (${toB.stderr.trim()})`)
   t.ok(await linked(c, bId), 'C holds the link')
 
   if (await linked(b, cId)) t.equal((await b.run(['disconnect', cId])).code, 0)
@@ -45,4 +45,19 @@ t.test('connect ID: a dial at the presence record\'s address, a dial-back to a n
   const nobody = 'ab'.repeat(32)
   oneLine(t, await a.run(['connect', nobody]), 1, new RegExp(`^peernet: no route to ${nobody}: not found`), 'an id nobody holds')
   oneLine(t, await a.run(['connect', 'ab'.repeat(31)]), 2, /is not a node id \(64 hex digits\)/, 'a short id is a usage error')
+})
+
+t.test('introduce: no peer to ask, or one not connected, is one line; the daemon asks the one named', async t => {
+  // (In a ring this small every node links to every other as soon as it hears of it, so a new
+  // peer through an introduction is shown by node-reach.test.js, on a ring of sixteen.)
+  const [a, d] = [datadir(t), datadir(t)]
+  await Promise.all([a.start(...FAST), d.start(...FAST)])
+  oneLine(t, await d.run(['introduce']), 1, /no connected peer to ask for an introduction/, 'no peer to ask')
+  const aUrl = (await a.run(['listen', 'tcp'])).stdout.trim()
+  const aId = (await a.run(['id'])).stdout.trim()
+  t.equal((await d.run(['connect', aUrl])).code, 0)
+  oneLine(t, await d.run(['introduce', aUrl]), 1, new RegExp(`^peernet: ${aId} knows no peer this node has no link to`), 'an introducer with no other peer')
+  oneLine(t, await d.run(['introduce', aId]), 1, new RegExp(`^peernet: ${aId} knows no peer`), 'the introducer named by its id')
+  oneLine(t, await d.run(['introduce', 'tcp://127.0.0.1:9']), 1, /not connected to tcp:\/\/127\.0\.0\.1:9: an introducer must be a connected peer/, 'an introducer that is no connected peer')
+  oneLine(t, await d.run(['introduce', 'nonsense']), 2, /neither an address/, 'a PEER that is neither an address nor an id')
 })

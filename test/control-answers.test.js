@@ -49,7 +49,7 @@ t.test('rows of every method, key for key', async t => {
   const [{ id: aId }] = (await ca.request('id')).rows
   t.match(aId, /^[0-9a-f]{64}$/, 'id')
   t.same(await sent(ca, 'id'), ok(`{"id":"${aId}"}`), 'id: one row')
-  t.same(await sent(cb, 'connect', { address: url }), ok(`{"address":"${url}","id":"${aId}"}`), 'connect: the address, and the id that answered there')
+  t.same(await sent(cb, 'connect', { address: url }), ok(`{"address":"${url}","id":"${aId}","path":"dial"}`), 'connect: the address, the id that answered there, and how it was reached')
   const [peer] = (await cb.request('connections')).rows
   t.same(Object.keys(peer).slice(0, 4), ['id', 'address', 'claimed', 'direction'], 'connections: the row starts with its id, address, claimed address and direction')
   t.same(await sent(cb, 'search', { subnet: 'chat', max: 1, flood: true }), ok(`{"hash":"chat","address":"${url}","hops":1,"id":null,"addresses":["${url}"],"via":"flood"}`), 'search, by flood')

@@ -8,7 +8,8 @@ import t from 'tap'
 import { MemoryLevel } from 'memory-level'
 import {
   peernet, createMemNetwork, VirtualClock, seededRandom, generateKeyPair,
-  DIALBACK_ACTION, DIALBACK_BURST, DIALBACK_TOTAL_BURST, PRESENCE_TIMEOUT, DIALBACK_TIMEOUT, OWN_PREFIX
+  DIALBACK_ACTION, DIALBACK_BURST, DIALBACK_TOTAL_BURST, PRESENCE_TIMEOUT, DIALBACK_TIMEOUT, OWN_PREFIX,
+  INTRODUCE_ACTION, INTRODUCE_BURST, MAX_INTRODUCED, MAX_INTRODUCE_EXCLUDE, introducedProblem
 } from '../lib/index.js'
 import { runUntil } from './lib/helpers.js'
 
@@ -16,7 +17,7 @@ import { runUntil } from './lib/helpers.js'
  * n nodes on one clock; those in `dialOnly` neither listen nor advertise an address (they only
  * dial out); `advertise` gives a node the addresses it claims (its presence record's).
  */
-async function ringOf (t, n, { dialOnly = [], advertise = {} } = {}) {
+async function ringOf (t, n, { dialOnly = [], advertise = {}, opts = () => ({}) } = {}) {
   const net = createMemNetwork()
   const clock = new VirtualClock(1_000_000)
   const nodes = []
@@ -33,7 +34,8 @@ async function ringOf (t, n, { dialOnly = [], advertise = {} } = {}) {
       dialInterval: 100,
       connections: 2,
       purge: 0,
-      addresses
+      addresses,
+      ...opts(i)
     })
     const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
     pn.name = name
@@ -153,4 +155,63 @@ t.test('dial-back rates: DIALBACK_BURST per requester, DIALBACK_TOTAL_BURST in a
 
   t.throws(() => T.handle(`${OWN_PREFIX}mine`, () => 1), /the node's own/, 'a user cannot take an action name under OWN_PREFIX')
   t.equal(T.unhandle(DIALBACK_ACTION), false, 'nor remove one of the node\'s')
+})
+
+t.test('getNewPeer: a connected peer names some of its own, and this node links to one it had no link to', async t => {
+  const { clock, nodes } = await ringOf(t, 16, { dialOnly: [15] })
+  // An asker and an introducer linked to it, with a peer the asker has no link to.
+  let asker, introducer
+  for (const a of nodes) {
+    for (const p of a.peerList()) {
+      const P = nodes.find(n => n.id === p.id)
+      if (P.peerList().some(q => q.id !== a.id && !linked(a, nodes.find(n => n.id === q.id)))) [asker, introducer] = [a, P]
+    }
+    if (asker) break
+  }
+  t.ok(asker, 'an asker, and an introducer with a peer the asker has no link to')
+  const before = new Set(asker.peerList().map(p => p.id))
+  const r = await settle(clock, asker.getNewPeer(introducer.id))
+  t.notOk(r instanceof Error, r.message)
+  t.equal(r.introducer, introducer.id, 'through the introducer named')
+  t.notOk(before.has(r.id), 'a peer it had no link to')
+  t.ok(linked(asker, nodes.find(n => n.id === r.id)), 'now linked to it')
+  t.ok(['dial', 'dial-back'].includes(r.path), `reached by ${r.path}`)
+
+  // The seed's form: a random connected peer, callback.
+  const viaCallback = await settle(clock, new Promise(resolve => asker.getNewPeer((err, v) => resolve(err ?? v))))
+  t.ok(viaCallback instanceof Error ? /knows no peer this node has no link to|no introduced peer/.test(viaCallback.message) : viaCallback.introducer !== undefined, 'getNewPeer(callback)')
+  t.match((await settle(clock, asker.getNewPeer('ab'.repeat(32)))).message, /not connected to .*an introducer must be a connected peer/)
+
+  // The introducer's rate: INTRODUCE_BURST answers to one asker, then a refusal.
+  const T = introducer
+  const askOf = nodes.find(n => linked(n, T) && n !== asker)
+  const answers = []
+  for (let i = 0; i <= INTRODUCE_BURST; i++) answers.push(await settle(clock, askOf.run(T.id, INTRODUCE_ACTION, null)))
+  t.ok(answers.slice(0, INTRODUCE_BURST).every(a => Array.isArray(a) && a.length <= MAX_INTRODUCED && a.every(p => p.id !== askOf.id)), 'answers: up to MAX_INTRODUCED peers, never the asker')
+  t.match(answers.at(-1).message, /over INTRODUCE_RATE/, 'past INTRODUCE_BURST the asker is refused')
+  const tooMany = await settle(clock, asker.run(T.id, INTRODUCE_ACTION, { have: Array(MAX_INTRODUCE_EXCLUDE + 1).fill('ab'.repeat(32)) }))
+  t.match(tooMany.message, /MAX_INTRODUCE_EXCLUDE/, 'a have list past MAX_INTRODUCE_EXCLUDE is refused')
+  // An asker with no link to the introducer is refused.
+  const stranger = nodes.find(n => !linked(n, T) && n !== T)
+  if (stranger) t.match((await settle(clock, stranger.run(T.id, INTRODUCE_ACTION, null))).message, /for connected peers/, 'introductions are for connected peers')
+})
+
+t.test('introductions: false: the node introduces nobody, and refuses a dial-back asked through an introduction', async t => {
+  const { clock, nodes } = await ringOf(t, 6, { opts: i => i === 0 ? { introductions: false } : {} })
+  const N = nodes[0]
+  const peer = nodes.find(n => linked(n, N))
+  t.match((await settle(clock, peer.run(N.id, INTRODUCE_ACTION, null))).message, /does not introduce/, 'no introductions from it')
+  await settle(clock, N.disconnect(peer.id))
+  t.match((await settle(clock, peer.run(N.id, DIALBACK_ACTION, { introduced: true }))).message, /takes no links from introductions/, 'no link from an introduction')
+})
+
+t.test('introducedProblem: an introducer\'s answer is checked before use', async t => {
+  const id = 'ab'.repeat(32)
+  t.equal(introducedProblem([{ id, addresses: ['tcp://127.0.0.1:1'] }]), null)
+  t.match(introducedProblem({}), /not a list/)
+  t.match(introducedProblem(Array(MAX_INTRODUCED + 1).fill({ id, addresses: [] })), /MAX_INTRODUCED/)
+  t.match(introducedProblem([null]), /not an object/)
+  t.match(introducedProblem([{ id: 'AB'.repeat(32), addresses: [] }]), /no valid id/)
+  t.match(introducedProblem([{ id, addresses: ['nonsense'] }]), /invalid addresses/)
+  t.match(introducedProblem([{ id, addresses: Array(9).fill('tcp://127.0.0.1:1') }]), /invalid addresses/)
 })

@@ -181,6 +181,15 @@ export const COMMANDS: Command[] = [
     examples: ['peernet connect ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)@ws://127.0.0.1:48832', 'peernet connect $(peernet --datadir /other id)']
   },
   {
+    name: 'introduce',
+    synopsis: 'introduce [PEER]',
+    describe: "Get a new peer through a connected one (peer-exchange's getNewPeer): PEER (an address or id from `connections`; a random connected peer when absent) names some of its peers, and this node links to one it had no link to, by its signed presence record, the addresses the introducer named (dialed as ID@ADDR), or a dial-back asked through the introducer. Prints the new peer and how it was reached. A node started with --no-introductions neither introduces nor takes such links.",
+    args: [{ name: 'peer', type: 'peer', optional: true, describe: 'the connected peer to ask (address or id)' }],
+    flags: [],
+    reach: 'autostart',
+    examples: ['peernet introduce', 'peernet introduce ws://127.0.0.1:48832']
+  },
+  {
     name: 'disconnect',
     synopsis: 'disconnect ADDR',
     describe: `Close the connection to ADDR (an address, or a peer id from \`connections --json\`); that peer is then neither dialed nor let back in for ${DISCONNECT_HOLD / 1000} s, unless you \`connect\` to its address.`,

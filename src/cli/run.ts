@@ -9,7 +9,7 @@ import { formatLogRow } from '../control/log-format.js'
 import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
-  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type OwnerRow,
+  type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type IntroduceRow, type OwnerRow,
   type OfferedRow, type OffersRow, type WithdrawRow, type FindRow, type ReloadRow
 } from '../control/protocol.js'
 import { dialablePinned, UsageError } from './parse.js'
@@ -406,6 +406,10 @@ const commands: Record<string, Command<unknown>> = {
       ? `connected to ${r.id ?? ''} (it dialed back)`
       : r.path === 'linked' ? `already connected to ${r.id ?? ''}${r.address === null ? '' : ` at ${r.address}`}` : `connected to ${r.address ?? r.id ?? ''}`,
     run: async (ctx, print) => print(await one(ctx, 'connect', { address: ctx.args.addr }))
+  }),
+  introduce: command({
+    text: (r: IntroduceRow) => `connected to ${r.id}${r.address === null ? '' : ` at ${r.address}`} (${r.path === 'dial-back' ? 'it dialed back' : r.path}), introduced by ${r.introducer}`,
+    run: async (ctx, print) => print(await one(ctx, 'introduce', ctx.args.peer === undefined ? {} : { peer: ctx.args.peer }))
   }),
   disconnect: command({
     text: (r: AddressRow) => `disconnected from ${r.address}`,

@@ -59,7 +59,7 @@ export const ERROR_CODES: Record<string, string> = {
 export const METHODS = [
   'status', 'id', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
   'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings',
-  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find', 'reload'
+  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find', 'reload', 'introduce'
 ] as const
 
 /** Longest value `owner` takes, in characters (it is hashed to a point: any text will do, within reason). */
@@ -140,6 +140,8 @@ export interface RingRow {
  * was reached: `dial` (an address, or the presence record's), `dial-back`, or `linked` (a link
  * was open already).
  */
+/** introduce: the new peer as connect gives it, and the peer that introduced it. */
+export interface IntroduceRow { id: string, address: string | null, path: 'dial' | 'dial-back' | 'linked', introducer: string }
 export interface ConnectRow { address: string | null, id: string | null, path: 'dial' | 'dial-back' | 'linked' }
 export interface SubnetRow { subnet: string }
 /** add and rm: how many addresses were asked for, and what became of them (a repeat counts once). */

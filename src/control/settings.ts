@@ -33,6 +33,7 @@ export const SETTINGS: Flag[] = [
   { name: 'advertise', type: 'array', value: 'ADDR', address: true, describe: 'address this node can be dialed at, told to peers (repeatable)' },
   { name: 'http', type: 'string', value: '[HOST:]PORT', describe: 'serve the local HTTP API there (POST /peer-up, GET /status, GET /metrics); HOST must be loopback (default 127.0.0.1) unless --http-public; off by default' },
   { name: 'http-public', type: 'boolean', describe: 'let --http listen on an address that is not loopback and answer any Host: anyone who reaches it reads the node\'s status and metrics, and can make it search' },
+  { name: 'introductions', type: 'boolean', describe: 'introduce this node\'s peers to a connected peer that asks (peernet introduce), and take links from introductions (default: on); --no-introductions turns both off' },
   { name: 'meta', type: 'array', value: 'K=V', describe: 'metadata others see in this node\'s signed presence record, shown by peernet owner (repeatable; in config.json also as "metadata": {"K": "V"}; 1024 bytes in all)' }
 ]
 

@@ -110,6 +110,7 @@ export class Daemon implements DaemonContext {
       tableSize: settings['table-size'] as number | undefined,
       hops: settings.hops as number | undefined,
       addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a))),
+      introductions: settings.introductions !== false,
       ...metadata
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)

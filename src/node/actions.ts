@@ -20,6 +20,8 @@ export const OWN_PREFIX = 'peernet/'
 export interface RunOptions {
   /** How long to wait for the reply, ms (default RUN_TIMEOUT, at most MAX_ENVELOPE_TTL). */
   timeout?: number
+  /** The id of a linked peer to hand the request to first (an introducer linked to the target). */
+  via?: string
 }
 
 /** The target of a run: an id, and an address to reach it at when given as ID@ADDR. */
@@ -88,14 +90,17 @@ export class NodeActions {
         throw new ActionError(`run ${String(name)} on ${id.slice(0, 12)}…: ${(err as Error).message}`, 'unreachable')
       }
     }
-    return await this.remote.run(id, name, payload, opts.timeout ?? RUN_TIMEOUT)
+    return await this.remote.run(id, name, payload, opts.timeout ?? RUN_TIMEOUT, opts.via)
   }
 
-  /** Over the live link to the target when there is one (a direct link), else routed over the ring. */
-  private route (e: Envelope, cb: (err: Error | null, reply?: Envelope) => void): void {
+  /**
+   * Over the live link to the target when there is one (a direct link), else through `via` when
+   * linked (an introducer), else routed over the ring.
+   */
+  private route (e: Envelope, cb: (err: Error | null, reply?: Envelope) => void, via?: string): void {
     const core = this.ring?.core
     if (core === undefined) return cb(new Error('this node is not on the ring'))
-    const via = core.table.isLinked(e.to) ? e.to : undefined
-    core.lookup(e.to, 'deliver', (err, res) => cb(err, res?.envelope), { envelope: e }, via)
+    const first = core.table.isLinked(e.to) ? e.to : via !== undefined && core.table.isLinked(via) ? via : undefined
+    core.lookup(e.to, 'deliver', (err, res) => cb(err, res?.envelope), { envelope: e }, first)
   }
 }

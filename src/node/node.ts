@@ -21,6 +21,7 @@ import { Timers } from './timers.js'
 import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
 import { Reach, DIALBACK_ACTION, type Reached } from './reach.js'
+import { Introductions, INTRODUCE_ACTION, type Introduction } from './introductions.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
 import { Traffic } from './traffic.js'
 import { SERVICE_NAME, metaProblem, type Offer } from '../wire/record.js'
@@ -96,6 +97,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   /** Remote actions: handlers of ours, runs on other nodes (node/actions.ts). */
   private readonly actions: NodeActions
   private readonly reach: Reach
+  private readonly introductions: Introductions
   private readonly services: Offers
   private closing: Promise<void> | null = null
   private readonly startedAt: number
@@ -146,12 +148,13 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     })
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
     this.actions = new NodeActions(this.ctx, this.peers, this.dialer)
-    this.reach = new Reach(this.ctx, this.peers, this.dialer, {
-      ring: () => this.ring,
-      run: async (id, name, payload, timeout) => await this.actions.run(id, name, payload, { timeout }),
-      linked: (id, ms) => this.linkedTo(id, ms)
-    })
-    this.actions.handleOwn(DIALBACK_ACTION, async (_payload, { from }) => await this.reach.dialBack(from))
+    const introductions = opts.introductions !== false
+    const run = async (id: string, name: string, payload: unknown, timeout: number, via?: string): Promise<unknown> =>
+      await this.actions.run(id, name, payload, via === undefined ? { timeout } : { timeout, via })
+    this.reach = new Reach(this.ctx, this.peers, this.dialer, { ring: () => this.ring, run, linked: (id, ms) => this.linkedTo(id, ms), introductions })
+    this.introductions = new Introductions(this.ctx, this.peers, { reach: this.reach, run, enabled: introductions, held: id => this.dialer.holds.until(id) !== null })
+    this.actions.handleOwn(DIALBACK_ACTION, async (payload, { from }) => await this.reach.dialBack(from, payload))
+    this.actions.handleOwn(INTRODUCE_ACTION, (payload, { from }) => this.introductions.introduce(from, payload))
     this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
     this.services = new Offers(this.ctx, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
@@ -564,6 +567,29 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (id === this.id) throw new Error(`${id} is this node's own id`)
     this.dialer.holds.liftId(id)
     return await this.reach.connect(id)
+  }
+
+  /**
+   * A new peer through a connected one (peer-exchange's getNewPeer): `peer` (an address or id
+   * of a connected peer; a random one when undefined) names some of its peers, and this node
+   * links to one it has no link to, by its presence record, the addresses the introducer named
+   * (as ID@ADDR) or a dial-back asked through the introducer. Resolves to
+   * `{id, address, path, introducer}`.
+   */
+  getNewPeer (peer?: string | Callback<Introduction>, cb?: Callback<Introduction>): Promise<Introduction> {
+    if (typeof peer === 'function') return this.getNewPeer(undefined, peer)
+    return this.call(async () => {
+      await this.ready
+      if (this.closing) throw new Error('peernet is closed')
+      let by: string | undefined
+      if (peer !== undefined) {
+        const a = tryNormalizeAddress(peer) ?? String(peer).toLowerCase()
+        const found = this.peers.find(a)
+        if (found.length === 0 || found[0].peerId === '') throw new Error(`not connected to ${String(peer)}: an introducer must be a connected peer`)
+        by = found[0].peerId
+      }
+      return await this.introductions.getNewPeer(by)
+    }, cb)
   }
 
   /** Resolves true once a link to peer id is open (at once when one is), false after ms. */

@@ -50,8 +50,10 @@ export interface Reached { id: string, path: ReachPath, address: string | null }
 /** The parts Reach needs of the node. */
 export interface ReachParts {
   ring: () => RingLinks | null
-  /** Run a remote action on id over the ring (the node's NodeActions.run). */
-  run: (id: string, name: string, payload: unknown, timeout: number) => Promise<unknown>
+  /** Run a remote action on id over the ring, through the linked peer `via` when given (the node's NodeActions.run). */
+  run: (id: string, name: string, payload: unknown, timeout: number, via?: string) => Promise<unknown>
+  /** Whether this node takes links from introductions (option `introductions`, default true). */
+  introductions: boolean
   /** Resolves true once a link to id is open, false after ms. */
   linked: (id: string, ms: number) => Promise<boolean>
 }
@@ -81,19 +83,25 @@ export class Reach {
     return await within(this.ctx, ring.presenceOf(id), PRESENCE_TIMEOUT, 'the presence lookup timed out')
   }
 
-  /** A link to node id by the steps above; rejects naming every step tried and how it ended. */
-  async connect (id: string): Promise<Reached> {
+  /**
+   * A link to node id by the steps above; rejects naming every step tried and how it ended.
+   * Through an introducer (`via`, a linked peer of id's): the addresses it named for id are
+   * dialed too (after the presence record's, and as ID@ADDR all the same), and the dial-back
+   * request goes through it.
+   */
+  async connect (id: string, opts: { via?: string, addresses?: readonly string[] } = {}): Promise<Reached> {
     if (this.peers.get(id) !== undefined) return { id, path: 'linked', address: this.peers.get(id)?.address ?? null }
     const tried: string[] = []
-    let addresses: string[] | null = null
+    let presence: string[] | null = null
     try {
-      addresses = await this.presence(id)
+      presence = await this.presence(id)
     } catch (err) {
       tried.push(`presence lookup failed (${(err as Error).message})`)
     }
-    if (addresses === null && tried.length === 0) tried.push('no presence record')
-    if (addresses !== null && addresses.length === 0) tried.push('its presence record lists no address')
-    if (addresses !== null && addresses.length > 0) {
+    if (presence === null && tried.length === 0) tried.push('no presence record')
+    if (presence !== null && presence.length === 0) tried.push('its presence record lists no address')
+    const addresses = [...new Set([...presence ?? [], ...opts.addresses ?? []])]
+    if (addresses.length > 0) {
       try {
         await within(this.ctx, this.dialer.dialPeer(id, addresses), DIAL_TIMEOUT, 'timed out')
         return { id, path: 'dial', address: this.peers.get(id)?.address ?? null }
@@ -103,12 +111,12 @@ export class Reach {
     }
     if (this.peers.get(id) !== undefined) return { id, path: 'linked', address: this.peers.get(id)?.address ?? null }
     try {
-      await this.parts.run(id, DIALBACK_ACTION, null, DIALBACK_TIMEOUT)
+      await this.parts.run(id, DIALBACK_ACTION, opts.via === undefined ? null : { introduced: true }, DIALBACK_TIMEOUT, opts.via)
       if (await this.parts.linked(id, LINK_SETTLE)) return { id, path: 'dial-back', address: this.peers.get(id)?.address ?? null }
       tried.push('dial-back: it reported a link that never opened here')
     } catch (err) {
       // No record, and the node the ring routes its id to is another: nobody holds that id.
-      if (addresses === null && /no node with that id/.test((err as Error).message)) throw new Error(`no route to ${id}: not found (no presence record, and no node with that id on the ring)`)
+      if (presence === null && opts.via === undefined && /no node with that id/.test((err as Error).message)) throw new Error(`no route to ${id}: not found (no presence record, and no node with that id on the ring)`)
       tried.push(`dial-back ${dialBackWords(err as Error)}`)
     }
     throw new Error(`no route to ${id}: ${tried.join(', ')}`)
@@ -118,8 +126,10 @@ export class Reach {
    * The dial-back action's handler on the node asked: checks, then a link to the requester at
    * the addresses of its own presence record, as FROM@ADDR. Throws (an error reply) on refusal.
    */
-  async dialBack (from: string): Promise<{ linked: true }> {
+  async dialBack (from: string, payload: unknown): Promise<{ linked: true }> {
     if (this.peers.get(from) !== undefined) return { linked: true }
+    const introduced = payload !== null && typeof payload === 'object' && (payload as { introduced?: unknown }).introduced === true
+    if (introduced && !this.parts.introductions) throw new Error('refused: this node takes no links from introductions (introductions: false)')
     // The total first: a refused request must not use up a requester's own allowance.
     if (!this.total.take()) throw new Error(`busy: over DIALBACK_TOTAL_RATE (${DIALBACK_TOTAL_RATE} a second in all)`)
     if (!this.perRequester.take(from)) throw new Error(`refused: over DIALBACK_RATE (one per ${1 / DIALBACK_RATE} s, burst ${DIALBACK_BURST}) for this requester`)

@@ -46,6 +46,11 @@ export interface PeernetOptions {
   connections?: number
   /** WebRTC implementation: not supported yet. */
   wrtc?: unknown
+  /**
+   * Introductions (getNewPeer, peer-exchange's): whether this node introduces its peers to a
+   * connected peer that asks, and takes links from introductions made by others (default true).
+   */
+  introductions?: boolean
   /** Network id (default "peernet"). */
   network?: string
   /** Addresses this node can be dialed at, advertised to peers. */

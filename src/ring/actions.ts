@@ -50,8 +50,11 @@ const ID = /^[0-9a-f]{64}$/
 
 export type ActionHandler = (payload: unknown, ctx: { from: string }) => unknown
 export type Outcome = { ok: true, result: unknown } | { ok: false, error: string }
-/** Routes an envelope to its `to`; cb gets the reply envelope, or why there is none. */
-export type Route = (envelope: Envelope, cb: (err: Error | null, reply?: Envelope) => void) => void
+/**
+ * Routes an envelope to its `to` (first to the linked node `via` when given: an introducer
+ * that holds a link to the target); cb gets the reply envelope, or why there is none.
+ */
+export type Route = (envelope: Envelope, cb: (err: Error | null, reply?: Envelope) => void, via?: string) => void
 
 /** Why a run failed: the target said so (`remote`), no reply came in time, the reply was refused, or no way there. */
 export type ActionErrorCode = 'remote' | 'timeout' | 'refused' | 'unreachable'
@@ -200,7 +203,7 @@ export class RemoteActions {
    * ActionError (its error, a timeout, a refused reply, no way there). Bad arguments, an
    * oversize payload and MAX_RUNS reject at once, before anything is sent.
    */
-  run (to: string, name: string, payload: unknown, timeout = RUN_TIMEOUT): Promise<unknown> {
+  run (to: string, name: string, payload: unknown, timeout = RUN_TIMEOUT, via?: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (typeof to !== 'string' || !ID.test(to)) throw new TypeError('run: the target must be a node id, 64 hex digits')
       const why = actionNameProblem(name)
@@ -221,7 +224,7 @@ export class RemoteActions {
         else reject(new ActionError(`${what}: ${out.error}`, 'remote'))
       }
       this.waiting.add(end)
-      this.o.route(request, end)
+      this.o.route(request, end, via)
     })
   }
 

@@ -7,7 +7,7 @@ import { close } from './close.js'
 import { id } from './id.js'
 import { log } from './log.js'
 import { known } from './known.js'
-import { connections, connect, disconnect } from './peers.js'
+import { connections, connect, introduce, disconnect } from './peers.js'
 import { add, rm, stats } from './table.js'
 import { join, part, subnets } from './subnets.js'
 import { search } from './search.js'
@@ -19,7 +19,7 @@ export type { Method, DaemonContext } from './method.js'
 
 const all: Method[] = [
   status, clearWarnings, id, close, log, known, own, connections, connect, disconnect, add, rm,
-  join, part, subnets, search, listen, unlisten, servers, stats, owner, ring, offer, withdraw, offers, find, reload
+  join, part, subnets, search, listen, unlisten, servers, stats, owner, ring, offer, withdraw, offers, find, reload, introduce
 ]
 
 export const METHOD_TABLE: ReadonlyMap<string, Method> = new Map(all.map(m => [m.name, m]))

@@ -1,6 +1,7 @@
-// The live connections: connections lists them, connect opens one, disconnect closes one.
+// The live connections: connections lists them, connect opens one, introduce gets one through
+// another, disconnect closes one.
 import { parsePinned, formatPinned, NETWORK_SCHEMES, NODE_ID } from '../../transport/address.js'
-import type { AddressRow, ConnectionRow, ConnectRow } from '../../control/protocol.js'
+import type { AddressRow, ConnectionRow, ConnectRow, IntroduceRow } from '../../control/protocol.js'
 import { humanize } from '../../control/errors.js'
 import { ControlError } from '../control.js'
 import { str, invalid } from '../params.js'
@@ -19,6 +20,16 @@ export const connect = single('connect', p => invalid(() => {
   try {
     const r = await ctx.node.connect(target)
     return { address: r.address, id: r.id, path: r.path }
+  } catch (err) {
+    throw new ControlError('ECONNECT', humanize((err as Error).message))
+  }
+})
+
+/** A new peer through a connected one (named by address or id; any when absent): ECONNECT when none. */
+export const introduce = single('introduce', p => p.peer === undefined ? undefined : str(p, 'peer'), async (ctx, peer): Promise<IntroduceRow> => {
+  try {
+    const r = await ctx.node.getNewPeer(peer)
+    return { id: r.id, address: r.address, path: r.path, introducer: r.introducer }
   } catch (err) {
     throw new ControlError('ECONNECT', humanize((err as Error).message))
   }
