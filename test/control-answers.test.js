@@ -52,6 +52,9 @@ t.test('rows of every method, key for key', async t => {
   t.same(await sent(cb, 'connect', { address: url }), ok(`{"address":"${url}","id":"${aId}","path":"dial"}`), 'connect: the address, the id that answered there, and how it was reached')
   const [peer] = (await cb.request('connections')).rows
   t.same(Object.keys(peer).slice(0, 4), ['id', 'address', 'claimed', 'direction'], 'connections: the row starts with its id, address, claimed address and direction')
+  t.equal(peer.transport, 'ws', 'connections: what carries the link (the dialed address\'s scheme)')
+  const [inbound] = (await ca.request('connections')).rows
+  t.equal(inbound.transport, 'ws', 'the same on the side that accepted it (its service\'s protocol)')
   t.same(await sent(cb, 'search', { subnet: 'chat', max: 1, flood: true }), ok(`{"hash":"chat","address":"${url}","hops":1,"id":null,"addresses":["${url}"],"via":"flood"}`), 'search, by flood')
   t.same(await sent(cb, 'add', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:9', url] }), ok('{"count":3,"added":1,"already":1}'), 'add')
   t.same(await sent(cb, 'rm', { addresses: ['tcp://127.0.0.1:9', 'tcp://127.0.0.1:10'] }), ok('{"count":2,"removed":1,"unknown":1}'), 'rm')

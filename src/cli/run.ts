@@ -350,8 +350,9 @@ const commands: Record<string, Command<unknown>> = {
     run: async (ctx, print) => print(await one(ctx, 'ring'))
   }),
   connections: command({
-    // The first column as before (scripts read it); the id beside an address.
-    text: (r: ConnectionRow) => r.address === null ? r.id : `${r.address}\t${r.id}`,
+    // The first column as before (scripts read it); the id beside an address; a link no address
+    // names says what carries it when that is not the usual (a WebRTC link: `ID  webrtc`).
+    text: (r: ConnectionRow) => r.address === null ? (r.transport === 'webrtc' ? `${r.id}\twebrtc` : r.id) : `${r.address}\t${r.id}`,
     run: (ctx, print) => listing(ctx, 'connections', {}, print)
   }),
   subnets: command({

@@ -97,7 +97,8 @@ export interface StatusRow {
 /** `id`: the node the address reaches, where known (the user gave it, or a handshake proved it). */
 export interface KnownRow { address: string, saved: boolean, subnets: string[], id?: string }
 /** `address` answers for the peer; `claimed` is an inbound peer's unconfirmed word (see PeerInfo). */
-export interface ConnectionRow { id: string, address: string | null, claimed: string | null, direction: 'in' | 'out', since: number, rx: number, tx: number }
+/** A link: `transport` is what carries it (tcp, ws, wss, webrtc; null when not known). */
+export interface ConnectionRow { id: string, address: string | null, claimed: string | null, direction: 'in' | 'out', transport: string | null, since: number, rx: number, tx: number }
 /**
  * A service: open, or kept but failed to reopen at start (then `error` says why). A wss one
  * names the certificate and key files it reads at every start.

@@ -72,7 +72,7 @@ export class Services {
       server = await this.startStun(rec.host, rec.port)
     } else {
       const tls = rec.protocol === 'wss' ? await readTls(rec) : undefined
-      server = await listen(rec.protocol, { host: rec.host, port: rec.port, tls }, (stream, info) => this.node.accept(stream, info))
+      server = await listen(rec.protocol, { host: rec.host, port: rec.port, tls }, (stream, info) => this.node.accept(stream, { ...info, transport: rec.protocol }))
     }
     const record: ServiceRecord = { address: server.address, protocol: rec.protocol, host: rec.host, port: server.port, ...files(rec) }
     this.open.set(server.address, { server, record })

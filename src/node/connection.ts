@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   ring?: boolean
   /** The remote side's host (IP) when the transport knows it. */
   remoteHost?: string
+  /** What carries the link (tcp, ws, wss, mem, webrtc), when known: `connections` shows it. */
+  transport?: string
   clock: Clock
   /** Where the node counts its links' frames and bytes by type. */
   traffic?: Traffic
@@ -84,6 +86,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly outbound: boolean
   readonly dialed?: string
   readonly remoteHost?: string
+  /** What carries the link (see ConnectionOptions.transport), or null when not known. */
+  readonly transport: string | null
   /** Set by the node once the handshake is accepted. */
   peerId = ''
   /** The id the dial must reach, if any (see ConnectionOptions.expected). */
@@ -144,6 +148,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.expected = opts.expected
     this.ring = opts.ring === true
     this.remoteHost = opts.remoteHost
+    this.transport = opts.transport ?? null
     this.clock = opts.clock
     this.traffic = opts.traffic
     this.since = opts.clock.now()

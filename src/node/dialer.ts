@@ -77,7 +77,8 @@ export class Dialer {
         reject(err)
         return
       }
-      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, ring, remoteHost: parseAddress(address).host, clock: this.ctx.clock, traffic: this.ctx.traffic })
+      const { host, scheme } = parseAddress(address)
+      const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, ring, remoteHost: host, transport: scheme, clock: this.ctx.clock, traffic: this.ctx.traffic })
       c.once('close', (info: CloseInfo) => {
         // Lost to a link the peer opened to us at the same time: we are connected all the same.
         if (c.peerId !== '' && info.reason === DUPLICATE) resolve(c.peerId)

@@ -523,10 +523,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   /** Open connections with their details; `claimed` is always there (null: no unconfirmed claim). */
-  peerList (): Array<Omit<PeerInfo, 'claimed'> & { claimed: string | null, since: number, rx: number, tx: number }> {
+  peerList (): Array<Omit<PeerInfo, 'claimed'> & { claimed: string | null, transport: string | null, since: number, rx: number, tx: number }> {
     return [...this.peers].map(c => {
       const p = peerInfo(c)
-      return { id: p.id, address: p.address, claimed: p.claimed ?? null, direction: p.direction, since: c.since, rx: c.received, tx: c.sent }
+      return { id: p.id, address: p.address, claimed: p.claimed ?? null, direction: p.direction, transport: c.transport, since: c.since, rx: c.received, tx: c.sent }
     })
   }
 
@@ -637,20 +637,26 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     return outer
   }
 
-  /** Accept an incoming stream from a transport server (used by the daemon). */
-  accept (stream: Duplex, info: { host?: string } = {}): void {
+  /**
+   * Accept an incoming stream from a transport server (used by the daemon): `info.host` is the
+   * remote IP (source-group limits), `info.transport` what carries it (tcp, ws, ...; a stream's
+   * own `kind`, as a WebRTC stream has, when not given), shown by `connections`.
+   */
+  accept (stream: Duplex, info: { host?: string, transport?: string } = {}): void {
     this.incoming(stream, info)
   }
 
   /** An inbound stream: a link once the node is ready, unless it is closing by then. */
-  private incoming (stream: Duplex, info: { host?: string }, address?: string): void {
+  private incoming (stream: Duplex, info: { host?: string, transport?: string }, address?: string): void {
     const take = (): void => {
       // Checked again once ready: close() may have been called while the table opened.
       if (this.closing) {
         stream.destroy()
         return
       }
-      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, clock: this.clock, traffic: this.ctx.traffic })
+      const kind = (stream as { kind?: unknown }).kind
+      const transport = info.transport ?? (typeof kind === 'string' ? kind : undefined)
+      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, transport, clock: this.clock, traffic: this.ctx.traffic })
       if (address) c.address = address
       this.attach(c)
     }
