@@ -3,7 +3,7 @@
 // live link to that id when there is one) or ID@ADDR (a link to ADDR, dialed with the id pinned
 // when there is none, then that link). Handlers may be added before the node is ready: they
 // wait in the map RemoteActions is given once the ring starts.
-import { RemoteActions, ActionError, addHandler, RUN_TIMEOUT, type ActionHandler } from '../ring/actions.js'
+import { RemoteActions, ActionError, addHandler, reservedProblem, RUN_TIMEOUT, type ActionHandler } from '../ring/actions.js'
 import type { EnvelopeAnswer } from '../ring/protocol.js'
 import type { Envelope } from '../wire/record.js'
 import { parsePinned } from '../transport/address.js'
@@ -53,7 +53,13 @@ export class NodeActions {
   }
 
   unhandle (name: string): boolean {
+    if (reservedProblem(name) !== null) return false
     return this.handlers.delete(name)
+  }
+
+  /** The library's own handler of a reserved action (messages.ts), which handle() refuses. */
+  internal (name: string, fn: ActionHandler): void {
+    this.handlers.set(name, fn)
   }
 
   /** The node is closing: runs still waiting end now (the ring's clock that would time them out stops). */
@@ -68,9 +74,9 @@ export class NodeActions {
 
   async run (target: string, name: string, payload: unknown, opts: RunOptions = {}): Promise<unknown> {
     const { id, address } = parseTarget(target)
-    await this.ctx.ready
-    if (this.ctx.closing) throw new Error('peernet is closed')
-    if (this.remote === null) throw new Error('run: this node is not on the ring (opts.ring is false)')
+    const why = typeof name === 'string' ? reservedProblem(name) : null
+    if (why !== null) throw new TypeError(`run: ${why}`)
+    const remote = await this.remoteOnce('run')
     if (address !== null && this.peers.get(id) === undefined) {
       try {
         await this.dialer.dialPeer(id, [address])
@@ -78,8 +84,28 @@ export class NodeActions {
         throw new ActionError(`run ${String(name)} on ${id.slice(0, 12)}…: ${(err as Error).message}`, 'unreachable')
       }
     }
-    return await this.remote.run(id, name, payload, opts.timeout ?? RUN_TIMEOUT)
+    return await remote.run(id, name, payload, opts.timeout ?? RUN_TIMEOUT)
   }
+
+  /**
+   * A request of the library's own (a message) to node id, over a live link to it when there is
+   * one, else routed: RemoteActions.ask, once the node is ready.
+   */
+  async ask (id: string, name: string, payload: unknown, timeout: number, verb: string): Promise<unknown> {
+    const remote = await this.remoteOnce(verb)
+    return await remote.ask(id, name, payload, timeout, verb)
+  }
+
+  /** This node's RemoteActions once it is ready; an error when it is closed or not on the ring. */
+  private async remoteOnce (verb: string): Promise<RemoteActions> {
+    await this.ctx.ready
+    if (this.ctx.closing) throw new Error('peernet is closed')
+    if (this.remote === null) throw new Error(`${verb}: this node is not on the ring (opts.ring is false)`)
+    return this.remote
+  }
+
+  /** This node's id once ready ('' before, or off the ring). */
+  get id (): string { return this.remote?.id ?? '' }
 
   /** Over the live link to the target when there is one (a direct link), else routed over the ring. */
   private route (e: Envelope, cb: (err: Error | null, reply?: Envelope) => void): void {
