@@ -13,12 +13,12 @@
 // says (its result, its error, an unknown action) goes back signed.
 import { sealEnvelope, checkEnvelope, bodyOf, NonceCache, MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY, type Envelope } from './envelope.js'
 import type { EnvelopeAnswer } from './protocol.js'
+import { RUN_TIMEOUT } from '../wire/record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
 import { KeyedBuckets } from '../util/rate.js'
 
-/** How long a run waits for its reply by default, ms: a few routed round trips and a slow handler. */
-export const RUN_TIMEOUT = 10_000
+export { RUN_TIMEOUT }
 /** Longest action name, in characters: names are labels ("handle/foo"), not data. */
 export const MAX_ACTION_NAME = 64
 /** Longest error text a reply carries, in characters: one line, never a stack. */

@@ -7,19 +7,12 @@
 // sender (ACTION_RATE, ACTION_BURST), shared with its actions, so mixing the two does not double
 // it; MAX_HANDLING. What is only a message's: its size (MAX_MESSAGE), and what it must be (JSON).
 import { RESERVED_PREFIX, type ActionHandler } from './actions.js'
-import { MAX_ENVELOPE_BODY } from './envelope.js'
+import { MAX_ENVELOPE_BODY, MAX_MESSAGE } from '../wire/record.js'
+
+export { MAX_MESSAGE }
 
 /** The action a message travels as (RESERVED_PREFIX: no user's handler or run can take it). */
 export const MESSAGE_ACTION = `${RESERVED_PREFIX}message`
-/**
- * Longest message, in bytes of its JSON text (UTF-8, as JSON.stringify writes it). Its request
- * must fit MAX_ENVELOPE_BODY, where that text is a JSON string again, and every character of
- * it may be escaped once more (a quote or a backslash becomes two): twice MAX_MESSAGE and the
- * request's wrapper fit, whatever the message holds (messages.test checks the worst case).
- * 20 KiB: a chat line, a small document or a signalling blob, with room to spare in a frame.
- */
-export const MAX_MESSAGE = 20 * 1024
-
 /** Bytes of the request around a message's JSON text, as the envelope's body carries it. */
 export const MESSAGE_WRAPPER = Buffer.byteLength(JSON.stringify(JSON.stringify({ action: MESSAGE_ACTION, payload: null })), 'utf8') - 'null'.length
 
