@@ -39,6 +39,23 @@ export class NodeMessages {
     if (typeof text !== 'string') throw text.tooLarge ? new RangeError(`send: ${text.problem}`) : new TypeError(`send: ${text.problem}`)
     await this.ctx.ready
     if (this.actions.id !== '' && id === this.actions.id) throw new ActionError('send: that id is this node\'s own: a message to ourselves goes nowhere', 'unreachable')
-    await this.actions.ask(id, MESSAGE_ACTION, message, opts.timeout ?? RUN_TIMEOUT, 'send')
+    try {
+      await this.actions.ask(id, MESSAGE_ACTION, message, opts.timeout ?? RUN_TIMEOUT, 'send')
+    } catch (err) {
+      throw unreachable(err, id)
+    }
   }
+}
+
+/**
+ * A lookup that failed on its way (a routing loop, its TTL, no answer: a ring still settling,
+ * or no node there) said as what it means to a sender: no way to that id, the ring's reason
+ * after it. What the recipient or the node responsible for the id said stays as it is.
+ */
+function unreachable (err: unknown, id: string): unknown {
+  if (!(err instanceof ActionError) || err.code !== 'unreachable') return err
+  const prefix = `send to ${id.slice(0, 12)}…: `
+  const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : null
+  if (reason === null || /^(refused:|no node with that id|peernet is closed)/.test(reason)) return err
+  return new ActionError(`${prefix}no route to that id over the ring (${reason})`, 'unreachable')
 }
