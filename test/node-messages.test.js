@@ -4,20 +4,20 @@
 // The protocol on its own (tampering, replays, the rate) is tested in ring-messages.test.js.
 import t from 'tap'
 import { VirtualClock, seededRandom, ActionError, MAX_MESSAGE, RUN_TIMEOUT } from '../lib/index.js'
-import { memNet } from './lib/mem-nodes.js'
+import { memNet, HEX } from './lib/mem-nodes.js'
 import { runUntil } from './lib/helpers.js'
 
 /** A, with B and C each linked to A only (no addresses of their own: they only dial out). */
-async function star (t) {
+async function star (t, names = ['a', 'b', 'c']) {
   const { node } = memNet(t)
   const clock = new VirtualClock(1_000_000)
   const opts = seed => ({ clock, random: seededRandom(seed), interval: 200 })
-  const a = node('a', { ...opts(1), addresses: ['mem://a'] })
-  const b = node('b', opts(2))
-  const c = node('c', opts(3))
+  const a = node(names[0], { ...opts(1), addresses: [`mem://${names[0]}`] })
+  const b = node(names[1], opts(2))
+  const c = node(names[2], opts(3))
   await Promise.all([a, b, c].map(pn => pn.ready))
-  await b.connect('mem://a')
-  await c.connect('mem://a')
+  await b.connect(a.url)
+  await c.connect(a.url)
   await runUntil(clock, () => a.ringStatus() === 'joined')
   return { clock, a, b, c }
 }
@@ -52,6 +52,33 @@ t.test('send reaches a node only linked through another (routed), and one linked
   const viaCallback = await outcome(clock, new Promise(resolve => c.send(a.id, 42, err => resolve(err))))
   t.same(viaCallback, { value: null }, 'send(id, message, callback)')
   t.equal(atA.at(-1).message, 42)
+  // The action a message travels as is the library's own.
+  t.throws(() => c.handle('peernet.message', () => 'mine'), /handle: action names starting with peernet\. are the library's own/)
+  t.equal(c.unhandle('peernet.message'), false, 'and cannot be taken away')
+  await t.rejects(b.run(c.id, 'peernet.message', 'x'), { name: 'TypeError', message: /run: action names starting with peernet\./ })
+  t.same(await outcome(clock, b.send(c.id, 'still')), { value: undefined })
+  t.equal(got.at(-1).message, 'still')
+})
+
+/** Whether x lies in (from, to] going clockwise round the ring of ids. */
+const within = (x, from, to) => from < to ? from < x && x <= to : x > from || x <= to
+
+t.test('whatever the order of the ids: B reaches C through A, even where B, unable to link to C, holds itself responsible for C\'s id', async t => {
+  for (const wrongView of [true, false]) {
+    // C's name picked so that C's id lies, or not, between A and B: B, linked to A alone, takes
+    // A for its predecessor, and so holds itself responsible for (A, B].
+    const [A, B] = [HEX('node a'), HEX('node b')]
+    let n = 0
+    while (within(HEX(`node c${n}`), A, B) !== wrongView) n++
+    const { clock, a, b, c } = await star(t, ['a', 'b', `c${n}`])
+    await runUntil(clock, () => b.ring.core.table.predecessor() === a.id)
+    t.equal(b.ring.core.table.isResponsible(c.id), wrongView, wrongView ? 'B holds itself responsible for C\'s id' : 'B does not')
+    const got = []
+    c.on('message', m => got.push(m))
+    t.same(await outcome(clock, b.send(c.id, 'hi')), { value: undefined }, 'acknowledged')
+    t.same(got.map(m => [m.from, m.message]), [[b.id, 'hi']])
+    await Promise.all([a, b, c].map(pn => pn.close()))
+  }
 })
 
 t.test('a send fails with a clear reason: bad id, no JSON, too large, ourselves, nobody listening, a refusal, no such node, a timeout', async t => {
