@@ -168,6 +168,7 @@ t.test(`action names starting with ${RESERVED_PREFIX} are the library's own`, as
   t.throws(() => b.actions.handle(MESSAGE_ACTION, () => 'mine'), /handle: action names starting with peernet\. are the library's own/)
   t.throws(() => b.actions.handle('peernet.other', () => 1), /the library's own/)
   await t.rejects(a.actions.run(b.id, MESSAGE_ACTION, 'x'), /run: action names starting with peernet\. are the library's own/)
+  t.equal(b.actions.unhandle(MESSAGE_ACTION), false, 'nor can a user take its handler away')
   t.same(await settle(net, a.send(b.id, 'still mine')), { value: null }, 'the library\'s handler is untouched')
   t.equal(b.inbox.length, 1)
 })

@@ -200,8 +200,9 @@ export class RemoteActions {
     return addHandler(this.handlers, name, fn)
   }
 
-  /** Stop handling `name`; whether it was handled. */
+  /** Stop handling `name`; whether it was handled (never a name of the library's own). */
   unhandle (name: string): boolean {
+    if (reservedProblem(name) !== null) return false
     return this.handlers.delete(name)
   }
 
