@@ -35,13 +35,14 @@ export { parseAddress, parsePinned, formatPinned, NODE_ID, normalizeAddress, try
 export { MemNetwork, createMemNetwork, memPair } from './transport/mem.js'
 export { transport, listen, createWebSocketServer } from './transport/index.js'
 export {
-  ActionError, type ActionErrorCode, type ActionHandler, RUN_TIMEOUT, MAX_ACTION_NAME, MAX_ACTION_ERROR, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_RATE_SENDERS, MAX_HANDLING
+  ActionError, type ActionErrorCode, type ActionHandler, RUN_TIMEOUT, MAX_ACTION_NAME, MAX_ACTION_ERROR, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_RATE_SENDERS, MAX_HANDLING, RESERVED_PREFIX
 } from './ring/actions.js'
 export { MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY } from './ring/envelope.js'
 export type { RunOptions } from './node/actions.js'
+export { MAX_MESSAGE, type ReceivedMessage } from './ring/messages.js'
+export type { SendOptions } from './node/messages.js'
 export { MAX_FIND, type OfferRow, type OfferSource, type FindRow, type FindOptions } from './node/offers.js'
 export { MAX_OFFERS, checkOffer, type Offer } from './wire/record.js'
-export { OWN_PREFIX } from './node/actions.js'
 export {
   type Reached, type ReachPath, PRESENCE_TIMEOUT, DIAL_TIMEOUT, DIALBACK_TIMEOUT, LINK_SETTLE, DIALBACK_ACTION, DIALBACK_RATE, DIALBACK_BURST,
   DIALBACK_TOTAL_RATE, DIALBACK_TOTAL_BURST, MAX_DIALBACK_SENDERS

@@ -9,9 +9,11 @@ import { leanParse, UsageError } from '../lib/cli/parse.js'
 import { yargsParse } from '../lib/cli/yargs.js'
 import { COMMANDS } from '../lib/cli/commands.js'
 import { BIN, cleanEnv } from './lib/cli.js'
+import { MAX_MESSAGE } from '../lib/wire/record.js'
 
 const A = 'ws://127.0.0.1:48832'
 const B = 'tcp://127.0.0.1:7000'
+const ID = 'c'.repeat(64)
 
 /**
  * Command lines, each with what it is:
@@ -51,6 +53,18 @@ const LINES = [
   { argv: ['offer', 'stun', 'stun:127.0.0.1:1', '--meta', 'novalue'], invalid: true, error: /KEY=VALUE/ },
   { argv: ['offer', 'stun', 'stun:' + 'x'.repeat(508)], invalid: true, error: /over 512 bytes/ },
   { argv: ['offer', 'stun'], invalid: true, error: /usage: peernet offer|offer: missing/ },
+  { argv: ['send', ID, '"hi"'], lean: true },
+  { argv: ['send', ID.toUpperCase(), '{"a":[1,2]}', '--timeout', '500', '--json'], lean: true },
+  { argv: ['send', ID, '-'], lean: true },
+  { argv: ['send', ID, '--', '-5'], lean: true },
+  { argv: ['send', 'c0ffee', '"hi"'], invalid: true, error: /not a node id/ },
+  { argv: ['send', ID, 'hi'], invalid: true, error: /not JSON/ },
+  { argv: ['send', ID, '"' + 'x'.repeat(MAX_MESSAGE - 1) + '"'], invalid: true, error: /too large: 20481 bytes of JSON, over MAX_MESSAGE/ },
+  { argv: ['send', ID, '"x"', '--timeout', '60001'], invalid: true, error: /timeout/ },
+  { argv: ['send', ID], invalid: true, error: /usage: peernet send|send: missing/ },
+  { argv: ['messages'], lean: true },
+  { argv: ['messages', '--no-follow', '--json'], lean: true },
+  { argv: ['messages', 'x'], invalid: true, error: /unexpected argument|Unknown argument/ },
   { argv: ['withdraw', 'stun'], lean: true },
   { argv: ['withdraw', 'stun', 'stun:127.0.0.1:3478'], lean: true },
   { argv: ['withdraw', 'stun', 'a', 'b'], invalid: true, error: /"b"|: b$/ },

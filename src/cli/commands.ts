@@ -4,13 +4,13 @@
 import { DEFAULT_SEARCH_TIMEOUT, MAX_SEARCH_TIMEOUT, DISCONNECT_HOLD } from '../node/defaults.js'
 import { MAX_HOP_LIMIT, MAX_SUBNET_LENGTH } from '../wire/messages.js'
 import { SETTINGS, parseMeta, type Flag } from '../control/settings.js'
-import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER, MAX_OWNER_VALUE } from '../control/protocol.js'
-import { offerProblem, MAX_RECORD_URL, MAX_RECORD_VERSION, MAX_RECORD_META, MAX_FETCH } from '../wire/record.js'
+import { DEFAULT_LOG_REPLAY, ROUTINE_EVENTS, LOG_BUFFER, MAX_OWNER_VALUE, MAX_INBOX } from '../control/protocol.js'
+import { offerProblem, MAX_RECORD_URL, MAX_RECORD_VERSION, MAX_RECORD_META, MAX_FETCH, MAX_MESSAGE, MAX_ENVELOPE_TTL, RUN_TIMEOUT } from '../wire/record.js'
 
 export { SETTINGS, type Flag }
 
 /** 'service': an address `listen` printed, which may be bound to every interface (ws://0.0.0.0:P). */
-export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service' | 'value' | 'service-name' | 'url'
+export type ArgType = 'pinned' | 'address' | 'address-or-stdin' | 'subnet' | 'protocol' | 'peer' | 'service' | 'value' | 'service-name' | 'url' | 'node-id' | 'json-or-stdin'
 
 export interface Arg {
   name: string
@@ -305,6 +305,32 @@ export const COMMANDS: Command[] = [
     reach: 'autostart',
     listing: true,
     examples: ['peernet find stun --max 1']
+  },
+  {
+    name: 'send',
+    synopsis: 'send ID JSON|- [--timeout MS]',
+    describe: `Send a message (any JSON value, at most ${MAX_MESSAGE} bytes of it) to node ID: over a link to it when this node has one, else routed over the ring, signed end to end. Exit 0 once ID's signed acknowledgement is back; exit 1, saying why, when it is not (no node with that id, no way there, a timeout, or ID refused it: it takes no messages, its inbox is full, it is over its rate for us). The message reaches \`peernet messages\` on ID's daemon.`,
+    args: [
+      { name: 'id', type: 'node-id', describe: 'the recipient\'s node id, 64 hex digits (`peernet id` on its daemon)' },
+      { name: 'message', type: 'json-or-stdin', describe: `the message as JSON text (a string is quoted: '"hi"'), or - to read it from stdin; at most ${MAX_MESSAGE} bytes once compacted (MAX_MESSAGE)` }
+    ],
+    flags: [
+      { name: 'timeout', type: 'number', value: 'MS', min: 1, max: MAX_ENVELOPE_TTL, default: RUN_TIMEOUT, describe: 'give up when no acknowledgement came within MS milliseconds' }
+    ],
+    reach: 'autostart',
+    examples: ["peernet send $(peernet --datadir /other id) '\"hi\"'", 'echo \'{"text": "hi"}\' | peernet send ID -']
+  },
+  {
+    name: 'messages',
+    synopsis: 'messages [--no-follow]',
+    describe: `Print the messages sent to this node (\`peernet send\` or the library's send), one per line as they come: the time, the sender's id, and the message as JSON (--json rows: from, message, time). The daemon holds up to ${MAX_INBOX} (MAX_INBOX) for a reader; past that a message is refused and its sender told. Each is printed once: a reader takes it.`,
+    args: [],
+    flags: [
+      { name: 'follow', type: 'boolean', default: true, describe: 'keep printing messages as they come until the daemon stops (--no-follow prints what waits and exits)' }
+    ],
+    reach: 'autostart',
+    listing: true,
+    examples: ['peernet messages --json', 'peernet messages | head -n 1']
   },
   {
     name: 'reload',

@@ -4,7 +4,7 @@
 import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
 import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
-import { SERVICE_NAME } from '../wire/record.js'
+import { SERVICE_NAME, MAX_MESSAGE } from '../wire/record.js'
 import { parseStunUrl } from '../stun/url.js'
 import { checkNumber } from '../control/settings.js'
 import { MAX_OWNER_VALUE } from '../control/protocol.js'
@@ -32,6 +32,23 @@ export function dialable (value: string): string {
 /** The same, optionally with the id it must reach before it (ID@ADDR). */
 export function dialablePinned (value: string): string {
   return formatPinned(parsePinned(value, { schemes: NETWORK_SCHEMES }))
+}
+
+/**
+ * A message as send takes it: JSON text, compacted (what travels), at most MAX_MESSAGE bytes.
+ * `where` names where it came from, for the error.
+ */
+export function messageJson (text: string, where: string): string {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new UsageError(`${where} is not JSON (a string needs its quotes: '"hi"')`)
+  }
+  const json = JSON.stringify(value)
+  const size = Buffer.byteLength(json, 'utf8')
+  if (size > MAX_MESSAGE) throw new UsageError(`${where} is too large: ${size} bytes of JSON, over MAX_MESSAGE (${MAX_MESSAGE})`)
+  return json
 }
 
 /** Check and normalise one positional value; throws UsageError. */
@@ -63,6 +80,11 @@ export function checkArg (arg: Arg, value: string): string {
       case 'protocol':
         if (value !== 'ws' && value !== 'tcp' && value !== 'wss' && value !== 'stun') throw new Error(`cannot listen on "${value}": use ws, wss, tcp or stun`)
         return value
+      case 'node-id':
+        if (!/^[0-9a-f]{64}$/i.test(value)) throw new Error(`"${value.slice(0, 80)}" is not a node id: 64 hex digits (\`peernet id\` prints one)`)
+        return value.toLowerCase()
+      // Stdin is read when the command runs (and checked the same way there).
+      case 'json-or-stdin': return value === '-' ? value : messageJson(value, 'the message')
       case 'peer':
         if (value === '') throw new Error('empty address')
         if (value.includes('://')) return dialable(value)

@@ -10,9 +10,9 @@ import { resolveDatadir, resolvePaths, type Paths } from '../control/paths.js'
 import {
   MAX_ITEMS_PER_REQUEST, ADD_WINDOW, type StatusRow, type KnownRow, type ConnectionRow, type ServerRow, type SearchRow, type LogRow, type StatsRow,
   type AddressRow, type SubnetRow, type ClearedRow, type IdRow, type ConnectRow, type IntroduceRow, type OwnerRow,
-  type OfferedRow, type OffersRow, type WithdrawRow, type FindRow, type ReloadRow
+  type OfferedRow, type OffersRow, type WithdrawRow, type FindRow, type ReloadRow, type SendRow, type MessageRow
 } from '../control/protocol.js'
-import { dialablePinned, UsageError } from './parse.js'
+import { dialablePinned, messageJson, UsageError } from './parse.js'
 import { bindHost, notAPeer, parseAddress, formatPinned, type Address } from '../transport/address.js'
 
 /** How long `close` waits for the daemon to be gone. */
@@ -401,6 +401,25 @@ const commands: Record<string, Command<unknown>> = {
       ? `${r.file}: offering ${r.services} service${r.services === 1 ? '' : 's'}${r.left > 0 ? ` (${r.left} left out: over MAX_OFFERS)` : ''}`
       : `${r.file}: unchanged (${r.services} service${r.services === 1 ? '' : 's'})`,
     run: async (ctx, print) => print(await one(ctx, 'reload'))
+  }),
+  send: command({
+    text: (r: SendRow) => `acknowledged by ${r.to} (${r.ms} ms)`,
+    async run (ctx, print) {
+      const arg = ctx.args.message as string
+      // `-`: the message is stdin's JSON, checked as an argument is (a usage error, exit 2).
+      const json = arg === '-' ? messageJson(readFileSync(0, 'utf8'), 'stdin') : arg
+      print(await one(ctx, 'send', { to: ctx.args.id, message: JSON.parse(json), timeout: ctx.flags.timeout }))
+    }
+  }),
+  messages: command({
+    // What another node wrote, shown as data: one line, no control character reaches the terminal.
+    text: (r: MessageRow) => `${new Date(r.time).toISOString()} ${r.from} ${printable(JSON.stringify(r.message))}`,
+    async run (ctx, print) {
+      const follow = ctx.flags.follow !== false
+      if (follow) watchReader()
+      await listing(ctx, 'messages', { follow }, print)
+      if (follow) warn(['the daemon stopped'])
+    }
   }),
   connect: command({
     text: (r: ConnectRow) => r.path === 'dial-back'

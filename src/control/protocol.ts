@@ -50,7 +50,8 @@ export const ERROR_CODES: Record<string, string> = {
   ENORING: 'find: this node has not joined the ring, or the lookup failed (the message says which)',
   ENOENT: 'unlisten, stats: nothing known at that address or id',
   ELISTEN: 'listen: the socket could not be opened',
-  ESLOW: 'log: the reader fell too far behind and was dropped',
+  ESEND: 'send: the recipient\'s signed acknowledgement did not come back (the message says why: no node with that id, no way there, a timeout, or the recipient refused it, such as a full inbox)',
+  ESLOW: 'log, messages: the reader fell too far behind and was dropped',
   ESTOPPED: 'the daemon stopped before the answer was complete',
   EFAIL: 'an unexpected failure inside the daemon (its log has the details)'
 }
@@ -59,7 +60,7 @@ export const ERROR_CODES: Record<string, string> = {
 export const METHODS = [
   'status', 'id', 'close', 'log', 'known', 'own', 'connections', 'connect', 'disconnect', 'add', 'rm',
   'join', 'part', 'subnets', 'search', 'listen', 'unlisten', 'servers', 'stats', 'clear-warnings',
-  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find', 'reload', 'introduce'
+  'owner', 'ring', 'offer', 'withdraw', 'offers', 'find', 'reload', 'introduce', 'send', 'messages'
 ] as const
 
 /** Longest value `owner` takes, in characters (it is hashed to a point: any text will do, within reason). */
@@ -153,6 +154,16 @@ export interface JoinRow { subnets: string[], joined: string[], already: string[
 export interface PartRow { subnets: string[], parted: string[], notJoined: string[] }
 export interface CloseRow { pid: number }
 export interface ClearedRow { cleared: number }
+/** send: the recipient's signed acknowledgement came back, `ms` after the send began. */
+export interface SendRow { to: string, ms: number }
+/** messages: a message by id for this node: its signed sender, the message (JSON), when it came (ms). */
+export interface MessageRow { from: string, message: unknown, time: number }
+/**
+ * Messages the daemon holds for a reader (`peernet messages`) at most: past it, a message is
+ * refused and its sender told, so none is acknowledged and then lost. A reader that comes back
+ * within a while finds them; MAX_INBOX × MAX_MESSAGE (20 KiB) bounds the memory, 5 MiB.
+ */
+export const MAX_INBOX = 256
 /** Events the daemon keeps in memory for `log` to replay (`lines` is at most this). */
 export const LOG_BUFFER = 1000
 /** `log` without `lines` replays this many of the last events that are not ROUTINE_EVENTS. */

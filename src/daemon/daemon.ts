@@ -7,6 +7,7 @@ import { transport } from '../transport/index.js'
 import { normalizeAddress } from '../transport/address.js'
 import { serveControl, ControlError, type ControlServer, type Reply$ } from './control.js'
 import { EventLog } from './log.js'
+import { Inbox } from './inbox.js'
 import { Services, MAX_SERVICES } from './services.js'
 import { loadSettings, openDatabase } from './open.js'
 import { invalid, type Params } from './params.js'
@@ -43,6 +44,7 @@ export class Daemon implements DaemonContext {
   readonly services: Services
   readonly serviceFile: ServiceFile
   readonly searchStats = new SearchStats()
+  readonly inbox = new Inbox()
   private control: ControlServer | null = null
   private http: { api: HttpApi, metrics: Metrics } | null = null
   private closing: Promise<void> | null = null
@@ -115,6 +117,8 @@ export class Daemon implements DaemonContext {
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)
     node.on('event', e => log.add(e.type === 'peer' ? { ...e, type: 'connect' } : e))
+    // Held for `peernet messages`; a full inbox throws, and the node refuses the message with that.
+    node.on('message', m => d.inbox.add(m))
     try {
       await node.ready
       // Only now: a start that fails says so once, as the error start() throws.
@@ -179,6 +183,7 @@ export class Daemon implements DaemonContext {
       this.closing = (async () => {
         if (started) this.log.add({ time: Date.now(), type: 'stopping', pid: process.pid })
         this.resolveStopping()
+        this.inbox.close()
         await this.control?.close()
         this.http?.metrics.close()
         await this.http?.api.close()

@@ -3,7 +3,7 @@
 // live link to that id when there is one) or ID@ADDR (a link to ADDR, dialed with the id pinned
 // when there is none, then that link). Handlers may be added before the node is ready: they
 // wait in the map RemoteActions is given once the ring starts.
-import { RemoteActions, ActionError, addHandler, RUN_TIMEOUT, type ActionHandler } from '../ring/actions.js'
+import { RemoteActions, ActionError, addHandler, reservedProblem, RUN_TIMEOUT, type ActionHandler } from '../ring/actions.js'
 import type { EnvelopeAnswer } from '../ring/protocol.js'
 import type { Envelope } from '../wire/record.js'
 import { parsePinned } from '../transport/address.js'
@@ -14,14 +14,10 @@ import type { KeyPair } from './identity.js'
 import type { NodeContext } from './types.js'
 
 const ID = /^[0-9a-fA-F]{64}$/
-/** The prefix of the node's own actions (dial-back, ...): a user's handle() may not take one. */
-export const OWN_PREFIX = 'peernet/'
 
 export interface RunOptions {
   /** How long to wait for the reply, ms (default RUN_TIMEOUT, at most MAX_ENVELOPE_TTL). */
   timeout?: number
-  /** The id of a linked peer to hand the request to first (an introducer linked to the target). */
-  via?: string
 }
 
 /** The target of a run: an id, and an address to reach it at when given as ID@ADDR. */
@@ -48,24 +44,22 @@ export class NodeActions {
       random: this.ctx.random,
       now: () => this.ctx.clock.now(),
       handlers: this.handlers,
-      route: (e, cb) => this.route(e, cb)
+      route: (e, cb, via) => this.route(e, cb, via)
     })
   }
 
   handle (name: string, fn: ActionHandler): () => void {
-    if (typeof name === 'string' && name.startsWith(OWN_PREFIX)) throw new TypeError(`handle: action names starting with ${OWN_PREFIX} are the node's own`)
     return addHandler(this.handlers, name, fn)
   }
 
-  /** An action of the node's own (dial-back, ...): a name under OWN_PREFIX, which users cannot take. */
-  handleOwn (name: string, fn: ActionHandler): void {
-    if (!name.startsWith(OWN_PREFIX)) throw new TypeError(`handleOwn: ${name} is not under ${OWN_PREFIX}`)
-    addHandler(this.handlers, name, fn)
+  unhandle (name: string): boolean {
+    if (reservedProblem(name) !== null) return false
+    return this.handlers.delete(name)
   }
 
-  unhandle (name: string): boolean {
-    if (typeof name === 'string' && name.startsWith(OWN_PREFIX)) return false
-    return this.handlers.delete(name)
+  /** The library's own handler of a reserved action (messages, dial-back, introductions), which handle() refuses. */
+  internal (name: string, fn: ActionHandler): void {
+    this.handlers.set(name, fn)
   }
 
   /** The node is closing: runs still waiting end now (the ring's clock that would time them out stops). */
@@ -80,9 +74,9 @@ export class NodeActions {
 
   async run (target: string, name: string, payload: unknown, opts: RunOptions = {}): Promise<unknown> {
     const { id, address } = parseTarget(target)
-    await this.ctx.ready
-    if (this.ctx.closing) throw new Error('peernet is closed')
-    if (this.remote === null) throw new Error('run: this node is not on the ring (opts.ring is false)')
+    const why = typeof name === 'string' ? reservedProblem(name) : null
+    if (why !== null) throw new TypeError(`run: ${why}`)
+    const remote = await this.remoteOnce('run')
     if (address !== null && this.peers.get(id) === undefined) {
       try {
         await this.dialer.dialPeer(id, [address])
@@ -90,8 +84,29 @@ export class NodeActions {
         throw new ActionError(`run ${String(name)} on ${id.slice(0, 12)}…: ${(err as Error).message}`, 'unreachable')
       }
     }
-    return await this.remote.run(id, name, payload, opts.timeout ?? RUN_TIMEOUT, opts.via)
+    return await remote.run(id, name, payload, opts.timeout ?? RUN_TIMEOUT)
   }
+
+  /**
+   * A request of the library's own (a message, a dial-back, an introduction) to node id, over a
+   * live link to it when there is one, else through `via` when that is a linked peer (an
+   * introducer), else routed: RemoteActions.ask, once the node is ready.
+   */
+  async ask (id: string, name: string, payload: unknown, timeout: number, verb: string, via?: string): Promise<unknown> {
+    const remote = await this.remoteOnce(verb)
+    return await remote.ask(id, name, payload, timeout, verb, via)
+  }
+
+  /** This node's RemoteActions once it is ready; an error when it is closed or not on the ring. */
+  private async remoteOnce (verb: string): Promise<RemoteActions> {
+    await this.ctx.ready
+    if (this.ctx.closing) throw new Error('peernet is closed')
+    if (this.remote === null) throw new Error(`${verb}: this node is not on the ring (opts.ring is false)`)
+    return this.remote
+  }
+
+  /** This node's id once ready ('' before, or off the ring). */
+  get id (): string { return this.remote?.id ?? '' }
 
   /**
    * Over the live link to the target when there is one (a direct link), else through `via` when

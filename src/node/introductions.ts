@@ -1,6 +1,6 @@
 // Introductions (peer-exchange's getNewPeer): ask a connected peer, the introducer, for one of
 // its peers, and link to that one with the signalling relayed by the introducer. Every node is a
-// "hub" this way, not a few servers. The asker runs `peernet/introduce` on the introducer over
+// "hub" this way, not a few servers. The asker runs `peernet.introduce` on the introducer over
 // their link; the introducer answers with a sample of its other peers, each {id, addresses}
 // (their own hello's word); the asker then reaches one it has no link to by reach.ts's steps:
 // its signed presence record, else the addresses the introducer named (dialed as ID@ADDR, so
@@ -13,8 +13,8 @@ import type { PeerSet } from './peers.js'
 import type { Reach, Reached } from './reach.js'
 import type { NodeContext } from './types.js'
 
-/** The action an introduction request runs on the introducer (the node's own: OWN_PREFIX). */
-export const INTRODUCE_ACTION = 'peernet/introduce'
+/** The action an introduction request runs on the introducer (under RESERVED_PREFIX: the library's own). */
+export const INTRODUCE_ACTION = 'peernet.introduce'
 /** Peers an introducer names in one answer: enough to skip those the asker is linked to already. */
 export const MAX_INTRODUCED = 8
 /**

@@ -22,6 +22,7 @@ import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
 import { Reach, DIALBACK_ACTION, type Reached } from './reach.js'
 import { Introductions, INTRODUCE_ACTION, type Introduction } from './introductions.js'
+import { NodeMessages, type SendOptions } from './messages.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
 import { Traffic } from './traffic.js'
 import { SERVICE_NAME, metaProblem, type Offer } from '../wire/record.js'
@@ -98,6 +99,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly actions: NodeActions
   private readonly reach: Reach
   private readonly introductions: Introductions
+  /** Messages by id: sent and received as requests of the library's own (node/messages.ts). */
+  private readonly messages: NodeMessages
   private readonly services: Offers
   private closing: Promise<void> | null = null
   private readonly startedAt: number
@@ -149,12 +152,17 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.gossip = new Gossip(this.ctx, this.peers, this.own, opts.gossipSample ?? DEFAULT_GOSSIP_SAMPLE)
     this.actions = new NodeActions(this.ctx, this.peers, this.dialer)
     const introductions = opts.introductions !== false
-    const run = async (id: string, name: string, payload: unknown, timeout: number, via?: string): Promise<unknown> =>
-      await this.actions.run(id, name, payload, via === undefined ? { timeout } : { timeout, via })
-    this.reach = new Reach(this.ctx, this.peers, this.dialer, { ring: () => this.ring, run, linked: (id, ms) => this.linkedTo(id, ms), introductions })
-    this.introductions = new Introductions(this.ctx, this.peers, { reach: this.reach, run, enabled: introductions, held: id => this.dialer.holds.until(id) !== null })
-    this.actions.handleOwn(DIALBACK_ACTION, async (payload, { from }) => await this.reach.dialBack(from, payload))
-    this.actions.handleOwn(INTRODUCE_ACTION, (payload, { from }) => this.introductions.introduce(from, payload))
+    const ask = async (id: string, name: string, payload: unknown, timeout: number, via?: string): Promise<unknown> =>
+      await this.actions.ask(id, name, payload, timeout, 'run', via)
+    this.reach = new Reach(this.ctx, this.peers, this.dialer, { ring: () => this.ring, run: ask, linked: (id, ms) => this.linkedTo(id, ms), introductions })
+    this.introductions = new Introductions(this.ctx, this.peers, { reach: this.reach, run: ask, enabled: introductions, held: id => this.dialer.holds.until(id) !== null })
+    this.actions.internal(DIALBACK_ACTION, async (payload, { from }) => await this.reach.dialBack(from, payload))
+    this.actions.internal(INTRODUCE_ACTION, (payload, { from }) => this.introductions.introduce(from, payload))
+    this.messages = new NodeMessages(this.ctx, this.actions, m => {
+      if (this.listenerCount('message') === 0) return false
+      this.emit('message', m)
+      return true
+    })
     this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
     this.services = new Offers(this.ctx, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
@@ -510,6 +518,24 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     // The seed's form: run(target, name, payload, callback).
     if (typeof opts === 'function') return this.run(target, name, payload, {}, opts)
     return this.call(async () => await this.actions.run(target, name, payload, opts), cb)
+  }
+
+  // --- messages by id (the linkup seed's send / on('message')) -----------------------------
+
+  /**
+   * Send message (any JSON value, at most MAX_MESSAGE bytes of JSON) to node `id`: over a live
+   * link to it when there is one, else routed over the ring, signed end to end. Resolves once
+   * the recipient's signed acknowledgement is back; rejects with an ActionError (`code`:
+   * timeout, unreachable — no way there, no node with that id, or refused by its checks such as
+   * ACTION_RATE —, refused — the acknowledgement failed ours —, remote — the recipient refused
+   * it, saying why), or at once with a TypeError / RangeError for a bad id, a message that is no
+   * JSON or over MAX_MESSAGE, and an ActionError for our own id. The recipient gets it as the
+   * `message` event, `{from, message, time}`; a node with no `message` listener refuses
+   * messages, and a listener that throws refuses that one (the sender gets the error's first line).
+   */
+  send (id: string, message: unknown, opts: SendOptions | Callback<void> = {}, cb?: Callback<void>): Promise<void> {
+    if (typeof opts === 'function') return this.send(id, message, {}, opts)
+    return this.call(async () => await this.messages.send(id, message, opts), cb)
   }
 
   // --- connections -----------------------------------------------------------------------

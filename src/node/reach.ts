@@ -29,8 +29,8 @@ export const DIAL_TIMEOUT = 10_000
 export const DIALBACK_TIMEOUT = 20_000
 /** After the dial-back's reply, how long our side may still be finishing its handshake, ms. */
 export const LINK_SETTLE = 2_000
-/** The action a dial-back request runs (the `peernet/` prefix is reserved for the node's own). */
-export const DIALBACK_ACTION = 'peernet/dial-back'
+/** The action a dial-back request runs (under RESERVED_PREFIX: the library's own). */
+export const DIALBACK_ACTION = 'peernet.dial-back'
 /**
  * Dial-backs one requester may ask for, per second, and its burst: a node that wants a link
  * asks once, and again after a failure; a requester asking more only wants our traffic.

@@ -8,6 +8,7 @@ import type { AddressTable } from '../table/table.js'
 import type { KeyPair } from './identity.js'
 import type { SecureLayer } from './secure.js'
 import type { VerifyContext } from '../ring/record.js'
+import type { ReceivedMessage } from '../ring/messages.js'
 
 export interface PeernetOptions {
   /**
@@ -141,6 +142,8 @@ export interface PeernetEvents {
   'status::joined': [RingStatusChange]
   /** A ring lookup of this node's own went out (root: the qid it started with; a retry has a new qid). Not logged. */
   lookup: [{ qid: string, root: string, op: string }]
+  /** A message by id for this node (pn.send on another): its signed sender, the message, when it came. */
+  message: [ReceivedMessage]
   gossip: [{ dir: 'ask' | 'rx' | 'tx', peer: string, count: number, added?: number, refused?: number }]
   search: [{ dir: 'out' | 'in', qid: string, subnet: string, hops: number, peer?: string }]
   answer: [{ dir: 'in' | 'out' | 'forward', qid: string, subnet: string, address: string, hops: number }]
@@ -156,7 +159,7 @@ export interface PeernetEvents {
 export interface PeernetEvent { type: string, time: number, [key: string]: unknown }
 
 /** The lifecycle events a part of the node may report (all but the facade's own). */
-export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | 'lookup' | `environment::${string}` | `status::${string}`>
+export type LifecycleEvent = Exclude<keyof PeernetEvents, 'event' | 'error' | 'close' | 'lookup' | 'message' | `environment::${string}` | `status::${string}`>
 
 export interface RingStatusChange { from: 'lonely' | 'unbalanced' | 'joined', to: 'lonely' | 'unbalanced' | 'joined' }
 

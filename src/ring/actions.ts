@@ -13,12 +13,12 @@
 // says (its result, its error, an unknown action) goes back signed.
 import { sealEnvelope, checkEnvelope, bodyOf, NonceCache, MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY, type Envelope } from './envelope.js'
 import type { EnvelopeAnswer } from './protocol.js'
+import { RUN_TIMEOUT } from '../wire/record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
 import { KeyedBuckets } from '../util/rate.js'
 
-/** How long a run waits for its reply by default, ms: a few routed round trips and a slow handler. */
-export const RUN_TIMEOUT = 10_000
+export { RUN_TIMEOUT }
 /** Longest action name, in characters: names are labels ("handle/foo"), not data. */
 export const MAX_ACTION_NAME = 64
 /** Longest error text a reply carries, in characters: one line, never a stack. */
@@ -45,6 +45,11 @@ export const MAX_RATE_SENDERS = 1024
  * as busy. Many ids (free to make) can each stay under ACTION_RATE; this bounds them all.
  */
 export const MAX_HANDLING = 128
+/**
+ * Action names the library keeps for its own requests (messages: messages.ts): a user's handler
+ * of one could take the node's messages, and a user's run of one would pose as the library.
+ */
+export const RESERVED_PREFIX = 'peernet.'
 
 const ID = /^[0-9a-f]{64}$/
 
@@ -67,7 +72,7 @@ export class ActionError extends Error {
 
 /** Adds fn as the handler of `name` to handlers (replacing any); returns a function that removes it. */
 export function addHandler (handlers: Map<string, ActionHandler>, name: string, fn: ActionHandler): () => void {
-  const why = actionNameProblem(name)
+  const why = actionNameProblem(name) ?? reservedProblem(name)
   if (why !== null) throw new TypeError(`handle: ${why}`)
   if (typeof fn !== 'function') throw new TypeError('handle: the handler must be a function')
   handlers.set(name, fn)
@@ -80,6 +85,11 @@ export function actionNameProblem (name: unknown): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'an action name must not hold control characters'
   return null
+}
+
+/** Why name may not be a user's action (it is the library's own), or null. */
+export function reservedProblem (name: string): string | null {
+  return name.startsWith(RESERVED_PREFIX) ? `action names starting with ${RESERVED_PREFIX} are the library's own` : null
 }
 
 /** Bytes the body's JSON text takes in an envelope (as envelopeShapeProblem counts them). */
@@ -193,8 +203,9 @@ export class RemoteActions {
     return addHandler(this.handlers, name, fn)
   }
 
-  /** Stop handling `name`; whether it was handled. */
+  /** Stop handling `name`; whether it was handled (never a name of the library's own). */
   unhandle (name: string): boolean {
+    if (reservedProblem(name) !== null) return false
     return this.handlers.delete(name)
   }
 
@@ -203,15 +214,26 @@ export class RemoteActions {
    * ActionError (its error, a timeout, a refused reply, no way there). Bad arguments, an
    * oversize payload and MAX_RUNS reject at once, before anything is sent.
    */
-  run (to: string, name: string, payload: unknown, timeout = RUN_TIMEOUT, via?: string): Promise<unknown> {
+  run (to: string, name: string, payload: unknown, timeout = RUN_TIMEOUT): Promise<unknown> {
+    const why = typeof name === 'string' ? reservedProblem(name) : null
+    if (why !== null) return Promise.reject(new TypeError(`run: ${why}`))
+    return this.ask(to, name, payload, timeout, 'run')
+  }
+
+  /**
+   * run() without the check for the library's own names: the library's requests (a message, a
+   * dial-back, an introduction) go this way. `verb` starts every error's text ("run", "send").
+   * `via`: a linked peer to hand the request to first (an introducer linked to the target).
+   */
+  ask (to: string, name: string, payload: unknown, timeout: number, verb: string, via?: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (typeof to !== 'string' || !ID.test(to)) throw new TypeError('run: the target must be a node id, 64 hex digits')
+      if (typeof to !== 'string' || !ID.test(to)) throw new TypeError(`${verb}: the target must be a node id, 64 hex digits`)
       const why = actionNameProblem(name)
-      if (why !== null) throw new TypeError(`run: ${why}`)
-      if (!Number.isSafeInteger(timeout) || timeout <= 0 || timeout > MAX_ENVELOPE_TTL) throw new RangeError(`run: the timeout must be an integer of 1..${MAX_ENVELOPE_TTL} ms (MAX_ENVELOPE_TTL)`)
-      if (this.waiting.size >= MAX_RUNS) throw new ActionError(`run: MAX_RUNS (${MAX_RUNS}) runs are already waiting for replies`, 'unreachable')
+      if (why !== null) throw new TypeError(`${verb}: ${why}`)
+      if (!Number.isSafeInteger(timeout) || timeout <= 0 || timeout > MAX_ENVELOPE_TTL) throw new RangeError(`${verb}: the timeout must be an integer of 1..${MAX_ENVELOPE_TTL} ms (MAX_ENVELOPE_TTL)`)
+      if (this.waiting.size >= MAX_RUNS) throw new ActionError(`${verb}: MAX_RUNS (${MAX_RUNS}) runs are already waiting for replies`, 'unreachable')
       const request = sealRequest(this.o.keyPair, to, name, payload, this.o.now() + timeout, this.o.random)
-      const what = `run ${name} on ${to.slice(0, 12)}…`
+      const what = verb === 'run' ? `run ${name} on ${to.slice(0, 12)}…` : `${verb} to ${to.slice(0, 12)}…`
       const end = (err: Error | null, reply?: Envelope): void => {
         if (!this.waiting.delete(end)) return
         if (err !== null || reply === undefined) {

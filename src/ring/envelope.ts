@@ -5,17 +5,12 @@
 // bounded memory.
 import { Canonical, sign, verify } from './crypto.js'
 import { idOf, type KeyPair } from '../node/identity.js'
-import { envelopeShapeProblem, type Envelope } from '../wire/record.js'
+import { envelopeShapeProblem, MAX_ENVELOPE_TTL, type Envelope } from '../wire/record.js'
 import { randomHex, type Random } from '../util/random.js'
 
 export type { Envelope }
-export { MAX_ENVELOPE_BODY, ENVELOPE_ROOM } from '../wire/record.js'
+export { MAX_ENVELOPE_BODY, ENVELOPE_ROOM, MAX_ENVELOPE_TTL } from '../wire/record.js'
 
-/**
- * Longest an envelope may be valid ahead, ms: a routed request is answered in seconds, and a
- * short life keeps the set of nonces a receiver must remember small.
- */
-export const MAX_ENVELOPE_TTL = 60_000
 /**
  * Most nonces a NonceCache remembers. Past it, the soonest-expiring are forgotten and anything
  * expiring no later than them is refused (see NonceCache), so a flood costs memory never, and

@@ -199,6 +199,18 @@ export class Lookups {
    */
   private firstHop (msg: RingLookup): Hop {
     const hop = this.core.table.nextHop(msg.at, undefined, msg.avoid)
+    // An envelope for another node's id does not end here on this node's own view: a node that
+    // cannot link to its true neighbour (both only dial out) holds itself responsible for the
+    // neighbour's id. Asked through a link instead (this node passed over), the envelope
+    // reaches the node of that id when a node on the way links to it, else the node
+    // responsible for the id, which says there is none.
+    if (hop.kind === 'self' && msg.op === 'deliver' && msg.target !== this.core.id) {
+      const links = this.core.table.liveLinks().filter(id => id !== msg.avoid)
+      if (links.length > 0) {
+        msg.avoid = this.core.id
+        return { kind: 'forward', to: nearestBefore(links, msg.at) }
+      }
+    }
     if (this.core.joined() || this.core.table.linkCount === 0) return hop
     if (hop.kind !== 'self' && hop.to === msg.at) return { kind: 'forward', to: hop.to }
     if (msg.op === 'deliver' && msg.target === this.core.id) return hop

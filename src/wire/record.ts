@@ -30,6 +30,25 @@ export const SERVICE_NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/
 export const MAX_ENVELOPE_BODY = 48 * 1024
 /** Room left in a frame around an envelope body for its other fields and the routing header. */
 export const ENVELOPE_ROOM = MAX_FRAME - MAX_ENVELOPE_BODY
+/**
+ * Longest an envelope may be valid ahead, ms: a routed request is answered in seconds, and a
+ * short life keeps the set of nonces a receiver must remember small.
+ */
+export const MAX_ENVELOPE_TTL = 60_000
+/**
+ * How long a remote action's run, or a message's send, waits for its reply by default (its
+ * envelope's life), ms: a few routed round trips and a slow handler.
+ */
+export const RUN_TIMEOUT = 10_000
+/**
+ * Longest message by id (ring/messages.ts), in bytes of its JSON text (UTF-8, as
+ * JSON.stringify writes it). Its request must fit MAX_ENVELOPE_BODY, where that text is a JSON
+ * string again, and every character of it may be escaped once more (a quote or a backslash
+ * becomes two): twice MAX_MESSAGE and the request's wrapper fit, whatever the message holds
+ * (ring-messages.test checks the worst case). 20 KiB: a chat line, a small document or a
+ * signalling blob, with room to spare in a frame.
+ */
+export const MAX_MESSAGE = 20 * 1024
 
 const ID = /^[0-9a-f]{64}$/
 const SIG = /^[0-9a-f]{128}$/

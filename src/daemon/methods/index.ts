@@ -14,12 +14,13 @@ import { search } from './search.js'
 import { listen, unlisten, servers, own } from './services.js'
 import { owner, ring } from './ring.js'
 import { offer, withdraw, offers, find, reload } from './offers.js'
+import { send, messages } from './messages.js'
 
 export type { Method, DaemonContext } from './method.js'
 
 const all: Method[] = [
   status, clearWarnings, id, close, log, known, own, connections, connect, disconnect, add, rm,
-  join, part, subnets, search, listen, unlisten, servers, stats, owner, ring, offer, withdraw, offers, find, reload, introduce
+  join, part, subnets, search, listen, unlisten, servers, stats, owner, ring, offer, withdraw, offers, find, reload, introduce, send, messages
 ]
 
 export const METHOD_TABLE: ReadonlyMap<string, Method> = new Map(all.map(m => [m.name, m]))

@@ -10,12 +10,15 @@ import type { Services } from '../services.js'
 import type { Params } from '../params.js'
 import type { Reload } from '../service-file.js'
 import type { SearchStats } from '../search-stats.js'
+import type { Inbox } from '../inbox.js'
 
 /** What the methods may use of the daemon (the Daemon is one). */
 export interface DaemonContext {
   readonly node: Peernet
   readonly services: Services
   readonly log: EventLog
+  /** Messages by id for this node, held for `messages` readers. */
+  readonly inbox: Inbox
   readonly warnings: Warnings
   /** The settings as loaded: flags over config.json. */
   readonly settings: Record<string, unknown>

@@ -2,7 +2,7 @@
 // clear-warnings: forget the warnings status shows (after showing them once more).
 import { MAX_INBOUND, MAX_PENDING_DIALS, MAX_SEARCHES, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, PING_INTERVAL, PING_TIMEOUT, MAX_HANDSHAKING, RELAY_RATE } from '../../node/node.js'
 import { PEER_RATE, PEER_BURST, QUERY_RATE, MAX_STRIKES } from '../../node/connection.js'
-import { MAX_CLIENTS, MAX_LINE, LOG_BUFFER, type StatusRow, type ClearedRow } from '../../control/protocol.js'
+import { MAX_CLIENTS, MAX_LINE, LOG_BUFFER, MAX_INBOX, type StatusRow, type ClearedRow } from '../../control/protocol.js'
 import { MAX_SAVED } from '../../table/rules.js'
 import { MAX_SERVICES } from '../services.js'
 import { single, none, type DaemonContext } from './method.js'
@@ -77,7 +77,10 @@ export function statusRow (ctx: DaemonContext): StatusRow {
       controlClients: ctx.controlClients(),
       maxLineBytes: MAX_LINE,
       logBuffer: LOG_BUFFER,
-      logFollowers: ctx.log.followers
+      logFollowers: ctx.log.followers,
+      inbox: ctx.inbox.size,
+      maxInbox: MAX_INBOX,
+      inboxReaders: ctx.inbox.readerCount
     }
   }
 }
