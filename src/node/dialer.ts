@@ -78,12 +78,14 @@ export class Dialer {
         return
       }
       const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, ring, remoteHost: parseAddress(address).host, clock: this.ctx.clock, traffic: this.ctx.traffic })
-      c.once('close', (info: CloseInfo) => {
+      // on, not once: 'close' and 'open' each come at most once (Connection), and once() wraps
+      // each listener in a bound function and a state object, held as long as the link.
+      c.on('close', (info: CloseInfo) => {
         // Lost to a link the peer opened to us at the same time: we are connected all the same.
         if (c.peerId !== '' && info.reason === DUPLICATE) resolve(c.peerId)
         else reject(new Error(`cannot connect to ${address}: ${info.reason}`))
       })
-      c.once('open', () => resolve(c.peerId))
+      c.on('open', () => resolve(c.peerId))
       this.opts.attach(c)
     })
     this.pending.set(address, p)

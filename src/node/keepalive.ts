@@ -28,7 +28,9 @@ export class Keepalive {
     if (c.closed || this.links.has(c)) return
     const w: Watch = { timer: null, ping: null }
     this.links.set(c, w)
-    c.once('close', () => {
+    // on, not once: a Connection says 'close' once, and once() would wrap the listener in a
+    // bound function and a state object for every link, held for the link's life.
+    c.on('close', () => {
       this.stop(w)
       this.links.delete(c)
     })

@@ -603,7 +603,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       }
     })
     c.on('close', info => this.onClose(c, info))
-    c.once('open', () => this.keepalive.watch(c))
+    c.on('open', () => this.keepalive.watch(c)) // once, as 'open' is (and without once()'s wrapper)
     if (c.outbound) this.handshake.greet(c)
   }
 

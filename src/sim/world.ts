@@ -263,7 +263,8 @@ export class World {
   /** Remember a stream of node's, so a crash can cut it. */
   private track (s: Duplex, owner: SimNode): Duplex {
     owner.streams.add(s)
-    s.once('close', () => owner.streams.delete(s))
+    // on, not once: an end closes once, and once() costs a bound wrapper and its state an end.
+    s.on('close', () => owner.streams.delete(s))
     return s
   }
 
