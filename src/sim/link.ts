@@ -52,6 +52,11 @@ export class SimEnd {
   private onClose: Slot = null
   private onHandshake: Slot = null
   private onConnect: Slot = null
+  /**
+   * The set of its node's ends this end is in (the world's, to cut them at a crash), left as it
+   * closes, just before its 'close': a field, where a 'close' listener cost a closure an end.
+   */
+  holder: Set<SimEnd> | null = null
 
   constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
 
@@ -157,6 +162,8 @@ export class SimEnd {
     }
     process.nextTick(() => {
       if (err !== undefined) this.emit('error', err)
+      this.holder?.delete(this)
+      this.holder = null
       this.closeEmitted = true
       this.emit('close')
     })
