@@ -603,7 +603,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       }
     })
     c.on('close', info => this.onClose(c, info))
-    c.on('open', () => this.keepalive.watch(c)) // once, as 'open' is (and without once()'s wrapper)
+    c.once('open', () => this.keepalive.watch(c))
     if (c.outbound) this.handshake.greet(c)
   }
 
