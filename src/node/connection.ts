@@ -153,8 +153,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.traffic = opts.traffic
     this.since = opts.clock.now()
     this.lastHeard = this.since
-    this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, () => this.clock.now())
-    this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, () => this.clock.now())
+    // One clock reading function for both buckets (a closure each cost every link one more).
+    const now = (): number => this.clock.now()
+    this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, now)
+    this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, now)
     if (opts.outbound) this.address = opts.dialed
     this.handshakeTimer = this.clock.setTimeout(() => this.fail('handshake timed out', true), HANDSHAKE_TIMEOUT)
     this.handshakeTimer.unref?.()
@@ -277,7 +279,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.close(`protocol violation: ${(err as Error).message}`, true, true)
       return
     }
+    // Taken, not left on the decoder: it would hold the chunk (a large frame, 4 KB or more)
+    // until the link's next chunk, however long that is in coming.
     const raw = this.decoder.raw
+    this.decoder.raw = null
     for (let i = 0; i < values.length; i++) {
       const v = values[i]
       if (this.closed) return

@@ -79,12 +79,21 @@ export class Dialer {
       }
       const { host, scheme } = parseAddress(address)
       const c = new Connection(this.opts.secure(socket), { outbound: true, dialed: address, expected: expected ?? undefined, ring, remoteHost: host, transport: scheme, clock: this.ctx.clock, traffic: this.ctx.traffic })
-      c.once('close', (info: CloseInfo) => {
+      // The dial's outcome is the link's first 'open' or 'close'; once open, a close says nothing
+      // of it, so both listeners go then (they and the promise's functions were held by every
+      // outbound link for its life).
+      const closed = (info: CloseInfo): void => {
         // Lost to a link the peer opened to us at the same time: we are connected all the same.
         if (c.peerId !== '' && info.reason === DUPLICATE) resolve(c.peerId)
         else reject(new Error(`cannot connect to ${address}: ${info.reason}`))
-      })
-      c.once('open', () => resolve(c.peerId))
+      }
+      const opened = (): void => {
+        c.off('open', opened)
+        c.off('close', closed)
+        resolve(c.peerId)
+      }
+      c.on('close', closed)
+      c.on('open', opened)
       this.opts.attach(c)
     })
     this.pending.set(address, p)

@@ -14,6 +14,8 @@ export const PING_TIMEOUT = 15_000
 
 interface Watch {
   timer: Timer | null
+  /** The timer's callback for this link, made once: a link is rescheduled every PING_INTERVAL or so. */
+  fire: () => void
   /** When our unanswered ping went out, and how many messages the link had received by then. */
   ping: { at: number, received: number } | null
 }
@@ -26,9 +28,11 @@ export class Keepalive {
   /** Keep an eye on an open link until it closes. */
   watch (c: Connection): void {
     if (c.closed || this.links.has(c)) return
-    const w: Watch = { timer: null, ping: null }
+    const w: Watch = { timer: null, fire: () => this.check(c, w), ping: null }
     this.links.set(c, w)
-    c.once('close', () => {
+    // on, not once: a Connection says 'close' once, and once() would wrap the listener in a
+    // bound function and a state object for every link, held for the link's life.
+    c.on('close', () => {
       this.stop(w)
       this.links.delete(c)
     })
@@ -77,7 +81,7 @@ export class Keepalive {
 
   private schedule (c: Connection, w: Watch, ms: number): void {
     this.stop(w)
-    w.timer = this.clock.setTimeout(() => this.check(c, w), ms)
+    w.timer = this.clock.setTimeout(w.fire, ms)
     w.timer.unref?.()
   }
 

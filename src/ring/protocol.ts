@@ -98,6 +98,9 @@ export class RingCore extends EventEmitter {
   /** Nodes seen to go down, and the round it happened. */
   private readonly dead = new Map<string, number>()
   private agreed = false
+  /** replicaKey() as of the routing table's version replicaKeyAt (-1: not made yet). */
+  private replicaKeyText = ''
+  private replicaKeyAt = -1
   private checkGap = JOIN_EVERY
   private nextCheck = JOIN_EVERY
   private state: RingStatus = 'lonely'
@@ -441,9 +444,17 @@ export class RingCore extends EventEmitter {
     return [this.table.successor(), this.table.predecessor(), this.replicaKey()]
   }
 
-  /** The linked replica targets, as one string: a change means copies are due. */
+  /**
+   * The linked replica targets, as one string: a change means copies are due. Read before and
+   * after every link event and stabilise; made again only when the routing table changed.
+   */
   private replicaKey (): string {
-    return this.table.replicaTargets().filter(id => this.table.isLinked(id)).join()
+    const v = this.table.version
+    if (this.replicaKeyAt !== v) {
+      this.replicaKeyText = this.table.replicaTargets().filter(id => this.table.isLinked(id)).join()
+      this.replicaKeyAt = v
+    }
+    return this.replicaKeyText
   }
 
   private changed ([succ, pred, replicas]: [string | null, string | null, string]): void {

@@ -78,6 +78,8 @@ export class RoutingTable {
   private succs: string[] = []
   private pred: string | null = null
   private readonly order: (a: string, b: string) => number
+  /** Bumped by every change to the links, the successor list or the predecessor: see version. */
+  private changes = 0
 
   constructor (readonly self: string) {
     this.order = clockwise(self)
@@ -96,6 +98,7 @@ export class RoutingTable {
       this.perRange[r]++
     }
     this.links.set(id, addresses)
+    this.changes++
     this.known.delete(id)
     return this.mergeSuccessors([id])
   }
@@ -110,6 +113,7 @@ export class RoutingTable {
     const addresses = this.links.get(id)
     if (addresses === undefined) return false
     this.links.delete(id)
+    this.changes++
     this.sorted.splice(this.bisect(id), 1)
     this.perRange[this.range.get(id) as number]--
     this.range.delete(id)
@@ -122,10 +126,19 @@ export class RoutingTable {
   forget (id: string): boolean {
     const before = this.succs.length
     this.succs = this.succs.filter(s => s !== id)
+    this.changes++
     const predGone = this.pred === id
     if (predGone) this.pred = null
     this.known.delete(id)
     return before !== this.succs.length || predGone
+  }
+
+  /**
+   * A number that differs whenever the links, the successor list or the predecessor may have
+   * changed since it was read (what is derived from them can be kept until it does).
+   */
+  get version (): number {
+    return this.changes
   }
 
   isLinked (id: string): boolean {
@@ -222,6 +235,7 @@ export class RoutingTable {
     const next = [...set].sort(this.order).slice(0, SUCCESSORS)
     const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
     this.succs = next
+    this.changes++
     return changed
   }
 
@@ -240,6 +254,7 @@ export class RoutingTable {
     const next = [...new Set([...cands, ...keep])].filter(id => id !== this.self && !dead(id)).sort(this.order).slice(0, SUCCESSORS)
     const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
     this.succs = next
+    this.changes++
     return changed
   }
 
@@ -248,6 +263,7 @@ export class RoutingTable {
     if (id === this.self || id === this.pred) return false
     if (this.pred === null || betweenOpen(id, this.pred, this.self)) {
       this.pred = id
+      this.changes++
       return true
     }
     return false

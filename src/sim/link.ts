@@ -10,12 +10,23 @@
 // do, and a destroyed end cuts its peer on a later microtask. Back-pressure is mem.ts's:
 // MEM_LINK_BUFFER bytes in flight, then writes wait (and count in writableLength).
 // Tests of the node keep using mem.ts, whose ends are real streams.
-import { EventEmitter } from 'node:events'
+//
+// Nor are they EventEmitters: an emitter keeps its listeners in a dictionary-mode object of
+// its own (about 600 B an end with a Connection's five listeners, two ends a link, ~31 links a
+// node). An end keeps one slot per event it has (a function, or several in an array, as an
+// emitter does) and calls them the way emit() does: in order, over a copy when there are several.
 import type { Duplex } from 'node:stream'
 import { parseAddress } from '../transport/address.js'
 import { MEM_LINK_BUFFER, type Deliver, type MemHandler } from '../transport/mem.js'
 
-export class SimEnd extends EventEmitter {
+type Listener = (...args: any[]) => void // eslint-disable-line @typescript-eslint/no-explicit-any
+type Slot = Listener | Listener[] | null
+
+/** The events an end has: the Connection's, and 'connect' for a dialed end. */
+const EVENTS = ['data', 'end', 'error', 'close', 'handshake', 'connect'] as const
+type EventName = (typeof EVENTS)[number]
+
+export class SimEnd {
   other: SimEnd | null = null
   destroyed = false
   /** Bytes written and waiting for room on the link (a stream's writableLength). */
@@ -35,9 +46,89 @@ export class SimEnd extends EventEmitter {
   private unread: Buffer[] = []
   private unreadBytes = 0
   private paused = false
+  private onData: Slot = null
+  private onEnd: Slot = null
+  private onError: Slot = null
+  private onClose: Slot = null
+  private onHandshake: Slot = null
+  private onConnect: Slot = null
+  /**
+   * The set of its node's ends this end is in (the world's, to cut them at a crash), left as it
+   * closes, just before its 'close': a field, where a 'close' listener cost a closure an end.
+   */
+  holder: Set<SimEnd> | null = null
 
-  constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {
-    super()
+  constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
+
+  // --- events: what a Connection (and the world) uses of an emitter ----------------------
+
+  on (event: EventName, fn: Listener): this {
+    const had = this.listeners(event)
+    this.set(event, had === null ? fn : typeof had === 'function' ? [had, fn] : [...had, fn])
+    if (event === 'data' && this.unread.length > 0) process.nextTick(() => this.drainUnread())
+    return this
+  }
+
+  addListener (event: EventName, fn: Listener): this { return this.on(event, fn) }
+
+  once (event: EventName, fn: Listener): this {
+    const once = (...args: unknown[]): void => {
+      this.off(event, once)
+      fn(...args)
+    }
+    return this.on(event, once)
+  }
+
+  off (event: EventName, fn: Listener): this {
+    const had = this.listeners(event)
+    if (had === fn) this.set(event, null)
+    else if (Array.isArray(had) && had.includes(fn)) {
+      const rest = had.filter(f => f !== fn)
+      this.set(event, rest.length === 1 ? rest[0] : rest)
+    }
+    return this
+  }
+
+  removeListener (event: EventName, fn: Listener): this { return this.off(event, fn) }
+
+  listenerCount (event: EventName): number {
+    const had = this.listeners(event)
+    return had === null ? 0 : typeof had === 'function' ? 1 : had.length
+  }
+
+  /** As EventEmitter.emit: listeners in order (over a copy), and an 'error' nobody hears thrown. */
+  emit (event: EventName, ...args: unknown[]): boolean {
+    const had = this.listeners(event)
+    if (had === null) {
+      if (event === 'error') throw args[0] instanceof Error ? args[0] : new Error(`unhandled 'error' event (${String(args[0])})`)
+      return false
+    }
+    if (typeof had === 'function') had.apply(this, args)
+    else for (const fn of had.slice()) fn.apply(this, args)
+    return true
+  }
+
+  private listeners (event: EventName): Slot {
+    switch (event) {
+      case 'data': return this.onData
+      case 'end': return this.onEnd
+      case 'error': return this.onError
+      case 'close': return this.onClose
+      case 'handshake': return this.onHandshake
+      case 'connect': return this.onConnect
+    }
+    throw new Error(`a simulated link has no '${String(event)}' event (it has ${EVENTS.join(', ')})`)
+  }
+
+  private set (event: EventName, slot: Slot): void {
+    switch (event) {
+      case 'data': this.onData = slot; return
+      case 'end': this.onEnd = slot; return
+      case 'error': this.onError = slot; return
+      case 'close': this.onClose = slot; return
+      case 'handshake': this.onHandshake = slot; return
+      case 'connect': this.onConnect = slot
+    }
   }
 
   write (chunk: Buffer): boolean {
@@ -71,15 +162,11 @@ export class SimEnd extends EventEmitter {
     }
     process.nextTick(() => {
       if (err !== undefined) this.emit('error', err)
+      this.holder?.delete(this)
+      this.holder = null
       this.closeEmitted = true
       this.emit('close')
     })
-    return this
-  }
-
-  override on (event: string | symbol, fn: (...args: any[]) => void): this { // eslint-disable-line @typescript-eslint/no-explicit-any
-    super.on(event, fn)
-    if (event === 'data' && this.unread.length > 0) process.nextTick(() => this.drainUnread())
     return this
   }
 

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, randomHex, type Random } from '../util/random.js'
-import { SimNetwork } from './link.js'
+import { SimNetwork, type SimEnd } from './link.js'
 import { FrameKinds } from './frame-kind.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
@@ -35,7 +35,8 @@ export interface SimNode {
   url: string
   pn: Peernet | null
   db: SinkDb | null
-  streams: Set<Duplex>
+  /** Its link ends not closed yet. */
+  streams: Set<SimEnd>
   stop: () => void
   alive: boolean
 }
@@ -262,8 +263,9 @@ export class World {
 
   /** Remember a stream of node's, so a crash can cut it. */
   private track (s: Duplex, owner: SimNode): Duplex {
-    owner.streams.add(s)
-    s.once('close', () => owner.streams.delete(s))
+    const end = s as unknown as SimEnd
+    owner.streams.add(end)
+    end.holder = owner.streams
     return s
   }
 
