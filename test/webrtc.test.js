@@ -131,11 +131,19 @@ t.test('settings: ice servers and the bind address', async t => {
 })
 
 t.test('two ends open a data channel and carry bytes both ways; each end closes the other', async t => {
-  const { a, b } = pair(t)
+  const { a, b, sa, sb } = pair(t)
+  // Who sent what, in order: the dialer's candidates wait for the answer (WebRTCStream.held).
+  const order = []
+  for (const [who, s] of [['a', sa], ['b', sb]]) {
+    const send = s.send
+    s.send = x => { order.push(`${who}:${x.type}`); send(x) }
+  }
   t.equal(a.kind, WEBRTC_KIND)
   a.write('before the channel opens') // waits for it
   await Promise.all([once(a, 'connect'), once(b, 'connect')])
   t.equal(a.remoteHost, '127.0.0.1', 'the host ICE reached')
+  t.equal(order[0], 'a:offer', 'the offer first')
+  t.ok(order.indexOf('b:answer') < order.indexOf('a:candidate'), `the dialer's candidates after the answer: ${order.join(' ')}`)
   t.equal((await readBytes(b, 24)).toString(), 'before the channel opens')
   // More than a channel message and its high water mark: cut, queued, put back together in order.
   const big = randomBytes(3 * 1024 * 1024 + 7)
@@ -282,6 +290,25 @@ t.test('a data channel of another label is refused; a second one too', async t =
   t.notOk(channel('peernet').closed, 'ours: taken')
   t.ok(channel('peernet').closed, 'a second one: closed')
   await once(s, 'close')
+})
+
+t.test('a connection that fails (or closes) before its channel opens fails the stream, with the state it was in', async t => {
+  for (const state of ['failed', 'closed']) {
+    let pc
+    const wrtc = {
+      RTCPeerConnection: class extends EventTarget {
+        iceConnectionState = 'checking'
+        connectionState = 'connecting'
+        constructor () { super(); pc = this }
+        close () {}
+      }
+    }
+    const s = answerWebRTC(fakePeer(), { wrtc })
+    const err = failure(s)
+    pc.connectionState = state
+    pc.dispatchEvent(new Event('connectionstatechange'))
+    t.match((await err).message, /^webrtc: the connection failed before its data channel opened \(ICE checking, 0 signals heard\)$/, state)
+  }
 })
 
 /** Run a script in a child node process; resolves to its exit code and output. */

@@ -57,6 +57,7 @@ interface RTCDataChannelLike {
 interface RTCPeerConnectionLike {
   readonly iceConnectionState: string
   readonly connectionState: string
+  readonly signalingState: string
   createDataChannel: (label: string, opts?: object) => RTCDataChannelLike
   createOffer: () => Promise<{ type: string, sdp?: string }>
   createAnswer: () => Promise<{ type: string, sdp?: string }>
@@ -213,11 +214,20 @@ export class WebRTCStream extends Duplex {
   /** Candidates that came before the offer or answer they belong to (ICE takes them after it). */
   private early: Array<{ candidate: string, sdpMid: string }> = []
   private described = false
+  /**
+   * The dialer's own candidates, held until the peer's answer is set. Sent at once, they let
+   * the answerer's ICE checks reach us while node-datachannel is still taking in the answer:
+   * ICE then connects and DTLS starts before the answer's fingerprint is in place, and fails
+   * ("unknown CA"), about one attempt in a hundred on loopback. Held, the peer cannot reach us
+   * before we can check it; our own checks start with its candidates, so nothing is slower.
+   */
+  private held: Signal[] | null
   private released = false
 
   constructor (initiator: boolean, signaller: Signaller, opts: WebRTCOptions = {}) {
     super({ allowHalfOpen: false })
     this.initiator = initiator
+    this.held = initiator ? [] : null
     this.signaller = signaller
     this.opts = opts
     this.onSignal = s => this.receive(s)
@@ -243,7 +253,7 @@ export class WebRTCStream extends Duplex {
     if (this.usesNative) live.add(this)
     pc.addEventListener('icecandidate', e => {
       const c = e.candidate as { candidate?: string, sdpMid?: string | null } | null
-      if (c == null || typeof c.candidate !== 'string' || c.candidate === '') return this.send({ type: 'end' })
+      if (c == null || typeof c.candidate !== 'string' || c.candidate === '') return this.sendCandidate({ type: 'end' })
       const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate
       // Ours pass the policy too: only addresses we would let a peer dial us at leave.
       try {
@@ -251,11 +261,13 @@ export class WebRTCStream extends Duplex {
       } catch {
         return
       }
-      this.send({ type: 'candidate', candidate: line, mid: c.sdpMid ?? '0' })
+      this.sendCandidate({ type: 'candidate', candidate: line, mid: c.sdpMid ?? '0' })
     })
     pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'failed') this.destroy(new Error(`webrtc: the connection failed (${this.progress()})`))
-      else if (pc.connectionState === 'closed' || (pc.connectionState === 'disconnected' && this.connected)) this.destroy()
+      // Read when the event is handled, not when it happened: 'failed' may already read 'closed'.
+      const state = pc.connectionState
+      if (!this.connected && (state === 'failed' || state === 'closed')) this.destroy(new Error(`webrtc: the connection failed before its data channel opened (${this.progress()})`))
+      else if (state === 'failed' || state === 'closed' || state === 'disconnected') this.destroy()
     })
     if (this.initiator) {
       // Reliable and ordered: a byte stream, as TCP is.
@@ -275,12 +287,21 @@ export class WebRTCStream extends Duplex {
     try {
       const d = await make()
       if (this.destroyed || this.pc === null) return
-      await this.pc.setLocalDescription(d)
+      // node-datachannel has set its offer already (it negotiates by itself); setting it again
+      // makes it anew, and a candidate the peer sends for the first can then find no ICE
+      // transport. A browser's offer waits in 'stable' for this call, as the standard has it.
+      if (!(d.type === 'offer' && this.pc.signalingState === 'have-local-offer')) await this.pc.setLocalDescription(d)
       // A browser may put its candidates in the SDP: they leave only as trickled ones do.
       this.send({ type: d.type as 'offer' | 'answer', sdp: checkSdp(d.sdp ?? '', this.opts.allowHost).sdp })
     } catch (err) {
       this.destroy(err as Error)
     }
+  }
+
+  /** One of our candidates (or the end of them): now, or once the answer is set (see held). */
+  private sendCandidate (s: Signal): void {
+    if (this.held !== null) this.held.push(s)
+    else this.send(s)
   }
 
   private send (s: Signal): void {
@@ -322,6 +343,9 @@ export class WebRTCStream extends Duplex {
       try {
         await pc.setRemoteDescription({ type, sdp })
         if (!this.initiator) await this.describe(async () => await pc.createAnswer())
+        const held = this.held ?? []
+        this.held = null
+        for (const h of held) this.send(h)
         const early = this.early
         this.early = []
         for (const c of early) await pc.addIceCandidate(c)
