@@ -35,6 +35,8 @@ export const MAX_CHANNEL_MESSAGE = 16 * 1024
 export const CHANNEL_HIGH_WATER = 1024 * 1024
 /** ...and the level at which it goes on. */
 export const CHANNEL_LOW_WATER = 256 * 1024
+/** How often end() looks whether the channel has sent all it holds, ms (then it closes it). */
+export const DRAIN_POLL = 10
 /** The data channel's label: the other side takes only a channel of this name. */
 export const CHANNEL_LABEL = 'peernet'
 
@@ -223,6 +225,8 @@ export class WebRTCStream extends Duplex {
    */
   private held: Signal[] | null
   private released = false
+  /** end() waiting for the channel to drain before it closes it. */
+  private draining: { timer: NodeJS.Timeout, close: () => void } | null = null
 
   constructor (initiator: boolean, signaller: Signaller, opts: WebRTCOptions = {}) {
     super({ allowHalfOpen: false })
@@ -331,13 +335,8 @@ export class WebRTCStream extends Duplex {
     const wanted = this.initiator ? 'answer' : 'offer'
     if (type !== wanted) throw new SignalError(`an ${type} where the ${this.initiator ? 'dialing' : 'answering'} side expects an ${wanted}`)
     if (this.described) throw new SignalError(`a second ${type}`)
-    const checked = checkSdp(raw, this.opts.allowHost)
-    this.count(checked.candidates.length, checked.refused)
-    // The answerer would take the DTLS client's part and say its hello as soon as its ICE is
-    // up, often before the offerer has our answer and can hear it; the hello is then lost and
-    // resent after DTLS's 1 s timer (most of a loopback attempt's time). Read as `active`, the
-    // offer leaves us the server's part: the offerer speaks first, once it has all it needs.
-    const sdp = type === 'offer' ? checked.sdp.replace(/^a=setup:actpass$/m, 'a=setup:active') : checked.sdp
+    const { sdp, candidates, refused } = checkSdp(raw, this.opts.allowHost)
+    this.count(candidates.length, refused)
     this.described = true
     void (async () => {
       try {
@@ -459,17 +458,19 @@ export class WebRTCStream extends Duplex {
 
   override _final (cb: (err?: Error | null) => void): void {
     // A data channel has no half-close: once what we wrote has left, the channel closes.
+    const ch = this.channel
+    const drained = (): boolean => this.released || ch === null || ch.bufferedAmount === 0
     const close = (): void => {
+      if (this.draining !== null) clearInterval(this.draining.timer)
+      this.draining = null
       try {
-        this.channel?.close()
+        ch?.close()
       } catch {}
       cb()
     }
-    const ch = this.channel
-    if (!this.connected || this.released || ch === null || ch.bufferedAmount === 0) return close()
-    // No write is waiting at the end: the slot is free. The channel says when it has drained.
-    ch.bufferedAmountLowThreshold = 0
-    this.waiting = close
+    if (!this.connected || drained()) return close()
+    // Polled: 'bufferedamountlow' fires on crossing its threshold, and may have fired already.
+    this.draining = { timer: setInterval(() => { if (drained()) close() }, DRAIN_POLL), close }
   }
 
   /** Close the channel and the connection, once: no timer, signal or native thread is left for this attempt. */
@@ -485,6 +486,7 @@ export class WebRTCStream extends Duplex {
     if (this.usesNative) live.delete(this)
     // A write that waited for the channel or its room ends here (with an error: see _write).
     this.wake()
+    this.draining?.close()
   }
 
   override _destroy (err: Error | null, cb: (err: Error | null) => void): void {
