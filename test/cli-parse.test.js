@@ -27,6 +27,8 @@ const LINES = [
   { argv: ['server'], lean: true },
   { argv: ['server', '--network', 'x', '--connections', '3', '--interval', '1000', '--purge', '0', '--table-size', '50', '--hops', '7'], lean: true },
   { argv: ['daemon', '--table-size=5', '--connections=0'], lean: true },
+  { argv: ['daemon', '--ice', 'stun:127.0.0.1', '--ice', 'turn:u:p@[::1]:3478', '--webrtc-bind', '127.0.0.1'], yargs: true },
+  { argv: ['server', '--webrtc-bind', '::1'], lean: true },
   { argv: ['daemon', '--bootstrap', A, '--bootstrap', B, '--advertise', A], yargs: true },
   { argv: ['close'], lean: true },
   { argv: ['stop'], lean: true },
@@ -155,6 +157,12 @@ const LINES = [
   { argv: ['daemon', '--table-size', '0'], invalid: true, error: /--table-size must be at least 1/ },
   { argv: ['server', '--interval', '-5'], invalid: true, error: /--interval must be at least 0/ },
   { argv: ['log', '-n', '1001'], invalid: true, error: /--lines must be at most 1000 \(allowed: 0 to 1000\)/ },
+  // WebRTC settings: ICE server URLs and the bind address, checked where they are given
+  { argv: ['daemon', '--ice', 'http://127.0.0.1:3478'], invalid: true, error: /--ice: ICE server "http:\/\/127\.0\.0\.1:3478": expected stun:HOST\[:PORT\] or turn:USER:PASS@HOST\[:PORT\]/ },
+  { argv: ['daemon', '--ice', 'turn:127.0.0.1'], invalid: true, error: /--ice: .*a TURN server needs USER:PASS@/ },
+  { argv: ['daemon', '--ice', 'stun:0.0.0.0'], invalid: true, error: /--ice: .*unspecified address/ },
+  { argv: ['daemon', ...Array(9).fill(['--ice', 'stun:127.0.0.1']).flat()], invalid: true, error: /--ice: at most MAX_ICE_SERVERS \(8\)/ },
+  { argv: ['server', '--webrtc-bind', 'localhost'], invalid: true, error: /--webrtc-bind: webrtc-bind "localhost": give an IP address/ },
   // bad addresses, protocols and subnet names
   { argv: ['connect', 'notaurl'], invalid: true, error: /invalid address "notaurl"/ },
   { argv: ['connect', 'ws://'], invalid: true, error: /invalid address "ws:\/\/"/ },

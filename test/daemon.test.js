@@ -241,7 +241,9 @@ t.test('config.json sets settings, a flag overrides it, a bad one stops the star
     [{ interval: 'fast' }, /interval/, 'a string for a number'],
     [{ connections: -1 }, /connections/, 'a number out of range'],
     [{ network: '' }, /network/, 'an empty network id'],
-    [{ interval: 0, 'table-size': 0 }, /table-size/, 'a zero table size']
+    [{ interval: 0, 'table-size': 0 }, /table-size/, 'a zero table size'],
+    [{ ice: ['stun:127.0.0.1', 'ftp://127.0.0.1'] }, /config\.json: ice: ICE server "ftp:\/\/127\.0\.0\.1": expected stun:/, 'an ICE server that is not one'],
+    [{ 'webrtc-bind': 'any' }, /config\.json: webrtc-bind: .*give an IP address/, 'a bind address that is no IP']
   ]
   for (const [value, pattern, what] of bad) {
     writeFileSync(config, JSON.stringify(value))
@@ -273,6 +275,16 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
     oneLine(t, r, /no daemon is running/, 'status afterwards')
   })
 }
+
+t.test('WebRTC settings: the daemon loads WebRTC at start, says nothing when it can run, and still exits at close', async t => {
+  const d = datadir(t)
+  const pid = await d.start(...QUIET, '--webrtc-bind', '127.0.0.1', '--ice', 'stun:127.0.0.1:3478')
+  t.notMatch(readFileSync(join(d.dir, 'daemon.log'), 'utf8'), /webrtc unavailable/, 'no warning: node-datachannel loaded')
+  t.equal((await d.run(['close'])).code, 0)
+  // node-datachannel's threads would keep the process alive: releaseWebRTC at shutdown stops them.
+  await until(() => gone(pid), { what: 'the daemon to exit' })
+  t.pass('the process is gone')
+})
 
 t.test('daemon twice, then close: status says no daemon is running', async t => {
   const d = datadir(t)

@@ -34,9 +34,10 @@ t.test('import peernet and peernet/transport (default and named exports)', async
 import peernet, { peernet as named, Peernet, MAX_FRAME } from 'peernet'
 import transport, { transport as namedTransport, listen } from 'peernet/transport'
 import createMemNetwork from 'peernet/transport/mem'
-console.log(typeof peernet, peernet === named, typeof Peernet, MAX_FRAME, typeof transport, transport === namedTransport, typeof listen, typeof createMemNetwork)
+import { dialWebRTC, answerWebRTC, WEBRTC_TIMEOUT } from 'peernet/transport/webrtc'
+console.log(typeof peernet, peernet === named, typeof Peernet, MAX_FRAME, typeof transport, transport === namedTransport, typeof listen, typeof createMemNetwork, typeof dialWebRTC, typeof answerWebRTC, WEBRTC_TIMEOUT)
 `)
-  t.equal(node(dir, 'a.mjs'), 'function true function 65536 function true function function\n')
+  t.equal(node(dir, 'a.mjs'), 'function true function 65536 function true function function function function 15000\n')
 })
 
 t.test("require('peernet') works from CommonJS", async t => {

@@ -6,7 +6,7 @@ import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../tra
 import { checkSubnet } from '../wire/messages.js'
 import { SERVICE_NAME, MAX_MESSAGE } from '../wire/record.js'
 import { parseStunUrl } from '../stun/url.js'
-import { checkNumber } from '../control/settings.js'
+import { checkNumber, checkValues } from '../control/settings.js'
 import { MAX_OWNER_VALUE } from '../control/protocol.js'
 
 export interface Parsed {
@@ -111,6 +111,11 @@ export function checkFlag (flag: Flag, value: unknown): unknown {
         throw new UsageError(`--${flag.name}: ${(err as Error).message}`)
       }
     }
+  }
+  try {
+    checkValues(flag, Array.isArray(value) ? value as string[] : [value as string])
+  } catch (err) {
+    throw new UsageError((err as Error).message)
   }
   if (flag.type !== 'number') return value
   try {

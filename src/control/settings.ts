@@ -4,6 +4,7 @@
 import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK } from '../node/defaults.js'
 import { DEFAULT_TABLE_SIZE } from '../table/rules.js'
 import { MAX_HOP_LIMIT } from '../wire/messages.js'
+import { parseIceServers, parseBindAddress, MAX_ICE_SERVERS } from '../transport/webrtc-signal.js'
 
 export type FlagType = 'string' | 'number' | 'boolean' | 'array'
 export interface Flag {
@@ -19,6 +20,8 @@ export interface Flag {
   max?: number
   /** Each value is a peer address (checked as one: a bad one is a usage error). */
   address?: boolean
+  /** Checks a string setting's value, or an array setting's list; throws a sentence saying what is wrong. */
+  check?: (values: string[]) => unknown
 }
 
 /** Settings of a daemon: flags of server/daemon, and keys of DATADIR/config.json. */
@@ -34,6 +37,8 @@ export const SETTINGS: Flag[] = [
   { name: 'http', type: 'string', value: '[HOST:]PORT', describe: 'serve the local HTTP API there (POST /peer-up, GET /status, GET /metrics); HOST must be loopback (default 127.0.0.1) unless --http-public; off by default' },
   { name: 'http-public', type: 'boolean', describe: 'let --http listen on an address that is not loopback and answer any Host: anyone who reaches it reads the node\'s status and metrics, and can make it search' },
   { name: 'introductions', type: 'boolean', describe: 'introduce this node\'s peers to a connected peer that asks (peernet introduce), and take links from introductions (default: on); --no-introductions turns both off' },
+  { name: 'ice', type: 'array', value: 'URL', check: parseIceServers, describe: `ICE server for WebRTC links: stun:HOST[:PORT] or turn:USER:PASS@HOST[:PORT] (turns: for TLS; repeatable, at most ${MAX_ICE_SERVERS}); none by default, so WebRTC links use direct addresses only and no outside server learns of them` },
+  { name: 'webrtc-bind', type: 'string', value: 'IP', check: v => parseBindAddress(v[0]), describe: 'the address of this machine WebRTC links gather their candidates on (default: every interface but loopback; 127.0.0.1 for links within this machine)' },
   { name: 'meta', type: 'array', value: 'K=V', describe: 'metadata others see in this node\'s signed presence record, shown by peernet owner (repeatable; in config.json also as "metadata": {"K": "V"}; 1024 bytes in all)' }
 ]
 
@@ -60,6 +65,16 @@ export function checkNumber (flag: Flag, value: unknown, label = `--${flag.name}
   return value
 }
 
+/** A setting's own check (Flag.check), its sentence under label; throws an Error. */
+export function checkValues (flag: Flag, values: string[], label = `--${flag.name}`): void {
+  if (flag.check === undefined) return
+  try {
+    flag.check(values)
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`)
+  }
+}
+
 /** Check a whole settings object (from config.json, or flags); throws naming the bad key. */
 export function checkSettings (input: unknown, where: string): Record<string, unknown> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new Error(`${where} must hold a JSON object`)
@@ -77,10 +92,12 @@ export function checkSettings (input: unknown, where: string): Record<string, un
     if (flag.type === 'number') out[key] = checkNumber(flag, value, label)
     else if (flag.type === 'string') {
       if (typeof value !== 'string' || value === '') throw new Error(`${label} must be a non-empty string`)
+      checkValues(flag, [value], label)
       out[key] = value
     } else if (flag.type === 'array') {
       const list = Array.isArray(value) ? value : [value]
       if (!list.every(v => typeof v === 'string')) throw new Error(`${label} must be a list of strings`)
+      checkValues(flag, list, label)
       out[key] = list
     } else if (typeof value !== 'boolean') {
       throw new Error(`${label} must be true or false`)

@@ -24,6 +24,7 @@ import { startMetrics, type Metrics } from './metrics.js'
 import { statusRow } from './methods/status.js'
 import { readKeyFile, makeKeyFile } from './identity-file.js'
 import { IdentityError, type KeyPair } from '../node/identity.js'
+import { releaseWebRTC, webrtcUnavailable, parseIceServers, parseBindAddress, type WebRTCOptions } from '../transport/webrtc.js'
 
 export { MAX_SERVICES, loadSettings }
 
@@ -54,6 +55,8 @@ export class Daemon implements DaemonContext {
   /** Resolves when the daemon has shut down (by `close`, a signal, or a failure). */
   readonly closed: Promise<void>
   private resolveClosed!: () => void
+  /** How this daemon's WebRTC links are made (`ice`, `webrtc-bind`): for dialWebRTC / answerWebRTC. */
+  readonly webrtc: WebRTCOptions
 
   private constructor (
     readonly opts: DaemonOptions,
@@ -68,6 +71,7 @@ export class Daemon implements DaemonContext {
     this.serviceFile = new ServiceFile(opts.paths.services, list => node.setServiceFile(list))
     this.stopping = new Promise(resolve => { this.resolveStopping = resolve })
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+    this.webrtc = webrtcOptions(settings)
   }
 
   static async start (opts: DaemonOptions): Promise<Daemon> {
@@ -135,6 +139,11 @@ export class Daemon implements DaemonContext {
       // Before the socket answers: a start is reported done once it does, and a bad --http must fail it.
       if (settings.http !== undefined) d.http = await startHttp(d, settings)
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
+      // Asked for WebRTC by a setting: whether it can run here is said now, not at the first link.
+      if (settings.ice !== undefined || settings['webrtc-bind'] !== undefined) {
+        const why = webrtcUnavailable()
+        if (why !== null) log.add({ time: Date.now(), type: 'warning', message: `${why}; the ice and webrtc-bind settings do nothing` })
+      }
       writeFileSync(paths.pidfile, String(process.pid) + '\n', { mode: 0o600 })
       log.add({ time: Date.now(), type: 'started', pid: process.pid, id: node.id, socket: paths.socket })
     } catch (err) {
@@ -189,6 +198,8 @@ export class Daemon implements DaemonContext {
         await this.http?.api.close()
         await this.services.close()
         await this.node.close().catch(() => {})
+        // node-datachannel's threads keep a process alive: stopped with the last link (if it ever loaded).
+        await releaseWebRTC()
         await this.db.close().catch(() => {})
         try {
           if (readFileSync(this.opts.paths.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.opts.paths.pidfile)
@@ -198,6 +209,16 @@ export class Daemon implements DaemonContext {
       })()
     }
     return this.closing
+  }
+}
+
+/** The WebRTC options of the settings (checked already by checkSettings). */
+function webrtcOptions (settings: Record<string, unknown>): WebRTCOptions {
+  const ice = settings.ice as string[] | undefined
+  const bind = settings['webrtc-bind'] as string | undefined
+  return {
+    ...(ice === undefined ? {} : { iceServers: parseIceServers(ice) }),
+    ...(bind === undefined ? {} : { bind: parseBindAddress(bind) })
   }
 }
 
