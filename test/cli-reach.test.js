@@ -1,7 +1,8 @@
-// Connect by id through the real bin/peernet against real daemons on loopback: A and B listen,
-// C only dials out (no `listen`, no address). `peernet connect ID` with no address: from C to B
-// by B's presence record (a dial), from B to C by a dial-back; an id nobody holds is "no route"
-// (exit 1, one line); a malformed id is a usage error (exit 2).
+// Connect by id through the real bin/peernet against real daemons on loopback. `peernet connect
+// ID` with no address: an open link is reused; two daemons that only dial out (no `listen`, no
+// address), both linked to a third, reach each other over WebRTC, signalled over the ring, and
+// `connections` shows the link as webrtc; an id nobody holds is "no route" (exit 1, one line);
+// a malformed id is a usage error (exit 2). `introduce`'s errors.
 import t from 'tap'
 import { datadir, oneLine } from './lib/cli.js'
 import { until } from './lib/helpers.js'
@@ -9,7 +10,7 @@ import { until } from './lib/helpers.js'
 const FAST = ['--connections', '2', '--interval', '500']
 const rows = r => r.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l))
 
-t.test('connect ID: a dial at the presence record\'s address, a dial-back to a node that only dials out, and no route', async t => {
+t.test('connect ID: an open link is reused; an id nobody holds is no route; a short id is a usage error', async t => {
   const [a, b, c] = [datadir(t), datadir(t), datadir(t)]
   await Promise.all([a, b, c].map(d => d.start(...FAST)))
   const aUrl = (await a.run(['listen', 'tcp'])).stdout.trim()
@@ -21,24 +22,14 @@ t.test('connect ID: a dial at the presence record\'s address, a dial-back to a n
   await until(async () => (await Promise.all([a, b, c].map(status))).every(s => s === 'joined'), { ms: 60_000, every: 250, what: 'the three daemons to join the ring' })
   t.same(JSON.parse((await c.run(['status', '--json'])).stdout).addresses, [], 'C has no address')
 
-  // The ring links every node of three to the others: each link is dropped first (and held
-  // off by the one who dropped it); connecting by id lifts that hold.
+  // The ring links every node of three to the others (node-reach.test.js holds the dial and the
+  // dial-back paths on a ring big enough to leave nodes unlinked): an open link is reused.
   const linked = async (d, id) => (await d.run(['connections', '--json'])).stdout.includes(id)
-  if (await linked(c, bId)) t.equal((await c.run(['disconnect', bId])).code, 0)
-  t.notOk(await linked(c, bId), 'C has no link to B')
+  await until(async () => await linked(c, bId), { ms: 30_000, every: 250, what: 'C to link to B' })
   const toB = await c.run(['connect', bId])
-  t.same([toB.code, toB.stdout, toB.stderr], [0, `connected to ${bUrl}\n`, ''], `C reaches B by its id alone: a dial at its presence address (${toB.stderr.trim()})`)
-  t.ok(await linked(c, bId), 'C holds the link')
-
-  if (await linked(b, cId)) t.equal((await b.run(['disconnect', cId])).code, 0)
-  t.notOk(await linked(b, cId), 'B has no link to C')
-  const toC = await b.run(['connect', cId, '--json'])
-  t.equal(toC.code, 0, toC.stderr)
-  // C's own ring asks for B again too, once B's hold is lifted: when it is first, the link is
-  // open by the time B looks (node-reach.test.js holds the dial-back path alone).
-  const row = rows(toC)[0]
-  t.match(row, { id: cId, address: null }, 'connect --json: the id, and no address (C has none)')
-  t.ok(row.path === 'dial-back' || row.path === 'linked', `reached C (${row.path})`)
+  t.same([toB.code, toB.stdout, toB.stderr], [0, `already connected to ${bId} at ${bUrl}\n`, ''], 'C connects to B by its id alone: the open link')
+  const row = rows(await b.run(['connect', cId, '--json']))[0]
+  t.match(row, { id: cId, address: null, path: 'linked' }, 'connect --json: the id, no address (C has none), and how')
   const cRow = rows(await c.run(['connections', '--json'])).find(p => p.id === bId)
   t.equal(cRow?.direction, 'out', 'C dialed the link to B: nobody can dial C')
 
@@ -60,4 +51,24 @@ t.test('introduce: no peer to ask, or one not connected, is one line; the daemon
   oneLine(t, await d.run(['introduce', aId]), 1, new RegExp(`^peernet: ${aId} knows no peer`), 'the introducer named by its id')
   oneLine(t, await d.run(['introduce', 'tcp://127.0.0.1:9']), 1, /not connected to tcp:\/\/127\.0\.0\.1:9: an introducer must be a connected peer/, 'an introducer that is no connected peer')
   oneLine(t, await d.run(['introduce', 'nonsense']), 2, /neither an address/, 'a PEER that is neither an address nor an id')
+})
+
+t.test('connect ID over webrtc: two daemons that only dial out, linked through a third, show the link as webrtc', async t => {
+  const { webrtcUnavailable, releaseWebRTC } = await import('../lib/transport/webrtc.js')
+  if (webrtcUnavailable() !== null) return t.skip(webrtcUnavailable())
+  await releaseWebRTC()
+  const [a, b, c] = [datadir(t), datadir(t), datadir(t)]
+  const WEBRTC = ['--webrtc-bind', '127.0.0.1']
+  await Promise.all([a.start(...FAST), b.start(...FAST, ...WEBRTC), c.start(...FAST, ...WEBRTC)])
+  const aUrl = (await a.run(['listen', 'tcp'])).stdout.trim()
+  const cId = (await c.run(['id'])).stdout.trim()
+  t.equal((await b.run(['connect', aUrl])).code, 0)
+  t.equal((await c.run(['connect', aUrl])).code, 0)
+  await until(async () => (await a.run(['connections'])).stdout.trim().split('\n').length === 2, { ms: 30_000, every: 250, what: 'A to hold both links' })
+  t.notOk((await b.run(['connections'])).stdout.includes(cId), 'B has no link to C: neither can dial the other')
+  const r = await b.run(['connect', cId])
+  t.same([r.code, r.stdout, r.stderr], [0, `connected to ${cId} over webrtc\n`, ''], 'connect C_ID from B: over webrtc')
+  t.match((await b.run(['connections'])).stdout, new RegExp(`^${cId}\twebrtc$`, 'm'), 'connections shows the link as webrtc')
+  const atC = rows(await c.run(['connections', '--json'])).filter(p => p.transport === 'webrtc')
+  t.match(atC, [{ direction: 'in', address: null }], 'C holds the inbound end, carried by webrtc')
 })

@@ -424,7 +424,9 @@ const commands: Record<string, Command<unknown>> = {
   connect: command({
     text: (r: ConnectRow) => r.path === 'dial-back'
       ? `connected to ${r.id ?? ''} (it dialed back)`
-      : r.path === 'linked' ? `already connected to ${r.id ?? ''}${r.address === null ? '' : ` at ${r.address}`}` : `connected to ${r.address ?? r.id ?? ''}`,
+      : r.path === 'linked'
+        ? `already connected to ${r.id ?? ''}${r.address === null ? '' : ` at ${r.address}`}`
+        : r.path === 'webrtc' ? `connected to ${r.id ?? ''} over webrtc` : `connected to ${r.address ?? r.id ?? ''}`,
     run: async (ctx, print) => print(await one(ctx, 'connect', { address: ctx.args.addr }))
   }),
   introduce: command({

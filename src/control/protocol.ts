@@ -139,12 +139,12 @@ export interface RingRow {
 /** A connect's answer: the address, and the id of the peer that answered there. */
 /**
  * connect: the address dialed (null for an id reached another way), the peer's id, and how it
- * was reached: `dial` (an address, or the presence record's), `dial-back`, or `linked` (a link
- * was open already).
+ * was reached: `dial` (an address, or the presence record's), `dial-back`, `webrtc`, or `linked`
+ * (a link was open already).
  */
 /** introduce: the new peer as connect gives it, and the peer that introduced it. */
-export interface IntroduceRow { id: string, address: string | null, path: 'dial' | 'dial-back' | 'linked', introducer: string }
-export interface ConnectRow { address: string | null, id: string | null, path: 'dial' | 'dial-back' | 'linked' }
+export interface IntroduceRow { id: string, address: string | null, path: 'dial' | 'dial-back' | 'webrtc' | 'linked', introducer: string }
+export interface ConnectRow { address: string | null, id: string | null, path: 'dial' | 'dial-back' | 'webrtc' | 'linked' }
 export interface SubnetRow { subnet: string }
 /** add and rm: how many addresses were asked for, and what became of them (a repeat counts once). */
 export interface AddRow { count: number, added: number, already: number }

@@ -117,6 +117,7 @@ export class Daemon implements DaemonContext {
       hops: settings.hops as number | undefined,
       addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a))),
       introductions: settings.introductions !== false,
+      webrtc: webrtcOptions(settings),
       ...metadata
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)

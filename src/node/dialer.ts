@@ -107,6 +107,27 @@ export class Dialer {
   }
 
   /**
+   * A link over a stream opened some other way (a WebRTC channel), ours as if dialed: only the
+   * key of `id` will do (another key ends it in the handshake). Resolves once open.
+   */
+  adopt (stream: Duplex, id: string, transport: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const c = new Connection(this.opts.secure(stream), { outbound: true, expected: { id, pin: 'given' }, transport, clock: this.ctx.clock, traffic: this.ctx.traffic })
+      const closed = (info: CloseInfo): void => {
+        if (c.peerId !== '' && info.reason === DUPLICATE) resolve()
+        else reject(new Error(info.reason))
+      }
+      const opened = (): void => {
+        c.off('close', closed)
+        resolve()
+      }
+      c.on('close', closed)
+      c.once('open', opened)
+      this.opts.attach(c)
+    })
+  }
+
+  /**
    * A link to peer `id`, at the first of its addresses that answers with its key (each is dialed
    * as ID@ADDR, one after another); resolves once linked, or at once when a link to it is open.
    * `ring`: the link is the ring's (its budget, not `connections`'). Rejects with every

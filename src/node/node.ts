@@ -22,6 +22,8 @@ import { RingLinks, RING_TICK, type RingInfo } from './ring.js'
 import { NodeActions, type RunOptions } from './actions.js'
 import { Reach, DIALBACK_ACTION, type Reached } from './reach.js'
 import { Introductions, INTRODUCE_ACTION, type Introduction } from './introductions.js'
+import { WebRTCLinks, SIGNAL_ACTION } from './webrtc-links.js'
+import { resolveWrtcOption, WEBRTC_KIND } from '../transport/webrtc.js'
 import { NodeMessages, type SendOptions } from './messages.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
 import { Traffic } from './traffic.js'
@@ -99,6 +101,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly actions: NodeActions
   private readonly reach: Reach
   private readonly introductions: Introductions
+  /** WebRTC links, their signals over the ring (node/webrtc-links.ts). */
+  private readonly webrtc: WebRTCLinks
   /** Messages by id: sent and received as requests of the library's own (node/messages.ts). */
   private readonly messages: NodeMessages
   private readonly services: Offers
@@ -107,7 +111,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   constructor (readonly db: LevelLike, opts: PeernetOptions = {}) {
     super()
-    if (opts.wrtc !== undefined) throw new Error('opts.wrtc: WebRTC is not supported yet in this version of peernet')
+    const wrtc = resolveWrtcOption(opts.wrtc)
     this.opts = opts
     this.givenKeyPair = opts.keyPair === undefined ? null : checkKeyPair(opts.keyPair)
     if (opts.metadata !== undefined) {
@@ -154,8 +158,21 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     const introductions = opts.introductions !== false
     const ask = async (id: string, name: string, payload: unknown, timeout: number, via?: string): Promise<unknown> =>
       await this.actions.ask(id, name, payload, timeout, 'run', via)
-    this.reach = new Reach(this.ctx, this.peers, this.dialer, { ring: () => this.ring, run: ask, linked: (id, ms) => this.linkedTo(id, ms), introductions })
+    this.reach = new Reach(this.ctx, this.peers, this.dialer, {
+      ring: () => this.ring,
+      run: ask,
+      linked: (id, ms) => this.linkedTo(id, ms),
+      introductions,
+      webrtc: this.webrtcLink.bind(this)
+    })
     this.introductions = new Introductions(this.ctx, this.peers, { reach: this.reach, run: ask, enabled: introductions, held: id => this.dialer.holds.until(id) !== null })
+    this.webrtc = new WebRTCLinks(this.ctx, {
+      ask,
+      accept: (stream, id) => this.incoming(stream, { transport: WEBRTC_KIND, expected: id }),
+      adopt: async (stream, id) => await this.dialer.adopt(stream, id, WEBRTC_KIND),
+      options: opts.webrtc === false ? null : { ...opts.webrtc, ...(wrtc === undefined ? {} : { wrtc }) }
+    })
+    this.actions.internal(SIGNAL_ACTION, (payload, { from }) => this.webrtc.receive(from, payload))
     this.actions.internal(DIALBACK_ACTION, async (payload, { from }) => await this.reach.dialBack(from, payload))
     this.actions.internal(INTRODUCE_ACTION, (payload, { from }) => this.introductions.introduce(from, payload))
     this.messages = new NodeMessages(this.ctx, this.actions, m => {
@@ -618,6 +635,12 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     }, cb)
   }
 
+  /** A WebRTC link to id (reach.ts's third step), or why not: off, or the attempt failed. */
+  private async webrtcLink (id: string, via?: string): Promise<void> {
+    if (!this.webrtc.enabled) throw new Error('webrtc is off (opts.webrtc: false)')
+    await this.webrtc.connect(id, via)
+  }
+
   /** Resolves true once a link to peer id is open (at once when one is), false after ms. */
   private linkedTo (id: string, ms: number): Promise<boolean> {
     if (this.peers.get(id) !== undefined) return Promise.resolve(true)
@@ -668,12 +691,15 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    * remote IP (source-group limits), `info.transport` what carries it (tcp, ws, ...; a stream's
    * own `kind`, as a WebRTC stream has, when not given), shown by `connections`.
    */
-  accept (stream: Duplex, info: { host?: string, transport?: string } = {}): void {
+  accept (stream: Duplex, info: { host?: string, transport?: string, expected?: string } = {}): void {
     this.incoming(stream, info)
   }
 
-  /** An inbound stream: a link once the node is ready, unless it is closing by then. */
-  private incoming (stream: Duplex, info: { host?: string, transport?: string }, address?: string): void {
+  /**
+   * An inbound stream: a link once the node is ready, unless it is closing by then. With
+   * `info.expected` only that key will do (a WebRTC channel asked for by that id).
+   */
+  private incoming (stream: Duplex, info: { host?: string, transport?: string, expected?: string }, address?: string): void {
     const take = (): void => {
       // Checked again once ready: close() may have been called while the table opened.
       if (this.closing) {
@@ -682,7 +708,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       }
       const kind = (stream as { kind?: unknown }).kind
       const transport = info.transport ?? (typeof kind === 'string' ? kind : undefined)
-      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, transport, clock: this.clock, traffic: this.ctx.traffic })
+      const expected = info.expected === undefined ? undefined : { id: info.expected, pin: 'given' as const }
+      const c = new Connection(this.layer(stream, false, this.keyPair as KeyPair), { outbound: false, remoteHost: info.host, transport, expected, clock: this.clock, traffic: this.ctx.traffic })
       if (address) c.address = address
       this.attach(c)
     }
@@ -774,6 +801,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         this.timers.clear()
         this.searches.close()
         this.actions.close()
+        this.webrtc.close()
         for (const c of this.peers.all()) c.close('node is shutting down', false, true)
         try {
           await this.ready

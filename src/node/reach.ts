@@ -6,7 +6,9 @@
 //      signed request routed over the ring asks it to dial us. It dials only the addresses of
 //      OUR presence record (its own lookup, signed by our key), each as OUR_ID@ADDR, under a rate
 //      per requester and in all: never an address a request names, so nobody can make a node
-//      dial a victim (a reflector, a port scanner) by asking.
+//      dial a victim (a reflector, a port scanner) by asking;
+//   3. webrtc: when neither can dial the other, a WebRTC channel whose signals go over the ring
+//      (node/webrtc-links.ts); the peer's candidates pass the same address checks as a dial.
 // Whatever the path, the link runs the Noise handshake with the target's key end to end: a
 // lying presence record or a node on the route can make a step fail, never stand in for it.
 import { KeyedBuckets, TokenBucket } from '../util/rate.js'
@@ -43,7 +45,7 @@ export const DIALBACK_TOTAL_BURST = 10
 /** Requesters whose dial-back rate is remembered (past it the least recent is forgotten: see KeyedBuckets). */
 export const MAX_DIALBACK_SENDERS = 1024
 
-export type ReachPath = 'linked' | 'dial' | 'dial-back'
+export type ReachPath = 'linked' | 'dial' | 'dial-back' | 'webrtc'
 
 export interface Reached { id: string, path: ReachPath, address: string | null }
 
@@ -54,6 +56,8 @@ export interface ReachParts {
   run: (id: string, name: string, payload: unknown, timeout: number, via?: string) => Promise<unknown>
   /** Whether this node takes links from introductions (option `introductions`, default true). */
   introductions: boolean
+  /** A WebRTC link to id, signalled over the ring (through `via` first when given): node/webrtc-links.ts. */
+  webrtc: (id: string, via?: string) => Promise<void>
   /** Resolves true once a link to id is open, false after ms. */
   linked: (id: string, ms: number) => Promise<boolean>
 }
@@ -118,6 +122,15 @@ export class Reach {
       // No record, and the node the ring routes its id to is another: nobody holds that id.
       if (presence === null && opts.via === undefined && /no node with that id/.test((err as Error).message)) throw new Error(`no route to ${id}: not found (no presence record, and no node with that id on the ring)`)
       tried.push(`dial-back ${dialBackWords(err as Error)}`)
+    }
+    if (this.peers.get(id) !== undefined) return { id, path: 'linked', address: this.peers.get(id)?.address ?? null }
+    // Neither side could dial the other (both only dial out, or sit behind NATs): a WebRTC
+    // channel, its offer and answer carried over the ring, finds a way between them.
+    try {
+      await this.parts.webrtc(id, opts.via)
+      return { id, path: 'webrtc', address: null }
+    } catch (err) {
+      tried.push(`webrtc failed: ${(err as Error).message}`)
     }
     throw new Error(`no route to ${id}: ${tried.join(', ')}`)
   }

@@ -9,6 +9,7 @@ import type { KeyPair } from './identity.js'
 import type { SecureLayer } from './secure.js'
 import type { VerifyContext } from '../ring/record.js'
 import type { ReceivedMessage } from '../ring/messages.js'
+import type { WebRTCOptions } from '../transport/webrtc.js'
 
 export interface PeernetOptions {
   /**
@@ -45,8 +46,18 @@ export interface PeernetOptions {
   purge?: number
   /** Connections to keep open (default 5). */
   connections?: number
-  /** WebRTC implementation: not supported yet. */
+  /**
+   * A WebRTC implementation (the seed's option): an object with an RTCPeerConnection
+   * constructor, such as a browser's window. Default: node-datachannel's, loaded at the first
+   * WebRTC attempt (an optional dependency).
+   */
   wrtc?: unknown
+  /**
+   * How WebRTC links (connect by id's third step) are made: `iceServers` (none by default: direct
+   * addresses only), `bind` (where candidates are gathered; 127.0.0.1 within one machine),
+   * `allowHost` (which hosts a peer's candidates may name), `timeout`. false turns WebRTC off.
+   */
+  webrtc?: WebRTCOptions | false
   /**
    * Introductions (getNewPeer, peer-exchange's): whether this node introduces its peers to a
    * connected peer that asks, and takes links from introductions made by others (default true).
