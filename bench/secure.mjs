@@ -7,9 +7,10 @@
 //   vs the same writes in plaintext; and, to show why, one encrypted message per frame.
 //   node bench/secure.mjs [--json] [--quick]
 import net from 'node:net'
-import { encodeFrame, FrameDecoder, generateKeyPair, PROTOCOL_VERSION, MAX_BATCH } from '../lib/index.js'
+import { FrameDecoder, generateKeyPair, PROTOCOL_VERSION, MAX_BATCH } from '../lib/index.js'
 import { noiseLayer } from '../lib/node/secure.js'
 import { quick, say, row, median, now, fmt, ensureOffline } from './lib/common.mjs'
+import { FRAME_MIX } from './lib/frame-mix.mjs'
 
 // Loopback only: re-exec under `unshare -n` unless already there (every socket is on 127.0.0.1).
 ensureOffline()
@@ -19,17 +20,7 @@ const CONNECTS = quick ? 100 : 300
 const FRAMES = quick ? 100_000 : 300_000
 const PER_TURN = 32
 
-const addr = i => `tcp://127.0.${(i >> 8) & 255}.${i & 255}:${20000 + i}`
-const MIX = [
-  { type: 'query', qid: '0123456789abcdef', subnet: 'chat', hops: 3, limit: 15 },
-  { type: 'answer', qid: '0123456789abcdef', subnet: 'chat', address: addr(9), hops: 4 },
-  { type: 'ping' },
-  { type: 'addrs', addrs: Array.from({ length: 32 }, (_, i) => addr(100 + i)) },
-  { type: 'query', qid: 'fedcba9876543210', subnet: 'stun', hops: 2, limit: 15 },
-  { type: 'answer', qid: 'fedcba9876543210', subnet: 'stun', address: addr(7), hops: 2 },
-  { type: 'getaddrs' },
-  { type: 'pong' }
-].map(m => encodeFrame(m))
+const MIX = FRAME_MIX
 
 const serverKey = generateKeyPair()
 const clientKey = generateKeyPair()

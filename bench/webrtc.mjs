@@ -10,10 +10,11 @@
 // falls on both.
 //   node bench/webrtc.mjs [--json] [--quick]
 import net from 'node:net'
-import { encodeFrame, FrameDecoder, generateKeyPair, MAX_BATCH } from '../lib/index.js'
+import { FrameDecoder, generateKeyPair, MAX_BATCH } from '../lib/index.js'
 import { noiseLayer } from '../lib/node/secure.js'
 import { dialWebRTC, answerWebRTC, signalPair, loopbackOnly, releaseWebRTC, webrtcUnavailable } from '../lib/transport/webrtc.js'
 import { quick, say, row, median, now, fmt, ensureOffline } from './lib/common.mjs'
+import { FRAME_MIX } from './lib/frame-mix.mjs'
 
 // Loopback only: re-exec under `unshare -n` unless already there (every socket is on 127.0.0.1).
 ensureOffline()
@@ -32,17 +33,7 @@ if (why !== null) {
   process.exit(0)
 }
 
-const addr = i => `tcp://127.0.${(i >> 8) & 255}.${i & 255}:${20000 + i}`
-const MIX = [
-  { type: 'query', qid: '0123456789abcdef', subnet: 'chat', hops: 3, limit: 15 },
-  { type: 'answer', qid: '0123456789abcdef', subnet: 'chat', address: addr(9), hops: 4 },
-  { type: 'ping' },
-  { type: 'addrs', addrs: Array.from({ length: 32 }, (_, i) => addr(100 + i)) },
-  { type: 'query', qid: 'fedcba9876543210', subnet: 'stun', hops: 2, limit: 15 },
-  { type: 'answer', qid: 'fedcba9876543210', subnet: 'stun', address: addr(7), hops: 2 },
-  { type: 'getaddrs' },
-  { type: 'pong' }
-].map(m => encodeFrame(m))
+const MIX = FRAME_MIX
 
 const serverKey = generateKeyPair()
 const clientKey = generateKeyPair()

@@ -3,7 +3,7 @@
 // its result comes back; what a hostile node on the route can do (alter, forge, replay) is
 // refused; every bound (payload, name, rate, runs, handlers, senders) is crossed.
 import t from 'tap'
-import { RingNet } from './lib/ring-net.js'
+import { RingNet, farPair, settle } from './lib/ring-net.js'
 import {
   RemoteActions, ActionError, sealRequest, sealReply, MAX_ACTION_NAME, MAX_ACTION_ERROR, RUN_TIMEOUT, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_HANDLING, MAX_RATE_SENDERS
 } from '../lib/ring/actions.js'
@@ -29,29 +29,6 @@ function ring (t, opts = {}) {
   }
   t.ok(net.settle() >= 0, 'the ring settles')
   return net
-}
-
-/** Two nodes with no link between them, several hops apart. */
-function farPair (net) {
-  const ids = net.ids.slice().sort()
-  for (let k = 0; k < ids.length; k++) {
-    const a = ids[k]
-    const b = ids[(k + ids.length / 2) % ids.length]
-    if (!net.nodes.get(a).links.has(b)) return [net.nodes.get(a), net.nodes.get(b)]
-  }
-  throw new Error('no unlinked pair')
-}
-
-/** Waits for promise while the queue is delivered (async handlers answer between turns). */
-async function settle (net, promise, { advance = 0, turns = 40 } = {}) {
-  let out = null
-  promise.then(value => { out = { value } }, error => { out = { error } })
-  for (let i = 0; out === null && i < turns; i++) {
-    if (advance > 0 && i > 0) net.advance(advance)
-    else net.drain()
-    await tick()
-  }
-  return out
 }
 
 t.test('a run reaches a node it has no link to, over the ring, and its result comes back', async t => {

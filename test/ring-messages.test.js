@@ -4,13 +4,12 @@
 // forge `from`, fake the acknowledgement, replay) is refused; MAX_MESSAGE and the sender's rate
 // are crossed; the library's action names are its own.
 import t from 'tap'
-import { RingNet } from './lib/ring-net.js'
+import { RingNet, farPair, settle } from './lib/ring-net.js'
 import { RemoteActions, ActionError, sealRequest, sealReply, ACTION_BURST, ACTION_RATE, RESERVED_PREFIX } from '../lib/ring/actions.js'
 import { MESSAGE_ACTION, MAX_MESSAGE, MESSAGE_WRAPPER, messageHandler, messageText } from '../lib/ring/messages.js'
 import { MAX_ENVELOPE_BODY } from '../lib/ring/envelope.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
-const tick = () => new Promise(resolve => setImmediate(resolve))
 
 /** A settled ring; each node's RemoteActions answers messages into node.inbox (or refuses, as node.refuse says). */
 function ring (t, opts = {}) {
@@ -34,27 +33,6 @@ function ring (t, opts = {}) {
   }
   t.ok(net.settle() >= 0, 'the ring settles')
   return net
-}
-
-function farPair (net) {
-  const ids = net.ids.slice().sort()
-  for (let k = 0; k < ids.length; k++) {
-    const a = ids[k]
-    const b = ids[(k + ids.length / 2) % ids.length]
-    if (!net.nodes.get(a).links.has(b)) return [net.nodes.get(a), net.nodes.get(b)]
-  }
-  throw new Error('no unlinked pair')
-}
-
-async function settle (net, promise, { advance = 0, turns = 40 } = {}) {
-  let out = null
-  promise.then(value => { out = { value } }, error => { out = { error } })
-  for (let i = 0; out === null && i < turns; i++) {
-    if (advance > 0 && i > 0) net.advance(advance)
-    else net.drain()
-    await tick()
-  }
-  return out
 }
 
 t.test('a message reaches a node it has no link to; the acknowledgement is the signed reply', async t => {

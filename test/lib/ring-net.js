@@ -168,3 +168,31 @@ export function percentile (xs, p) {
   const s = xs.slice().sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]
 }
+
+/** Two nodes of net with no link between them, several hops apart. */
+export function farPair (net) {
+  const ids = net.ids.slice().sort()
+  for (let k = 0; k < ids.length; k++) {
+    const a = ids[k]
+    const b = ids[(k + ids.length / 2) % ids.length]
+    if (!net.nodes.get(a).links.has(b)) return [net.nodes.get(a), net.nodes.get(b)]
+  }
+  throw new Error('no unlinked pair')
+}
+
+const tick = () => new Promise(resolve => setImmediate(resolve))
+
+/**
+ * Waits for promise while net's queue is delivered (async handlers answer between turns), moving
+ * its clock on by `advance` ms a turn when given; resolves to {value} or {error}, null if neither came.
+ */
+export async function settle (net, promise, { advance = 0, turns = 40 } = {}) {
+  let out = null
+  promise.then(value => { out = { value } }, error => { out = { error } })
+  for (let i = 0; out === null && i < turns; i++) {
+    if (advance > 0 && i > 0) net.advance(advance)
+    else net.drain()
+    await tick()
+  }
+  return out
+}
