@@ -13,7 +13,7 @@
 //   node bench/reach.mjs [--json] [--quick]
 import { Level } from 'level'
 import { join } from 'node:path'
-import { peernet, listen, DIALBACK_BURST } from '../lib/index.js'
+import { peernet, listen, DIALBACK_BURST, DIALBACK_TOTAL_RATE } from '../lib/index.js'
 import transport from '../lib/transport/index.js'
 import { releaseWebRTC } from '../lib/transport/webrtc.js'
 import { quick, say, row, median, now, fmt, ensureOffline, until, sleep, tempDir, removeDir } from './lib/common.mjs'
@@ -70,25 +70,33 @@ try {
   const requesters = nodes.slice(1, NODES - 2)
   const backs = Math.min(TRIALS, requesters.length * DIALBACK_BURST)
   const runs = { address: [], dial: [], 'dial-back': [], webrtc: [] }
-  const paths = { address: new Set(), dial: new Set(), 'dial-back': new Set(), webrtc: new Set() }
+  const paths = { address: new Map(), dial: new Map(), 'dial-back': new Map(), webrtc: new Map() }
+  const failed = { address: [], dial: [], 'dial-back': [], webrtc: [] }
   for (let i = 0; i < TRIALS; i++) {
     // Interleaved, so a slow moment of the machine falls on every path alike.
     const steps = [['address', X, B, B.url], ['dial', X, B, B.id]]
     if (i < backs) steps.push(['dial-back', requesters[i % requesters.length], C, C.id])
     steps.push(['webrtc', W, C, C.id])
     for (const [name, from, to, target] of steps) {
-      const r = await trial(from, to, target)
-      runs[name].push(r.ms)
-      paths[name].add(r.path)
+      try {
+        const r = await trial(from, to, target)
+        runs[name].push(r.ms)
+        paths[name].set(r.path, (paths[name].get(r.path) ?? 0) + 1)
+      } catch (err) {
+        failed[name].push(err.message)
+      }
     }
+    // C's dial-back allowance in all is DIALBACK_TOTAL_RATE a second: a round stays within it.
+    await sleep(1000 / DIALBACK_TOTAL_RATE)
   }
   const base = median(runs.address)
   say(`connect and a first acknowledged message, median of ${TRIALS} (${NODES} nodes on loopback tcp, real Noise):`)
-  say(`  by address            ${fmt(base, 2)} ms   (baseline)`)
+  say(`  by address            ${fmt(base, 2)} ms   (baseline; ${failed.address.length} failed)`)
   for (const name of ['dial', 'dial-back', 'webrtc']) {
     const m = median(runs[name])
-    say(`  by id, ${name.padEnd(14)} ${fmt(m, 2)} ms   ${fmt(m / base, 1)}× the dial by address   (${runs[name].length} runs; paths seen: ${[...paths[name]].join(', ')})`)
-    row(BENCH, `first-message-by-id-${name}-ms`, m, 'ms', base, { paths: [...paths[name]] })
+    say(`  by id, ${name.padEnd(14)} ${fmt(m, 2)} ms   ${fmt(m / base, 1)}× by address   (${runs[name].length} runs, ${failed[name].length} failed; paths: ${[...paths[name]].map(([p, n]) => `${p} ${n}`).join(', ')})`)
+    for (const why of new Set(failed[name])) say(`    failed: ${why}`)
+    row(BENCH, `first-message-by-id-${name}-ms`, m, 'ms', base, { paths: Object.fromEntries(paths[name]), runs: runs[name].length, failed: failed[name].length })
   }
 } finally {
   for (const close of closers) await close().catch(() => {})

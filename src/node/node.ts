@@ -163,7 +163,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       run: ask,
       linked: (id, ms) => this.linkedTo(id, ms),
       introductions,
-      webrtc: this.webrtcLink.bind(this)
+      webrtc: this.webrtcLink.bind(this),
+      own: () => this.own.announced
     })
     this.introductions = new Introductions(this.ctx, this.peers, { reach: this.reach, run: ask, enabled: introductions, held: id => this.dialer.holds.until(id) !== null })
     this.webrtc = new WebRTCLinks(this.ctx, {

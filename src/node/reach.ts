@@ -60,6 +60,8 @@ export interface ReachParts {
   webrtc: (id: string, via?: string) => Promise<void>
   /** Resolves true once a link to id is open, false after ms. */
   linked: (id: string, ms: number) => Promise<boolean>
+  /** This node's own addresses as its presence record gives them (none: nobody can dial it back). */
+  own: () => readonly string[]
 }
 
 /** Rejects with Error(what) after ms unless p settles first. */
@@ -114,14 +116,20 @@ export class Reach {
       }
     }
     if (this.peers.get(id) !== undefined) return { id, path: 'linked', address: this.peers.get(id)?.address ?? null }
-    try {
-      await this.parts.run(id, DIALBACK_ACTION, opts.via === undefined ? null : { introduced: true }, DIALBACK_TIMEOUT, opts.via)
-      if (await this.parts.linked(id, LINK_SETTLE)) return { id, path: 'dial-back', address: this.peers.get(id)?.address ?? null }
-      tried.push('dial-back: it reported a link that never opened here')
-    } catch (err) {
-      // No record, and the node the ring routes its id to is another: nobody holds that id.
-      if (presence === null && opts.via === undefined && /no node with that id/.test((err as Error).message)) throw new Error(`no route to ${id}: not found (no presence record, and no node with that id on the ring)`)
-      tried.push(`dial-back ${dialBackWords(err as Error)}`)
+    // A node with no address of its own cannot be dialed back: asking would only spend the
+    // target's dial-back allowance (and say nothing of whether the id exists).
+    if (this.parts.own().length === 0 && presence !== null) {
+      tried.push('no dial-back (this node has no address to be dialed at)')
+    } else {
+      try {
+        await this.parts.run(id, DIALBACK_ACTION, opts.via === undefined ? null : { introduced: true }, DIALBACK_TIMEOUT, opts.via)
+        if (await this.parts.linked(id, LINK_SETTLE)) return { id, path: 'dial-back', address: this.peers.get(id)?.address ?? null }
+        tried.push('dial-back: it reported a link that never opened here')
+      } catch (err) {
+        // No record, and the node the ring routes its id to is another: nobody holds that id.
+        if (presence === null && opts.via === undefined && /no node with that id/.test((err as Error).message)) throw new Error(`no route to ${id}: not found (no presence record, and no node with that id on the ring)`)
+        tried.push(`dial-back ${dialBackWords(err as Error)}`)
+      }
     }
     if (this.peers.get(id) !== undefined) return { id, path: 'linked', address: this.peers.get(id)?.address ?? null }
     // Neither side could dial the other (both only dial out, or sit behind NATs): a WebRTC
