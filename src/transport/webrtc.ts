@@ -271,7 +271,12 @@ export class WebRTCStream extends Duplex {
       // Read when the event is handled, not when it happened: 'failed' may already read 'closed'.
       const state = pc.connectionState
       if (!this.connected && (state === 'failed' || state === 'closed')) this.destroy(new Error(`webrtc: the connection failed before its data channel opened (${this.progress()})`))
-      else if (state === 'failed' || state === 'closed' || state === 'disconnected') this.destroy()
+      else if (state === 'failed' || state === 'closed' || state === 'disconnected') {
+        // The connection went before its channel said 'close' (that event may never come once
+        // the peer connection is gone): the same end, so a reader still sees it.
+        this.push(null)
+        this.release()
+      }
     })
     if (this.initiator) {
       // Reliable and ordered: a byte stream, as TCP is.
