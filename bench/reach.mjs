@@ -62,9 +62,12 @@ try {
   // (Two nodes that only dial out may sit side by side on the ring: they never link, so never
   // both join; the ring routes all the same.)
   await until(() => nodes.every(pn => pn.ringStatus() !== 'lonely'), { ms: 60_000, what: 'the ring to form' })
-  // Presence records published and settled.
-  await sleep(2000)
   const [X, B, W, C] = [nodes[1], nodes[2], nodes[NODES - 2], nodes[NODES - 1]]
+  // Every listening node joined, and B's presence record found: the trials measure a settled
+  // ring. (W and C, which only dial out, may never join: they publish no presence record, and
+  // are reached without one.)
+  await until(() => nodes.slice(0, NODES - 2).every(pn => pn.ringStatus() === 'joined'), { ms: 60_000, what: 'the listening nodes to join' })
+  await until(async () => (await X.ring.presenceOf(B.id).catch(() => null)) !== null, { ms: 120_000, every: 500, what: "B's presence record to be found" })
   // C grants one requester DIALBACK_BURST dial-backs, then one per 10 s: the dial-backs are
   // asked by the listening nodes in turn, each within its burst.
   const requesters = nodes.slice(1, NODES - 2)

@@ -126,7 +126,8 @@ export class Reach {
         if (await this.parts.linked(id, LINK_SETTLE)) return { id, path: 'dial-back', address: this.peers.get(id)?.address ?? null }
         tried.push('dial-back: it reported a link that never opened here')
       } catch (err) {
-        // No record, and the node the ring routes its id to is another: nobody holds that id.
+        // No record, and the ring routes the id to another node: nobody holds that id. (A
+        // routing loop says less: two nodes that only dial out, side by side on the ring, loop.)
         if (presence === null && opts.via === undefined && /no node with that id/.test((err as Error).message)) throw new Error(`no route to ${id}: not found (no presence record, and no node with that id on the ring)`)
         tried.push(`dial-back ${dialBackWords(err as Error)}`)
       }
