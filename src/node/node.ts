@@ -1,7 +1,9 @@
 // The peernet node: the facade of the library. It owns the address table and the lifecycle
 // (start, timers, close) and hands each job to its part: the peer set (peers.ts), the dialer
 // (dialer.ts, with the user's holds in holds.ts), the handshake (handshake.ts), the keepalive
-// (keepalive.ts), gossip (gossip.ts), search (search.ts) and our own addresses (own.ts).
+// (keepalive.ts), gossip (gossip.ts), search (search.ts), our own addresses (own.ts), remote
+// actions (actions.ts) and messages (messages.ts), connect by id (reach.ts, webrtc-links.ts)
+// and introductions (introductions.ts).
 // Everything that takes time or chance comes from opts.clock and opts.random.
 // Over ~400 lines on purpose: it is the whole public API (the seed's methods with callback and
 // promise forms, their docs) plus the wiring; each rule behind it lives in its part.
@@ -582,8 +584,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    * there fails the connect (`identity mismatch: expected ID, got OTHER`) and its link is closed.
    *
    * addr may be an id alone (64 hex digits): the node is found through the ring and reached by
-   * the first path that works (reach.ts): `dial` (its presence record's addresses, as ID@ADDR)
-   * or `dial-back` (it dials us); `linked` when a link was open already. Rejects with
+   * the first path that works (reach.ts): `dial` (its presence record's addresses, as ID@ADDR),
+   * `dial-back` (it dials us) or `webrtc` (a channel signalled over the ring: neither can dial
+   * the other); `linked` when a link was open already. Rejects with
    * `no route to ID: …`, naming each path tried and how it ended.
    */
   connect (addr: string, cb?: Callback<Reached>): Promise<Reached> {
