@@ -2,7 +2,7 @@
 // returns null for anything else (help, completion, a usage error), which yargs then handles
 // from the same table. Validation of values lives here once and serves both.
 import { GLOBAL_FLAGS, findCommand, type Command, type Flag, type Arg } from './commands.js'
-import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES } from '../transport/address.js'
+import { parseAddress, parsePinned, formatPinned, NETWORK_SCHEMES, NODE_ID } from '../transport/address.js'
 import { checkSubnet } from '../wire/messages.js'
 import { SERVICE_NAME, MAX_MESSAGE } from '../wire/record.js'
 import { parseStunUrl } from '../stun/url.js'
@@ -59,7 +59,7 @@ export function checkArg (arg: Arg, value: string): string {
       // An id alone: the daemon finds that node through the ring.
       case 'pinned':
         if (!/^[0-9a-f]+$/i.test(value)) return dialablePinned(value)
-        if (value.length !== 64) throw new Error(`"${value}" is not a node id (64 hex digits) nor an address (tcp://HOST:PORT, ws://HOST:PORT)`)
+        if (!NODE_ID.test(value.toLowerCase())) throw new Error(`"${value}" is not a node id (64 hex digits) nor an address (tcp://HOST:PORT, ws://HOST:PORT)`)
         return value.toLowerCase()
       case 'address-or-stdin': return value === '-' ? value : dialablePinned(value)
       // A service's own name may be bound to every interface (ws://0.0.0.0:P): no peer, but a service.
@@ -81,14 +81,14 @@ export function checkArg (arg: Arg, value: string): string {
         if (value !== 'ws' && value !== 'tcp' && value !== 'wss' && value !== 'stun') throw new Error(`cannot listen on "${value}": use ws, wss, tcp or stun`)
         return value
       case 'node-id':
-        if (!/^[0-9a-f]{64}$/i.test(value)) throw new Error(`"${value.slice(0, 80)}" is not a node id: 64 hex digits (\`peernet id\` prints one)`)
+        if (!NODE_ID.test(value.toLowerCase())) throw new Error(`"${value.slice(0, 80)}" is not a node id: 64 hex digits (\`peernet id\` prints one)`)
         return value.toLowerCase()
       // Stdin is read when the command runs (and checked the same way there).
       case 'json-or-stdin': return value === '-' ? value : messageJson(value, 'the message')
       case 'peer':
         if (value === '') throw new Error('empty address')
         if (value.includes('://')) return dialable(value)
-        if (!/^[0-9a-f]{64}$/i.test(value)) throw new Error(`"${value}" is neither an address (tcp://HOST:PORT, ws://HOST:PORT) nor a peer id (hex, from peernet connections --json)`)
+        if (!NODE_ID.test(value.toLowerCase())) throw new Error(`"${value}" is neither an address (tcp://HOST:PORT, ws://HOST:PORT) nor a peer id (hex, from peernet connections --json)`)
         return value.toLowerCase()
     }
   } catch (err) {

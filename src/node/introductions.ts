@@ -7,7 +7,8 @@
 // only that key will do), else a dial-back whose request goes through the introducer. The new
 // link is a normal peer link: encrypted to the new peer's key end to end, counted, gossiped.
 import { KeyedBuckets, TokenBucket } from '../util/rate.js'
-import { tryNormalizeAddress } from '../transport/address.js'
+import { tryNormalizeAddress, NODE_ID } from '../transport/address.js'
+import { sample } from '../util/random.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
 import type { PeerSet } from './peers.js'
 import type { Reach, Reached } from './reach.js'
@@ -46,7 +47,7 @@ export function introducedProblem (x: unknown): string | null {
   for (const p of x as unknown[]) {
     if (p === null || typeof p !== 'object') return 'a peer in the answer is not an object'
     const { id, addresses } = p as { id?: unknown, addresses?: unknown }
-    if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) return 'a peer in the answer has no valid id'
+    if (typeof id !== 'string' || !NODE_ID.test(id)) return 'a peer in the answer has no valid id'
     if (!Array.isArray(addresses) || addresses.length > MAX_HELLO_ADDRS || !addresses.every(a => typeof a === 'string' && tryNormalizeAddress(a) !== null)) return 'a peer in the answer has invalid addresses'
   }
   return null
@@ -112,11 +113,7 @@ export class Introductions {
     if (!this.perAsker.take(from)) throw new Error(`refused: over INTRODUCE_RATE (${INTRODUCE_RATE} a second, burst ${INTRODUCE_BURST}) for this peer`)
     const others = [...this.peers].filter(c => c.peerId !== '' && c.peerId !== from && !skip.has(c.peerId))
     // A random sample: the same asker asking again meets other peers.
-    for (let i = others.length - 1; i > 0; i--) {
-      const j = Math.floor(this.ctx.random() * (i + 1))
-      ;[others[i], others[j]] = [others[j], others[i]]
-    }
-    return others.slice(0, MAX_INTRODUCED).map(c => ({
+    return sample(this.ctx.random, others, MAX_INTRODUCED).map(c => ({
       id: c.peerId,
       addresses: [...new Set([c.address, ...c.offered].filter((a): a is string => typeof a === 'string'))].slice(0, MAX_HELLO_ADDRS)
     }))

@@ -41,7 +41,7 @@ import { type Stats, sourceCap } from '../table/rules.js'
 import { type KnownRecordRow, knownRow } from '../table/known-text.js'
 import { memPair } from '../transport/mem.js'
 import { transport as defaultTransport, resolveTransportOption } from '../transport/index.js'
-import { normalizeAddress, tryNormalizeAddress, sourceGroup, parsePinned } from '../transport/address.js'
+import { normalizeAddress, tryNormalizeAddress, sourceGroup, parsePinned, NODE_ID } from '../transport/address.js'
 import { type KeyPair, checkKeyPair, resolveIdentity } from './identity.js'
 import { noiseLayer, type SecureLayer } from './secure.js'
 import { checkSubnet } from '../wire/messages.js'
@@ -69,8 +69,6 @@ export const FLUSH_INTERVAL = 30_000
 /** Names or lists of names, as the seed's methods take them. */
 type OneOrMany = string | string[]
 const many = (x: OneOrMany): string[] => Array.isArray(x) ? x : [x]
-/** A node id alone (its public key, 64 hex digits): what connect() reaches through the ring. */
-const PEER_ID = /^[0-9a-fA-F]{64}$/
 
 /**
  * Methods that take a callback also return a promise. With a callback, the callback gets the
@@ -591,7 +589,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    */
   connect (addr: string, cb?: Callback<Reached>): Promise<Reached> {
     return this.call(async () => {
-      if (typeof addr === 'string' && PEER_ID.test(addr)) return await this.connectId(addr.toLowerCase())
+      // A node id alone (either case): reached through the ring.
+      if (typeof addr === 'string' && NODE_ID.test(addr.toLowerCase())) return await this.connectId(addr.toLowerCase())
       const { id, address: a } = parsePinned(addr)
       await this.ready
       if (this.closing) throw new Error('peernet is closed')
