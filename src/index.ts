@@ -54,3 +54,8 @@ export {
 export {
   SIGNAL_ACTION, MAX_SIGNAL_BATCH, SIGNAL_FLUSH, SIGNAL_TIMEOUT, MAX_WEBRTC_SESSIONS, MAX_WEBRTC_SESSIONS_PER_PEER, signalRequestProblem
 } from './node/webrtc-links.js'
+export {
+  RELAY_ACTION, RELAY_KIND, CIRCUIT_RATE, MAX_CIRCUITS, CIRCUITS_PER_PEER, CIRCUIT_QUEUE, CIRCUIT_OPEN_TIMEOUT, RELAY_CONSENT, MAX_RELAY_CONSENTS,
+  MAX_RELAY_CANDIDATES, RELAY_TRIES, RELAY_TIMEOUT, relayRequestProblem, relayAnswerProblem, type RelayOptions
+} from './node/relay.js'
+export { MAX_RELAY_CHUNK, MAX_RELAY_RATE, validateRelayMessage, type RelayMessage } from './wire/relay.js'

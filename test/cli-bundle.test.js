@@ -62,7 +62,7 @@ process.on('exit', () => appendFileSync(log, Object.keys(require.cache).filter(f
  * client command; the daemon and packages are never bundled. (webrtc-signal: the checks of the
  * ice and webrtc-bind settings; the WebRTC transport itself, webrtc.ts, is not here.)
  */
-const FROM_BELOW = ['node/defaults.ts', 'table/rules.ts', 'transport/address.ts', 'wire/frame.ts', 'wire/messages.ts', 'wire/record.ts', 'stun/url.ts', 'transport/webrtc-signal.ts']
+const FROM_BELOW = ['node/defaults.ts', 'table/rules.ts', 'transport/address.ts', 'wire/frame.ts', 'wire/messages.ts', 'wire/record.ts', 'wire/relay.ts', 'stun/url.ts', 'transport/webrtc-signal.ts']
 
 t.test('npm run build made the bundle, of the client path only', async t => {
   t.ok(existsSync(BUNDLE), `${BUNDLE} exists`)

@@ -2,7 +2,8 @@
 // ID` with no address: an open link is reused; two daemons that only dial out (no `listen`, no
 // address), both linked to a third, reach each other over WebRTC, signalled over the ring, and
 // `connections` shows the link as webrtc; an id nobody holds is "no route" (exit 1, one line);
-// a malformed id is a usage error (exit 2). `introduce`'s errors.
+// a malformed id is a usage error (exit 2). `introduce`'s errors. Two that only dial out with
+// WebRTC off reach each other through a relay, and `connections` shows it as relay.
 import t from 'tap'
 import { datadir, oneLine } from './lib/cli.js'
 import { until } from './lib/helpers.js'
@@ -74,4 +75,29 @@ t.test('connect ID over webrtc: two daemons that only dial out, linked through a
   t.match((await b.run(['connections'])).stdout, new RegExp(`^${cId}\twebrtc$`, 'm'), 'connections shows the link as webrtc')
   const atC = rows(await c.run(['connections', '--json'])).filter(p => p.transport === 'webrtc')
   t.match(atC, [{ direction: 'in', address: null }], 'C holds the inbound end, carried by webrtc')
+})
+
+t.test('connect ID through a relay: two daemons with --no-webrtc that only dial out; --no-relay on the third is named', async t => {
+  const [a, b, c] = [datadir(t), datadir(t), datadir(t)]
+  await Promise.all([a.start(...FAST), b.start(...FAST, '--no-webrtc'), c.start(...FAST, '--no-webrtc')])
+  const aUrl = (await a.run(['listen', 'tcp'])).stdout.trim()
+  const [aId, bId, cId] = await Promise.all([a, b, c].map(async d => (await d.run(['id'])).stdout.trim()))
+  t.equal((await b.run(['connect', aUrl])).code, 0)
+  t.equal((await c.run(['connect', aUrl])).code, 0)
+  await until(async () => (await a.run(['connections'])).stdout.trim().split('\n').length === 2, { ms: 30_000, every: 250, what: 'A to hold both links' })
+  const r = await b.run(['connect', cId])
+  t.same([r.code, r.stdout, r.stderr], [0, `connected to ${cId} over relay\n`, ''], 'connect C_ID from B: through A')
+  t.match((await b.run(['connections'])).stdout, new RegExp(`^${cId}\trelay$`, 'm'), 'connections shows the link as relay')
+  t.match(rows(await c.run(['connections', '--json'])).filter(p => p.transport === 'relay'), [{ id: bId, direction: 'in', address: null }], 'C holds the inbound end')
+  // A message over it, as over any link.
+  const sent = await b.run(['send', cId, '"through a"'])
+  t.equal(sent.code, 0, 'send over the relayed link')
+
+  // A, restarted with --no-relay: the relay step says why it failed.
+  t.equal((await a.run(['stop'])).code, 0)
+  await a.start(...FAST, '--no-relay')
+  t.equal((await a.run(['servers'])).stdout.includes(aUrl), true, 'A listens where it did')
+  for (const d of [b, c]) await until(async () => (await d.run(['connect', aUrl])).code === 0, { ms: 30_000, every: 250, what: 'a link to A again' })
+  await until(async () => (await b.run(['connections'])).stdout.includes(aId) && !(await b.run(['connections'])).stdout.includes(cId), { ms: 30_000, every: 250, what: 'B linked to A again, not to C' })
+  oneLine(t, await b.run(['connect', cId]), 1, new RegExp(`^peernet: no route to ${cId}: .*webrtc failed: webrtc is off.*relay failed: .*relay: false`), 'every step named, the relay\'s refusal last')
 })

@@ -24,7 +24,8 @@ t.test('two nodes that only dial out reach each other by id over WebRTC, signall
     t.teardown(async () => { stop(); await pn.close() })
     return pn
   }
-  const A = make('wa', 1, true)
+  // (A relays for nobody: the last step, a relayed link, would join B and the node with WebRTC off.)
+  const A = make('wa', 1, true, { relay: false })
   const B = make('wb', 2, false)
   const C = make('wc', 3, false)
   const off = make('wd', 4, false, { webrtc: false })
@@ -46,7 +47,7 @@ t.test('two nodes that only dial out reach each other by id over WebRTC, signall
   t.match(await got, { from: B.id, message: { over: 'webrtc' } }, 'a message over the new link')
 
   // A node with WebRTC off refuses the offer; the error names every step.
-  await t.rejects(B.connect(off.id), /no route to .*dial-back .*webrtc failed: signalling failed: .*webrtc is off/, 'webrtc off: refused, each step named')
+  await t.rejects(B.connect(off.id), /no route to .*dial-back .*webrtc failed: signalling failed: .*webrtc is off.*relay failed: .*relay: false/, 'webrtc off: refused, each step named')
 })
 
 t.test('signalRequestProblem: a peernet.signal request is checked before any session starts', async t => {

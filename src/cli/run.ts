@@ -351,8 +351,9 @@ const commands: Record<string, Command<unknown>> = {
   }),
   connections: command({
     // The first column as before (scripts read it); the id beside an address; a link no address
-    // names says what carries it when that is not the usual (a WebRTC link: `ID  webrtc`).
-    text: (r: ConnectionRow) => r.address === null ? (r.transport === 'webrtc' ? `${r.id}\twebrtc` : r.id) : `${r.address}\t${r.id}`,
+    // names says what carries it when that is not the usual (a WebRTC link: `ID  webrtc`, a
+    // relayed one: `ID  relay`).
+    text: (r: ConnectionRow) => r.address === null ? (r.transport === 'webrtc' || r.transport === 'relay' ? `${r.id}\t${r.transport}` : r.id) : `${r.address}\t${r.id}`,
     run: (ctx, print) => listing(ctx, 'connections', {}, print)
   }),
   subnets: command({
@@ -426,7 +427,7 @@ const commands: Record<string, Command<unknown>> = {
       ? `connected to ${r.id ?? ''} (it dialed back)`
       : r.path === 'linked'
         ? `already connected to ${r.id ?? ''}${r.address === null ? '' : ` at ${r.address}`}`
-        : r.path === 'webrtc' ? `connected to ${r.id ?? ''} over webrtc` : `connected to ${r.address ?? r.id ?? ''}`,
+        : r.path === 'webrtc' || r.path === 'relay' ? `connected to ${r.id ?? ''} over ${r.path}` : `connected to ${r.address ?? r.id ?? ''}`,
     run: async (ctx, print) => print(await one(ctx, 'connect', { address: ctx.args.addr }))
   }),
   introduce: command({

@@ -136,15 +136,16 @@ export interface RingRow {
   successors: RingNodeRow[]
   fingers: Array<RingNodeRow & { range: number }>
 }
-/** A connect's answer: the address, and the id of the peer that answered there. */
 /**
- * connect: the address dialed (null for an id reached another way), the peer's id, and how it
- * was reached: `dial` (an address, or the presence record's), `dial-back`, `webrtc`, or `linked`
- * (a link was open already).
+ * How connect reached a peer: `dial` (an address, or the presence record's), `dial-back`,
+ * `webrtc`, `relay` (a circuit through a peer both are linked to), or `linked` (a link was open
+ * already).
  */
+export type ReachedBy = 'dial' | 'dial-back' | 'webrtc' | 'relay' | 'linked'
+/** connect: the address dialed (null for an id reached another way), the peer's id, and how it was reached. */
+export interface ConnectRow { address: string | null, id: string | null, path: ReachedBy }
 /** introduce: the new peer as connect gives it, and the peer that introduced it. */
-export interface IntroduceRow { id: string, address: string | null, path: 'dial' | 'dial-back' | 'webrtc' | 'linked', introducer: string }
-export interface ConnectRow { address: string | null, id: string | null, path: 'dial' | 'dial-back' | 'webrtc' | 'linked' }
+export interface IntroduceRow { id: string, address: string | null, path: ReachedBy, introducer: string }
 export interface SubnetRow { subnet: string }
 /** add and rm: how many addresses were asked for, and what became of them (a repeat counts once). */
 export interface AddRow { count: number, added: number, already: number }

@@ -1,9 +1,10 @@
 // Daemon settings: flags of `server`/`daemon` and keys of DATADIR/config.json, under one name
 // each. The CLI shows them; the daemon reads and checks them with the same table. Flags apply
 // to the daemon they start (a running one keeps its own); config.json applies at every start.
-import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK } from '../node/defaults.js'
+import { DEFAULT_CONNECTIONS, DEFAULT_INTERVAL, DEFAULT_PURGE, DEFAULT_HOPS, DEFAULT_NETWORK, MAX_CIRCUITS, CIRCUITS_PER_PEER, CIRCUIT_RATE } from '../node/defaults.js'
 import { DEFAULT_TABLE_SIZE } from '../table/rules.js'
 import { MAX_HOP_LIMIT } from '../wire/messages.js'
+import { MAX_RELAY_RATE } from '../wire/relay.js'
 import { parseIceServers, parseBindAddress, MAX_ICE_SERVERS } from '../transport/webrtc-signal.js'
 
 export type FlagType = 'string' | 'number' | 'boolean' | 'array'
@@ -37,6 +38,11 @@ export const SETTINGS: Flag[] = [
   { name: 'http', type: 'string', value: '[HOST:]PORT', describe: 'serve the local HTTP API there (POST /peer-up, GET /status, GET /metrics); HOST must be loopback (default 127.0.0.1) unless --http-public; off by default' },
   { name: 'http-public', type: 'boolean', describe: 'let --http listen on an address that is not loopback and answer any Host: anyone who reaches it reads the node\'s status and metrics, and can make it search' },
   { name: 'introductions', type: 'boolean', describe: 'introduce this node\'s peers to a connected peer that asks (peernet introduce), and take links from introductions (default: on); --no-introductions turns both off' },
+  { name: 'relay', type: 'boolean', describe: 'carry relayed links between two peers of this node that ask for one (connect by id\'s last step), within --relay-links, --relay-links-per-peer and --relay-rate (default: on); --no-relay turns it off (this node\'s own relayed links through others still work)' },
+  { name: 'relay-links', type: 'number', value: 'N', min: 0, max: 10_000, describe: `relayed links this node carries at once (default: ${MAX_CIRCUITS})` },
+  { name: 'relay-links-per-peer', type: 'number', value: 'N', min: 0, max: 10_000, describe: `relayed links one peer may have through this node (default: ${CIRCUITS_PER_PEER})` },
+  { name: 'relay-rate', type: 'number', value: 'BYTES', min: 1024, max: MAX_RELAY_RATE, describe: `bytes a second a relayed link may carry each way (default: ${CIRCUIT_RATE})` },
+  { name: 'webrtc', type: 'boolean', describe: 'open WebRTC links (connect by id\'s third step, for two nodes neither of which can dial the other) and answer them (default: on); --no-webrtc turns both off' },
   { name: 'ice', type: 'array', value: 'URL', check: parseIceServers, describe: `ICE server for WebRTC links: stun:HOST[:PORT] or turn:USER:PASS@HOST[:PORT] (turns: for TLS; repeatable, at most ${MAX_ICE_SERVERS}); none by default, so WebRTC links use direct addresses only and no outside server learns of them` },
   { name: 'webrtc-bind', type: 'string', value: 'IP', check: v => parseBindAddress(v[0]), describe: 'the address of this machine WebRTC links gather their candidates on (default: every interface but loopback; 127.0.0.1 for links within this machine)' },
   { name: 'meta', type: 'array', value: 'K=V', describe: 'metadata others see in this node\'s signed presence record, shown by peernet owner (repeatable; in config.json also as "metadata": {"K": "V"}; 1024 bytes in all)' }

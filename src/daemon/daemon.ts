@@ -117,7 +117,10 @@ export class Daemon implements DaemonContext {
       hops: settings.hops as number | undefined,
       addresses: (settings.advertise as string[] | undefined)?.map(a => invalid(() => normalizeAddress(a))),
       introductions: settings.introductions !== false,
-      webrtc: webrtcOptions(settings),
+      webrtc: settings.webrtc === false ? false : webrtcOptions(settings),
+      relay: settings.relay === false
+        ? false
+        : { links: settings['relay-links'] as number | undefined, linksPerPeer: settings['relay-links-per-peer'] as number | undefined, rate: settings['relay-rate'] as number | undefined },
       ...metadata
     })
     const d = new Daemon(opts, settings, db, node, log, warnings)

@@ -6,9 +6,10 @@ import { FrameDecoder, encodeFrame, WireError, MAX_OUTBUF } from '../wire/frame.
 import { type LinkStream, MAX_BATCH } from './secure.js'
 import { validateMessage, type Message, MAX_REASON_LENGTH } from '../wire/messages.js'
 import { isRingMessage, validateRingMessage, type RingMessage } from '../wire/ring.js'
+import { isRelayMessage, validateRelayMessage, type RelayMessage } from '../wire/relay.js'
 
-/** What travels on a peer link: the peer protocol's messages and the ring's. */
-export type PeerMessage = Message | RingMessage
+/** What travels on a peer link: the peer protocol's messages, the ring's and the relay's. */
+export type PeerMessage = Message | RingMessage | RelayMessage
 import type { Clock, Timer } from './clock.js'
 import type { Traffic } from './traffic.js'
 import { TokenBucket } from '../util/rate.js'
@@ -292,7 +293,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
       let msg: PeerMessage
       try {
-        msg = isRingMessage(v) ? validateRingMessage(v) : validateMessage(v)
+        msg = isRingMessage(v) ? validateRingMessage(v) : isRelayMessage(v) ? validateRelayMessage(v) : validateMessage(v)
       } catch (err) {
         this.close(`protocol violation: ${(err as WireError).message}`, true, true)
         return

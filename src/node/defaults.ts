@@ -16,3 +16,9 @@ export const MAX_SEARCH_TIMEOUT = 60_000
 export const DEFAULT_NETWORK = 'peernet'
 /** After a user's disconnect, the peer is neither dialed nor let in for this long, ms (see holds.ts). */
 export const DISCONNECT_HOLD = 60_000
+/** Bytes a second a relayed circuit may carry each way: peer-exchange's 50 kB/s (setting relay-rate; relay.ts). */
+export const CIRCUIT_RATE = 50_000
+/** Circuits a node relays at once, in all (setting relay-links): each holds two queues of at most CIRCUIT_QUEUE. */
+export const MAX_CIRCUITS = 32
+/** Circuits one peer may have through this node, as either end (setting relay-links-per-peer); a node takes as many relayed links through one relay. */
+export const CIRCUITS_PER_PEER = 4

@@ -2,8 +2,8 @@
 // (start, timers, close) and hands each job to its part: the peer set (peers.ts), the dialer
 // (dialer.ts, with the user's holds in holds.ts), the handshake (handshake.ts), the keepalive
 // (keepalive.ts), gossip (gossip.ts), search (search.ts), our own addresses (own.ts), remote
-// actions (actions.ts) and messages (messages.ts), connect by id (reach.ts, webrtc-links.ts)
-// and introductions (introductions.ts).
+// actions (actions.ts) and messages (messages.ts), connect by id (reach.ts, webrtc-links.ts,
+// relay.ts) and introductions (introductions.ts).
 // Everything that takes time or chance comes from opts.clock and opts.random.
 // Over ~400 lines on purpose: it is the whole public API (the seed's methods with callback and
 // promise forms, their docs) plus the wiring; each rule behind it lives in its part.
@@ -25,6 +25,8 @@ import { NodeActions, type RunOptions } from './actions.js'
 import { Reach, DIALBACK_ACTION, type Reached } from './reach.js'
 import { Introductions, INTRODUCE_ACTION, type Introduction } from './introductions.js'
 import { WebRTCLinks, SIGNAL_ACTION } from './webrtc-links.js'
+import { Relays, RELAY_ACTION, RELAY_KIND, relayOptions, relayOptionsProblem } from './relay.js'
+import type { RelayMessage } from '../wire/relay.js'
 import { resolveWrtcOption, WEBRTC_KIND } from '../transport/webrtc.js'
 import { NodeMessages, type SendOptions } from './messages.js'
 import { Offers, type OfferRow, type FindOptions } from './offers.js'
@@ -103,6 +105,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private readonly introductions: Introductions
   /** WebRTC links, their signals over the ring (node/webrtc-links.ts). */
   private readonly webrtc: WebRTCLinks
+  /** Relayed links: circuits this node relays, and its own through others (node/relay.ts). */
+  private readonly relays: Relays
   /** Messages by id: sent and received as requests of the library's own (node/messages.ts). */
   private readonly messages: NodeMessages
   private readonly services: Offers
@@ -114,6 +118,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     const wrtc = resolveWrtcOption(opts.wrtc)
     this.opts = opts
     this.givenKeyPair = opts.keyPair === undefined ? null : checkKeyPair(opts.keyPair)
+    const relayWhy = relayOptionsProblem(opts.relay)
+    if (relayWhy !== null) throw new TypeError(relayWhy)
     if (opts.metadata !== undefined) {
       const why = metaProblem(opts.metadata)
       if (why !== null) throw new TypeError(`opts.metadata: ${why}`)
@@ -164,6 +170,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       linked: (id, ms) => this.linkedTo(id, ms),
       introductions,
       webrtc: this.webrtcLink.bind(this),
+      relay: async (id, via) => await this.relays.connect(id, via),
       own: () => this.own.announced
     })
     this.introductions = new Introductions(this.ctx, this.peers, { reach: this.reach, run: ask, enabled: introductions, held: id => this.dialer.holds.until(id) !== null })
@@ -173,6 +180,15 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       adopt: async (stream, id) => await this.dialer.adopt(stream, id, WEBRTC_KIND),
       options: opts.webrtc === false ? null : { ...opts.webrtc, ...(wrtc === undefined ? {} : { wrtc }) }
     })
+    this.relays = new Relays(this.ctx, this.peers, {
+      ask,
+      accept: (stream, id) => this.incoming(stream, { transport: RELAY_KIND, expected: id }),
+      adopt: async (stream, id) => await this.dialer.adopt(stream, id, RELAY_KIND),
+      dial: async id => await this.reach.dial(id),
+      introductions,
+      options: relayOptions(opts.relay)
+    })
+    this.actions.internal(RELAY_ACTION, (payload, { from }) => this.relays.request(from, payload))
     this.actions.internal(SIGNAL_ACTION, (payload, { from }) => this.webrtc.receive(from, payload))
     this.actions.internal(DIALBACK_ACTION, async (payload, { from }) => await this.reach.dialBack(from, payload))
     this.actions.internal(INTRODUCE_ACTION, (payload, { from }) => this.introductions.introduce(from, payload))
@@ -583,8 +599,9 @@ export class Peernet extends EventEmitter<PeernetEvents> {
    *
    * addr may be an id alone (64 hex digits): the node is found through the ring and reached by
    * the first path that works (reach.ts): `dial` (its presence record's addresses, as ID@ADDR),
-   * `dial-back` (it dials us) or `webrtc` (a channel signalled over the ring: neither can dial
-   * the other); `linked` when a link was open already. Rejects with
+   * `dial-back` (it dials us), `webrtc` (a channel signalled over the ring: neither can dial
+   * the other) or `relay` (a circuit through a peer both are linked to: relay.ts); `linked`
+   * when a link was open already. Rejects with
    * `no route to ID: …`, naming each path tried and how it ended.
    */
   connect (addr: string, cb?: Callback<Reached>): Promise<Reached> {
@@ -640,7 +657,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
 
   /** A WebRTC link to id (reach.ts's third step), or why not: off, or the attempt failed. */
   private async webrtcLink (id: string, via?: string): Promise<void> {
-    if (!this.webrtc.enabled) throw new Error('webrtc is off (opts.webrtc: false)')
+    if (!this.webrtc.enabled) throw new Error('webrtc is off on this node (webrtc: false)')
     await this.webrtc.connect(id, via)
   }
 
@@ -739,6 +756,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     if (!c.open) return this.handshake.onMessage(c, m)
     // Validated as the ring's when its type says so (Connection): the ring's to handle.
     if (m.type.startsWith('ring.')) return this.ring?.receive(c, m as RingMessage)
+    if (m.type.startsWith('relay.')) return this.relays.receive(c, m as RelayMessage)
     switch (m.type) {
       case 'hello': return c.close('protocol violation: second hello', true, true)
       case 'bye': return c.close(`peer left: ${m.reason}`, false, false, true)
@@ -761,6 +779,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       this.event('refused', { address: c.dialed ?? null, reason: `${stage}: ${info.reason}` })
     }
     this.dialer.closed(c, info, wasOpen)
+    this.relays.closed(c)
     if (!wasOpen) return
     this.ring?.closed(c, info)
     this.event('disconnect', { ...peerInfo(c), reason: info.reason })
@@ -805,6 +824,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
         this.searches.close()
         this.actions.close()
         this.webrtc.close()
+        this.relays.close()
         for (const c of this.peers.all()) c.close('node is shutting down', false, true)
         try {
           await this.ready

@@ -8,10 +8,13 @@
 //      per requester and in all: never an address a request names, so nobody can make a node
 //      dial a victim (a reflector, a port scanner) by asking;
 //   3. webrtc: when neither can dial the other, a WebRTC channel whose signals go over the ring
-//      (node/webrtc-links.ts); the peer's candidates pass the same address checks as a dial.
+//      (node/webrtc-links.ts); the peer's candidates pass the same address checks as a dial;
+//   4. relay: last, a circuit through a peer both are linked to (node/relay.ts), which the node
+//      asked consents to and names.
 // Whatever the path, the link runs the Noise handshake with the target's key end to end: a
 // lying presence record or a node on the route can make a step fail, never stand in for it.
 import { KeyedBuckets, TokenBucket } from '../util/rate.js'
+import { RELAY_TIMEOUT } from './relay.js'
 import type { RingLinks } from './ring.js'
 import type { Dialer } from './dialer.js'
 import type { PeerSet } from './peers.js'
@@ -45,7 +48,7 @@ export const DIALBACK_TOTAL_BURST = 10
 /** Requesters whose dial-back rate is remembered (past it the least recent is forgotten: see KeyedBuckets). */
 export const MAX_DIALBACK_SENDERS = 1024
 
-export type ReachPath = 'linked' | 'dial' | 'dial-back' | 'webrtc'
+export type ReachPath = 'linked' | 'dial' | 'dial-back' | 'webrtc' | 'relay'
 
 export interface Reached { id: string, path: ReachPath, address: string | null }
 
@@ -58,6 +61,8 @@ export interface ReachParts {
   introductions: boolean
   /** A WebRTC link to id, signalled over the ring (through `via` first when given): node/webrtc-links.ts. */
   webrtc: (id: string, via?: string) => Promise<void>
+  /** A relayed link to id, its consent asked over the ring (through `via` first when given): node/relay.ts. */
+  relay: (id: string, via?: string) => Promise<void>
   /** Resolves true once a link to id is open, false after ms. */
   linked: (id: string, ms: number) => Promise<boolean>
   /** This node's own addresses as its presence record gives them (none: nobody can dial it back). */
@@ -141,7 +146,22 @@ export class Reach {
     } catch (err) {
       tried.push(`webrtc failed: ${(err as Error).message}`)
     }
+    if (this.peers.get(id) !== undefined) return { id, path: 'linked', address: this.peers.get(id)?.address ?? null }
+    // Last: through a peer both are linked to, at the relay's rate.
+    try {
+      await within(this.ctx, this.parts.relay(id, opts.via), RELAY_TIMEOUT, 'timed out')
+      return { id, path: 'relay', address: null }
+    } catch (err) {
+      tried.push(`relay failed: ${(err as Error).message.replace(/^run \S+ on \S+: /, '')}`)
+    }
     throw new Error(`no route to ${id}: ${tried.join(', ')}`)
+  }
+
+  /** A direct link to id at the addresses of its presence record (the first step alone: a relay to reach). */
+  async dial (id: string): Promise<void> {
+    const addresses = await this.presence(id)
+    if (addresses === null || addresses.length === 0) throw new Error('no address to dial it at')
+    await within(this.ctx, this.dialer.dialPeer(id, addresses), DIAL_TIMEOUT, 'the dial timed out')
   }
 
   /**

@@ -63,6 +63,13 @@ export interface PeernetOptions {
    * connected peer that asks, and takes links from introductions made by others (default true).
    */
   introductions?: boolean
+  /**
+   * Relaying (connect by id's last step: relay.ts): this node carries circuits between two of
+   * its peers that asked for one, within `links` at once (MAX_CIRCUITS), `linksPerPeer`
+   * (CIRCUITS_PER_PEER) and `rate` bytes a second each way (CIRCUIT_RATE). false: it relays for
+   * nobody (its own relayed links through others still work).
+   */
+  relay?: false | { links?: number, linksPerPeer?: number, rate?: number }
   /** Network id (default "peernet"). */
   network?: string
   /** Addresses this node can be dialed at, advertised to peers. */

@@ -11,15 +11,26 @@ export class TokenBucket {
     this.refilled = now()
   }
 
-  /** Take one token; false when the bucket is empty. */
-  take (): boolean {
+  /** Take n tokens (one by default); false, taking none, when the bucket holds fewer. */
+  take (n = 1): boolean {
+    this.refill()
+    if (this.tokens < n) return false
+    this.tokens -= n
+    return true
+  }
+
+  /** Milliseconds until n tokens are there (0: now); n above the burst never fits, and says Infinity. */
+  wait (n = 1): number {
+    if (n > this.burst) return Infinity
+    this.refill()
+    return this.tokens >= n ? 0 : Math.ceil((n - this.tokens) * 1000 / this.rate)
+  }
+
+  private refill (): void {
     const now = this.now()
     // A clock that steps back (a wall clock reset) must not drain or overfill the bucket.
     if (now > this.refilled) this.tokens = Math.min(this.burst, this.tokens + (now - this.refilled) * this.rate / 1000)
     this.refilled = now
-    if (this.tokens < 1) return false
-    this.tokens--
-    return true
   }
 }
 

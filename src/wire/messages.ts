@@ -7,9 +7,10 @@ import { WireError } from './frame.js'
  * reason naming both. Version 2 added the link nonce in the hello and the ping/pong keepalive.
  * Version 3 runs every link encrypted (a Noise handshake first): the hello carries no id any
  * more, a peer is the key its link proved. Version 4 lets an `addrs` entry carry the id it
- * reaches (ID@ADDR, a hint).
+ * reaches (ID@ADDR, a hint). Version 5 carries relayed circuits (`relay.*`: wire/relay.ts),
+ * which a version 4 node would take for a protocol violation.
  */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 /** Most addresses in one `addrs` answer. */
 export const MAX_ADDRS_PER_MESSAGE = 100
 /** Most addresses a node advertises for itself in its hello. */
