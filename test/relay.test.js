@@ -23,7 +23,8 @@ function link (id, transport = 'tcp') {
 function relays (ids, options = {}, parts = {}) {
   const clock = new VirtualClock(1_000_000)
   const links = new Map(ids.map(id => [id, link(id)]))
-  const peers = { get: id => links.get(id), all: () => [...links.values()] }
+  // (A link in its handshake has no id yet: PeerSet's iterator gives open links only.)
+  const peers = { get: id => links.get(id), [Symbol.iterator]: () => links.values() }
   const ctx = { clock, random: seededRandom(1), table: { id: SELF } }
   const accepted = []
   const r = new Relays(ctx, peers, {

@@ -295,7 +295,8 @@ export class Relays {
         if (slot.pending !== undefined) {
           const { resolve, timer } = slot.pending
           this.ctx.clock.clearTimeout(timer)
-          const end = new RelayStream(this.ctx, c, m.rid, Math.min(m.rate ?? this.parts.options.rate, this.parts.options.rate), () => this.drop(c, m.rid))
+          // Paced at the relay's rate: its own setting, not ours, is what the circuit carries.
+          const end = new RelayStream(this.ctx, c, m.rid, m.rate ?? this.parts.options.rate, () => this.drop(c, m.rid))
           slots.set(m.rid, { end })
           resolve(end)
         }
@@ -437,7 +438,7 @@ export class Relays {
     if ((this.perPeer.get(r.peerId) ?? 0) >= this.parts.options.perPeer) return refuse(`refused: relay-links-per-peer (${this.parts.options.perPeer}) relayed links through one relay`)
     this.expects.delete(from)
     this.count(r.peerId, 1)
-    const end = new RelayStream(this.ctx, r, rid, Math.min(rate, this.parts.options.rate), () => {
+    const end = new RelayStream(this.ctx, r, rid, rate, () => {
       this.drop(r, rid)
       this.count(r.peerId, -1)
     })
@@ -448,9 +449,11 @@ export class Relays {
 
   // --- bookkeeping ---------------------------------------------------------------------------
 
-  /** Our linked peers a circuit may go through: ids, none of them itself relayed. */
+  /** Our linked peers a circuit may go through: ids of open links (not those in their handshake), none of them itself relayed. */
   private relayable (): string[] {
-    return this.peers.all().filter(c => c.transport !== RELAY_KIND).map(c => c.peerId)
+    const out: string[] = []
+    for (const c of this.peers) if (c.transport !== RELAY_KIND) out.push(c.peerId)
+    return out
   }
 
   private slotsOf (c: Connection): Map<string, Slot> {
