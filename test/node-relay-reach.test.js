@@ -48,7 +48,7 @@ t.test('a relay that joins the circuit to another node: the end-to-end handshake
   const [A, B, C, D] = nodes
   // A, hostile, sends B's circuit for C on to D; D, its accomplice, takes it as if it had agreed.
   const real = A.relays.peers
-  A.relays.peers = { get: id => real.get(id === C.id ? D.id : id), all: () => real.all() }
+  A.relays.peers = { get: id => real.get(id === C.id ? D.id : id), [Symbol.iterator]: () => real[Symbol.iterator]() }
   D.relays.expects.set(B.id, { until: Infinity, relays: new Set([A.id]) })
   const err = await settle(clock, B.connect(C.id))
   t.ok(err instanceof Error, 'it fails')
@@ -66,4 +66,26 @@ t.test('a relayed link is refused without the target\'s consent; a consent reque
   t.notOk(linked(B, C))
   const refused = await settle(clock, B.actions.ask(D.id, RELAY_ACTION, { relays: [], introduced: true }, 10_000, 'run', A.id))
   t.match(refused.message, /introductions: false/, 'an introduced request to a node that takes no introductions')
+})
+
+t.test('nodes that only dial out, side by side on the ring: a message and a relayed link still reach them, and their lookups do not loop', async t => {
+  // k4 and k10 sit side by side on the ring (ids from the seeds), and neither can link to the
+  // other: each holds the node after the other for its successor, so two nodes' views of the
+  // ring differ there, and a lookup passed straight back between them looped ("no node with
+  // that id" for k10, from k3). A lookup never goes straight back now (RoutingTable.nextHop).
+  const { clock, nodes } = await ringOf(t, 14, { dialOnly: [3, 4, 10, 11], opts: noWebRTC })
+  const [from, to] = [nodes[3], nodes[10]]
+  const got = new Promise(resolve => to.once('message', resolve))
+  const sent = await settle(clock, from.send(to.id, 'beside'))
+  t.notOk(sent instanceof Error, sent?.message ?? 'a routed message is acknowledged')
+  t.match(await got, { from: from.id, message: 'beside' })
+  t.match(await settle(clock, from.connect(to.id)), { id: to.id, path: 'relay' }, 'and a relayed link')
+
+  // The smallest such ring: one node that listens, two that only dial out. k2 cannot link to
+  // its true successor k1 and holds k0 for it; a lookup of its own for a point past k1 went
+  // back and forth between k2 and k0 (a routing loop).
+  const small = await ringOf(t, 3, { dialOnly: [1, 2], opts: noWebRTC })
+  const [k0, , k2] = small.nodes
+  const found = await settle(small.clock, k2.ring.presenceOf(k0.id))
+  t.same(found, k0.status().addresses, 'k2 finds k0\'s presence record')
 })

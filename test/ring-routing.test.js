@@ -74,6 +74,24 @@ t.test('an overshoot goes back to the predecessor, never round the ring; avoid i
   t.not(r.nextHop(id('c'), undefined, id('a')).to, id('a'), 'and is not the closest link either')
 })
 
+t.test('a lookup never goes straight back to the node it came from (back), greedy or final', async t => {
+  // The three-node ring of two nodes that only dial out (k1, k2) and one that listens (k0):
+  // k2 cannot link to its true successor k1, so it holds k0 for it, and sends k0 a lookup for a
+  // point in (k2, k1]; k0's closest link before that point is k2 itself. Sent back, the lookup
+  // went to and fro until the loop check ended it; k0 must take its other link, k1.
+  const [k1, k0, k2] = [id('3'), id('8'), id('c')]
+  const r = new RoutingTable(k0)
+  r.linkUp(k1, ADDR)
+  r.linkUp(k2, ADDR)
+  r.notified(k1)
+  const point = id('1')
+  t.same(r.nextHop(point), { kind: 'forward', to: k2 }, 'greedy, with nothing to pass over: k2 is closest before the point')
+  t.not(r.nextHop(point, undefined, undefined, k2).to, k2, 'from k2: not back to it')
+  t.same(r.nextHop(point, undefined, undefined, k2), { kind: 'final', to: k1 }, 'on to k1, which holds the point')
+  t.same(r.nextHop(point, k2, undefined, k2), { kind: 'final', to: k1 }, 'the same for a final hop from k2')
+  t.same(r.nextHop(k2, undefined, undefined, k2), { kind: 'final', to: k1 }, 'even for k2\'s own id: the lookup came from it')
+})
+
 t.test('successor list: nearest first, SUCCESSORS long, stabilised from the successor\'s answer', async t => {
   const self = id('1')
   const r = new RoutingTable(self)

@@ -274,7 +274,7 @@ export class Lookups {
 
   /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */
   private decide (from: string, m: RingLookup): [Hop, RingLookup] {
-    let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid)
+    let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid, from)
     if (hop.kind === 'self' && m.op === 'fetch' && m.skip === 0 && m.at === m.target && !this.core.holdsRange(m.target)) {
       // A node that just joined is responsible before its successor has handed the arc over:
       // its "none" would be wrong. The successor, which held the arc until now, answers (as a
@@ -290,7 +290,7 @@ export class Lookups {
       if (hop.kind === 'self') {
         const s = this.core.table.successor()
         hop = s === null || !this.core.table.isLinked(s) ? { kind: 'self' } : { kind: 'final', to: s }
-      } else hop = this.core.table.nextHop(m.at, undefined, m.avoid)
+      } else hop = this.core.table.nextHop(m.at, undefined, m.avoid, from)
     }
     return [hop, m]
   }

@@ -197,12 +197,12 @@ export class RoutingTable {
    * The live link closest before x going clockwise (strictly before it), passing over `avoid`
    * (a node a retry routes around), or null if none.
    */
-  private linkBefore (x: string, avoid?: string): string | null {
+  private linkBefore (x: string, avoid?: string, back?: string): string | null {
     const n = this.sorted.length
     let i = this.bisect(x) - 1
     for (let k = 0; k < Math.min(n, 3); k++, i--) {
       const c = this.sorted[(i + n) % n]
-      if (c !== x && c !== avoid) return c
+      if (c !== x && c !== avoid && c !== back) return c
     }
     return null
   }
@@ -285,18 +285,21 @@ export class RoutingTable {
   /**
    * Where a message for target goes next. `cameFrom` (the node it came from, on a route that
    * was heading for target) stops a message that overshot from going round the ring: when the
-   * target lies behind this node, it goes back to the predecessor. `avoid` is never chosen.
+   * target lies behind this node, it goes back to the predecessor. `avoid` is never chosen, nor
+   * is `back`, the node the message just came from: a hop straight back makes no progress, and
+   * two nodes whose views of the ring differ (one that cannot link to its true successor holds
+   * the next one for it) would pass the message to and fro until the route's loop check ends it.
    */
-  nextHop (target: string, cameFrom?: string, avoid?: string): Hop {
+  nextHop (target: string, cameFrom?: string, avoid?: string, back?: string): Hop {
     if (this.isResponsible(target)) return { kind: 'self' }
-    if (this.links.has(target) && target !== avoid) return { kind: 'final', to: target }
+    if (this.links.has(target) && target !== avoid && target !== back) return { kind: 'final', to: target }
     const pred = this.pred
-    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && pred !== avoid && this.links.has(pred) && between(target, cameFrom, pred)) {
+    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && pred !== avoid && pred !== back && this.links.has(pred) && between(target, cameFrom, pred)) {
       return { kind: 'final', to: pred }
     }
-    const s = this.succs.find(id => this.links.has(id) && id !== avoid)
+    const s = this.succs.find(id => this.links.has(id) && id !== avoid && id !== back)
     if (s !== undefined && between(target, this.self, s)) return { kind: 'final', to: s }
-    const c = this.linkBefore(target, avoid)
+    const c = this.linkBefore(target, avoid, back)
     if (c !== null && betweenOpen(c, this.self, target)) return { kind: 'forward', to: c }
     if (s !== undefined) return { kind: 'final', to: s }
     return c === null ? { kind: 'self' } : { kind: 'forward', to: c }
