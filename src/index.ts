@@ -35,7 +35,7 @@ export { parseAddress, parsePinned, formatPinned, NODE_ID, normalizeAddress, try
 export { MemNetwork, createMemNetwork, memPair } from './transport/mem.js'
 export { transport, listen, createWebSocketServer } from './transport/index.js'
 export {
-  ActionError, type ActionErrorCode, type ActionHandler, RUN_TIMEOUT, MAX_ACTION_NAME, MAX_ACTION_ERROR, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_RATE_SENDERS, MAX_HANDLING, RESERVED_PREFIX
+  ActionError, type ActionErrorCode, type ActionHandler, RUN_TIMEOUT, MAX_ACTION_NAME, MAX_ACTION_ERROR, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_RATE_SENDERS, MAX_HANDLING, MAX_KEPT_REPLIES, RESERVED_PREFIX
 } from './ring/actions.js'
 export { MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY } from './ring/envelope.js'
 export type { RunOptions } from './node/actions.js'

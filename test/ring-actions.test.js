@@ -5,7 +5,7 @@
 import t from 'tap'
 import { RingNet, farPair, settle } from './lib/ring-net.js'
 import {
-  RemoteActions, ActionError, sealRequest, sealReply, MAX_ACTION_NAME, MAX_ACTION_ERROR, RUN_TIMEOUT, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_HANDLING, MAX_RATE_SENDERS
+  RemoteActions, ActionError, sealRequest, sealReply, MAX_ACTION_NAME, MAX_ACTION_ERROR, RUN_TIMEOUT, MAX_RUNS, ACTION_RATE, ACTION_BURST, MAX_HANDLING, MAX_RATE_SENDERS, MAX_KEPT_REPLIES
 } from '../lib/ring/actions.js'
 import { sealEnvelope, MAX_ENVELOPE_BODY, MAX_ENVELOPE_TTL } from '../lib/ring/envelope.js'
 import { LOOKUP_TIMEOUT } from '../lib/ring/protocol.js'
@@ -148,21 +148,39 @@ t.test('a node on the route can neither alter nor forge a request or a reply', a
   t.match(out.error?.message, /reply refused: the reply answers another request/)
 })
 
-t.test('a replayed request runs its handler once', async t => {
+t.test('a replayed request runs its handler once, and gets the reply the first got (MAX_KEPT_REPLIES)', async t => {
   const net = ring(t)
   const [a, b] = farPair(net)
   let ran = 0
   b.actions.handle('once', () => ++ran)
   let captured = null
-  net.alter = (from, to, m) => { if (m.type === 'ring.lookup' && m.op === 'deliver') captured = m.envelope; return m }
+  let reply = null
+  net.alter = (from, to, m) => {
+    if (m.type === 'ring.lookup' && m.op === 'deliver') captured = m.envelope
+    if (m.type === 'ring.found' && to === a.id && m.envelope !== undefined) reply = m.envelope
+    return m
+  }
   t.same(await settle(net, a.actions.run(b.id, 'once')), { value: 1 })
   net.alter = (from, to, m) => m
+  // The same request again, by another route (a lookup sent again when its link went down, or
+  // anyone who saw it): the handler does not run again; the reply is the one already signed.
   const mallory = net.nodes.get(net.ids.find(id => id !== a.id && id !== b.id))
   for (let i = 0; i < 3; i++) {
     const r = net.run(mallory.id, (core, done) => core.lookup(b.id, 'deliver', done, { envelope: captured }))
-    t.match(r.err?.message, /refused: a replayed request/)
+    t.same(r.res?.envelope, reply, 'the same signed reply')
   }
   t.equal(ran, 1, 'the handler ran once')
+  // Past MAX_KEPT_REPLIES replies given since, it is forgotten: a replay is refused, still unrun.
+  b.actions.handle('other', () => 0)
+  // (From as many senders: one sender's rate would refuse most of them.)
+  let replied = 0
+  for (let i = 0; i < MAX_KEPT_REPLIES; i++) {
+    const sender = generateKeyPair(Buffer.alloc(32, 0).fill(i % 256, 0, 1).fill(7, 1, 2))
+    if (b.actions.receive(sealRequest(sender, b.id, 'other', i, net.now + 10_000, seededRandom(100 + i))).sig !== undefined) replied++
+  }
+  t.equal(replied, MAX_KEPT_REPLIES, 'MAX_KEPT_REPLIES other requests answered')
+  t.match(b.actions.receive(captured).error, /refused: a replayed request/, 'the first request, past MAX_KEPT_REPLIES: refused')
+  t.equal(ran, 1, 'never run again')
   // An envelope that fails its checks (expired here) never reaches a handler either.
   const stale = sealRequest(a.keyPair, b.id, 'once', null, net.now - 1, seededRandom(4))
   t.match(b.actions.receive(stale).error, /refused: envelope has expired/)

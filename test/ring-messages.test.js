@@ -118,7 +118,7 @@ t.test('a replayed message is delivered once', async t => {
   const mallory = net.nodes.get(net.ids.find(id => id !== a.id && id !== b.id))
   for (let i = 0; i < 3; i++) {
     const r = net.run(mallory.id, (core, done) => core.lookup(b.id, 'deliver', done, { envelope: captured }))
-    t.match(r.err?.message, /refused: a replayed request/)
+    t.ok(r.res?.envelope, 'answered with the acknowledgement already given (ring-actions: MAX_KEPT_REPLIES)')
   }
   t.equal(b.inbox.length, 1, 'delivered once')
 })

@@ -50,6 +50,15 @@ export const MAX_HANDLING = 128
  * of one could take the node's messages, and a user's run of one would pose as the library.
  */
 export const RESERVED_PREFIX = 'peernet.'
+/**
+ * Replies a node keeps, by request, until the request expires: a request that comes again gets
+ * the same signed reply, its handler not run again. A lookup is sent again over another link when
+ * the one it went by goes down (lookups.ts); when the first copy had arrived, the second was
+ * refused as a replay, and the asker heard a refusal for a request that was carried out (a
+ * message delivered, yet `send` failed). Past this many, the oldest is forgotten and a replay of
+ * its request is refused as before.
+ */
+export const MAX_KEPT_REPLIES = 256
 
 const ID = /^[0-9a-f]{64}$/
 
@@ -186,6 +195,8 @@ export class RemoteActions {
   private readonly working = new Map<string, number>()
   /** Runs of ours waiting: how each ends (with an error, when the node closes). */
   private readonly waiting = new Set<(err: Error) => void>()
+  /** Replies given (or being made), by from + nonce, until their request expires (MAX_KEPT_REPLIES). */
+  private readonly kept = new Map<string, { expires: number, answer: EnvelopeAnswer | Promise<EnvelopeAnswer> }>()
 
   constructor (private readonly o: RemoteActionsOptions) {
     this.id = idOf(o.keyPair.publicKey)
@@ -274,12 +285,30 @@ export class RemoteActions {
     const now = this.o.now()
     const why = checkEnvelope(e, this.id, now)
     if (why !== null) return { error: `refused: ${why}` }
+    // The same request again (checked above: signed, for us, not expired): the same reply.
+    const again = this.kept.get(e.from + e.nonce)
+    if (again !== undefined) return again.answer
     // A replay is told apart before the rate is charged: a replayed request must not use up
     // its true sender's rate.
     if (this.nonces.has(e.from, e.nonce)) return { error: 'refused: a replayed request' }
     if (this.busy(now)) return { error: `refused: busy (MAX_HANDLING, ${MAX_HANDLING} requests at work)` }
     if (!this.rate.take(e.from)) return { error: `refused: over ACTION_RATE (${ACTION_RATE} requests a second, burst ${ACTION_BURST}) for this sender` }
     if (!this.nonces.accept(e.from, e.nonce, e.expires, now)) return { error: 'refused: a replayed request' }
+    return this.keep(e, now, this.answer(e))
+  }
+
+  /** A reply kept for its request's life (see MAX_KEPT_REPLIES), the expired and the oldest past the bound forgotten. */
+  private keep (e: Envelope, now: number, answer: EnvelopeAnswer | Promise<EnvelopeAnswer>): EnvelopeAnswer | Promise<EnvelopeAnswer> {
+    for (const [k, v] of this.kept) {
+      if (v.expires > now && this.kept.size < MAX_KEPT_REPLIES) break
+      this.kept.delete(k)
+    }
+    this.kept.set(e.from + e.nonce, { expires: e.expires, answer })
+    return answer
+  }
+
+  /** The signed reply to a request that passed every check: its handler's outcome, now or when it settles. */
+  private answer (e: Envelope): EnvelopeAnswer | Promise<EnvelopeAnswer> {
     const reply = (outcome: Outcome): EnvelopeAnswer => sealReply(this.o.keyPair, e, outcome, this.o.random)
     const req = requestOf(e)
     if (typeof req === 'string') return reply({ ok: false, error: req })
