@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { totalmem } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions } from './scenario.js'
 import { rows, text, svg, dot, type RunInfo } from './report.js'
 import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
@@ -136,12 +136,15 @@ function relaunch (): number | null {
   return r.status ?? 1
 }
 
-const code = relaunch()
-if (code !== null) {
-  process.exitCode = code
-} else {
-  main(process.argv.slice(2)).then(c => { process.exitCode = c }, err => {
-    process.stderr.write(`peernet sim: ${(err as Error).message}\n`)
-    process.exitCode = 1
-  })
+// Run only as the program (npm run sim): a test imports parseArgs without starting a run.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = relaunch()
+  if (code !== null) {
+    process.exitCode = code
+  } else {
+    main(process.argv.slice(2)).then(c => { process.exitCode = c }, err => {
+      process.stderr.write(`peernet sim: ${(err as Error).message}\n`)
+      process.exitCode = 1
+    })
+  }
 }
