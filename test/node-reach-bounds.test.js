@@ -1,0 +1,141 @@
+// Connect by id's bounds, each crossed on the code that enforces it: the WebRTC sessions a node
+// answers at once (in all and per id), the signalling request's deadline, the introductions a
+// node gives in all, the requesters whose dial-back rate is remembered, the time a dial-back's
+// link has to open; and a target that restarts (found again by its new presence record) or
+// dies in the middle of a WebRTC attempt (no route, clearly, and nothing left behind). WebRTC
+// sessions are held open by a stand-in RTCPeerConnection on a virtual clock, except in the last
+// test, which runs node-datachannel on 127.0.0.1 (skipped where it is unavailable).
+import t from 'tap'
+import { MemoryLevel } from 'memory-level'
+import {
+  peernet, createMemNetwork, generateKeyPair, VirtualClock, seededRandom,
+  SIGNAL_ACTION, SIGNAL_TIMEOUT, SIGNAL_FLUSH, MAX_WEBRTC_SESSIONS, MAX_WEBRTC_SESSIONS_PER_PEER,
+  INTRODUCE_ACTION, INTRODUCE_BURST, INTRODUCE_TOTAL_BURST, INTRODUCE_TOTAL_RATE, MAX_INTRODUCE_ASKERS,
+  DIALBACK_ACTION, DIALBACK_RATE, DIALBACK_BURST, MAX_DIALBACK_SENDERS, LINK_SETTLE
+} from '../lib/index.js'
+import { WebRTCLinks } from '../lib/node/webrtc-links.js'
+import { KeyedBuckets } from '../lib/util/rate.js'
+import { releaseWebRTC, webrtcUnavailable, loopbackOnly } from '../lib/transport/webrtc.js'
+import { standInWrtc, SDP } from './lib/standin-webrtc.js'
+import { ringOf, settle, linked, ask } from './lib/reach-net.js'
+import { until, runUntil, flush } from './lib/helpers.js'
+
+const ID = n => n.toString(16).padStart(64, '0')
+const SID = n => n.toString(16).padStart(32, '0')
+const offer = n => ({ sid: SID(n), signals: [{ type: 'offer', sdp: SDP }] })
+/** Destroys a stream; resolves once its 'close' event has run (what frees its session). */
+const end = stream => new Promise(resolve => { stream.once('close', resolve); stream.destroy() })
+
+/** The answering side's WebRTCLinks on a virtual clock, its channels made by the stand-in. */
+function answerer (t, parts = {}) {
+  const clock = new VirtualClock(1_000_000)
+  const { wrtc, made } = standInWrtc()
+  const accepted = []
+  const asked = []
+  const links = new WebRTCLinks({ clock, random: seededRandom(1) }, {
+    ask: async (...args) => { asked.push(args); return { ok: true } },
+    accept: (stream, id) => accepted.push({ stream, id }),
+    adopt: async () => {},
+    options: { wrtc, timeout: 60_000 },
+    ...parts
+  })
+  t.teardown(() => links.close())
+  return { clock, links, made, accepted, asked }
+}
+
+t.test('MAX_WEBRTC_SESSIONS_PER_PEER and MAX_WEBRTC_SESSIONS: past each cap a new session is refused; a session that ends frees its place, an open one no longer counts', async t => {
+  t.equal(MAX_WEBRTC_SESSIONS_PER_PEER, 2)
+  t.ok(MAX_WEBRTC_SESSIONS % MAX_WEBRTC_SESSIONS_PER_PEER === 0, 'whole peers fill the node (the test below counts on it)')
+  const { links, made, accepted } = answerer(t)
+  const peerOf = i => ID(100 + i)
+  let sid = 0
+  // Each session taken: its stream, its id, its stand-in peer connection (made as it starts).
+  const sessionOf = {}
+  const byPeer = {}
+  const take = from => {
+    const n = ++sid
+    t.same(links.receive(from, offer(n)), { ok: true })
+    sessionOf[n] = { ...accepted.at(-1), pc: made.at(-1) }
+    ;(byPeer[from] ??= []).push(n)
+    return n
+  }
+
+  // Per id: MAX_WEBRTC_SESSIONS_PER_PEER taken, the next refused, and nothing made for it.
+  const first = [take(peerOf(0)), take(peerOf(0))]
+  t.equal(links.size, MAX_WEBRTC_SESSIONS_PER_PEER, 'two sessions from one id')
+  t.throws(() => links.receive(peerOf(0), offer(++sid)), { message: `refused: MAX_WEBRTC_SESSIONS_PER_PEER (${MAX_WEBRTC_SESSIONS_PER_PEER}) webrtc sessions from one id` }, 'a third from that id is refused')
+  t.equal(links.size, MAX_WEBRTC_SESSIONS_PER_PEER, 'the refused one holds no session')
+  t.equal(made.length, MAX_WEBRTC_SESSIONS_PER_PEER, 'and no peer connection was made for it')
+  t.same(links.receive(peerOf(0), { sid: SID(first[0]), signals: [{ type: 'end' }] }), { ok: true }, 'a session it holds still takes its later signals')
+
+  // In all: more ids, each within its own cap, until MAX_WEBRTC_SESSIONS; the next id is busy.
+  for (let p = 1; p < MAX_WEBRTC_SESSIONS / MAX_WEBRTC_SESSIONS_PER_PEER; p++) for (let i = 0; i < MAX_WEBRTC_SESSIONS_PER_PEER; i++) take(peerOf(p))
+  t.equal(links.size, MAX_WEBRTC_SESSIONS, 'MAX_WEBRTC_SESSIONS sessions at once')
+  const fresh = peerOf(99)
+  t.throws(() => links.receive(fresh, offer(++sid)), { message: `busy: MAX_WEBRTC_SESSIONS (${MAX_WEBRTC_SESSIONS}) webrtc sessions at once` }, 'an id with none of its own is refused as busy')
+  t.equal(links.size, MAX_WEBRTC_SESSIONS)
+  t.equal(made.length, MAX_WEBRTC_SESSIONS, 'no peer connection made past the cap')
+  t.throws(() => links.receive(fresh, { sid: SID(++sid), signals: [{ type: 'end' }] }), /no such webrtc session \(a session starts with an offer\)/, 'signals of no session start none')
+
+  // A session that ends (its stream closes) frees its place, in all and for its id.
+  const gone = sessionOf[first[0]].stream
+  await end(gone)
+  t.ok(sessionOf[first[0]].pc.closed, 'its peer connection is closed')
+  t.equal(links.size, MAX_WEBRTC_SESSIONS - 1, 'the ended session is gone')
+  take(fresh)
+  t.equal(links.size, MAX_WEBRTC_SESSIONS, 'its place taken by the id that was busy')
+  t.throws(() => links.receive(peerOf(0), offer(++sid)), /busy: MAX_WEBRTC_SESSIONS/, 'full again: busy for the id that freed it too')
+
+  // ...and for its id: peer 1, at its own cap, gets a place again when one of its sessions ends.
+  t.throws(() => links.receive(peerOf(1), offer(++sid)), /busy|refused/, 'peer 1 at its cap (and the node full)')
+  await end(sessionOf[byPeer[peerOf(1)][0]].stream)
+  take(peerOf(1))
+  t.equal(links.size, MAX_WEBRTC_SESSIONS, 'peer 1 took the place its ended session left')
+
+  // A session whose channel opened no longer counts: neither for its id nor in all. (One
+  // session of peer 3 ends first, so that the total leaves room for one more.)
+  await end(sessionOf[byPeer[peerOf(3)][0]].stream)
+  const [p2first] = byPeer[peerOf(2)]
+  t.throws(() => links.receive(peerOf(2), offer(++sid)), /refused: MAX_WEBRTC_SESSIONS_PER_PEER/, 'peer 2 is at its own cap')
+  const connected = new Promise(resolve => sessionOf[p2first].stream.once('connect', resolve))
+  sessionOf[p2first].pc.open()
+  await connected
+  take(peerOf(2))
+  t.equal(byPeer[peerOf(2)].length, MAX_WEBRTC_SESSIONS_PER_PEER + 1, 'once one of its sessions is open, peer 2 starts another')
+  t.throws(() => links.receive(peerOf(2), offer(++sid)), /refused: MAX_WEBRTC_SESSIONS_PER_PEER/, 'and its cap holds for those still opening')
+  take(peerOf(97))
+  t.equal(links.size, MAX_WEBRTC_SESSIONS + 1, 'an open session lasts as long as its stream, beside MAX_WEBRTC_SESSIONS opening')
+  t.throws(() => links.receive(peerOf(98), offer(++sid)), /busy: MAX_WEBRTC_SESSIONS/, 'and the cap in all holds for those opening')
+
+  // Closing ends every session: streams destroyed, peer connections closed.
+  links.close()
+  t.equal(links.size, 0, 'none left')
+  await flush()
+  t.ok(made.every(pc => pc.closed), 'every peer connection closed')
+})
+
+t.test('MAX_DIALBACK_SENDERS: KeyedBuckets remembers that many requesters; past it the least recent is forgotten and starts from a full burst', async t => {
+  let now = 0
+  const b = new KeyedBuckets(DIALBACK_RATE, DIALBACK_BURST, MAX_DIALBACK_SENDERS, () => now)
+  const drain = key => { for (let i = 0; i < DIALBACK_BURST; i++) t.ok(b.take(key), `${key}: request ${i + 1} of its burst`) }
+  drain('first')
+  drain('second')
+  t.notOk(b.take('second'), 'second: past its burst')
+  t.notOk(b.take('first'), 'first: past its burst (and now the most recent)')
+  for (let i = 0; i < MAX_DIALBACK_SENDERS - 2; i++) b.take(`r${i}`)
+  t.equal(b.size, MAX_DIALBACK_SENDERS, 'MAX_DIALBACK_SENDERS requesters remembered')
+  t.notOk(b.take('first'), 'at the cap nobody is forgotten yet: first still refused')
+  // One more requester: the least recent ('second') is forgotten.
+  t.ok(b.take('newcomer'), 'a newcomer past the cap is taken')
+  t.equal(b.size, MAX_DIALBACK_SENDERS, 'the table never grows past the cap')
+  t.notOk(b.take('first'), 'a recent one is kept (still refused)')
+  drain('second')
+  t.notOk(b.take('second'), 'the forgotten one started from a full burst, and no more')
+  t.equal(now, 0, 'no time passed: nothing was refilled')
+
+  // What the node's Reach and Introductions build their per-requester rates with.
+  const { nodes } = await ringOf(t, 2)
+  const reach = nodes[0].reach
+  t.match(reach.perRequester, { rate: DIALBACK_RATE, burst: DIALBACK_BURST, max: MAX_DIALBACK_SENDERS }, 'Reach remembers MAX_DIALBACK_SENDERS requesters')
+  t.match(nodes[0].introductions.perAsker, { max: MAX_INTRODUCE_ASKERS }, 'Introductions, MAX_INTRODUCE_ASKERS askers')
+})
