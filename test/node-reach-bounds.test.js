@@ -13,6 +13,7 @@ import {
   INTRODUCE_ACTION, INTRODUCE_BURST, INTRODUCE_TOTAL_BURST, INTRODUCE_TOTAL_RATE, MAX_INTRODUCE_ASKERS,
   DIALBACK_ACTION, DIALBACK_RATE, DIALBACK_BURST, MAX_DIALBACK_SENDERS, LINK_SETTLE
 } from '../lib/index.js'
+import { HANDSHAKE_TIMEOUT } from '../lib/node/connection.js'
 import { WebRTCLinks } from '../lib/node/webrtc-links.js'
 import { KeyedBuckets } from '../lib/util/rate.js'
 import { releaseWebRTC, webrtcUnavailable, loopbackOnly } from '../lib/transport/webrtc.js'
@@ -55,7 +56,7 @@ t.test('MAX_WEBRTC_SESSIONS_PER_PEER and MAX_WEBRTC_SESSIONS: past each cap a ne
   const take = from => {
     const n = ++sid
     t.same(links.receive(from, offer(n)), { ok: true })
-    sessionOf[n] = { ...accepted.at(-1), pc: made.at(-1) }
+    sessionOf[n] = { stream: links.sessions.get(`${from}:${SID(n)}`).stream, id: from, pc: made.at(-1) }
     ;(byPeer[from] ??= []).push(n)
     return n
   }
@@ -100,6 +101,9 @@ t.test('MAX_WEBRTC_SESSIONS_PER_PEER and MAX_WEBRTC_SESSIONS: past each cap a ne
   const connected = new Promise(resolve => sessionOf[p2first].stream.once('connect', resolve))
   sessionOf[p2first].pc.open()
   await connected
+  t.equal(accepted.length, 1, 'the only session handed over as a link is the one whose channel opened')
+  t.equal(accepted[0].stream, sessionOf[p2first].stream)
+  t.equal(accepted[0].id, peerOf(2), 'pinned to the id that signed its offer')
   take(peerOf(2))
   t.equal(byPeer[peerOf(2)].length, MAX_WEBRTC_SESSIONS_PER_PEER + 1, 'once one of its sessions is open, peer 2 starts another')
   t.throws(() => links.receive(peerOf(2), offer(++sid)), /refused: MAX_WEBRTC_SESSIONS_PER_PEER/, 'and its cap holds for those still opening')
@@ -138,4 +142,64 @@ t.test('MAX_DIALBACK_SENDERS: KeyedBuckets remembers that many requesters; past 
   const reach = nodes[0].reach
   t.match(reach.perRequester, { rate: DIALBACK_RATE, burst: DIALBACK_BURST, max: MAX_DIALBACK_SENDERS }, 'Reach remembers MAX_DIALBACK_SENDERS requesters')
   t.match(nodes[0].introductions.perAsker, { max: MAX_INTRODUCE_ASKERS }, 'Introductions, MAX_INTRODUCE_ASKERS askers')
+})
+
+t.test('SIGNAL_TIMEOUT: a signalling request never acknowledged fails the attempt after SIGNAL_TIMEOUT, not before; a refusal fails it at once', async t => {
+  // Real nodes on one virtual clock, their channels made by the stand-in (which never connects).
+  const { wrtc } = standInWrtc()
+  const { clock, nodes } = await ringOf(t, 4, { opts: () => ({ wrtc, webrtc: { timeout: 600_000 } }) })
+  const [A, T] = [nodes[0], nodes[2]]
+  // T takes the request and never answers it (a handler that never settles: no acknowledgement).
+  const heard = []
+  T.actions.internal(SIGNAL_ACTION, payload => { heard.push(payload); return new Promise(() => {}) })
+  const started = clock.now()
+  let failed = null
+  const attempt = A.webrtc.connect(T.id).catch(err => { failed = err })
+  await runUntil(clock, () => heard.length > 0)
+  t.match(heard[0], { signals: [{ type: 'offer' }] }, 'T heard the offer')
+  t.equal(A.webrtc.size, 1, 'the attempt is under way')
+  // Up to just before the deadline the attempt waits.
+  await runUntil(clock, () => failed !== null || clock.now() >= started + SIGNAL_FLUSH + SIGNAL_TIMEOUT - 100, Infinity, 50)
+  t.equal(failed, null, 'no failure before SIGNAL_TIMEOUT')
+  t.equal(A.webrtc.size, 1, 'still under way')
+  await runUntil(clock, () => failed !== null, 100)
+  await attempt
+  t.ok(failed instanceof Error, 'the attempt failed')
+  t.match(failed.message, new RegExp(`signalling failed: no reply within ${SIGNAL_TIMEOUT} ms`), 'for want of the acknowledgement')
+  t.ok(clock.now() - started >= SIGNAL_TIMEOUT, 'once SIGNAL_TIMEOUT had passed')
+  await runUntil(clock, () => A.webrtc.size === 0, 20)
+  t.equal(A.webrtc.size, 0, 'its session is gone')
+  t.notOk(A.peerList().some(p => p.transport === 'webrtc'), 'no webrtc link')
+
+  // A refusal comes back at once: the attempt fails with it, in T's words.
+  T.actions.internal(SIGNAL_ACTION, () => { throw new Error('refused: not now') })
+  const at = clock.now()
+  const refused = await settle(clock, A.webrtc.connect(T.id))
+  t.match(refused.message, /signalling failed: refused: not now/, 'the refusal, named')
+  t.ok(clock.now() - at < SIGNAL_TIMEOUT, 'without waiting for the deadline')
+  await runUntil(clock, () => A.webrtc.size === 0, 20)
+  t.equal(A.webrtc.size, 0)
+})
+
+t.test('a WebRTC attempt is bounded by its own deadline, not by the link\'s HANDSHAKE_TIMEOUT: the link starts when the channel opens', async t => {
+  // Signals acknowledged both ways, a channel that never opens (the stand-in), and a `timeout`
+  // far away: past HANDSHAKE_TIMEOUT (and SIGNAL_TIMEOUT) the attempt is still under way.
+  const { wrtc, made } = standInWrtc()
+  const { clock, nodes } = await ringOf(t, 4, { opts: () => ({ wrtc, webrtc: { timeout: 600_000 } }) })
+  const [A, T] = [nodes[0], nodes[2]]
+  let failed = null
+  const attempt = A.webrtc.connect(T.id).catch(err => { failed = err })
+  await runUntil(clock, () => T.webrtc.size === 1)
+  t.equal(T.webrtc.size, 1, 'T took the offer')
+  const started = clock.now()
+  await runUntil(clock, () => failed !== null || clock.now() > started + HANDSHAKE_TIMEOUT + SIGNAL_TIMEOUT, Infinity, 250)
+  t.equal(failed, null, 'not cut at HANDSHAKE_TIMEOUT')
+  t.equal(A.webrtc.size, 1, 'A\'s session still under way')
+  t.equal(T.webrtc.size, 1, 'and T\'s')
+  t.ok(made.length >= 2 && made.every(pc => !pc.closed), 'no peer connection closed')
+  // Its own end (here: the node closing its sessions) fails it, in the stream's words.
+  A.webrtc.close()
+  await attempt
+  t.match(failed?.message, /webrtc|closed|ended/, `the attempt ends with its stream (${failed?.message})`)
+  t.equal(A.webrtc.size, 0)
 })
