@@ -15,7 +15,7 @@ import {
 } from '../lib/index.js'
 import { HANDSHAKE_TIMEOUT } from '../lib/node/connection.js'
 import { WebRTCLinks } from '../lib/node/webrtc-links.js'
-import { KeyedBuckets } from '../lib/util/rate.js'
+import { KeyedBuckets, TokenBucket, takeBoth } from '../lib/util/rate.js'
 import { releaseWebRTC, webrtcUnavailable, loopbackOnly } from '../lib/transport/webrtc.js'
 import { standInWrtc, SDP } from './lib/standin-webrtc.js'
 import { ringOf, settle, linked, ask } from './lib/reach-net.js'
@@ -202,4 +202,68 @@ t.test('a WebRTC attempt is bounded by its own deadline, not by the link\'s HAND
   await attempt
   t.match(failed?.message, /webrtc|closed|ended/, `the attempt ends with its stream (${failed?.message})`)
   t.equal(A.webrtc.size, 0)
+})
+
+/** settle() in steps of 1 ms: a round trip over a link, with next to no time for buckets to refill. */
+async function settleFine (clock, p) {
+  let out
+  let done = false
+  p.then(v => { out = v; done = true }, err => { out = err; done = true })
+  await runUntil(clock, () => done, 2000, 1)
+  return out
+}
+
+t.test('INTRODUCE_TOTAL_BURST: past it introductions are refused as busy, even to an asker within its own burst; an asker past its own rate spends none of it', async t => {
+  // Enough askers linked to T to spend INTRODUCE_TOTAL_BURST within their own bursts, and one more.
+  const need = INTRODUCE_TOTAL_BURST / INTRODUCE_BURST + 1
+  const { clock, nodes } = await ringOf(t, need + 1)
+  const T = nodes[0]
+  for (const pn of nodes.slice(1)) if (!linked(pn, T)) await settle(clock, pn.connect('mem://k0'))
+  const askers = nodes.slice(1)
+  t.ok(askers.every(pn => linked(T, pn)), `${askers.length} askers linked to T`)
+  const fresh = askers.pop()
+  const introduce = pn => {
+    try {
+      return Array.isArray(T.introductions.introduce(pn.id, null)) ? 'answered' : 'not a list'
+    } catch (err) {
+      return err.message
+    }
+  }
+  const tally = (pn, n) => {
+    const out = {}
+    for (let i = 0; i < n; i++) { const r = introduce(pn); out[r] = (out[r] ?? 0) + 1 }
+    return out
+  }
+  const at = clock.now()
+  // One asker far past its own burst: refused by its own rate, and the node's total untouched.
+  const own = `refused: over INTRODUCE_RATE (0.5 a second, burst ${INTRODUCE_BURST}) for this peer`
+  t.same(tally(askers[0], INTRODUCE_BURST + INTRODUCE_TOTAL_BURST), { answered: INTRODUCE_BURST, [own]: INTRODUCE_TOTAL_BURST }, 'its burst answered, then refused by its own rate')
+  // The others, each within its own burst, spend the rest of the total: every one answered.
+  let answered = INTRODUCE_BURST
+  for (const pn of askers.slice(1)) answered += tally(pn, INTRODUCE_BURST).answered ?? 0
+  t.equal(answered, INTRODUCE_TOTAL_BURST, 'INTRODUCE_TOTAL_BURST introductions answered (the refused ones spent none of it)')
+  t.equal(clock.now(), at, 'at one instant: nothing refilled')
+
+  // One more, from an asker within its own burst, over the wire: busy, in the node's words.
+  const busy = await settleFine(clock, ask(fresh, T.id, INTRODUCE_ACTION, null))
+  t.ok(busy instanceof Error, 'refused')
+  t.match(busy.message, new RegExp(`: busy: over INTRODUCE_TOTAL_RATE \\(${INTRODUCE_TOTAL_RATE} a second in all\\)$`), 'busy: past INTRODUCE_TOTAL_BURST')
+  t.ok(clock.now() - at < 1000 / INTRODUCE_TOTAL_RATE, 'within less time than one introduction takes to refill')
+
+  // The busy refusal spent none of its own allowance: once the total refills, its whole burst.
+  clock.advance(1000)
+  t.same(tally(fresh, INTRODUCE_BURST + 1), { answered: INTRODUCE_BURST, [own]: 1 }, 'its whole burst, then its own rate')
+})
+
+t.test('takeBoth: a request against a bound in all and one per key spends a token of each, or of neither', async t => {
+  let now = 0
+  const total = new TokenBucket(1, 2, () => now)
+  const keyed = new KeyedBuckets(1, 1, 8, () => now)
+  t.equal(takeBoth(total, keyed, 'a'), null, 'a: taken')
+  t.equal(takeBoth(total, keyed, 'a'), 'refused', 'a: past its own burst')
+  t.equal(takeBoth(total, keyed, 'a'), 'refused', '...however often it asks')
+  t.equal(takeBoth(total, keyed, 'b'), null, 'b: taken (a\'s refusals spent none of the total)')
+  t.equal(takeBoth(total, keyed, 'c'), 'busy', 'c: the total is spent')
+  now += 1000
+  t.equal(takeBoth(total, keyed, 'c'), null, 'c, once the total refilled: its own burst was untouched by the busy refusal')
 })
