@@ -267,3 +267,38 @@ t.test('takeBoth: a request against a bound in all and one per key spends a toke
   now += 1000
   t.equal(takeBoth(total, keyed, 'c'), null, 'c, once the total refilled: its own burst was untouched by the busy refusal')
 })
+
+t.test('LINK_SETTLE: a dial-back reported as linked whose link opens here within LINK_SETTLE counts; one that never opens is named', async t => {
+  // T only dials out; T's dial-back handler replies "linked" and dials the requester when the
+  // test says: within LINK_SETTLE, or never. The requesters are nodes T has no link to in a
+  // settled ring (so none on its own). WebRTC and relays off: the later steps fail at once.
+  const { clock, nodes } = await ringOf(t, 12, { dialOnly: [11], opts: () => ({ webrtc: false, relay: false }) })
+  const T = nodes[11]
+  const [B, C] = nodes.filter(pn => pn !== T && !linked(pn, T) && !linked(T, pn))
+  t.ok(B && C, 'two listening nodes T has no link to')
+  let replied = null
+  let dialAfter = null
+  T.actions.internal(DIALBACK_ACTION, (payload, { from }) => {
+    replied = clock.now()
+    const to = nodes.find(pn => pn.id === from)
+    if (dialAfter !== null) clock.setTimeout(() => { T.connect(`mem://${to.name}`).catch(() => {}) }, dialAfter)
+    return { linked: true }
+  })
+
+  // Never: B waits LINK_SETTLE for it, then says so (and goes on to the other steps).
+  const seen = []
+  B.on('peer', p => { if (p.id === T.id) seen.push(clock.now()) })
+  const err = await settle(clock, B.connect(T.id))
+  t.ok(err instanceof Error, 'no route')
+  t.match(err.message, new RegExp(`^no route to ${T.id}: .*dial-back: it reported a link that never opened here, webrtc failed: .*relay failed: `), 'the dial-back named: a link reported that never opened')
+  t.ok(replied !== null && clock.now() - replied >= LINK_SETTLE, 'after waiting LINK_SETTLE for it')
+  t.same(seen, [], 'no link from T ever opened at B')
+
+  // Within LINK_SETTLE (half of it after the reply): the dial-back counts.
+  dialAfter = LINK_SETTLE / 2
+  replied = null
+  const r = await settle(clock, C.connect(T.id))
+  t.same(r, { id: T.id, path: 'dial-back', address: null }, 'a link opened LINK_SETTLE / 2 after the reply: dial-back')
+  t.ok(clock.now() - replied >= LINK_SETTLE / 2, 'it waited for it')
+  t.match(T.peerList().find(p => p.id === C.id), { direction: 'out' }, 'T dialed it')
+})
