@@ -302,3 +302,42 @@ t.test('LINK_SETTLE: a dial-back reported as linked whose link opens here within
   t.ok(clock.now() - replied >= LINK_SETTLE / 2, 'it waited for it')
   t.match(T.peerList().find(p => p.id === C.id), { direction: 'out' }, 'T dialed it')
 })
+
+t.test('connect by id after the target restarts (same key, a new node with a new database at a new address): its new presence record is found, and connect works again', async t => {
+  const { clock, nodes, net } = await ringOf(t, 8)
+  // (k2: a node whose first presence record the ring holds where its lookups go. Not every one's
+  // is, a few seconds into a ring this small: see the report of h/bounds.)
+  const [A, T] = [nodes[0], nodes[2]]
+  const key = generateKeyPair(Buffer.alloc(32, 3))
+  t.equal(T.id, key.publicKey.toString('hex'), 'T\'s key, made again below')
+  if (linked(A, T)) await settle(clock, A.disconnect(T.id))
+  t.same(await settle(clock, A.connect(T.id)), { id: T.id, path: 'dial', address: `mem://${T.name}` }, 'reached at its address')
+
+  // T goes as a process would (listener and node), and comes back elsewhere with nothing kept but its key.
+  T.unlisten()
+  await settle(clock, T.close())
+  await runUntil(clock, () => !linked(A, T))
+  t.notOk(linked(A, T), 'A saw it go')
+  const name = 'k2-again'
+  const T2 = peernet(new MemoryLevel(), {
+    transport: net.transport(name), clock, random: seededRandom(99), keyPair: key,
+    interval: 200, dialInterval: 100, connections: 2, purge: 0, addresses: [`mem://${name}`]
+  })
+  const stop = net.listen(`mem://${name}`, (s, info) => T2.accept(s, info))
+  t.teardown(async () => { stop(); await T2.close() })
+  await T2.ready
+  t.equal(T2.id, T.id, 'the same id')
+  await T2.save([`mem://${nodes[1].name}`])
+  t.ok(await runUntil(clock, () => T2.ringStatus() === 'joined'), 'back on the ring')
+  // Rounds enough for its new presence record to be published where it belongs.
+  await runUntil(clock, () => false, 60)
+  if (linked(A, T2)) await settle(clock, A.disconnect(T2.id))
+  t.notOk(linked(A, T2), 'A has no link to it')
+  const r = await settle(clock, A.connect(T.id))
+  t.same(r, { id: T.id, path: 'dial', address: `mem://${name}` }, 'reached by a dial at its new address: the new presence record, not the old one')
+  t.ok(linked(A, T2) && linked(T2, A), 'linked, both ends')
+  // And from another node (whatever link it had to T's new self dropped first).
+  const D = nodes[1]
+  if (linked(D, T2)) await settle(clock, D.disconnect(T2.id))
+  t.same(await settle(clock, D.connect(T.id)), { id: T.id, path: 'dial', address: `mem://${name}` }, 'another node reaches it there too')
+})
