@@ -341,3 +341,83 @@ t.test('connect by id after the target restarts (same key, a new node with a new
   if (linked(D, T2)) await settle(clock, D.disconnect(T2.id))
   t.same(await settle(clock, D.connect(T.id)), { id: T.id, path: 'dial', address: `mem://${name}` }, 'another node reaches it there too')
 })
+
+/**
+ * As node-webrtc-reach: B and C only dial out, both linked to A (which relays for nobody); real
+ * node-datachannel on 127.0.0.1, real clock. kill(B, C) sets up C's death during B.connect(C.id)
+ * and returns a function giving the promise of C's close once it is under way.
+ */
+async function diesMidWebRTC (t, prefix, seed, kill) {
+  const net = createMemNetwork()
+  // (A deadline of 2 s: C's death leaves B waiting for it at worst.)
+  const webrtc = { bind: '127.0.0.1', allowHost: loopbackOnly, timeout: 2_000 }
+  const make = (name, seed, listens, opts = {}) => {
+    const pn = peernet(new MemoryLevel(), {
+      transport: net.transport(name), keyPair: generateKeyPair(Buffer.alloc(32, seed)), interval: 200, dialInterval: 100,
+      connections: 2, purge: 0, webrtc, addresses: listens ? [`mem://${name}`] : [], ...opts
+    })
+    const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
+    t.teardown(async () => { stop(); await pn.close() })
+    return pn
+  }
+  const A = make(`${prefix}-a`, seed, true, { relay: false })
+  const B = make(`${prefix}-b`, seed + 1, false)
+  const C = make(`${prefix}-c`, seed + 2, false)
+  await Promise.all([A, B, C].map(pn => pn.ready))
+  for (const pn of [B, C]) await pn.connect(`mem://${prefix}-a`)
+  await until(() => [A, B, C].every(pn => pn.ringStatus() !== 'lonely') && A.connections().length === 2, { what: 'B and C linked to A' })
+  t.notOk(linked(B, C), 'B has no link to C')
+
+  const killed = kill(B, C)
+  const err = await B.connect(C.id).then(() => null, e => e)
+  t.ok(killed() !== null, 'C died during the attempt')
+  await killed()
+  t.ok(err instanceof Error, 'connect rejects')
+  t.match(err.message, new RegExp(`^no route to ${C.id}: .*webrtc failed: (signalling failed: |webrtc: )\\S.*relay failed: `), 'no route: webrtc failed, each step named')
+  t.comment(err.message)
+  t.notOk(linked(B, C), 'no link')
+  await until(() => B.webrtc.size === 0, { what: 'B\'s session gone' })
+  t.equal(B.webrtc.size, 0, 'no WebRTC session left at B')
+  t.equal(C.webrtc.size, 0, 'nor at C')
+}
+
+t.test('the target dies in the middle of a WebRTC attempt: connect rejects with no route, webrtc failed, and nothing is left behind', { skip: webrtcUnavailable() ?? false }, async t => {
+  t.teardown(releaseWebRTC)
+  // C dies once B has its answer (ICE under way): B's next signals find no node with C's id.
+  await diesMidWebRTC(t, 'da', 11, (B, C) => {
+    let killed = null
+    B.actions.internal(SIGNAL_ACTION, (payload, { from }) => {
+      const r = B.webrtc.receive(from, payload)
+      if (from === C.id && killed === null) killed = C.close()
+      return r
+    })
+    return () => killed
+  })
+  // C dies as soon as it has taken the offer (its answer never leaves): B's own deadline ends it.
+  await diesMidWebRTC(t, 'ea', 21, (B, C) => {
+    let killed = null
+    C.actions.internal(SIGNAL_ACTION, (payload, { from }) => {
+      const r = C.webrtc.receive(from, payload)
+      if (killed === null) killed = new Promise(resolve => setImmediate(resolve)).then(() => C.close())
+      return r
+    })
+    return () => killed
+  })
+})
+
+t.test('an attempt whose channel never opens ends at its deadline on both sides, the answering one with no link listening to its error', async t => {
+  const { wrtc } = standInWrtc()
+  const { clock, nodes } = await ringOf(t, 4, { opts: () => ({ wrtc, webrtc: { timeout: 100 } }) })
+  const [A, T] = [nodes[0], nodes[2]]
+  let failed = null
+  A.webrtc.connect(T.id).catch(err => { failed = err })
+  // The deadline is the stream's, on the real clock; the signals go on the virtual one.
+  for (let i = 0; i < 1000 && (failed === null || A.webrtc.size > 0 || T.webrtc.size > 0); i++) {
+    clock.advance(10)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  t.match(failed?.message, /^webrtc: the data channel did not open within WEBRTC_TIMEOUT \(100 ms; /, 'the dialing side fails at its deadline')
+  t.equal(A.webrtc.size, 0, 'its session gone')
+  t.equal(T.webrtc.size, 0, 'and the answering side\'s (its error ended it: the node is still here)')
+  t.equal(T.ringStatus(), 'joined', 'T goes on')
+})
