@@ -11,7 +11,7 @@ import {
   peernet, createMemNetwork, generateKeyPair, VirtualClock, seededRandom,
   SIGNAL_ACTION, SIGNAL_TIMEOUT, SIGNAL_FLUSH, MAX_WEBRTC_SESSIONS, MAX_WEBRTC_SESSIONS_PER_PEER,
   INTRODUCE_ACTION, INTRODUCE_BURST, INTRODUCE_TOTAL_BURST, INTRODUCE_TOTAL_RATE, MAX_INTRODUCE_ASKERS,
-  DIALBACK_ACTION, DIALBACK_RATE, DIALBACK_BURST, MAX_DIALBACK_SENDERS, LINK_SETTLE
+  DIALBACK_ACTION, DIALBACK_RATE, DIALBACK_BURST, DIALBACK_TOTAL_RATE, DIALBACK_TOTAL_BURST, MAX_DIALBACK_SENDERS, LINK_SETTLE
 } from '../lib/index.js'
 import { HANDSHAKE_TIMEOUT } from '../lib/node/connection.js'
 import { WebRTCLinks } from '../lib/node/webrtc-links.js'
@@ -266,6 +266,39 @@ t.test('takeBoth: a request against a bound in all and one per key spends a toke
   t.equal(takeBoth(total, keyed, 'c'), 'busy', 'c: the total is spent')
   now += 1000
   t.equal(takeBoth(total, keyed, 'c'), null, 'c, once the total refilled: its own burst was untouched by the busy refusal')
+})
+
+t.test('DIALBACK_TOTAL_BURST, crossed at one instant: a requester past its own rate spends none of it; past it, busy even within a requester\'s own burst, which the refusal leaves whole', async t => {
+  const { clock, nodes } = await ringOf(t, 4)
+  const T = nodes[0]
+  // Requesters are ids (free to make). A dial-back's checks run before its first wait: a call
+  // is refused at once (its rejection handled within the microtasks that follow), or looked
+  // into (T goes on to look up the requester's presence, which needs I/O and the clock).
+  const pending = []
+  const tally = async (from, n) => {
+    const out = {}
+    for (let i = 0; i < n; i++) {
+      let why = 'looked into'
+      pending.push(T.reach.dialBack(from, null).catch(err => { why = err.message }))
+      await null
+      await null
+      out[why] = (out[why] ?? 0) + 1
+    }
+    return out
+  }
+  const own = `refused: over DIALBACK_RATE (one per ${1 / DIALBACK_RATE} s, burst ${DIALBACK_BURST}) for this requester`
+  const busy = `busy: over DIALBACK_TOTAL_RATE (${DIALBACK_TOTAL_RATE} a second in all)`
+  const at = clock.now()
+  t.same(await tally(ID(1), DIALBACK_BURST + 20), { 'looked into': DIALBACK_BURST, [own]: 20 }, 'one requester: its burst looked into, then refused by its own rate')
+  let looked = DIALBACK_BURST
+  let r = 2
+  for (; looked < DIALBACK_TOTAL_BURST && r < 2 + DIALBACK_TOTAL_BURST; r++) looked += (await tally(ID(r), Math.min(DIALBACK_BURST, DIALBACK_TOTAL_BURST - looked)))['looked into'] ?? 0
+  t.equal(looked, DIALBACK_TOTAL_BURST, 'DIALBACK_TOTAL_BURST looked into, the refusals spending none of it')
+  t.same(await tally(ID(r), 1), { [busy]: 1 }, 'one more, from a requester within its own burst: busy')
+  t.equal(clock.now(), at, 'at one instant: nothing refilled')
+  clock.advance((DIALBACK_BURST + 1) * 1000 / DIALBACK_TOTAL_RATE)
+  t.same(await tally(ID(r), DIALBACK_BURST + 1), { 'looked into': DIALBACK_BURST, [own]: 1 }, 'once the total refilled: its whole burst (the busy refusal spent none of it)')
+  await settle(clock, Promise.all(pending))
 })
 
 t.test('LINK_SETTLE: a dial-back reported as linked whose link opens here within LINK_SETTLE counts; one that never opens is named', async t => {
