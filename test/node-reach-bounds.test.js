@@ -1,10 +1,11 @@
 // Connect by id's bounds, each crossed on the code that enforces it: the WebRTC sessions a node
-// answers at once (in all and per id), the signalling request's deadline, the introductions a
-// node gives in all, the requesters whose dial-back rate is remembered, the time a dial-back's
-// link has to open; and a target that restarts (found again by its new presence record) or
-// dies in the middle of a WebRTC attempt (no route, clearly, and nothing left behind). WebRTC
-// sessions are held open by a stand-in RTCPeerConnection on a virtual clock, except in the last
-// test, which runs node-datachannel on 127.0.0.1 (skipped where it is unavailable).
+// answers at once (in all and per id), the signalling request's deadline (and the attempt's own,
+// not the link's handshake's), the introductions and dial-backs a node gives in all (a requester
+// past its own rate spends none of them), the requesters whose dial-back rate is remembered, the
+// time a dial-back's link has to open; and a target that restarts (found again by its new
+// presence record) or dies in the middle of a WebRTC attempt (no route, clearly, and nothing
+// left behind). WebRTC sessions are held open by a stand-in RTCPeerConnection on a virtual
+// clock, except where the target dies: node-datachannel on 127.0.0.1 (skipped where unavailable).
 import t from 'tap'
 import { MemoryLevel } from 'memory-level'
 import {
