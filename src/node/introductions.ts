@@ -6,7 +6,7 @@
 // its signed presence record, else the addresses the introducer named (dialed as ID@ADDR, so
 // only that key will do), else a dial-back whose request goes through the introducer. The new
 // link is a normal peer link: encrypted to the new peer's key end to end, counted, gossiped.
-import { KeyedBuckets, TokenBucket } from '../util/rate.js'
+import { KeyedBuckets, TokenBucket, takeBoth } from '../util/rate.js'
 import { tryNormalizeAddress, NODE_ID } from '../transport/address.js'
 import { sample } from '../util/random.js'
 import { MAX_HELLO_ADDRS } from '../wire/messages.js'
@@ -109,8 +109,9 @@ export class Introductions {
     const have = (payload as { have?: unknown } | null)?.have ?? []
     if (!Array.isArray(have) || have.length > MAX_INTRODUCE_EXCLUDE || !have.every(id => typeof id === 'string')) throw new Error(`have must list at most MAX_INTRODUCE_EXCLUDE (${MAX_INTRODUCE_EXCLUDE}) ids`)
     const skip = new Set<string>(have as string[])
-    if (!this.total.take()) throw new Error(`busy: over INTRODUCE_TOTAL_RATE (${INTRODUCE_TOTAL_RATE} a second in all)`)
-    if (!this.perAsker.take(from)) throw new Error(`refused: over INTRODUCE_RATE (${INTRODUCE_RATE} a second, burst ${INTRODUCE_BURST}) for this peer`)
+    const over = takeBoth(this.total, this.perAsker, from)
+    if (over === 'busy') throw new Error(`busy: over INTRODUCE_TOTAL_RATE (${INTRODUCE_TOTAL_RATE} a second in all)`)
+    if (over === 'refused') throw new Error(`refused: over INTRODUCE_RATE (${INTRODUCE_RATE} a second, burst ${INTRODUCE_BURST}) for this peer`)
     const others = [...this.peers].filter(c => c.peerId !== '' && c.peerId !== from && !skip.has(c.peerId))
     // A random sample: the same asker asking again meets other peers.
     return sample(this.ctx.random, others, MAX_INTRODUCED).map(c => ({

@@ -13,7 +13,7 @@
 //      asked consents to and names.
 // Whatever the path, the link runs the Noise handshake with the target's key end to end: a
 // lying presence record or a node on the route can make a step fail, never stand in for it.
-import { KeyedBuckets, TokenBucket } from '../util/rate.js'
+import { KeyedBuckets, TokenBucket, takeBoth } from '../util/rate.js'
 import { RELAY_TIMEOUT } from './relay.js'
 import type { RingLinks } from './ring.js'
 import type { Dialer } from './dialer.js'
@@ -172,9 +172,10 @@ export class Reach {
     if (this.peers.get(from) !== undefined) return { linked: true }
     const introduced = payload !== null && typeof payload === 'object' && (payload as { introduced?: unknown }).introduced === true
     if (introduced && !this.parts.introductions) throw new Error('refused: this node takes no links from introductions (introductions: false)')
-    // The total first: a refused request must not use up a requester's own allowance.
-    if (!this.total.take()) throw new Error(`busy: over DIALBACK_TOTAL_RATE (${DIALBACK_TOTAL_RATE} a second in all)`)
-    if (!this.perRequester.take(from)) throw new Error(`refused: over DIALBACK_RATE (one per ${1 / DIALBACK_RATE} s, burst ${DIALBACK_BURST}) for this requester`)
+    // A busy refusal spends none of the requester's allowance, nor its own refusal any of the total.
+    const over = takeBoth(this.total, this.perRequester, from)
+    if (over === 'busy') throw new Error(`busy: over DIALBACK_TOTAL_RATE (${DIALBACK_TOTAL_RATE} a second in all)`)
+    if (over === 'refused') throw new Error(`refused: over DIALBACK_RATE (one per ${1 / DIALBACK_RATE} s, burst ${DIALBACK_BURST}) for this requester`)
     const addresses = await this.presence(from)
     if (addresses === null || addresses.length === 0) throw new Error('your presence record lists no address to dial back')
     await within(this.ctx, this.dialer.dialPeer(from, addresses), DIAL_TIMEOUT, 'the dial timed out')

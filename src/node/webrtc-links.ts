@@ -32,9 +32,9 @@ const SID = /^[0-9a-f]{32}$/
 export interface WebRTCParts {
   /** A request of the library's own to id (NodeActions.ask), through `via` when given. */
   ask: (id: string, name: string, payload: unknown, timeout: number, via?: string) => Promise<unknown>
-  /** Take an answered channel as an inbound link pinned to id. */
+  /** Take an answered channel, once open, as an inbound link pinned to id. */
   accept: (stream: Duplex, id: string) => void
-  /** Take a dialed channel as an outbound link pinned to id; resolves once it is open. */
+  /** Take a dialed channel, once open, as an outbound link pinned to id; resolves once the link is open. */
   adopt: (stream: Duplex, id: string) => Promise<void>
   /** How channels are made (ICE servers, bind address, opts.wrtc), or null: WebRTC is off. */
   options: WebRTCOptions | null
@@ -75,6 +75,10 @@ export class WebRTCLinks {
     const s = this.session(id, sid, via)
     const stream = dialWebRTC(s.signaller, options)
     this.watch(s, stream, `${id}:${sid}`)
+    // The link starts once the channel is open. Handed over before, the link's HANDSHAKE_TIMEOUT
+    // (10 s) would bound the signals and ICE too: WEBRTC_TIMEOUT (or the `timeout` option) and
+    // SIGNAL_TIMEOUT would never be reached, and every slow attempt would read "handshake timed out".
+    await opened(stream)
     await this.parts.adopt(stream, id)
   }
 
@@ -101,7 +105,8 @@ export class WebRTCLinks {
       s = this.session(from, sid)
       const stream = answerWebRTC(s.signaller, options)
       this.watch(s, stream, key)
-      this.parts.accept(stream, from)
+      // As on the dialing side: the link (and its handshake's deadline) starts with the channel.
+      stream.once('connect', () => this.parts.accept(stream, from))
     }
     const target = s.signaller
     // On a later turn: the stream takes them as the network would deliver them.
@@ -115,6 +120,9 @@ export class WebRTCLinks {
    */
   private watch (s: Session, stream: Duplex, key: string): void {
     s.stream = stream
+    // Until its channel opens no link listens to the stream: an attempt that fails (its deadline,
+    // a bad signal, a refusal) ends here, and 'close' frees its session, never an unhandled error.
+    stream.on('error', () => {})
     stream.once('connect', () => { s.open = true })
     stream.once('close', () => { if (this.sessions.get(key) === s) this.sessions.delete(key) })
   }
@@ -148,6 +156,24 @@ export class WebRTCLinks {
     this.sessions.set(`${peer}:${sid}`, s)
     return s
   }
+}
+
+/** Resolves once stream's channel is open; rejects with its error (or its end) if it fails first. */
+function opened (stream: Duplex): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null): void => {
+      stream.off('connect', onConnect)
+      stream.off('error', done)
+      stream.off('close', onClose)
+      if (err === null) resolve()
+      else reject(err)
+    }
+    const onConnect = (): void => done(null)
+    const onClose = (): void => done(new Error('webrtc: the attempt ended before its data channel opened'))
+    stream.once('connect', onConnect)
+    stream.once('error', done)
+    stream.once('close', onClose)
+  })
 }
 
 export { WEBRTC_KIND }

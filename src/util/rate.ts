@@ -62,3 +62,16 @@ export class KeyedBuckets {
     return b.take()
   }
 }
+
+/**
+ * One request against a bound in all and a bound per key (a dial-back, an introduction): 'busy'
+ * when the total is empty (the key's allowance untouched), 'refused' when the key's is (the
+ * total untouched), else null, one token of each taken. Either way round, one bucket spent on a
+ * refusal would let one key past its own rate drain what all share, or a busy node eat keys' allowances.
+ */
+export function takeBoth (total: TokenBucket, keyed: KeyedBuckets, key: string): 'busy' | 'refused' | null {
+  if (total.wait() > 0) return 'busy'
+  if (!keyed.take(key)) return 'refused'
+  total.take()
+  return null
+}

@@ -30,6 +30,8 @@ export async function ringOf (t, n, { dialOnly = [], advertise = {}, opts = () =
     })
     const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
     pn.name = name
+    // (A test that stops a node as a crash would: its listener goes with it.)
+    pn.unlisten = stop
     nodes.push(pn)
     t.teardown(async () => { stop(); await pn.close() })
   }
@@ -46,7 +48,7 @@ export async function ringOf (t, n, { dialOnly = [], advertise = {}, opts = () =
   if (dialOnly.length <= 1) t.ok(joined, 'every node joined the ring')
   // Rounds enough for every presence record to be published where it belongs.
   await runUntil(clock, () => false, 60)
-  return { clock, nodes }
+  return { clock, nodes, net }
 }
 
 export const linked = (a, b) => a.peerList().some(p => p.id === b.id)
