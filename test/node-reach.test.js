@@ -74,10 +74,11 @@ t.test('dial-back goes only to the requester\'s own presence addresses, pinned t
 
 t.test('dial-back rates: DIALBACK_BURST per requester, DIALBACK_TOTAL_BURST in all; the node\'s own actions are not the user\'s', async t => {
   // k8..k11 only dial out: a dial-back to them fails (no address), so each request is charged.
-  // T drops its links to them first (a requester linked already is answered at once).
+  // They drop their links to T first (a requester linked already is answered at once; one T's
+  // user disconnected is refused before any rate: see below).
   const { clock, nodes } = await ringOf(t, 12, { dialOnly: [8, 9, 10, 11] })
   const T = nodes[0]
-  for (const pn of nodes.slice(8)) if (linked(T, pn)) await settle(clock, T.disconnect(pn.id))
+  for (const pn of nodes.slice(8)) if (linked(T, pn)) await settle(clock, pn.disconnect(T.id))
   const askT = pn => settle(clock, ask(pn, T.id, DIALBACK_ACTION, null))
   const first = nodes[8]
   for (let i = 0; i < DIALBACK_BURST; i++) t.match((await askT(first)).message, /lists no address/, `request ${i + 1} is looked into`)
@@ -144,8 +145,14 @@ t.test('introductions: false: the node introduces nobody, and refuses a dial-bac
   const N = nodes[0]
   const peer = nodes.find(n => linked(n, N))
   t.match((await settle(clock, ask(peer, N.id, INTRODUCE_ACTION, null))).message, /does not introduce/, 'no introductions from it')
-  await settle(clock, N.disconnect(peer.id))
+  await settle(clock, peer.disconnect(N.id))
   t.match((await settle(clock, ask(peer, N.id, DIALBACK_ACTION, { introduced: true }))).message, /takes no links from introductions/, 'no link from an introduction')
+  // A peer N's user disconnected: no dial-back (the link would be dropped here at its hello,
+  // after the requester had counted it as opened).
+  const other = nodes.find(n => n !== N && n !== peer && linked(n, N))
+  await settle(clock, N.disconnect(other.id))
+  t.match((await settle(clock, ask(other, N.id, DIALBACK_ACTION, null))).message, /refused: you were disconnected by the user of this node/, 'a held peer is refused')
+  t.notOk(linked(N, other), 'and not linked')
 })
 
 t.test('introducedProblem: an introducer\'s answer is checked before use', async t => {

@@ -170,6 +170,10 @@ export class Reach {
    */
   async dialBack (from: string, payload: unknown): Promise<{ linked: true }> {
     if (this.peers.get(from) !== undefined) return { linked: true }
+    // A peer this node's user disconnected: the dial would reach it, and the handshake here
+    // would then drop the link, after the requester's side had already counted it as opened.
+    const held = this.dialer.holds.until(from)
+    if (held !== null) throw new Error(`refused: ${this.dialer.holds.refusal(held).bye}`)
     const introduced = payload !== null && typeof payload === 'object' && (payload as { introduced?: unknown }).introduced === true
     if (introduced && !this.parts.introductions) throw new Error('refused: this node takes no links from introductions (introductions: false)')
     // A busy refusal spends none of the requester's allowance, nor its own refusal any of the total.
