@@ -3,7 +3,8 @@
 // address), both linked to a third, reach each other over WebRTC, signalled over the ring, and
 // `connections` shows the link as webrtc; an id nobody holds is "no route" (exit 1, one line);
 // a malformed id is a usage error (exit 2). `introduce`'s errors. Two that only dial out with
-// WebRTC off reach each other through a relay, and `connections` shows it as relay.
+// WebRTC off reach each other through a relay, by `introduce` and by `connect ID`, and
+// `connections` shows it as relay.
 import t from 'tap'
 import { datadir, oneLine } from './lib/cli.js'
 import { until } from './lib/helpers.js'
@@ -85,6 +86,11 @@ t.test('connect ID through a relay: two daemons with --no-webrtc that only dial 
   t.equal((await b.run(['connect', aUrl])).code, 0)
   t.equal((await c.run(['connect', aUrl])).code, 0)
   await until(async () => (await a.run(['connections'])).stdout.trim().split('\n').length === 2, { ms: 30_000, every: 250, what: 'A to hold both links' })
+  // introduce: A names C, whom B has no link to; only a relay through A can join them.
+  const intro = await b.run(['introduce', aUrl])
+  t.same([intro.code, intro.stdout, intro.stderr], [0, `connected to ${cId} (relay), introduced by ${aId}\n`, ''], 'introduce: a new peer through A')
+  t.equal((await b.run(['disconnect', cId])).code, 0)
+  await until(async () => !(await c.run(['connections'])).stdout.includes(bId), { ms: 30_000, every: 250, what: 'C to drop B' })
   const r = await b.run(['connect', cId])
   t.same([r.code, r.stdout, r.stderr], [0, `connected to ${cId} over relay\n`, ''], 'connect C_ID from B: through A')
   t.match((await b.run(['connections'])).stdout, new RegExp(`^${cId}\trelay$`, 'm'), 'connections shows the link as relay')
