@@ -165,3 +165,20 @@ t.test('introducedProblem: an introducer\'s answer is checked before use', async
   t.match(introducedProblem([{ id, addresses: ['nonsense'] }]), /invalid addresses/)
   t.match(introducedProblem([{ id, addresses: Array(9).fill('tcp://127.0.0.1:1') }]), /invalid addresses/)
 })
+
+t.test('every node\'s presence record is found from every other once the ring has formed', async t => {
+  // With these seeds k4 joins before k1 after k5 had stored its record at k1: the handover k1
+  // got from its successor held k4's part of the arc too, which k1 kept as a replica while k4,
+  // holding none, answered "none" for k5 until k5 re-published (REPUBLISH, minutes later). The
+  // part of a handover that is not the receiver's arc goes on to its predecessor.
+  const { clock, nodes } = await ringOf(t, 8)
+  const missed = []
+  for (const target of nodes) {
+    for (const from of nodes) {
+      if (from === target) continue
+      const found = await settle(clock, from.ring.presenceOf(target.id))
+      if (!Array.isArray(found) || found[0] !== `mem://${target.name}`) missed.push(`${from.name}→${target.name}`)
+    }
+  }
+  t.same(missed, [], 'found, with its address')
+})

@@ -14,7 +14,7 @@ import { recordPoint, valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
 import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
-import type { Envelope } from '../wire/record.js'
+import type { Envelope, RingRecord } from '../wire/record.js'
 
 export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING, MAX_DETOURS } from './lookups.js'
 export type { LookupCallback, LookupResult, LookupExtra } from './lookups.js'
@@ -265,9 +265,22 @@ export class RingCore extends EventEmitter {
         if (this.agreed) this.seated = true
         return this.changed(before)
       }
-      case 'ring.store':
+      case 'ring.store': {
         // Copies from a responsible node or a handover: only for points this node may hold.
-        for (const r of m.records) if (this.mayHold(recordPoint(r))) this.store.put(r, this.now)
+        const fresh: RingRecord[] = []
+        for (const r of m.records) if (this.mayHold(recordPoint(r)) && this.store.put(r, this.now) === null) fresh.push(r)
+        // A handover comes from a successor that took this node for its predecessor; part of
+        // the arc it gave may be a node's before this one (a joiner this node has taken for its
+        // own predecessor since): those records go on to it, or it answers "none" for them until
+        // their publishers re-publish. Each node passes a record on once (a second copy is no
+        // longer fresh), towards the node that holds its point.
+        if (fresh.length > 0 && this.table.successors().includes(from)) {
+          const pred = this.table.predecessor()
+          const on = fresh.filter(r => !this.table.isResponsible(recordPoint(r)))
+          if (pred !== null && pred !== from && on.length > 0 && this.table.isLinked(pred)) this.records.handOver(pred, on)
+        }
+        return
+      }
     }
   }
 
