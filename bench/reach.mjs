@@ -13,12 +13,10 @@
 //   through a peer both are linked to, S's consent asked over the ring first.
 // Between trials the link is dropped with disconnect (its hold is lifted by the next connect).
 //   node bench/reach.mjs [--json] [--quick]
-import { Level } from 'level'
-import { join } from 'node:path'
-import { peernet, listen, DIALBACK_BURST, DIALBACK_TOTAL_RATE } from '../lib/index.js'
-import transport from '../lib/transport/index.js'
+import { DIALBACK_BURST, DIALBACK_TOTAL_RATE } from '../lib/index.js'
 import { releaseWebRTC } from '../lib/transport/webrtc.js'
-import { quick, say, row, median, now, fmt, ensureOffline, until, sleep, tempDir, removeDir } from './lib/common.mjs'
+import { tcpNodes } from './lib/tcp-nodes.mjs'
+import { quick, say, row, median, now, fmt, ensureOffline, until, sleep } from './lib/common.mjs'
 
 ensureOffline()
 
@@ -27,21 +25,11 @@ const TRIALS = quick ? 10 : 40
 const NODES = 14
 /** The last four only dial out; the last two of those have WebRTC off. */
 const DIAL_ONLY = 4
-const dirs = []
-const closers = []
+const made = tcpNodes()
 
 async function node (i, listens, webrtc) {
-  const dir = tempDir()
-  dirs.push(dir)
-  const pn = peernet(new Level(join(dir, 'db')), { transport, interval: 200, dialInterval: 100, connections: 2, purge: 0, webrtc: webrtc ? { bind: '127.0.0.1' } : false })
+  const pn = await made.make(listens, { webrtc: webrtc ? { bind: '127.0.0.1' } : false })
   pn.on('message', () => {})
-  let server = null
-  if (listens) {
-    server = await listen('tcp', { host: '127.0.0.1' }, (stream, info) => pn.accept(stream, info))
-    pn.advertise(server.address)
-    pn.url = server.address
-  }
-  closers.push(async () => { await pn.close(); await server?.close() })
   pn.name = `n${i}`
   return pn
 }
@@ -106,7 +94,6 @@ try {
     row(BENCH, `first-message-by-id-${name}-ms`, m, 'ms', base, { paths: Object.fromEntries(paths[name]), runs: runs[name].length, failed: failed[name].length })
   }
 } finally {
-  for (const close of closers) await close().catch(() => {})
+  await made.close()
   await releaseWebRTC()
-  for (const d of dirs) removeDir(d)
 }

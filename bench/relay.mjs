@@ -7,11 +7,9 @@
 // decoded) and the messages C received, a second, each against RATE. Run at a few rates: the link follows the
 // setting, and never goes above it.
 //   node bench/relay.mjs [--json] [--quick]
-import { Level } from 'level'
-import { join } from 'node:path'
-import { peernet, listen, MAX_MESSAGE, CIRCUIT_RATE } from '../lib/index.js'
-import transport from '../lib/transport/index.js'
-import { quick, say, row, now, fmt, ensureOffline, until, tempDir, removeDir } from './lib/common.mjs'
+import { MAX_MESSAGE, CIRCUIT_RATE } from '../lib/index.js'
+import { quick, say, row, now, fmt, ensureOffline, until } from './lib/common.mjs'
+import { tcpNodes } from './lib/tcp-nodes.mjs'
 
 ensureOffline()
 
@@ -25,21 +23,8 @@ const IN_FLIGHT = 6
 const RATES = [CIRCUIT_RATE / 2, CIRCUIT_RATE, CIRCUIT_RATE * 2]
 
 async function run (rate) {
-  const dirs = []
-  const closers = []
-  const make = async (listens, opts) => {
-    const dir = tempDir()
-    dirs.push(dir)
-    const pn = peernet(new Level(join(dir, 'db')), { transport, interval: 200, dialInterval: 100, connections: 2, purge: 0, ...opts })
-    let server = null
-    if (listens) {
-      server = await listen('tcp', { host: '127.0.0.1' }, (stream, info) => pn.accept(stream, info))
-      pn.advertise(server.address)
-      pn.url = server.address
-    }
-    closers.push(async () => { await pn.close(); await server?.close() })
-    return pn
-  }
+  const nodes = tcpNodes()
+  const make = (listens, opts) => nodes.make(listens, opts)
   try {
     const A = await make(true, { relay: { rate } })
     const B = await make(false, { webrtc: false })
@@ -77,8 +62,7 @@ async function run (rate) {
     // bytes are about 3/4 of the frames'.
     return { wire: (bytes1 - bytes0) * 3 / 4 / secs, acked: (acked1 - acked0) / secs, got: (got1 - got0) / secs }
   } finally {
-    for (const close of closers) await close().catch(() => {})
-    for (const d of dirs) removeDir(d)
+    await nodes.close()
   }
 }
 

@@ -19,7 +19,7 @@ import { WebRTCLinks } from '../lib/node/webrtc-links.js'
 import { KeyedBuckets, TokenBucket, takeBoth } from '../lib/util/rate.js'
 import { releaseWebRTC, webrtcUnavailable, loopbackOnly } from '../lib/transport/webrtc.js'
 import { standInWrtc, SDP } from './lib/standin-webrtc.js'
-import { ringOf, settle, linked, ask } from './lib/reach-net.js'
+import { ringOf, settle, linked, ask, memNode } from './lib/reach-net.js'
 import { until, runUntil, flush } from './lib/helpers.js'
 
 const ID = n => n.toString(16).padStart(64, '0')
@@ -385,15 +385,7 @@ async function diesMidWebRTC (t, prefix, seed, kill) {
   const net = createMemNetwork()
   // (A deadline of 2 s: C's death leaves B waiting for it at worst.)
   const webrtc = { bind: '127.0.0.1', allowHost: loopbackOnly, timeout: 2_000 }
-  const make = (name, seed, listens, opts = {}) => {
-    const pn = peernet(new MemoryLevel(), {
-      transport: net.transport(name), keyPair: generateKeyPair(Buffer.alloc(32, seed)), interval: 200, dialInterval: 100,
-      connections: 2, purge: 0, webrtc, addresses: listens ? [`mem://${name}`] : [], ...opts
-    })
-    const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
-    t.teardown(async () => { stop(); await pn.close() })
-    return pn
-  }
+  const make = (name, seed, listens, opts = {}) => memNode(t, net, name, seed, listens, { webrtc, ...opts })
   const A = make(`${prefix}-a`, seed, true, { relay: false })
   const B = make(`${prefix}-b`, seed + 1, false)
   const C = make(`${prefix}-c`, seed + 2, false)

@@ -4,10 +4,10 @@
 // over the ring through A, and the Noise handshake over it proves C's key. Real clock: WebRTC's
 // own timers are real.
 import t from 'tap'
-import { MemoryLevel } from 'memory-level'
-import { peernet, createMemNetwork, generateKeyPair, MAX_SIGNAL_BATCH, signalRequestProblem, SIGNAL_ACTION } from '../lib/index.js'
+import { createMemNetwork, MAX_SIGNAL_BATCH, signalRequestProblem, SIGNAL_ACTION } from '../lib/index.js'
 import { releaseWebRTC, webrtcUnavailable, loopbackOnly } from '../lib/transport/webrtc.js'
 import { until } from './lib/helpers.js'
+import { memNode } from './lib/reach-net.js'
 
 const unavailable = webrtcUnavailable()
 
@@ -15,15 +15,7 @@ t.test('two nodes that only dial out reach each other by id over WebRTC, signall
   t.teardown(releaseWebRTC)
   const net = createMemNetwork()
   const webrtc = { bind: '127.0.0.1', allowHost: loopbackOnly }
-  const make = (name, seed, listens, opts = {}) => {
-    const pn = peernet(new MemoryLevel(), {
-      transport: net.transport(name), keyPair: generateKeyPair(Buffer.alloc(32, seed)), interval: 200, dialInterval: 100,
-      connections: 2, purge: 0, webrtc, addresses: listens ? [`mem://${name}`] : [], ...opts
-    })
-    const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
-    t.teardown(async () => { stop(); await pn.close() })
-    return pn
-  }
+  const make = (name, seed, listens, opts = {}) => memNode(t, net, name, seed, listens, { webrtc, ...opts })
   // (A relays for nobody: the last step, a relayed link, would join B and the node with WebRTC off.)
   const A = make('wa', 1, true, { relay: false })
   const B = make('wb', 2, false)

@@ -65,3 +65,18 @@ export async function settle (clock, p) {
   return out
 }
 
+
+/**
+ * A node on the in-memory network `net` with its own clock (real unless opts.clock), keyed by
+ * `seed`; one that `listens` is dialed at mem://NAME and advertises it, one that does not only
+ * dials out. Closed (and unlistened) at t's teardown.
+ */
+export function memNode (t, net, name, seed, listens, opts = {}) {
+  const pn = peernet(new MemoryLevel(), {
+    transport: net.transport(name), keyPair: generateKeyPair(Buffer.alloc(32, seed)), interval: 200, dialInterval: 100,
+    connections: 2, purge: 0, addresses: listens ? [`mem://${name}`] : [], ...opts
+  })
+  const stop = listens ? net.listen(`mem://${name}`, (s, info) => pn.accept(s, info)) : () => {}
+  t.teardown(async () => { stop(); await pn.close() })
+  return pn
+}
