@@ -8,7 +8,7 @@ import { VirtualClock } from '../lib/node/clock.js'
 import { seededRandom } from '../lib/util/random.js'
 import {
   validateRelayMessage, MAX_RELAY_CHUNK, MAX_RELAY_RATE, WireError, CIRCUIT_RATE, MAX_CIRCUITS, CIRCUITS_PER_PEER, CIRCUIT_QUEUE,
-  CIRCUIT_OPEN_TIMEOUT, RELAY_CONSENT, MAX_RELAY_CONSENTS, MAX_RELAY_CANDIDATES, relayRequestProblem, relayAnswerProblem
+  CIRCUIT_OPEN_TIMEOUT, CIRCUIT_FRAME_RATE, CIRCUIT_FRAME_BURST, RELAY_CONSENT, MAX_RELAY_CONSENTS, MAX_RELAY_CANDIDATES, relayRequestProblem, relayAnswerProblem
 } from '../lib/index.js'
 
 const ID = n => n.toString(16).padStart(64, '0')
@@ -153,6 +153,22 @@ t.test('the rate: data within it goes at once, over it waits in a queue of CIRCU
   const sent = b.sent.length
   clock.advance(60_000)
   t.equal(b.sent.length, sent, 'nothing queued goes out after the close')
+})
+
+t.test('frames: past CIRCUIT_FRAME_BURST at once (CIRCUIT_FRAME_RATE a second), small frames go on merged, bytes unchanged and in order', async t => {
+  const { r, clock, links } = relays([ID(1), ID(2)])
+  const [a, b] = [links.get(ID(1)), links.get(ID(2))]
+  circuit(r, a, b)
+  const before = b.sent.length
+  // 200 frames of 10 bytes each, numbered: a sender trying to make the target drop the relay.
+  const sent = Array.from({ length: 200 }, (_, i) => Buffer.alloc(10, i))
+  for (const d of sent) r.receive(a, { type: 'relay.data', rid: rid(1), data: d.toString('base64') })
+  const out = () => b.sent.slice(before).filter(m => m.type === 'relay.data')
+  t.equal(out().length, CIRCUIT_FRAME_BURST, 'CIRCUIT_FRAME_BURST frames at once')
+  clock.advance(1000 / CIRCUIT_FRAME_RATE)
+  t.equal(out().length, CIRCUIT_FRAME_BURST + 1, 'then one a 1/CIRCUIT_FRAME_RATE s, carrying all that waited')
+  t.same(Buffer.concat(out().map(m => Buffer.from(m.data, 'base64'))), Buffer.concat(sent), 'the same bytes, in order')
+  t.equal(r.size, 1, 'the circuit stays open')
 })
 
 t.test('the far end has CIRCUIT_OPEN_TIMEOUT to answer; data before the open closes the circuit', async t => {

@@ -35,6 +35,15 @@ export { CIRCUIT_RATE, MAX_CIRCUITS, CIRCUITS_PER_PEER }
  * pacing, and the circuit closes rather than the relay buffering for it.
  */
 export const CIRCUIT_QUEUE = 128 * 1024
+/**
+ * relay.data frames a relay passes on per circuit and direction, a second, and their burst. The
+ * frames of a circuit count against the rate of the link they go out on (PEER_RATE, 200 a
+ * second for everything a peer sends): an opener that sends many small frames would make the
+ * target drop its link to the relay as a flooder. Past this, queued data goes on merged into
+ * fewer, larger frames; with CIRCUITS_PER_PEER circuits a link carries at most 4 × 20 a second.
+ */
+export const CIRCUIT_FRAME_RATE = 20
+export const CIRCUIT_FRAME_BURST = 40
 /** How long the far end has to accept a circuit, ms (the relay's wait; the opener waits twice this). */
 export const CIRCUIT_OPEN_TIMEOUT = 5_000
 /** How long a node's consent to a relayed link from a requester lasts, ms: the requester opens at once. */
@@ -165,13 +174,27 @@ export class RelayStream extends Duplex {
 /** One direction of a circuit at the relay: its rate, and what waits for it. */
 class Flow {
   readonly bucket: TokenBucket
-  queue: string[] = []
+  readonly frames: TokenBucket
+  queue: Buffer[] = []
   queued = 0
   timer: Timer | null = null
 
   constructor (ctx: NodeContext, rate: number) {
+    const now = (): number => ctx.clock.now()
     // A burst of two chunks: a paced sender's chunk, and one more for jitter.
-    this.bucket = new TokenBucket(rate, 2 * MAX_RELAY_CHUNK, () => ctx.clock.now())
+    this.bucket = new TokenBucket(rate, 2 * MAX_RELAY_CHUNK, now)
+    this.frames = new TokenBucket(CIRCUIT_FRAME_RATE, CIRCUIT_FRAME_BURST, now)
+  }
+
+  /** The queue's head, merged with what follows it up to MAX_RELAY_CHUNK bytes: the next frame's data. */
+  head (): Buffer {
+    let n = 0
+    let k = 0
+    while (k < this.queue.length && n + this.queue[k].length <= MAX_RELAY_CHUNK) n += this.queue[k++].length
+    if (k <= 1) return this.queue[0]
+    const merged = Buffer.concat(this.queue.slice(0, k), n)
+    this.queue.splice(0, k, merged)
+    return merged
   }
 }
 
@@ -385,28 +408,33 @@ export class Relays {
     const flow = circuit.flows[side]
     const to = side === 0 ? circuit.b : circuit.a
     const n = base64Bytes(data)
-    if (flow.queue.length === 0 && flow.bucket.take(n)) {
+    // Within both rates and nothing waiting: on at once, as it came (no decoding).
+    if (flow.queue.length === 0 && flow.bucket.wait(n) === 0 && flow.frames.take()) {
+      flow.bucket.take(n)
       to.link.send({ type: 'relay.data', rid: to.rid, data })
       return
     }
     if (flow.queued + n > CIRCUIT_QUEUE) return this.teardown(circuit, `over the relay's rate (${this.parts.options.rate} bytes a second; CIRCUIT_QUEUE ${CIRCUIT_QUEUE} bytes held)`)
-    flow.queue.push(data)
+    flow.queue.push(Buffer.from(data, 'base64'))
     flow.queued += n
     if (flow.timer === null) this.drain(circuit, flow, to)
   }
 
+  /** Sends what waits, merged into frames of up to MAX_RELAY_CHUNK, as both rates allow; else waits for them. */
   private drain (circuit: Circuit, flow: Flow, to: Hop): void {
     flow.timer = null
     while (flow.queue.length > 0) {
-      const n = base64Bytes(flow.queue[0])
-      const wait = flow.bucket.wait(n)
+      const data = flow.head()
+      const wait = Math.max(flow.bucket.wait(data.length), flow.frames.wait())
       if (wait > 0) {
         flow.timer = this.ctx.clock.setTimeout(() => this.drain(circuit, flow, to), wait)
         return
       }
-      flow.bucket.take(n)
-      to.link.send({ type: 'relay.data', rid: to.rid, data: flow.queue.shift() as string })
-      flow.queued -= n
+      flow.bucket.take(data.length)
+      flow.frames.take()
+      flow.queue.shift()
+      flow.queued -= data.length
+      to.link.send({ type: 'relay.data', rid: to.rid, data: data.toString('base64') })
     }
   }
 
