@@ -285,6 +285,18 @@ t.test('the opener\'s end paces its writes at the relay\'s rate, in chunks of MA
   t.equal(data().length, 4, 'then the rest')
   await new Promise(resolve => setImmediate(resolve))
   t.ok(done, 'the write is done once all of it left')
+  // Many small writes: at most CIRCUIT_FRAME_BURST frames at once, then what waited leaves
+  // together (_writev), all of it in order, in far fewer frames than writes.
+  const before = data().length
+  const small = Array.from({ length: 100 }, (_, i) => Buffer.alloc(10, i))
+  for (const d of small) end.write(d)
+  t.ok(data().length - before <= CIRCUIT_FRAME_BURST, `at most CIRCUIT_FRAME_BURST frames at once (${data().length - before})`)
+  for (let i = 0; i < 20; i++) {
+    clock.advance(1000 / CIRCUIT_FRAME_RATE)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  t.same(Buffer.concat(data().slice(before).map(m => Buffer.from(m.data, 'base64'))), Buffer.concat(small), 'all of it, in order')
+  t.ok(data().length - before < small.length, `in fewer frames than writes (${data().length - before})`)
   // A relay that never answers: the open fails after twice CIRCUIT_OPEN_TIMEOUT.
   let err = null
   r.open(ID(1), ID(8)).catch(e => { err = e })

@@ -97,6 +97,8 @@ export function relayOptions (opts: false | true | { links?: number, linksPerPee
 export class RelayStream extends Duplex {
   readonly kind = RELAY_KIND
   private readonly pace: TokenBucket
+  /** Frames a second, as the relay passes them on (CIRCUIT_FRAME_RATE): writes that wait go together (_writev). */
+  private readonly frames: TokenBucket
   /** Why the circuit closed from the other side, once it did. */
   closeReason: string | null = null
   private done = false
@@ -104,10 +106,17 @@ export class RelayStream extends Duplex {
 
   constructor (private readonly ctx: NodeContext, private readonly link: Connection, readonly rid: string, rate: number, private readonly gone: () => void) {
     super()
-    this.pace = new TokenBucket(rate, MAX_RELAY_CHUNK, () => ctx.clock.now())
+    const now = (): number => ctx.clock.now()
+    this.pace = new TokenBucket(rate, MAX_RELAY_CHUNK, now)
+    this.frames = new TokenBucket(CIRCUIT_FRAME_RATE, CIRCUIT_FRAME_BURST, now)
   }
 
   override _read (): void {}
+
+  /** Writes that waited for the rates leave together, as few frames as their bytes need. */
+  override _writev (chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    this._write(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map(c => c.chunk)), 'buffer' as BufferEncoding, cb)
+  }
 
   override _write (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     let at = 0
@@ -116,12 +125,13 @@ export class RelayStream extends Duplex {
       while (at < chunk.length) {
         if (this.done) return cb(new Error('relayed circuit closed'))
         const piece = chunk.subarray(at, at + MAX_RELAY_CHUNK)
-        const wait = this.pace.wait(piece.length)
+        const wait = Math.max(this.pace.wait(piece.length), this.frames.wait())
         if (wait > 0) {
           this.wake = this.ctx.clock.setTimeout(next, wait)
           return
         }
         this.pace.take(piece.length)
+        this.frames.take()
         this.link.send({ type: 'relay.data', rid: this.rid, data: piece.toString('base64') })
         at += piece.length
       }
