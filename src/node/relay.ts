@@ -235,7 +235,7 @@ export class Relays {
   private readonly slots = new Map<Connection, Map<string, Slot>>()
   /** Circuits relayed now. */
   private circuits = 0
-  /** Circuits relayed now by peer id (either end), and our own relayed links by relay id. */
+  /** Circuits relayed now by peer id (either end), and the relayed links taken in, by relay id (each within CIRCUITS_PER_PEER). */
   private readonly perPeer = new Map<string, number>()
   /** Consents given: requester id → until when, and through which relays. */
   private readonly expects = new Map<string, { until: number, relays: Set<string> }>()
