@@ -27,6 +27,7 @@ const LINES = [
   { argv: ['server'], lean: true },
   { argv: ['server', '--network', 'x', '--connections', '3', '--interval', '1000', '--purge', '0', '--table-size', '50', '--hops', '7'], lean: true },
   { argv: ['daemon', '--table-size=5', '--connections=0'], lean: true },
+  { argv: ['daemon', '--no-relay', '--no-webrtc', '--relay-links', '0', '--relay-links-per-peer', '2', '--relay-rate', '1024'], lean: true },
   { argv: ['daemon', '--ice', 'stun:127.0.0.1', '--ice', 'turn:u:p@[::1]:3478', '--webrtc-bind', '127.0.0.1'], yargs: true },
   { argv: ['server', '--webrtc-bind', '::1'], lean: true },
   { argv: ['daemon', '--bootstrap', A, '--bootstrap', B, '--advertise', A], yargs: true },
@@ -155,6 +156,9 @@ const LINES = [
   { argv: ['listen', 'ws', '--port=-1'], invalid: true, error: /--port must be at least 0/ },
   { argv: ['server', '--connections', '1001'], invalid: true, error: /--connections must be at most 1000/ },
   { argv: ['daemon', '--table-size', '0'], invalid: true, error: /--table-size must be at least 1/ },
+  { argv: ['daemon', '--relay-rate', '1023'], invalid: true, error: /--relay-rate must be at least 1024/ },
+  { argv: ['daemon', '--relay-links', '10001'], invalid: true, error: /--relay-links must be at most 10000/ },
+  { argv: ['daemon', '--relay-links-per-peer', '-1'], invalid: true, error: /--relay-links-per-peer must be at least 0/ },
   { argv: ['server', '--interval', '-5'], invalid: true, error: /--interval must be at least 0/ },
   { argv: ['log', '-n', '1001'], invalid: true, error: /--lines must be at most 1000 \(allowed: 0 to 1000\)/ },
   // WebRTC settings: ICE server URLs and the bind address, checked where they are given
