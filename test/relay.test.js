@@ -354,3 +354,19 @@ t.test('relay frames are validated field by field', async t => {
   ]
   for (const m of bad) t.throws(() => validateRelayMessage(m), WireError, `${JSON.stringify(m)?.slice(0, 60)} is refused`)
 })
+
+t.test('opts.relay is checked: false, or {links, linksPerPeer, rate} within bounds', async t => {
+  const { peernet, createMemNetwork } = await import('../lib/index.js')
+  const { MemoryLevel } = await import('memory-level')
+  const make = relay => () => peernet(new MemoryLevel(), { transport: createMemNetwork().transport('x'), relay })
+  t.throws(make({ rate: 1023 }), /opts\.relay\.rate must be a whole number of at least 1024/)
+  t.throws(make({ links: -1 }), /opts\.relay\.links must be a whole number from 0 to 10000/)
+  t.throws(make({ linksPerPeer: 1.5 }), /opts\.relay\.linksPerPeer/)
+  t.throws(make({ burst: 1 }), /opts\.relay\.burst is not a relay option/)
+  t.throws(make('yes'), /opts\.relay must be false or an object/)
+  for (const ok of [false, true, undefined, {}, { links: 0 }, { rate: 1024, linksPerPeer: 1 }]) {
+    const pn = make(ok)()
+    t.ok(pn, `${JSON.stringify(ok)} is taken`)
+    await pn.close()
+  }
+})
