@@ -1,16 +1,17 @@
 // The simulation's links (sim/link.ts) stand in for mem.ts's stream pairs: the same events, in the
 // same order against ticks and microtasks, for every way a link is used and ended. Each scenario
-// runs once over a memPair and once over a simPair and the two logs must match.
+// runs once over a memPair, once over a simPair and once over a simPair on an Outbox (the world's
+// way of holding deliveries) and the logs must match.
 import t from 'tap'
 import { memPair, MEM_LINK_BUFFER } from '../lib/transport/mem.js'
-import { simPair, SimNetwork } from '../lib/sim/link.js'
+import { simPair, SimNetwork, Outbox } from '../lib/sim/link.js'
 
 async function trace (makePair, scenario) {
   const log = []
   const out = []
   const deliver = fn => { log.push('deliver'); out.push(fn) }
-  const run = () => { for (const f of out.splice(0)) f() }
-  const [a, b] = makePair(deliver)
+  const [a, b, runOwn] = makePair(deliver, log)
+  const run = runOwn ?? (() => { for (const f of out.splice(0)) f() })
   for (const [n, s] of [['a', a], ['b', b]]) {
     for (const e of ['end', 'close', 'error', 'data']) s.on(e, x => log.push(`${n}:${e}${e === 'data' ? `(${x.length})` : ''}`))
   }
@@ -24,6 +25,13 @@ async function trace (makePair, scenario) {
 
 const mem = deliver => memPair({ deliver })
 const sim = deliver => simPair(deliver)
+/** A simPair whose deliveries wait in an Outbox: posted as a Deliver function is called, run in order. */
+const outboxed = (_deliver, log) => {
+  const box = new Outbox()
+  const post = box.post.bind(box)
+  box.post = (...args) => { log.push('deliver'); post(...args) }
+  return [...simPair(box), () => box.take().run()]
+}
 
 const scenarios = {
   'data, then an end, then the other end destroyed': async ({ a, b, run, mark, settle }) => {
@@ -64,8 +72,10 @@ for (const [name, scenario] of Object.entries(scenarios)) {
   t.test(name, async t => {
     const want = await trace(mem, scenario)
     const got = await trace(sim, scenario)
+    const boxed = await trace(outboxed, scenario)
     const events = log => name.includes('stops reading') ? log.replace(/deliver /g, '') : log
     t.equal(events(got), events(want), want)
+    t.equal(events(boxed), events(want), 'on an Outbox: ' + want)
   })
 }
 

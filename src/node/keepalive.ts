@@ -6,11 +6,20 @@
 // ping late), not reset per message.
 import type { Connection } from './connection.js'
 import type { Clock, Timer } from './clock.js'
+import { encodeFrame } from '../wire/frame.js'
 
 /** A link that has received nothing for this long is pinged, ms. */
 export const PING_INTERVAL = 30_000
 /** A pinged link that receives nothing for this long is closed, ms. */
 export const PING_TIMEOUT = 15_000
+
+/**
+ * A ping and a pong are always the same bytes: encoded once, not per frame (they are about a
+ * third of the frames a node sends). A frame written is never written to, so one buffer serves
+ * every link, as one query frame does for all the links it floods to.
+ */
+const PING_FRAME = encodeFrame({ type: 'ping' })
+const PONG_FRAME = encodeFrame({ type: 'pong' })
 
 interface Watch {
   timer: Timer | null
@@ -50,7 +59,7 @@ export class Keepalive {
   }
 
   onPing (c: Connection): void {
-    c.send({ type: 'pong' })
+    c.sendFrame(PONG_FRAME, 'pong')
   }
 
   /** Links watched now. */
@@ -75,7 +84,7 @@ export class Keepalive {
 
   private ping (c: Connection, w: Watch): void {
     w.ping = { at: this.clock.now(), received: c.received }
-    c.send({ type: 'ping' })
+    c.sendFrame(PING_FRAME, 'ping')
     this.schedule(c, w, PING_TIMEOUT)
   }
 

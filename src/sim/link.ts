@@ -26,6 +26,50 @@ type Slot = Listener | Listener[] | null
 const EVENTS = ['data', 'end', 'error', 'close', 'handshake', 'connect'] as const
 type EventName = (typeof EVENTS)[number]
 
+/**
+ * Deliveries waiting, in order, as what each is (the end that sent, the end it goes to, the chunk
+ * or null for an end) in three arrays: a Deliver function costs a closure for every frame of every
+ * link, which the simulation paid for in allocation and collection. The same deliveries in the
+ * same order as a Deliver function's (mem.ts's), run by run().
+ */
+export class Outbox {
+  private from: SimEnd[] = []
+  private to: SimEnd[] = []
+  private chunks: Array<Buffer | null> = []
+  /** What take() set aside for run(); emptied by it and used again (no new arrays a step). */
+  private taken: [SimEnd[], SimEnd[], Array<Buffer | null>] = [[], [], []]
+
+  post (from: SimEnd, to: SimEnd, chunk: Buffer | null): void {
+    this.from.push(from)
+    this.to.push(to)
+    this.chunks.push(chunk)
+  }
+
+  /** Set aside what was posted so far for run(): what is posted from now on waits for the next take(). */
+  take (): this {
+    const [from, to, chunks] = this.taken
+    if (from.length > 0) throw new Error('Outbox.take() before the last take() was run')
+    this.taken = [this.from, this.to, this.chunks]
+    this.from = from
+    this.to = to
+    this.chunks = chunks
+    return this
+  }
+
+  /** Deliver, in order, what the last take() set aside. */
+  run (): void {
+    const [from, to, chunks] = this.taken
+    for (let i = 0; i < from.length; i++) {
+      const chunk = chunks[i]
+      if (chunk === null) SimEnd.arriveEnd(to[i])
+      else from[i].arrive(to[i], chunk)
+    }
+    from.length = 0
+    to.length = 0
+    chunks.length = 0
+  }
+}
+
 export class SimEnd {
   other: SimEnd | null = null
   destroyed = false
@@ -58,7 +102,7 @@ export class SimEnd {
    */
   holder: Set<SimEnd> | null = null
 
-  constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
+  constructor (private readonly deliver: Deliver | Outbox, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
 
   // --- events: what a Connection (and the world) uses of an emitter ----------------------
 
@@ -192,11 +236,21 @@ export class SimEnd {
     if (other === null) return // the far end is gone: the bytes are lost, as on a reset socket
     this.onChunk?.(chunk, this as unknown as Duplex)
     this.inFlight += chunk.length
-    this.deliver(() => {
-      this.inFlight -= chunk.length
-      if (!other.destroyed) other.take(chunk)
-      this.unblock()
-    })
+    const d = this.deliver
+    if (typeof d === 'function') d(() => this.arrive(other, chunk))
+    else d.post(this, other, chunk)
+  }
+
+  /** A chunk this end sent reaches `other` (the end it was sent to, whatever became of this one's). */
+  arrive (other: SimEnd, chunk: Buffer): void {
+    this.inFlight -= chunk.length
+    if (!other.destroyed) other.take(chunk)
+    this.unblock()
+  }
+
+  /** This end's end reaches `other`. */
+  static arriveEnd (other: SimEnd): void {
+    if (!other.destroyed) other.take(null)
   }
 
   /** The writes waiting go as far as the link has room; then the end, if asked for. */
@@ -212,7 +266,11 @@ export class SimEnd {
 
   private final (): void {
     const other = this.other
-    if (other !== null) this.deliver(() => { if (!other.destroyed) other.take(null) })
+    if (other !== null) {
+      const d = this.deliver
+      if (typeof d === 'function') d(() => SimEnd.arriveEnd(other))
+      else d.post(this, other, null)
+    }
     process.nextTick(() => {
       this.finished = true
       // Both ways ended: the end is done with, as a stream destroys itself.
@@ -221,7 +279,7 @@ export class SimEnd {
   }
 
   /** A chunk (or the other end's end, null) arrives. */
-  private take (chunk: Buffer | null): void {
+  take (chunk: Buffer | null): void {
     if (this.destroyed) return
     if (chunk === null) {
       if (this.eof) return
@@ -258,7 +316,7 @@ export class SimEnd {
 }
 
 /** Two connected ends (mem.ts's memPair). */
-export function simPair (deliver: Deliver, onChunk?: (chunk: Buffer, from: Duplex) => void): [SimEnd, SimEnd] {
+export function simPair (deliver: Deliver | Outbox, onChunk?: (chunk: Buffer, from: Duplex) => void): [SimEnd, SimEnd] {
   const a = new SimEnd(deliver, onChunk)
   const b = new SimEnd(deliver, onChunk)
   a.other = b
@@ -270,7 +328,7 @@ export function simPair (deliver: Deliver, onChunk?: (chunk: Buffer, from: Duple
 export class SimNetwork {
   private readonly listeners = new Map<string, MemHandler>()
 
-  constructor (private readonly deliver: Deliver, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
+  constructor (private readonly deliver: Deliver | Outbox, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
 
   /** Accept connections at mem://name; returns a function that stops listening. */
   listen (address: string, handler: MemHandler): () => void {

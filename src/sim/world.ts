@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
 import { seededRandom, randomHex, type Random } from '../util/random.js'
-import { SimNetwork, type SimEnd } from './link.js'
+import { SimNetwork, Outbox, type SimEnd } from './link.js'
 import { FrameKinds } from './frame-kind.js'
 import { generateKeyPair } from '../node/identity.js'
 import { simulationStandInLayer } from './stand-in.js'
@@ -59,7 +59,7 @@ export interface Watch { url: string, known: Set<number> }
 export class World {
   readonly clock = new VirtualClock(0)
   /** mem.ts's network with lighter ends (link.ts): the same deliveries, in the same order. */
-  readonly net = new SimNetwork(fn => { this.outbox.push(fn) }, (chunk, from) => this.count(chunk, from))
+  readonly net: SimNetwork
   readonly nodes: SimNode[] = []
   readonly live = new IndexedSet<number>()
   readonly frames = new Float64Array(KINDS.length)
@@ -82,11 +82,13 @@ export class World {
   errors = 0
   firstError: string | null = null
   /** Deliveries (frames and ends) the links took since the last step: run one step later, in order. */
-  private outbox: Array<() => void> = []
+  private readonly outbox = new Outbox()
   /** What each stream end writes, frame by frame. */
   private readonly kinds = new FrameKinds()
 
-  constructor (readonly opts: WorldOptions) {}
+  constructor (readonly opts: WorldOptions) {
+    this.net = new SimNetwork(this.outbox, (chunk, from) => this.count(chunk, from))
+  }
 
   /** A random source for node idx, derived from the seed. */
   randomFor (idx: number): Random {
@@ -170,11 +172,11 @@ export class World {
    * step.
    */
   async step (ms: number): Promise<void> {
-    const out = this.outbox
-    this.outbox = []
     this.claims.clear()
+    // What the links took before the timers fire: a timer's frames wait for the next step.
+    const out = this.outbox.take()
     this.clock.advance(ms)
-    for (let i = 0; i < out.length; i++) out[i]()
+    out.run()
     await new Promise<void>(resolve => setImmediate(resolve))
   }
 
