@@ -55,8 +55,6 @@ export class Daemon implements DaemonContext {
   /** Resolves when the daemon has shut down (by `close`, a signal, or a failure). */
   readonly closed: Promise<void>
   private resolveClosed!: () => void
-  /** How this daemon's WebRTC links are made (`ice`, `webrtc-bind`): for dialWebRTC / answerWebRTC. */
-  readonly webrtc: WebRTCOptions
 
   private constructor (
     readonly opts: DaemonOptions,
@@ -71,7 +69,6 @@ export class Daemon implements DaemonContext {
     this.serviceFile = new ServiceFile(opts.paths.services, list => node.setServiceFile(list))
     this.stopping = new Promise(resolve => { this.resolveStopping = resolve })
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
-    this.webrtc = webrtcOptions(settings)
   }
 
   static async start (opts: DaemonOptions): Promise<Daemon> {
@@ -144,7 +141,8 @@ export class Daemon implements DaemonContext {
       if (settings.http !== undefined) d.http = await startHttp(d, settings)
       d.control = await serveControl(paths.socket, (m, p, r) => d.handle(m, p, r), err => d.logError(err.message), opts.sockfile === undefined)
       // Asked for WebRTC by a setting: whether it can run here is said now, not at the first link.
-      if (settings.ice !== undefined || settings['webrtc-bind'] !== undefined) {
+      // (Not with --no-webrtc: the settings then do nothing by the user's choice.)
+      if (settings.webrtc !== false && (settings.ice !== undefined || settings['webrtc-bind'] !== undefined)) {
         const why = webrtcUnavailable()
         if (why !== null) log.add({ time: Date.now(), type: 'warning', message: `${why}; the ice and webrtc-bind settings do nothing` })
       }

@@ -295,8 +295,9 @@ export class Relays {
    * MAX_RELAY_CANDIDATES of our other peers (it may dial one); remembered as our consent.
    */
   request (from: string, payload: unknown): { relays: string[] } {
-    const offered = relayRequestProblem(payload) === null ? (payload as { relays: string[] }).relays : null
-    if (offered === null) throw new Error(relayRequestProblem(payload) as string)
+    const why = relayRequestProblem(payload)
+    if (why !== null) throw new Error(why)
+    const offered = (payload as { relays: string[] }).relays
     if ((payload as { introduced?: unknown }).introduced === true && !this.parts.introductions) throw new Error('refused: this node takes no links from introductions (introductions: false)')
     const ours = this.relayable().filter(p => p !== from)
     const common = offered.filter(p => ours.includes(p))
