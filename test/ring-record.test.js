@@ -3,11 +3,11 @@
 import t from 'tap'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import {
-  signRecord, verifyRecord, pointOf, recordPoint, tombstoneOf, recordBytes,
+  signRecord, verifyRecord, pointOf, recordPoint, tombstoneOf, recordBytes, POINT_CACHE,
   MAX_RECORD_TTL, RECORD_TTL, MAX_RECORD_ADDRS, MAX_RECORD_BYTES, MAX_RECORD_META, MAX_RECORD_URL, MAX_RECORD_VERSION
 } from '../lib/ring/record.js'
 import { sealEnvelope, checkEnvelope, bodyOf, NonceCache, MAX_ENVELOPE_TTL, MAX_ENVELOPE_BODY, MAX_NONCES } from '../lib/ring/envelope.js'
-import { recordShapeProblem, envelopeShapeProblem, ENVELOPE_ROOM } from '../lib/wire/record.js'
+import { recordShapeProblem, envelopeShapeProblem, ENVELOPE_ROOM, recordBytesAtMost, RECORD_FRAME_BYTES } from '../lib/wire/record.js'
 import { MAX_ADDRESS_LENGTH, MAX_HELLO_ADDRS, MAX_SUBNET_LENGTH } from '../lib/wire/messages.js'
 import { MAX_FRAME } from '../lib/wire/frame.js'
 import { seededRandom } from '../lib/util/random.js'
@@ -40,6 +40,16 @@ t.test('points: no two (type, network, name) share one, however the characters a
   t.not(pointOf('member', NET, 'chat'), pointOf('member', 'other', 'chat'), 'each network has its own points')
   t.not(pointOf('member', NET, 'x'), pointOf('service', NET, 'x'))
   t.equal(pointOf('member', NET, 'chat'), pointOf('member', NET, 'chat'), 'a pure function')
+})
+
+t.test('points: the memo past POINT_CACHE names starts over and gives the same points', async t => {
+  const names = Array.from({ length: POINT_CACHE + 10 }, (_, i) => 'n' + i)
+  const first = names.map(n => pointOf('member', NET, n))
+  t.equal(new Set(first).size, names.length, 'each name its own point')
+  // Asked again after the memo was cleared (at POINT_CACHE): the first names are hashed anew.
+  t.same(names.map(n => pointOf('member', NET, n)), first, 'the same points, memo or not')
+  t.not(pointOf('service', NET, 'n1'), first[1], 'the memo tells types apart')
+  t.not(pointOf('member', NET + 'n', '1'), first[1], 'and where the network ends')
 })
 
 t.test('tampering with any field breaks the signature', async t => {
@@ -132,6 +142,25 @@ t.test('bounds: addresses, names, url, version, meta, total size', async t => {
   t.equal(verifyRecord(exact, ctx()), null, 'a record of MAX_RECORD_BYTES')
   t.throws(() => sized(fill + 1), /MAX_RECORD_BYTES/, 'one byte more')
   t.ok(8 * MAX_RECORD_BYTES < MAX_FRAME - 8 * 1024, 'eight records fit in a frame with room to spare')
+})
+
+t.test('records: the size bound that spares encoding never says less than the encoding', async t => {
+  const bytes = r => Buffer.byteLength(JSON.stringify(r), 'utf8')
+  // Every field there, every string empty, both numbers at their largest: the framing alone.
+  const frame = { type: '', network: '', id: '', name: '', addresses: [], seq: Number.MAX_SAFE_INTEGER, expires: Number.MAX_SAFE_INTEGER, tombstone: true, url: '', version: '', meta: {}, sig: '' }
+  t.ok(bytes(frame) - 7 * 2 <= RECORD_FRAME_BYTES, `the framing (${bytes(frame) - 14} bytes) is within RECORD_FRAME_BYTES`)
+  // Strings that JSON makes longest: control characters (six bytes each), lone surrogates, and
+  // characters of three and four UTF-8 bytes.
+  const random = seededRandom(11)
+  const worst = ['\u0001', '\ud800', '"', '\\', '\u20ac', '\u{1f600}', 'a']
+  const text = n => Array.from({ length: n }, () => worst[Math.floor(random() * worst.length)]).join('')
+  for (let i = 0; i < 200; i++) {
+    const r = { ...frame, type: 'service', network: text(8), id: text(4), name: text(6), addresses: [text(5), text(3)], seq: i, url: text(9), version: text(2), meta: { [text(3)]: text(7), k: text(2) }, sig: text(4) }
+    if (recordBytesAtMost(r) < bytes(r)) return t.fail(`bound ${recordBytesAtMost(r)} under ${bytes(r)} bytes for ${JSON.stringify(r)}`)
+  }
+  t.pass('200 records of the costliest characters: the bound holds')
+  const m = member()
+  t.ok(recordBytesAtMost(m) <= MAX_RECORD_BYTES && recordBytesAtMost(m) >= bytes(m), 'a usual record is shown to fit without encoding it')
 })
 
 t.test('envelopes: signed end to end, addressed, time-bounded, size-bounded', async t => {

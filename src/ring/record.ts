@@ -32,8 +32,26 @@ const VALUE_TAG = 'peernet/value/1'
  * split of the same characters) hash different inputs, and each network has its own points.
  */
 export function pointOf (type: RecordType, network: string, name: string): string {
-  return hash256(new Canonical(POINT_TAG).str(type).str(network).str(name).bytes())
+  // The key is unambiguous as the hash's input is: the network's length prefixes it, and the
+  // type is one of a few words without a colon.
+  const key = `${type}:${network.length}:${network}${name}`
+  let point = points.get(key)
+  if (point === undefined) {
+    point = hash256(new Canonical(POINT_TAG).str(type).str(network).str(name).bytes())
+    if (points.size >= POINT_CACHE) points.clear()
+    points.set(key, point)
+  }
+  return point
 }
+
+/**
+ * Points remembered (pointOf's memo). A node asks for the point of every record it takes, holds,
+ * passes on or sweeps, mostly the same few (its own presence, its subnets', its arc's): a hash
+ * each time was a twentieth of a settled simulation's time. Past the bound the memo starts over,
+ * so a flood of distinct names costs a hash each, as before, and never memory.
+ */
+export const POINT_CACHE = 4096
+const points = new Map<string, string>()
 
 /** The point of a value (the p2p seed's getEndpointFor): hashed apart from every record's point. */
 export function valuePoint (network: string, value: string): string {

@@ -179,10 +179,12 @@ export class RecordStore {
 
   /** Drops every point keep() refuses (this node is no longer responsible nor a replica). */
   prune (keep: (point: string) => boolean): number {
+    // Over the maps themselves, not copies (each node runs this and sweep every round): a Map
+    // iterator goes on past the deletion of the entry it is at, and only ever that one is deleted.
     let dropped = 0
-    for (const [point, entries] of [...this.points]) {
+    for (const [point, entries] of this.points) {
       if (keep(point)) continue
-      for (const e of [...entries.values()]) this.remove(entries, e)
+      for (const e of entries.values()) this.remove(entries, e)
       dropped += entries.size === 0 ? 1 : 0
     }
     return dropped
@@ -191,8 +193,8 @@ export class RecordStore {
   /** Drops expired records and tombstones; how many went. */
   sweep (now: number): number {
     let n = 0
-    for (const entries of [...this.points.values()]) {
-      for (const e of [...entries.values()]) {
+    for (const entries of this.points.values()) {
+      for (const e of entries.values()) {
         if (e.record.expires <= now) { this.remove(entries, e); n++ }
       }
     }

@@ -162,30 +162,45 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
 
   // --- graph figures --------------------------------------------------------------------
   const graph = (): { edges: number, components: number, largest: number, isolated: number, degrees: number[] } => {
+    // Once an interval over every link of every live node: typed arrays by node index, and each
+    // link counted once by the rule world.edges() keeps (a pair either end lists), without a Set
+    // of every pair.
     const live = world.live.values()
-    const parent = new Map<number, number>()
-    for (const i of live) parent.set(i, i)
+    const n = world.nodes.length
+    const parent = new Int32Array(n)
+    const deg = new Int32Array(n)
     const find = (x: number): number => {
       let r = x
-      while (parent.get(r) !== r) r = parent.get(r) as number
-      while (x !== r) { const p = parent.get(x) as number; parent.set(x, r); x = p }
+      while (parent[r] !== r) r = parent[r]
+      while (x !== r) { const p = parent[x]; parent[x] = r; x = p }
       return r
     }
-    const deg = new Map<number, number>()
-    for (const i of live) deg.set(i, 0)
-    const edges = world.edges()
-    for (const [a, b] of edges) {
-      deg.set(a, (deg.get(a) as number) + 1)
-      deg.set(b, (deg.get(b) as number) + 1)
-      const ra = find(a); const rb = find(b)
-      if (ra !== rb) parent.set(ra, rb)
+    const near: number[][] = new Array(n)
+    for (const i of live) {
+      parent[i] = i
+      near[i] = world.neighbours(i).filter(j => world.nodes[j]?.alive)
+    }
+    let edges = 0
+    const stamp = new Int32Array(n)
+    for (const i of live) {
+      for (const j of near[i]) {
+        // The pair (i, j) is counted from its lower end, or from i when the lower end j does not
+        // list it; a peer listed twice, once.
+        if (stamp[j] === i + 1 || (j < i && near[j].includes(i))) continue
+        stamp[j] = i + 1
+        edges++
+        deg[i]++
+        deg[j]++
+        const ri = find(i); const rj = find(j)
+        if (ri !== rj) parent[ri] = rj
+      }
     }
     const size = new Map<number, number>()
     for (const i of live) { const r = find(i); size.set(r, (size.get(r) ?? 0) + 1) }
     let largest = 0
-    for (const s of size.values()) largest = Math.max(largest, s)
-    const degrees = live.map(i => deg.get(i) as number)
-    return { edges: edges.length, components: size.size, largest: live.length ? largest / live.length : 0, isolated: degrees.filter(d => d === 0).length, degrees }
+    for (const sz of size.values()) largest = Math.max(largest, sz)
+    const degrees = live.map(i => deg[i])
+    return { edges, components: size.size, largest: live.length ? largest / live.length : 0, isolated: degrees.filter(d => d === 0).length, degrees }
   }
 
   const degreeStats = (at: number, degrees: number[]): DegreeResult => {

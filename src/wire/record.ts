@@ -147,9 +147,37 @@ export function recordShapeProblem (x: unknown): string | null {
   }
   if (typeof r.sig !== 'string' || !SIG.test(r.sig)) return 'record sig must be 128 hex digits'
   for (const k of Object.keys(r)) if (!RECORD_FIELDS.has(k)) return `record has an unknown field ${JSON.stringify(k.slice(0, 32))}`
+  // Encoded only when a bound from its fields cannot show it fits: a record is checked in every
+  // answer that carries it, and encoding each one again was the check's main cost.
+  if (recordBytesAtMost(r as unknown as RingRecord) <= MAX_RECORD_BYTES) return null
   const size = Buffer.byteLength(JSON.stringify(r), 'utf8')
   if (size > MAX_RECORD_BYTES) return `record is ${size} bytes, over MAX_RECORD_BYTES (${MAX_RECORD_BYTES})`
   return null
+}
+
+/**
+ * At least the JSON of a record but for its strings' contents and quotes: with every field there,
+ * each string empty and both numbers 0, that is 121 characters (keys, colons, commas, braces,
+ * `[]`, `{}`, `true`); a safe integer has up to 15 digits more. Rounded up.
+ */
+export const RECORD_FRAME_BYTES = 160
+
+/** A string's JSON in UTF-8 is at most six bytes a UTF-16 unit (`\u001f`, or a lone surrogate), and its quotes. */
+function jsonStringAtMost (s: string): number {
+  return 6 * s.length + 2
+}
+
+/**
+ * An upper bound on the UTF-8 bytes of JSON.stringify(r), for a record whose fields passed
+ * recordShapeProblem's checks (strings where strings belong, no other fields).
+ */
+export function recordBytesAtMost (r: RingRecord): number {
+  let n = RECORD_FRAME_BYTES + jsonStringAtMost(r.type) + jsonStringAtMost(r.network) + jsonStringAtMost(r.id) + jsonStringAtMost(r.name) + jsonStringAtMost(r.sig)
+  for (const a of r.addresses) n += jsonStringAtMost(a) + 1
+  if (r.url !== undefined) n += jsonStringAtMost(r.url)
+  if (r.version !== undefined) n += jsonStringAtMost(r.version)
+  if (r.meta !== undefined) for (const k in r.meta) n += jsonStringAtMost(k) + jsonStringAtMost(r.meta[k]) + 2
+  return n
 }
 
 /** Why x is not a well-formed envelope (shape and bounds, no crypto), or null. */
