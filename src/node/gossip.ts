@@ -40,9 +40,11 @@ export class Gossip {
 
   /** One round: ask a random peer for addresses. */
   round (): void {
-    const open = [...this.peers]
-    if (open.length === 0) return
-    const c = open[randomInt(this.ctx.random, open.length)]
+    if (this.peers.size === 0) return
+    // The k-th link in the set's order, walked to rather than copied out (every node, every round).
+    let k = randomInt(this.ctx.random, this.peers.size)
+    let c = null as unknown as Connection
+    for (const p of this.peers) if (k-- === 0) { c = p; break }
     const asked = this.asks.get(c) ?? 0
     if (asked >= MAX_ASKS_IN_FLIGHT) return
     this.asks.set(c, asked + 1)

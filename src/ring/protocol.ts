@@ -436,7 +436,7 @@ export class RingCore extends EventEmitter {
   /** Drops ring links this node asked for that it no longer wants. */
   private dropSurplus (): void {
     // A link asked for and never made (the dial failed) stops counting against the budget.
-    for (const id of [...this.ours]) {
+    for (const id of this.ours) {
       if (!this.table.isLinked(id) && this.round - (this.asked.get(id) ?? 0) >= WANT_RETRY) this.ours.delete(id)
     }
     for (const [id, round] of this.asked) if (this.round - round >= WANT_RETRY) this.asked.delete(id)

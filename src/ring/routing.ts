@@ -80,6 +80,11 @@ export class RoutingTable {
   private readonly order: (a: string, b: string) => number
   /** Bumped by every change to the links, the successor list or the predecessor: see version. */
   private changes = 0
+  /** lowestFinger() and wanted() as of version lowestAt and wantedAt (-1: not yet). */
+  private lowest = 0
+  private lowestAt = -1
+  private wantedSet: ReadonlySet<string> = new Set()
+  private wantedAt = -1
 
   constructor (readonly self: string) {
     this.order = clockwise(self)
@@ -247,11 +252,17 @@ export class RoutingTable {
    */
   stabilised (from: string, itsPred: string | null, itsSuccs: string[], dead: (id: string) => boolean = () => false): boolean {
     if (this.succs[0] !== from) return false
-    const cands = [from, ...itsSuccs]
-    if (itsPred !== null && betweenOpen(itsPred, this.self, from)) cands.unshift(itsPred)
-    // Live links nearer than entries of the list stay in it: the list is the nearest known.
-    const keep = this.succs.filter(id => this.links.has(id))
-    const next = [...new Set([...cands, ...keep])].filter(id => id !== this.self && !dead(id)).sort(this.order).slice(0, SUCCESSORS)
+    // Its predecessor when nearer, it, its list, then the live links of ours (nearer ones stay:
+    // the list is the nearest known); once each, in one set (a stabilise a node a round).
+    const cands = new Set<string>()
+    if (itsPred !== null && betweenOpen(itsPred, this.self, from)) cands.add(itsPred)
+    cands.add(from)
+    for (const id of itsSuccs) cands.add(id)
+    for (const id of this.succs) if (this.links.has(id)) cands.add(id)
+    const next: string[] = []
+    for (const id of cands) if (id !== this.self && !dead(id)) next.push(id)
+    next.sort(this.order)
+    if (next.length > SUCCESSORS) next.length = SUCCESSORS
     const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
     this.succs = next
     this.changes++
@@ -347,10 +358,17 @@ export class RoutingTable {
    * below lie entirely inside the successor links). 0 when the list is short.
    */
   lowestFinger (): number {
-    const linked = this.succs.filter(id => this.links.has(id))
-    const last = linked[Math.min(linked.length, LINKED_SUCCESSORS) - 1]
-    if (last === undefined || linked.length < LINKED_SUCCESSORS) return 0
-    return Math.max(0, fingerIndex(this.self, last))
+    // Asked for every node a lookup passing through shows (fillsGap): worked out once a version.
+    if (this.lowestAt === this.changes) return this.lowest
+    let linked = 0
+    let last: string | undefined
+    for (const id of this.succs) {
+      if (!this.links.has(id)) continue
+      if (++linked <= LINKED_SUCCESSORS) last = id
+    }
+    this.lowest = last === undefined || linked < LINKED_SUCCESSORS ? 0 : Math.max(0, fingerIndex(this.self, last))
+    this.lowestAt = this.changes
+    return this.lowest
   }
 
   /**
@@ -378,11 +396,15 @@ export class RoutingTable {
    * Links this node wants for the ring: its predecessor, the LINKED_SUCCESSORS nearest
    * successors, and one finger per range. A ring link outside this set may be dropped.
    */
-  wanted (): Set<string> {
+  wanted (): ReadonlySet<string> {
+    // Asked every round: made again only when the links, successors or predecessor changed.
+    if (this.wantedAt === this.changes) return this.wantedSet
     const out = new Set<string>()
     if (this.pred !== null) out.add(this.pred)
-    for (const id of this.succs.slice(0, LINKED_SUCCESSORS)) out.add(id)
+    for (let i = 0; i < this.succs.length && i < LINKED_SUCCESSORS; i++) out.add(this.succs[i])
     for (const f of this.fingers()) if (f.id !== null) out.add(f.id)
+    this.wantedSet = out
+    this.wantedAt = this.changes
     return out
   }
 }

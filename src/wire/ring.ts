@@ -135,10 +135,18 @@ function addrs (v: unknown, what: string): string[] {
   return v as string[]
 }
 
-function peer (v: unknown, what: string): RingPeer {
-  const o = obj(v, what)
-  if (typeof o.id !== 'string' || !ID.test(o.id)) fail(`${what}.id must be 64 hex digits`)
-  return { id: o.id, addrs: addrs(o.addrs, `${what}.addrs`) }
+function label (what: string, i: number): string {
+  return i < 0 ? what : `${what}[${i}]`
+}
+
+/** A peer named what (the i-th of a list named what, from 0): its name is only spelled out in an error. */
+function peer (v: unknown, what: string, i = -1): RingPeer {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${label(what, i)} must be an object`)
+  const o = v as Record<string, unknown>
+  if (typeof o.id !== 'string' || !ID.test(o.id)) fail(`${label(what, i)}.id must be 64 hex digits`)
+  const a = o.addrs
+  if (!Array.isArray(a) || a.length > MAX_HELLO_ADDRS || !a.every(x => typeof x === 'string' && x.length <= MAX_ADDRESS_LENGTH)) addrs(a, `${label(what, i)}.addrs`)
+  return { id: o.id, addrs: a as string[] }
 }
 
 function records (v: unknown, what: string): RingRecord[] {
@@ -234,7 +242,7 @@ export function validateRingMessage (value: unknown): RingMessage {
       return {
         type: 'ring.stabok',
         pred: o.pred === null ? null : peer(o.pred, 'ring.stabok.pred'),
-        succs: o.succs.map((p, i) => peer(p, `ring.stabok.succs[${i}]`))
+        succs: o.succs.map((p, i) => peer(p, 'ring.stabok.succs', i))
       }
     }
     case 'ring.store':
