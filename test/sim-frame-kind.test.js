@@ -1,7 +1,7 @@
 // The simulation counts frames by reading their first bytes (sim/frame-kind.ts): it must read
 // every frame as JSON.parse does, whatever the key order or the characters in it.
 import t from 'tap'
-import { frameKind, FrameKinds } from '../lib/sim/frame-kind.js'
+import { frameKind, FrameKinds, MAX_SHARED_KINDS } from '../lib/sim/frame-kind.js'
 import { encodeFrame } from '../lib/index.js'
 
 const HEX = 'ab'.repeat(16)
@@ -33,6 +33,17 @@ t.test('each frame reads as JSON.parse reads it', async t => {
   }
   const bad = Buffer.from('{"type":"query","qid":"ab"')
   t.equal(frameKind(bad, 0, bad.length), null, 'a frame that is not JSON is nothing')
+})
+
+t.test('past MAX_SHARED_KINDS types, each frame still reads right', async t => {
+  for (let i = 0; i < MAX_SHARED_KINDS + 20; i++) {
+    const f = encodeFrame({ type: 'kind' + i })
+    const k = frameKind(f, 4, f.length)
+    if (k.type !== 'kind' + i || k.qid !== null) return t.fail(`type ${i} read as ${JSON.stringify(k)}`)
+  }
+  const ping = encodeFrame({ type: 'ping' })
+  t.same(frameKind(ping, 4, ping.length), { type: 'ping', qid: null }, 'a shared kind, the same as ever')
+  t.ok(Object.isFrozen(frameKind(ping, 4, ping.length)), 'and not to be changed by whoever reads it')
 })
 
 t.test('a chunk of many frames, and frames split across chunks', async t => {

@@ -38,12 +38,28 @@ function sniff (buf: Buffer, start: number, end: number): FrameKind | undefined 
   const t1 = plainString(buf, t0, end)
   if (t1 < 0) return undefined
   const type = buf.toString('latin1', t0, t1)
-  if (type !== 'query' && type !== 'answer' && type !== 'ring.lookup' && type !== 'ring.found') return { type, qid: null }
+  if (type !== 'query' && type !== 'answer' && type !== 'ring.lookup' && type !== 'ring.found') return plain(type)
   if (!startsWith(buf, t1 + 1, end, QID)) return undefined
   const q0 = t1 + 1 + QID.length
   const q1 = plainString(buf, q0, end)
   if (q1 < 0) return undefined
   return { type, qid: buf.toString('latin1', q0, q1) }
+}
+
+/**
+ * Types whose kind is kept to share. The nodes' own encoder writes a few dozen types; past the
+ * bound a kind is made a frame, as before.
+ */
+export const MAX_SHARED_KINDS = 256
+/** One shared (never changed) kind a type without a qid: most frames are of a handful of types. */
+const PLAIN = new Map<string, FrameKind>()
+function plain (type: string): FrameKind {
+  let k = PLAIN.get(type)
+  if (k === undefined) {
+    k = Object.freeze({ type, qid: null })
+    if (PLAIN.size < MAX_SHARED_KINDS) PLAIN.set(type, k)
+  }
+  return k
 }
 
 function startsWith (buf: Buffer, at: number, end: number, prefix: Buffer): boolean {
