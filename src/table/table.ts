@@ -15,7 +15,7 @@
 // known() still streams from LevelDB. Writes go through one WriteQueue: a user's write is
 // synced before it resolves, gossip's is not.
 import {
-  type AddressRecord, type Stats, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
+  type AddressRecord, type Stats, type Vitals, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
   type Pin, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
@@ -27,7 +27,7 @@ import { WriteQueue } from './write-queue.js'
 import { Tombstones } from './tombstones.js'
 import { RecentlyLearned } from './recent.js'
 import { boundsProblem, diskProblem } from './check.js'
-import { type Random, randomHex, sample } from '../util/random.js'
+import { type Random, randomHex, SlotSampler } from '../util/random.js'
 
 /**
  * Version 2: the id is the node's public key (64 hex digits), no longer a random 32-digit one.
@@ -77,6 +77,9 @@ export class AddressTable {
   /** Records changed in memory only (counters, last seen): see flushDirty. */
   private readonly dirty = new Set<string>()
   private readonly queue: WriteQueue
+  /** Reused by eviction, gossip answers and purge, which would otherwise allocate per call. */
+  private readonly sampler = new SlotSampler()
+  private readonly scratch: Vitals & { user: boolean } = { user: false, last: 0, lastTry: 0, lastOk: 0, streak: 0 }
 
   private constructor (private readonly db: LevelLike, private readonly opts: TableOptions) {
     this.capacity = opts.size ?? DEFAULT_TABLE_SIZE
@@ -244,15 +247,17 @@ export class AddressTable {
     const now = this.opts.now()
     const out: string[] = []
     const take = (slot: number, a: string): void => {
-      if (slot >= 0 && !out.includes(a) && !isDead(records.vitals(slot), now)) out.push(a)
+      if (slot >= 0 && !out.includes(a) && !isDead(records.readVitals(slot, this.scratch), now)) out.push(a)
     }
     // Half the answer from what we learned last (see RecentlyLearned), the rest uniform.
     for (const a of this.recent.newest()) {
       if (out.length >= Math.ceil(k / 2)) break
       take(this.index.slotOf(a), a)
     }
-    for (const slot of sample(this.opts.random, this.index.all.values(), k * 2)) {
-      if (out.length >= k) break
+    const { sampler } = this
+    const n = sampler.draw(this.opts.random, this.index.all.values(), k * 2)
+    for (let i = 0; i < n && out.length < k; i++) {
+      const slot = sampler.out[i]
       take(slot, records.address(slot))
     }
     return out
@@ -480,8 +485,11 @@ export class AddressTable {
     const ops: BatchOp[] = []
     let dropped = 0
     const { records } = this.index
-    for (const slot of this.index.learned.values().slice()) {
-      if (!isDead(records.vitals(slot), now)) continue
+    // The dead are found first, then dropped in the same order: no copy of the learned slots
+    // (up to the capacity) each pass, when there are seldom any to drop.
+    const dead: number[] = []
+    for (const slot of this.index.learned.values()) if (isDead(records.readVitals(slot, this.scratch), now)) dead.push(slot)
+    for (const slot of dead) {
       ops.push({ type: 'del', sublevel: this.addr, key: records.address(slot) })
       this.index.delete(slot)
       dropped++
@@ -539,8 +547,11 @@ export class AddressTable {
     const { records } = this.index
     let worst = -1
     let worstBadness = 0
-    for (const slot of sample(this.opts.random, set.values(), EVICTION_SAMPLE)) {
-      const r = records.vitals(slot)
+    const { sampler } = this
+    const n = sampler.draw(this.opts.random, set.values(), EVICTION_SAMPLE)
+    for (let i = 0; i < n; i++) {
+      const slot = sampler.out[i]
+      const r = records.readVitals(slot, this.scratch)
       if (r.user) continue
       const b = badness(r, now)
       if (worst < 0 || b > worstBadness) {
