@@ -15,8 +15,21 @@ export const SAVED_GROUP = 'saved'
  * addresses are one group, a learned address goes with its source group, else its informant.
  */
 export function dialGroup (r: { user: boolean, sources: readonly string[] }): string {
-  if (r.user) return SAVED_GROUP
-  return r.sources.find(s => s.startsWith('group:')) ?? r.sources.find(s => s.startsWith('id:')) ?? 'unknown'
+  return r.user ? SAVED_GROUP : sourceGroup(r.sources)
+}
+
+/**
+ * A learned address's dial group from its sources: the first source group, else the first
+ * informant. One pass, no closures: it runs on every learn and every eviction.
+ */
+function sourceGroup (sources: readonly string[]): string {
+  let informant: string | undefined
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i]
+    if (s.startsWith('group:')) return s
+    if (informant === undefined && s.startsWith('id:')) informant = s
+  }
+  return informant ?? 'unknown'
 }
 
 export class AddressIndex {
@@ -73,7 +86,7 @@ export class AddressIndex {
     if (user) {
       if (this.order.saved.size === 0) this.dialGroups.delete(SAVED_GROUP)
     } else {
-      const g = dialGroup({ user, sources })
+      const g = sourceGroup(sources)
       const members = this.byDialGroup.get(g)
       if (members) {
         members.delete(slot)
