@@ -89,6 +89,56 @@ export class Records {
     return r
   }
 
+  /**
+   * The record in slot for reading only (a write's value): its sources and subnets are the
+   * pool's own frozen lists, not copies. flushDirty writes hundreds of records a pass.
+   */
+  view (slot: number): AddressRecord {
+    const x = (this.more[slot] - 1) * WIDTH
+    const e = this.extras.data
+    const r: AddressRecord = {
+      address: this.keys.address(slot),
+      user: this.user[slot] === 1,
+      sources: this.lists.get(this.sources[slot]) as string[],
+      first: this.first[slot],
+      last: this.last[slot],
+      lastTry: x < 0 ? 0 : e[x],
+      lastOk: x < 0 ? 0 : e[x + 1],
+      ok: x < 0 ? 0 : e[x + 2],
+      fail: x < 0 ? 0 : e[x + 3],
+      streak: x < 0 ? 0 : e[x + 4],
+      rx: x < 0 ? 0 : e[x + 5],
+      tx: x < 0 ? 0 : e[x + 6],
+      subnets: this.lists.get(this.subnets[slot]) as string[]
+    }
+    const pin = this.pinOf(slot)
+    if (pin !== undefined) {
+      r.id = this.idOf(slot)
+      r.pin = pin
+    }
+    return r
+  }
+
+  /**
+   * Add to slot's rx and tx counters (not both 0), as get(), a change and set() would: with no
+   * record built (every gossip message counts them), nor its id turned to hex and back.
+   */
+  addCounts (slot: number, rx: number, tx: number): void {
+    let row = this.more[slot] - 1
+    if (row < 0) {
+      row = this.extras.alloc()
+      this.more[slot] = row + 1
+      this.extras.data.fill(0, row * WIDTH, row * WIDTH + WIDTH)
+    }
+    this.extras.data[row * WIDTH + 5] += rx
+    this.extras.data[row * WIDTH + 6] += tx
+  }
+
+  /** Pin slot's record to id (as set() of the record pinned so would). */
+  setPin (slot: number, id: string, pin: Pin): void {
+    this.writePin(slot, id, pin)
+  }
+
   /** How slot's record came by its id, if it has one. */
   pinOf (slot: number): Pin | undefined { return this.pin[slot] === 0 ? undefined : PINS[this.pin[slot] - 1] }
 

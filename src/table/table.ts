@@ -380,8 +380,8 @@ export class AddressTable {
         }
         const id = hint(a)
         if (id !== undefined && records.pinOf(known) === undefined) {
-          const r = records.get(known)
-          records.set(known, pinTo(r, id, 'hint'))
+          // Only the pin changes: no record is built to write it.
+          records.setPin(known, id, 'hint')
           this.dirty.add(a)
         }
         continue
@@ -456,10 +456,7 @@ export class AddressTable {
     if (rx === 0 && tx === 0) return
     const slot = this.index.slotOf(address)
     if (slot < 0) return
-    const r = this.index.records.get(slot)
-    r.rx += rx
-    r.tx += tx
-    this.index.records.set(slot, r)
+    this.index.records.addCounts(slot, rx, tx)
     this.dirty.add(address)
   }
 
@@ -469,10 +466,13 @@ export class AddressTable {
    * record is written for another reason) instead of costing a write each.
    */
   flushDirty (): void {
+    if (this.dirty.size === 0) return
     const ops: BatchOp[] = []
+    const { records } = this.index
     for (const a of this.dirty) {
-      const r = this.get(a)
-      if (r) ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
+      const slot = this.index.slotOf(a)
+      // A view, not a copy: the value is only written (its lists are frozen).
+      if (slot >= 0) ops.push({ type: 'put', sublevel: this.addr, key: a, value: records.view(slot) })
     }
     this.dirty.clear()
     this.queue.post(ops)
