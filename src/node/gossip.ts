@@ -40,9 +40,8 @@ export class Gossip {
 
   /** One round: ask a random peer for addresses. */
   round (): void {
-    const open = [...this.peers]
-    if (open.length === 0) return
-    const c = open[randomInt(this.ctx.random, open.length)]
+    if (this.peers.size === 0) return
+    const c = this.peers.at(randomInt(this.ctx.random, this.peers.size))
     const asked = this.asks.get(c) ?? 0
     if (asked >= MAX_ASKS_IN_FLIGHT) return
     this.asks.set(c, asked + 1)
