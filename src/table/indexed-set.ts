@@ -19,7 +19,11 @@ export class IndexedSet<T> {
   has (x: T): boolean { return this.indexOf(x) >= 0 }
 
   add (x: T): void {
-    if (this.indexOf(x) >= 0) return
+    if (this.indexOf(x) < 0) this.addNew(x)
+  }
+
+  /** Add x, which the caller knows is not here (no scan, no lookup). */
+  addNew (x: T): void {
     this.pos?.set(x, this.items.length)
     // A small set's array grows by one, copied: a push would give it room for 17 items at its
     // first (V8 grows an array by half and 16), most of it never used (a table's sets of a few

@@ -22,7 +22,7 @@ export function dialGroup (r: { user: boolean, sources: readonly string[] }): st
  * A learned address's dial group from its sources: the first source group, else the first
  * informant. One pass, no closures: it runs on every learn and every eviction.
  */
-function sourceGroup (sources: readonly string[]): string {
+export function sourceGroup (sources: readonly string[]): string {
   let informant: string | undefined
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i]
@@ -41,6 +41,9 @@ export class AddressIndex {
   /** Learned slots by dial group, and every dial group (the saved one too), for dialCandidates. */
   readonly byDialGroup = new Map<string, IndexedSet<number>>()
   readonly dialGroups = new IndexedSet<string>()
+  /** The source list groupOf() saw last, and its group. */
+  private groupList: readonly string[] = []
+  private group = sourceGroup([])
 
   get size (): number { return this.records.size }
   get learned (): SlotSet { return this.order.learned }
@@ -63,17 +66,23 @@ export class AddressIndex {
       if (this.order.saved.size === 1) this.dialGroups.add(SAVED_GROUP)
       return slot
     }
-    const g = dialGroup(r)
+    // The pool's list, not r's: the same object for every record with these sources.
+    const sources = this.records.sourcesOf(slot)
+    const g = this.groupOf(sources)
     let members = this.byDialGroup.get(g)
     if (!members) {
       this.byDialGroup.set(g, members = new IndexedSet())
       this.dialGroups.add(g)
     }
-    members.add(slot)
-    for (const s of r.sources) {
+    // A new slot is in no set yet (delete took it out of all): no look for it first. (A source
+    // named twice, as only a damaged row could, is added once, as add() would.)
+    members.addNew(slot)
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i]
+      if (sources.indexOf(s) !== i) continue
       let set = this.bySource.get(s)
       if (!set) this.bySource.set(s, set = new IndexedSet())
-      set.add(slot)
+      set.addNew(slot)
     }
     return slot
   }
@@ -86,7 +95,7 @@ export class AddressIndex {
     if (user) {
       if (this.order.saved.size === 0) this.dialGroups.delete(SAVED_GROUP)
     } else {
-      const g = sourceGroup(sources)
+      const g = this.groupOf(sources)
       const members = this.byDialGroup.get(g)
       if (members) {
         members.delete(slot)
@@ -103,6 +112,18 @@ export class AddressIndex {
       }
     }
     this.records.delete(slot)
+  }
+
+  /**
+   * The dial group of a learned record with the pool's list `sources` (frozen): the last one is
+   * kept, as a gossip answer's addresses, and the evictions it causes, come mostly in runs.
+   */
+  private groupOf (sources: readonly string[]): string {
+    if (sources !== this.groupList) {
+      this.group = sourceGroup(sources)
+      this.groupList = sources
+    }
+    return this.group
   }
 
   /**
