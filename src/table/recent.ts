@@ -14,8 +14,16 @@ export class RecentlyLearned {
    * informant sending many fresh addresses gets no more of them passed on than any other.
    */
   add (address: string, from: string): void {
-    const prev = this.list.findIndex(e => e.from === from)
-    if (prev >= 0) this.list.splice(prev, 1)
+    // A plain loop, no closure: this runs for every address learned.
+    const { list } = this
+    let prev = -1
+    for (let i = 0; i < list.length; i++) {
+      if (list[i].from === from) {
+        prev = i
+        break
+      }
+    }
+    if (prev >= 0) list.splice(prev, 1)
     this.list.push({ address, from })
     if (this.list.length > MAX_RECENT) this.list.shift()
   }

@@ -15,11 +15,11 @@
 // known() still streams from LevelDB. Writes go through one WriteQueue: a user's write is
 // synced before it resolves, gossip's is not.
 import {
-  type AddressRecord, type Stats, type Vitals, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
+  type AddressRecord, type Stats, type Vitals, newRecord, learnedRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
   type Pin, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
-import { AddressIndex, dialGroup } from './indexes.js'
+import { AddressIndex, sourceGroup } from './indexes.js'
 import type { SlotSet } from './order.js'
 import { type LevelLike, type SublevelLike, type BatchOp, type IteratorOptions, JSON_VALUES, TableError } from './db.js'
 import { knownRowJson } from './known-text.js'
@@ -371,6 +371,9 @@ export class AddressTable {
     const ops: BatchOp[] = []
     let added = 0
     const { records } = this.index
+    // What newRecord would make of sources, and its dial group: once a call, not once an address.
+    let distinct: string[] | null = null
+    let group = ''
     for (const a of addresses) {
       const known = this.index.slotOf(a)
       if (known >= 0) {
@@ -395,12 +398,16 @@ export class AddressTable {
       }
       if (room && this.index.learned.size >= this.capacity) room = this.evictFrom(this.index.learned, now, ops)
       if (!room) continue
-      const r = newRecord(a, now, false, sources)
+      if (distinct === null) {
+        distinct = [...new Set(sources)]
+        group = sourceGroup(distinct)
+      }
+      const r = learnedRecord(a, now, false, distinct.slice())
       const id = hint(a)
       if (id !== undefined) pinTo(r, id, 'hint')
       this.index.add(r)
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
-      this.recent.add(a, dialGroup(r))
+      this.recent.add(a, group)
       added++
     }
     this.queue.post(ops)
