@@ -28,8 +28,6 @@ export class RecentlyLearned {
     if (this.list.length > MAX_RECENT) this.list.shift()
   }
 
-  /** Newest first. */
-  * newest (): Generator<string> {
-    for (let i = this.list.length - 1; i >= 0; i--) yield this.list[i].address
-  }
+  /** The i-th newest (0 ≤ i < size): an index, not a generator, as every gossip answer reads them. */
+  nthNewest (i: number): string { return this.list[this.list.length - 1 - i].address }
 }

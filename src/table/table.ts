@@ -246,19 +246,26 @@ export class AddressTable {
     const { records } = this.index
     const now = this.opts.now()
     const out: string[] = []
-    const take = (slot: number, a: string): void => {
-      if (slot >= 0 && !out.includes(a) && !isDead(records.readVitals(slot, this.scratch), now)) out.push(a)
-    }
+    // The slots taken, to tell a repeat by its slot (one a record): an address is read out of
+    // the table only for a slot that is taken.
+    const taken: number[] = []
+    const takes = (slot: number): boolean => slot >= 0 && !taken.includes(slot) && !isDead(records.readVitals(slot, this.scratch), now)
     // Half the answer from what we learned last (see RecentlyLearned), the rest uniform.
-    for (const a of this.recent.newest()) {
-      if (out.length >= Math.ceil(k / 2)) break
-      take(this.index.slotOf(a), a)
+    const { recent } = this
+    for (let i = 0; i < recent.size && out.length < Math.ceil(k / 2); i++) {
+      const a = recent.nthNewest(i)
+      const slot = this.index.slotOf(a)
+      if (!takes(slot)) continue
+      taken.push(slot)
+      out.push(a)
     }
     const { sampler } = this
     const n = sampler.draw(this.opts.random, this.index.all.values(), k * 2)
     for (let i = 0; i < n && out.length < k; i++) {
       const slot = sampler.out[i]
-      take(slot, records.address(slot))
+      if (!takes(slot)) continue
+      taken.push(slot)
+      out.push(records.address(slot))
     }
     return out
   }
