@@ -41,9 +41,9 @@ export class AddressIndex {
   /** Learned slots by dial group, and every dial group (the saved one too), for dialCandidates. */
   readonly byDialGroup = new Map<string, IndexedSet<number>>()
   readonly dialGroups = new IndexedSet<string>()
-  /** The source list groupOf() saw last, and its group. */
-  private groupList: readonly string[] = []
-  private group = sourceGroup([])
+  /** By source list number (see groupOf): the list a group was found for, and the group. */
+  private readonly groupLists: Array<readonly string[]> = []
+  private readonly groups: string[] = []
 
   get size (): number { return this.records.size }
   get learned (): SlotSet { return this.order.learned }
@@ -66,9 +66,8 @@ export class AddressIndex {
       if (this.order.saved.size === 1) this.dialGroups.add(SAVED_GROUP)
       return slot
     }
-    // The pool's list, not r's: the same object for every record with these sources.
     const sources = this.records.sourcesOf(slot)
-    const g = this.groupOf(sources)
+    const g = this.groupOf(slot)
     let members = this.byDialGroup.get(g)
     if (!members) {
       this.byDialGroup.set(g, members = new IndexedSet())
@@ -95,7 +94,7 @@ export class AddressIndex {
     if (user) {
       if (this.order.saved.size === 0) this.dialGroups.delete(SAVED_GROUP)
     } else {
-      const g = this.groupOf(sources)
+      const g = this.groupOf(slot)
       const members = this.byDialGroup.get(g)
       if (members) {
         members.delete(slot)
@@ -115,15 +114,19 @@ export class AddressIndex {
   }
 
   /**
-   * The dial group of a learned record with the pool's list `sources` (frozen): the last one is
-   * kept, as a gossip answer's addresses, and the evictions it causes, come mostly in runs.
+   * The dial group of the learned record in slot, kept by its source list's number in the pool:
+   * every learn and every eviction asks, and a table holds few distinct lists. The pool's lists
+   * are frozen, and one number's list is a new object once reused, so the list kept beside the
+   * group tells whether the group is still its own.
    */
-  private groupOf (sources: readonly string[]): string {
-    if (sources !== this.groupList) {
-      this.group = sourceGroup(sources)
-      this.groupList = sources
+  private groupOf (slot: number): string {
+    const id = this.records.sourcesIdOf(slot)
+    const list = this.records.lists.get(id)
+    if (this.groupLists[id] !== list) {
+      this.groupLists[id] = list
+      this.groups[id] = sourceGroup(list)
     }
-    return this.group
+    return this.groups[id]
   }
 
   /**

@@ -40,6 +40,8 @@ export class Records {
   address (slot: number): string { return this.keys.address(slot) }
   isUser (slot: number): boolean { return this.user[slot] === 1 }
   sourcesOf (slot: number): readonly string[] { return this.lists.get(this.sources[slot]) }
+  /** The number of slot's source list in `lists`. */
+  sourcesIdOf (slot: number): number { return this.sources[slot] }
   subnetsOf (slot: number): readonly string[] { return this.lists.get(this.subnets[slot]) }
   lastOf (slot: number): number { return this.last[slot] }
   setLast (slot: number, t: number): void { this.last[slot] = t }
