@@ -93,13 +93,14 @@ export class Records {
 
   /**
    * The record in slot for reading only (a write's value): its sources and subnets are the
-   * pool's own frozen lists, not copies. flushDirty writes hundreds of records a pass.
+   * pool's own frozen lists, not copies. flushDirty writes hundreds of records a pass, and
+   * has each one's address already.
    */
-  view (slot: number): AddressRecord {
+  view (slot: number, address = this.keys.address(slot)): AddressRecord {
     const x = (this.more[slot] - 1) * WIDTH
     const e = this.extras.data
     const r: AddressRecord = {
-      address: this.keys.address(slot),
+      address,
       user: this.user[slot] === 1,
       sources: this.lists.get(this.sources[slot]) as string[],
       first: this.first[slot],

@@ -486,7 +486,7 @@ export class AddressTable {
     for (const a of this.dirty) {
       const slot = this.index.slotOf(a)
       // A view, not a copy: the value is only written (its lists are frozen).
-      if (slot >= 0) ops.push({ type: 'put', sublevel: this.addr, key: a, value: records.view(slot) })
+      if (slot >= 0) ops.push({ type: 'put', sublevel: this.addr, key: a, value: records.view(slot, a) })
     }
     this.dirty.clear()
     this.queue.post(ops)
