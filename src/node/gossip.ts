@@ -40,8 +40,9 @@ export class Gossip {
 
   /** One round: ask a random peer for addresses. */
   round (): void {
-    if (this.peers.size === 0) return
-    const c = this.peers.at(randomInt(this.ctx.random, this.peers.size))
+    const open = [...this.peers]
+    if (open.length === 0) return
+    const c = open[randomInt(this.ctx.random, open.length)]
     const asked = this.asks.get(c) ?? 0
     if (asked >= MAX_ASKS_IN_FLIGHT) return
     this.asks.set(c, asked + 1)

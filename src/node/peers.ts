@@ -40,13 +40,6 @@ export class PeerSet {
 
   get (id: string): Connection | undefined { return this.byId.get(id) }
 
-  /** The i-th open link (0 ≤ i < size), in iteration order: a gossip round's pick, with no copy. */
-  at (i: number): Connection {
-    let k = i
-    for (const c of this.byId.values()) if (k-- === 0) return c
-    throw new RangeError(`no open link ${i}`)
-  }
-
   /** A link starting its handshake. */
   begin (c: Connection): void { this.pending.add(c) }
 
