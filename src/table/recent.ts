@@ -3,9 +3,16 @@
 // nodes in 40 rounds), while the other half, drawn uniformly, keeps old addresses circulating.
 import { MAX_RECENT } from './rules.js'
 
+interface Entry { address: string, from: string }
+
 export class RecentlyLearned {
   /** Oldest first, at most MAX_RECENT. */
-  private readonly list: Array<{ address: string, from: string }> = []
+  private readonly list: Entry[] = []
+  /**
+   * Each entry by its group: every learned address asks whether its group has one, which a scan
+   * of the list answered by comparing up to MAX_RECENT strings.
+   */
+  private readonly byFrom = new Map<string, Entry>()
 
   get size (): number { return this.list.length }
 
@@ -14,18 +21,13 @@ export class RecentlyLearned {
    * informant sending many fresh addresses gets no more of them passed on than any other.
    */
   add (address: string, from: string): void {
-    // A plain loop, no closure: this runs for every address learned.
     const { list } = this
-    let prev = -1
-    for (let i = 0; i < list.length; i++) {
-      if (list[i].from === from) {
-        prev = i
-        break
-      }
-    }
-    if (prev >= 0) list.splice(prev, 1)
-    this.list.push({ address, from })
-    if (this.list.length > MAX_RECENT) this.list.shift()
+    const prev = this.byFrom.get(from)
+    if (prev !== undefined) list.splice(list.indexOf(prev), 1)
+    const e = { address, from }
+    list.push(e)
+    this.byFrom.set(from, e)
+    if (list.length > MAX_RECENT) this.byFrom.delete((list.shift() as Entry).from)
   }
 
   /** The i-th newest (0 ≤ i < size): an index, not a generator, as every gossip answer reads them. */
