@@ -54,9 +54,18 @@ export class Gossip {
 
   onGetAddrs (c: Connection): void {
     const { table } = this.ctx
-    const mine = this.own.announced.slice(0, this.sample)
-    const sampled = [...mine, ...table.sampleForGossip(this.sample).filter(a => a !== c.address && a !== c.claimed && !mine.includes(a))].slice(0, this.sample)
-    const addrs = sampled.map((address, i) => formatPinned({ id: i < mine.length ? table.id : table.provenId(address), address }))
+    // Our announced addresses (up to the sample), then the table's sample without the asker's
+    // and ours, cut at the sample: built in one array, no copies, and a proven id looked up
+    // only for an address that goes out.
+    const own = this.own.announced
+    const mine = Math.min(own.length, this.sample)
+    const addrs: string[] = []
+    for (let i = 0; i < mine; i++) addrs.push(formatPinned({ id: table.id, address: own[i] }))
+    for (const address of table.sampleForGossip(this.sample)) {
+      if (addrs.length >= this.sample) break
+      if (address === c.address || address === c.claimed || isAmong(own, mine, address)) continue
+      addrs.push(formatPinned({ id: table.provenId(address), address }))
+    }
     c.send({ type: 'addrs', addrs })
     // Statistics go to an address that answers for the peer, never to one it merely claims.
     if (c.address) this.ctx.table.recordNodes(c.address, 0, addrs.length)
@@ -87,4 +96,10 @@ export class Gossip {
     if (c.address) this.ctx.table.recordNodes(c.address, list.length, 0)
     this.ctx.event('gossip', { dir: 'rx', peer: peerName(c), count: list.length, added, refused: list.length - ok.length })
   }
+}
+
+/** Whether a is one of the first n of list. */
+function isAmong (list: readonly string[], n: number, a: string): boolean {
+  for (let i = 0; i < n; i++) if (list[i] === a) return true
+  return false
 }

@@ -45,6 +45,9 @@ export class AddressKeys {
   private scratch = Buffer.alloc(1024)
   /** Per process, unguessable: peers cannot pick addresses that all land in one probe run. */
   private readonly seed = randomBytes(4).readUInt32LE(0)
+  /** The address hashAscii() hashed last, and its hash. */
+  private hashed: string | null = null
+  private hash = 0
 
   get size (): number { return this.count }
 
@@ -158,8 +161,19 @@ export class AddressKeys {
 
   // --- internals -------------------------------------------------------------------------
 
-  /** The hash of an all-ASCII address (its characters are its bytes), or -1 for any other. */
+  /**
+   * The hash of an all-ASCII address (its characters are its bytes), or -1 for any other. The
+   * last one is kept: learning an address looks it up, checks it and adds it, three hashes.
+   */
   private hashAscii (address: string): number {
+    if (address === this.hashed) return this.hash
+    const h = this.hashOf(address)
+    this.hashed = address
+    this.hash = h
+    return h
+  }
+
+  private hashOf (address: string): number {
     let h = this.seed
     for (let i = 0; i < address.length; i++) {
       const c = address.charCodeAt(i)

@@ -13,19 +13,27 @@ export class IndexedSet<T> {
   private items: T[] = []
   /** Each item's index in items, once the set has held more than SMALL_SET items. */
   private pos: Map<T, number> | null = null
+  /** Whether the last change was a delete (see addNew). */
+  private room = false
 
   get size (): number { return this.items.length }
 
   has (x: T): boolean { return this.indexOf(x) >= 0 }
 
   add (x: T): void {
-    if (this.indexOf(x) >= 0) return
+    if (this.indexOf(x) < 0) this.addNew(x)
+  }
+
+  /** Add x, which the caller knows is not here (no scan, no lookup). */
+  addNew (x: T): void {
     this.pos?.set(x, this.items.length)
     // A small set's array grows by one, copied: a push would give it room for 17 items at its
     // first (V8 grows an array by half and 16), most of it never used (a table's sets of a few
     // slots each were a fifteenth of the simulation's heap). Scanning it costs as much already.
-    if (this.pos === null) this.items = [...this.items, x]
+    // After a delete's pop the array has room for one more: a push then grows nothing.
+    if (this.pos === null && !this.room) this.items = [...this.items, x]
     else this.items.push(x)
+    this.room = false
     if (this.pos === null && this.items.length > SMALL_SET) this.pos = new Map(this.items.map((y, i) => [y, i]))
   }
 
@@ -33,6 +41,7 @@ export class IndexedSet<T> {
     const i = this.indexOf(x)
     if (i < 0) return false
     const last = this.items.pop() as T
+    this.room = true
     if (i < this.items.length) {
       this.items[i] = last
       this.pos?.set(last, i)

@@ -15,8 +15,21 @@ export const SAVED_GROUP = 'saved'
  * addresses are one group, a learned address goes with its source group, else its informant.
  */
 export function dialGroup (r: { user: boolean, sources: readonly string[] }): string {
-  if (r.user) return SAVED_GROUP
-  return r.sources.find(s => s.startsWith('group:')) ?? r.sources.find(s => s.startsWith('id:')) ?? 'unknown'
+  return r.user ? SAVED_GROUP : sourceGroup(r.sources)
+}
+
+/**
+ * A learned address's dial group from its sources: the first source group, else the first
+ * informant. One pass, no closures: it runs on every learn and every eviction.
+ */
+export function sourceGroup (sources: readonly string[]): string {
+  let informant: string | undefined
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i]
+    if (s.startsWith('group:')) return s
+    if (informant === undefined && s.startsWith('id:')) informant = s
+  }
+  return informant ?? 'unknown'
 }
 
 export class AddressIndex {
@@ -28,6 +41,9 @@ export class AddressIndex {
   /** Learned slots by dial group, and every dial group (the saved one too), for dialCandidates. */
   readonly byDialGroup = new Map<string, IndexedSet<number>>()
   readonly dialGroups = new IndexedSet<string>()
+  /** By source list number (see groupOf): the list a group was found for, and the group. */
+  private readonly groupLists: Array<readonly string[]> = []
+  private readonly groups: string[] = []
 
   get size (): number { return this.records.size }
   get learned (): SlotSet { return this.order.learned }
@@ -50,17 +66,22 @@ export class AddressIndex {
       if (this.order.saved.size === 1) this.dialGroups.add(SAVED_GROUP)
       return slot
     }
-    const g = dialGroup(r)
+    const sources = this.records.sourcesOf(slot)
+    const g = this.groupOf(slot)
     let members = this.byDialGroup.get(g)
     if (!members) {
       this.byDialGroup.set(g, members = new IndexedSet())
       this.dialGroups.add(g)
     }
-    members.add(slot)
-    for (const s of r.sources) {
+    // A new slot is in no set yet (delete took it out of all): no look for it first. (A source
+    // named twice, as only a damaged row could, is added once, as add() would.)
+    members.addNew(slot)
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i]
+      if (sources.indexOf(s) !== i) continue
       let set = this.bySource.get(s)
       if (!set) this.bySource.set(s, set = new IndexedSet())
-      set.add(slot)
+      set.addNew(slot)
     }
     return slot
   }
@@ -73,7 +94,7 @@ export class AddressIndex {
     if (user) {
       if (this.order.saved.size === 0) this.dialGroups.delete(SAVED_GROUP)
     } else {
-      const g = dialGroup({ user, sources })
+      const g = this.groupOf(slot)
       const members = this.byDialGroup.get(g)
       if (members) {
         members.delete(slot)
@@ -90,6 +111,22 @@ export class AddressIndex {
       }
     }
     this.records.delete(slot)
+  }
+
+  /**
+   * The dial group of the learned record in slot, kept by its source list's number in the pool:
+   * every learn and every eviction asks, and a table holds few distinct lists. The pool's lists
+   * are frozen, and one number's list is a new object once reused, so the list kept beside the
+   * group tells whether the group is still its own.
+   */
+  private groupOf (slot: number): string {
+    const id = this.records.sourcesIdOf(slot)
+    const list = this.records.lists.get(id)
+    if (this.groupLists[id] !== list) {
+      this.groupLists[id] = list
+      this.groups[id] = sourceGroup(list)
+    }
+    return this.groups[id]
   }
 
   /**

@@ -71,8 +71,8 @@ export class SlotOrder {
     return {
       get size () { return to() - from() },
       pick: random => to() > from() ? list()[from() + randomInt(random, to() - from())] : undefined,
-      // A typed-array view, live until the next change: sample() reads only its length, its
-      // elements and slice(), which typed arrays have too, so no copy of a million slots is made.
+      // A typed-array view, live until the next change: sample() and SlotSampler read only its
+      // length, its elements and slice(), which typed arrays have too, so no copy of a million slots is made.
       values: () => list().subarray(from(), to()) as unknown as readonly number[]
     }
   }

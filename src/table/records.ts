@@ -40,15 +40,27 @@ export class Records {
   address (slot: number): string { return this.keys.address(slot) }
   isUser (slot: number): boolean { return this.user[slot] === 1 }
   sourcesOf (slot: number): readonly string[] { return this.lists.get(this.sources[slot]) }
+  /** The number of slot's source list in `lists`. */
+  sourcesIdOf (slot: number): number { return this.sources[slot] }
   subnetsOf (slot: number): readonly string[] { return this.lists.get(this.subnets[slot]) }
   lastOf (slot: number): number { return this.last[slot] }
   setLast (slot: number, t: number): void { this.last[slot] = t }
 
   /** What isDead, dialable and badness read, without building the whole record. */
   vitals (slot: number): Vitals & { user: boolean } {
+    return this.readVitals(slot, { user: false, last: 0, lastTry: 0, lastOk: 0, streak: 0 })
+  }
+
+  /** The same, written into v (a caller's own, reused: eviction reads eight records a time). */
+  readVitals (slot: number, v: Vitals & { user: boolean }): Vitals & { user: boolean } {
     const x = (this.more[slot] - 1) * WIDTH
     const e = this.extras.data
-    return { user: this.user[slot] === 1, last: this.last[slot], lastTry: x < 0 ? 0 : e[x], lastOk: x < 0 ? 0 : e[x + 1], streak: x < 0 ? 0 : e[x + 4] }
+    v.user = this.user[slot] === 1
+    v.last = this.last[slot]
+    v.lastTry = x < 0 ? 0 : e[x]
+    v.lastOk = x < 0 ? 0 : e[x + 1]
+    v.streak = x < 0 ? 0 : e[x + 4]
+    return v
   }
 
   /** The record in slot, as a new object the caller may change (set() writes it back). */
@@ -77,6 +89,57 @@ export class Records {
       r.pin = pin
     }
     return r
+  }
+
+  /**
+   * The record in slot for reading only (a write's value): its sources and subnets are the
+   * pool's own frozen lists, not copies. flushDirty writes hundreds of records a pass, and
+   * has each one's address already.
+   */
+  view (slot: number, address = this.keys.address(slot)): AddressRecord {
+    const x = (this.more[slot] - 1) * WIDTH
+    const e = this.extras.data
+    const r: AddressRecord = {
+      address,
+      user: this.user[slot] === 1,
+      sources: this.lists.get(this.sources[slot]) as string[],
+      first: this.first[slot],
+      last: this.last[slot],
+      lastTry: x < 0 ? 0 : e[x],
+      lastOk: x < 0 ? 0 : e[x + 1],
+      ok: x < 0 ? 0 : e[x + 2],
+      fail: x < 0 ? 0 : e[x + 3],
+      streak: x < 0 ? 0 : e[x + 4],
+      rx: x < 0 ? 0 : e[x + 5],
+      tx: x < 0 ? 0 : e[x + 6],
+      subnets: this.lists.get(this.subnets[slot]) as string[]
+    }
+    const pin = this.pinOf(slot)
+    if (pin !== undefined) {
+      r.id = this.idOf(slot)
+      r.pin = pin
+    }
+    return r
+  }
+
+  /**
+   * Add to slot's rx and tx counters (not both 0), as get(), a change and set() would: with no
+   * record built (every gossip message counts them), nor its id turned to hex and back.
+   */
+  addCounts (slot: number, rx: number, tx: number): void {
+    let row = this.more[slot] - 1
+    if (row < 0) {
+      row = this.extras.alloc()
+      this.more[slot] = row + 1
+      this.extras.data.fill(0, row * WIDTH, row * WIDTH + WIDTH)
+    }
+    this.extras.data[row * WIDTH + 5] += rx
+    this.extras.data[row * WIDTH + 6] += tx
+  }
+
+  /** Pin slot's record to id (as set() of the record pinned so would). */
+  setPin (slot: number, id: string, pin: Pin): void {
+    this.writePin(slot, id, pin)
   }
 
   /** How slot's record came by its id, if it has one. */

@@ -81,7 +81,15 @@ export function knownId (r: Pick<AddressRecord, 'id' | 'pin'>): string | null {
 }
 
 export function newRecord (address: string, now: number, user: boolean, sources: string[]): AddressRecord {
-  return { address, user, sources: user ? [] : [...new Set(sources)], first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
+  return learnedRecord(address, now, user, user ? [] : [...new Set(sources)])
+}
+
+/**
+ * newRecord with `sources` distinct already, taken as they are: learn() dedupes its sources once
+ * for a whole gossip answer, not once an address.
+ */
+export function learnedRecord (address: string, now: number, user: boolean, sources: string[]): AddressRecord {
+  return { address, user, sources, first: now, last: now, lastTry: 0, lastOk: 0, ok: 0, fail: 0, streak: 0, rx: 0, tx: 0, subnets: [] }
 }
 
 /** What the rules below read of a record: when it was heard of, tried and reached. */

@@ -15,11 +15,11 @@
 // known() still streams from LevelDB. Writes go through one WriteQueue: a user's write is
 // synced before it resolves, gossip's is not.
 import {
-  type AddressRecord, type Stats, newRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
+  type AddressRecord, type Stats, type Vitals, newRecord, learnedRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
   type Pin, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
-import { AddressIndex, dialGroup } from './indexes.js'
+import { AddressIndex, sourceGroup } from './indexes.js'
 import type { SlotSet } from './order.js'
 import { type LevelLike, type SublevelLike, type BatchOp, type IteratorOptions, JSON_VALUES, TableError } from './db.js'
 import { knownRowJson } from './known-text.js'
@@ -27,7 +27,7 @@ import { WriteQueue } from './write-queue.js'
 import { Tombstones } from './tombstones.js'
 import { RecentlyLearned } from './recent.js'
 import { boundsProblem, diskProblem } from './check.js'
-import { type Random, randomHex, sample } from '../util/random.js'
+import { type Random, randomHex, SlotSampler } from '../util/random.js'
 
 /**
  * Version 2: the id is the node's public key (64 hex digits), no longer a random 32-digit one.
@@ -77,6 +77,9 @@ export class AddressTable {
   /** Records changed in memory only (counters, last seen): see flushDirty. */
   private readonly dirty = new Set<string>()
   private readonly queue: WriteQueue
+  /** Reused by eviction, gossip answers and purge, which would otherwise allocate per call. */
+  private readonly sampler = new SlotSampler()
+  private readonly scratch: Vitals & { user: boolean } = { user: false, last: 0, lastTry: 0, lastOk: 0, streak: 0 }
 
   private constructor (private readonly db: LevelLike, private readonly opts: TableOptions) {
     this.capacity = opts.size ?? DEFAULT_TABLE_SIZE
@@ -243,17 +246,26 @@ export class AddressTable {
     const { records } = this.index
     const now = this.opts.now()
     const out: string[] = []
-    const take = (slot: number, a: string): void => {
-      if (slot >= 0 && !out.includes(a) && !isDead(records.vitals(slot), now)) out.push(a)
-    }
+    // The slots taken, to tell a repeat by its slot (one a record): an address is read out of
+    // the table only for a slot that is taken.
+    const taken: number[] = []
+    const takes = (slot: number): boolean => slot >= 0 && !taken.includes(slot) && !isDead(records.readVitals(slot, this.scratch), now)
     // Half the answer from what we learned last (see RecentlyLearned), the rest uniform.
-    for (const a of this.recent.newest()) {
-      if (out.length >= Math.ceil(k / 2)) break
-      take(this.index.slotOf(a), a)
+    const { recent } = this
+    for (let i = 0; i < recent.size && out.length < Math.ceil(k / 2); i++) {
+      const a = recent.nthNewest(i)
+      const slot = this.index.slotOf(a)
+      if (!takes(slot)) continue
+      taken.push(slot)
+      out.push(a)
     }
-    for (const slot of sample(this.opts.random, this.index.all.values(), k * 2)) {
-      if (out.length >= k) break
-      take(slot, records.address(slot))
+    const { sampler } = this
+    const n = sampler.draw(this.opts.random, this.index.all.values(), k * 2)
+    for (let i = 0; i < n && out.length < k; i++) {
+      const slot = sampler.out[i]
+      if (!takes(slot)) continue
+      taken.push(slot)
+      out.push(records.address(slot))
     }
     return out
   }
@@ -366,6 +378,9 @@ export class AddressTable {
     const ops: BatchOp[] = []
     let added = 0
     const { records } = this.index
+    // What newRecord would make of sources, and its dial group: once a call, not once an address.
+    let distinct: string[] | null = null
+    let group = ''
     for (const a of addresses) {
       const known = this.index.slotOf(a)
       if (known >= 0) {
@@ -375,8 +390,8 @@ export class AddressTable {
         }
         const id = hint(a)
         if (id !== undefined && records.pinOf(known) === undefined) {
-          const r = records.get(known)
-          records.set(known, pinTo(r, id, 'hint'))
+          // Only the pin changes: no record is built to write it.
+          records.setPin(known, id, 'hint')
           this.dirty.add(a)
         }
         continue
@@ -390,12 +405,16 @@ export class AddressTable {
       }
       if (room && this.index.learned.size >= this.capacity) room = this.evictFrom(this.index.learned, now, ops)
       if (!room) continue
-      const r = newRecord(a, now, false, sources)
+      if (distinct === null) {
+        distinct = [...new Set(sources)]
+        group = sourceGroup(distinct)
+      }
+      const r = learnedRecord(a, now, false, distinct.slice())
       const id = hint(a)
       if (id !== undefined) pinTo(r, id, 'hint')
       this.index.add(r)
       ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
-      this.recent.add(a, dialGroup(r))
+      this.recent.add(a, group)
       added++
     }
     this.queue.post(ops)
@@ -451,10 +470,7 @@ export class AddressTable {
     if (rx === 0 && tx === 0) return
     const slot = this.index.slotOf(address)
     if (slot < 0) return
-    const r = this.index.records.get(slot)
-    r.rx += rx
-    r.tx += tx
-    this.index.records.set(slot, r)
+    this.index.records.addCounts(slot, rx, tx)
     this.dirty.add(address)
   }
 
@@ -464,10 +480,13 @@ export class AddressTable {
    * record is written for another reason) instead of costing a write each.
    */
   flushDirty (): void {
+    if (this.dirty.size === 0) return
     const ops: BatchOp[] = []
+    const { records } = this.index
     for (const a of this.dirty) {
-      const r = this.get(a)
-      if (r) ops.push({ type: 'put', sublevel: this.addr, key: a, value: r })
+      const slot = this.index.slotOf(a)
+      // A view, not a copy: the value is only written (its lists are frozen).
+      if (slot >= 0) ops.push({ type: 'put', sublevel: this.addr, key: a, value: records.view(slot, a) })
     }
     this.dirty.clear()
     this.queue.post(ops)
@@ -480,8 +499,11 @@ export class AddressTable {
     const ops: BatchOp[] = []
     let dropped = 0
     const { records } = this.index
-    for (const slot of this.index.learned.values().slice()) {
-      if (!isDead(records.vitals(slot), now)) continue
+    // The dead are found first, then dropped in the same order: no copy of the learned slots
+    // (up to the capacity) each pass, when there are seldom any to drop.
+    const dead: number[] = []
+    for (const slot of this.index.learned.values()) if (isDead(records.readVitals(slot, this.scratch), now)) dead.push(slot)
+    for (const slot of dead) {
       ops.push({ type: 'del', sublevel: this.addr, key: records.address(slot) })
       this.index.delete(slot)
       dropped++
@@ -539,8 +561,11 @@ export class AddressTable {
     const { records } = this.index
     let worst = -1
     let worstBadness = 0
-    for (const slot of sample(this.opts.random, set.values(), EVICTION_SAMPLE)) {
-      const r = records.vitals(slot)
+    const { sampler } = this
+    const n = sampler.draw(this.opts.random, set.values(), EVICTION_SAMPLE)
+    for (let i = 0; i < n; i++) {
+      const slot = sampler.out[i]
+      const r = records.readVitals(slot, this.scratch)
       if (r.user) continue
       const b = badness(r, now)
       if (worst < 0 || b > worstBadness) {

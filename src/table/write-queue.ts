@@ -9,8 +9,10 @@ interface Pending {
   /** Where each key's op sits in ops, so a later write to the same key replaces it. */
   slots: Map<SublevelLike, Map<string, number>>
   sync: boolean
-  done: Array<{ resolve: () => void, reject: (e: Error) => void }>
+  done: Done[]
 }
+
+interface Done { resolve: () => void, reject: (e: Error) => void }
 
 export class WriteQueue {
   private pending: Pending | null = null
@@ -30,7 +32,9 @@ export class WriteQueue {
   /** Write ops nobody waits for, unsynced (gossip, counters); a failure goes to onError. */
   post (ops: BatchOp[]): void {
     if (ops.length === 0 || this.closed) return
-    this.enqueue(ops, false).catch(err => this.onError(err as Error))
+    // No promise of its own (gossip posts on every message): a failure reaches onError in a
+    // microtask, where a rejected promise's catch() would have called it.
+    this.add(ops, false, { resolve: noop, reject: err => queueMicrotask(() => this.onError(err)) })
   }
 
   /** Resolves once every write queued so far is on disk (or has failed). */
@@ -50,35 +54,40 @@ export class WriteQueue {
 
   private enqueue (ops: BatchOp[], sync: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new TableError(`${this.what} is closed`))
-    return new Promise((resolve, reject) => {
-      if (this.pending === null) {
-        const q: Pending = this.pending = { ops: [], slots: new Map(), sync: false, done: [] }
-        // The chain itself never rejects: each batch's failure goes to the writes it held.
-        this.writing = this.writing.then(async () => {
-          this.pending = null
-          try {
-            if (q.ops.length > 0) await writeBatch(this.db, q.ops, q.sync)
-            for (const d of q.done) d.resolve()
-          } catch (err) {
-            for (const d of q.done) d.reject(err as Error)
-          }
-        })
-      }
-      // Many updates of one record between two batches (stats under a busy peer) cost one write.
-      const q = this.pending
-      for (const op of ops) {
-        let slots = q.slots.get(op.sublevel)
-        if (!slots) q.slots.set(op.sublevel, slots = new Map())
-        const at = slots.get(op.key)
-        if (at === undefined) {
-          slots.set(op.key, q.ops.length)
-          q.ops.push(op)
-        } else {
-          q.ops[at] = op
+    return new Promise((resolve, reject) => this.add(ops, sync, { resolve, reject }))
+  }
+
+  /** Put ops in the pending batch (begun if none is), and `done` in its list to settle. */
+  private add (ops: BatchOp[], sync: boolean, done: Done): void {
+    if (this.pending === null) {
+      const q: Pending = this.pending = { ops: [], slots: new Map(), sync: false, done: [] }
+      // The chain itself never rejects: each batch's failure goes to the writes it held.
+      this.writing = this.writing.then(async () => {
+        this.pending = null
+        try {
+          if (q.ops.length > 0) await writeBatch(this.db, q.ops, q.sync)
+          for (const d of q.done) d.resolve()
+        } catch (err) {
+          for (const d of q.done) d.reject(err as Error)
         }
+      })
+    }
+    // Many updates of one record between two batches (stats under a busy peer) cost one write.
+    const q = this.pending
+    for (const op of ops) {
+      let slots = q.slots.get(op.sublevel)
+      if (!slots) q.slots.set(op.sublevel, slots = new Map())
+      const at = slots.get(op.key)
+      if (at === undefined) {
+        slots.set(op.key, q.ops.length)
+        q.ops.push(op)
+      } else {
+        q.ops[at] = op
       }
-      q.sync ||= sync
-      q.done.push({ resolve, reject })
-    })
+    }
+    q.sync ||= sync
+    q.done.push(done)
   }
 }
+
+function noop (): void {}

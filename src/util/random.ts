@@ -67,6 +67,67 @@ export function sample<T> (random: Random, xs: readonly T[], k: number): T[] {
   return out
 }
 
+/**
+ * sample() of numbers (a table's slots) into buffers kept from call to call: the same calls of
+ * random, the same items in the same order, without the Map and the array sample() makes per
+ * call (the table samples on every eviction and every gossip answer).
+ */
+export class SlotSampler {
+  /** The items the last draw() took, in order: valid until the next draw(). */
+  out = new Int32Array(64)
+  /** sample()'s Map of moved positions, as pairs: position keys[m] holds vals[m]. */
+  private keys = new Int32Array(64)
+  private vals = new Int32Array(64)
+  private moved = 0
+
+  /** Draw up to k distinct items of xs, as sample() does; returns how many are in `out`. */
+  draw (random: Random, xs: ArrayLike<number>, k: number): number {
+    const n = xs.length
+    if (k >= n) {
+      if (this.out.length < n) this.out = new Int32Array(n)
+      const out = this.out
+      for (let i = 0; i < n; i++) out[i] = xs[i]
+      // shuffle()'s draws, over the copy.
+      for (let i = n - 1; i > 0; i--) {
+        const j = randomInt(random, i + 1)
+        const t = out[i]; out[i] = out[j]; out[j] = t
+      }
+      return n
+    }
+    if (this.out.length < k) {
+      this.out = new Int32Array(k)
+      this.keys = new Int32Array(k)
+      this.vals = new Int32Array(k)
+    }
+    this.moved = 0
+    for (let i = 0; i < k; i++) {
+      const j = i + randomInt(random, n - i)
+      const vj = this.at(j)
+      this.put(j, this.at(i))
+      this.out[i] = xs[vj]
+    }
+    return k
+  }
+
+  /** What position i holds now (picked.get(i) ?? i). */
+  private at (i: number): number {
+    for (let m = 0; m < this.moved; m++) if (this.keys[m] === i) return this.vals[m]
+    return i
+  }
+
+  /** Position i holds v from now on (picked.set(i, v)): at most one new pair per draw. */
+  private put (i: number, v: number): void {
+    for (let m = 0; m < this.moved; m++) {
+      if (this.keys[m] === i) {
+        this.vals[m] = v
+        return
+      }
+    }
+    this.keys[this.moved] = i
+    this.vals[this.moved++] = v
+  }
+}
+
 export function shuffle<T> (random: Random, xs: T[]): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = randomInt(random, i + 1)
