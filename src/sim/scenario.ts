@@ -162,9 +162,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
 
   // --- graph figures --------------------------------------------------------------------
   const graph = (): { edges: number, components: number, largest: number, isolated: number, degrees: number[] } => {
-    // Once an interval over every link of every live node: typed arrays by node index, and each
-    // link counted once by the rule world.edges() keeps (a pair either end lists), without a Set
-    // of every pair.
+    // Once an interval over every link of every live node: typed arrays by node index.
     const live = world.live.values()
     const n = world.nodes.length
     const parent = new Int32Array(n)
@@ -175,26 +173,15 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       while (x !== r) { const p = parent[x]; parent[x] = r; x = p }
       return r
     }
-    const near: number[][] = new Array(n)
-    for (const i of live) {
-      parent[i] = i
-      near[i] = world.neighbours(i).filter(j => world.nodes[j]?.alive)
-    }
+    for (const i of live) parent[i] = i
     let edges = 0
-    const stamp = new Int32Array(n)
-    for (const i of live) {
-      for (const j of near[i]) {
-        // The pair (i, j) is counted from its lower end, or from i when the lower end j does not
-        // list it; a peer listed twice, once.
-        if (stamp[j] === i + 1 || (j < i && near[j].includes(i))) continue
-        stamp[j] = i + 1
-        edges++
-        deg[i]++
-        deg[j]++
-        const ri = find(i); const rj = find(j)
-        if (ri !== rj) parent[ri] = rj
-      }
-    }
+    world.forEachLink((a, b) => {
+      edges++
+      deg[a]++
+      deg[b]++
+      const ra = find(a); const rb = find(b)
+      if (ra !== rb) parent[ra] = rb
+    })
     const size = new Map<number, number>()
     for (const i of live) { const r = find(i); size.set(r, (size.get(r) ?? 0) + 1) }
     let largest = 0

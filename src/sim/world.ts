@@ -184,20 +184,32 @@ export class World {
     return this.nodes[idx].pn as Peernet
   }
 
+  /**
+   * Each open link between live nodes once, as (lower index, higher index): a pair counts when
+   * either end lists it. Over typed arrays, with no Set of every pair: the sim's graph figures
+   * walk every link of every node each interval.
+   */
+  forEachLink (fn: (a: number, b: number) => void): void {
+    const live = this.live.values()
+    const n = this.nodes.length
+    const near: number[][] = new Array(n)
+    for (const i of live) near[i] = this.neighbours(i).filter(j => this.nodes[j]?.alive)
+    // stamp[j] = i + 1: j was met among i's already (a peer listed twice counts once).
+    const stamp = new Int32Array(n)
+    for (const i of live) {
+      for (const j of near[i]) {
+        // Counted from its lower end, or from i when the lower end j does not list it.
+        if (stamp[j] === i + 1 || (j < i && near[j].includes(i))) continue
+        stamp[j] = i + 1
+        fn(Math.min(i, j), Math.max(i, j))
+      }
+    }
+  }
+
   /** Open links between live nodes, each once (i < j). */
   edges (): Array<[number, number]> {
     const out: Array<[number, number]> = []
-    const seen = new Set<number>()
-    for (const i of this.live.values()) {
-      for (const j of this.neighbours(i)) {
-        if (!this.nodes[j]?.alive) continue
-        const a = Math.min(i, j); const b = Math.max(i, j)
-        const key = a * 4_194_304 + b
-        if (seen.has(key)) continue
-        seen.add(key)
-        out.push([a, b])
-      }
-    }
+    this.forEachLink((a, b) => { out.push([a, b]) })
     return out
   }
 

@@ -65,29 +65,9 @@ export class Records {
 
   /** The record in slot, as a new object the caller may change (set() writes it back). */
   get (slot: number): AddressRecord {
-    const x = (this.more[slot] - 1) * WIDTH
-    const e = this.extras.data
-    const c = (i: number): number => x < 0 ? 0 : e[x + i]
-    const r: AddressRecord = {
-      address: this.keys.address(slot),
-      user: this.user[slot] === 1,
-      sources: this.lists.get(this.sources[slot]).slice(),
-      first: this.first[slot],
-      last: this.last[slot],
-      lastTry: c(0),
-      lastOk: c(1),
-      ok: c(2),
-      fail: c(3),
-      streak: c(4),
-      rx: c(5),
-      tx: c(6),
-      subnets: this.lists.get(this.subnets[slot]).slice()
-    }
-    const pin = this.pinOf(slot)
-    if (pin !== undefined) {
-      r.id = this.idOf(slot)
-      r.pin = pin
-    }
+    const r = this.view(slot)
+    r.sources = r.sources.slice()
+    r.subnets = r.subnets.slice()
     return r
   }
 

@@ -112,9 +112,17 @@ function fail (why: string): never {
   throw new WireError(why)
 }
 
-function obj (x: unknown, what: string): Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) fail(`${what} must be an object`)
+/**
+ * An object named what (the i-th of a list named what, from 0, when i ≥ 0): the name is spelled
+ * out only in an error, as a stabilise answer's fifteen peers are checked every round.
+ */
+function obj (x: unknown, what: string, i = -1): Record<string, unknown> {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) fail(`${label(what, i)} must be an object`)
   return x as Record<string, unknown>
+}
+
+function label (what: string, i: number, field = ''): string {
+  return (i < 0 ? what : `${what}[${i}]`) + field
 }
 
 function id (o: Record<string, unknown>, key: string): string {
@@ -129,24 +137,17 @@ function int (o: Record<string, unknown>, key: string, min: number, max: number)
   return v
 }
 
-function addrs (v: unknown, what: string): string[] {
-  if (!Array.isArray(v) || v.length > MAX_HELLO_ADDRS) fail(`${what} must be an array of at most ${MAX_HELLO_ADDRS} addresses`)
-  for (const a of v) if (typeof a !== 'string' || a.length > MAX_ADDRESS_LENGTH) fail(`${what} holds a bad address`)
+/** Addresses named what (or the field of the i-th of a list named what: see obj). */
+function addrs (v: unknown, what: string, i = -1, field = ''): string[] {
+  if (!Array.isArray(v) || v.length > MAX_HELLO_ADDRS) fail(`${label(what, i, field)} must be an array of at most ${MAX_HELLO_ADDRS} addresses`)
+  for (const a of v) if (typeof a !== 'string' || a.length > MAX_ADDRESS_LENGTH) fail(`${label(what, i, field)} holds a bad address`)
   return v as string[]
 }
 
-function label (what: string, i: number): string {
-  return i < 0 ? what : `${what}[${i}]`
-}
-
-/** A peer named what (the i-th of a list named what, from 0): its name is only spelled out in an error. */
 function peer (v: unknown, what: string, i = -1): RingPeer {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${label(what, i)} must be an object`)
-  const o = v as Record<string, unknown>
-  if (typeof o.id !== 'string' || !ID.test(o.id)) fail(`${label(what, i)}.id must be 64 hex digits`)
-  const a = o.addrs
-  if (!Array.isArray(a) || a.length > MAX_HELLO_ADDRS || !a.every(x => typeof x === 'string' && x.length <= MAX_ADDRESS_LENGTH)) addrs(a, `${label(what, i)}.addrs`)
-  return { id: o.id, addrs: a as string[] }
+  const o = obj(v, what, i)
+  if (typeof o.id !== 'string' || !ID.test(o.id)) fail(`${label(what, i, '.id')} must be 64 hex digits`)
+  return { id: o.id, addrs: addrs(o.addrs, what, i, '.addrs') }
 }
 
 function records (v: unknown, what: string): RingRecord[] {
