@@ -171,6 +171,24 @@ const BAD_SUBNETS = [
   'é'.repeat(MAX_SUBNET_LENGTH / 2 + 1), 'a'.repeat(MAX_SUBNET_LENGTH + 1), '€'.repeat(43) // over MAX_SUBNET_LENGTH bytes
 ]
 
+t.test('sizeOf names each frame of the last push, header included, and no frame past them', async t => {
+  const d = new FrameDecoder()
+  const frames = [encodeFrame(valid.getaddrs), encodeFrame('x'), encodeFrame(valid.bye)]
+  t.equal(d.push(Buffer.concat(frames)).length, 3)
+  t.same([0, 1, 2].map(i => d.sizeOf(i)), frames.map(f => f.length), 'three frames in one chunk: three sizes')
+  t.throws(() => d.sizeOf(3), RangeError, 'past the frames pushed')
+  // A later push of fewer frames: the sizes kept from the first are not its own.
+  t.equal(d.push(frames[1]).length, 1)
+  t.equal(d.sizeOf(0), frames[1].length)
+  t.throws(() => d.sizeOf(1), RangeError, 'a size left from an earlier push is not named')
+  t.throws(() => d.sizeOf(-1), RangeError)
+  // A frame split over two pushes counts in the push that completes it.
+  t.equal(d.push(frames[0].subarray(0, 5)).length, 0)
+  t.throws(() => d.sizeOf(0), RangeError, 'a push that completed nothing has no sizes')
+  t.equal(d.push(frames[0].subarray(5)).length, 1)
+  t.equal(d.sizeOf(0), frames[0].length)
+})
+
 t.test('frames of KEEP_RAW bytes or more are kept as their bytes beside their values', async t => {
   // A string value of a given body size: JSON adds its two quotes.
   const body = n => 'x'.repeat(n - 2)

@@ -299,7 +299,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return
       }
       this.received++
-      this.traffic?.note('in', msg.type, this.decoder.sizes[i])
+      this.traffic?.note('in', msg.type, this.decoder.sizeOf(i))
       if (raw !== null && raw[i] !== undefined && msg.type === 'ring.found') received.set(msg, raw[i])
       this.emit('message', msg)
     }

@@ -155,9 +155,11 @@ export class Handshake {
     if (answer) this.greet(c)
     c.accept(m.id)
     this.peers.add(c)
-    c.sources = ['id:' + m.id]
-    if (c.remoteHost) c.sources.push('group:' + this.opts.groupOf(c.remoteHost))
-    c.offered = this.own.acceptable(m.addrs)
+    // Both held for the link's life: made at their size (a push to a one-item array gives it
+    // room for 17, and every link end of every node keeps these).
+    c.sources = c.remoteHost ? ['id:' + m.id, 'group:' + this.opts.groupOf(c.remoteHost)] : ['id:' + m.id]
+    const offered = this.own.acceptable(m.addrs)
+    c.offered = offered.length === 0 ? [] : offered.slice()
     c.peerJoined = m.joined === true
     if (!c.outbound) {
       // A claim only, shown as one: it answers for the peer once a dial of ours reaches it.

@@ -69,12 +69,30 @@ export class FrameDecoder {
    * those of KEEP_RAW bytes or more (null when there were none). They are never written to.
    */
   raw: Buffer[] | null = null
-  /** The size of each frame (header and body) of the values the last push() returned, by index. */
-  readonly sizes: number[] = []
+  /**
+   * The size of each frame (header and body) of the values the last push() returned, the first
+   * `count` entries. Overwritten in place, and grown by one, copied: an array emptied and pushed
+   * to again gets room for 17 at its first push, most of it never used, and every link end of
+   * every node has a decoder (a sixtieth of the simulation's heap).
+   */
+  private sizes: number[] = [0]
+  private count = 0
+
+  /** The size (header and body) of the i-th value the last push() returned. */
+  sizeOf (i: number): number {
+    if (i < 0 || i >= this.count) throw new RangeError(`no frame ${i} in the last push (it gave ${this.count})`)
+    return this.sizes[i]
+  }
+
+  private sized (size: number): void {
+    if (this.count < this.sizes.length) this.sizes[this.count] = size
+    else this.sizes = [...this.sizes, size]
+    this.count++
+  }
 
   push (chunk: Buffer): unknown[] {
     this.raw = null
-    this.sizes.length = 0
+    this.count = 0
     if (this.buffered === 0) return this.whole(chunk)
     if (chunk.length > 0) {
       this.chunks.push(chunk)
@@ -87,7 +105,7 @@ export class FrameDecoder {
       if (size > MAX_FRAME) throw new WireError(oversize(head, size))
       if (this.buffered < HEADER + size) break
       const body = this.take(HEADER + size)
-      this.sizes.push(HEADER + size)
+      this.sized(HEADER + size)
       this.keep(out.length, body, 0, body.length)
       out.push(parseBody(body, HEADER, body.length))
     }
@@ -105,7 +123,7 @@ export class FrameDecoder {
       const size = chunk.readUInt32BE(at)
       if (size > MAX_FRAME) throw new WireError(oversize(chunk.subarray(at, at + HEADER), size))
       if (chunk.length - at - HEADER < size) break
-      this.sizes.push(HEADER + size)
+      this.sized(HEADER + size)
       this.keep(out.length, chunk, at, at + HEADER + size)
       out.push(parseBody(chunk, at + HEADER, at + HEADER + size))
       at += HEADER + size
