@@ -1,14 +1,14 @@
 // The keepalive on its own: one timer per watched link, pings only when the link is idle, a
 // probe pings at once, an answer of any kind keeps the link, and a closed link is forgotten.
 import t from 'tap'
-import { PING_INTERVAL, PING_TIMEOUT } from '../lib/index.js'
+import { PING_INTERVAL, PING_TIMEOUT, PING_DEFER } from '../lib/index.js'
 import { Keepalive } from '../lib/node/keepalive.js'
 import { partsContext, link, flush } from './lib/parts.js'
 
-async function setup (t) {
+async function setup (t, { outbound = true } = {}) {
   const parts = await partsContext(t)
   const keepalive = new Keepalive(parts.clock)
-  const { c, raw } = link(parts.ctx, { id: 'aa', peers: parts.peers })
+  const { c, raw } = link(parts.ctx, { id: 'aa', peers: parts.peers, outbound })
   keepalive.watch(c)
   return { ...parts, keepalive, c, raw }
 }
@@ -56,4 +56,28 @@ t.test('no answer within PING_TIMEOUT: closed with a reason, not a fault; then f
   t.equal(keepalive.size, 0, 'a closed link is not watched any more')
   keepalive.watch(c)
   t.equal(keepalive.size, 0, 'nor watched again')
+})
+
+t.test('only the end that dialed pings an idle link; the other stands by PING_DEFER longer, and its pings answered keep it standing by', async t => {
+  const { c, raw, clock } = await setup(t, { outbound: false })
+  clock.advance(PING_INTERVAL)
+  await flush()
+  t.equal(pings(raw), 0, 'accepted, idle for PING_INTERVAL: not pinged (the dialer would have)')
+  // The dialer's ping, as it comes every PING_INTERVAL: the link never waits PING_DEFER more.
+  for (let i = 0; i < 4; i++) {
+    raw.send({ type: 'ping' })
+    await flush()
+    clock.advance(PING_INTERVAL)
+    await flush()
+  }
+  t.equal(pings(raw), 0, 'pinged by the dialer every PING_INTERVAL: never pings itself')
+  // The dialer falls silent: PING_DEFER - 1 more and still nothing; then this end pings.
+  raw.silent = true
+  clock.advance(PING_DEFER - 1)
+  await flush()
+  t.equal(pings(raw), 0, 'idle PING_INTERVAL + PING_DEFER - 1: not yet')
+  clock.advance(1)
+  await raw.next(m => m.type === 'ping')
+  clock.advance(PING_TIMEOUT)
+  t.ok(c.closed, 'a silent dialer is found within PING_INTERVAL + PING_DEFER + PING_TIMEOUT')
 })

@@ -3,7 +3,7 @@
 // goes, and what a peer of the previous protocol version is told.
 import t from 'tap'
 import { MemoryLevel } from 'memory-level'
-import { peernet, MemNetwork, VirtualClock, seededRandom, PROTOCOL_VERSION, PING_INTERVAL, PING_TIMEOUT } from '../lib/index.js'
+import { peernet, MemNetwork, VirtualClock, seededRandom, PROTOCOL_VERSION, PING_INTERVAL, PING_TIMEOUT, PING_DEFER } from '../lib/index.js'
 import { DUPLICATE } from '../lib/node/dialer.js'
 import { memNet, rawPeer, HEX, NONCE, LOW, HIGH } from './lib/mem-nodes.js'
 import { flush } from './lib/parts.js'
@@ -64,7 +64,7 @@ t.test('two links in the same direction, their hellos seen in opposite orders at
   t.same([a.status().handshaking, b.status().handshaking], [0, 0])
 })
 
-t.test(`keepalive: an idle link is pinged after PING_INTERVAL (${PING_INTERVAL} ms); no answer within PING_TIMEOUT (${PING_TIMEOUT} ms) ends it`, async t => {
+t.test(`keepalive: an idle link a peer dialed is pinged after PING_INTERVAL + PING_DEFER (${PING_INTERVAL + PING_DEFER} ms); no answer within PING_TIMEOUT (${PING_TIMEOUT} ms) ends it`, async t => {
   const { node, net } = memNet(t)
   const clock = new VirtualClock(1_000_000)
   const a = node('a', { clock, random: seededRandom(1) })
@@ -84,7 +84,11 @@ t.test(`keepalive: an idle link is pinged after PING_INTERVAL (${PING_INTERVAL} 
   }
   t.equal(pings(), 0, 'a busy link is never pinged')
 
+  // The peer dialed: it is the one to ping an idle link; a stands by for PING_DEFER more.
   clock.advance(PING_INTERVAL)
+  await flush()
+  t.equal(pings(), 0, 'not at PING_INTERVAL: the dialer pings first')
+  clock.advance(PING_DEFER)
   await raw.next(m => m.type === 'ping')
   await roundTrip(raw) // the raw peer answered with a pong before this
   clock.advance(PING_TIMEOUT)
@@ -92,9 +96,9 @@ t.test(`keepalive: an idle link is pinged after PING_INTERVAL (${PING_INTERVAL} 
   t.same(gone, [], 'answered: the link stays')
   t.equal(a.connections().length, 1)
 
-  // Idle again since the pong: the next ping goes out PING_INTERVAL after it. The peer is gone.
+  // Idle again since the pong: the next ping goes out PING_INTERVAL + PING_DEFER after it. The peer is gone.
   raw.silent = true
-  clock.advance(PING_INTERVAL - PING_TIMEOUT)
+  clock.advance(PING_INTERVAL + PING_DEFER - PING_TIMEOUT)
   await raw.next(m => m.type === 'ping' && pings() === 2)
   clock.advance(PING_TIMEOUT - 1)
   await flush()

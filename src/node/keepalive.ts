@@ -2,6 +2,10 @@
 // one that then hears nothing for PING_TIMEOUT is closed, so a peer that crashed or vanished
 // without a goodbye does not hold its place (and keep its restarted self out) for ever.
 // Only idle links are pinged: a link that carries anything is known to be alive and pays nothing.
+// And only one end pings an idle link: the end that dialed it. Both ends' timers run from the
+// last frame each heard, so on an idle link they came due together and both ended pinged each
+// interval, two pings and two pongs where one of each does; the end that accepted the link
+// waits PING_DEFER longer, and so hears the dialer's ping first unless the dialer is gone.
 // Each link has one timer on the node's clock, set for when the link would next be idle (or its
 // ping late), not reset per message.
 import type { Connection } from './connection.js'
@@ -12,6 +16,18 @@ import { encodeFrame } from '../wire/frame.js'
 export const PING_INTERVAL = 30_000
 /** A pinged link that receives nothing for this long is closed, ms. */
 export const PING_TIMEOUT = 15_000
+/**
+ * How much longer than PING_INTERVAL the end that accepted a link waits before it pings: the
+ * dialer's ping is due PING_INTERVAL after the dialer last heard, so this end hears it within a
+ * round trip of its own PING_INTERVAL; the margin is generous for slow links. A dialer that
+ * vanished is found within PING_INTERVAL + PING_DEFER + PING_TIMEOUT.
+ */
+export const PING_DEFER = 15_000
+
+/** How long an idle link waits before this end pings it, ms: the dialer pings, the other end stands by. */
+export function pingAfter (outbound: boolean): number {
+  return outbound ? PING_INTERVAL : PING_INTERVAL + PING_DEFER
+}
 
 /**
  * A ping and a pong are always the same bytes: encoded once, not per frame (they are about a
@@ -45,7 +61,7 @@ export class Keepalive {
       this.stop(w)
       this.links.delete(c)
     })
-    this.schedule(c, w, PING_INTERVAL)
+    this.schedule(c, w, pingAfter(c.outbound))
   }
 
   /**
@@ -78,8 +94,9 @@ export class Keepalive {
       w.ping = null
     }
     const idle = now - c.lastHeard
-    if (idle >= PING_INTERVAL) this.ping(c, w)
-    else this.schedule(c, w, PING_INTERVAL - idle)
+    const after = pingAfter(c.outbound)
+    if (idle >= after) this.ping(c, w)
+    else this.schedule(c, w, after - idle)
   }
 
   private ping (c: Connection, w: Watch): void {

@@ -55,7 +55,7 @@ export { DEFAULT_GOSSIP_SAMPLE, JUNK_SHARE, JUNK_STRIKES, MAX_ASKS_IN_FLIGHT } f
 export { DEFAULT_DIAL_INTERVAL, MAX_PENDING_DIALS } from './dialer.js'
 export { DISCONNECT_HOLD } from './holds.js'
 export { MAX_INBOUND, MAX_HANDSHAKING } from './handshake.js'
-export { PING_INTERVAL, PING_TIMEOUT } from './keepalive.js'
+export { PING_INTERVAL, PING_TIMEOUT, PING_DEFER } from './keepalive.js'
 export { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from './own.js'
 export {
   RELAY_RATE, RELAY_BURST, RELAY_PEER_RATE, RELAY_PEER_BURST, ANSWER_RELAY_RATE, ANSWER_RELAY_BURST,
