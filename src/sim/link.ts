@@ -71,7 +71,7 @@ export class Outbox {
 }
 
 export class SimEnd {
-  other: SimEnd | null = null
+  other: SimEnd | FarEnd | null = null
   destroyed = false
   /** Bytes written and waiting for room on the link (a stream's writableLength). */
   writableLength = 0
@@ -88,7 +88,7 @@ export class SimEnd {
   private closeEmitted = false
   /** Chunks delivered while nobody read (no 'data' listener yet, or paused): a stream buffers them too. */
   private unread: Buffer[] = []
-  private unreadBytes = 0
+  unreadBytes = 0
   private paused = false
   private onData: Slot = null
   private onEnd: Slot = null
@@ -200,7 +200,8 @@ export class SimEnd {
     this.writableLength = 0
     const other = this.other
     this.other = null
-    if (other !== null) {
+    if (other instanceof FarEnd) other.cut()
+    else if (other !== null) {
       other.other = null
       queueMicrotask(() => { other.take(null); other.destroy() })
     }
@@ -228,13 +229,15 @@ export class SimEnd {
 
   /** Bytes on the way from here: in flight, and delivered but not yet read. */
   private held (): number {
-    return this.inFlight + (this.other?.unreadBytes ?? 0)
+    const other = this.other
+    return this.inFlight + (other instanceof SimEnd ? other.unreadBytes : 0)
   }
 
   private send (chunk: Buffer): void {
     const other = this.other
     if (other === null) return // the far end is gone: the bytes are lost, as on a reset socket
     this.onChunk?.(chunk, this as unknown as Duplex)
+    if (other instanceof FarEnd) return other.ship(chunk)
     this.inFlight += chunk.length
     const d = this.deliver
     if (typeof d === 'function') d(() => this.arrive(other, chunk))
@@ -254,7 +257,7 @@ export class SimEnd {
   }
 
   /** The writes waiting go as far as the link has room; then the end, if asked for. */
-  private unblock (): void {
+  unblock (): void {
     while (this.waiting.length > 0 && !this.destroyed) {
       if (this.other !== null && this.held() >= MEM_LINK_BUFFER) return
       const chunk = this.waiting.shift() as Buffer
@@ -266,7 +269,8 @@ export class SimEnd {
 
   private final (): void {
     const other = this.other
-    if (other !== null) {
+    if (other instanceof FarEnd) other.ship(null)
+    else if (other !== null) {
       const d = this.deliver
       if (typeof d === 'function') d(() => SimEnd.arriveEnd(other))
       else d.post(this, other, null)
@@ -307,7 +311,8 @@ export class SimEnd {
     }
     if (this.unread.length > 0) return
     if (this.eof) this.emitEnd()
-    this.other?.unblock()
+    const other = this.other
+    if (other instanceof SimEnd) other.unblock()
   }
 
   private emitEnd (): void {
@@ -334,6 +339,11 @@ export class SimNetwork {
   constructor (private readonly deliver: Deliver | Outbox, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
 
   /** Accept connections at mem://name; returns a function that stops listening. */
+  /** The handler listening at href, if any. */
+  listener (href: string): MemHandler | undefined {
+    return this.listeners.get(href)
+  }
+
   listen (address: string, handler: MemHandler): () => void {
     const { href } = parseAddress(address)
     if (!href.startsWith('mem://')) throw new Error(`not a mem:// address: ${href}`)
@@ -342,10 +352,18 @@ export class SimNetwork {
     return () => { if (this.listeners.get(href) === handler) this.listeners.delete(href) }
   }
 
+  /**
+   * Links to addresses another thread listens at (parallel.ts): `dial` gives the local end of
+   * one, or null for an address of this thread's.
+   */
+  far: ((href: string, from: string) => SimEnd | null) | null = null
+
   /** Dial mem://name; `from` names the dialing side for the listener's source-group rules. */
   dial (address: string, from = 'anonymous'): Duplex {
-    const [mine, theirs] = simPair(this.deliver, this.onChunk)
     const href = parseAddress(address).href
+    const far = this.far?.(href, from) ?? null
+    if (far !== null) return far as unknown as Duplex
+    const [mine, theirs] = simPair(this.deliver, this.onChunk)
     queueMicrotask(() => {
       const handler = this.listeners.get(href)
       if (!handler) {
@@ -356,5 +374,40 @@ export class SimNetwork {
       handler(theirs as unknown as Duplex, { host: from })
     })
     return mine as unknown as Duplex
+  }
+}
+
+// --- links between nodes run by different threads (parallel.ts) ----------------------------
+
+/** What goes from one thread's ends to the other's at a step: by link id, in the order written. */
+export type CrossItem =
+  | { k: 'connect', link: number, from: number, to: number, host: string }
+  | { k: 'data', link: number, chunk: Uint8Array }
+  | { k: 'end', link: number }
+  | { k: 'cut', link: number }
+  | { k: 'claim', qid: string, sink: number }
+
+/**
+ * The far end of a link whose other end another thread runs: what a local end writes to it,
+ * ends and cuts goes into the thread's cross list, sent at the next step and delivered there
+ * then, as the Outbox delivers a local link's a step later. It holds the far node's key for the
+ * stand-in secure layer (stand-in.ts), which reads it where it reads a local end's.
+ */
+export class FarEnd {
+  other: null = null
+  destroyed = false
+
+  constructor (readonly link: number, private readonly out: CrossItem[]) {}
+
+  ship (chunk: Buffer | null): void {
+    if (this.destroyed) return
+    if (chunk === null) this.out.push({ k: 'end', link: this.link })
+    else this.out.push({ k: 'data', link: this.link, chunk })
+  }
+
+  cut (): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.out.push({ k: 'cut', link: this.link })
   }
 }

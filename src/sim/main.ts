@@ -1,9 +1,12 @@
 // `npm run sim`: the simulation's command line.
 import { writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { totalmem } from 'node:os'
+import { totalmem, availableParallelism } from 'node:os'
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions } from './scenario.js'
+import { MAX_THREADS } from './parallel.js'
+import type { SimResult } from './results.js'
 import { rows, text, svg, dot, type RunInfo } from './report.js'
 import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 
@@ -20,6 +23,8 @@ convergence, overlay degree, subnet search and churn figures.
   --sample N         addresses per gossip answer, 1..${MAX_ADDRS_PER_MESSAGE} (default ${DEFAULTS.sample})
   --connections N    connections each node keeps (default ${DEFAULTS.connections})
   --searches N       searches per subnet (1, 10, 100 members) in the search phase (default ${DEFAULTS.searches})
+  --threads N        threads to share the nodes, 1..${MAX_THREADS} (default: one per core, at most 2); a seed
+                     gives one result for a given thread count
   --json             NDJSON rows instead of the table
   --svg FILE         draw the convergence and churn curves as an SVG chart
   --dot FILE         write the final overlay as Graphviz DOT
@@ -27,7 +32,10 @@ convergence, overlay degree, subnet search and churn figures.
   --help             this text
 `
 
-export interface Args extends Omit<SimOptions, 'progress'> { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean }
+export interface Args extends Omit<SimOptions, 'progress' | 'part'> { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean, threads: number }
+
+/** Threads when --threads is not given: one per core, at most two (the measured gain stops there on this machine's two). */
+export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()))
 
 export class UsageError extends Error {}
 
@@ -37,7 +45,8 @@ const INTS: Record<string, [keyof SimOptions, number, number]> = {
   '--table': ['table', 1, 10_000_000],
   '--sample': ['sample', 1, MAX_ADDRS_PER_MESSAGE],
   '--connections': ['connections', 1, 64],
-  '--searches': ['searches', 1, 1_000_000]
+  '--searches': ['searches', 1, 1_000_000],
+  '--threads': ['threads' as keyof SimOptions, 1, MAX_THREADS]
 }
 
 /** A seed: a non-negative integer below 2^32, or any other text (hashed). */
@@ -49,7 +58,7 @@ export function parseSeed (s: string): number {
 }
 
 export function parseArgs (argv: string[]): Args {
-  const a: Args = { ...DEFAULTS, json: false, progress: false, help: false }
+  const a: Args = { ...DEFAULTS, json: false, progress: false, help: false, threads: DEFAULT_THREADS }
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]
     let value: string | undefined
@@ -104,15 +113,56 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(USAGE)
     return 0
   }
-  const { json, svg: svgFile, dot: dotFile, progress, help: _, ...opts } = args
+  const { json, svg: svgFile, dot: dotFile, progress, help: _, threads, ...opts } = args
   const started = Date.now()
-  const result = await simulate({ ...opts, progress: progress ? line => process.stderr.write(line + '\n') : undefined })
+  const result = threads > 1
+    ? await inThreads(opts, threads, progress)
+    : await simulate({ ...opts, progress: progress ? line => process.stderr.write(line + '\n') : undefined })
   const run: RunInfo = { wallMs: Date.now() - started, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }
   if (json) for (const r of rows(result, run)) process.stdout.write(JSON.stringify(r) + '\n')
   else process.stdout.write(text(result, run))
   if (svgFile) writeFileSync(svgFile, svg(result))
   if (dotFile) writeFileSync(dotFile, dot(result))
   return 0
+}
+
+/** The old generation a run may grow to, MB: three quarters of the machine's memory, at least 4 GB. */
+function oldSpaceMb (): number {
+  return Math.max(4096, Math.floor(totalmem() / 2 ** 20 * 0.75))
+}
+
+/** The run over `count` threads (thread.ts), each with a port to every other; the first's result. */
+async function inThreads (opts: Omit<SimOptions, 'progress' | 'part'>, count: number, progress: boolean): Promise<SimResult> {
+  const ports: Array<Array<MessagePort | null>> = Array.from({ length: count }, () => new Array<MessagePort | null>(count).fill(null))
+  for (let i = 0; i < count; i++) {
+    for (let j = i + 1; j < count; j++) {
+      const { port1, port2 } = new MessageChannel()
+      ports[i][j] = port1
+      ports[j][i] = port2
+    }
+  }
+  const signal = new SharedArrayBuffer(4 * count)
+  const file = new URL('./thread.js', import.meta.url)
+  const workers = ports.map((mine, index) => new Worker(file, {
+    workerData: { opts, index, count, ports: mine, signal, progress },
+    // Each thread's heap as large as the process's would be (the flags V8 was started with do not reach it).
+    resourceLimits: { maxOldGenerationSizeMb: oldSpaceMb() },
+    transferList: mine.filter((p): p is MessagePort => p !== null)
+  }))
+  try {
+    const results = await Promise.all(workers.map(w => new Promise<SimResult | null>((resolve, reject) => {
+      w.on('message', (m: { progress?: string, result?: SimResult, done?: boolean, error?: string }) => {
+        if (m.progress !== undefined) process.stderr.write(m.progress + '\n')
+        else if (m.error !== undefined) reject(new Error(m.error.split('\n')[0]))
+        else resolve(m.result ?? null)
+      })
+      w.on('error', reject)
+      w.on('exit', code => reject(new Error(`a simulation thread stopped (exit ${code})`)))
+    })))
+    return results[0] as SimResult
+  } finally {
+    await Promise.all(workers.map(async w => await w.terminate()))
+  }
 }
 
 /**
@@ -127,7 +177,7 @@ export async function main (argv: string[]): Promise<number> {
 function relaunch (): number | null {
   if (process.env.PEERNET_SIM_CHILD === '1') return null
   if (process.execArgv.some(a => /max-old-space-size|max-semi-space-size|heap-growing-percent/.test(a))) return null
-  const oldSpace = Math.max(4096, Math.floor(totalmem() / 2 ** 20 * 0.75))
+  const oldSpace = oldSpaceMb()
   const r = spawnSync(process.execPath, [
     ...process.execArgv, `--max-old-space-size=${oldSpace}`, '--max-semi-space-size=32', '--heap-growing-percent=50',
     fileURLToPath(import.meta.url), ...process.argv.slice(2)

@@ -98,7 +98,7 @@ export interface UpkeepResult {
 }
 
 export interface SimResult {
-  settings: Omit<SimOptions, 'progress'> & { known: string }
+  settings: Omit<SimOptions, 'progress' | 'part'> & { known: string }
   phases: Phases
   convergence: ConvergenceResult
   degree: DegreeResult[]

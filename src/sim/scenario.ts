@@ -75,6 +75,8 @@ export function phases (intervals: number): Phases {
 export const KNOWN = 'a node knows an address once its table holds it after a handshake, a gossip answer or a search answer, even if later evicted'
 
 interface SearchRec {
+  /** The same on every thread (each makes the same searches in turn). */
+  id: number
   subnet: string
   members: number
   start: number
@@ -97,7 +99,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const ph = phases(o.intervals)
   const world = new World({
     seed: o.seed, table: o.table, sample: o.sample, connections: o.connections,
-    interval, dialInterval: o.dialInterval, latency: step, hops: o.hops
+    interval, dialInterval: o.dialInterval, latency: step, hops: o.hops, ...(o.part === undefined ? {} : { part: o.part })
   })
   const rnd: Random = seededRandom(o.seed)
   const clock = world.clock
@@ -116,6 +118,27 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   }
   /** Per node searched from: its searches not started yet (their 'search' event is to come). */
   const starting = new Map<number, SearchRec[]>()
+  /** Every search not yet forgotten, by id; and those this thread runs, not yet told to the others. */
+  const recs = new Map<number, SearchRec>()
+  let ours: SearchRec[] = []
+  /** How this thread's searches went, to every thread (at an interval's end). */
+  const shareSearches = (): void => {
+    const mine = ours.map(r => [r.id, r.qid ?? null, r.first ?? null, r.firstHops ?? null, r.answers, r.ring, r.flood, r.done] as const)
+    ours = ours.filter(r => !r.done)
+    for (const list of world.gather(mine)) {
+      for (const [id, qid, first, firstHops, answers, ring, flood, done] of list) {
+        const r = recs.get(id)
+        if (r === undefined) continue
+        if (qid !== null) r.qid = qid
+        if (first !== null) r.first = first
+        if (firstHops !== null) r.firstHops = firstHops
+        r.answers = answers
+        r.ring = ring
+        r.flood = flood
+        r.done = done
+      }
+    }
+  }
   const startSearch = (subnet: string, timeout: number): SearchRec | null => {
     const m = members.get(subnet) as Set<number>
     const live = liveMembers(subnet)
@@ -126,8 +149,12 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       if (!m.has(i)) src = i
     }
     if (src < 0) return null
+    const rec: SearchRec = { id: recs.size, subnet, members: live, start: clock.now(), sink: world.newSink(), answers: 0, ring: 0, flood: 0, done: false }
+    recs.set(rec.id, rec)
+    // Run by the thread that runs its node; the others learn how it went at the interval's end.
+    if (!world.owns(src)) return rec
+    ours.push(rec)
     const pn = world.livePeernet(src)
-    const rec: SearchRec = { subnet, members: live, start: clock.now(), sink: { frames: 0, bytes: 0, qids: [] }, answers: 0, ring: 0, flood: 0, done: false }
     let waiting = starting.get(src)
     if (waiting === undefined) {
       // One listener a node: its searches say they start, in the order they were made.
@@ -141,8 +168,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         seen.add(e.qid)
         const r = list.splice(at, 1)[0]
         r.qid = e.qid
-        // A search by the ring says so just before its lookup starts.
+        // A search by the ring says so just before its lookup starts; a flood goes under its qid.
         world.claim(src, 'fetch', r.sink)
+        world.claimFlood(e.qid, r.sink)
       })
     }
     waiting.push(rec)
@@ -239,7 +267,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         const subnet = 's' + size
         const m = new Set(pick(size))
         members.set(subnet, m)
-        for (const i of m) world.livePeernet(i).join(subnet).catch(() => {})
+        for (const i of m) if (world.owns(i)) world.livePeernet(i).join(subnet).catch(() => {})
       }
       for (let p = 0; p < o.probes; p++) {
         const boot = pick(o.bootstrap).map(i => world.nodes[i].url)
@@ -306,27 +334,31 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     }
 
     // --- end of interval k: figures at time k + 1 ------------------------------------------
+    world.tidy()
+    shareSearches()
     const g = graph()
     let reach: number | null = null
     let holds: number | null = null
     if (probeWatches.length > 0) {
-      reach = mean(probeWatches.map(p => reachOf(p.w, p.idx)))
+      const reaches = reachAll()
+      reach = mean(reaches)
       holds = holdsNow()
       holdsPeak = Math.max(holdsPeak, holds)
-      for (const p of probeWatches) {
-        const r = reachOf(p.w, p.idx)
+      for (const [x, p] of probeWatches.entries()) {
+        const r = reaches[x]
         const t = k + 1 - p.joinedAt
         if (k < ph.kill) THRESHOLDS.forEach((thr, x) => { if (p.hit[x] === null && r >= thr) p.hit[x] = t })
       }
     }
     const ran = intervalSearches.filter(r => r.done)
     const live = Math.max(1, world.live.size)
-    const during = (kinds: ReadonlyArray<(typeof KINDS)[number]>): number => kinds.reduce((a, kind) => a + world.frames[kindAt(kind)] - framesBefore[kindAt(kind)], 0)
-    const ringUpkeep = (during(RING_KINDS) - (world.claimedRing - claimedBefore)) / live
+    const tally = totals()
+    const during = (kinds: ReadonlyArray<(typeof KINDS)[number]>): number => kinds.reduce((a, kind) => a + tally.frames[kindAt(kind)] - framesBefore[kindAt(kind)], 0)
+    const ringUpkeep = (during(RING_KINDS) - (tally.claimedRing - claimedBefore)) / live
     const gossip = during(['getaddrs', 'addrs']) / live
     const keepalive = during(['ping', 'pong']) / live
-    framesBefore = Float64Array.from(world.frames)
-    claimedBefore = world.claimedRing
+    framesBefore = Float64Array.from(tally.frames)
+    claimedBefore = tally.claimedRing
     if (k === ph.kill - 1 && owners.length > 0) ownerResult = ownersNow()
     timeline.push({
       interval: k + 1,
@@ -347,10 +379,11 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       keepalive: round(keepalive, 3),
       killed,
       joined,
-      tableMean: round(mean(world.live.values().map(i => world.livePeernet(i).table?.size ?? 0)), 1)
+      tableMean: round(tableSum() / Math.max(1, world.live.size), 1)
     })
     for (const r of intervalSearches) forget(r)
     if (batch.length > 0 && batchStarts.length === 0 && batch.every(r => r.done) && searchResults.length === 0) {
+      sumSinks(batch)
       for (const subnet of members.keys()) searchResults.push(summarize(subnet, batch.filter(r => r.subnet === subnet)))
       for (const r of batch) forget(r)
     }
@@ -382,8 +415,10 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     tableShare: round(Math.min(1, o.table / o.nodes), 4)
   }
   const traffic: Record<string, { frames: number, bytes: number }> = {}
-  KINDS.forEach((kind, x) => { traffic[kind] = { frames: world.frames[x], bytes: world.bytes[x] } })
-  const { progress: _, ...settings } = o
+  const tally = totals()
+  KINDS.forEach((kind, x) => { traffic[kind] = { frames: tally.frames[x], bytes: tally.bytes[x] } })
+  const errs = world.gather({ errors: world.errors, first: world.firstError })
+  const { progress: _, part: _part, ...settings } = o
   const after = timeline.filter(t => t.interval > ph.probes)
   const settled = after.filter(t => t.phase === 'settle')
   const upkeep: UpkeepResult = {
@@ -394,11 +429,42 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     gossipMean: round(mean(after.map(t => t.gossip)), 3),
     keepaliveMean: round(mean(after.map(t => t.keepalive)), 3)
   }
-  return { settings: { ...settings, known: KNOWN }, phases: ph, convergence, degree, search: searchResults, owner: ownerResult, upkeep, timeline, traffic, errors: world.errors, firstError: world.firstError, overlay }
+  return { settings: { ...settings, known: KNOWN }, phases: ph, convergence, degree, search: searchResults, owner: ownerResult, upkeep, timeline, traffic, errors: errs.reduce((a, e) => a + e.errors, 0), firstError: errs.find(e => e.first !== null)?.first ?? null, overlay }
 
   function forget (r: SearchRec): void {
     if (r.qid) world.byQid.delete(r.qid)
     world.release(r.sink)
+    recs.delete(r.id)
+  }
+
+  /** Frames and bytes by kind, and the ring frames claimed, over every thread. */
+  function totals (): { frames: Float64Array, bytes: Float64Array, claimedRing: number } {
+    const all = world.gather({ frames: world.frames, bytes: world.bytes, claimedRing: world.claimedRing })
+    const frames = new Float64Array(KINDS.length)
+    const bytes = new Float64Array(KINDS.length)
+    let claimedRing = 0
+    for (const t of all) {
+      for (let x = 0; x < KINDS.length; x++) { frames[x] += t.frames[x]; bytes[x] += t.bytes[x] }
+      claimedRing += t.claimedRing
+    }
+    return { frames, bytes, claimedRing }
+  }
+
+  /** The live nodes' table sizes, summed over every thread. */
+  function tableSum (): number {
+    let n = 0
+    for (const i of world.live.values()) if (world.owns(i)) n += world.livePeernet(i).table?.size ?? 0
+    return world.gather(n).reduce((a, b) => a + b, 0)
+  }
+
+  /** Each search's frames as counted on every thread, into its own sink. */
+  function sumSinks (list: SearchRec[]): void {
+    const all = world.gather(list.map(r => [r.sink.frames, r.sink.bytes]))
+    list.forEach((r, x) => {
+      r.sink.frames = 0
+      r.sink.bytes = 0
+      for (const part of all) { r.sink.frames += part[x][0]; r.sink.bytes += part[x][1] }
+    })
   }
 
   /** Every ask of OWNER_KEYS values, from OWNER_ASKERS random live nodes each (a lookup each). */
@@ -409,7 +475,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       owners.push(entry)
       for (const i of pick(OWNER_ASKERS)) {
         // Measurement traffic, not upkeep: the lookup is claimed (the ask starts it at once).
-        world.claim(i, 'owner', { frames: 0, bytes: 0, qids: [] })
+        const sink = world.newSink()
+        if (!world.owns(i)) continue
+        world.claim(i, 'owner', sink)
         world.livePeernet(i).getEndpointFor(entry.key).then(
           e => { entry.answers.push({ id: e.id, hops: e.hops ?? 0 }) },
           () => { entry.answers.push({ id: null, hops: 0 }) })
@@ -418,6 +486,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   }
 
   function ownersNow (): OwnerResult {
+    // Every thread's answers, in thread order (each entry's are counted, not ordered).
+    const all = world.gather(owners.map(e => e.answers))
+    owners.forEach((e, x) => { e.answers = all.flatMap(part => part[x]) })
     const ids = world.live.values().map(i => world.ids[i]).filter(id => id !== undefined).sort()
     let asked = 0; let answered = 0; let agree = 0; let correct = 0
     const hops: number[] = []
@@ -439,18 +510,31 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     return { interval: ownerAt, keys: owners.length, asked, answered, agreement: round(asked ? agree / asked : 0, 4), correct: round(asked ? correct / asked : 0, 4), hopsP50: pct(hops, 0.5) }
   }
 
-  function reachOf (w: Watch, self: number): number {
-    let n = 0
-    for (const i of w.known) if (world.nodes[i].alive) n++
-    const others = world.live.size - (world.nodes[self].alive ? 1 : 0)
-    return others > 0 ? n / others : 0
+  /** Each probe's reach: the share of the other live nodes that know of it (each thread its own nodes). */
+  function reachAll (): number[] {
+    const mine = probeWatches.map(p => {
+      let n = 0
+      for (const i of p.w.known) if (world.nodes[i].alive) n++
+      return n
+    })
+    const all = world.gather(mine)
+    return probeWatches.map((p, x) => {
+      const n = all.reduce((a, part) => a + part[x], 0)
+      const others = world.live.size - (world.nodes[p.idx].alive ? 1 : 0)
+      return others > 0 ? n / others : 0
+    })
   }
 
   function holdsNow (): number {
     const live = world.live.values()
-    const shares = probeWatches.map(p => {
+    const mine = probeWatches.map(p => {
       let n = 0
-      for (const i of live) if (i !== p.idx && world.livePeernet(i).table?.has(p.w.url)) n++
+      for (const i of live) if (i !== p.idx && world.owns(i) && world.livePeernet(i).table?.has(p.w.url)) n++
+      return n
+    })
+    const all = world.gather(mine)
+    const shares = probeWatches.map((_, x) => {
+      const n = all.reduce((a, part) => a + part[x], 0)
       return live.length > 1 ? n / (live.length - 1) : 0
     })
     return mean(shares)
@@ -460,11 +544,8 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     const ok = recs.filter(r => r.ring > 0)
     const hops = ok.map(r => r.firstHops as number).sort((a, b) => a - b)
     const first = ok.map(r => (r.first as number) / interval).sort((a, b) => a - b)
-    // A search's frames: its ring lookups' (claimed), and its flood's under its own qid.
-    const traffic = recs.map(r => {
-      const flood = (r.qid ? world.byQid.get(r.qid) : undefined) ?? { frames: 0, bytes: 0 }
-      return { frames: r.sink.frames + flood.frames, bytes: r.sink.bytes + flood.bytes }
-    })
+    // A search's frames: its ring lookups' (claimed) and its flood's (under its own qid), all in its sink.
+    const traffic = recs.map(r => ({ frames: r.sink.frames, bytes: r.sink.bytes }))
     const frames = traffic.map(t => t.frames).sort((a, b) => a - b)
     return {
       members: Number(subnet.slice(1)),

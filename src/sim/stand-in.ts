@@ -32,3 +32,8 @@ export const simulationStandInLayer: SecureLayer = (raw: Duplex, _initiator: boo
   ;(raw as End)[KEY] = keyPair.publicKey
   return raw as unknown as LinkStream
 }
+
+/** The key a far end (a link end run by another thread) shows as its node's. */
+export function setFarKey (far: object, publicKey: Uint8Array): void {
+  (far as End)[KEY] = publicKey
+}

@@ -15,6 +15,8 @@ import { simulationStandInLayer } from './stand-in.js'
 import { recordProblem } from '../ring/record.js'
 import { IndexedSet } from '../table/indexed-set.js'
 import { SinkDb } from './sink-db.js'
+import { CrossNet, exchange, type Part } from './parallel.js'
+import { idOf } from '../node/identity.js'
 
 export interface WorldOptions {
   seed: number
@@ -28,6 +30,8 @@ export interface WorldOptions {
   /** One-way latency of every link, ms: the clock's step (see step()). */
   latency: number
   hops: number
+  /** This thread's share of a run over several threads (parallel.ts); none: every node here. */
+  part?: Part
 }
 
 export interface SimNode {
@@ -50,8 +54,11 @@ export const RING_KINDS: ReadonlyArray<(typeof KINDS)[number]> = KINDS.filter(k 
 const QID_KINDS = new Set(['query', 'answer', 'ring.lookup', 'ring.found'])
 
 export interface Traffic { frames: number, bytes: number }
-/** The traffic of one search or measurement: every qid it went under (a ring lookup's retries have their own). */
-export interface Sink extends Traffic { qids: string[] }
+/**
+ * The traffic of one search or measurement: every qid it went under (a ring lookup's retries
+ * have their own, a search's flood its own). `id` names it on every thread (newSink()).
+ */
+export interface Sink extends Traffic { id: number, qids: string[] }
 
 /** Watch an address: which nodes have ever stored it in their table. */
 export interface Watch { url: string, known: Set<number> }
@@ -85,9 +92,62 @@ export class World {
   private readonly outbox = new Outbox()
   /** What each stream end writes, frame by frame. */
   private readonly kinds = new FrameKinds()
+  /** Links to other threads' nodes, in a run over several threads. */
+  private readonly cross: CrossNet | null = null
+  /** Every node's public key, by index (a far end shows its node's). */
+  private readonly keys: Uint8Array[] = []
+  /** Sinks by id, for the threads that count a sink's frames without running its search. */
+  private readonly sinks = new Map<number, Sink>()
+  private sinkCount = 0
 
   constructor (readonly opts: WorldOptions) {
-    this.net = new SimNetwork(this.outbox, (chunk, from) => this.count(chunk, from))
+    const onChunk = (chunk: Buffer, from: Duplex): void => this.count(chunk, from)
+    this.net = new SimNetwork(this.outbox, onChunk)
+    const part = opts.part
+    if (part !== undefined && part.count > 1) {
+      const cross = new CrossNet(part, this.net, this.outbox, onChunk, {
+        indexOf: href => this.byUrl.get(href) ?? null,
+        urlOf: idx => this.nodes[idx].url,
+        alive: idx => this.nodes[idx]?.alive === true,
+        publicKey: idx => this.keys[idx],
+        claimed: (qid, id) => {
+          const sink = this.sinks.get(id)
+          if (sink === undefined) return
+          sink.qids.push(qid)
+          this.byQid.set(qid, sink)
+        }
+      })
+      this.net.far = (href, from) => cross.dial(href, from)
+      this.cross = cross
+    }
+  }
+
+  /** Whether this thread runs node idx (every node, in a run on one thread). */
+  owns (idx: number): boolean {
+    return this.cross === null || this.cross.owns(idx)
+  }
+
+  /** Every thread's `mine`, by thread index (just [mine] on one thread): see parallel.ts. */
+  gather<T> (mine: T): T[] {
+    const part = this.opts.part
+    return part === undefined || part.count <= 1 ? [mine] : exchange(part, mine)
+  }
+
+  /** A new sink; the same id on every thread, as every thread makes the same ones in turn. */
+  newSink (): Sink {
+    const sink: Sink = { id: this.sinkCount++, frames: 0, bytes: 0, qids: [] }
+    if (this.cross !== null) this.sinks.set(sink.id, sink)
+    return sink
+  }
+
+  /**
+   * A search's flood goes under qid: its frames count to sink, here and (told at the next step)
+   * on the other threads.
+   */
+  claimFlood (qid: string, sink: Sink): void {
+    sink.qids.push(qid)
+    this.byQid.set(qid, sink)
+    this.cross?.claim(qid, sink.id)
   }
 
   /** A random source for node idx, derived from the seed. */
@@ -101,14 +161,26 @@ export class World {
     const name = 'n' + idx
     const url = 'mem://' + name
     const o = this.opts
-    const db = new SinkDb()
-    const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
     this.byUrl.set(url, idx)
     const random = this.randomFor(idx)
+    // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces), and
+    // every thread knows every node's.
+    const keyPair = generateKeyPair(Buffer.from(randomHex(random, 32), 'hex'))
+    this.keys[idx] = keyPair.publicKey
+    if (!this.owns(idx)) {
+      const id = idOf(keyPair.publicKey)
+      this.byId.set(id, idx)
+      this.ids[idx] = id
+      const far: SimNode = { idx, url, pn: null, db: null, streams: new Set(), stop: () => {}, alive: true }
+      this.nodes.push(far)
+      this.live.add(idx)
+      return far
+    }
+    const db = new SinkDb()
+    const node: SimNode = { idx, url, pn: null, db, streams: new Set(), stop: () => {}, alive: true }
     const pn = new Peernet(db, {
       transport: address => this.track(this.net.dial(address, name), node),
-      // Keys from the seed, so one seed gives one run (ids order links: PeerSet.replaces).
-      keyPair: generateKeyPair(Buffer.from(randomHex(random, 32), 'hex')),
+      keyPair,
       insecureSimulationLayer: simulationStandInLayer,
       insecureSimulationVerify: recordProblem,
       clock: this.clock,
@@ -155,6 +227,7 @@ export class World {
     if (!node.alive) return
     node.alive = false
     this.live.delete(node.idx)
+    if (!this.owns(node.idx)) return
     node.stop()
     const pn = node.pn as Peernet
     const db = node.db as SinkDb
@@ -175,8 +248,11 @@ export class World {
     this.claims.clear()
     // What the links took before the timers fire: a timer's frames wait for the next step.
     const out = this.outbox.take()
+    // And what the links to other threads' nodes took: theirs come in after this thread's own.
+    const far = this.cross?.exchange()
     this.clock.advance(ms)
     out.run()
+    if (far !== undefined) this.cross?.deliver(far)
     await new Promise<void>(resolve => setImmediate(resolve))
   }
 
@@ -193,7 +269,10 @@ export class World {
     const live = this.live.values()
     const n = this.nodes.length
     const near: number[][] = new Array(n)
-    for (const i of live) near[i] = this.neighbours(i).filter(j => this.nodes[j]?.alive)
+    // Each thread lists its own nodes' links; every thread gets every list.
+    const mine: Array<[number, number[]]> = []
+    for (const i of live) if (this.owns(i)) mine.push([i, this.neighbours(i).filter(j => this.nodes[j]?.alive)])
+    for (const lists of this.gather(mine)) for (const [i, js] of lists) near[i] = js
     // stamp[j] = i + 1: j was met among i's already (a peer listed twice counts once).
     const stamp = new Int32Array(n)
     for (const i of live) {
@@ -249,6 +328,12 @@ export class World {
       this.byQid.delete(q)
       this.roots.delete(q)
     }
+    this.sinks.delete(sink.id)
+  }
+
+  /** Once an interval: forget what is gone (the links to other threads' nodes that closed). */
+  tidy (): void {
+    this.cross?.sweep()
   }
 
   // --- observation -----------------------------------------------------------------------
@@ -265,6 +350,7 @@ export class World {
     if (sink === undefined) return
     sink.qids.push(e.qid)
     this.byQid.set(e.qid, sink)
+    this.cross?.claim(e.qid, sink.id)
   }
 
   /** Note, for watched addresses, whether node's table has stored them. */
