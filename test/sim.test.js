@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { simulate, DEFAULTS, OWNER_KEYS } from '../lib/sim/scenario.js'
 import { rows, text, svg, dot } from '../lib/sim/report.js'
 import { World } from '../lib/sim/world.js'
-import { parseArgs, UsageError } from '../lib/sim/main.js'
+import { parseArgs, UsageError, inThreads } from '../lib/sim/main.js'
+import { exchange, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
+import { MessageChannel } from 'node:worker_threads'
 import { simulationStandInLayer } from '../lib/sim/stand-in.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, PING_INTERVAL, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
@@ -113,6 +115,34 @@ t.test('the same seed gives the same figures; another seed others', async t => {
   t.not(figures(await simulate({ ...tiny, seed: 8 })), figures(once), 'another seed, other rows')
 })
 
+t.test('over threads: each runs its own nodes, links between them carry frames, and a seed gives one result a thread count', async t => {
+  const tiny = { ...small, nodes: 50, searches: 10 }
+  const two = await inThreads(tiny, 2, false)
+  t.equal(figures(await inThreads(tiny, 2, false)), figures(two), 'two threads, the same seed: the same rows')
+  const one = await simulate(tiny)
+  // Not the same rows (a link between threads connects a step later), the same kind of figures.
+  t.same(rows(two).map(r => r.row), rows(one).map(r => r.row), 'the same rows, one thread or two')
+  const edges = two.overlay.edges
+  t.ok(edges.some(([a, b]) => a % 2 !== b % 2), 'links between the two threads\' nodes')
+  t.ok(edges.some(([a, b]) => a % 2 === b % 2), 'and within each')
+  for (const s of two.search) t.ok(s.success >= 0.9, `${s.members} members: ${s.success} through the ring`)
+  t.ok(two.traffic.hello.frames > 0 && two.traffic['ring.lookup'].frames > 0, 'every thread\'s frames counted')
+  t.equal(two.errors, 0)
+  const three = await inThreads(tiny, 3, false)
+  t.same(rows(three).map(r => r.row), rows(one).map(r => r.row), 'three threads too')
+})
+
+t.test(`an exchange that hears nothing from another thread within EXCHANGE_TIMEOUT (${EXCHANGE_TIMEOUT} ms) fails, with a sentence`, async t => {
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => { port1.close(); port2.close() })
+  const signal = new Int32Array(new SharedArrayBuffer(8))
+  const part = { index: 0, count: 2, ports: [null, port1], signal, timeout: 50 }
+  t.throws(() => exchange(part, { n: 1 }), /no word from another thread in 0\.05 s \(EXCHANGE_TIMEOUT\)/)
+  // What the other side sent arrives, with what this side sent the other way.
+  port2.postMessage({ n: 2 })
+  t.same(exchange(part, { n: 3 }), [{ n: 3 }, { n: 2 }])
+})
+
 t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as over TCP', async t => {
   const world = new World({ seed: 1, table: 256, sample: 32, connections: 5, interval: 0, dialInterval: 1000, latency: 50, hops: 15 })
   const node = world.addNode([])
@@ -162,7 +192,7 @@ t.test('command line: flags, files, usage errors', async t => {
   t.match(help.stdout, /--nodes N/)
   // Each bad flag is parseArgs's to refuse (checked here in-process); what the program makes of
   // a refusal, once, through the real command line.
-  for (const bad of [['--nodes', 'x'], ['--bogus'], ['--intervals', '5'], ['--sample', '1000'], ['--searches', '0'], ['--seed'], ['extra']]) {
+  for (const bad of [['--nodes', 'x'], ['--bogus'], ['--intervals', '5'], ['--sample', '1000'], ['--searches', '0'], ['--seed'], ['extra'], ['--threads', '0'], ['--threads', String(MAX_THREADS + 1)]]) {
     let err = null
     try { parseArgs(bad) } catch (e) { err = e }
     t.ok(err instanceof UsageError, `${bad.join(' ')}: a usage error (${err?.message})`)

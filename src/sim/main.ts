@@ -132,7 +132,7 @@ function oldSpaceMb (): number {
 }
 
 /** The run over `count` threads (thread.ts), each with a port to every other; the first's result. */
-async function inThreads (opts: Omit<SimOptions, 'progress' | 'part'>, count: number, progress: boolean): Promise<SimResult> {
+export async function inThreads (opts: Omit<SimOptions, 'progress' | 'part'>, count: number, progress: boolean): Promise<SimResult> {
   const ports: Array<Array<MessagePort | null>> = Array.from({ length: count }, () => new Array<MessagePort | null>(count).fill(null))
   for (let i = 0; i < count; i++) {
     for (let j = i + 1; j < count; j++) {

@@ -23,6 +23,8 @@ export interface Part {
   ports: Array<MessagePort | null>
   /** One counter per thread, raised by a thread that sent it something (Atomics.wait on it). */
   signal: Int32Array
+  /** How long to wait for another thread's part of an exchange, ms (EXCHANGE_TIMEOUT). */
+  timeout?: number
 }
 
 /** Sends `mine` to every other thread and returns every thread's, by thread index. */
@@ -50,13 +52,15 @@ function lastOther (part: Part): number {
 }
 
 function receive (part: Part, port: MessagePort): unknown {
-  const deadline = Date.now() + EXCHANGE_TIMEOUT
+  const timeout = part.timeout ?? EXCHANGE_TIMEOUT
+  const deadline = Date.now() + timeout
   for (;;) {
     const seen = Atomics.load(part.signal, part.index)
     const m = receiveMessageOnPort(port)
     if (m !== undefined) return m.message
-    if (Date.now() > deadline) throw new Error(`thread ${part.index}: no word from another thread in ${EXCHANGE_TIMEOUT / 1000} s`)
-    Atomics.wait(part.signal, part.index, seen, 1000)
+    const left = deadline - Date.now()
+    if (left <= 0) throw new Error(`thread ${part.index}: no word from another thread in ${timeout / 1000} s (EXCHANGE_TIMEOUT)`)
+    Atomics.wait(part.signal, part.index, seen, Math.min(1000, left))
   }
 }
 
