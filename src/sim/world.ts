@@ -1,5 +1,6 @@
 // The simulated world: real Peernet nodes, each on a store that keeps nothing (sink-db.ts), over one in-memory
-// network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
+// network (mem://nNNN), on one virtual clock. In a run over several threads (parallel.ts), each
+// thread's world knows every node (its address, key and life) and runs its own share of them. The sim never changes the node: the network holds
 // every delivery for a link latency on the virtual clock and shows the world each frame a link
 // takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
 // Back-pressure is the mem transport's own (link.ts keeps it), so a peer that falls behind meets MAX_OUTBUF as it
@@ -257,6 +258,7 @@ export class World {
   }
 
   livePeernet (idx: number): Peernet {
+    if (!this.owns(idx)) throw new Error(`node ${idx} is another thread's`)
     return this.nodes[idx].pn as Peernet
   }
 
