@@ -145,7 +145,7 @@ export async function inThreads (opts: Omit<SimOptions, 'progress' | 'part'>, co
   const file = new URL('./thread.js', import.meta.url)
   const workers = ports.map((mine, index) => new Worker(file, {
     workerData: { opts, index, count, ports: mine, signal, progress },
-    // Each thread's heap as large as the process's would be (the flags V8 was started with do not reach it).
+    // Each thread's heap limit is its own: as large as the process's would be.
     resourceLimits: { maxOldGenerationSizeMb: oldSpaceMb() },
     transferList: mine.filter((p): p is MessagePort => p !== null)
   }))
