@@ -120,6 +120,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const starting = new Map<number, SearchRec[]>()
   /** Every search not yet forgotten, by id; and those this thread runs, not yet told to the others. */
   const recs = new Map<number, SearchRec>()
+  let recCount = 0
   let ours: SearchRec[] = []
   /** How this thread's searches went, to every thread (at an interval's end). */
   const shareSearches = (): void => {
@@ -149,7 +150,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       if (!m.has(i)) src = i
     }
     if (src < 0) return null
-    const rec: SearchRec = { id: recs.size, subnet, members: live, start: clock.now(), sink: world.newSink(), answers: 0, ring: 0, flood: 0, done: false }
+    const rec: SearchRec = { id: recCount++, subnet, members: live, start: clock.now(), sink: world.newSink(), answers: 0, ring: 0, flood: 0, done: false }
     recs.set(rec.id, rec)
     // Run by the thread that runs its node; the others learn how it went at the interval's end.
     if (!world.owns(src)) return rec
