@@ -58,7 +58,7 @@ t.test('no answer within PING_TIMEOUT: closed with a reason, not a fault; then f
   t.equal(keepalive.size, 0, 'nor watched again')
 })
 
-t.test('only the end that dialed pings an idle link; the other stands by PING_DEFER longer, and its pings answered keep it standing by', async t => {
+t.test('only the end that dialed pings an idle link; the other stands by PING_DEFER longer, and the dialer\'s pings keep it standing by', async t => {
   const { c, raw, clock } = await setup(t, { outbound: false })
   clock.advance(PING_INTERVAL)
   await flush()

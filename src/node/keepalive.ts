@@ -3,9 +3,10 @@
 // without a goodbye does not hold its place (and keep its restarted self out) for ever.
 // Only idle links are pinged: a link that carries anything is known to be alive and pays nothing.
 // And only one end pings an idle link: the end that dialed it. Both ends' timers run from the
-// last frame each heard, so on an idle link they came due together and both ended pinged each
-// interval, two pings and two pongs where one of each does; the end that accepted the link
-// waits PING_DEFER longer, and so hears the dialer's ping first unless the dialer is gone.
+// last frame each heard, so on an idle link they came due together and both pinged every
+// cycle, two pings and two pongs where one of each does; the end that accepted the link waits
+// PING_DEFER longer, and so hears the dialer's ping first unless the dialer is gone. (A link
+// whose two ends both count as accepted, or both as dialed, is still pinged: later, or twice.)
 // Each link has one timer on the node's clock, set for when the link would next be idle (or its
 // ping late), not reset per message.
 import type { Connection } from './connection.js'
@@ -25,7 +26,7 @@ export const PING_TIMEOUT = 15_000
 export const PING_DEFER = 15_000
 
 /** How long an idle link waits before this end pings it, ms: the dialer pings, the other end stands by. */
-export function pingAfter (outbound: boolean): number {
+function pingAfter (outbound: boolean): number {
   return outbound ? PING_INTERVAL : PING_INTERVAL + PING_DEFER
 }
 

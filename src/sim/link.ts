@@ -88,7 +88,7 @@ export class SimEnd {
   private closeEmitted = false
   /** Chunks delivered while nobody read (no 'data' listener yet, or paused): a stream buffers them too. */
   private unread: Buffer[] = []
-  unreadBytes = 0
+  private unreadBytes = 0
   private paused = false
   private onData: Slot = null
   private onEnd: Slot = null
@@ -203,7 +203,7 @@ export class SimEnd {
     if (other instanceof FarEnd) other.cut()
     else if (other !== null) {
       other.other = null
-      queueMicrotask(() => { other.take(null); other.destroy() })
+      queueMicrotask(() => other.cutByPeer())
     }
     process.nextTick(() => {
       if (err !== undefined) this.emit('error', err)
@@ -213,6 +213,13 @@ export class SimEnd {
       this.emit('close')
     })
     return this
+  }
+
+  /** The other end was destroyed (here or on another thread): this one's end comes, then it goes. */
+  cutByPeer (): void {
+    this.other = null
+    this.take(null)
+    this.destroy()
   }
 
   /** Stop reading: what arrives waits, and counts against the writer's room on the link. */
@@ -257,7 +264,7 @@ export class SimEnd {
   }
 
   /** The writes waiting go as far as the link has room; then the end, if asked for. */
-  unblock (): void {
+  private unblock (): void {
     while (this.waiting.length > 0 && !this.destroyed) {
       if (this.other !== null && this.held() >= MEM_LINK_BUFFER) return
       const chunk = this.waiting.shift() as Buffer
@@ -332,18 +339,23 @@ export function simPair (deliver: Deliver | Outbox, onChunk?: (chunk: Buffer, fr
   return [a, b]
 }
 
+/** What a dial to an address nobody listens at ends with, as a socket's refused connect. */
+export function refused (href: string): Error {
+  return Object.assign(new Error(`connection refused: nobody listens at ${href}`), { code: 'ECONNREFUSED' })
+}
+
 /** mem.ts's MemNetwork with SimEnd links. */
 export class SimNetwork {
   private readonly listeners = new Map<string, MemHandler>()
 
   constructor (private readonly deliver: Deliver | Outbox, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
 
-  /** Accept connections at mem://name; returns a function that stops listening. */
   /** The handler listening at href, if any. */
   listener (href: string): MemHandler | undefined {
     return this.listeners.get(href)
   }
 
+  /** Accept connections at mem://name; returns a function that stops listening. */
   listen (address: string, handler: MemHandler): () => void {
     const { href } = parseAddress(address)
     if (!href.startsWith('mem://')) throw new Error(`not a mem:// address: ${href}`)
@@ -367,7 +379,7 @@ export class SimNetwork {
     queueMicrotask(() => {
       const handler = this.listeners.get(href)
       if (!handler) {
-        mine.destroy(Object.assign(new Error(`connection refused: nobody listens at ${href}`), { code: 'ECONNREFUSED' }))
+        mine.destroy(refused(href))
         return
       }
       mine.emit('connect')

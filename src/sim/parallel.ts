@@ -7,7 +7,7 @@
 // (a message and a futex wait), so nothing else runs between its send and its receipt and a
 // seed gives one result for a given thread count.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
-import { FarEnd, SimEnd, type CrossItem, type Outbox, type SimNetwork } from './link.js'
+import { FarEnd, SimEnd, refused, type CrossItem, type Outbox, type SimNetwork } from './link.js'
 import { setFarKey } from './stand-in.js'
 import type { Duplex } from 'node:stream'
 
@@ -112,7 +112,7 @@ export class CrossNet {
     const mine = new SimEnd(this.outbox, this.onChunk)
     if (!this.host.alive(to)) {
       // As a local dial to nobody: refused on a later microtask.
-      queueMicrotask(() => mine.destroy(Object.assign(new Error(`connection refused: nobody listens at ${href}`), { code: 'ECONNREFUSED' })))
+      queueMicrotask(() => mine.destroy(refused(href)))
       return mine
     }
     const link = this.nextLink
@@ -173,11 +173,7 @@ export class CrossNet {
           case 'cut': {
             const end = this.ends.get(it.link)
             this.ends.delete(it.link)
-            if (end === undefined || end.destroyed) break
-            // As a local end's peer is cut (SimEnd.destroy): its end comes, then it goes.
-            end.other = null
-            end.take(null)
-            end.destroy()
+            if (end !== undefined && !end.destroyed) end.cutByPeer()
             break
           }
         }

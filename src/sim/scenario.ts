@@ -171,7 +171,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         r.qid = e.qid
         // A search by the ring says so just before its lookup starts; a flood goes under its qid.
         world.claim(src, 'fetch', r.sink)
-        world.claimFlood(e.qid, r.sink)
+        world.claimQid(e.qid, r.sink)
       })
     }
     waiting.push(rec)
@@ -433,7 +433,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   return { settings: { ...settings, known: KNOWN }, phases: ph, convergence, degree, search: searchResults, owner: ownerResult, upkeep, timeline, traffic, errors: errs.reduce((a, e) => a + e.errors, 0), firstError: errs.find(e => e.first !== null)?.first ?? null, overlay }
 
   function forget (r: SearchRec): void {
-    if (r.qid) world.byQid.delete(r.qid)
+    // Its qids (its lookups', its flood's) are its sink's: released with it.
     world.release(r.sink)
     recs.delete(r.id)
   }

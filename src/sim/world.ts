@@ -1,10 +1,10 @@
 // The simulated world: real Peernet nodes, each on a store that keeps nothing (sink-db.ts), over one in-memory
-// network (mem://nNNN), on one virtual clock. In a run over several threads (parallel.ts), each
-// thread's world knows every node (its address, key and life) and runs its own share of them. The sim never changes the node: the network holds
+// network (mem://nNNN), on one virtual clock. The sim never changes the node: the network holds
 // every delivery for a link latency on the virtual clock and shows the world each frame a link
 // takes (decoded as a peer would), and the nodes' events tell it who has heard of whom.
-// Back-pressure is the mem transport's own (link.ts keeps it), so a peer that falls behind meets MAX_OUTBUF as it
-// would over TCP.
+// Back-pressure is the mem transport's own (link.ts keeps it), so a peer that falls behind meets
+// MAX_OUTBUF as it would over TCP. In a run over several threads (parallel.ts), each thread's
+// world knows every node (its address, key and life) and runs its own share of them.
 import type { Duplex } from 'node:stream'
 import { Peernet } from '../node/node.js'
 import { VirtualClock } from '../node/clock.js'
@@ -113,9 +113,7 @@ export class World {
         publicKey: idx => this.keys[idx],
         claimed: (qid, id) => {
           const sink = this.sinks.get(id)
-          if (sink === undefined) return
-          sink.qids.push(qid)
-          this.byQid.set(qid, sink)
+          if (sink !== undefined) this.attach(qid, sink)
         }
       })
       this.net.far = (href, from) => cross.dial(href, from)
@@ -142,13 +140,17 @@ export class World {
   }
 
   /**
-   * A search's flood goes under qid: its frames count to sink, here and (told at the next step)
-   * on the other threads.
+   * Frames under qid (a claimed lookup's, a search's flood) count to sink, here and (told at the
+   * next step) on the other threads.
    */
-  claimFlood (qid: string, sink: Sink): void {
+  claimQid (qid: string, sink: Sink): void {
+    this.attach(qid, sink)
+    this.cross?.claim(qid, sink.id)
+  }
+
+  private attach (qid: string, sink: Sink): void {
     sink.qids.push(qid)
     this.byQid.set(qid, sink)
-    this.cross?.claim(qid, sink.id)
   }
 
   /** A random source for node idx, derived from the seed. */
@@ -350,9 +352,7 @@ export class World {
       this.roots.set(e.root, sink)
     }
     if (sink === undefined) return
-    sink.qids.push(e.qid)
-    this.byQid.set(e.qid, sink)
-    this.cross?.claim(e.qid, sink.id)
+    this.claimQid(e.qid, sink)
   }
 
   /** Note, for watched addresses, whether node's table has stored them. */
