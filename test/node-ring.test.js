@@ -3,20 +3,20 @@
 // responsible for a value, and say where they stand (ringStatus, status events). The ring's
 // protocol on its own is tested in ring-*.test.js.
 import t from 'tap'
-import { VirtualClock, seededRandom } from '../lib/index.js'
+import { VirtualClock, seededRandom, RING_WAIT } from '../lib/index.js'
 import { memNet } from './lib/mem-nodes.js'
 import { runUntil } from './lib/helpers.js'
 
 /** n nodes on one clock, each with the address of the one before it saved. */
 async function ringOf (t, n, opts = {}) {
-  const { node } = memNet(t)
+  const { node, net } = memNet(t)
   const clock = new VirtualClock(1_000_000)
   const nodes = []
-  const add = (name, seed) => node(name, { clock, random: seededRandom(seed), interval: 200, dialInterval: 100, connections: 2, bootstrap: true, addresses: [`mem://${name}`], ...opts })
+  const add = (name, seed, more = {}) => node(name, { clock, random: seededRandom(seed), interval: 200, dialInterval: 100, connections: 2, bootstrap: true, addresses: [`mem://${name}`], ...opts, ...more })
   for (let i = 0; i < n; i++) nodes.push(add(`r${i}`, i + 1))
   await Promise.all(nodes.map(pn => pn.ready))
   for (let i = 1; i < n; i++) await nodes[i].save([`mem://r${i - 1}`])
-  return { clock, nodes, add }
+  return { clock, nodes, add, net }
 }
 
 t.test('nodes that know one neighbour each join one ring and agree on the owner of a value', async t => {
@@ -139,6 +139,74 @@ t.test('a node not joined yet searches through a link to a node on the ring (its
   t.same(rows.map(r => [r.id, r.address, r.via]), [[member.id, member.url, 'ring']], 'the member\'s record, via the ring')
   t.equal(countQueries(nodes) - sent, 0, 'no flood query was sent')
 })
+
+t.test('a search made while the node\'s first dials are under way waits for them: the first link to open is to a node not on the ring, the next to one that is, and the ring answers', async t => {
+  const { clock, nodes, add, net } = await ringOf(t, 10)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
+  const member = nodes[3]
+  await member.join('chat')
+  await runUntil(clock, () => false, 20)
+  const { late, loner, release, sent, events } = await lateWithSlowDial(t, { clock, add, nodes, net })
+  const rows = []
+  let ended = false
+  late.search('chat', { max: 1, timeout: 20_000 }).on('data', r => rows.push(r)).on('end', () => { ended = true })
+  await runUntil(clock, () => late.peers.get(loner.id)?.peerJoined === false)
+  t.same(events, [], 'linked only to a node not on the ring, with a dial under way: the search waits')
+  await release()
+  await runUntil(clock, () => ended)
+  t.same(rows.map(r => [r.id, r.via]), [[member.id, 'ring']], 'the dial opened a way into the ring, and the ring answered')
+  t.equal(countQueries([...nodes, loner]) - sent, 0, 'no flood query was sent')
+})
+
+t.test('...but not past RING_WAIT: a dial that never opens leaves the search to the flood once the wait is over, and one that fails at once', async t => {
+  const { clock, nodes, add, net } = await ringOf(t, 10)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'joined')
+  for (const how of ['never', 'refused']) {
+    const { late, loner, release, events } = await lateWithSlowDial(t, { clock, add, nodes, net }, how)
+    await loner.join('chat')
+    const rows = []
+    let ended = false
+    const started = clock.now()
+    late.search('chat', { max: 1, timeout: 20_000 }).on('data', r => rows.push(r)).on('end', () => { ended = true })
+    let linkedAt = null
+    await runUntil(clock, () => { if (linkedAt === null && late.peers.get(loner.id) !== undefined) linkedAt = clock.now(); return linkedAt !== null })
+    if (how === 'refused') await release()
+    await runUntil(clock, () => ended)
+    t.same(rows.map(r => [r.address, r.via]), [[loner.url, 'flood']], `${how}: the loner answers the flood`)
+    t.equal(events.length, 1, `${how}: the search went once`)
+    if (how === 'never') t.equal(events[0] - linkedAt, RING_WAIT, 'never: it flooded RING_WAIT after its first link opened')
+    else t.ok(events[0] - linkedAt < RING_WAIT, `refused: it flooded when the dial failed (${events[0] - linkedAt} ms after its first link)`)
+    t.ok(started <= linkedAt)
+    await loner.close()
+    await late.close()
+  }
+})
+
+/**
+ * A new node `late` with a dial under way to the ring's r7 over mem://slow (held until
+ * release(): r7 accepts it then, or with how = 'refused' it fails) and a link to a node not on
+ * the ring (ring: false), which opens first. `events`
+ * gets the time of each search of late's that goes.
+ */
+async function lateWithSlowDial (t, { clock, add, nodes, net }, how = 'accept') {
+  const name = `slow${lateWithSlowDial.n = (lateWithSlowDial.n ?? 0) + 1}`
+  const late = add(`late-${name}`, 90 + lateWithSlowDial.n)
+  const loner = add(`loner-${name}`, 80 + lateWithSlowDial.n, { ring: false })
+  await Promise.all([late.ready, loner.ready])
+  let held = null
+  const stop = net.listen(`mem://${name}`, (stream, info) => { held = { stream, info } })
+  t.teardown(stop)
+  const release = async () => {
+    await runUntil(clock, () => held !== null)
+    if (how === 'refused') held.stream.destroy()
+    else nodes[7].accept(held.stream, held.info)
+  }
+  const events = []
+  late.on('search', e => { if (e.dir === 'out') events.push(clock.now()) })
+  late.connect(`mem://${name}`).catch(() => {})
+  late.connect(loner.url).catch(() => {})
+  return { late, loner, release, sent: countQueries([...nodes, loner]), events }
+}
 
 t.test('a flood goes over the gossip links only: the ring\'s links are for routing', async t => {
   const { clock, nodes } = await ringOf(t, 10)

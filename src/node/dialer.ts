@@ -30,6 +30,8 @@ export interface DialerOptions {
   attach: (c: Connection) => void
   /** The secure link over a stream we dialed (secure.ts). */
   secure: (raw: Duplex) => LinkStream
+  /** A dial ended, its link open or not (searches waiting on the node's first links look again). */
+  settled?: () => void
 }
 
 export class Dialer {
@@ -49,6 +51,12 @@ export class Dialer {
 
   /** Dials in progress. */
   get size (): number { return this.pending.size }
+
+  /** Whether a dial is under way whose link has not opened yet. */
+  dialing (): boolean {
+    for (const a of this.pending.keys()) if (this.peers.openAt(a) === undefined) return true
+    return false
+  }
 
   /**
    * Open a link to address; resolves to the peer's id once its handshake is done (or a link to
@@ -101,6 +109,7 @@ export class Dialer {
     const done = (): void => {
       this.pending.delete(address)
       if (ring) this.ringPending--
+      this.opts.settled?.()
     }
     p.then(done, done)
     return p

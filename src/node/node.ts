@@ -59,7 +59,7 @@ export { PING_INTERVAL, PING_TIMEOUT, PING_DEFER } from './keepalive.js'
 export { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from './own.js'
 export {
   RELAY_RATE, RELAY_BURST, RELAY_PEER_RATE, RELAY_PEER_BURST, ANSWER_RELAY_RATE, ANSWER_RELAY_BURST,
-  MAX_RELAYED_ANSWERS, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT
+  MAX_RELAYED_ANSWERS, MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, MAX_SEARCHES, MAX_SEARCH_ANSWERS, MAX_SEARCH_TIMEOUT, RING_WAIT
 } from './search.js'
 
 /**
@@ -145,7 +145,8 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       transport: resolveTransportOption(opts.transport) ?? defaultTransport,
       connections: opts.connections ?? DEFAULT_CONNECTIONS,
       attach: c => this.attach(c),
-      secure: raw => this.layer(raw, true, this.keyPair as KeyPair)
+      secure: raw => this.layer(raw, true, this.keyPair as KeyPair),
+      settled: () => this.searches.linked()
     })
     this.keepalive = new Keepalive(this.clock)
     this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, this.keepalive, {
@@ -197,7 +198,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
       this.emit('message', m)
       return true
     })
-    this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring)
+    this.searches = new Search(this.ctx, this.peers, this.own, opts.hops ?? DEFAULT_HOPS, () => this.ring, () => this.dialer.dialing())
     this.services = new Offers(this.ctx, () => this.ring)
     for (const a of opts.addresses ?? []) this.advertise(a)
     this.ready = this.start()

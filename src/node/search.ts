@@ -7,7 +7,8 @@
 // (no way into the ring, the ring is off, the lookup failed, or `flood` was asked for) a query
 // floods hop by hop up to its limit; each node handles a query id once (the seen cache), answers
 // when it is a member, relays within its budgets, and sends answers back the way the query came.
-// A search made before the node has any link waits for its first.
+// A search made before the node has any link waits for its first; one made while the node has
+// no way into the ring but dials under way waits for them too, a while (RING_WAIT).
 import { Readable } from 'node:stream'
 import { TokenBucket, QUERY_RATE, QUERY_BURST, type Connection } from './connection.js'
 import { SeenCache } from './seen.js'
@@ -60,6 +61,14 @@ export const MAX_SEEN_PER_PEER = QUERY_BURST + QUERY_RATE * SEEN_TTL / 1000
  * outbound links, times MAX_SEEN_PER_PEER: over 400,000.)
  */
 export const MAX_SEEN = 50_000
+/**
+ * How long a search made while the node has no way into the ring waits for the dials it has
+ * under way, at most, ms (and never more than half its timeout, so a flood still has time to
+ * be answered). A node just started opens its first links one by one, and the first to open may
+ * be to a node not on the ring yet while the next is to one that is: by the ring, a search costs
+ * ~log N frames; flooded, thousands. A second covers a dial and its handshake on most paths.
+ */
+export const RING_WAIT = 1000
 /** Most of this node's own searches running at once. */
 export const MAX_SEARCHES = 256
 /** Most answers one search of ours takes (and learns into the table); then it ends. */
@@ -83,6 +92,12 @@ interface LocalSearch {
   limit: number
   /** `flood` was asked for: the ring is not asked. */
   floodOnly: boolean
+  /** When its timeout ends it. */
+  ends: number
+  /** Until when it may wait for dials under way to open a way into the ring (set when it first does). */
+  waitUntil: number | null
+  /** The timer that ends that wait. */
+  waitTimer: Timer | null
   finish: () => void
 }
 
@@ -93,8 +108,12 @@ export class Search {
   /** Each peer's share of what we relay (RELAY_PEER_RATE, RELAY_PEER_BURST). */
   private readonly relays = new WeakMap<Connection, TokenBucket>()
   private readonly running = new Map<string, LocalSearch>()
-  /** Searches started with no link at all (a node just started, still dialing): they go at the first. */
-  private readonly unlinked = new Set<LocalSearch>()
+  /**
+   * Searches not begun: made with no link at all (a node just started), which go at the first;
+   * or with no way into the ring while dials are under way, which go when one opens it, or when
+   * the dials are done or their wait is over (RING_WAIT), by the flood.
+   */
+  private readonly waiting = new Set<LocalSearch>()
 
   constructor (
     private readonly ctx: NodeContext,
@@ -103,7 +122,9 @@ export class Search {
     /** The hop limit of a search that names none. */
     private readonly hops: number,
     /** The ring, once the node has one (it is made when the node is ready). */
-    private readonly ring: () => RingLinks | null = () => null
+    private readonly ring: () => RingLinks | null = () => null,
+    /** Whether the node has a dial under way whose link has not opened yet. */
+    private readonly dialing: () => boolean = () => false
   ) {
     const now = (): number => ctx.clock.now()
     this.seen = new SeenCache(MAX_SEEN, MAX_SEEN_PER_PEER, SEEN_TTL, now)
@@ -142,19 +163,19 @@ export class Search {
       const finish = (): void => {
         if (!this.running.has(qid)) return
         this.running.delete(qid)
-        this.unlinked.delete(s)
+        this.waiting.delete(s)
         if (timer) this.ctx.clock.clearTimeout(timer)
+        if (s.waitTimer !== null) this.ctx.clock.clearTimeout(s.waitTimer)
         opts.signal?.removeEventListener('abort', finish)
         stream.push(null)
       }
-      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), max, limit, floodOnly: opts.flood === true, finish }
+      const s: LocalSearch = { qid, subnet: name, stream, answered: new Set(), max, limit, floodOnly: opts.flood === true, ends: this.ctx.clock.now() + timeout, waitUntil: null, waitTimer: null, finish }
       this.running.set(qid, s)
       opts.signal?.addEventListener('abort', finish)
       timer = this.ctx.clock.setTimeout(finish, timeout)
       this.ctx.ready.then(() => {
         if (this.ctx.closing || !this.running.has(qid)) return finish()
-        if (this.peers.size === 0) this.unlinked.add(s)
-        else this.begin(s)
+        this.begin(s)
       }, err => {
         finish()
         this.fail(stream, err as Error)
@@ -166,22 +187,43 @@ export class Search {
   }
 
   /**
-   * A peer link opened: searches that waited for one go now. (Flooded over no link, a search
-   * made the moment a node starts would find nothing, though the node is a dial away from the
-   * network.)
+   * A peer link opened, or a dial ended: searches waiting for one may go now. (Flooded over no
+   * link, a search made the moment a node starts would find nothing, though the node is a dial
+   * away from the network.)
    */
   linked (): void {
-    if (this.unlinked.size === 0) return
-    const waiting = [...this.unlinked]
-    this.unlinked.clear()
+    if (this.waiting.size === 0) return
+    const waiting = [...this.waiting]
+    this.waiting.clear()
     for (const s of waiting) this.begin(s)
   }
 
-  /** How a search goes: by the ring when the node is on it or linked to it, else by the flood. */
+  /**
+   * How a search goes: by the ring when the node is on it or linked to it, else by the flood;
+   * over no link, or while a dial under way may open a way into the ring (for RING_WAIT from
+   * its first link, at most half the time it has left), not yet.
+   */
   private begin (s: LocalSearch): void {
+    if (!this.running.has(s.qid)) return
+    if (this.peers.size === 0) {
+      this.waiting.add(s)
+      return
+    }
     const ring = s.floodOnly ? null : this.ring()
-    if (ring !== null && ring.reachesRing()) this.viaRing(s, ring)
-    else this.flood(s)
+    if (ring !== null && ring.reachesRing()) return this.viaRing(s, ring)
+    const now = this.ctx.clock.now()
+    // The wait counts from the search's first link (a node's first dial may take a while).
+    s.waitUntil ??= now + Math.min(RING_WAIT, (s.ends - now) / 2)
+    if (ring !== null && now < s.waitUntil && this.dialing()) {
+      this.waiting.add(s)
+      s.waitTimer ??= this.ctx.clock.setTimeout(() => {
+        this.waiting.delete(s)
+        s.waitUntil = 0 // over: it floods now, if the ring is still out of reach
+        this.begin(s)
+      }, s.waitUntil - now)
+      return
+    }
+    this.flood(s)
   }
 
   /**
