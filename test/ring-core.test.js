@@ -63,6 +63,19 @@ t.test('status: lonely, unbalanced, joined, with events', async t => {
   t.equal(c.table.predecessor(), null)
 })
 
+t.test('a node whose predecessor failed takes a new link for it only when it is the live link nearest before it', async t => {
+  const { c } = core('5')
+  c.linkUp(hexId('3'), [])
+  c.linkUp(hexId('7'), [])
+  t.equal(c.table.predecessor(), hexId('3'), 'its first link, before it')
+  c.linkDown(hexId('3'))
+  t.equal(c.table.predecessor(), null, 'failed')
+  c.linkUp(hexId('6'), [])
+  t.equal(c.table.predecessor(), null, 'a link just after this node is not taken for it (it would claim nearly the whole ring)')
+  c.linkUp(hexId('4'), [])
+  t.equal(c.table.predecessor(), hexId('4'), 'the live link nearest before it is')
+})
+
 t.test('messages from a node that is not a live link are ignored', async t => {
   const { c, out } = core('1')
   c.receive(hexId('8'), lookup())
@@ -99,6 +112,27 @@ t.test('loops: the same lookup twice is refused the second time', async t => {
   t.equal(out.sent.length, 2, 'an answer from another link is dropped')
   c.receive(hexId('5'), found)
   t.same(out.sent[2], { to: S, m: found }, 'the answer goes back to where the lookup came from')
+})
+
+t.test('a lookup passed back by the node it went to (which does not hold the point yet) goes on from here; its answer takes the way back the route knew', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  const N = hexId('5')
+  const L = hexId('7')
+  for (const id of [S, N, L]) c.linkUp(id, [])
+  c.receive(S, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch' }))
+  t.same([out.sent[0].to, out.sent[0].m.final], [N, true], 'sent to the successor, as the responsible node')
+  // N passes it on past itself (see Lookups.held): to its successor, which is this node's next.
+  const past = fromBig(toBig(N) + 1n)
+  c.receive(N, lookup({ target: hexId('3'), at: past, op: 'fetch', avoid: N, hops: 2 }))
+  t.same([out.sent[1].to, out.sent[1].m.type, out.sent[1].m.at], [L, 'ring.lookup', past], 'not a routing loop: on to the node after N')
+  c.receive(N, lookup({ target: hexId('3'), at: past, op: 'fetch', avoid: N, hops: 5 }))
+  t.same([out.sent[2].to, out.sent[2].m.error], [N, 'routing loop'], 'passed back by N again, no longer its hop: a loop')
+  const found = { type: 'ring.found', qid: QID, hops: 3, owner: { id: L, addrs: [] }, pred: N, replica: true }
+  c.receive(N, found)
+  t.equal(out.sent.length, 3, 'an answer from N, no longer the hop, is dropped')
+  c.receive(L, found)
+  t.same(out.sent[3], { to: S, m: found }, 'the answer goes back to where the lookup first came from')
 })
 
 /** A core linked to 3… and 6…, its lookup for 5… sent to 3…: a claim by 3… is checked with 6…. */

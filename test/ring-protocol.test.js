@@ -221,6 +221,8 @@ t.test('a node joins before a point: it takes over the records there (handover),
   t.notOk(core.holdsRange(point), 'without them, and the successor not having taken the joiner as predecessor yet...')
   let s = search(net, net.ids[120], 'chat', 10)
   t.same([s.res.owner, s.res.replica, s.res.records.length], [owner, true, 4], '...the old owner answers, as a replica')
+  s = search(net, joiner, 'chat', 10)
+  t.same([s.res.owner, s.res.records.length], [owner, 4], 'and so it does for the joiner\'s own search, which the ring takes past it (its own "none" would end it)')
   for (const r of held) core.store.put(r, net.now)
   for (let r = 0; r < 3 && !core.holdsRange(); r++) net.round()
   t.ok(core.holdsRange(), 'a round later it does')
@@ -237,6 +239,58 @@ t.test('a node joins before a point: it takes over the records there (handover),
   }
   t.ok(net.nodes.get(want).core.isResponsibleFor(value))
   t.notOk(net.nodes.get(net.ids.find(id => id !== want)).core.isResponsibleFor(value))
+})
+
+t.test('a replica asked past a silent owner that does not hold the point yet (it just joined) passes the lookup on to the next, which does', async t => {
+  let dropper = null
+  const net = new RingNet({ n: 150, seed: 8, drop: id => id === dropper })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 4)
+  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.owner(point)
+  const next = net.live().map(x => x.id).sort().find(id => id > owner) ?? net.ids.slice().sort()[0]
+  // A joiner right after the owner: the first replica of the point once the ring takes it in.
+  let kp
+  for (let i = 0; ; i++) {
+    kp = generateKeyPair(Buffer.from(i.toString(16).padStart(64, 'e'), 'hex'))
+    if (between(idOf(kp.publicKey), owner, next) && idOf(kp.publicKey) !== next) break
+  }
+  const joiner = net.add(kp)
+  net.link(joiner, net.ids[77])
+  net.drain()
+  t.ok(net.settle() >= 0, 'the ring takes the joiner in')
+  const core = net.nodes.get(joiner).core
+  core.store.prune(p => p !== point)
+  core.seated = false // as before its successor's stabilise answer: the arc not handed over yet
+  t.notOk(core.holdsRange(point), 'the joiner holds nothing of the point, and knows it may not hold the arc yet')
+  dropper = owner
+  const from = net.ids.find(id => id !== owner && id !== joiner && !members.includes(id))
+  const s = search(net, from, 'chat', 10)
+  t.equal(s.err, null, 'answered')
+  t.same([s.res.owner, s.res.replica, s.res.records.length], [next, true, 4], 'by the replica after the joiner, with every record (the joiner\'s "none" would have been taken)')
+})
+
+t.test('a node asked as a replica of a point far behind it (a skip sent there by a node with a wrong view) answers an error, not "none"', async t => {
+  const net = new RingNet({ n: 150, seed: 8 })
+  t.ok(net.settle() >= 0)
+  const point = pointOf('member', 'peernet', 'chat')
+  const ids = net.live().map(x => x.id).sort()
+  const far = ids[(ids.indexOf(net.owner(point)) + 40) % ids.length]
+  const x = net.nodes.get(far)
+  t.notOk(x.core.mayHold(point), 'forty nodes on, the node holds no copy of the point')
+  const sent = []
+  const send = x.core.lookups.send
+  x.core.lookups.send = (to, m) => { sent.push({ to, m }); send(to, m) }
+  const from = x.core.table.predecessor()
+  const asked = { type: 'ring.lookup', qid: 'ab'.repeat(8), target: point, at: far, skip: 0, op: 'fetch', hops: 3, ttl: 32, origin: { id: from, addrs: [] }, final: true }
+  x.core.receive(from, asked)
+  t.same(sent.map(s => [s.to, s.m.type, s.m.error]), [[from, 'ring.found', 'not a replica of the point']], 'an error back the way it came')
+  sent.length = 0
+  const near = net.nodes.get(ids[(ids.indexOf(net.owner(point)) + 1) % ids.length])
+  near.core.lookups.send = (to, m) => sent.push({ to, m })
+  near.core.receive(near.core.table.predecessor(), { ...asked, qid: 'cd'.repeat(8), at: near.id, origin: { id: near.core.table.predecessor(), addrs: [] } })
+  t.same(sent.map(s => [s.m.type, s.m.error, s.m.replica]), [['ring.found', undefined, true]], 'the owner\'s next node, a replica, answers')
 })
 
 t.test('churn: 1% of nodes leave and 1% join each round; searches keep succeeding', async t => {

@@ -72,6 +72,8 @@ t.test('an overshoot goes back to the predecessor, never round the ring; avoid i
   t.same(r.nextHop(id('b')), { kind: 'forward', to: id('a') }, 'a… is the closest link before b…')
   t.not(r.nextHop(id('b'), undefined, id('a')).to, id('a'), 'the avoided successor is passed over')
   t.not(r.nextHop(id('c'), undefined, id('a')).to, id('a'), 'and is not the closest link either')
+  t.same(r.nextHop(target, sender, id('6')), { kind: 'self' }, 'the overshot target is the predecessor\'s, which is to be passed over: this node, next after it, answers')
+  t.same(r.nextHop(target, sender, id('a')), { kind: 'final', to: id('6') }, 'passing over another node changes nothing')
 })
 
 t.test('a lookup never goes straight back to the node it came from (back), greedy or final', async t => {

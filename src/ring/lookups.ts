@@ -66,6 +66,8 @@ export interface LookupHost {
    * point already, or there is no successor to hold them instead.
    */
   holdsRange: (point?: string) => boolean
+  /** Whether this node may hold records of point: responsible for it, or one of its replicas. */
+  mayHold: (point: string) => boolean
   /** This node's answer to a lookup it is responsible for. */
   answer: (m: RingLookup) => LookupResult
   /** This node's answer to a routed envelope for it: given to done now, or later (an async handler). */
@@ -176,8 +178,8 @@ export class Lookups {
   start (target: string, op: LookupOp, cb: LookupCallback, extra: LookupExtra = {}, via?: string): void {
     if (this.pending.size >= MAX_PENDING) return cb(new Error(`MAX_PENDING (${MAX_PENDING}) lookups in flight`))
     const qid = randomHex(this.random, 16)
-    const msg: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
-    const hop: Hop = via !== undefined && this.core.table.isLinked(via) ? { kind: 'forward', to: via } : this.firstHop(msg)
+    const asked: RingLookup = { type: 'ring.lookup', qid, target, at: target, skip: 0, op, hops: 0, ttl: LOOKUP_TTL, origin: this.core.me(), ...extra }
+    const [hop, msg] = via !== undefined && this.core.table.isLinked(via) ? [{ kind: 'forward', to: via } as const, asked] : this.held(this.firstHop(asked), asked)
     // An envelope for this node itself waits here like any other (its handler may never answer).
     const next = hop.kind === 'self' ? this.core.id : hop.to
     if (hop.kind === 'self' && op !== 'deliver') return cb(null, this.core.answer(msg))
@@ -239,8 +241,9 @@ export class Lookups {
     this.pending.delete(qid)
     const skip = p.msg.skip + (how === 'past' ? 1 : 0)
     if (skip >= Math.min(REPLICAS, MAX_SKIP)) return p.cb(new Error('no answer from the responsible node or its replicas'))
-    const msg = { ...p.msg, qid: randomHex(this.random, 16), skip }
-    let hop = this.firstHop(msg)
+    const again = { ...p.msg, qid: randomHex(this.random, 16), skip }
+    const [first, msg] = this.held(this.firstHop(again), again)
+    let hop = first
     if (how !== 'again' && hop.kind !== 'self') {
       // Another way in: from a random link, so a node in the middle of the last path that
       // drops lookups is likely not on this one (the node it came through is passed over).
@@ -256,32 +259,35 @@ export class Lookups {
 
   onLookup (from: string, m: RingLookup): void {
     this.core.consider(m.origin)
-    if (this.routes.has(m.qid)) return this.reply(from, m, { error: 'routing loop' })
-    if (m.hops >= m.ttl) return this.reply(from, m, { error: `TTL of ${m.ttl} hops exceeded` })
+    const route = this.routes.get(m.qid)
+    // Passed back by the node it was sent to, which does not hold the point yet (see held): it
+    // goes on from here, and its answer takes the way back the route already knows.
+    const bounced = route !== undefined && route.next === from && m.avoid === from
+    if (route !== undefined && !bounced) return this.reply(from, m, { error: 'routing loop' })
+    const back = route !== undefined ? route.prev : from
+    if (m.hops >= m.ttl) return this.reply(back, m, { error: `TTL of ${m.ttl} hops exceeded` })
     const own = this.pending.get(m.qid)
     const [hop, next] = this.decide(from, m)
     if (own !== undefined) return this.cameBack(own, next, hop)
     if (hop.kind === 'self') {
+      if (route !== undefined) this.routes.delete(m.qid)
       // A delivered envelope's answer goes back when its handler is done (over the link it came
       // by, if that is still up: the nodes on the way keep its route as long as it is valid).
-      if (next.op === 'deliver') return this.core.deliver(next, r => this.reply(from, next, r))
-      return this.reply(from, next, this.core.answer(next))
+      if (next.op === 'deliver') return this.core.deliver(next, r => this.reply(back, next, r))
+      // Asked as a replica (after a skip) of a point far behind it: a node on the way that took
+      // some distant node for the point's owner sent the skip there. Its "none" would be taken
+      // for the answer; an error sends the asker in again by another way.
+      if (next.op === 'fetch' && next.at !== next.target && !this.core.mayHold(next.target)) return this.reply(back, next, { error: 'not a replica of the point' })
+      return this.reply(back, next, this.core.answer(next))
     }
-    if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-    this.routes.set(m.qid, { prev: from, next: hop.to, expires: this.core.time + routeLife(m, this.core.time) })
+    if (route === undefined && this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
+    this.routes.set(m.qid, { prev: back, next: hop.to, expires: this.core.time + routeLife(m, this.core.time) })
     this.forward(hop, next)
   }
 
   /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */
   private decide (from: string, m: RingLookup): [Hop, RingLookup] {
     let hop: Hop = this.core.table.nextHop(m.at, m.final === true ? from : undefined, m.avoid, from)
-    if (hop.kind === 'self' && m.op === 'fetch' && m.skip === 0 && m.at === m.target && !this.core.holdsRange(m.target)) {
-      // A node that just joined is responsible before its successor has handed the arc over:
-      // its "none" would be wrong. The successor, which held the arc until now, answers (as a
-      // replica: the lookup goes on past this node, as a retry past a silent one does).
-      const s = this.core.table.successor()
-      if (s !== null && this.core.table.isLinked(s)) return [{ kind: 'final', to: s }, { ...m, at: fromBig(toBig(this.core.id) + 1n), avoid: this.core.id }]
-    }
     if (hop.kind !== 'forward' && m.skip > 0) {
       // A retry past a silent node: the responsible one (this node, or the next hop) is skipped,
       // and the lookup goes on to the node after it, a replica.
@@ -292,7 +298,21 @@ export class Lookups {
         hop = s === null || !this.core.table.isLinked(s) ? { kind: 'self' } : { kind: 'final', to: s }
       } else hop = this.core.table.nextHop(m.at, undefined, m.avoid, from)
     }
-    return [hop, m]
+    return this.held(hop, m)
+  }
+
+  /**
+   * A fetch that ends at this node (`self`), for a point whose records it does not hold yet: a
+   * node that just joined is responsible (or the replica asked) before the arc has been handed
+   * over to it, and its "none" would be wrong, and taken as the answer. Its successor, which
+   * held the arc until now (or holds a copy), answers instead, as a replica: the lookup goes on
+   * past this node, as a retry past a silent one does. Any other hop stays as it is.
+   */
+  private held (hop: Hop, m: RingLookup): [Hop, RingLookup] {
+    if (hop.kind !== 'self' || m.op !== 'fetch' || this.core.holdsRange(m.target)) return [hop, m]
+    const s = this.core.table.successor()
+    if (s === null || !this.core.table.isLinked(s)) return [hop, m]
+    return [{ kind: 'final', to: s }, { ...m, at: fromBig(toBig(this.core.id) + 1n), avoid: this.core.id }]
   }
 
   private forward (hop: Hop & { to: string }, m: RingLookup): void {

@@ -280,9 +280,14 @@ export class RoutingTable {
     return false
   }
 
-  /** The predecessor, or the best guess for it: the live link closest before this node. */
+  /** The predecessor, or the best guess for it. */
   private predOrGuess (): string | null {
-    return this.pred ?? this.linkBefore(this.self)
+    return this.pred ?? this.guessPred()
+  }
+
+  /** The best guess for a predecessor not known: the live link closest before this node. */
+  guessPred (): string | null {
+    return this.linkBefore(this.self)
   }
 
   // --- responsibility and routing ------------------------------------------------------------
@@ -305,8 +310,11 @@ export class RoutingTable {
     if (this.isResponsible(target)) return { kind: 'self' }
     if (this.links.has(target) && target !== avoid && target !== back) return { kind: 'final', to: target }
     const pred = this.pred
-    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && pred !== avoid && pred !== back && this.links.has(pred) && between(target, cameFrom, pred)) {
-      return { kind: 'final', to: pred }
+    if (cameFrom !== undefined && pred !== null && pred !== cameFrom && between(target, cameFrom, pred)) {
+      if (pred !== avoid && pred !== back && this.links.has(pred)) return { kind: 'final', to: pred }
+      // The target is the predecessor's, which the message is to pass over (a node not joined
+      // yet asks around itself): the node after it is this one.
+      if (pred === avoid) return { kind: 'self' }
     }
     const s = this.succs.find(id => this.links.has(id) && id !== avoid && id !== back)
     if (s !== undefined && between(target, this.self, s)) return { kind: 'final', to: s }
