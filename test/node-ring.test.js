@@ -155,6 +155,7 @@ t.test('a search made while the node\'s first dials are under way waits for them
   await release()
   await runUntil(clock, () => ended)
   t.same(rows.map(r => [r.id, r.via]), [[member.id, 'ring']], 'the dial opened a way into the ring, and the ring answered')
+  t.equal(events.length, 1, 'the search went once')
   t.equal(countQueries([...nodes, loner]) - sent, 0, 'no flood query was sent')
 })
 

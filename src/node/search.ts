@@ -210,20 +210,27 @@ export class Search {
       return
     }
     const ring = s.floodOnly ? null : this.ring()
-    if (ring !== null && ring.reachesRing()) return this.viaRing(s, ring)
+    const reached = ring !== null && ring.reachesRing()
     const now = this.ctx.clock.now()
     // The wait counts from the search's first link (a node's first dial may take a while).
     s.waitUntil ??= now + Math.min(RING_WAIT, (s.ends - now) / 2)
-    if (ring !== null && now < s.waitUntil && this.dialing()) {
+    if (ring !== null && !reached && now < s.waitUntil && this.dialing()) {
       this.waiting.add(s)
       s.waitTimer ??= this.ctx.clock.setTimeout(() => {
-        this.waiting.delete(s)
+        s.waitTimer = null
         s.waitUntil = 0 // over: it floods now, if the ring is still out of reach
+        this.waiting.delete(s)
         this.begin(s)
       }, s.waitUntil - now)
       return
     }
-    this.flood(s)
+    // It goes now, once: a wait it had is over.
+    if (s.waitTimer !== null) {
+      this.ctx.clock.clearTimeout(s.waitTimer)
+      s.waitTimer = null
+    }
+    if (ring !== null && reached) this.viaRing(s, ring)
+    else this.flood(s)
   }
 
   /**
