@@ -13,6 +13,15 @@ import { REPLICAS, SUCCESSORS } from '../lib/ring/routing.js'
 import { LOOKUP_RETRY, MAX_DETOURS } from '../lib/ring/protocol.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
+/** A key pair whose id lies in (a, b), ground from seeds padded with `fill` (the same every run). */
+function keyBetween (a, b, fill) {
+  for (let i = 0; ; i++) {
+    const kp = generateKeyPair(Buffer.from(i.toString(16).padStart(64, fill), 'hex'))
+    const id = idOf(kp.publicKey)
+    if (between(id, a, b) && id !== b) return kp
+  }
+}
+
 /** Runs a search of `name` from node `from`; its result and the frames it caused. */
 function search (net, from, name, max = 10) {
   return net.run(from, (core, done) => core.records.search('member', name, max, done))
@@ -199,12 +208,7 @@ t.test('a node joins before a point: it takes over the records there (handover),
   const owner = net.owner(point)
   // A key whose id falls between the point and its owner: the joiner becomes the first node
   // at or after the point.
-  let kp
-  for (let i = 0; ; i++) {
-    kp = generateKeyPair(Buffer.from(i.toString(16).padStart(64, 'f'), 'hex'))
-    if (between(idOf(kp.publicKey), point, owner) && idOf(kp.publicKey) !== owner) break
-  }
-  const joiner = net.add(kp)
+  const joiner = net.add(keyBetween(point, owner, 'f'))
   net.link(joiner, net.ids[77]) // one link, to anyone
   net.drain()
   const rounds = net.settle()
@@ -251,12 +255,7 @@ t.test('a replica asked past a silent owner that does not hold the point yet (it
   const owner = net.owner(point)
   const next = net.live().map(x => x.id).sort().find(id => id > owner) ?? net.ids.slice().sort()[0]
   // A joiner right after the owner: the first replica of the point once the ring takes it in.
-  let kp
-  for (let i = 0; ; i++) {
-    kp = generateKeyPair(Buffer.from(i.toString(16).padStart(64, 'e'), 'hex'))
-    if (between(idOf(kp.publicKey), owner, next) && idOf(kp.publicKey) !== next) break
-  }
-  const joiner = net.add(kp)
+  const joiner = net.add(keyBetween(owner, next, 'e'))
   net.link(joiner, net.ids[77])
   net.drain()
   t.ok(net.settle() >= 0, 'the ring takes the joiner in')

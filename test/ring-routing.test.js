@@ -57,6 +57,19 @@ t.test('nextHop: the closest live link before the target, or the successor for i
   t.pass('matches the model')
 })
 
+t.test('notify: a node is not taken for the predecessor while a live link lies between it and this node', async t => {
+  const r = new RoutingTable(id('8'))
+  r.linkUp(id('6'), ADDR)
+  r.linkUp(id('2'), ADDR)
+  t.equal(r.predecessor(), null, 'no predecessor known')
+  t.notOk(r.notified(id('2')), '2… says it is: 6…, a live link, lies between')
+  t.equal(r.predecessor(), null)
+  t.ok(r.notified(id('6')), '6… says it is: taken')
+  t.notOk(r.notified(id('4')), '4… is farther than the predecessor')
+  t.ok(r.notified(id('7')), '7… is nearer: taken, linked or not')
+  t.equal(r.predecessor(), id('7'))
+})
+
 t.test('an overshoot goes back to the predecessor, never round the ring; avoid is never chosen', async t => {
   const self = id('8')
   const r = new RoutingTable(self)

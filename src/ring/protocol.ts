@@ -214,10 +214,6 @@ export class RingCore extends EventEmitter {
   /** id may be the predecessor (it said so, or it is a live link before this node). */
   private adoptPred (id: string): void {
     const old = this.table.predecessor()
-    // With none known (it failed), only the live link nearest before this node may be taken
-    // for it: any other would give this node an arc that is not its own (a link just after it,
-    // nearly the whole ring), and its "no members" for points there.
-    if (old === null && this.table.linkCount > 1 && this.table.guessPred() !== id) return
     // A node that was alone (no predecessor, this its only link) and its first peer: all of
     // (this node, id] is the newcomer's, which must hold it before it answers searches for it,
     // not a round later (its "no members" would be taken as the answer).

@@ -269,9 +269,17 @@ export class RoutingTable {
     return changed
   }
 
-  /** A node says it may be our predecessor (Chord's notify). True when it became it. */
+  /**
+   * A node says it may be our predecessor (Chord's notify). True when it became it. Not when a
+   * live link lies between it and this node: that one is nearer, so it is not (Chord takes any
+   * notifier while the predecessor is unknown, and a node whose own successor list is wrong, one
+   * just started, would then give this node an arc it does not own, and its "none" for points
+   * there, until the true predecessor's next notify).
+   */
   notified (id: string): boolean {
     if (id === this.self || id === this.pred) return false
+    const near = this.linkBefore(this.self)
+    if (near !== null && near !== id && betweenOpen(near, id, this.self)) return false
     if (this.pred === null || betweenOpen(id, this.pred, this.self)) {
       this.pred = id
       this.changes++
