@@ -288,14 +288,9 @@ export class RoutingTable {
     return false
   }
 
-  /** The predecessor, or the best guess for it. */
+  /** The predecessor, or the best guess for it: the live link closest before this node. */
   private predOrGuess (): string | null {
-    return this.pred ?? this.guessPred()
-  }
-
-  /** The best guess for a predecessor not known: the live link closest before this node. */
-  guessPred (): string | null {
-    return this.linkBefore(this.self)
+    return this.pred ?? this.linkBefore(this.self)
   }
 
   // --- responsibility and routing ------------------------------------------------------------
