@@ -22,6 +22,12 @@ function keyBetween (a, b, fill) {
   }
 }
 
+/** Each of ids publishes its member record of subnet "chat"; the subnet's point. */
+function publishChat (net, ids) {
+  for (const id of ids) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
+  return pointOf('member', 'peernet', 'chat')
+}
+
 /** Runs a search of `name` from node `from`; its result and the frames it caused. */
 function search (net, from, name, max = 10) {
   return net.run(from, (core, done) => core.records.search('member', name, max, done))
@@ -168,8 +174,7 @@ t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RE
   const net = new RingNet({ n: 200, seed: 7, drop: id => id === dropper })
   t.ok(net.settle() >= 0)
   const members = net.ids.slice(0, 3)
-  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
-  const point = pointOf('member', 'peernet', 'chat')
+  const point = publishChat(net, members)
   dropper = net.owner(point)
   const from = net.ids.find(id => id !== dropper && !members.includes(id))
   const before = net.now
@@ -203,8 +208,7 @@ t.test('a node joins before a point: it takes over the records there (handover),
   const net = new RingNet({ n: 150, seed: 8 })
   t.ok(net.settle() >= 0)
   const members = net.ids.slice(0, 4)
-  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
-  const point = pointOf('member', 'peernet', 'chat')
+  const point = publishChat(net, members)
   const owner = net.owner(point)
   // A key whose id falls between the point and its owner: the joiner becomes the first node
   // at or after the point.
@@ -250,8 +254,7 @@ t.test('a replica asked past a silent owner that does not hold the point yet (it
   const net = new RingNet({ n: 150, seed: 8, drop: id => id === dropper })
   t.ok(net.settle() >= 0)
   const members = net.ids.slice(0, 4)
-  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
-  const point = pointOf('member', 'peernet', 'chat')
+  const point = publishChat(net, members)
   const owner = net.owner(point)
   const next = net.live().map(x => x.id).sort().find(id => id > owner) ?? net.ids.slice().sort()[0]
   // A joiner right after the owner: the first replica of the point once the ring takes it in.
@@ -384,8 +387,7 @@ t.test('a node in the middle of the path that drops lookups: the retry comes in 
   const net = new RingNet({ n: 300, seed: 13, drop: id => id === dropper })
   t.ok(net.settle() >= 0)
   const members = net.ids.slice(0, 3)
-  for (const id of members) net.run(id, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
-  const point = pointOf('member', 'peernet', 'chat')
+  const point = publishChat(net, members)
   const owner = net.owner(point)
   // A searcher whose first hop is a forward (not the owner itself): that hop drops everything.
   const from = net.ids.find(id => {
