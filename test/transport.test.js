@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { parse as legacyParse } from 'node:url'
 import fc from 'fast-check'
-import { once, readBytes } from './lib/helpers.js'
+import { once, readBytes, until } from './lib/helpers.js'
 
 const require = createRequire(import.meta.url)
 
@@ -126,6 +126,41 @@ for (const protocol of ['ws', 'tcp']) {
     t.same(client.errors, [], 'no client errors')
   })
 }
+
+t.test('a websocket stream destroyed before its socket opens, or as it is accepted, is deaf to the messages still on their way', async t => {
+  // websocket-stream destroys the inner stream it makes at open, with no error listener, when
+  // its own was destroyed first (a dial given up, a stream a closing node drops); a message
+  // arriving before the socket has closed was then "stream.push() after EOF", thrown uncaught
+  // (tap fails this test on it; a daemon would have died).
+  const BURST = 20
+  const chatty = await listen('ws', { host: '127.0.0.1' }, stream => {
+    stream.on('error', () => {})
+    for (let i = 0; i < BURST; i++) stream.write(Buffer.alloc(10, i))
+  })
+  t.teardown(() => chatty.close())
+  const dials = Array.from({ length: 5 }, () => transport(chatty.address))
+  for (const s of dials) s.destroy()
+  // ws emits 'close' once every message before the close frame has been handled.
+  await Promise.all(dials.map(s => once(s.socket, 'close')))
+  t.ok(dials.every(s => s.destroyed), 'each dial stays destroyed')
+
+  const accepted = []
+  const dropping = await listen('ws', { host: '127.0.0.1' }, stream => {
+    accepted.push(stream)
+    stream.destroy()
+  })
+  t.teardown(() => dropping.close())
+  const clients = Array.from({ length: 5 }, () => {
+    const ws = new WebSocket(dropping.address, { perMessageDeflate: false })
+    ws.on('error', () => {})
+    ws.on('open', () => { for (let i = 0; i < BURST; i++) ws.send(Buffer.alloc(10, i)) })
+    t.teardown(() => ws.terminate())
+    return ws
+  })
+  await Promise.all(clients.map(ws => once(ws, 'close')))
+  await until(() => accepted.length === clients.length && accepted.every(s => s.socket.readyState === WebSocket.CLOSED), { what: 'the dropped websockets to close' })
+  t.pass('no message to a destroyed stream was thrown')
+})
 
 t.test('a ws service answers at / only; a dial to another path or to a tcp service fails saying why', async t => {
   const server = await echoServer(t, 'ws')

@@ -9,6 +9,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { parseAddress, AddressError } from './address.js'
 import { MAX_WS_MESSAGE } from './server.js'
+import { deafOnceClosed } from './websocket-guard.js'
 
 const require = createRequire(import.meta.url)
 
@@ -43,7 +44,7 @@ function ws (address: string): Duplex {
   const socket = new WebSocket(a.href, [], opts)
   socket.binaryType = 'arraybuffer' // as websocket-stream sets on sockets it makes itself
   socket.on('error', err => explainWs(err, a.path))
-  return websocket(socket, [], opts)
+  return deafOnceClosed(websocket(socket, [], opts))
 }
 
 /**

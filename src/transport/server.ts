@@ -7,6 +7,7 @@ import https from 'node:https'
 import type { Duplex } from 'node:stream'
 import { MAX_FRAME, MAX_OUTBUF } from '../wire/frame.js'
 import { bindHost } from './address.js'
+import { deafOnceClosed } from './websocket-guard.js'
 
 const require = createRequire(import.meta.url)
 
@@ -77,7 +78,7 @@ export function createWebSocketServer (opts: { server: http.Server, path?: strin
         else cb(false, 404, `peernet answers at ${String(opts.path)} on this port`)
       }
   const wss = websocket.createServer({ server: opts.server, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false, verifyClient },
-    (stream, req) => onStream(stream, { host: req.socket.remoteAddress }))
+    (stream, req) => onStream(deafOnceClosed(stream), { host: req.socket.remoteAddress }))
   // ws re-emits the HTTP server's errors on itself; they belong to the HTTP server's owner.
   wss.on('error', () => {})
   return {
