@@ -9,7 +9,7 @@ import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { between } from '../lib/ring/ids.js'
 import { REPUBLISH } from '../lib/ring/records.js'
 import { sealEnvelope, checkEnvelope, bodyOf } from '../lib/ring/envelope.js'
-import { REPLICAS, SUCCESSORS } from '../lib/ring/routing.js'
+import { REPLICAS, SUCCESSORS, LINKED_SUCCESSORS, RING_NEIGHBOUR_SLACK, ringInboundCap } from '../lib/ring/routing.js'
 import { LOOKUP_RETRY, MAX_DETOURS } from '../lib/ring/protocol.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
@@ -41,6 +41,15 @@ t.test('1,000 nodes: the ring forms, all agree on owners, lookups are short and 
   net.round() // one more stabilise: each node hears that its successor agrees
   t.ok(net.live().every(x => x.core.status() === 'joined'), 'every node is joined')
   t.ok(net.live().every(x => x.core.table.successors().length === SUCCESSORS), `full successor lists (${SUCCESSORS})`)
+  // The ring inbound cap: RING_NEIGHBOUR_SLACK more for the nodes that keep this one among their
+  // linked successors (and a newcomer before it), not for the rest.
+  const sorted = net.ids.slice().sort()
+  const at = 500
+  const x = net.nodes.get(sorted[at]).core
+  const cap = ringInboundCap(x.table.estimateN())
+  const before = k => sorted[(at - k + N) % N]
+  t.ok([1, 2, LINKED_SUCCESSORS].every(k => x.inboundCap(before(k)) === cap + RING_NEIGHBOUR_SLACK), 'the nodes just before it: the cap and the slack')
+  t.ok([3 * LINKED_SUCCESSORS, N / 2].every(k => x.inboundCap(before(k)) === cap) && x.inboundCap(sorted[at + 1]) === cap, 'nodes further before it, or after it: the cap')
   // Upkeep once settled: stabilise, successor checks, fingers, per node per round.
   const f0 = net.frames
   for (let r = 0; r < 8; r++) net.round()

@@ -2,9 +2,9 @@
 // routing decision, against brute-force models over random ids.
 import t from 'tap'
 import {
-  RoutingTable, SUCCESSORS, REPLICAS, LINKED_SUCCESSORS, MIN_ESTIMATE, MAX_KNOWN, ringLinkBudget, ringInboundCap
+  RoutingTable, SUCCESSORS, REPLICAS, LINKED_SUCCESSORS, MIN_ESTIMATE, MAX_KNOWN, ringLinkBudget, ringInboundCap, RING_NEIGHBOUR_SLACK
 } from '../lib/ring/routing.js'
-import { between, betweenOpen, fingerIndex, distance, addPow2, fromBig, toBig } from '../lib/ring/ids.js'
+import { between, betweenOpen, fingerIndex, distance, addPow2, fromBig, toBig, arcFraction } from '../lib/ring/ids.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
 const id = (hexDigit, rest = '0') => hexDigit + rest.repeat(63)
@@ -140,6 +140,35 @@ t.test('predecessor: notify takes a nearer one only; a lost link clears it', asy
   r.linkUp(id('7', 'f'), ADDR)
   t.ok(r.linkDown(id('7', 'f')))
   t.equal(r.predecessor(), null)
+})
+
+t.test('precedes: the nodes just before this one (a newcomer it is the successor of, the predecessors that list it among their linked successors), whom the ring cap lets in RING_NEIGHBOUR_SLACK more of', async t => {
+  t.equal(RING_NEIGHBOUR_SLACK, LINKED_SUCCESSORS, 'room for each predecessor that links to this node as a successor')
+  const self = id('8')
+  const r = new RoutingTable(self)
+  t.ok(r.precedes(id('1')) && r.precedes(id('9')), 'with no predecessor: any node (it may be the predecessor to come)')
+  t.notOk(r.precedes(self), 'never itself')
+  // SUCCESSORS successors spread over 1/1000 of the ring: N is estimated at about 16,000.
+  const step = (1n << 256n) / 16_000n
+  const succs = Array.from({ length: SUCCESSORS }, (_, k) => fromBig(toBig(self) + step * BigInt(k + 1)))
+  r.linkUp(succs[0], ADDR)
+  r.stabilised(succs[0], self, succs.slice(1))
+  /** The id a fraction f of the ring before this node. */
+  const back = f => fromBig(toBig(self) - BigInt(Math.round(f * 2 ** 52)) * (1n << 204n))
+  t.ok(r.notified(back(0.25)), 'a predecessor far behind (the ring around it not settled yet)')
+  t.ok(r.precedes(back(0.1)), 'between the predecessor and this node: a newcomer whose successor this is')
+  t.notOk(r.precedes(back(0.3)), 'before the predecessor, and far: no')
+  t.notOk(r.precedes(succs[3]), 'after this node: no')
+  t.ok(r.notified(back(1 / 16_000 / 4)), 'the true predecessor, near')
+  const n = r.estimateN()
+  t.ok(n > 10_000 && n < 25_000, `N estimated at ${n}`)
+  const arc = 2 * LINKED_SUCCESSORS / n
+  t.ok(r.precedes(back(arc / 2)), 'between the predecessor and this node')
+  const near = back(arc * 0.9)
+  const far = back(arc * 1.1)
+  t.ok(arcFraction(near, self) < arc && arcFraction(far, self) > arc)
+  t.ok(r.precedes(near), 'before the predecessor, but within the arc of the nodes that link to this one as a successor')
+  t.notOk(r.precedes(far), 'just past that arc: no')
 })
 
 t.test('a link closed with a goodbye: the node keeps its roles, known by address; a failed one leaves them', async t => {

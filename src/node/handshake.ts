@@ -30,8 +30,8 @@ export interface HandshakeOptions {
   network: string
   /** Most open inbound links (MAX_INBOUND unless set). */
   maxInbound: number
-  /** Most open inbound ring links (the ring's own cap, for the size of network it sees). */
-  ringInboundCap: () => number
+  /** Most open inbound ring links when peer id asks (the ring's own cap, for the size of network it sees and where id lies). */
+  ringInboundCap: (id: string) => number
   /** Whether this node is on the ring now (RingCore.routable): its hello says so. */
   joined?: () => boolean
   /** A link's handshake is done and the link is the peer's (the ring learns of it here). */
@@ -127,7 +127,7 @@ export class Handshake {
     }
     if (!c.outbound) {
       c.ring = m.ring === true
-      if (c.ring && this.peers.ringInbound() >= this.opts.ringInboundCap()) return refuse('too many ring connections', false)
+      if (c.ring && this.peers.ringInbound() >= this.opts.ringInboundCap(m.id)) return refuse('too many ring connections', false)
       if (!c.ring && this.peers.inbound() >= this.opts.maxInbound) return refuse('too many connections', false)
     }
     // From version 2 on the wire layer requires it: the version check above let only those by.

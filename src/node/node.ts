@@ -152,7 +152,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
     this.handshake = new Handshake(this.ctx, this.peers, this.own, this.dialer.holds, this.keepalive, {
       network: this.network,
       maxInbound: opts.maxInbound ?? MAX_INBOUND,
-      ringInboundCap: () => this.ring?.inboundCap() ?? 0,
+      ringInboundCap: id => this.ring?.inboundCap(id) ?? 0,
       joined: () => this.ring?.routable() ?? false,
       opened: c => {
         this.ring?.opened(c)

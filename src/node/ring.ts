@@ -200,8 +200,8 @@ export class RingLinks {
   /** Whether a search may go by the ring (RingCore.reachesRing): on it, or linked to a node that is. */
   reachesRing (): boolean { return this.core.reachesRing() }
 
-  /** Inbound ring links to accept at most, for the size of ring this node sees. */
-  inboundCap (): number { return this.core.inboundCap() }
+  /** Inbound ring links to accept at most when id asks, for the size of ring this node sees. */
+  inboundCap (id: string): number { return this.core.inboundCap(id) }
 
   /** The node responsible for value (a lookup), as {id, addresses}. */
   owner (value: string): Promise<{ peer: RingPeer, hops: number }> {

@@ -6,7 +6,7 @@
 // for a while, where the lookup came from).
 import { EventEmitter } from 'node:events'
 import { addPow2, arcFraction, betweenOpen, randomInRange } from './ids.js'
-import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, ringLinkBudget, ringInboundCap } from './routing.js'
+import { RoutingTable, REPLICAS, LINKED_SUCCESSORS, RING_NEIGHBOUR_SLACK, ringLinkBudget, ringInboundCap } from './routing.js'
 import { RecordStore } from './store.js'
 import { Records } from './records.js'
 import { Lookups, type Answer, type LookupCallback, type LookupExtra, type LookupResult } from './lookups.js'
@@ -127,11 +127,12 @@ export class RingCore extends EventEmitter {
   }
 
   /**
-   * Inbound ring links this node should accept at most (the node counts the ones it has): its
-   * own budget for the N it estimates (routing.ts's ringInboundCap).
+   * Inbound ring links this node should accept at most when id asks for one (the node counts the
+   * ones it has): its own budget for the N it estimates (routing.ts's ringInboundCap), and
+   * RING_NEIGHBOUR_SLACK more for a node just before it.
    */
-  inboundCap (): number {
-    return ringInboundCap(this.table.estimateN())
+  inboundCap (id: string): number {
+    return ringInboundCap(this.table.estimateN()) + (this.table.precedes(id) ? RING_NEIGHBOUR_SLACK : 0)
   }
 
   /** Ring links this node asked for (and has, or is waiting for): what its budget counts. */

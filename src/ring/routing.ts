@@ -47,6 +47,14 @@ export function ringLinkBudget (n: number): number {
 export function ringInboundCap (n: number): number {
   return ringLinkBudget(n)
 }
+/**
+ * Inbound ring links a node accepts past its cap from the nodes just before it (RoutingTable's
+ * precedes): a newcomer whose successor it is, and the predecessors that keep it among their
+ * LINKED_SUCCESSORS. Refused, a newcomer takes far nodes for its successors and routes lookups
+ * for its arc to nodes that hold none of it. Bounded all the same: ids ground into that arc
+ * take these and no more.
+ */
+export const RING_NEIGHBOUR_SLACK = LINKED_SUCCESSORS
 
 /** Where a routed message goes next. */
 export type Hop =
@@ -224,6 +232,17 @@ export class RoutingTable {
 
   predecessor (): string | null {
     return this.pred
+  }
+
+  /**
+   * Whether id is just before this node: between its predecessor and it (a newcomer it is the
+   * successor of; any id while it has no predecessor), or about as near as the nodes that list it
+   * among their linked successors, for the N it estimates.
+   */
+  precedes (id: string): boolean {
+    if (id === this.self) return false
+    if (this.pred === null || betweenOpen(id, this.pred, this.self)) return true
+    return arcFraction(id, this.self) <= 2 * LINKED_SUCCESSORS / this.estimateN()
   }
 
   /**
