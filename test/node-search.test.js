@@ -1,7 +1,7 @@
 // Search on its own: queries handled once, relayed within budget to the other peers, answered
 // when a member, and answers routed back the way the query came.
 import t from 'tap'
-import { MAX_RELAYED_ANSWERS } from '../lib/index.js'
+import { MAX_RELAYED_ANSWERS, RING_WAIT } from '../lib/index.js'
 import { Search } from '../lib/node/search.js'
 import { partsContext, link, flush } from './lib/parts.js'
 import { collect } from './lib/helpers.js'
@@ -69,6 +69,31 @@ t.test('our own search: sent to every peer, answers become rows and table entrie
   t.ok(table.has('mem://x'))
   t.equal(search.size, 0, 'ended at the timeout')
   t.notOk(b.raw.received.some(m => m.type === 'query' && m.hops === 3), 'our own query coming back is not relayed')
+})
+
+t.test('a search that waited for the ring, and went by it when a link opened the way, is not started again when its wait would have ended', async t => {
+  const { ctx, peers, own, clock } = await partsContext(t)
+  let reaches = false
+  const asked = []
+  let answer = null
+  const ring = { reachesRing: () => reaches, members: subnet => { asked.push(subnet); return new Promise(resolve => { answer = resolve }) } }
+  const search = new Search(ctx, peers, own, 7, () => ring, () => true)
+  const a = link(ctx, { id: 'aa', peers })
+  const rows = collect(search.start('s', { timeout: 5000 }))
+  await flush()
+  t.same(asked, [], 'no way into the ring yet and a dial under way: it waits')
+  clock.advance(RING_WAIT / 2)
+  reaches = true
+  search.linked()
+  t.same(asked, ['s'], 'a link opened the way: it goes by the ring')
+  // The ring's answer is slow: the search is still running when its wait would have ended.
+  clock.advance(RING_WAIT)
+  await flush()
+  t.same(asked, ['s'], 'asked once: its wait timer went when it did')
+  t.notOk(a.raw.received.some(m => m.type === 'query'), 'and it did not flood')
+  answer({ records: [], hops: 2, owner: 'ff'.repeat(32) })
+  t.same(await rows, [], 'the ring\'s "no members" ends it')
+  t.equal(search.size, 0)
 })
 
 t.test('close ends every running search', async t => {
