@@ -13,8 +13,16 @@ import type { Connection } from './connection.js'
 import type { Clock, Timer } from './clock.js'
 import { encodeFrame } from '../wire/frame.js'
 
-/** A link that has received nothing for this long is pinged, ms. */
-export const PING_INTERVAL = 30_000
+/**
+ * A link that has received nothing for this long is pinged, ms. A node on the ring holds ~40
+ * links, most of them fingers that carry a lookup now and then: at 30 s their pings and pongs
+ * were more frames than the ring's own upkeep (3.8–5.1 a node every 5 s, settled, against 2).
+ * At 60 s they are about a third of that (a minute's silence is rarer than half a minute's),
+ * still far inside the idle timeouts of NATs and load balancers (minutes; RFC 5382 asks at
+ * least 2 h 4 min of a NAT for TCP). A crashed process's sockets are closed by its system and
+ * its links end at once: what waits longer is a silent failure (power, a cut network).
+ */
+export const PING_INTERVAL = 60_000
 /** A pinged link that receives nothing for this long is closed, ms. */
 export const PING_TIMEOUT = 15_000
 /**
