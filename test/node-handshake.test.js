@@ -108,7 +108,7 @@ t.test('a second link to a peer: the loser closes as a duplicate, one link stays
 
 t.test('ring links: the dialer says so in its hello; inbound ones have their own cap, apart from MAX_INBOUND; the ring hears of each open link', async t => {
   const opened = []
-  const { ctx, handshake, peers } = await setup(t, { maxInbound: 1, ringInboundCap: id => (id === 'n1' ? 2 : 1), opened: c => opened.push(c.peerId) })
+  const { ctx, handshake, peers } = await setup(t, { maxInbound: 1, ringInboundCap: id => (id.startsWith('n') ? 2 : 1), opened: c => opened.push(c.peerId) })
   const out = link(ctx, { outbound: true, ring: true, dialed: 'mem://r' })
   handshake.greet(out.c)
   t.equal((await out.raw.next()).ring, true, 'a ring dial says ring: true')
@@ -129,6 +129,9 @@ t.test('ring links: the dialer says so in its hello; inbound ones have their own
   handshake.onMessage(proven(near.c, 'n1'), hello('n1', { ring: true }))
   t.ok(near.c.open, 'the cap is the ring\'s for the id asking: one it gives more room (a node just before it) is let in')
   t.equal(peers.ringInbound(), 2)
+  const near2 = link(ctx, { peers })
+  handshake.onMessage(proven(near2.c, 'n2'), hello('n2', { ring: true }))
+  t.match((await near2.raw.next(m => m.type === 'bye')).reason, /too many ring connections/, 'and past that room, refused as well')
   const gossip2 = link(ctx, { peers })
   handshake.onMessage(proven(gossip2.c, 'g2'), hello('g2'))
   t.match((await gossip2.raw.next(m => m.type === 'bye')).reason, /too many connections/, 'and past MAX_INBOUND as before')

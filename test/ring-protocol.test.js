@@ -28,6 +28,17 @@ function publishChat (net, ids) {
   return pointOf('member', 'peernet', 'chat')
 }
 
+/**
+ * A settled ring of n nodes (seeded) with a node that drops every lookup it is sent: none at
+ * first, then whichever `dropping.id` names.
+ */
+function droppingRing (t, n, seed) {
+  const dropping = { id: null }
+  const net = new RingNet({ n, seed, drop: id => id === dropping.id })
+  t.ok(net.settle() >= 0)
+  return { net, dropping }
+}
+
 /** Runs a search of `name` from node `from`; its result and the frames it caused. */
 function search (net, from, name, max = 10) {
   return net.run(from, (core, done) => core.records.search('member', name, max, done))
@@ -179,33 +190,29 @@ t.test('half the nodes fail at once: records are found again within 3 rounds', a
 })
 
 t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RETRY', async t => {
-  let dropper = null
-  const net = new RingNet({ n: 200, seed: 7, drop: id => id === dropper })
-  t.ok(net.settle() >= 0)
+  const { net, dropping } = droppingRing(t, 200, 7)
   const members = net.ids.slice(0, 3)
   const point = publishChat(net, members)
-  dropper = net.owner(point)
-  const from = net.ids.find(id => id !== dropper && !members.includes(id))
+  dropping.id = net.owner(point)
+  const from = net.ids.find(id => id !== dropping.id && !members.includes(id))
   const before = net.now
   const s = search(net, from, 'chat', 10)
   t.equal(s.err, null, 'answered')
   t.ok(s.res.replica, 'by a replica')
-  t.not(s.res.owner, dropper)
+  t.not(s.res.owner, dropping.id)
   t.equal(s.res.records.length, 3, 'with every record')
   t.ok(net.now - before >= LOOKUP_RETRY, 'after the retry delay, not before')
 })
 
 t.test('a store that skipped a slow responsible node reaches it all the same: the replica hands it back', async t => {
-  let dropper = null
-  const net = new RingNet({ n: 200, seed: 7, drop: id => id === dropper })
-  t.ok(net.settle() >= 0)
+  const { net, dropping } = droppingRing(t, 200, 7)
   const point = pointOf('member', 'peernet', 'chat')
-  dropper = net.owner(point)
-  const member = net.ids.find(id => id !== dropper)
+  dropping.id = net.owner(point)
+  const member = net.ids.find(id => id !== dropping.id)
   const r = net.run(member, (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: [] }, done) })
   t.equal(r.err, null)
   t.equal(r.res, 1, 'stored, by a replica (the owner dropped the store)')
-  dropper = null
+  dropping.id = null
   t.equal(net.nodes.get(net.owner(point)).core.store.get(point, net.now).length, 1, 'the owner, which was only slow, holds the record too')
   const from = net.ids.find(id => id !== member && id !== net.owner(point))
   const s = search(net, from, 'chat', 10)
@@ -259,9 +266,7 @@ t.test('a node joins before a point: it takes over the records there (handover),
 })
 
 t.test('a replica asked past a silent owner that does not hold the point yet (it just joined) passes the lookup on to the next, which does', async t => {
-  let dropper = null
-  const net = new RingNet({ n: 150, seed: 8, drop: id => id === dropper })
-  t.ok(net.settle() >= 0)
+  const { net, dropping } = droppingRing(t, 150, 8)
   const members = net.ids.slice(0, 4)
   const point = publishChat(net, members)
   const owner = net.owner(point)
@@ -275,7 +280,7 @@ t.test('a replica asked past a silent owner that does not hold the point yet (it
   core.store.prune(p => p !== point)
   core.seated = false // as before its successor's stabilise answer: the arc not handed over yet
   t.notOk(core.holdsRange(point), 'the joiner holds nothing of the point, and knows it may not hold the arc yet')
-  dropper = owner
+  dropping.id = owner
   const from = net.ids.find(id => id !== owner && id !== joiner && !members.includes(id))
   const s = search(net, from, 'chat', 10)
   t.equal(s.err, null, 'answered')
@@ -392,9 +397,7 @@ t.test('a publication that fails is retried at the next round; a withdrawal hide
 })
 
 t.test('a node in the middle of the path that drops lookups: the retry comes in another way', async t => {
-  let dropper = null
-  const net = new RingNet({ n: 300, seed: 13, drop: id => id === dropper })
-  t.ok(net.settle() >= 0)
+  const { net, dropping } = droppingRing(t, 300, 13)
   const members = net.ids.slice(0, 3)
   const point = publishChat(net, members)
   const owner = net.owner(point)
@@ -403,7 +406,7 @@ t.test('a node in the middle of the path that drops lookups: the retry comes in 
     const hop = net.nodes.get(id).core.table.nextHop(point)
     return hop.kind === 'forward' && hop.to !== owner && !members.includes(hop.to)
   })
-  dropper = net.nodes.get(from).core.table.nextHop(point).to
+  dropping.id = net.nodes.get(from).core.table.nextHop(point).to
   const s = search(net, from, 'chat', 10)
   t.equal(s.err, null, 'answered')
   t.equal(s.res.records.length, 3, 'with every record')
