@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { simulate, DEFAULTS, OWNER_KEYS } from '../lib/sim/scenario.js'
+import { simulate, DEFAULTS, OWNER_KEYS, STEADY_CHURN } from '../lib/sim/scenario.js'
 import { rows, text, svg, dot } from '../lib/sim/report.js'
 import { World } from '../lib/sim/world.js'
 import { parseArgs, UsageError, inThreads } from '../lib/sim/main.js'
@@ -77,6 +77,8 @@ t.test('the overlay forms, and re-forms after half the nodes are killed', async 
   t.ok(ran > 0 && ok / ran >= 0.8, `searches succeed after the kill (${ok}/${ran})`)
   const steady = first.timeline.filter(r => r.phase === 'steady')
   t.ok(steady.length > 0 && steady.every(r => r.killed > 0 && r.joined === r.killed), 'steady churn kills and joins')
+  // STEADY_CHURN of the nodes live then (the kill halved them), not of those the run started with.
+  t.ok(steady.every(r => r.killed === Math.max(1, Math.round(r.live * STEADY_CHURN))), `${STEADY_CHURN * 100}% of the live nodes an interval (${steady[0].killed} of ${steady[0].live})`)
   t.ok(steady.every(r => r.largest >= 0.95), 'the overlay holds together under steady churn')
 })
 

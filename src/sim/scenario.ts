@@ -51,6 +51,7 @@ export const SUBNET_SIZES = [1, 10, 100]
 export const THRESHOLDS = [0.5, 0.9, 0.99]
 export const KILL_SHARE = 0.5
 export const KILL_WINDOW = 10
+/** Share of the live nodes killed, and as many joined, every interval of the steady phase. */
 export const STEADY_CHURN = 0.01
 export const MIN_INTERVALS = 30
 /** Intervals the search phase's searches are spread over (fewer if the kill comes first). */
@@ -301,7 +302,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       killed += victims.length
     }
     if (k >= ph.steady) {
-      const c = Math.max(1, Math.round(o.nodes * STEADY_CHURN))
+      // Of the nodes live now, as the report says (1% of nodes killed and as many joined), not of
+      // those the run started with: after the kill that would be twice the churn.
+      const c = Math.max(1, Math.round(world.live.size * STEADY_CHURN))
       for (const i of pick(c)) world.kill(world.nodes[i])
       killed += c
       for (let j = 0; j < c; j++) join()
