@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -237,6 +237,18 @@ t.test('a new node sends its first join lookup at the round after its first link
   t.equal(joins(), 1, `round 1 (not ${JOIN_EVERY}): its successor looked up through a link`)
   c.tick(NOW + 10_000)
   t.equal(joins(), 2, `then every ${JOIN_EVERY} rounds until it is joined`)
+})
+
+t.test('checkAgrees: a check bears out the successor unless it names a node nearer than it', async t => {
+  const self = hexId('1')
+  const succ = hexId('8')
+  t.ok(checkAgrees(self, succ, succ), 'the successor itself')
+  t.ok(checkAgrees(self, succ, hexId('9')), 'a node past it: the others do not know the successor yet')
+  t.ok(checkAgrees(self, succ, hexId('0')), 'past it, the ring wrapped')
+  t.notOk(checkAgrees(self, succ, hexId('5')), 'a node between this one and its successor: one it missed')
+  t.notOk(checkAgrees(self, null, succ), 'no successor to bear out')
+  t.ok(checkAgrees(hexId('e'), hexId('2'), hexId('3')), 'across the top of the ring, past the successor')
+  t.notOk(checkAgrees(hexId('e'), hexId('2'), hexId('f')), 'across the top of the ring, before the successor')
 })
 
 t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between', async t => {

@@ -39,6 +39,15 @@ export const JOIN_EVERY = 2
  */
 export const CHECK_EVERY_MAX = 32
 /**
+ * Whether a check's answer (the node the ring names as self's successor) bears out self's
+ * successor: it is that node, or one past it. Past it is the others' view lagging (a successor
+ * that joined since, which their pointers do not show yet), not a hole in this node's: only a
+ * node nearer than its successor, one it missed, sends the check back to JOIN_EVERY rounds.
+ */
+export function checkAgrees (self: string, successor: string | null, answered: string): boolean {
+  return successor !== null && (answered === successor || betweenOpen(successor, self, answered))
+}
+/**
  * Ring links a node may ask for over its budget for its successors and predecessor (which are
  * never refused for a finger's sake), and no more: a flood of lookups naming nearer "successors"
  * makes a node dial this many at most.
@@ -406,8 +415,7 @@ export class RingCore extends EventEmitter {
       const via = links[Math.floor(this.o.random() * links.length)]
       this.lookup(addPow2(this.id, 0), 'owner', (err, res) => {
         if (err !== null || res === undefined || res.owner.id === this.id) return
-        const agreed = res.owner.id === this.table.successor()
-        this.checkGap = agreed ? Math.min(CHECK_EVERY_MAX, this.checkGap * 2) : JOIN_EVERY
+        this.checkGap = checkAgrees(this.id, this.table.successor(), res.owner.id) ? Math.min(CHECK_EVERY_MAX, this.checkGap * 2) : JOIN_EVERY
         this.table.learn(res.owner.id, res.owner.addrs)
         this.want(res.owner.id, true)
       }, { avoid: this.id }, via)
