@@ -345,3 +345,42 @@ t.test('a ring link the peer closed with a goodbye leaves both ends in their rol
   t.ok(c.ring.core.dead.has(d.id), 'd is marked dead at c')
   t.not(table(d).predecessor(), c.id, 'and c is no longer d\'s predecessor')
 })
+
+t.test('a node publishes its records again when it joins with records sent while it was not joined, not at every return to joined', async t => {
+  const { clock, nodes } = await ringOf(t, 6)
+  const ids = nodes.map(pn => pn.id).sort()
+  const byId = new Map(nodes.map(pn => [pn.id, pn]))
+  const next = id => ids[(ids.indexOf(id) + 1) % ids.length]
+  const table = pn => pn.ring.core.table
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined' && table(pn).successor() === next(pn.id))), 'joined, in order')
+  const a = byId.get(ids[0])
+  const b = byId.get(ids[1])
+  const records = a.ring.core.records
+  const published = []
+  const publish = records.publish.bind(records)
+  records.publish = (f, cb) => { published.push(f.name === undefined ? f.type : `${f.type} ${f.name}`); return publish(f, cb) }
+  const statuses = []
+  a.on('status', s => statuses.push(s.to))
+  /** a's successor link goes (with a goodbye): a is unbalanced until a round links b again. */
+  const shake = async () => {
+    statuses.length = 0
+    b.peers.get(a.id).close('ring link no longer needed', false, true)
+    t.ok(await runUntil(clock, () => statuses.includes('unbalanced') && a.ringStatus() === 'joined'), 'unbalanced, then joined again')
+  }
+  await shake()
+  t.same(published, [], 'nothing published again: what went out while joined stays where it went')
+  // A subnet joined while unbalanced went out with a view that may be wrong: at the join, all go again.
+  let sent = false
+  const once = s => {
+    if (sent || s.to !== 'unbalanced') return
+    sent = true
+    a.ring.publishMember('chat')
+  }
+  a.on('status', once)
+  await shake()
+  a.off('status', once)
+  t.same(published, ['member chat', 'presence', 'member chat'], 'the member record while unbalanced, then every record of a\'s at the join')
+  published.length = 0
+  await shake()
+  t.same(published, [], 'and not again after')
+})
