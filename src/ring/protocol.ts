@@ -405,13 +405,8 @@ export class RingCore extends EventEmitter {
     for (const id of this.table.successors().slice(0, LINKED_SUCCESSORS)) this.want(id, true)
     const pred = this.table.predecessor()
     if (pred !== null) this.want(pred, true)
-    // Looking for its place every JOIN_EVERY rounds: a node not on the ring yet, or off it. Not a
-    // node that is only waiting a round for a new successor's word (routable): the stabilise
-    // brings that, and a lookup would find the successor it has. Under churn, and while
-    // thousands join at once, nodes wait so at every change of successor.
-    const adrift = !this.routable()
-    if (adrift) this.checkGap = JOIN_EVERY
-    if (this.table.linkCount > 0 && (this.round >= this.nextCheck || (adrift && (this.round % JOIN_EVERY === 0 || this.round === this.firstLinkRound + 1)))) {
+    if (this.state !== 'joined') this.checkGap = JOIN_EVERY
+    if (this.table.linkCount > 0 && (this.round >= this.nextCheck || (this.state !== 'joined' && (this.round % JOIN_EVERY === 0 || this.round === this.firstLinkRound + 1)))) {
       this.nextCheck = this.round + this.checkGap
       // Started at a random link and routed around this node: from this node itself, or through
       // it, the lookup could only reach the successor it already has; from elsewhere it comes
