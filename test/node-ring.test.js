@@ -303,12 +303,17 @@ t.test('a node whose one gossip link brought the query is a leaf of the gossip o
   t.equal(c.searches.seenSize, 1, 'c heard the second query only')
 })
 
+/** ringOf's n nodes, their ids in ring order, each node by its id, and the id after an id. */
+async function sortedRing (t, n) {
+  const r = await ringOf(t, n)
+  const ids = r.nodes.map(pn => pn.id).sort()
+  return { ...r, ids, byId: new Map(r.nodes.map(pn => [pn.id, pn])), next: id => ids[(ids.indexOf(id) + 1) % ids.length] }
+}
+
+const table = pn => pn.ring.core.table
+
 t.test('a ring link the peer closed with a goodbye leaves both ends in their roles; a link that failed does not', async t => {
-  const { clock, nodes } = await ringOf(t, 6)
-  const ids = nodes.map(pn => pn.id).sort()
-  const byId = new Map(nodes.map(pn => [pn.id, pn]))
-  const next = id => ids[(ids.indexOf(id) + 1) % ids.length]
-  const table = pn => pn.ring.core.table
+  const { clock, nodes, ids, byId, next } = await sortedRing(t, 6)
   const inOrder = () => nodes.every(pn => pn.ringStatus() === 'joined' && table(pn).successor() === next(pn.id) && table(pn).predecessor() === ids[(ids.indexOf(pn.id) + ids.length - 1) % ids.length])
   t.ok(await runUntil(clock, inOrder), 'joined, each with its true successor and predecessor')
   /** Closes the link between two neighbours from the far end (b's), and waits for a to hear. */
@@ -347,11 +352,7 @@ t.test('a ring link the peer closed with a goodbye leaves both ends in their rol
 })
 
 t.test('a node publishes its records again when it joins with records sent while it was not joined, not at every return to joined', async t => {
-  const { clock, nodes } = await ringOf(t, 6)
-  const ids = nodes.map(pn => pn.id).sort()
-  const byId = new Map(nodes.map(pn => [pn.id, pn]))
-  const next = id => ids[(ids.indexOf(id) + 1) % ids.length]
-  const table = pn => pn.ring.core.table
+  const { clock, nodes, ids, byId, next } = await sortedRing(t, 6)
   t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined' && table(pn).successor() === next(pn.id))), 'joined, in order')
   const a = byId.get(ids[0])
   const b = byId.get(ids[1])

@@ -140,7 +140,7 @@ export class RingNet {
   /**
    * Rounds until every live node's whole successor list is true too (at most max); how many. Past
    * the nodes it links to a list fills from the successor's stabilise answers, one node a round,
-   * so a ring formed all at once takes about ten rounds more than settle().
+   * so a ring formed all at once takes about fifteen rounds more than settle() (150 nodes).
    */
   settleLists (max = 40) {
     for (let r = 0; r < max; r++) {
