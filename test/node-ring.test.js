@@ -384,4 +384,9 @@ t.test('a node publishes its records again when it joins with records sent while
   published.length = 0
   await shake()
   t.same(published, [], 'and not again after')
+  // Cut off (every link gone: lonely), it may have published to itself alone: at its next join, all go again.
+  statuses.length = 0
+  for (const c of a.peers.all()) c.close('test: cut off', false)
+  t.ok(await runUntil(clock, () => statuses.includes('lonely') && a.ringStatus() === 'joined'), 'lonely, then joined again')
+  t.same(published, ['presence', 'member chat'], 'every record of a\'s at the join after it was cut off')
 })

@@ -130,11 +130,7 @@ export class RingNet {
 
   /** Rounds until every live node has its true successor and predecessor (at most max); how many. */
   settle (max = 40) {
-    for (let r = 0; r < max; r++) {
-      if (this.settled()) return r
-      this.round()
-    }
-    return this.settled() ? max : -1
+    return this.roundsUntil(() => this.settled(), max)
   }
 
   /**
@@ -143,11 +139,16 @@ export class RingNet {
    * so a ring formed all at once takes about fifteen rounds more than settle() (150 nodes).
    */
   settleLists (max = 40) {
+    return this.roundsUntil(() => this.listsTrue(), max)
+  }
+
+  /** Rounds until done() holds (at most max): how many, or -1 if it never did. */
+  roundsUntil (done, max) {
     for (let r = 0; r < max; r++) {
-      if (this.listsTrue()) return r
+      if (done()) return r
       this.round()
     }
-    return this.listsTrue() ? max : -1
+    return done() ? max : -1
   }
 
   listsTrue () {
