@@ -120,6 +120,10 @@ t.test('a lookup passed back by the node it went to (which does not hold the poi
   const N = hexId('5')
   const L = hexId('7')
   for (const id of [S, N, L]) c.linkUp(id, [])
+  // Joined: its successor agrees (a node never joined passes such a lookup back: see the next test).
+  c.receive(N, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
+  t.equal(c.status(), 'joined')
+  out.sent.length = 0
   c.receive(S, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch' }))
   t.same([out.sent[0].to, out.sent[0].m.final], [N, true], 'sent to the successor, as the responsible node')
   // N passes it on past itself (see Lookups.held): to its successor, which is this node's next.
@@ -146,6 +150,45 @@ function claimed (op) {
   c.lookup(hexId('5'), op, (err, res) => { got.result = { err, res } })
   return { c, out, M, T, got, qid: out.sent[0].m.qid }
 }
+
+t.test('a node never joined passes back a lookup it would send on as `final` (its successor is a guess) to a node on the ring, which routes around it', async t => {
+  const { c, out } = core('1')
+  const S = hexId('0')
+  const N = hexId('8')
+  // S said in its hello that it is on the ring: it can route around this node.
+  c.linkUp(S, [], true)
+  c.linkUp(N, [])
+  out.sent.length = 0
+  c.receive(S, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch' }))
+  t.same(out.sent.map(x => [x.to, x.m.type, x.m.final, x.m.avoid]), [[S, 'ring.lookup', undefined, c.id]], 'back to where it came from, this node to be avoided')
+  c.receive(S, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch', avoid: c.id, qid: 'ff'.repeat(16) }))
+  t.equal(out.sent[1].to, N, 'not when it is itself to be avoided (it was passed back to it): on as it would')
+  c.receive(N, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
+  t.equal(c.status(), 'joined')
+  c.receive(S, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch', qid: 'ee'.repeat(16) }))
+  t.same([out.sent.at(-1).to, out.sent.at(-1).m.final], [N, true], 'once joined, on to its successor')
+  // A node that did not say it is on the ring gets it on as before (it has no better way).
+  const d = core('1')
+  d.c.linkUp(S, [])
+  d.c.linkUp(N, [])
+  d.out.sent.length = 0
+  d.c.receive(S, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch' }))
+  t.same(d.out.sent.map(x => [x.to, x.m.final]), [[N, true]], 'from a node not on the ring: on to the successor, as before')
+
+  // The node before it, with the lookup on a route: routes around it.
+  const b = core('0')
+  const X = hexId('e')
+  b.c.linkUp(X, [])
+  b.c.linkUp(c.id, [])
+  b.c.linkUp(N, [])
+  b.c.receive(c.id, { type: 'ring.stabok', pred: { id: b.c.id, addrs: [] }, succs: [] })
+  t.equal(b.c.status(), 'joined')
+  b.out.sent.length = 0
+  b.c.receive(X, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch', qid: 'dd'.repeat(16) }))
+  t.same(b.out.sent.map(x => x.to), [c.id], 'sent to the node nearest before the target')
+  b.c.receive(c.id, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch', qid: 'dd'.repeat(16), avoid: c.id, hops: 2 }))
+  t.same(b.out.sent.slice(1).map(x => [x.to, x.m.final]), [[N, true]], 'passed back: on to the next node, around it')
+})
 
 t.test('a false claim of responsibility: the asker asks the closer node it knows', async t => {
   const { c, out, M, T, got, qid } = claimed('owner')

@@ -58,8 +58,12 @@ export interface LookupHost {
   me: () => RingPeer
   /** Whether the node is joined (its successor agrees, its predecessor is known). */
   joined: () => boolean
+  /** Whether the node has ever been joined: until then its successor is a guess. */
+  everJoined: () => boolean
   /** Live links whose peer said it was on the ring when the link opened. */
   onRingLinks: () => string[]
+  /** Whether the link to id is one of those. */
+  linkOnRing: (id: string) => boolean
   /**
    * Whether the node holds the records of the arc it is responsible for (of `point` in it): its
    * successor has taken it as predecessor (and so handed the arc over), it holds some for the
@@ -269,6 +273,19 @@ export class Lookups {
     const own = this.pending.get(m.qid)
     const [hop, next] = this.decide(from, m)
     if (own !== undefined) return this.cameBack(own, next, hop)
+    // A node not on the ring yet (never joined: its successor is a guess, from the few nodes it
+    // has heard of, maybe far past its true one) is the nearest node before the target for the
+    // nodes linked to it, which pass lookups to it. Sent on `final` to that guess, a lookup
+    // overshoots, and walks back one predecessor at a time until its hops run out (traced at
+    // 10,000 nodes: a newcomer just before a subnet's point failed every search for it for an
+    // interval). It goes back to the node it came from instead, which routes around this one,
+    // as when a node passes back a lookup for a point it does not hold yet (see held). Only to a
+    // node on the ring (its hello said so): one that is not has no better way (in a network just
+    // started, every node).
+    if (hop.kind === 'final' && !this.core.everJoined() && m.avoid !== this.core.id && this.core.linkOnRing(from)) {
+      this.remember(m, back, from)
+      return this.forward({ kind: 'forward', to: from }, { ...m, avoid: this.core.id })
+    }
     if (hop.kind === 'self') {
       if (route !== undefined) this.routes.delete(m.qid)
       // A delivered envelope's answer goes back when its handler is done (over the link it came
@@ -280,9 +297,14 @@ export class Lookups {
       if (next.op === 'fetch' && next.at !== next.target && !this.core.mayHold(next.target)) return this.reply(back, next, { error: 'not a replica of the point' })
       return this.reply(back, next, this.core.answer(next))
     }
-    if (route === undefined && this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-    this.routes.set(m.qid, { prev: back, next: hop.to, expires: this.core.time + routeLife(m, this.core.time) })
+    this.remember(m, back, hop.to)
     this.forward(hop, next)
+  }
+
+  /** The route of a lookup passing through: where its answer goes back to, and where it went. */
+  private remember (m: RingLookup, prev: string, next: string): void {
+    if (!this.routes.has(m.qid) && this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
+    this.routes.set(m.qid, { prev, next, expires: this.core.time + routeLife(m, this.core.time) })
   }
 
   /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */

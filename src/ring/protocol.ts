@@ -172,6 +172,11 @@ export class RingCore extends EventEmitter {
     return this.wasJoined && s !== null && this.table.isLinked(s) && this.table.predecessor() !== null
   }
 
+  /** Whether this node has ever been joined (see Lookups.onLookup: until then its successor is a guess). */
+  everJoined (): boolean {
+    return this.wasJoined
+  }
+
   /**
    * Whether a search from this node may ask the ring: its own lookups reach it (routable), or
    * it has a link to a node that is on it, through which a node not joined yet asks (Lookups'
@@ -185,6 +190,10 @@ export class RingCore extends EventEmitter {
   /** Live links whose peer said it was on the ring when the link opened (its hello). */
   onRingLinks (): string[] {
     return [...this.onRing]
+  }
+
+  linkOnRing (id: string): boolean {
+    return this.onRing.has(id)
   }
 
   /**
