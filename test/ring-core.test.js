@@ -188,6 +188,22 @@ t.test('a node never joined passes back a lookup it would send on as `final` (it
   t.same(b.out.sent.map(x => x.to), [c.id], 'sent to the node nearest before the target')
   b.c.receive(c.id, lookup({ target: hexId('3'), at: hexId('3'), op: 'fetch', qid: 'dd'.repeat(16), avoid: c.id, hops: 2 }))
   t.same(b.out.sent.slice(1).map(x => [x.to, x.m.final]), [[N, true]], 'passed back: on to the next node, around it')
+
+  // The node's own lookup (a search from the node just before the newcomer): the same, and its answer is taken.
+  const o = core('0')
+  o.c.linkUp(c.id, [])
+  o.c.linkUp(N, [])
+  o.c.receive(c.id, { type: 'ring.stabok', pred: { id: o.c.id, addrs: [] }, succs: [] })
+  o.out.sent.length = 0
+  const got = []
+  o.c.lookup(hexId('3'), 'owner', (err, res) => got.push([err, res?.owner.id]))
+  const first = o.out.sent.find(x => x.m.type === 'ring.lookup')
+  t.equal(first.to, c.id, 'its own lookup goes to the newcomer, nearest before the target')
+  o.c.receive(c.id, { ...first.m, avoid: c.id, hops: 2 })
+  const on = o.out.sent.filter(x => x.m.type === 'ring.lookup').at(-1)
+  t.same([on.to, on.m.final], [N, true], 'passed back to its origin: on to the next node, around it')
+  o.c.receive(N, { type: 'ring.found', qid: first.m.qid, hops: 3, owner: { id: N, addrs: [] }, pred: o.c.id })
+  t.same(got, [[null, N]], 'and the next node\'s answer ends the lookup')
 })
 
 t.test('a false claim of responsibility: the asker asks the closer node it knows', async t => {
