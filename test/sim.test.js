@@ -12,6 +12,8 @@ import { World } from '../lib/sim/world.js'
 import { parseArgs, UsageError, inThreads } from '../lib/sim/main.js'
 import { exchange, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
 import { MessageChannel } from 'node:worker_threads'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { simulationStandInLayer } from '../lib/sim/stand-in.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, PING_INTERVAL, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
@@ -167,6 +169,26 @@ t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as ov
   slow.write(Buffer.concat(Array.from({ length: asks }, () => encodeFrame({ type: 'getaddrs' }))))
   await steps(() => reason !== null)
   t.match(reason, /peer is not reading/, `dropped: ${reason}`)
+})
+
+t.test('a killed node is let go: nothing of the world keeps its Peernet (half the nodes die at the kill)', async t => {
+  const world = new World({ seed: 1, table: 256, sample: 32, connections: 5, interval: 1000, dialInterval: 1000, latency: 50, hops: 15 })
+  const a = world.addNode([])
+  const b = world.addNode([a.url])
+  t.teardown(() => { world.kill(a); world.kill(b) })
+  const steps = async (until, max = 400) => { for (let i = 0; i < max && !until(); i++) await world.step(50) }
+  await steps(() => a.pn.connections().length > 0)
+  t.ok(a.pn.connections().length > 0, 'linked')
+  const ref = new WeakRef(b.pn)
+  world.kill(b)
+  await steps(() => a.pn.connections().length === 0)
+  await steps(() => false, 40)
+  // A full collection, on a flag set for this process (tap runs it without --expose-gc).
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc')
+  await new Promise(resolve => setImmediate(resolve))
+  gc()
+  t.equal(ref.deref(), undefined, 'its Peernet was collected')
 })
 
 t.test('outputs: text, NDJSON rows, SVG, DOT', async t => {

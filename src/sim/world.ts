@@ -232,6 +232,9 @@ export class World {
     this.live.delete(node.idx)
     if (!this.owns(node.idx)) return
     node.stop()
+    // The listen closure holds the node's Peernet: a dead node kept its whole state (table,
+    // ring, timers' closures) for the rest of the run, a third of the heap after the kill.
+    node.stop = () => {}
     const pn = node.pn as Peernet
     const db = node.db as SinkDb
     const closing = pn.close()
