@@ -56,10 +56,13 @@ t.test('connect(ID): an id nobody holds is "no route" within the deadlines, neve
 })
 
 t.test('dial-back goes only to the requester\'s own presence addresses, pinned to its id: a record naming another node\'s address gets no link there', async t => {
-  // k7 only dials out; k6 claims k5's address as its own.
-  const { clock, nodes } = await ringOf(t, 8, { dialOnly: [7], advertise: { 6: ['mem://k5'] } })
-  const [V, X, T] = [nodes[5], nodes[6], nodes[7]]
-  for (const pn of [V, X]) if (linked(pn, T)) await settle(clock, pn.disconnect(T.id))
+  // k15 only dials out; k14 claims k13's address as its own. In a ring of 16, T links to its
+  // successors, its predecessor and its gossip links, not to V: a dial of T's to V's address is
+  // the dial-back's own (a link that was there, cut by V's user, would have T's gossip redial it
+  // meanwhile, and be refused by V's hold).
+  const { clock, nodes } = await ringOf(t, 16, { dialOnly: [15], advertise: { 14: ['mem://k13'] } })
+  const [V, X, T] = [nodes[13], nodes[14], nodes[15]]
+  t.ok(!linked(V, T) && !linked(T, V) && !linked(X, T), 'neither V nor X has a link to T')
   // X cannot dial T (no address), so it asks for a dial-back; T looks up X's presence record,
   // finds k5's address there, and dials it as X: k5 answers with its own key, and the link ends
   // in the handshake, before T sends anything of its own.

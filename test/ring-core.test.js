@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, STAB_EVERY_MAX, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -146,6 +146,8 @@ function claimed (op) {
   const T = hexId('6')
   c.linkUp(M, [])
   c.linkUp(T, [])
+  // 6… came in between 3… and this node: 3… was told it has a nearer successor. Not counted below.
+  out.sent.length = 0
   const got = { result: null }
   c.lookup(hexId('5'), op, (err, res) => { got.result = { err, res } })
   return { c, out, M, T, got, qid: out.sent[0].m.qid }
@@ -407,6 +409,106 @@ t.test('a node whose link went down and came back up is believed at once: its ow
   c.receive(S, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
   t.same(c.table.successors(), [S], 'the live successor stays in the list (it was left with none, and the node never joined)')
   t.equal(c.status(), 'joined')
+})
+
+t.test('a joined node whose successor\'s answers change nothing stabilises every 2, then every STAB_EVERY_MAX rounds; a new successor, every round again', async t => {
+  const { c, out } = core('1')
+  const S = hexId('8')
+  c.linkUp(S, [])
+  const stabRounds = (from, to) => {
+    const rounds = []
+    for (let r = from; r <= to; r++) {
+      out.sent.length = 0
+      c.tick(NOW + r * 5000)
+      for (const s of out.sent) {
+        if (s.m.type !== 'ring.stab') continue
+        rounds.push(r)
+        // The successor's answer: this node is its predecessor, nothing else moved.
+        c.receive(s.to, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [] })
+      }
+    }
+    return rounds
+  }
+  t.equal(STAB_EVERY_MAX, 4)
+  t.same(stabRounds(1, 16), [1, 3, 7, 11, 15], 'the gap after each answer doubles from 1 to STAB_EVERY_MAX')
+  t.equal(c.status(), 'joined')
+  const N = hexId('4') // a nearer successor
+  c.linkUp(N, [])
+  t.equal(c.table.successor(), N)
+  t.same(stabRounds(17, 20), [17, 19], 'a new successor is stabilised with at the next round, then the gap grows again')
+})
+
+t.test('an answer that moves the list, or names another predecessor, keeps the stabilise every round', async t => {
+  const { c, out } = core('1')
+  const S = hexId('8')
+  c.linkUp(S, [])
+  const X = hexId('9')
+  let round = 0
+  const next = () => {
+    out.sent.length = 0
+    c.tick(NOW + ++round * 5000)
+    return out.sent.some(s => s.m.type === 'ring.stab' && s.to === S)
+  }
+  t.ok(next())
+  c.receive(S, { type: 'ring.stabok', pred: { id: hexId('0'), addrs: [] }, succs: [] })
+  t.ok(next(), 'its predecessor is another node: every round')
+  c.receive(S, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [{ id: X, addrs: ['mem://x'] }] })
+  t.ok(next(), 'its list moved this node\'s: every round')
+  c.receive(S, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [{ id: X, addrs: ['mem://x'] }] })
+  t.notOk(next(), 'nothing moved: the next stabilise is 2 rounds on')
+  t.ok(next())
+})
+
+t.test('a successor tells the predecessor a newcomer displaced, once the newcomer stabilises (not at its link)', async t => {
+  const { c, out } = core('5')
+  const P = hexId('2')
+  const Q = hexId('4')
+  c.linkUp(P, ['mem://p'])
+  t.equal(c.table.predecessor(), P)
+  out.sent.length = 0
+  c.linkUp(Q, ['mem://q'])
+  t.equal(c.table.predecessor(), Q, 'the live link nearest before it')
+  t.same(out.sent.filter(s => s.to === P), [], 'a link alone (any peer can make one) tells P nothing')
+  c.receive(Q, { type: 'ring.stab', addrs: ['mem://q'] })
+  const toP = out.sent.filter(s => s.to === P)
+  t.equal(toP.length, 1, 'Q stabilised here: P is told')
+  t.equal(toP[0].m.type, 'ring.stabok')
+  t.same(toP[0].m.pred, { id: Q, addrs: ['mem://q'] }, 'that Q is the predecessor now')
+  t.ok(out.sent.some(s => s.to === Q && s.m.type === 'ring.stabok'), 'Q gets its answer')
+  out.sent.length = 0
+  c.receive(Q, { type: 'ring.stab', addrs: ['mem://q'] })
+  t.same(out.sent.filter(s => s.to === P), [], 'once')
+})
+
+t.test('a node tells its predecessor when its successor list moves, at most once a round', async t => {
+  const { c, out } = core('5')
+  const P = hexId('2')
+  c.linkUp(P, [])
+  c.linkUp(hexId('8'), [])
+  c.tick(NOW + 5000)
+  out.sent.length = 0
+  c.tick(NOW + 5100)
+  t.same(out.sent.filter(s => s.to === P), [], 'nothing moved: nothing said')
+  c.linkUp(hexId('7'), [])
+  c.tick(NOW + 5200)
+  const told = out.sent.filter(s => s.to === P && s.m.type === 'ring.stabok')
+  t.equal(told.length, 1, 'a nearer successor: the predecessor hears the list')
+  t.same(told[0].m.succs.map(p => p.id), [hexId('7'), hexId('8')], 'its list but the last (P, past the wrap), as a stabilise answer')
+  out.sent.length = 0
+  c.linkUp(hexId('9'), [])
+  c.tick(NOW + 5300)
+  t.same(out.sent.filter(s => s.to === P), [], 'not twice in a round')
+  c.tick(NOW + 10000)
+  t.same(out.sent.filter(s => s.to === P && s.m.type === 'ring.stabok').map(s => s.m.succs.map(p => p.id)), [[hexId('7'), hexId('8'), hexId('9')]], 'the next round')
+})
+
+t.test('successors new in a stabilise answer are asked for at once (replicas get copies only once linked)', async t => {
+  const { c, out } = core('1')
+  const S = hexId('4')
+  c.linkUp(S, [])
+  out.wanted.length = 0
+  c.receive(S, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [{ id: hexId('5'), addrs: ['mem://5'] }, { id: hexId('6'), addrs: ['mem://6'] }] })
+  t.same(out.wanted, [hexId('5'), hexId('6')], 'before the next round')
 })
 
 t.test('MAX_PENDING own lookups in flight; MAX_ROUTES remembered for others, the oldest dropped', async t => {

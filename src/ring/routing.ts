@@ -230,6 +230,14 @@ export class RoutingTable {
     return this.succs.slice()
   }
 
+  /**
+   * The successor list itself, not a copy: a list that changes is replaced, never edited in
+   * place, so a reference kept from before tells whether it may have moved.
+   */
+  successorList (): readonly string[] {
+    return this.succs
+  }
+
   predecessor (): string | null {
     return this.pred
   }
