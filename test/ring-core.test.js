@@ -480,11 +480,24 @@ t.test('a successor tells the predecessor a newcomer displaced, once the newcome
   t.same(out.sent.filter(s => s.to === P), [], 'once')
 })
 
+t.test('a displaced predecessor whose link is gone is not told (nothing is sent to a node not linked)', async t => {
+  const { c, out } = core('5')
+  const P = hexId('2')
+  const Q = hexId('4')
+  c.linkUp(P, ['mem://p'])
+  c.linkUp(Q, ['mem://q'])
+  c.linkDown(P) // P died before Q stabilised here
+  out.sent.length = 0
+  c.receive(Q, { type: 'ring.stab', addrs: ['mem://q'] })
+  t.same(out.sent.map(s => s.to), [Q], 'only Q gets an answer')
+})
+
 t.test('a node tells its predecessor when its successor list moves, at most once a round', async t => {
   const { c, out } = core('5')
   const P = hexId('2')
   c.linkUp(P, [])
   c.linkUp(hexId('8'), [])
+  c.tick(NOW + 1000) // its links moved its list: said within round 0
   c.tick(NOW + 5000)
   out.sent.length = 0
   c.tick(NOW + 5100)

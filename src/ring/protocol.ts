@@ -49,10 +49,10 @@ export function checkAgrees (self: string, successor: string | null, answered: s
 }
 /**
  * Most rounds between two stabilises of a joined node whose successor's answers change nothing.
- * A successor tells its predecessor of a change itself, at once (a new predecessor between
- * them: the old one is told) or within a round (its list of successors moved), so the periodic
- * stabilise only catches what such a word missed. Every round it was two frames a node a
- * round, a fifth of all the simulation's frames, nearly all of them answers that changed nothing.
+ * A successor tells its predecessor of a change itself: a new predecessor between them (the old
+ * one is told when the newcomer stabilises), or its list of successors moved (within a round).
+ * So the periodic stabilise only catches what such a word missed. Every round it was two frames
+ * a node a round, a fifth of all the simulation's frames, nearly all answers that changed nothing.
  */
 export const STAB_EVERY_MAX = 4
 /**
@@ -312,7 +312,7 @@ export class RingCore extends EventEmitter {
         // not redialed the moment any answer comes), and so is all of a list still forming (a
         // node joining, whose list changes at every answer: a link to each entry at once was 5%
         // more frames in the join, hellos and goodbyes for entries gone a round later).
-        if (moved && joined) for (const id of this.table.successors().slice(0, LINKED_SUCCESSORS)) if (!had.includes(id)) this.want(id, true)
+        if (moved && joined) this.wantSuccessors(had)
         return this.changed(before)
       }
       case 'ring.store': {
@@ -337,13 +337,14 @@ export class RingCore extends EventEmitter {
   tick (now: number): void {
     this.now = now
     this.lookups.tick(now)
-    if (this.tellDue) this.tellPredecessor()
     if (now >= this.nextRound) {
       // One round however late the tick (a process that slept does not make up a burst).
       this.nextRound += this.interval
       if (this.nextRound <= now) this.nextRound = now + this.interval
       this.upkeep()
     }
+    // After the round: a word held back by the last one goes now, and so do the round's changes.
+    if (this.tellDue) this.tellPredecessor()
   }
 
   // --- lookups (lookups.ts routes them; this node answers those it is responsible for) ------
@@ -474,7 +475,6 @@ export class RingCore extends EventEmitter {
       this.nextStab = this.round + this.stabGap
       this.o.send(succ, { type: 'ring.stab', addrs: this.o.addresses() })
     }
-    if (this.tellDue) this.tellPredecessor()
     this.wantSuccessors()
     const pred = this.table.predecessor()
     if (pred !== null) this.want(pred, true)
@@ -501,8 +501,9 @@ export class RingCore extends EventEmitter {
     this.changed(before)
   }
 
-  private wantSuccessors (): void {
-    for (const id of this.table.successors().slice(0, LINKED_SUCCESSORS)) this.want(id, true)
+  /** Asks for links to the successors it keeps linked (but those in `had`). */
+  private wantSuccessors (had: readonly string[] = []): void {
+    for (const id of this.table.successors().slice(0, LINKED_SUCCESSORS)) if (!had.includes(id)) this.want(id, true)
   }
 
   /** Looks up one empty finger range (not tried lately): the node found there becomes its finger. */
