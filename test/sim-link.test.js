@@ -95,3 +95,29 @@ t.test('a dial nobody listens for is refused; a listener gets the far end', asyn
   stop()
   s.destroy()
 })
+
+t.test('ends queue apart: writes waiting and chunks unread on one link never show on another', async t => {
+  // Every end starts with one shared empty queue of each kind (no arrays of its own until it
+  // queues): two links held back at once must each deliver exactly their own bytes, in order.
+  const box = new Outbox()
+  const links = [simPair(box), simPair(box)]
+  const got = links.map(() => [])
+  for (const [x, [, b]] of links.entries()) {
+    b.pause()
+    b.on('data', c => got[x].push(c[0]))
+  }
+  // Over MEM_LINK_BUFFER on each: the rest waits on the writer's side.
+  const pieces = 6
+  for (let i = 0; i < pieces; i++) {
+    for (const [x, [a]] of links.entries()) a.write(Buffer.alloc(MEM_LINK_BUFFER / 4, 16 * x + i))
+  }
+  t.ok(links.every(([a]) => a.writableLength > 0), 'both writers hold writes back')
+  const flush = async () => { for (let k = 0; k < 20; k++) { box.take().run(); await new Promise(resolve => setImmediate(resolve)) } }
+  await flush()
+  t.same(got, [[], []], 'nothing read while paused')
+  for (const [, b] of links) b.resume()
+  await flush()
+  t.same(got, links.map((_, x) => Array.from({ length: pieces }, (_, i) => 16 * x + i)), 'each link gave its own chunks, in order')
+  t.ok(links.every(([a]) => a.writableLength === 0), 'nothing left waiting')
+  for (const [a] of links) a.destroy()
+})

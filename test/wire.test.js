@@ -171,6 +171,25 @@ const BAD_SUBNETS = [
   'é'.repeat(MAX_SUBNET_LENGTH / 2 + 1), 'a'.repeat(MAX_SUBNET_LENGTH + 1), '€'.repeat(43) // over MAX_SUBNET_LENGTH bytes
 ]
 
+t.test('decoders buffer apart: a partial frame on one is never seen by another', async t => {
+  // Decoders start with one shared empty list of buffered chunks and come back to it once they
+  // hold none: two decoders buffering at once, again and again, each give exactly their frames.
+  const a = new FrameDecoder()
+  const b = new FrameDecoder()
+  for (let round = 0; round < 3; round++) {
+    const fa = encodeFrame({ who: 'a', round })
+    const fb = encodeFrame({ who: 'b', round, pad: 'x'.repeat(round) })
+    t.same(a.push(fa.subarray(0, 3)), [], 'a holds a partial header')
+    t.same(b.push(fb.subarray(0, 7)), [], 'b holds a partial body')
+    t.same(a.push(Buffer.concat([fa.subarray(3), encodeFrame(round)])), [{ who: 'a', round }, round], 'a completes its own frames')
+    t.same(b.push(fb.subarray(7)), [{ who: 'b', round, pad: 'x'.repeat(round) }], 'b completes its own frame')
+    // A whole frame with a tail: the tail stays with the decoder it came to.
+    t.same(a.push(Buffer.concat([encodeFrame('whole'), fa.subarray(0, 5)])), ['whole'], 'a keeps a tail')
+    t.same(b.push(encodeFrame('b alone')), ['b alone'], 'b is not handed a\'s tail')
+    t.same(a.push(fa.subarray(5)), [{ who: 'a', round }], 'a finishes its tail')
+  }
+})
+
 t.test('sizeOf names each frame of the last push, header included, and no frame past them', async t => {
   const d = new FrameDecoder()
   const frames = [encodeFrame(valid.getaddrs), encodeFrame('x'), encodeFrame(valid.bye)]

@@ -10,7 +10,7 @@
 // opens, and it books a failed dial (and backs off) instead of a link that opened and closed.
 // (Peers that greet at once, as version 1 nodes did, mix with this: no end waits for the
 // other's hello before sending its own, except this accepting end.)
-import type { Connection, PeerMessage } from './connection.js'
+import { type Connection, type PeerMessage, NOTHING } from './connection.js'
 import { PeerSet, peerInfo } from './peers.js'
 import type { OwnAddresses } from './own.js'
 import type { Holds } from './holds.js'
@@ -159,7 +159,7 @@ export class Handshake {
     // room for 17, and every link end of every node keeps these).
     c.sources = c.remoteHost ? ['id:' + m.id, 'group:' + this.opts.groupOf(c.remoteHost)] : ['id:' + m.id]
     const offered = this.own.acceptable(m.addrs)
-    c.offered = offered.length === 0 ? [] : offered.slice()
+    c.offered = offered.length === 0 ? NOTHING : offered.slice()
     c.peerJoined = m.joined === true
     if (!c.outbound) {
       // A claim only, shown as one: it answers for the peer once a dial of ours reaches it.

@@ -70,6 +70,13 @@ export class Outbox {
   }
 }
 
+/**
+ * The empty queue every end starts with, shared: nearly all ends never queue a chunk (the link
+ * has room, and the Connection reads at once), and two arrays of their own cost each of a
+ * node's ~40 link ends ~64 bytes. Never pushed to: an end takes an array of its own first.
+ */
+const NONE: Buffer[] = []
+
 export class SimEnd {
   other: SimEnd | FarEnd | null = null
   destroyed = false
@@ -77,8 +84,8 @@ export class SimEnd {
   writableLength = 0
   /** Bytes written here and not yet handed to the other end. */
   private inFlight = 0
-  /** Writes waiting for room on the link, in order. */
-  private waiting: Buffer[] = []
+  /** Writes waiting for room on the link, in order (NONE until one waits). */
+  private waiting: Buffer[] = NONE
   /** end() was called: the end goes once the writes waiting have gone. */
   private ending = false
   private finished = false
@@ -86,8 +93,8 @@ export class SimEnd {
   private eof = false
   private endEmitted = false
   private closeEmitted = false
-  /** Chunks delivered while nobody read (no 'data' listener yet, or paused): a stream buffers them too. */
-  private unread: Buffer[] = []
+  /** Chunks delivered while nobody read (no 'data' listener yet, or paused): a stream buffers them too (NONE until one does). */
+  private unread: Buffer[] = NONE
   private unreadBytes = 0
   private paused = false
   private onData: Slot = null
@@ -178,6 +185,7 @@ export class SimEnd {
   write (chunk: Buffer): boolean {
     if (this.destroyed || this.ending) return false
     if (this.waiting.length > 0 || (this.other !== null && this.held() >= MEM_LINK_BUFFER)) {
+      if (this.waiting === NONE) this.waiting = []
       this.waiting.push(chunk)
       this.writableLength += chunk.length
       return false
@@ -196,7 +204,7 @@ export class SimEnd {
   destroy (err?: Error): this {
     if (this.destroyed) return this
     this.destroyed = true
-    this.waiting = []
+    this.waiting = NONE
     this.writableLength = 0
     const other = this.other
     this.other = null
@@ -299,6 +307,7 @@ export class SimEnd {
       return
     }
     if (this.paused || this.unread.length > 0 || this.onData === null) {
+      if (this.unread === NONE) this.unread = []
       this.unread.push(chunk)
       this.unreadBytes += chunk.length
     } else if (typeof this.onData === 'function') {

@@ -372,7 +372,7 @@ export class AddressTable {
    * makes room. `hint` gives the id a peer said an address reaches (unchecked: a record keeps
    * the first hint until a handshake proves a key). Returns how many were new.
    */
-  learn (addresses: string[], sources: string[], hint: IdOf = () => undefined): number {
+  learn (addresses: readonly string[], sources: readonly string[], hint: IdOf = () => undefined): number {
     const now = this.opts.now()
     const cap = sourceCap(this.capacity, this.share)
     const ops: BatchOp[] = []

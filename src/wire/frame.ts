@@ -60,9 +60,16 @@ function parseBody (buf: Buffer, start: number, end: number): unknown {
   }
 }
 
+/**
+ * The empty list of buffered chunks every decoder starts with, shared: a peer writes whole frames
+ * a chunk, so most decoders never buffer one (every link end has a decoder). Never pushed to: a
+ * decoder takes a list of its own first, and comes back to this one once it has none buffered.
+ */
+const NO_CHUNKS: Buffer[] = []
+
 /** Splits a byte stream into parsed JSON frames; throws WireError on the first bad frame. */
 export class FrameDecoder {
-  private chunks: Buffer[] = []
+  private chunks: Buffer[] = NO_CHUNKS
   private buffered = 0
   /**
    * The whole frames (header and body) of the values the last push() returned, by index, for
@@ -95,6 +102,7 @@ export class FrameDecoder {
     this.count = 0
     if (this.buffered === 0) return this.whole(chunk)
     if (chunk.length > 0) {
+      if (this.chunks === NO_CHUNKS) this.chunks = []
       this.chunks.push(chunk)
       this.buffered += chunk.length
     }
@@ -129,7 +137,7 @@ export class FrameDecoder {
       at += HEADER + size
     }
     if (at < chunk.length) {
-      this.chunks.push(at === 0 ? chunk : chunk.subarray(at))
+      this.chunks = [at === 0 ? chunk : chunk.subarray(at)]
       this.buffered = chunk.length - at
     }
     return out
@@ -151,6 +159,7 @@ export class FrameDecoder {
     if (rest.length > 0) this.chunks[0] = rest
     else this.chunks.shift()
     this.buffered -= n
+    if (this.chunks.length === 0) this.chunks = NO_CHUNKS
     return taken
   }
 }
