@@ -12,8 +12,7 @@ import { World } from '../lib/sim/world.js'
 import { parseArgs, UsageError, inThreads } from '../lib/sim/main.js'
 import { exchange, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
 import { MessageChannel } from 'node:worker_threads'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import { fullCollection } from '../lib/sim/collect.js'
 import { simulationStandInLayer } from '../lib/sim/stand-in.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, PING_INTERVAL, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
@@ -184,11 +183,22 @@ t.test('a killed node is let go: nothing of the world keeps its Peernet (half th
   await steps(() => a.pn.connections().length === 0)
   await steps(() => false, 40)
   // A full collection, on a flag set for this process (tap runs it without --expose-gc).
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc')
+  const gc = fullCollection()
   await new Promise(resolve => setImmediate(resolve))
   gc()
   t.equal(ref.deref(), undefined, 'its Peernet was collected')
+})
+
+t.test('one full collection, in the kill\'s interval, and the same rows as without it', async t => {
+  const tiny = { ...small, nodes: 50, searches: 10 }
+  const gc = fullCollection()
+  let intervalsDone = 0
+  const calls = []
+  const run = await simulate({ ...tiny, progress: () => { intervalsDone++ }, collect: () => { calls.push(intervalsDone); gc() } })
+  const kill = run.timeline.findIndex(r => r.phase === 'kill')
+  t.ok(kill > 0, `the kill came at interval ${kill}`)
+  t.same(calls, [kill], 'collected once, while the kill\'s interval ran')
+  t.equal(figures(run), figures(await simulate(tiny)), 'a collection changes no row')
 })
 
 t.test('outputs: text, NDJSON rows, SVG, DOT', async t => {

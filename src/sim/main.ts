@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions } from './scenario.js'
 import { MAX_THREADS } from './parallel.js'
 import type { SimResult } from './results.js'
+import { fullCollection } from './collect.js'
 import { rows, text, svg, dot, type RunInfo } from './report.js'
 import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 
@@ -32,7 +33,7 @@ convergence, overlay degree, subnet search and churn figures.
   --help             this text
 `
 
-export interface Args extends Omit<SimOptions, 'progress' | 'part'> { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean, threads: number }
+export interface Args extends Omit<SimOptions, 'progress' | 'part' | 'collect'> { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean, threads: number }
 
 /** Threads when --threads is not given: one per core, at most two (the measured gain stops there on this machine's two). */
 export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()))
@@ -117,7 +118,7 @@ export async function main (argv: string[]): Promise<number> {
   const started = Date.now()
   const result = threads > 1
     ? await inThreads(opts, threads, progress)
-    : await simulate({ ...opts, progress: progress ? line => process.stderr.write(line + '\n') : undefined })
+    : await simulate({ ...opts, collect: fullCollection(), progress: progress ? line => process.stderr.write(line + '\n') : undefined })
   const run: RunInfo = { wallMs: Date.now() - started, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }
   if (json) for (const r of rows(result, run)) process.stdout.write(JSON.stringify(r) + '\n')
   else process.stdout.write(text(result, run))
@@ -132,7 +133,7 @@ function oldSpaceMb (): number {
 }
 
 /** The run over `count` threads (thread.ts), each with a port to every other; the first's result. */
-export async function inThreads (opts: Omit<SimOptions, 'progress' | 'part'>, count: number, progress: boolean): Promise<SimResult> {
+export async function inThreads (opts: Omit<SimOptions, 'progress' | 'part' | 'collect'>, count: number, progress: boolean): Promise<SimResult> {
   const ports: Array<Array<MessagePort | null>> = Array.from({ length: count }, () => new Array<MessagePort | null>(count).fill(null))
   for (let i = 0; i < count; i++) {
     for (let j = i + 1; j < count; j++) {

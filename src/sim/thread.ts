@@ -1,14 +1,16 @@
 // One thread of a parallel simulation (main.ts starts them; parallel.ts says how they agree).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { simulate, type SimOptions } from './scenario.js'
+import { fullCollection } from './collect.js'
 
-interface Data { opts: Omit<SimOptions, 'progress' | 'part'>, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
+interface Data { opts: Omit<SimOptions, 'progress' | 'part' | 'collect'>, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
 
 const d = workerData as Data
 const port = parentPort as MessagePort
 simulate({
   ...d.opts,
   part: { index: d.index, count: d.count, ports: d.ports, signal: new Int32Array(d.signal) },
+  collect: fullCollection(),
   // Every thread makes the same figures: the first one says how it goes.
   progress: d.progress && d.index === 0 ? line => port.postMessage({ progress: line }) : undefined
 }).then(result => {
