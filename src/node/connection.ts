@@ -13,6 +13,7 @@ export type PeerMessage = Message | RingMessage | RelayMessage
 import type { Clock, Timer } from './clock.js'
 import type { Traffic } from './traffic.js'
 import { TokenBucket } from '../util/rate.js'
+import { intern } from '../util/intern.js'
 
 export { TokenBucket }
 
@@ -183,7 +184,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Mark the handshake done. */
   accept (peerId: string): void {
-    this.peerId = peerId
+    this.peerId = intern(peerId)
     this.open = true
     this.stopHandshakeTimer()
     this.emit('open')
@@ -218,7 +219,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private onSecured (): void {
     const key = this.socket.remotePublicKey
     if (this.closed || key === null || key === undefined) return
-    this.remoteId = Buffer.from(key).toString('hex')
+    this.remoteId = intern(Buffer.from(key).toString('hex'))
     if (this.expected !== undefined && this.remoteId !== this.expected.id) {
       this.mismatched = this.remoteId
       this.close(mismatchReason(this.dialed ?? '', this.expected, this.remoteId), false)

@@ -18,6 +18,7 @@ import type { Keepalive } from './keepalive.js'
 import { DUPLICATE, SELF } from './dialer.js'
 import type { NodeContext } from './types.js'
 import { randomHex } from '../util/random.js'
+import { Interner, intern } from '../util/intern.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Hello, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
 
@@ -141,7 +142,7 @@ export class Handshake {
           existing.address ??= c.dialed
           this.reached(c.dialed, m.id)
         }
-        c.peerId = m.id
+        c.peerId = intern(m.id)
         if (answer) this.greet(c)
         c.close(DUPLICATE, false, answer)
         this.keepalive.probe(existing)
@@ -155,9 +156,8 @@ export class Handshake {
     if (answer) this.greet(c)
     c.accept(m.id)
     this.peers.add(c)
-    // Both held for the link's life: made at their size (a push to a one-item array gives it
-    // room for 17, and every link end of every node keeps these).
-    c.sources = c.remoteHost ? ['id:' + m.id, 'group:' + this.opts.groupOf(c.remoteHost)] : ['id:' + m.id]
+    // Held for the link's life, by every link end of every node: one list a peer and group.
+    c.sources = sourcesOf(m.id, c.remoteHost ? this.opts.groupOf(c.remoteHost) : undefined)
     const offered = this.own.acceptable(m.addrs)
     c.offered = offered.length === 0 ? NOTHING : offered.slice()
     c.peerJoined = m.joined === true
@@ -174,4 +174,16 @@ export class Handshake {
     this.opts.opened(c)
     this.ctx.event('peer', peerInfo(c))
   }
+}
+
+/** Every link's list of sources, one (frozen) a peer and group: see sourcesOf. */
+const sourceLists = new Interner<readonly string[]>()
+
+/**
+ * A link's sources for the table's per-source caps: its informant (the peer's id) and, when
+ * its host is known, its source group. One list for every link to the same peer from the same
+ * group (the key: an id has no space in it).
+ */
+export function sourcesOf (id: string, group: string | undefined): readonly string[] {
+  return sourceLists.get(group === undefined ? id : id + ' ' + group, () => Object.freeze(group === undefined ? ['id:' + id] : ['id:' + id, 'group:' + group]))
 }

@@ -5,6 +5,7 @@
 // Ids stay strings (see ids.ts); the live links are kept sorted, so the closest link before a
 // target is a binary search and string compares, with no allocation per routed message.
 import { arcFraction, between, betweenOpen, fingerIndex, ID_BITS } from './ids.js'
+import { intern } from '../util/intern.js'
 
 /**
  * Length of the successor list. After 50% of nodes fail at once, a node keeps a live successor
@@ -165,6 +166,7 @@ export class RoutingTable {
   /** Remember where a node can be reached, without linking to it. */
   learn (id: string, addresses: string[]): void {
     if (id === this.self || this.links.has(id)) return
+    id = intern(id)
     this.known.delete(id) // re-inserted: the most recent last
     this.known.set(id, addresses)
     if (this.known.size <= MAX_KNOWN) return
@@ -261,7 +263,7 @@ export class RoutingTable {
     const set = new Set(this.succs)
     let added = false
     for (const id of ids) {
-      if (id !== this.self && !set.has(id)) { set.add(id); added = true }
+      if (id !== this.self && !set.has(id)) { set.add(intern(id)); added = true }
     }
     if (!added) return false
     const next = [...set].sort(this.order).slice(0, SUCCESSORS)
@@ -282,9 +284,9 @@ export class RoutingTable {
     // Its predecessor when nearer, it, its list, then the live links of ours (nearer ones stay:
     // the list is the nearest known); once each, in one set (a stabilise a node a round).
     const cands = new Set<string>()
-    if (itsPred !== null && betweenOpen(itsPred, this.self, from)) cands.add(itsPred)
+    if (itsPred !== null && betweenOpen(itsPred, this.self, from)) cands.add(intern(itsPred))
     cands.add(from)
-    for (const id of itsSuccs) cands.add(id)
+    for (const id of itsSuccs) cands.add(intern(id))
     for (const id of this.succs) if (this.links.has(id)) cands.add(id)
     const next: string[] = []
     for (const id of cands) if (id !== this.self && !dead(id)) next.push(id)
@@ -308,7 +310,7 @@ export class RoutingTable {
     const near = this.linkBefore(this.self)
     if (near !== null && near !== id && betweenOpen(near, id, this.self)) return false
     if (this.pred === null || betweenOpen(id, this.pred, this.self)) {
-      this.pred = id
+      this.pred = intern(id)
       this.changes++
       return true
     }
