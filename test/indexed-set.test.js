@@ -3,6 +3,7 @@
 import t from 'tap'
 import { IndexedSet, SMALL_SET } from '../lib/table/indexed-set.js'
 import { seededRandom, randomInt } from '../lib/util/random.js'
+import { fullCollection } from '../lib/sim/collect.js'
 
 t.test('a set grown past SMALL_SET and shrunk back agrees with a Set at every step', async t => {
   const random = seededRandom(5)
@@ -44,4 +45,24 @@ t.test('pick draws every item of a large set', async t => {
   const seen = new Set()
   for (let k = 0; k < 2000; k++) seen.add(set.pick(random))
   t.equal(seen.size, SMALL_SET + 1)
+})
+
+t.test('a small set holds its items at their size: no room kept for more', async t => {
+  // A table keeps ~120 small sets a node (by source and dial group, ~6 slots each): their
+  // arrays grown by a spread or a push held room for ~25 items each, 2.5 times the heap.
+  const gc = fullCollection()
+  const N = 20000
+  const keep = []
+  gc()
+  const before = process.memoryUsage().heapUsed
+  for (let i = 0; i < N; i++) {
+    const s = new IndexedSet()
+    for (let k = 0; k < 6; k++) s.add(k)
+    keep.push(s)
+  }
+  gc()
+  const per = (process.memoryUsage().heapUsed - before) / N
+  // The set (~40 B), its array (32 B) and six slots (16 + 48 B), and its place in `keep`.
+  t.ok(per < 200, `${per.toFixed(0)} bytes a set of 6 (at their size: ~150; with room for 25: ~300)`)
+  t.equal(keep.length, N)
 })

@@ -93,7 +93,8 @@ export class FrameDecoder {
 
   private sized (size: number): void {
     if (this.count < this.sizes.length) this.sizes[this.count] = size
-    else this.sizes = [...this.sizes, size]
+    // concat, not a spread: it allocates the exact length (a spread grows as a push does).
+    else this.sizes = this.sizes.concat(size)
     this.count++
   }
 
