@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { totalmem, availableParallelism } from 'node:os'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions } from './scenario.js'
+import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions, type RunOptions } from './scenario.js'
 import { MAX_THREADS } from './parallel.js'
 import type { SimResult } from './results.js'
 import { fullCollection } from './collect.js'
@@ -33,7 +33,7 @@ convergence, overlay degree, subnet search and churn figures.
   --help             this text
 `
 
-export interface Args extends Omit<SimOptions, 'progress' | 'part' | 'collect'> { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean, threads: number }
+export interface Args extends RunOptions { json: boolean, svg?: string, dot?: string, progress: boolean, help: boolean, threads: number }
 
 /** Threads when --threads is not given: one per core, at most two (the measured gain stops there on this machine's two). */
 export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()))
@@ -133,7 +133,7 @@ function oldSpaceMb (): number {
 }
 
 /** The run over `count` threads (thread.ts), each with a port to every other; the first's result. */
-export async function inThreads (opts: Omit<SimOptions, 'progress' | 'part' | 'collect'>, count: number, progress: boolean): Promise<SimResult> {
+export async function inThreads (opts: RunOptions, count: number, progress: boolean): Promise<SimResult> {
   const ports: Array<Array<MessagePort | null>> = Array.from({ length: count }, () => new Array<MessagePort | null>(count).fill(null))
   for (let i = 0; i < count; i++) {
     for (let j = i + 1; j < count; j++) {

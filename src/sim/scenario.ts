@@ -33,6 +33,12 @@ export interface SimOptions extends WorldOptions {
   collect?: () => void
 }
 
+/**
+ * What a run's caller gives, all of it data: what main.ts parses and a thread is sent (the
+ * progress line, the thread's part and the collection are each thread's own functions and ports).
+ */
+export type RunOptions = Omit<SimOptions, 'progress' | 'part' | 'collect'>
+
 export const DEFAULTS: Omit<SimOptions, 'progress'> = {
   nodes: 1000,
   intervals: 100,

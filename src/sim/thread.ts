@@ -1,9 +1,9 @@
 // One thread of a parallel simulation (main.ts starts them; parallel.ts says how they agree).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
-import { simulate, type SimOptions } from './scenario.js'
+import { simulate, type RunOptions } from './scenario.js'
 import { fullCollection } from './collect.js'
 
-interface Data { opts: Omit<SimOptions, 'progress' | 'part' | 'collect'>, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
+interface Data { opts: RunOptions, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
 
 const d = workerData as Data
 const port = parentPort as MessagePort

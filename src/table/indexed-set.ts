@@ -1,5 +1,4 @@
 import { type Random, randomInt } from '../util/random.js'
-import { appended } from '../util/arrays.js'
 
 /**
  * Up to this many items a set finds an item by scanning its array, and has no position map.
@@ -28,12 +27,12 @@ export class IndexedSet<T> {
   /** Add x, which the caller knows is not here (no scan, no lookup). */
   addNew (x: T): void {
     this.pos?.set(x, this.items.length)
-    // A small set's array grows by one, copied at its exact length: a push would give it room
-    // for 17 items at its first (V8 grows an array by half and 16), most of it never used (a
-    // table's sets of a few slots each were a fifteenth of the simulation's heap), and so did
-    // the spread this once was. Scanning it costs as much already. After a delete's pop the
-    // array has room for one more: a push then grows nothing.
-    if (this.pos === null && !this.room) this.items = appended(this.items, x)
+    // A small set's array grows by one, copied at its exact length by concat: a push would give
+    // it room for 17 items at its first (V8 grows an array by half and 16), most of it never used
+    // (a table's sets of a few slots each were a fifteenth of the simulation's heap), and so did
+    // a spread, which V8 builds as a push grows. Scanning it costs as much already. After a
+    // delete's pop the array has room for one more: a push then grows nothing.
+    if (this.pos === null && !this.room) this.items = this.items.concat([x])
     else this.items.push(x)
     this.room = false
     if (this.pos === null && this.items.length > SMALL_SET) this.pos = new Map(this.items.map((y, i) => [y, i]))
