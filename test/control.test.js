@@ -218,14 +218,16 @@ t.test('200 control clients at once all get their status; peernet status works a
 
 t.test('clients that vanish mid-stream (log follow, a long search) leave the daemon serving', async t => {
   const d = await daemon(t)
-  // A search runs only with a peer to ask (with none it fails at once).
+  // A search runs only with a peer to ask (with none it fails at once). It floods: over the ring
+  // the two nodes' authoritative "no members" could end it before the status poll counts it; a
+  // flood with no answers runs to its timeout.
   const peer = await daemon(t)
   const connected = await d.run(['connect', (await peer.run(['listen', 'ws'])).stdout.trim()])
   t.equal(connected.code, 0, connected.stderr)
   const follower = await raw(t, d.socket)
   follower.send({ id: 1, method: 'log', params: { follow: true, lines: 5 } })
   const searcher = await raw(t, d.socket)
-  searcher.send({ id: 2, method: 'search', params: { subnet: 'nowhere', timeout: 60_000 } })
+  searcher.send({ id: 2, method: 'search', params: { subnet: 'nowhere', timeout: 60_000, flood: true } })
   await follower.wait(() => follower.msgs.length > 0, 'the replayed log rows')
   await until(async () => {
     const s = await status(t, d)
