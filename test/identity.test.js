@@ -181,3 +181,18 @@ t.test('a replayed handshake fails; so does a bad ciphertext, and nothing after 
   await b.connect('mem://a')
   t.equal(a.connections().length, 2)
 })
+
+t.test('a node\'s key pair is held in memory of its own, not in a slice of the shared 8 KB buffer pool', async t => {
+  const { checkKeyPair, keyPairOf } = await import('../lib/node/identity.js')
+  const kp = generateKeyPair()
+  // A copy by Buffer.from would be a pool slice: it would keep 8 KB alive for the node's life.
+  t.equal(Buffer.from(kp.publicKey).buffer.byteLength > 32, true, 'a small Buffer.from copy shares the pool (what the check below tells apart)')
+  const held = checkKeyPair(kp)
+  t.equal(held.publicKey.buffer.byteLength, 32)
+  t.equal(held.secretKey.buffer.byteLength, 64)
+  t.same(Buffer.from(held.publicKey), Buffer.from(kp.publicKey))
+  t.same(Buffer.from(held.secretKey), Buffer.from(kp.secretKey))
+  const fromSecret = keyPairOf(kp.secretKey)
+  t.equal(fromSecret.secretKey.buffer.byteLength, 64)
+  t.same(Buffer.from(fromSecret.publicKey), Buffer.from(kp.publicKey))
+})
