@@ -162,3 +162,23 @@ t.test('a peer of protocol version 1 (no keepalive, no link nonce) is refused at
   t.notOk(old.received.some(m => m.type === 'hello'), 'and gets no hello')
   await old.closedP
 })
+
+t.test('close() stops the node\'s timed jobs at once: a clock that moves before close\'s next turn runs none of them', async t => {
+  // A virtual clock can fire timers in the same turn as close() (the simulation's kill did: a
+  // crashed node ran one more ring round and dialed live nodes).
+  const { node, net } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const a = node('a', { clock, random: seededRandom(1), interval: 1000 })
+  const raw = rawPeer(net.dial('mem://a', 'r'))
+  raw.send(hello(HEX('32')))
+  await raw.next(m => m.type === 'hello')
+  const asks = () => raw.received.filter(m => m.type === 'getaddrs').length
+  clock.advance(1000)
+  await raw.next(m => m.type === 'getaddrs')
+  t.equal(asks(), 1, 'a gossip round asks the peer')
+  const closing = a.close()
+  clock.advance(10_000)
+  await closing
+  await raw.closedP
+  t.equal(asks(), 1, 'no round ran after close()')
+})

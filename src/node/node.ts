@@ -819,9 +819,10 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   /** Stop timers, say goodbye to every peer, end running searches, flush the table. */
   close (cb?: Callback<void>): Promise<void> {
     if (!this.closing) {
+      // At once, not after the turn below: a virtual clock may fire timers within this turn.
+      this.timers.clear()
       this.closing = (async () => {
         await null // so this.closing is set before the goodbyes below run their close handlers
-        this.timers.clear()
         this.searches.close()
         this.actions.close()
         this.webrtc.close()
