@@ -15,9 +15,12 @@ export const realClock: Clock = {
   clearTimeout: t => clearTimeout(t as ReturnType<typeof setTimeout>)
 }
 
+/** The owner of a timer set through the clock itself rather than through owned(). */
+const NO_OWNER = 0
+
 /** A timer of a VirtualClock: a class, so that unref is one shared method, not a closure a timer. */
 class VirtualTimer implements Timer {
-  constructor (readonly at: number, readonly seq: number, public fn: (() => void) | null) {}
+  constructor (readonly at: number, readonly seq: number, public fn: (() => void) | null, readonly owner: number) {}
   unref (): this { return this }
 }
 
@@ -34,13 +37,54 @@ export class VirtualClock implements Clock {
   private seq = 0
   private heap: VirtualTimer[] = []
   private live = 0
+  /** Owners whose timers no longer run (retire()). */
+  private readonly retired = new Set<number>()
 
   constructor (start = 0) { this.t = start }
 
   now (): number { return this.t }
 
   setTimeout (fn: () => void, ms: number): Timer {
-    const tm = new VirtualTimer(this.t + Math.max(0, ms), ++this.seq, fn)
+    return this.setTimeoutOf(NO_OWNER, fn, ms)
+  }
+
+  /**
+   * This clock as one party sees it: its timers carry `owner` (a number above 0), so that
+   * retire() can end every one of them at once, as a crash ends a process's.
+   */
+  owned (owner: number): Clock {
+    if (!Number.isInteger(owner) || owner <= NO_OWNER) throw new RangeError(`a timer's owner is an integer above ${NO_OWNER}, not ${owner}`)
+    return {
+      now: () => this.t,
+      setTimeout: (fn, ms) => this.setTimeoutOf(owner, fn, ms),
+      clearTimeout: t => { this.clearTimeout(t) }
+    }
+  }
+
+  /**
+   * These owners are gone: every timer of theirs waiting is dropped, in one pass (a simulation
+   * kills thousands of nodes at once), and any they set from now on never runs (a closing node
+   * sets some after a turn of its own). A dead party's timers would otherwise hold all it had
+   * until each fell due. Returns how many were dropped.
+   */
+  retire (owners: Iterable<number>): number {
+    for (const o of owners) if (o !== NO_OWNER) this.retired.add(o)
+    let dropped = 0
+    for (const tm of this.heap) {
+      if (tm.fn !== null && this.retired.has(tm.owner)) {
+        tm.fn = null
+        dropped++
+      }
+    }
+    this.live -= dropped
+    if (dropped > 0) this.compact()
+    return dropped
+  }
+
+  private setTimeoutOf (owner: number, fn: () => void, ms: number): Timer {
+    // A retired owner's timer: handed back, never waiting (clearTimeout sees it spent).
+    if (owner !== NO_OWNER && this.retired.has(owner)) return new VirtualTimer(this.t, 0, null, owner)
+    const tm = new VirtualTimer(this.t + Math.max(0, ms), ++this.seq, fn, owner)
     this.push(tm)
     this.live++
     return tm

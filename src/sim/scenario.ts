@@ -25,10 +25,11 @@ export interface SimOptions extends WorldOptions {
   /** Called once per interval with a line of progress. */
   progress?: (line: string) => void
   /**
-   * A full garbage collection, run at the end of the kill's interval (main.ts passes V8's): the
-   * dead nodes' state is half the heap, and the heap was let grow to half again what was live
-   * before the kill, so V8 would not collect it for another ten intervals, while the intervals
-   * after the kill took new memory beside it (the 10,000-node run's peak RSS came after the kill).
+   * A full garbage collection, run early in the kill's interval (KILL_COLLECT_STEP; main.ts
+   * passes V8's): the dead nodes' state is half the heap, and the heap was let grow to half again
+   * what was live before the kill, so V8 would not collect it for another ten intervals, while
+   * the intervals after the kill took new memory beside it (the 10,000-node run's peak RSS came
+   * after the kill).
    */
   collect?: () => void
 }
@@ -64,6 +65,8 @@ export const SUBNET_SIZES = [1, 10, 100]
 export const THRESHOLDS = [0.5, 0.9, 0.99]
 export const KILL_SHARE = 0.5
 export const KILL_WINDOW = 10
+/** The step of the kill's interval after which the dead nodes are collected (collect): the second. */
+const KILL_COLLECT_STEP = 1
 /** Share of the live nodes killed, and as many joined, every interval of the steady phase. */
 export const STEADY_CHURN = 0.01
 export const MIN_INTERVALS = 30
@@ -311,14 +314,14 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       degree.push(degreeStats(k, g.degrees))
       holdsAtKill = holdsNow()
       const victims = pick(Math.round(world.live.size * KILL_SHARE))
-      for (const i of victims) world.kill(world.nodes[i])
+      world.killAll(victims.map(i => world.nodes[i]))
       killed += victims.length
     }
     if (k >= ph.steady) {
       // Of the nodes live now, as the report says (1% of nodes killed and as many joined), not of
       // those the run started with: after the kill that would be twice the churn.
       const c = Math.max(1, Math.round(world.live.size * STEADY_CHURN))
-      for (const i of pick(c)) world.kill(world.nodes[i])
+      world.killAll(pick(c).map(i => world.nodes[i]))
       killed += c
       for (let j = 0; j < c; j++) join()
       joined += c
@@ -348,10 +351,12 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         if (rec) batch.push(rec)
       }
       await world.step(step)
+      // The kill's first step delivered the dead links' ends, and their peers let go of them:
+      // with the dead nodes' timers gone too (World.killAll), all they held is garbage now, half
+      // the heap, before the recovery's burst of new links. A collection changes nothing a
+      // node does.
+      if (k === ph.kill && s === KILL_COLLECT_STEP) o.collect?.()
     }
-    // The kill's interval has run its closes, and their timers (a goodbye's second to leave):
-    // what the dead nodes held is garbage now. A collection changes nothing a node does.
-    if (k === ph.kill) o.collect?.()
 
     // --- end of interval k: figures at time k + 1 ------------------------------------------
     world.tidy()

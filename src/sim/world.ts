@@ -186,7 +186,8 @@ export class World {
       keyPair,
       insecureSimulationLayer: simulationStandInLayer,
       insecureSimulationVerify: recordProblem,
-      clock: this.clock,
+      // Its timers carry its index + 1: a crash drops them at once (kill()).
+      clock: this.clock.owned(idx + 1),
       random,
       interval: o.interval,
       dialInterval: o.dialInterval,
@@ -227,7 +228,26 @@ export class World {
 
   /** A crash: the node stops listening and its links drop (peers see them close, no goodbye). */
   kill (node: SimNode): void {
-    if (!node.alive) return
+    this.killAll([node])
+  }
+
+  /**
+   * Crash these nodes at once. Each is closed (which clears what it knows to clear), and then,
+   * as a crashed process's would, every timer it has goes, in one pass over the clock's, and
+   * any its close sets later never waits: a close's own (a goodbye's second to leave) held a
+   * dead node's whole state a second longer, through the busiest second after the kill.
+   */
+  killAll (nodes: readonly SimNode[]): void {
+    const owners = new Set<number>()
+    for (const node of nodes) {
+      if (!node.alive) continue
+      this.crash(node)
+      owners.add(node.idx + 1)
+    }
+    if (owners.size > 0) this.clock.retire(owners)
+  }
+
+  private crash (node: SimNode): void {
     node.alive = false
     this.live.delete(node.idx)
     if (!this.owns(node.idx)) return
