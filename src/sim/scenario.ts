@@ -26,10 +26,10 @@ export interface SimOptions extends WorldOptions {
   progress?: (line: string) => void
   /**
    * A full garbage collection, run early in the kill's interval (KILL_COLLECT_STEP; main.ts
-   * passes V8's): the dead nodes' state is half the heap, and the heap was let grow to half again
-   * what was live before the kill, so V8 would not collect it for another ten intervals, while
-   * the intervals after the kill took new memory beside it (the 10,000-node run's peak RSS came
-   * after the kill).
+   * passes V8's): the dead nodes' state is half the heap, and the heap is let grow well past
+   * what was live before the kill (main.ts), so V8 would not collect it for another ten
+   * intervals, while the intervals after the kill took new memory beside it (the 10,000-node
+   * run's peak RSS came after the kill).
    */
   collect?: () => void
 }

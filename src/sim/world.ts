@@ -186,7 +186,7 @@ export class World {
       keyPair,
       insecureSimulationLayer: simulationStandInLayer,
       insecureSimulationVerify: recordProblem,
-      // Its timers carry its index + 1: a crash drops them at once (kill()).
+      // Its timers carry its index + 1: a crash drops them at once (killAll()).
       clock: this.clock.owned(idx + 1),
       random,
       interval: o.interval,
