@@ -25,12 +25,11 @@ export interface SimOptions extends WorldOptions {
   /** Called once per interval with a line of progress. */
   progress?: (line: string) => void
   /**
-   * A full garbage collection (main.ts passes V8's), run twice in the kill's interval. After its
-   * KILL_COLLECT_STEP: the dead nodes' state is half the heap, and the heap is let grow well past
-   * what was live (main.ts), so V8 would not collect it for another ten intervals, while the
-   * intervals after the kill took new memory beside it (the 10,000-node run's peak RSS came after
-   * the kill). And just before the kill: the heap is then up to that growth in garbage, and the
-   * kill's own burst (thousands of closes, their peers' goodbyes) would grow it past its peak.
+   * A full garbage collection, run early in the kill's interval (KILL_COLLECT_STEP; main.ts
+   * passes V8's): the dead nodes' state is half the heap, and the heap is let grow well past
+   * what was live before the kill (main.ts), so V8 would not collect it for another ten
+   * intervals, while the intervals after the kill took new memory beside it (the 10,000-node
+   * run's peak RSS came after the kill).
    */
   collect?: () => void
 }
@@ -315,7 +314,6 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       degree.push(degreeStats(k, g.degrees))
       holdsAtKill = holdsNow()
       const victims = pick(Math.round(world.live.size * KILL_SHARE))
-      o.collect?.()
       world.killAll(victims.map(i => world.nodes[i]))
       killed += victims.length
     }
