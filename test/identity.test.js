@@ -9,6 +9,7 @@ import {
 } from '../lib/index.js'
 import { memNet, rawPeer, noiseOver, HEX, NONCE } from './lib/mem-nodes.js'
 import { until, collect } from './lib/helpers.js'
+import { checkKeyPair, keyPairOf } from '../lib/node/identity.js'
 
 const quiet = { interval: 0, bootstrap: false, purge: 0 }
 const hello = id => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id, nonce: NONCE, addrs: [] })
@@ -183,7 +184,6 @@ t.test('a replayed handshake fails; so does a bad ciphertext, and nothing after 
 })
 
 t.test('a node\'s key pair is held in memory of its own, not in a slice of the shared 8 KB buffer pool', async t => {
-  const { checkKeyPair, keyPairOf } = await import('../lib/node/identity.js')
   const kp = generateKeyPair()
   // A copy by Buffer.from would be a pool slice: it would keep 8 KB alive for the node's life.
   t.equal(Buffer.from(kp.publicKey).buffer.byteLength > 32, true, 'a small Buffer.from copy shares the pool (what the check below tells apart)')
