@@ -86,3 +86,34 @@ t.test('VirtualClock: retire() drops every waiting timer of its owners at once, 
   t.throws(() => clock.owned(0), /a timer's owner is an integer above 0, not 0/)
   t.throws(() => clock.owned(1.5), RangeError)
 })
+
+t.test('VirtualClock: thousands of timers, many due at once, some cleared, some set as others fire, run in (due, set) order', async t => {
+  const clock = new VirtualClock(0)
+  // A seeded walk (no Math.random: the same timers every run). Due times collide on purpose (a
+  // few hundred distinct ones for 5,000 timers): ties go by the order set, the heap's second key.
+  let x = 12345
+  const next = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x }
+  const expected = []
+  const fired = []
+  const handles = []
+  let order = 0
+  const set = (due) => {
+    const me = { due, order: order++ }
+    handles.push({ me, h: clock.setTimeout(() => {
+      fired.push(me)
+      // One in ten sets another on firing, due now or later (a timer set at its own due time runs in this advance).
+      if (next() % 10 === 0) set(clock.now() + (next() % 3) * 7)
+    }, due - clock.now()) })
+  }
+  for (let i = 0; i < 5000; i++) set((next() % 400) * 5)
+  // Clear a third, spread across the heap (enough to make it compact more than once).
+  for (let i = 0; i < handles.length; i += 3) { handles[i].me.cleared = true; clock.clearTimeout(handles[i].h) }
+  for (let step = 0; step < 50; step++) clock.advance(41.5)
+  clock.advance(10_000)
+  for (const { me } of handles) if (!me.cleared) expected.push(me)
+  expected.sort((a, b) => a.due - b.due || a.order - b.order)
+  t.equal(fired.length, expected.length, 'every timer not cleared fired, once')
+  t.ok(fired.every((f, i) => i === 0 || fired[i - 1].due < f.due || (fired[i - 1].due === f.due && fired[i - 1].order < f.order)), 'in order of due time, then of being set')
+  t.same(fired.map(f => f.order).sort((a, b) => a - b), expected.map(f => f.order).sort((a, b) => a - b), 'the same timers as expected')
+  t.equal(clock.pending, 0)
+})
