@@ -4,8 +4,9 @@
 // the same order on every thread: at each step, the frames written on links whose other end
 // another thread runs (a step's latency, as the Outbox gives a local link), and at each
 // interval's end the figures each thread holds for its own nodes. An exchange is synchronous
-// (a message and a futex wait), so nothing else runs between its send and its receipt and a
-// seed gives one result for a given thread count.
+// (a message and a futex wait) and its two halves sit at fixed points (a step sends at its start
+// and takes the others' part once its own timers and local frames are done), so what runs
+// between them is the same in every run and a seed gives one result for a given thread count.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { FarEnd, SimEnd, refused, type CrossItem, type Outbox, type SimNetwork } from './link.js'
 import { setFarKey } from './stand-in.js'
@@ -29,8 +30,12 @@ export interface Part {
 
 /** Sends `mine` to every other thread and returns every thread's, by thread index. */
 export function exchange<T> (part: Part, mine: T, transfer: ArrayBuffer[] = []): T[] {
-  const all: T[] = new Array(part.count)
-  all[part.index] = mine
+  send(part, mine, transfer)
+  return collect(part, mine)
+}
+
+/** The first half of an exchange: `mine` goes to every other thread (collect() takes theirs). */
+export function send<T> (part: Part, mine: T, transfer: ArrayBuffer[] = []): void {
   for (let j = 0; j < part.count; j++) {
     const port = part.ports[j]
     if (port === null || j === part.index) continue
@@ -39,6 +44,12 @@ export function exchange<T> (part: Part, mine: T, transfer: ArrayBuffer[] = []):
     Atomics.add(part.signal, j, 1)
     Atomics.notify(part.signal, j)
   }
+}
+
+/** The second half of an exchange: every thread's part, by thread index (`mine` as this one's). */
+export function collect<T> (part: Part, mine: T): T[] {
+  const all: T[] = new Array(part.count)
+  all[part.index] = mine
   for (let j = 0; j < part.count; j++) {
     const port = part.ports[j]
     if (port === null || j === part.index) continue
@@ -69,6 +80,9 @@ interface Packed {
   items: Array<Exclude<CrossItem, { k: 'data' }> | { k: 'data', link: number, at: number, len: number }>
   bytes: Uint8Array
 }
+
+/** This thread's own place in a step's list of parts: deliver() skips it. */
+const EMPTY_PACKED: Packed = { items: [], bytes: new Uint8Array(0) }
 
 /** What a CrossNet needs of its world. */
 export interface CrossHost {
@@ -129,8 +143,13 @@ export class CrossNet {
     this.out.push({ k: 'claim', qid, sink })
   }
 
-  /** This step's exchange: what was written here goes, what the others wrote comes back. */
-  exchange (): Packed[] {
+  /**
+   * This step's exchange, its first half: what was written here during the last step goes. The
+   * other threads' comes back with receive(), which a step calls only once its own timers and
+   * local frames are done: what the others sent is delivered after those anyway, so a thread
+   * waits only when another is more than that behind, not at every step's start.
+   */
+  send (): void {
     const items = this.out.splice(0)
     let total = 0
     for (const it of items) if (it.k === 'data') total += it.chunk.length
@@ -147,7 +166,12 @@ export class CrossNet {
       packed.items.push({ k: 'data', link: it.link, at, len: it.chunk.length })
       at += it.chunk.length
     }
-    return exchange(this.part, packed, [bytes.buffer as ArrayBuffer])
+    send(this.part, packed, [bytes.buffer as ArrayBuffer])
+  }
+
+  /** What the other threads sent at this step's send(), by thread index (this thread's own left out). */
+  receive (): Packed[] {
+    return collect(this.part, EMPTY_PACKED)
   }
 
   /** Deliver what the other threads sent at this step, theirs in thread order. */

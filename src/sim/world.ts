@@ -274,11 +274,12 @@ export class World {
     this.claims.clear()
     // What the links took before the timers fire: a timer's frames wait for the next step.
     const out = this.outbox.take()
-    // And what the links to other threads' nodes took: theirs come in after this thread's own.
-    const far = this.cross?.exchange()
+    // And what the links to other threads' nodes took goes to them; theirs come in after this
+    // thread's own, so they are waited for only then (CrossNet.send).
+    this.cross?.send()
     this.clock.advance(ms)
     out.run()
-    if (far !== undefined) this.cross?.deliver(far)
+    if (this.cross !== null) this.cross.deliver(this.cross.receive())
     await new Promise<void>(resolve => setImmediate(resolve))
   }
 
