@@ -51,14 +51,10 @@ class TimerHeap {
     while (i > 0) {
       const p = (i - 1) >> 2
       if (!(ta < at[p] || (ta === at[p] && ts < seq[p]))) break
-      items[i] = items[p]
-      at[i] = at[p]
-      seq[i] = seq[p]
+      this.move(p, i)
       i = p
     }
-    items[i] = tm
-    at[i] = ta
-    seq[i] = ts
+    this.put(tm, i)
   }
 
   pop (): VirtualTimer {
@@ -73,11 +69,7 @@ class TimerHeap {
   filter (keep: (tm: VirtualTimer) => boolean): void {
     const kept = this.items.filter(keep)
     this.items = kept
-    const { at, seq } = this
-    for (let i = 0; i < kept.length; i++) {
-      at[i] = kept[i].at
-      seq[i] = kept[i].seq
-    }
+    for (let i = 0; i < kept.length; i++) this.put(kept[i], i)
     for (let i = (kept.length - 2) >> 2; i >= 0; i--) this.place(kept[i], i)
   }
 
@@ -96,14 +88,23 @@ class TimerHeap {
         if (at[k] < at[c] || (at[k] === at[c] && seq[k] < seq[c])) c = k
       }
       if (!(at[c] < ta || (at[c] === ta && seq[c] < ts))) break
-      items[i] = items[c]
-      at[i] = at[c]
-      seq[i] = seq[c]
+      this.move(c, i)
       i = c
     }
-    items[i] = tm
-    at[i] = ta
-    seq[i] = ts
+    this.put(tm, i)
+  }
+
+  /** The timer in slot from, with its keys, to slot to. */
+  private move (from: number, to: number): void {
+    this.items[to] = this.items[from]
+    this.at[to] = this.at[from]
+    this.seq[to] = this.seq[from]
+  }
+
+  private put (tm: VirtualTimer, i: number): void {
+    this.items[i] = tm
+    this.at[i] = tm.at
+    this.seq[i] = tm.seq
   }
 
   private grow (size: number): void {
