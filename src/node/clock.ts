@@ -24,6 +24,11 @@ class VirtualTimer implements Timer {
   unref (): this { return this }
 }
 
+/** The queue's order: a timer due sooner, or due at once and set first, goes first. */
+function earlier (at: number, seq: number, otherAt: number, otherSeq: number): boolean {
+  return at < otherAt || (at === otherAt && seq < otherSeq)
+}
+
 /**
  * The timers' queue: a 4-ary min-heap ordered by (due time, order set). The keys sit in typed
  * arrays beside the timers, so a comparison reads two numbers next to each other instead of
@@ -50,7 +55,7 @@ class TimerHeap {
     const ts = tm.seq
     while (i > 0) {
       const p = (i - 1) >> 2
-      if (!(ta < at[p] || (ta === at[p] && ts < seq[p]))) break
+      if (!earlier(ta, ts, at[p], seq[p])) break
       this.move(p, i)
       i = p
     }
@@ -85,9 +90,9 @@ class TimerHeap {
       let c = first
       const end = Math.min(first + 4, n)
       for (let k = first + 1; k < end; k++) {
-        if (at[k] < at[c] || (at[k] === at[c] && seq[k] < seq[c])) c = k
+        if (earlier(at[k], seq[k], at[c], seq[c])) c = k
       }
-      if (!(at[c] < ta || (at[c] === ta && seq[c] < ts))) break
+      if (!earlier(at[c], seq[c], ta, ts)) break
       this.move(c, i)
       i = c
     }
