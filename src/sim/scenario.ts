@@ -7,6 +7,7 @@ import { World, KINDS, RING_KINDS, type Sink, type Watch, type WorldOptions } fr
 import { mean, pct, round, nullRound, type ConvergenceResult, type DegreeResult, type SearchResult, type IntervalRow, type SimResult, type OwnerResult, type UpkeepResult } from './results.js'
 import { valuePoint } from '../ring/record.js'
 import { DEFAULT_NETWORK } from '../node/defaults.js'
+import type { Peernet } from '../node/node.js'
 
 /** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */
 export interface SimOptions extends WorldOptions {
@@ -552,11 +553,16 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
 
   function holdsNow (): number {
     const live = world.live.values()
-    const mine = probeWatches.map(p => {
-      let n = 0
-      for (const i of live) if (i !== p.idx && world.owns(i) && world.livePeernet(i).table?.has(p.w.url)) n++
-      return n
-    })
+    // Node by node, every probe in its table: one table at a time stays in the cache (probe by
+    // probe, each look-up went to another node's table, 3% of a settled run's time at 5,000 nodes).
+    const mine: number[] = probeWatches.map(() => 0)
+    for (const i of live) {
+      if (!world.owns(i)) continue
+      // Undefined until the node has opened its table.
+      const t = world.livePeernet(i).table as Peernet['table'] | undefined
+      if (t === undefined) continue
+      for (let x = 0; x < probeWatches.length; x++) if (i !== probeWatches[x].idx && t.has(probeWatches[x].w.url)) mine[x]++
+    }
     const all = world.gather(mine)
     const shares = probeWatches.map((_, x) => {
       const n = all.reduce((a, part) => a + part[x], 0)

@@ -301,16 +301,7 @@ export class World {
     const mine: Array<[number, number[]]> = []
     for (const i of live) if (this.owns(i)) mine.push([i, this.neighbours(i).filter(j => this.nodes[j]?.alive)])
     for (const lists of this.gather(mine)) for (const [i, js] of lists) near[i] = js
-    // stamp[j] = i + 1: j was met among i's already (a peer listed twice counts once).
-    const stamp = new Int32Array(n)
-    for (const i of live) {
-      for (const j of near[i]) {
-        // Counted from its lower end, or from i when the lower end j does not list it.
-        if (stamp[j] === i + 1 || (j < i && near[j].includes(i))) continue
-        stamp[j] = i + 1
-        fn(Math.min(i, j), Math.max(i, j))
-      }
-    }
+    eachPair(live, near, n, fn)
   }
 
   /** Open links between live nodes, each once (i < j). */
@@ -415,6 +406,32 @@ export class World {
       } else if (m.type.startsWith('ring.')) this.claimedRing++
       e.frames++
       e.bytes += bytes
+    }
+  }
+}
+
+/**
+ * Each pair (lower, higher) that either end lists, once, over nodes 0..n-1: `near[i]` is live
+ * node i's list (a peer may be in it twice). A pair is counted from its lower end, or from the
+ * higher end i when the lower end j does not list it. Who lists i among the lower ends is kept
+ * as one flat list per node (lower[from[i]..from[i + 1]]): asking each lower end's list whether
+ * it holds i was a scan per link, over every link of every node each interval.
+ */
+export function eachPair (live: readonly number[], near: ReadonlyArray<readonly number[]>, n: number, fn: (a: number, b: number) => void): void {
+  const from = new Int32Array(n + 1)
+  for (const i of live) for (const j of near[i]) if (j > i) from[j + 1]++
+  for (let k = 0; k < n; k++) from[k + 1] += from[k]
+  const lower = new Int32Array(from[n])
+  const fill = from.slice(0, n)
+  for (const i of live) for (const j of near[i]) if (j > i) lower[fill[j]++] = i
+  // stamp[j] = i + 1: j is a lower end that lists i, or was met among i's already.
+  const stamp = new Int32Array(n)
+  for (const i of live) {
+    for (let k = from[i]; k < from[i + 1]; k++) stamp[lower[k]] = i + 1
+    for (const j of near[i]) {
+      if (stamp[j] === i + 1) continue
+      stamp[j] = i + 1
+      fn(Math.min(i, j), Math.max(i, j))
     }
   }
 }
