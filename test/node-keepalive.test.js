@@ -10,6 +10,8 @@ async function setup (t, { outbound = true } = {}) {
   const keepalive = new Keepalive(parts.clock)
   const { c, raw } = link(parts.ctx, { id: 'aa', peers: parts.peers, outbound })
   keepalive.watch(c)
+  // As the node does: its 'close' listener tells the keepalive.
+  c.on('close', () => keepalive.unwatch(c))
   return { ...parts, keepalive, c, raw }
 }
 

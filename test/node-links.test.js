@@ -109,6 +109,23 @@ t.test(`keepalive: an idle link a peer dialed is pinged after PING_INTERVAL + PI
   t.same(a.connections(), [])
 })
 
+t.test('keepalive: a link the peer ends is forgotten at once, its timer with it (the node tells the keepalive)', async t => {
+  const { node, net } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const a = node('a', { clock, random: seededRandom(3) })
+  const raw = rawPeer(net.dial('mem://a', 'r'))
+  raw.send(hello(HEX('32')))
+  await raw.next(m => m.type === 'hello')
+  await roundTrip(raw)
+  t.equal(a.keepalive.size, 1, 'the open link is watched')
+  const timers = clock.pending
+  const gone = new Promise(resolve => a.once('disconnect', resolve))
+  raw.raw.destroy() // the peer's process is gone: its link drops, no goodbye
+  await gone
+  t.equal(a.keepalive.size, 0, 'forgotten as it closed, not when its ping would have been due')
+  t.ok(clock.pending < timers, 'its timer is gone too')
+})
+
 t.test('a peer back from a crash gets in once its dead link has been found dead, not never', async t => {
   const { node, net } = memNet(t)
   const clock = new VirtualClock(1_000_000)

@@ -59,18 +59,24 @@ export class Keepalive {
 
   constructor (private readonly clock: Clock) {}
 
-  /** Keep an eye on an open link until it closes. */
+  /**
+   * Keep an eye on an open link until unwatch(c), which its owner calls as the link closes (the
+   * node's own 'close' listener does): a listener of the keepalive's own was one more closure
+   * and its context held for every link's life.
+   */
   watch (c: Connection): void {
     if (c.closed || this.links.has(c)) return
     const w: Watch = { timer: null, fire: () => this.check(c, w), ping: null }
     this.links.set(c, w)
-    // on, not once: a Connection says 'close' once, and once() would wrap the listener in a
-    // bound function and a state object for every link, held for the link's life.
-    c.on('close', () => {
-      this.stop(w)
-      this.links.delete(c)
-    })
     this.schedule(c, w, pingAfter(c.outbound))
+  }
+
+  /** The link closed: its timer goes, and it is forgotten. */
+  unwatch (c: Connection): void {
+    const w = this.links.get(c)
+    if (w === undefined) return
+    this.stop(w)
+    this.links.delete(c)
   }
 
   /**

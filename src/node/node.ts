@@ -771,6 +771,7 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   }
 
   private onClose (c: Connection, info: CloseInfo): void {
+    this.keepalive.unwatch(c)
     const wasOpen = this.peers.delete(c)
     // A link that ended by itself before its hello was taken (a failed, stalled or garbled
     // secure handshake, plaintext, a bad ciphertext): refused, with the link's reason. (A dial
