@@ -107,6 +107,7 @@ t.test(`keepalive: an idle link a peer dialed is pinged after PING_INTERVAL + PI
   await flush()
   t.match(gone, [new RegExp(`^no answer to ping within ${PING_TIMEOUT / 1000} s \\(PING_TIMEOUT\\)$`)], 'a silent link ends with a reason')
   t.same(a.connections(), [])
+  t.equal(a.keepalive.size, 0, 'and the keepalive forgets the link it closed itself')
 })
 
 t.test('keepalive: a link the peer ends is forgotten at once, its timer with it (the node tells the keepalive)', async t => {

@@ -7,7 +7,6 @@ import { World, KINDS, RING_KINDS, type Sink, type Watch, type WorldOptions } fr
 import { mean, pct, round, nullRound, type ConvergenceResult, type DegreeResult, type SearchResult, type IntervalRow, type SimResult, type OwnerResult, type UpkeepResult } from './results.js'
 import { valuePoint } from '../ring/record.js'
 import { DEFAULT_NETWORK } from '../node/defaults.js'
-import type { Peernet } from '../node/node.js'
 
 /** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */
 export interface SimOptions extends WorldOptions {
@@ -558,9 +557,8 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     const mine: number[] = probeWatches.map(() => 0)
     for (const i of live) {
       if (!world.owns(i)) continue
-      // Undefined until the node has opened its table.
-      const t = world.livePeernet(i).table as Peernet['table'] | undefined
-      if (t === undefined) continue
+      const t = world.livePeernet(i).table
+      if (t === undefined) continue // until the node has opened it
       for (let x = 0; x < probeWatches.length; x++) if (i !== probeWatches[x].idx && t.has(probeWatches[x].w.url)) mine[x]++
     }
     const all = world.gather(mine)
