@@ -11,7 +11,8 @@ import {
   AddressTable, TableError, SCHEMA_VERSION, seededRandom,
   newRecord, isDead, backoff, badness, sourceCap, dialable,
   TOMBSTONE_TTL, MAX_TOMBSTONES, MAX_RETRIES, MAX_FAILURES, DEAD_WINDOW, MAX_AGE, GRACE,
-  BACKOFF_BASE, MAX_BACKOFF, MAX_SERVED_SUBNETS, EVICTION_SAMPLE, MAX_KEY_BYTES
+  BACKOFF_BASE, MAX_BACKOFF, MAX_SERVED_SUBNETS, EVICTION_SAMPLE, MAX_KEY_BYTES,
+  DISPLACE_SHARE, displaceCap
 } from '../lib/index.js'
 import { tempDir, tempLevel, collect } from './lib/helpers.js'
 import { openTable, checkAndClose } from './lib/table.js'
@@ -244,6 +245,8 @@ t.test('memory-level works as the database, and a reopened table sees its data',
   let now = 1000
   const table = await AddressTable.open(db, { size: 10, random: seededRandom(1), now: () => now })
   await table.save([A('s')])
+  // Each informant's cap is one entry: its second address displaces its first, and so on for
+  // displaceCap(n) of the n (l2 and m1 are the last to get in).
   table.learn(range(5, i => A('l', i)), ['id:x'])
   table.learn(range(3, i => A('m', i)), ['id:y'])
   t.equal(table.sourceCount('id:x'), 1, 'informant cap is 1 at size 10, share 0.1')
@@ -252,7 +255,7 @@ t.test('memory-level works as the database, and a reopened table sees its data',
   await saveAndRemove(table, [A('r')])
   await table.flushed()
   const rows = await collect(table.scan())
-  t.same(rows.map(r => r.address), [A('s'), A('l', 4), A('m', 2)].sort(), 'scan streams from memory-level in key order')
+  t.same(rows.map(r => r.address), [A('s'), A('l', 2), A('m', 1)].sort(), 'scan streams from memory-level in key order')
   t.equal(rows.length, 3)
   await checkAndClose(table)
 
@@ -325,6 +328,46 @@ t.test('one informant can account for at most sourceCap(size, share) entries; ot
   for (let i = 0; i < 50; i++) table.learn([A('grp', i)], [`id:g${i}`, 'group:10.0.0'])
   t.equal(table.sourceCount('group:10.0.0'), cap, 'one source group is capped too')
   t.ok(table.learnedCount <= 100)
+})
+
+t.test('rules: displaceCap is DISPLACE_SHARE of an answer, rounded up, at least 1', async t => {
+  t.equal(DISPLACE_SHARE, 0.25)
+  t.equal(displaceCap(32), 8)
+  t.equal(displaceCap(16), 4)
+  t.equal(displaceCap(5), 2)
+  t.equal(displaceCap(1), 1)
+  t.equal(displaceCap(0), 1)
+})
+
+t.test('one answer displaces at most displaceCap(n) entries of a full table; what it knows is still refreshed', async t => {
+  const db = tempLevel(t)
+  let now = 1000
+  const size = 16
+  const table = await openTable(t, db, () => now, { size, informantShare: 1 })
+  const first = range(size, i => A('first', i))
+  t.equal(table.learn(first, ['id:a']), size, 'an empty table takes a whole answer')
+  t.equal(table.learnedCount, size)
+
+  now += 1000
+  // One address the table holds and sixteen new ones: five new ones get in (the sixth would cross
+  // the bound), and the known one is heard of now (fresher than all the rest, so never the one
+  // evicted).
+  const answer = [A('first', 0), ...range(size, i => A('second', i))]
+  const cap = displaceCap(answer.length)
+  t.equal(cap, 5)
+  t.equal(table.learn(answer, ['id:b']), cap, `at most displaceCap(${answer.length}) = ${cap} new entries`)
+  t.equal(table.learnedCount, size, 'the table stays at its bound')
+  t.equal(table.sourceCount('id:b'), cap)
+  t.equal(table.sourceCount('id:a'), size - cap)
+  t.ok(range(cap, i => A('second', i)).every(a => table.has(a)), 'the first of the answer\'s new addresses got in')
+  t.notOk(table.has(A('second', cap)), 'the one past the bound did not')
+  t.equal(table.get(A('first', 0))?.last, now, 'a known address in the answer is refreshed, and kept')
+
+  // A table with room takes every address: the bound is on displacing, not on learning.
+  const roomy = await openTable(t, tempLevel(t), () => now, { size: 100, informantShare: 1 })
+  t.equal(roomy.learn(range(40, i => A('roomy', i)), ['id:c']), 40)
+  await checkAndClose(table)
+  await checkAndClose(roomy)
 })
 
 t.test('eviction takes the worst entry: dead, then failing, then long unheard (exact at size <= EVICTION_SAMPLE)', async t => {

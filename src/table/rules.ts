@@ -9,6 +9,15 @@ export const MAX_SAVED = 1_000_000
 export const DEFAULT_INFORMANT_SHARE = 0.1
 /** How many random candidates eviction looks at before it picks the worst. */
 export const EVICTION_SAMPLE = 8
+/**
+ * Largest share of one gossip answer's addresses that may take the place of entries a table
+ * already holds (a full table, or a source at its cap); the answer's other new addresses are
+ * left out. A full table changes by at most this much an answer, as addrman keeps what it has
+ * rather than evict for every address a peer offers: without it each answer turned over as many
+ * entries as it named (in the simulation a whole table every sixteen intervals, and learning a
+ * fifth of a settled node's time, half of that evicting).
+ */
+export const DISPLACE_SHARE = 0.25
 /** How long a removed address is refused from gossip. */
 export const TOMBSTONE_TTL = 24 * 60 * 60 * 1000
 /** Most tombstones kept; the oldest go first. */
@@ -177,6 +186,11 @@ export function dialable (r: Vitals, now: number): boolean {
 /** Higher is a better eviction victim: dead first, then most failures, then longest unheard. */
 export function badness (r: Vitals, now: number): number {
   return (isDead(r, now) ? 1e15 : 0) + Math.min(r.streak, 1000) * 1e12 + Math.max(0, now - Math.max(r.last, r.lastOk))
+}
+
+/** How many entries one answer of n addresses may displace (DISPLACE_SHARE, at least one). */
+export function displaceCap (n: number): number {
+  return Math.max(1, Math.ceil(n * DISPLACE_SHARE))
 }
 
 /** The largest number of table entries one source may account for. */

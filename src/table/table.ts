@@ -15,7 +15,7 @@
 // known() still streams from LevelDB. Writes go through one WriteQueue: a user's write is
 // synced before it resolves, gossip's is not.
 import {
-  type AddressRecord, type Stats, type Vitals, newRecord, learnedRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, strictId,
+  type AddressRecord, type Stats, type Vitals, newRecord, learnedRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, displaceCap, strictId,
   type Pin, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
@@ -370,7 +370,9 @@ export class AddressTable {
    * Store addresses a peer told us about. `sources` names who told us (the informant and its
    * source group); each may fill at most `share` of the capacity, past which its own worst entry
    * makes room. `hint` gives the id a peer said an address reaches (unchecked: a record keeps
-   * the first hint until a handshake proves a key). Returns how many were new.
+   * the first hint until a handshake proves a key). Of the new addresses, at most
+   * displaceCap(addresses.length) take the place of entries held (DISPLACE_SHARE); the rest are
+   * left out. Returns how many were new.
    */
   learn (addresses: readonly string[], sources: readonly string[], hint: IdOf = () => undefined): number {
     const now = this.opts.now()
@@ -381,6 +383,8 @@ export class AddressTable {
     // What newRecord would make of sources, and its dial group: once a call, not once an address.
     let distinct: string[] | null = null
     let group = ''
+    const maxDisplaced = displaceCap(addresses.length)
+    let displaced = 0
     for (const a of addresses) {
       const known = this.index.slotOf(a)
       if (known >= 0) {
@@ -397,6 +401,9 @@ export class AddressTable {
         continue
       }
       if (this.isTombstoned(a) || records.unstorable(a) !== null) continue
+      // Room made by evicting counts against the answer's share (DISPLACE_SHARE).
+      const displacing = this.index.learned.size >= this.capacity || this.atCap(sources, cap)
+      if (displacing && displaced >= maxDisplaced) continue
       let room = true
       for (const s of sources) {
         const set = this.index.bySource.get(s)
@@ -405,6 +412,7 @@ export class AddressTable {
       }
       if (room && this.index.learned.size >= this.capacity) room = this.evictFrom(this.index.learned, now, ops)
       if (!room) continue
+      if (displacing) displaced++
       if (distinct === null) {
         distinct = [...new Set(sources)]
         group = sourceGroup(distinct)
@@ -554,6 +562,12 @@ export class AddressTable {
     fn(r)
     this.index.records.set(slot, r)
     this.queue.post([{ type: 'put', sublevel: this.addr, key: address, value: r }])
+  }
+
+  /** Whether any of sources already accounts for cap entries. */
+  private atCap (sources: readonly string[], cap: number): boolean {
+    for (const s of sources) if ((this.index.bySource.get(s)?.size ?? 0) >= cap) return true
+    return false
   }
 
   /** Evict the worst of a sample of set's learned entries; false when it holds none. */
