@@ -245,8 +245,8 @@ t.test('memory-level works as the database, and a reopened table sees its data',
   let now = 1000
   const table = await AddressTable.open(db, { size: 10, random: seededRandom(1), now: () => now })
   await table.save([A('s')])
-  // Each informant's cap is one entry: its second address displaces its first, and so on for
-  // displaceCap(n) of the n (l2 and m1 are the last to get in).
+  // Each informant's cap is one entry: each of its addresses after the first displaces the one
+  // before, displaceCap(n) times for an answer of n (l2 and m1 are the last to get in).
   table.learn(range(5, i => A('l', i)), ['id:x'])
   table.learn(range(3, i => A('m', i)), ['id:y'])
   t.equal(table.sourceCount('id:x'), 1, 'informant cap is 1 at size 10, share 0.1')
