@@ -1,6 +1,6 @@
 // The handshake on its own: our hello, and what a peer's hello makes of a link.
 import t from 'tap'
-import { PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../lib/index.js'
+import { PROTOCOL_VERSION, MAX_HELLO_ADDRS, displaceCap } from '../lib/index.js'
 import { Handshake, MAX_INBOUND } from '../lib/node/handshake.js'
 import { Holds } from '../lib/node/holds.js'
 import { Keepalive } from '../lib/node/keepalive.js'
@@ -12,8 +12,8 @@ import { NONCE } from './lib/mem-nodes.js'
 const proven = (c, id) => { c.remoteId = id; return c }
 const hello = (id, extra = {}) => ({ type: 'hello', version: PROTOCOL_VERSION, network: 'peernet', id, nonce: NONCE, addrs: [], ...extra })
 
-async function setup (t, opts = {}) {
-  const parts = await partsContext(t)
+async function setup (t, opts = {}, context = {}) {
+  const parts = await partsContext(t, context)
   const holds = new Holds(() => parts.clock.now())
   const keepalive = new Keepalive(parts.clock)
   const handshake = new Handshake(parts.ctx, parts.peers, parts.own, holds, keepalive, { network: 'peernet', maxInbound: MAX_INBOUND, ringInboundCap: () => 2, opened: () => {}, groupOf: h => 'g:' + h, ...opts })
@@ -43,6 +43,19 @@ t.test('an inbound hello opens the link: our hello answers it; sources, a claime
   t.same(own.list(), ['mem://me'], 'what it dialed is a candidate address of ours')
   t.ok(table.has('mem://a') && table.has('mem://a2'))
   t.same(events, [['peer', { id: 'aa', address: null, claimed: 'mem://a', direction: 'in' }]])
+})
+
+t.test('a hello into a full table: its addresses displace at most displaceCap(n) entries, the rest are left out', async t => {
+  const { ctx, handshake, peers, table } = await setup(t, {}, { table: { size: 4, informantShare: 1 } })
+  table.learn(['mem://old0', 'mem://old1', 'mem://old2', 'mem://old3'], ['id:zz'])
+  t.equal(table.learnedCount, 4, 'the table is full')
+  const offered = ['mem://a0', 'mem://a1', 'mem://a2', 'mem://a3']
+  const { c } = link(ctx, { peers })
+  handshake.onMessage(proven(c, 'aa'), hello('aa', { addrs: offered }))
+  t.ok(c.open, 'the link opens all the same')
+  t.equal(displaceCap(offered.length), 1)
+  t.same(offered.filter(a => table.has(a)), ['mem://a0'], 'the first offered address took one entry\'s place')
+  t.equal(table.learnedCount, 4, 'the table stays at its bound')
 })
 
 t.test('an outbound hello counts a success on the address we dialed', async t => {

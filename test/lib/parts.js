@@ -9,10 +9,10 @@ import { OwnAddresses } from '../../lib/node/own.js'
 import { rawPeer } from './mem-nodes.js'
 
 /** A context for the node's parts; `events` holds every event as [type, data]. */
-export async function partsContext (t, { seed = 1, start = 1_000_000 } = {}) {
+export async function partsContext (t, { seed = 1, start = 1_000_000, table: tableOpts = {} } = {}) {
   const clock = new VirtualClock(start)
   const random = seededRandom(seed)
-  const table = await AddressTable.open(new MemoryLevel(), { random, now: () => clock.now() })
+  const table = await AddressTable.open(new MemoryLevel(), { random, now: () => clock.now(), ...tableOpts })
   t.teardown(() => table.close())
   const events = []
   const errors = []
