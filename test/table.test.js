@@ -12,7 +12,7 @@ import {
   newRecord, isDead, backoff, badness, sourceCap, dialable,
   TOMBSTONE_TTL, MAX_TOMBSTONES, MAX_RETRIES, MAX_FAILURES, DEAD_WINDOW, MAX_AGE, GRACE,
   BACKOFF_BASE, MAX_BACKOFF, MAX_SERVED_SUBNETS, EVICTION_SAMPLE, MAX_KEY_BYTES,
-  DISPLACE_SHARE, displaceCap
+  DISPLACE_SHARE, displaceCap, START_SLACK, MAX_START_SLOTS, startSlots
 } from '../lib/index.js'
 import { tempDir, tempLevel, collect } from './lib/helpers.js'
 import { openTable, checkAndClose } from './lib/table.js'
@@ -368,6 +368,54 @@ t.test('one answer displaces at most displaceCap(n) entries of a full table; wha
   t.equal(roomy.learn(range(40, i => A('roomy', i)), ['id:c']), 40)
   await checkAndClose(table)
   await checkAndClose(roomy)
+})
+
+t.test('rules: startSlots is the capacity and START_SLACK, at most MAX_START_SLOTS', async t => {
+  t.equal(startSlots(256), 256 + START_SLACK)
+  t.equal(startSlots(0), START_SLACK)
+  t.equal(startSlots(MAX_START_SLOTS - START_SLACK), MAX_START_SLOTS)
+  t.equal(startSlots(10_000), MAX_START_SLOTS)
+})
+
+t.test('a table larger than MAX_START_SLOTS grows its columns past them: every entry is kept, on disk too', async t => {
+  const db = tempLevel(t)
+  const size = MAX_START_SLOTS + 100
+  const table = await openTable(t, db, () => 1000, { size, informantShare: 1 })
+  const all = range(size, i => A('big', i))
+  for (let i = 0; i < all.length; i += 500) table.learn(all.slice(i, i + 500), ['id:x'])
+  t.equal(table.learnedCount, size, 'the last hundred are in as well')
+  t.same(table.get(all[size - 1]).sources, ['id:x'])
+  await table.flushed()
+  let onDisk = 0
+  for await (const key of db.sublevel('addr', json).keys()) if (key.startsWith('tcp://big')) onDisk++
+  t.equal(onDisk, size)
+})
+
+t.test('a refreshed record is written at the next flush; one removed before it is not, nor its slot\'s next address twice', async t => {
+  const db = tempLevel(t)
+  let now = 1000
+  const table = await openTable(t, db, () => now)
+  table.learn([A('a'), A('b')], ['id:x'])
+  await table.flushed()
+  now = 2000
+  // Both refreshed in memory only (their last-seen time), then one removed before the flush.
+  table.learn([A('a'), A('b')], ['id:x'])
+  await table.remove([A('a')])
+  await table.flushed()
+  const addr = db.sublevel('addr', json)
+  t.equal(await addr.get(A('a')), undefined, 'the removed address is not written back')
+  t.equal((await addr.get(A('b'))).last, 2000, 'the refresh was written')
+  // b refreshed and removed again, its slot taken by a new address refreshed in turn: the new
+  // one is written, the old one not.
+  now = 3000
+  table.learn([A('b')], ['id:x'])
+  await table.remove([A('b')])
+  table.learn([A('c')], ['id:x'])
+  now = 4000
+  table.learn([A('c')], ['id:x'])
+  await table.flushed()
+  t.equal(await addr.get(A('b')), undefined)
+  t.equal((await addr.get(A('c'))).last, 4000, 'the new address\'s refresh was written')
 })
 
 t.test('eviction takes the worst entry: dead, then failing, then long unheard (exact at size <= EVICTION_SAMPLE)', async t => {

@@ -32,11 +32,11 @@ export class AddressKeys {
   private bytes = Buffer.alloc(4096)
   private used = 0
   private garbage = 0
-  private off = new Uint32Array(64)
-  private len = new Uint16Array(64)
-  private hashes = new Uint32Array(64)
+  private off: Uint32Array
+  private len: Uint16Array
+  private hashes: Uint32Array
   /** Slot + 1 at each position of the hash table; 0 is empty. At most half full. */
-  private table = new Int32Array(128)
+  private table: Int32Array
   private readonly free: number[] = []
   /** Slots ever handed out: live ones plus the free ones. */
   private top = 0
@@ -48,6 +48,16 @@ export class AddressKeys {
   /** The address hashAscii() hashed last, and its hash. */
   private hashed: string | null = null
   private hash = 0
+
+  /** Room for `slots` addresses before any column grows (and the hash table with them). */
+  constructor (slots = 64) {
+    this.off = new Uint32Array(slots)
+    this.len = new Uint16Array(slots)
+    this.hashes = new Uint32Array(slots)
+    let size = 128
+    while (size < slots * 2) size *= 2
+    this.table = new Int32Array(size)
+  }
 
   get size (): number { return this.count }
 

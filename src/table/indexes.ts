@@ -33,7 +33,7 @@ export function sourceGroup (sources: readonly string[]): string {
 }
 
 export class AddressIndex {
-  readonly records = new Records()
+  readonly records: Records
   /** Saved slots, then learned ones: `learned` is what the size bound counts. */
   readonly order = new SlotOrder()
   /** Learned slots by each of their sources (informant, source group), for the share caps. */
@@ -44,6 +44,11 @@ export class AddressIndex {
   /** By source list number (see groupOf): the list a group was found for, and the group. */
   private readonly groupLists: Array<readonly string[]> = []
   private readonly groups: string[] = []
+
+  /** Room for `slots` records before the columns grow (see Records). */
+  constructor (slots = 64) {
+    this.records = new Records(slots)
+  }
 
   get size (): number { return this.records.size }
   get learned (): SlotSet { return this.order.learned }

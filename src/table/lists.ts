@@ -1,6 +1,7 @@
 // Lists of strings kept once however many records hold them: a record's sources (every address
 // one informant sends has the same two) and its subnets become a number. Counted, so a list no
 // record holds any more is let go and its number reused.
+import { sameList } from '../util/same-list.js'
 
 const EMPTY: readonly string[] = Object.freeze([])
 
@@ -69,10 +70,4 @@ export class ListPool {
     if (this.ids.size + this.free.length + 1 !== this.lists.length) return `${this.ids.size} lists held and ${this.free.length} free are not the ${this.lists.length - 1} numbered`
     return null
   }
-}
-
-function sameList (a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

@@ -17,20 +17,68 @@ const WIDTH = COUNTERS.length
 const KEY_BYTES = 32
 
 export class Records {
-  private readonly keys = new AddressKeys()
+  private readonly keys: AddressKeys
   readonly lists = new ListPool()
-  private user = new Uint8Array(64)
-  private first = new Float64Array(64)
-  private last = new Float64Array(64)
-  private sources = new Int32Array(64)
-  private subnets = new Int32Array(64)
+  private user: Uint8Array
+  private first: Float64Array
+  private last: Float64Array
+  private sources: Int32Array
+  private subnets: Int32Array
   /** Row + 1 in extras, 0 for none (all counters zero). */
-  private more = new Int32Array(64)
+  private more: Int32Array
   private readonly extras = new RowPool(WIDTH, new Float64Array(64 * WIDTH))
   /** 1 + the index of the record's pin in PINS, 0 for none; its key is in row keyRow - 1. */
-  private pin = new Uint8Array(64)
-  private keyRow = new Int32Array(64)
+  private pin: Uint8Array
+  private keyRow: Int32Array
   private readonly keys32 = new RowPool(KEY_BYTES, new Uint8Array(64 * KEY_BYTES))
+  /**
+   * 1 where a record changed in memory only and is to be written (AddressTable.flushDirty), and
+   * the slots so marked, in order (a slot let go and handed out again may be listed twice; its
+   * mark says whether it is due). A flag a slot and one reused list rather than a Set of
+   * addresses: that set, emptied at every flush and grown again by every gossip answer, made new
+   * hash tables that lived just long enough to be promoted, a twentieth of all the simulation's.
+   */
+  private dirty: Uint8Array
+  private readonly dirtyList: number[] = []
+
+  /**
+   * Columns with room for `slots` records before any grows. The rows of counters and keys start
+   * small all the same: only some records ever have them.
+   */
+  constructor (slots = 64) {
+    this.keys = new AddressKeys(slots)
+    this.user = new Uint8Array(slots)
+    this.first = new Float64Array(slots)
+    this.last = new Float64Array(slots)
+    this.sources = new Int32Array(slots)
+    this.subnets = new Int32Array(slots)
+    this.more = new Int32Array(slots)
+    this.pin = new Uint8Array(slots)
+    this.keyRow = new Int32Array(slots)
+    this.dirty = new Uint8Array(slots)
+  }
+
+  /** Mark slot's record to be written at the next takeDirty(). */
+  markDirty (slot: number): void {
+    if (this.dirty[slot] === 1) return
+    this.dirty[slot] = 1
+    this.dirtyList.push(slot)
+  }
+
+  /** Whether any record is marked. */
+  get anyDirty (): boolean { return this.dirtyList.length > 0 }
+
+  /** Each marked slot once, in the order marked, unmarked as it goes. */
+  takeDirty (fn: (slot: number) => void): void {
+    const list = this.dirtyList
+    for (let i = 0; i < list.length; i++) {
+      const slot = list[i]
+      if (this.dirty[slot] === 0) continue
+      this.dirty[slot] = 0
+      fn(slot)
+    }
+    list.length = 0
+  }
 
   get size (): number { return this.keys.size }
 
@@ -157,6 +205,7 @@ export class Records {
     this.lists.release(this.subnets[slot])
     if (this.more[slot] !== 0) this.extras.release(this.more[slot] - 1)
     this.more[slot] = 0
+    this.dirty[slot] = 0
     this.unpin(slot)
     this.keys.delete(slot)
   }
@@ -187,7 +236,19 @@ export class Records {
         keyRows.add(keyRow)
       }
     }
-    return this.extras.problem(rows, 'counter') ?? this.keys32.problem(keyRows, 'key') ?? this.lists.problem(held)
+    return this.extras.problem(rows, 'counter') ?? this.keys32.problem(keyRows, 'key') ?? this.lists.problem(held) ?? this.dirtyProblem()
+  }
+
+  /** The first way the marks to write disagree with the slots and their list, or null. */
+  private dirtyProblem (): string | null {
+    const live = new Set(this.slots())
+    const listed = new Set(this.dirtyList)
+    for (let slot = 0; slot < this.dirty.length; slot++) {
+      if (this.dirty[slot] === 0) continue
+      if (!live.has(slot)) return `slot ${slot} is marked to be written but holds no record`
+      if (!listed.has(slot)) return `slot ${slot} is marked to be written but not listed`
+    }
+    return null
   }
 
   // --- internals -------------------------------------------------------------------------
@@ -242,5 +303,6 @@ export class Records {
     this.more = grown(this.more, size)
     this.pin = grown(this.pin, size)
     this.keyRow = grown(this.keyRow, size)
+    this.dirty = grown(this.dirty, size)
   }
 }

@@ -16,7 +16,7 @@
 // synced before it resolves, gossip's is not.
 import {
   type AddressRecord, type Stats, type Vitals, newRecord, learnedRecord, asRecord, statsOf, isDead, dialable, badness, sourceCap, displaceCap, strictId,
-  type Pin, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
+  type Pin, startSlots, DEFAULT_TABLE_SIZE, DEFAULT_INFORMANT_SHARE, EVICTION_SAMPLE, TOMBSTONE_TTL, MAX_SAVED,
   MAX_SERVED_SUBNETS
 } from './rules.js'
 import { AddressIndex, sourceGroup } from './indexes.js'
@@ -70,12 +70,10 @@ export class AddressTable {
   private readonly addr: SublevelLike
   private readonly subnet: SublevelLike
   private readonly tomb: SublevelLike
-  private readonly index = new AddressIndex()
+  private readonly index: AddressIndex
   private readonly tombs: Tombstones
   private readonly joined = new Set<string>()
   private readonly recent = new RecentlyLearned()
-  /** Records changed in memory only (counters, last seen): see flushDirty. */
-  private readonly dirty = new Set<string>()
   private readonly queue: WriteQueue
   /** Reused by eviction, gossip answers and purge, which would otherwise allocate per call. */
   private readonly sampler = new SlotSampler()
@@ -83,6 +81,7 @@ export class AddressTable {
 
   private constructor (private readonly db: LevelLike, private readonly opts: TableOptions) {
     this.capacity = opts.size ?? DEFAULT_TABLE_SIZE
+    this.index = new AddressIndex(startSlots(this.capacity))
     this.share = opts.informantShare ?? DEFAULT_INFORMANT_SHARE
     this.meta = db.sublevel('meta', JSON_VALUES)
     this.addr = db.sublevel('addr', JSON_VALUES)
@@ -390,13 +389,13 @@ export class AddressTable {
       if (known >= 0) {
         if (records.lastOf(known) < now) {
           records.setLast(known, now)
-          this.dirty.add(a)
+          records.markDirty(known)
         }
         const id = hint(a)
         if (id !== undefined && records.pinOf(known) === undefined) {
           // Only the pin changes: no record is built to write it.
           records.setPin(known, id, 'hint')
-          this.dirty.add(a)
+          records.markDirty(known)
         }
         continue
       }
@@ -479,7 +478,7 @@ export class AddressTable {
     const slot = this.index.slotOf(address)
     if (slot < 0) return
     this.index.records.addCounts(slot, rx, tx)
-    this.dirty.add(address)
+    this.index.records.markDirty(slot)
   }
 
   /**
@@ -488,15 +487,14 @@ export class AddressTable {
    * record is written for another reason) instead of costing a write each.
    */
   flushDirty (): void {
-    if (this.dirty.size === 0) return
-    const ops: BatchOp[] = []
     const { records } = this.index
-    for (const a of this.dirty) {
-      const slot = this.index.slotOf(a)
+    if (!records.anyDirty) return
+    const ops: BatchOp[] = []
+    records.takeDirty(slot => {
+      const a = records.address(slot)
       // A view, not a copy: the value is only written (its lists are frozen).
-      if (slot >= 0) ops.push({ type: 'put', sublevel: this.addr, key: a, value: records.view(slot, a) })
-    }
-    this.dirty.clear()
+      ops.push({ type: 'put', sublevel: this.addr, key: a, value: records.view(slot, a) })
+    })
     this.queue.post(ops)
   }
 
