@@ -13,6 +13,7 @@ import { Lookups, type Answer, type LookupCallback, type LookupExtra, type Looku
 import { recordPoint, valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
+import { sameList } from '../util/same-list.js'
 import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope, RingRecord } from '../wire/record.js'
 
@@ -73,7 +74,7 @@ export const WANT_RETRY = 4
 
 export type RingStatus = 'lonely' | 'unbalanced' | 'joined'
 /** What changed() compares: successor, predecessor, replicaKey(), the successor list. */
-type Snapshot = [string | null, string | null, string, readonly string[]]
+type Snapshot = [string | null, string | null, readonly string[], readonly string[]]
 /**
  * What a node says to a routed envelope for it: a signed reply, an error it cannot sign for (the
  * envelope failed its checks: the asker is told why, unsigned), or nothing ("no reply").
@@ -118,7 +119,7 @@ export class RingCore extends EventEmitter {
   private readonly dead = new Map<string, number>()
   private agreed = false
   /** replicaKey() as of the routing table's version replicaKeyAt (-1: not made yet). */
-  private replicaKeyText = ''
+  private replicaKeyIds: readonly string[] = []
   private replicaKeyAt = -1
   private checkGap = JOIN_EVERY
   private nextCheck = JOIN_EVERY
@@ -545,25 +546,26 @@ export class RingCore extends EventEmitter {
   }
 
   /**
-   * The linked replica targets, as one string: a change means copies are due. Read before and
-   * after every link event and stabilise; made again only when the routing table changed.
+   * The linked replica targets: a change means copies are due. Read before and after every link
+   * event and stabilise; made again only when the routing table changed. A list compared id by
+   * id, not the ids joined in a string: a node's string of seven ids, made at each change of its
+   * table, lived just long enough to be promoted (a thirtieth of the simulation's promotions).
    */
-  private replicaKey (): string {
+  private replicaKey (): readonly string[] {
     const v = this.table.version
     if (this.replicaKeyAt !== v) {
-      this.replicaKeyText = this.table.replicaTargets().filter(id => this.table.isLinked(id)).join()
+      this.replicaKeyIds = this.table.replicaTargets().filter(id => this.table.isLinked(id))
       this.replicaKeyAt = v
     }
-    return this.replicaKeyText
+    return this.replicaKeyIds
   }
 
   private changed ([succ, pred, replicas, list]: Snapshot): void {
     const s = this.table.successor()
     const p = this.table.predecessor()
-    if (replicas !== this.replicaKey()) this.records.successorsChanged()
+    if (!sameList(replicas, this.replicaKey())) this.records.successorsChanged()
     // The predecessor builds its list from this one's: it hears of any change (tellPredecessor).
-    const now = this.table.successorList()
-    if (now !== list && (now.length !== list.length || now.some((id, i) => id !== list[i]))) this.tellDue = true
+    if (!sameList(list, this.table.successorList())) this.tellDue = true
     if (s !== succ) {
       this.agreed = false
       // A new successor is stabilised with at the next round.
