@@ -1,7 +1,7 @@
 // Search on its own: queries handled once, relayed within budget to the other peers, answered
 // when a member, and answers routed back the way the query came.
 import t from 'tap'
-import { MAX_RELAYED_ANSWERS, RING_WAIT } from '../lib/index.js'
+import { MAX_RELAYED_ANSWERS, RING_WAIT, displaceCap } from '../lib/index.js'
 import { Search } from '../lib/node/search.js'
 import { partsContext, link, flush } from './lib/parts.js'
 import { collect } from './lib/helpers.js'
@@ -94,6 +94,24 @@ t.test('a search that waited for the ring, and went by it when a link opened the
   answer({ records: [], hops: 2, owner: 'ff'.repeat(32) })
   t.same(await rows, [], 'the ring\'s "no members" ends it')
   t.equal(search.size, 0)
+})
+
+t.test('a ring answer\'s members are learned as one answer: a full table takes displaceCap of their addresses, and every member is a row', async t => {
+  // No share cap: the answer's one informant may fill the table.
+  const { ctx, peers, own, table, clock } = await partsContext(t, { table: { size: 4, informantShare: 1 } })
+  t.equal(table.learn(['mem://k0', 'mem://k1', 'mem://k2', 'mem://k3'], ['id:old']), 4, 'the table is full')
+  // Unheard of for a minute: the entries eviction takes first, before a member just learned.
+  clock.advance(60_000)
+  const records = Array.from({ length: 8 }, (_, i) => ({ id: i.toString(16).repeat(64), addresses: [`mem://m${i}`] }))
+  const ring = { reachesRing: () => true, members: async () => ({ records, hops: 3, owner: 'ff'.repeat(32) }) }
+  const search = new Search(ctx, peers, own, 7, () => ring, () => false)
+  link(ctx, { id: 'aa', peers })
+  const rows = await collect(search.start('big', { timeout: 5000 }))
+  t.same(rows.map(r => [r.id, r.address, r.via]), records.map(r => [r.id, r.addresses[0], 'ring']), 'a row a member')
+  const learned = records.filter(r => table.has(r.addresses[0]))
+  t.equal(learned.length, displaceCap(records.length), `displaceCap(${records.length}) of the members take an entry's place`)
+  t.equal(table.learnedCount, 4)
+  for (const r of learned) t.same(table.stats(r.addresses[0]).subnets, ['big'], 'noted as serving the subnet')
 })
 
 t.test('close ends every running search', async t => {

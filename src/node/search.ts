@@ -242,29 +242,52 @@ export class Search {
     this.ctx.event('search', { dir: 'out', qid: s.qid, subnet: s.subnet, hops: 0 })
     ring.members(s.subnet, s.max).then(res => {
       if (!this.running.has(s.qid)) return
+      // Each member once, up to the search's max.
+      const fresh: RingRecord[] = []
       for (const r of res.records) {
+        if (s.answered.size >= s.max) break
         if (r.id === this.ctx.table.id || s.answered.has(r.id)) continue
-        this.member(s, r, res.hops, res.owner)
-        if (!this.running.has(s.qid)) return
+        s.answered.add(r.id)
+        fresh.push(r)
       }
-      s.finish()
+      this.members(s, fresh, res.hops, res.owner)
+      if (this.running.has(s.qid)) s.finish()
     }, () => {
       if (this.running.has(s.qid)) this.flood(s)
     })
   }
 
-  /** A member's record the ring gave a search of ours (checked by the ring: signature, point, expiry). */
-  private member (s: LocalSearch, r: RingRecord, hops: number, owner: string): void {
-    s.answered.add(r.id)
-    const addresses = this.own.acceptable(r.addresses)
-    // Its addresses are the member's own word, signed: a hint of its id for the table.
-    if (addresses.length > 0) this.ctx.table.learn(addresses, ['id:' + owner], () => r.id)
-    for (const a of addresses) this.ctx.table.noteServed(a, s.subnet)
-    const address = addresses[0] ?? null
-    this.ctx.event('answer', { dir: 'in', qid: s.qid, subnet: s.subnet, address: address ?? r.id, hops })
-    const row: SearchRow = { hash: s.subnet, address, hops, id: r.id, addresses, via: 'ring' }
-    s.stream.push(row)
-    if (s.answered.size >= s.max) s.finish()
+  /**
+   * The members' records the ring gave a search of ours (checked by the ring: signature, point,
+   * expiry), as rows. Their addresses are learned as one answer from the node that gave it, as a
+   * gossip answer's are: a full table takes at most displaceCap of them (DISPLACE_SHARE), rather
+   * than one entry each of a hundred members.
+   */
+  private members (s: LocalSearch, records: readonly RingRecord[], hops: number, owner: string): void {
+    const lists = records.map(r => this.own.acceptable(r.addresses))
+    // Each address is its member's own word, signed: a hint of its id (the first member's, should
+    // two name one address).
+    const hints = new Map<string, string>()
+    const all: string[] = []
+    records.forEach((r, i) => {
+      for (const a of lists[i]) {
+        if (hints.has(a)) continue
+        hints.set(a, r.id)
+        all.push(a)
+      }
+    })
+    if (all.length > 0) this.ctx.table.learn(all, ['id:' + owner], a => hints.get(a))
+    for (const a of all) this.ctx.table.noteServed(a, s.subnet)
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]
+      const addresses = lists[i]
+      const address = addresses[0] ?? null
+      this.ctx.event('answer', { dir: 'in', qid: s.qid, subnet: s.subnet, address: address ?? r.id, hops })
+      const row: SearchRow = { hash: s.subnet, address, hops, id: r.id, addresses, via: 'ring' }
+      s.stream.push(row)
+      // Its reader may have ended it.
+      if (!this.running.has(s.qid)) return
+    }
   }
 
   /** Flood a query to every link, hop by hop up to the search's limit. */

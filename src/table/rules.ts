@@ -25,7 +25,7 @@ export const DEFAULT_INFORMANT_SHARE = 0.1
 export const EVICTION_SAMPLE = 8
 /**
  * Largest share of the addresses one peer gives at once (a gossip answer, a hello's, a search
- * answer's member) that may take the place of entries a table already holds (a full table, or a
+ * answer's members) that may take the place of entries a table already holds (a full table, or a
  * source at its cap); its other new addresses are left out. A full table changes by at most
  * this much an answer, as addrman keeps what it has rather than evict for every address a peer
  * offers: without it each answer turned over as many entries as it named (in the simulation a
