@@ -8,6 +8,7 @@ import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions, type RunOptions } f
 import { MAX_THREADS } from './parallel.js'
 import type { SimResult } from './results.js'
 import { fullCollection } from './collect.js'
+import { poolBuffers } from './buffers.js'
 import { rows, text, svg, dot, type RunInfo } from './report.js'
 import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
 
@@ -116,6 +117,7 @@ export async function main (argv: string[]): Promise<number> {
   }
   const { json, svg: svgFile, dot: dotFile, progress, help: _, threads, ...opts } = args
   const started = Date.now()
+  if (threads <= 1) poolBuffers()
   const result = threads > 1
     ? await inThreads(opts, threads, progress)
     : await simulate({ ...opts, collect: fullCollection(), progress: progress ? line => process.stderr.write(line + '\n') : undefined })

@@ -2,11 +2,13 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { simulate, type RunOptions } from './scenario.js'
 import { fullCollection } from './collect.js'
+import { poolBuffers } from './buffers.js'
 
 interface Data { opts: RunOptions, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
 
 const d = workerData as Data
 const port = parentPort as MessagePort
+poolBuffers()
 simulate({
   ...d.opts,
   part: { index: d.index, count: d.count, ports: d.ports, signal: new Int32Array(d.signal) },
