@@ -12,7 +12,7 @@ import { World } from '../lib/sim/world.js'
 import { parseArgs, UsageError, inThreads } from '../lib/sim/main.js'
 import { exchange, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
 import { MessageChannel } from 'node:worker_threads'
-import { fullCollection } from '../lib/sim/collect.js'
+import { fullCollection, heapGrowth } from '../lib/sim/collect.js'
 import { simulationStandInLayer } from '../lib/sim/stand-in.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, PING_INTERVAL, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
@@ -199,6 +199,18 @@ t.test('one full collection, in the kill\'s interval, and the same rows as witho
   t.ok(kill > 0, `the kill came at interval ${kill}`)
   t.same(calls, [kill], 'collected once, while the kill\'s interval ran')
   t.equal(figures(run), figures(await simulate(tiny)), 'a collection changes no row')
+})
+
+t.test('the heap grows further while nodes join, and as before from the join\'s end; the rows are the same', async t => {
+  const tiny = { ...small, nodes: 50, searches: 10 }
+  let intervalsDone = 0
+  const calls = []
+  const run = await simulate({ ...tiny, progress: () => { intervalsDone++ }, growHeap: joining => { calls.push([joining, intervalsDone]) } })
+  const settle = run.timeline.findIndex(r => r.phase !== 'join')
+  t.ok(settle > 0, `the join ended at interval ${settle}`)
+  t.same(calls, [[true, 0], [false, settle]], 'more growth from the first interval, the run\'s from the first after the join')
+  t.equal(figures(run), figures(await simulate(tiny)), 'growth changes no row')
+  t.equal(heapGrowth(), undefined, 'a run main.ts did not start with its own flags leaves the heap\'s growth as given')
 })
 
 t.test('outputs: text, NDJSON rows, SVG, DOT', async t => {

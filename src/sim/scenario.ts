@@ -32,13 +32,18 @@ export interface SimOptions extends WorldOptions {
    * run's peak RSS came after the kill).
    */
   collect?: () => void
+  /**
+   * Let the heap grow further while nodes join (true at the join's start), and back to the run's
+   * growth when the join ends (false): main.ts passes collect.ts's heapGrowth.
+   */
+  growHeap?: (joining: boolean) => void
 }
 
 /**
  * What a run's caller gives, all of it data: what main.ts parses and a thread is sent (the
  * progress line, the thread's part and the collection are each thread's own functions and ports).
  */
-export type RunOptions = Omit<SimOptions, 'progress' | 'part' | 'collect'>
+export type RunOptions = Omit<SimOptions, 'progress' | 'part' | 'collect' | 'growHeap'>
 
 export const DEFAULTS: Omit<SimOptions, 'progress'> = {
   nodes: 1000,
@@ -278,6 +283,8 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     let killed = 0
     let joined = 0
     const intervalSearches: SearchRec[] = []
+    if (k === 0) o.growHeap?.(true)
+    if (k === ph.probes) o.growHeap?.(false)
     if (k === ph.probes) {
       // Subnet members among the nodes already there, then the probes join.
       for (const size of SUBNET_SIZES) {
@@ -443,7 +450,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const tally = totals()
   KINDS.forEach((kind, x) => { traffic[kind] = { frames: tally.frames[x], bytes: tally.bytes[x] } })
   const errs = world.gather({ errors: world.errors, first: world.firstError })
-  const { progress: _, part: _part, collect: _collect, ...settings } = o
+  const { progress: _, part: _part, collect: _collect, growHeap: _growHeap, ...settings } = o
   const after = timeline.filter(t => t.interval > ph.probes)
   const settled = after.filter(t => t.phase === 'settle')
   const upkeep: UpkeepResult = {

@@ -1,7 +1,7 @@
 // One thread of a parallel simulation (main.ts starts them; parallel.ts says how they agree).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { simulate, type RunOptions } from './scenario.js'
-import { fullCollection } from './collect.js'
+import { fullCollection, heapGrowth } from './collect.js'
 import { poolBuffers } from './buffers.js'
 
 interface Data { opts: RunOptions, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
@@ -13,6 +13,7 @@ simulate({
   ...d.opts,
   part: { index: d.index, count: d.count, ports: d.ports, signal: new Int32Array(d.signal) },
   collect: fullCollection(),
+  growHeap: heapGrowth(),
   // Every thread makes the same figures: the first one says how it goes.
   progress: d.progress && d.index === 0 ? line => port.postMessage({ progress: line }) : undefined
 }).then(result => {
