@@ -1,6 +1,7 @@
-// A full garbage collection on demand, for the scenario's `collect` (run once, after the kill).
-// V8 offers one only behind --expose-gc: turned on here for the running isolate (thread), whose
-// next new context then has `gc`. The flag changes nothing else the simulation does.
+// The collector, for the scenario: a full garbage collection on demand (its `collect`, run once,
+// after the kill), and the heap's growth by phase (its `growHeap`). V8 offers a collection only
+// behind --expose-gc: turned on here for the running isolate (thread), whose next new context
+// then has `gc`. Neither changes anything else the simulation does.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 

@@ -168,7 +168,6 @@ export async function inThreads (opts: RunOptions, count: number, progress: bool
   }
 }
 
-
 /**
  * V8's defaults are tuned for small heaps: the sim's tables live long and churn constantly, so
  * run it with a young generation big enough that scavenges stop dominating, and an old
