@@ -201,14 +201,15 @@ t.test('one full collection, in the kill\'s interval, and the same rows as witho
   t.equal(figures(run), figures(await simulate(tiny)), 'a collection changes no row')
 })
 
-t.test('the heap grows further while nodes join, and as before from the join\'s end; the rows are the same', async t => {
+t.test('the heap\'s growth follows the phases: the join, the settled run, after the kill; the rows are the same', async t => {
   const tiny = { ...small, nodes: 50, searches: 10 }
   let intervalsDone = 0
   const calls = []
-  const run = await simulate({ ...tiny, progress: () => { intervalsDone++ }, growHeap: joining => { calls.push([joining, intervalsDone]) } })
+  const run = await simulate({ ...tiny, progress: () => { intervalsDone++ }, growHeap: phase => { calls.push([phase, intervalsDone]) } })
   const settle = run.timeline.findIndex(r => r.phase !== 'join')
-  t.ok(settle > 0, `the join ended at interval ${settle}`)
-  t.same(calls, [[true, 0], [false, settle]], 'more growth from the first interval, the run\'s from the first after the join')
+  const kill = run.timeline.findIndex(r => r.phase === 'kill')
+  t.ok(settle > 0 && kill > settle, `the join ended at interval ${settle}, the kill came at ${kill}`)
+  t.same(calls, [['join', 0], ['settled', settle], ['killed', kill]], 'the join\'s from the first interval, the settled run\'s from the first after the join, the killed run\'s within the kill\'s interval')
   t.equal(figures(run), figures(await simulate(tiny)), 'growth changes no row')
   t.equal(heapGrowth(), undefined, 'a run main.ts did not start with its own flags leaves the heap\'s growth as given')
 })

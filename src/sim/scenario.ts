@@ -7,6 +7,7 @@ import { World, KINDS, RING_KINDS, type Sink, type Watch, type WorldOptions } fr
 import { mean, pct, round, nullRound, type ConvergenceResult, type DegreeResult, type SearchResult, type IntervalRow, type SimResult, type OwnerResult, type UpkeepResult } from './results.js'
 import { valuePoint } from '../ring/record.js'
 import { DEFAULT_NETWORK } from '../node/defaults.js'
+import type { HeapPhase } from './collect.js'
 
 /** The world's settings (seed, table, sample, connections, interval, dialInterval, latency, hops) and the run's. */
 export interface SimOptions extends WorldOptions {
@@ -33,10 +34,11 @@ export interface SimOptions extends WorldOptions {
    */
   collect?: () => void
   /**
-   * Let the heap grow further while nodes join (true at the join's start), and back to the run's
-   * growth when the join ends (false): main.ts passes collect.ts's heapGrowth.
+   * The heap's growth for the phase starting: the join's at its start, the settled run's when
+   * it ends, and the killed run's once the kill's collection is done. main.ts passes collect.ts's
+   * heapGrowth.
    */
-  growHeap?: (joining: boolean) => void
+  growHeap?: (phase: HeapPhase) => void
 }
 
 /**
@@ -283,8 +285,8 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     let killed = 0
     let joined = 0
     const intervalSearches: SearchRec[] = []
-    if (k === 0) o.growHeap?.(true)
-    if (k === ph.probes) o.growHeap?.(false)
+    if (k === 0) o.growHeap?.('join')
+    if (k === ph.probes) o.growHeap?.('settled')
     if (k === ph.probes) {
       // Subnet members among the nodes already there, then the probes join.
       for (const size of SUBNET_SIZES) {
@@ -362,7 +364,11 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       // with the dead nodes' timers gone too (World.killAll), all they held is garbage now, half
       // the heap, before the recovery's burst of new links. A collection changes nothing a
       // node does.
-      if (k === ph.kill && s === KILL_COLLECT_STEP) o.collect?.()
+      if (k === ph.kill && s === KILL_COLLECT_STEP) {
+        // The growth first: V8 sets the next collection's limit by it as this one ends.
+        o.growHeap?.('killed')
+        o.collect?.()
+      }
     }
 
     // --- end of interval k: figures at time k + 1 ------------------------------------------
