@@ -293,3 +293,30 @@ t.test('the services live in their own store under the same keys (!service!<url>
   const table = await openTable(t, db2, () => 1000)
   t.equal(table.size, 0, 'and the address table does not see the services')
 })
+
+t.test('a store that keeps nothing (keepsNothing): user writes still reach it, gossip writes and marked records never do', async t => {
+  const db = new MemoryLevel()
+  t.teardown(() => db.close())
+  const calls = []
+  const sink = {
+    keepsNothing: true,
+    sublevel: (n, o) => db.sublevel(n, o),
+    batch: arrayBatches((ops, opts) => { calls.push({ keys: ops.map(o => o.key), sync: opts.sync }); return db.batch(ops, opts) })
+  }
+  let now = 1000
+  const table = await AddressTable.open(sink, { size: 4, random: seededRandom(5), now: () => now })
+  t.teardown(() => table.close())
+  const opened = calls.length
+  await table.save([A('s')])
+  t.same(calls.slice(opened).map(c => [c.keys, c.sync]), [[[A('s')], true]], 'a user write is written, synced, as to any store')
+  const saved = calls.length
+  // Learned past the source's share, told of again later (its record marked), purged.
+  table.learn([A('g', 1), A('g', 2), A('g', 3), A('g', 4), A('g', 5)], ['id:x'])
+  now += 60_000
+  table.learn([A('g', 1)], ['id:y'])
+  table.flushDirty()
+  table.purge()
+  await table.flushed()
+  t.equal(table.size, 3, 'the table holds the saved address and the source\'s share of what it learned, in memory')
+  t.same(calls.slice(saved), [], 'no gossip write or marked record was batched for it')
+})

@@ -17,6 +17,7 @@ const EMPTY: SublevelLike = {
 
 export class SinkDb implements LevelLike {
   status = 'open'
+  readonly keepsNothing = true
 
   sublevel (): SublevelLike {
     return EMPTY

@@ -9,6 +9,11 @@ export interface LevelLike {
   batch (): ChainedBatchLike
   open? (): Promise<void>
   status?: string
+  /**
+   * The store keeps nothing it is given (the simulation's SinkDb): writes nobody waits for are
+   * dropped before they are queued (WriteQueue.post), as the store would drop them anyway.
+   */
+  readonly keepsNothing?: boolean
 }
 
 export interface SublevelLike {

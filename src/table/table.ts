@@ -489,6 +489,8 @@ export class AddressTable {
   flushDirty (): void {
     const { records } = this.index
     if (!records.anyDirty) return
+    // Each record's view is made only for a store that keeps what it is given.
+    if (this.queue.discards) return records.takeDirty(() => {})
     const ops: BatchOp[] = []
     records.takeDirty(slot => {
       const a = records.address(slot)
