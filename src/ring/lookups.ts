@@ -166,11 +166,14 @@ export class Lookups {
   }
 
   tick (now: number): void {
-    for (const [qid, p] of this.pending) {
+    // Over the keys, not [qid, value] pairs: every node ticks several times a round, and a pair
+    // an entry was garbage each time.
+    for (const qid of this.pending.keys()) {
+      const p = this.pending.get(qid) as Pending
       if (now >= deadline(p.msg, p.started)) this.finish(qid, new Error(p.op === 'deliver' ? 'no reply before the request expired' : `lookup timed out after ${LOOKUP_TIMEOUT} ms`))
       else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
     }
-    for (const [qid, r] of this.routes) if (r.expires <= now) this.routes.delete(qid)
+    for (const qid of this.routes.keys()) if ((this.routes.get(qid) as Route).expires <= now) this.routes.delete(qid)
   }
 
   /** Lookups sent over a link that went down will never be answered through it: retry them now. */
