@@ -199,11 +199,38 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.closed) return
     this.traffic?.note('out', type, frame.length)
     if (this.batched + frame.length > MAX_BATCH) this.flush()
-    if (this.batch.length === 0) queueMicrotask(() => this.flush())
+    if (this.batch.length === 0) {
+      if (Connection.queued.length === 0) queueMicrotask(Connection.flushQueued)
+      Connection.queued.push(this)
+    }
     this.batch.push(frame)
     this.batched += frame.length
     this.sent++
     if (this.socket.writableLength + this.batched > MAX_OUTBUF) this.close(`peer is not reading (more than ${MAX_OUTBUF} bytes queued)`, true)
+  }
+
+  /**
+   * The links with frames queued this turn, in the order their first frame was: one microtask
+   * flushes them all. A microtask a link, each with a closure of its own, was one for nearly
+   * every frame a node sent.
+   */
+  private static readonly queued: Connection[] = []
+
+  private static flushQueued (this: void): void {
+    const queued = Connection.queued
+    // A link queued while this runs (a write that set off more) is flushed in this same pass.
+    let failed: { err: unknown } | null = null
+    for (let i = 0; i < queued.length; i++) {
+      // One link's failure is not the others': they are flushed, then it is thrown, as a
+      // microtask of its own would have thrown it.
+      try {
+        queued[i].flush()
+      } catch (err) {
+        failed ??= { err }
+      }
+    }
+    queued.length = 0
+    if (failed !== null) throw failed.err
   }
 
   /** Write the frames queued so far as one chunk. */
