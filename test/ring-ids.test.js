@@ -82,6 +82,16 @@ t.test('distance, toBig/fromBig and arcFraction', async t => {
   t.equal(arcFraction(MID, ZERO), 0.5, 'wraps')
   t.equal(arcFraction(MID, MID), 0)
   t.ok(Math.abs(arcFraction(TOP, '0'.repeat(12) + '1' + '0'.repeat(51))) < 1e-12, 'a tiny arc over the top is tiny')
+  // Against the top 52 bits read as a number, for random ids and every hex digit in each place.
+  const random = seededRandom(11)
+  const top = x => Number(BigInt('0x' + x.slice(0, 13))) / 2 ** 52
+  const reference = (a, b) => { const f = top(b) - top(a); return f < 0 ? f + 1 : f }
+  const ids = []
+  for (let k = 0; k < 200; k++) ids.push(randomHex(random, 32))
+  for (const d of '0123456789abcdef') for (let i = 0; i < 13; i++) ids.push('0'.repeat(i) + d + 'f'.repeat(63 - i))
+  let same = 0
+  for (let k = 0; k < ids.length; k++) if (arcFraction(ids[k], ids[(k * 7 + 1) % ids.length]) === reference(ids[k], ids[(k * 7 + 1) % ids.length])) same++
+  t.equal(same, ids.length, 'the same fraction as the top 52 bits parsed as a number, for every pair tried')
   t.ok(isId(ZERO) && !isId(ZERO.slice(1)) && !isId('G' + ZERO.slice(1)) && !isId(ZERO.toUpperCase().replace('0', 'A')), 'isId: 64 lowercase hex only')
 })
 

@@ -91,9 +91,24 @@ export function fingerIndex (n: string, p: string): number {
  * 52 bits: precise enough to estimate the network's size, and no bigint. 0 when a === b.
  */
 export function arcFraction (a: string, b: string): number {
-  const top = (x: string): number => parseInt(x.slice(0, 13), 16) / 2 ** 52
-  const f = top(b) - top(a)
+  const f = top52(b) - top52(a)
   return f < 0 ? f + 1 : f
+}
+
+/**
+ * The first 13 hex digits of an id or point (checked hex), over 2^52. Read a digit at a time, not
+ * parsed from a slice: every node asks for arcs several times a round for each point it holds,
+ * and a slice each was a new string (3% of what a simulated node allocated).
+ */
+function top52 (x: string): number {
+  let v = 0
+  for (let i = 0; i < 13; i++) {
+    const c = x.charCodeAt(i)
+    // '0'–'9' are 0x30–0x39, 'a'–'f' 0x61–0x66 and 'A'–'F' 0x41–0x46: the low four bits, and 9
+    // more for a letter (bit 6).
+    v = v * 16 + (c & 0xf) + (c >> 6) * 9
+  }
+  return v / 2 ** 52
 }
 
 /**

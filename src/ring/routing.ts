@@ -94,6 +94,9 @@ export class RoutingTable {
   private lowestAt = -1
   private wantedSet: ReadonlySet<string> = new Set()
   private wantedAt = -1
+  /** estimateN() as of version estimateAt (-1: not yet). */
+  private estimate = 1
+  private estimateAt = -1
 
   constructor (readonly self: string) {
     this.order = clockwise(self)
@@ -383,6 +386,16 @@ export class RoutingTable {
    * ground key does not sway it much; at least the nodes it knows.
    */
   estimateN (): number {
+    // Asked for each point a node holds, each round, and for every link it weighs: worked out
+    // once a version.
+    if (this.estimateAt !== this.changes) {
+      this.estimate = this.estimateFromList()
+      this.estimateAt = this.changes
+    }
+    return this.estimate
+  }
+
+  private estimateFromList (): number {
     const k = this.succs.length
     if (k === 0) return 1
     const last = this.succs[k - 1]
