@@ -296,9 +296,13 @@ export class RoutingTable {
     next.sort(this.order)
     if (next.length > SUCCESSORS) next.length = SUCCESSORS
     const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
+    // An answer that changes nothing (most of them, once the ring has settled) leaves the version
+    // as it was: what is derived from the list (wanted(), the estimate, the replica targets) is
+    // then kept, not made again after every stabilise.
+    if (!changed) return false
     this.succs = next
     this.changes++
-    return changed
+    return true
   }
 
   /**
