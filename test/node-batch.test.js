@@ -55,3 +55,35 @@ t.test('a goodbye after a nearly full turn leaves after it, each write within MA
   t.equal(got.length, n + 1)
   t.same(got[got.length - 1], { type: 'bye', reason: 'a reason to go' }, 'the bye comes last')
 })
+
+t.test('several links\' frames of one turn: each link one write, in the order each first queued; a write that throws keeps no other link waiting', async t => {
+  const order = []
+  const links = ['a', 'b', 'c'].map(name => {
+    const r = recorded()
+    const write = r.c.socket.write.bind(r.c.socket)
+    r.c.socket.write = chunk => {
+      order.push(name)
+      if (name === 'b') throw new Error('the write failed')
+      return write(chunk)
+    }
+    return r
+  })
+  const [a, b, c] = links
+  // The failed write is thrown from the microtask that flushed, after the others were flushed:
+  // caught here, with tap's own handlers set aside until it is.
+  const others = process.rawListeners('uncaughtException')
+  for (const l of others) process.removeListener('uncaughtException', l)
+  const restore = () => { for (const l of others.splice(0)) process.on('uncaughtException', l) }
+  t.teardown(restore)
+  const thrown = new Promise(resolve => process.once('uncaughtException', resolve))
+  c.c.send({ type: 'ping' })
+  b.c.send({ type: 'ping' })
+  a.c.send({ type: 'ping' })
+  c.c.send({ type: 'ping' })
+  t.equal((await thrown).message, 'the write failed', 'the failure still surfaces')
+  restore()
+  await settle()
+  t.same(order, ['c', 'b', 'a'], 'one write a link, in the order each queued its first frame')
+  t.same(c.writes, [2 * encodeFrame({ type: 'ping' }).length], 'a link\'s frames of the turn in its one write')
+  t.equal(a.got.length, 1, 'the link queued after the failing one was flushed all the same')
+})

@@ -178,9 +178,9 @@ export async function inThreads (opts: RunOptions, count: number, progress: bool
  * HEAP_GROWING_PERCENT: what is live before the kill is held still, garbage fills the rest, so
  * this bounds the peak (5,000 nodes side by side: 35% against 50%, peak RSS 0.94, user CPU
  * 1.02; 25% cost 1.08). 30%: at 35% the 10,000-node run's peak came within 0.1% of 4 GB.
- * While nodes join the scenario lets it grow by JOIN_HEAP_GROWING_PERCENT (collect.ts), only in
- * a run started here. Done by running this file again with those flags, unless they are already
- * given.
+ * While nodes join the scenario lets it grow by JOIN_HEAP_GROWING_PERCENT, and after the kill by
+ * KILLED_HEAP_GROWING_PERCENT (collect.ts), only in a run started here. Done by running this file
+ * again with those flags, unless they are already given.
  */
 function relaunch (): number | null {
   if (process.env.PEERNET_SIM_CHILD === '1') return null
