@@ -5,6 +5,7 @@
 // Ids stay strings (see ids.ts); the live links are kept sorted, so the closest link before a
 // target is a binary search and string compares, with no allocation per routed message.
 import { arcFraction, between, betweenOpen, fingerIndex, ID_BITS } from './ids.js'
+import { sameList } from '../util/same-list.js'
 import { intern } from '../util/intern.js'
 
 /**
@@ -270,7 +271,7 @@ export class RoutingTable {
     }
     if (!added) return false
     const next = [...set].sort(this.order).slice(0, SUCCESSORS)
-    const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
+    const changed = !sameList(next, this.succs)
     this.succs = next
     this.changes++
     return changed
@@ -295,11 +296,10 @@ export class RoutingTable {
     for (const id of cands) if (id !== this.self && !dead(id)) next.push(id)
     next.sort(this.order)
     if (next.length > SUCCESSORS) next.length = SUCCESSORS
-    const changed = next.length !== this.succs.length || next.some((x, i) => x !== this.succs[i])
     // An answer that changes nothing (most of them, once the ring has settled) leaves the version
     // as it was: what is derived from the list (wanted(), the estimate, the replica targets) is
     // then kept, not made again after every stabilise.
-    if (!changed) return false
+    if (sameList(next, this.succs)) return false
     this.succs = next
     this.changes++
     return true
