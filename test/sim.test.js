@@ -133,6 +133,13 @@ t.test('over threads: each runs its own nodes, links between them carry frames, 
   t.equal(two.errors, 0)
   const three = await inThreads(tiny, 3, false)
   t.same(rows(three).map(r => r.row), rows(one).map(r => r.row), 'three threads too')
+  // Each thread hears every other's items: a link to a third thread's node must be left to that
+  // thread, not cut as a dial to nobody (which left a third of the links and 60× the hellos).
+  for (const [n, run] of [[2, two], [3, three]]) {
+    const [links, hellos] = [run.overlay.edges.length, run.traffic.hello.frames]
+    t.ok(Math.abs(links - one.overlay.edges.length) <= one.overlay.edges.length / 10, `${n} threads: ${links} links at the end, one thread ${one.overlay.edges.length}`)
+    t.ok(hellos < one.traffic.hello.frames * 1.2, `${n} threads: ${hellos} hellos, one thread ${one.traffic.hello.frames}`)
+  }
 })
 
 t.test(`an exchange that hears nothing from another thread within EXCHANGE_TIMEOUT (${EXCHANGE_TIMEOUT} ms) fails, with a sentence`, async t => {

@@ -183,7 +183,9 @@ export class CrossNet {
       for (const it of items) if (it.k === 'claim') this.host.claimed(it.qid, it.sink)
       for (const it of items) {
         switch (it.k) {
-          case 'connect': this.accept(it.link, it.from, it.to, it.host); break
+          // Every thread gets every other's items: a link to another thread's node is not
+          // this one's to accept (it would find no listener here and cut the link).
+          case 'connect': if (this.owns(it.to)) this.accept(it.link, it.from, it.to, it.host); break
           case 'data': {
             const end = this.ends.get(it.link)
             if (end !== undefined && !end.destroyed) end.take(Buffer.from(bytes.buffer, bytes.byteOffset + it.at, it.len))
