@@ -119,3 +119,57 @@ t.test('VirtualClock: thousands of timers, many due at once, some cleared, some 
   t.same(fired.map(f => f.order).sort((a, b) => a - b), expected.map(f => f.order).sort((a, b) => a - b), 'the same timers as expected')
   t.equal(clock.pending, 0)
 })
+
+t.test('VirtualClock: repeat() runs in the very order a setTimeout set again at the end of each run would; cleared or retired in its own run, it stops', async t => {
+  // The same jobs twice: once with repeat(), once as a chain of setTimeout. Each run logs, and
+  // some set one-shot timers due at once, at the period itself, or between: a repeating timer
+  // set again after its run goes after those, as the chain's next setTimeout would.
+  const play = (repeating) => {
+    const clock = new VirtualClock(0)
+    const owner = clock.owned(7)
+    const log = []
+    const every = (c, ms, fn) => {
+      if (repeating) return c.repeat(fn, ms)
+      const h = { t: null, off: false }
+      const tick = () => { fn(); if (!h.off) h.t = c.setTimeout(tick, ms) }
+      h.t = c.setTimeout(tick, ms)
+      return h
+    }
+    const stop = (c, h) => { if (repeating) c.clearTimeout(h); else { h.off = true; c.clearTimeout(h.t) } }
+    let n = 0
+    every(clock, 100, () => {
+      log.push(`a${clock.now()}`)
+      clock.setTimeout(() => log.push(`a-soon${clock.now()}`), 0)
+      clock.setTimeout(() => log.push(`a-next${clock.now()}`), 100)
+    })
+    every(clock, 50, () => { log.push(`b${clock.now()}`); clock.setTimeout(() => log.push(`b-half${clock.now()}`), 25) })
+    const c = every(clock, 30, () => { log.push(`c${clock.now()}`); if (++n === 5) stop(clock, c) })
+    let m = 0
+    every(owner, 40, () => { log.push(`o${owner.now()}`); if (++m === 4) clock.retire([7]) })
+    clock.setTimeout(() => log.push(`plain${clock.now()}`), 100)
+    for (let i = 0; i < 20; i++) clock.advance(33)
+    return { log, pending: clock.pending }
+  }
+  const chain = play(false)
+  const repeat = play(true)
+  t.same(repeat.log, chain.log, 'the same runs in the same order')
+  t.equal(repeat.log.filter(x => /^c\d/.test(x)).length, 5, 'cleared in its fifth run: no sixth')
+  t.equal(repeat.log.filter(x => /^o\d/.test(x)).length, 4, 'its owner retired in its fourth run: no fifth')
+  t.equal(repeat.log.filter(x => /^a\d/.test(x)).length, 6, 'the others go on')
+  t.equal(repeat.pending, chain.pending, 'as many waiting at the end')
+})
+
+t.test('every: on a clock with repeat(), one timer for all the runs, none left after clear', async t => {
+  const clock = new VirtualClock(0)
+  const timers = new Timers(clock, () => {})
+  let runs = 0
+  timers.every('r', 10, () => runs++)
+  t.equal(clock.pending, 1)
+  clock.advance(100)
+  t.equal(runs, 10)
+  t.equal(clock.pending, 1, 'still the one timer')
+  timers.clear()
+  clock.advance(100)
+  t.equal(runs, 10)
+  t.equal(clock.pending, 0)
+})

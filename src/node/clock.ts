@@ -7,6 +7,12 @@ export interface Clock {
   now: () => number
   setTimeout: (fn: () => void, ms: number) => Timer
   clearTimeout: (t: Timer) => void
+  /**
+   * Run fn every ms, each time ms after the last run began, until clearTimeout: what a
+   * setTimeout set again at the end of each run does, with one timer for all the runs. Optional:
+   * Timers does that itself where a clock has none (the real one).
+   */
+  repeat?: (fn: () => void, ms: number) => Timer
 }
 
 export const realClock: Clock = {
@@ -20,7 +26,14 @@ const NO_OWNER = 0
 
 /** A timer of a VirtualClock: a class, so that unref is one shared method, not a closure a timer. */
 class VirtualTimer implements Timer {
-  constructor (readonly at: number, readonly seq: number, public fn: (() => void) | null, readonly owner: number) {}
+  /**
+   * @param period for a repeating timer, how long after each run it is due again, ms (0: once).
+   * A repeating timer goes back in the queue after each run with a new due time and order, the
+   * one a setTimeout from the end of that run would have had: the simulation's ten thousand
+   * nodes each set a timer, and a map entry for it, ~17 times a round for their five
+   * repeating jobs, and the collector paid for every one.
+   */
+  constructor (public at: number, public seq: number, public fn: (() => void) | null, readonly owner: number, public period = 0) {}
   unref (): this { return this }
 }
 
@@ -155,7 +168,8 @@ export class VirtualClock implements Clock {
     return {
       now: () => this.t,
       setTimeout: (fn, ms) => this.setTimeoutOf(owner, fn, ms),
-      clearTimeout: t => { this.clearTimeout(t) }
+      clearTimeout: t => { this.clearTimeout(t) },
+      repeat: (fn, ms) => this.setTimeoutOf(owner, fn, ms, true)
     }
   }
 
@@ -179,10 +193,16 @@ export class VirtualClock implements Clock {
     return dropped
   }
 
-  private setTimeoutOf (owner: number, fn: () => void, ms: number): Timer {
+  /** Run fn every ms (see Clock.repeat). */
+  repeat (fn: () => void, ms: number): Timer {
+    return this.setTimeoutOf(NO_OWNER, fn, ms, true)
+  }
+
+  private setTimeoutOf (owner: number, fn: () => void, ms: number, repeating = false): Timer {
     // A retired owner's timer: handed back, never waiting (clearTimeout sees it spent).
     if (owner !== NO_OWNER && this.retired.has(owner)) return new VirtualTimer(this.t, 0, null, owner)
-    const tm = new VirtualTimer(this.t + Math.max(0, ms), ++this.seq, fn, owner)
+    const period = Math.max(0, ms)
+    const tm = new VirtualTimer(this.t + period, ++this.seq, fn, owner, repeating ? period : 0)
     this.heap.push(tm)
     this.live++
     return tm
@@ -190,7 +210,10 @@ export class VirtualClock implements Clock {
 
   clearTimeout (t: Timer): void {
     const tm = t as VirtualTimer | undefined
-    if (!(tm instanceof VirtualTimer) || tm.fn === null) return
+    if (!(tm instanceof VirtualTimer)) return
+    // Cleared in its own run (or any time): it is not set again.
+    tm.period = 0
+    if (tm.fn === null) return
     tm.fn = null
     this.live--
     if (this.heap.length > 64 && this.live < this.heap.length / 2) this.compact()
@@ -218,6 +241,14 @@ export class VirtualClock implements Clock {
       this.live--
       if (tm.at > this.t) this.t = tm.at
       fn()
+      // Due again from now, in the order of a timer set now: after any its run set.
+      if (tm.period > 0 && !this.retired.has(tm.owner)) {
+        tm.at = this.t + tm.period
+        tm.seq = ++this.seq
+        tm.fn = fn
+        heap.push(tm)
+        this.live++
+      }
     }
     if (end > this.t) this.t = end
   }

@@ -13,6 +13,14 @@ export class Timers {
   /** Run fn every ms (nothing when ms is 0 or not a number). */
   every (name: string, ms: number, fn: () => void): void {
     if (!(ms > 0)) return
+    if (this.clock.repeat !== undefined) {
+      // One timer for every run, where the clock has them (a simulated node's five jobs fire
+      // ~17 times a round: a timer and a map entry each time cost it ~2% of its time).
+      const t = this.clock.repeat(() => { if (!this.stopped) this.run(fn) }, ms)
+      t.unref?.()
+      this.timers.set(name, t)
+      return
+    }
     const tick = (): void => {
       if (this.stopped) return
       this.run(fn)
