@@ -10,7 +10,7 @@ import { between } from '../lib/ring/ids.js'
 import { REPUBLISH } from '../lib/ring/records.js'
 import { sealEnvelope, checkEnvelope, bodyOf } from '../lib/ring/envelope.js'
 import { REPLICAS, SUCCESSORS, LINKED_SUCCESSORS, RING_NEIGHBOUR_SLACK, ringInboundCap } from '../lib/ring/routing.js'
-import { LOOKUP_RETRY, MAX_DETOURS } from '../lib/ring/protocol.js'
+import { LOOKUP_RETRY, LOOKUP_TIMEOUT, MAX_DETOURS } from '../lib/ring/protocol.js'
 import { seededRandom, randomHex } from '../lib/util/random.js'
 
 /** A key pair whose id lies in (a, b), ground from seeds padded with `fill` (the same every run). */
@@ -202,6 +202,16 @@ t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RE
   t.not(s.res.owner, dropping.id)
   t.equal(s.res.records.length, 3, 'with every record')
   t.ok(net.now - before >= LOOKUP_RETRY, 'after the retry delay, not before')
+  // The search's own ticks come each 1,000 ms (RingNet.run): the retry goes at the first at or
+  // past LOOKUP_RETRY, though the ticks before it had nothing due.
+  t.equal(net.now - before, Math.ceil(LOOKUP_RETRY / 1000) * 1000, 'at the first tick it was due')
+  // Routes expire (a tick past their time drops them), whatever lookups came since.
+  const routes = () => net.live().flatMap(x => [...x.core.lookups.routes.values()])
+  t.ok(routes().length > 0, 'the nodes on the way remember routes')
+  const was = net.now
+  net.advance(LOOKUP_TIMEOUT)
+  t.ok(routes().every(r => r.expires > net.now), 'none held past its time')
+  t.notOk(routes().some(r => r.expires <= was + LOOKUP_TIMEOUT), 'none of those from before')
 })
 
 t.test('a store that skipped a slow responsible node reaches it all the same: the replica hands it back', async t => {

@@ -146,6 +146,18 @@ function deadline (m: RingLookup, started: number): number {
   return m.op === 'deliver' && m.envelope !== undefined ? Math.min(m.envelope.expires, started + MAX_ENVELOPE_TTL) : started + LOOKUP_TIMEOUT
 }
 
+/** When tick() next has something to do for p: its deadline, or its retry (none for an envelope). */
+function dueOf (p: Pending): number {
+  return p.op === 'deliver' ? deadline(p.msg, p.started) : Math.min(deadline(p.msg, p.started), p.sent + LOOKUP_RETRY)
+}
+
+/**
+ * How much earlier than the due time it computed tick() looks at what waits, ms: the look itself
+ * decides as it always did (a retry is due when now - sent reaches LOOKUP_RETRY), so a look a
+ * little early changes nothing, and sent + LOOKUP_RETRY rounded up cannot make one late.
+ */
+const DUE_MARGIN = 1
+
 /**
  * How long a node on the way remembers a lookup's route back: an envelope's reply may come as
  * late as the envelope expires (clamped, as that time is the sender's word, unchecked here).
@@ -157,6 +169,14 @@ function routeLife (m: RingLookup, now: number): number {
 export class Lookups {
   private readonly pending = new Map<string, Pending>()
   private readonly routes = new Map<string, Route>()
+  /**
+   * No pending lookup is due (times out, or is retried) before this, nor does any route expire
+   * before routesDue: earlier ticks look at neither. A node ticks ten times a round and nearly
+   * always has nothing due, but walked both maps each time. Lowered as entries are set, and
+   * worked out again at each look; an entry gone since leaves it early, which costs one look.
+   */
+  private pendingDue = Infinity
+  private routesDue = Infinity
 
   constructor (private readonly core: LookupHost, private readonly random: Random, private readonly send: (to: string, m: RingMessage) => void) {}
 
@@ -166,14 +186,32 @@ export class Lookups {
   }
 
   tick (now: number): void {
-    // Over the keys, not [qid, value] pairs: every node ticks several times a round, and a pair
-    // an entry was garbage each time.
-    for (const qid of this.pending.keys()) {
-      const p = this.pending.get(qid) as Pending
-      if (now >= deadline(p.msg, p.started)) this.finish(qid, new Error(p.op === 'deliver' ? 'no reply before the request expired' : `lookup timed out after ${LOOKUP_TIMEOUT} ms`))
-      else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
+    if (now >= this.pendingDue - DUE_MARGIN) {
+      this.pendingDue = Infinity
+      // Over the keys, not [qid, value] pairs: a pair an entry was garbage each time. What a
+      // retry or a callback sets meanwhile comes up in this same walk (a Map's iteration goes on
+      // to entries added during it) or lowers pendingDue itself.
+      for (const qid of this.pending.keys()) {
+        const p = this.pending.get(qid) as Pending
+        if (now >= deadline(p.msg, p.started)) this.finish(qid, new Error(p.op === 'deliver' ? 'no reply before the request expired' : `lookup timed out after ${LOOKUP_TIMEOUT} ms`))
+        else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
+        else this.pendingDue = Math.min(this.pendingDue, dueOf(p))
+      }
     }
-    for (const qid of this.routes.keys()) if ((this.routes.get(qid) as Route).expires <= now) this.routes.delete(qid)
+    if (now >= this.routesDue) {
+      this.routesDue = Infinity
+      for (const qid of this.routes.keys()) {
+        const expires = (this.routes.get(qid) as Route).expires
+        if (expires <= now) this.routes.delete(qid)
+        else this.routesDue = Math.min(this.routesDue, expires)
+      }
+    }
+  }
+
+  /** A lookup of this node's waits under qid (tick() looks at it when it falls due). */
+  private wait (qid: string, p: Pending): void {
+    this.pending.set(qid, p)
+    this.pendingDue = Math.min(this.pendingDue, dueOf(p))
   }
 
   /** Lookups sent over a link that went down will never be answered through it: retry them now. */
@@ -190,7 +228,7 @@ export class Lookups {
     // An envelope for this node itself waits here like any other (its handler may never answer).
     const next = hop.kind === 'self' ? this.core.id : hop.to
     if (hop.kind === 'self' && op !== 'deliver') return cb(null, this.core.answer(msg))
-    this.pending.set(qid, { root: qid, detours: 0, target, op, cb, started: this.core.time, sent: this.core.time, next, checked: false, msg })
+    this.wait(qid, { root: qid, detours: 0, target, op, cb, started: this.core.time, sent: this.core.time, next, checked: false, msg })
     if (hop.kind === 'self') return this.answerOwn(qid, msg)
     this.core.sent(qid, qid, op)
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
@@ -258,7 +296,7 @@ export class Lookups {
       if (links.length > 0) hop = { kind: 'forward', to: links[Math.floor(this.random() * links.length)] }
     }
     if (hop.kind === 'self' && p.op !== 'deliver') return p.cb(null, this.core.answer(msg))
-    this.pending.set(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.kind === 'self' ? this.core.id : hop.to, msg })
+    this.wait(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.kind === 'self' ? this.core.id : hop.to, msg })
     if (hop.kind === 'self') return this.answerOwn(msg.qid, msg)
     this.core.sent(msg.qid, p.root, p.op)
     this.send(hop.to, { ...msg, hops: 1, ...finalFlag(hop) })
@@ -307,7 +345,9 @@ export class Lookups {
   /** The route of a lookup passing through: where its answer goes back to, and where it went. */
   private remember (m: RingLookup, prev: string, next: string): void {
     if (!this.routes.has(m.qid) && this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string)
-    this.routes.set(m.qid, { prev, next, expires: this.core.time + routeLife(m, this.core.time) })
+    const expires = this.core.time + routeLife(m, this.core.time)
+    this.routes.set(m.qid, { prev, next, expires })
+    this.routesDue = Math.min(this.routesDue, expires)
   }
 
   /** Where a lookup goes from here (and the lookup as it goes on: a skip rewrites it). */
@@ -395,7 +435,7 @@ export class Lookups {
     // replay to its node).
     const closer = p.msg.skip === 0 && !p.checked && m.owner.id !== p.target ? this.core.table.closerOwner(p.target, m.owner.id) : null
     if (closer !== null) {
-      this.pending.set(m.qid, { ...p, next: closer, checked: true, first: m })
+      this.wait(m.qid, { ...p, next: closer, checked: true, first: m })
       return this.send(closer, { ...p.msg, hops: 1, final: true })
     }
     // The closer node's answer, with what the first held (a node that joined a moment ago may
