@@ -173,3 +173,45 @@ t.test('every: on a clock with repeat(), one timer for all the runs, none left a
   t.equal(runs, 10)
   t.equal(clock.pending, 0)
 })
+
+t.test('VirtualClock: hundreds of repeating timers of a few periods among one-shots, some cleared, some owners retired: the same runs as setTimeout chains', async t => {
+  const play = (repeating) => {
+    const clock = new VirtualClock(0)
+    let x = 99
+    const next = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x }
+    const log = []
+    const owners = [1, 2, 3].map(o => clock.owned(o))
+    const jobs = []
+    for (let i = 0; i < 300; i++) {
+      const c = owners[next() % 3]
+      const period = [50, 500, 500, 1000, 5000][next() % 5]
+      const job = { off: false, h: null, runs: 0 }
+      const fn = () => {
+        log.push(`${i}@${c.now()}`)
+        job.runs++
+        if (next() % 7 === 0) c.setTimeout(() => log.push(`s${i}@${c.now()}`), (next() % 3) * 250)
+        if (next() % 50 === 0) stop(c, job)
+      }
+      const stop = (c, j) => { j.off = true; c.clearTimeout(j.h) }
+      if (repeating) job.h = c.repeat(fn, period)
+      else {
+        const tick = () => { fn(); if (!job.off) job.h = c.setTimeout(tick, period) }
+        job.h = c.setTimeout(tick, period)
+      }
+      jobs.push({ job, c, stop })
+      // Set at different times: the clock moves between some of them.
+      if (i % 37 === 0) clock.advance(130)
+    }
+    for (let step = 0; step < 400; step++) {
+      clock.advance(50)
+      if (step === 150) clock.retire([2])
+      if (step % 61 === 0) { const j = jobs[next() % jobs.length]; j.stop(j.c, j.job) }
+    }
+    return { log, pending: clock.pending }
+  }
+  const chain = play(false)
+  const repeat = play(true)
+  t.ok(chain.log.length > 5000, `${chain.log.length} runs`)
+  t.same(repeat.log, chain.log, 'run for run, in the same order')
+  t.equal(repeat.pending, chain.pending, 'as many waiting at the end')
+})
