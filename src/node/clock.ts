@@ -30,8 +30,8 @@ class VirtualTimer implements Timer {
    * @param period for a repeating timer, how long after each run it is due again, ms (0: once).
    * A repeating timer goes back in the heap after each run with a new due time and order, the
    * one a setTimeout from the end of that run would have had: a simulated node set a new timer,
-   * and a map entry for it, after each run of its five repeating jobs (~14 of the ~17 timer
-   * runs it has a round), and the collector paid for every one.
+   * and a map entry for it, after each run of its repeating jobs (the ring's tick ten times a
+   * round, the dialer's five, gossip's one), and the collector paid for every one.
    */
   constructor (public at: number, public seq: number, public fn: (() => void) | null, readonly owner: number, public period = 0) {}
   unref (): this { return this }

@@ -14,8 +14,8 @@ export class Timers {
   every (name: string, ms: number, fn: () => void): void {
     if (!(ms > 0)) return
     if (this.clock.repeat !== undefined) {
-      // One timer for every run, where the clock has them (a simulated node's five jobs run
-      // ~14 times a round: a new timer and map entry each time were ~2% of a settled run).
+      // One timer for every run, where the clock has them (a simulated node's jobs run ~16
+      // times a round: a new timer and map entry each time were ~2% of a settled run).
       const t = this.clock.repeat(() => { if (!this.stopped) this.run(fn) }, ms)
       t.unref?.()
       this.timers.set(name, t)
