@@ -10,7 +10,7 @@ const HEADER = 4
  * Frames this long or longer are kept as bytes beside their value (FrameDecoder.raw): a large
  * message a node passes on unchanged (a ring answer retracing its lookup's path) goes out as the
  * bytes it came in, not encoded again. Below it the bytes are not worth a reference each. A ring
- * answer is ~1.1 KB on average, passed on ~5 times: at 1 KB rather than 4 KB most are sent on as
+ * answer is ~1.1 KB on average, passed on ~5 times: at 1 KB rather than 4 KB far more are sent on as
  * they came (5,000 nodes, the whole simulation, one thread each side by side: user CPU 0.957,
  * peak RSS -52 MB); at 256 B the references cost more than the encodings they save (1.027).
  */
