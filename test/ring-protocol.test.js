@@ -214,6 +214,26 @@ t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RE
   t.notOk(routes().some(r => r.expires <= was + LOOKUP_TIMEOUT), 'none of those from before')
 })
 
+t.test('a lookup whose callback throws as it times out: the next tick still times out the others', async t => {
+  // Every lookup is dropped, so both time out, at the same tick; the first one's callback throws.
+  const net = new RingNet({ n: 40, seed: 3, drop: () => true })
+  t.ok(net.settle() >= 0)
+  const core = net.nodes.get(net.ids[0]).core
+  const got = []
+  core.ownerOf('a', err => { got.push('a ' + err.message); throw new Error('the user\'s callback') })
+  core.ownerOf('b', err => { got.push('b ' + err.message) })
+  const start = net.now
+  let thrown = 0
+  // Half a second at a time (the node's ring tick), no round in between: no new lookup of the
+  // node's own comes to wake the walk.
+  while (net.now - start < LOOKUP_TIMEOUT + 1000) {
+    try { net.advance(500) } catch (err) { thrown++; t.equal(err.message, 'the user\'s callback') }
+  }
+  t.equal(thrown, 1, 'the throw reaches the ticker once')
+  t.same(got.map(g => g.split(' ')[0]).sort(), ['a', 'b'], 'both lookups ended')
+  t.ok(got.every(g => /timed out|no answer/.test(g)), got.join('; '))
+})
+
 t.test('a store that skipped a slow responsible node reaches it all the same: the replica hands it back', async t => {
   const { net, dropping } = droppingRing(t, 200, 7)
   const point = pointOf('member', 'peernet', 'chat')

@@ -187,16 +187,19 @@ export class Lookups {
 
   tick (now: number): void {
     if (now >= this.pendingDue - DUE_MARGIN) {
-      this.pendingDue = Infinity
       // Over the keys, not [qid, value] pairs: a pair an entry was garbage each time. What a
       // retry or a callback sets meanwhile comes up in this same walk (a Map's iteration goes on
-      // to entries added during it) or lowers pendingDue itself.
+      // to entries added during it). The new due time is set once the walk is done: a callback
+      // that throws leaves the old one, so the next tick walks again and the lookups after it
+      // still time out.
+      let next = Infinity
       for (const qid of this.pending.keys()) {
         const p = this.pending.get(qid) as Pending
         if (now >= deadline(p.msg, p.started)) this.finish(qid, new Error(p.op === 'deliver' ? 'no reply before the request expired' : `lookup timed out after ${LOOKUP_TIMEOUT} ms`))
         else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
-        else this.pendingDue = Math.min(this.pendingDue, dueOf(p))
+        else next = Math.min(next, dueOf(p))
       }
+      this.pendingDue = next
     }
     if (now >= this.routesDue) {
       this.routesDue = Infinity
