@@ -172,6 +172,14 @@ t.test('every: on a clock with repeat(), one timer for all the runs, none left a
   clock.advance(100)
   t.equal(runs, 10)
   t.equal(clock.pending, 0)
+  // A period that is no period: refused, by the clock and by an owned view of it.
+  for (const bad of [0, -5, NaN, Infinity]) {
+    t.throws(() => clock.repeat(() => {}, bad), RangeError, `every ${bad} ms`)
+    t.throws(() => clock.owned(3).repeat(() => {}, bad), RangeError)
+  }
+  t.equal(clock.pending, 0, 'nothing set')
+  timers.every('zero', 0, () => runs++)
+  t.equal(clock.pending, 0, 'Timers.every with 0 still sets nothing, as documented')
 })
 
 t.test('VirtualClock: hundreds of repeating timers of a few periods among one-shots, some cleared, some owners retired: the same runs as setTimeout chains', async t => {

@@ -199,6 +199,9 @@ export class VirtualClock implements Clock {
   }
 
   private setTimeoutOf (owner: number, fn: () => void, ms: number, repeating = false): Timer {
+    // Every 0 ms would run for ever within one advance(); a one-shot in its place would be a
+    // silent surprise.
+    if (repeating && !(ms > 0 && Number.isFinite(ms))) throw new RangeError(`a repeating timer's period is a number of ms above 0, not ${ms}`)
     // A retired owner's timer: handed back, never waiting (clearTimeout sees it spent).
     if (owner !== NO_OWNER && this.retired.has(owner)) return new VirtualTimer(this.t, 0, null, owner)
     const period = Math.max(0, ms)
