@@ -306,7 +306,7 @@ t.test('LINK_SETTLE: a dial-back reported as linked whose link opens here within
   // T only dials out; T's dial-back handler replies "linked" and dials the requester when the
   // test says: within LINK_SETTLE, or never. The requesters are nodes T has no link to in a
   // settled ring (so none on its own). WebRTC and relays off: the later steps fail at once.
-  // (16 nodes: T links to its LINKED_SUCCESSORS (8), its predecessor and its gossip links.)
+  // (16 nodes: T links to its LINKED_SUCCESSORS, fingers, its predecessor and its gossip links.)
   const { clock, nodes } = await ringOf(t, 16, { dialOnly: [15], opts: () => ({ webrtc: false, relay: false }) })
   const T = nodes[15]
   const [B, C] = nodes.filter(pn => pn !== T && !linked(pn, T) && !linked(T, pn))

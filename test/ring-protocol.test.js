@@ -120,6 +120,35 @@ t.test('a routed envelope reaches its node and the signed reply comes back', asy
   t.same(bodyOf(r.res.envelope), { echo: { ping: 1 } })
 })
 
+t.test('copies for replicas past the linked successors are relayed, and a relay asked for goes no further than REPLICAS − 1', async t => {
+  const net = new RingNet({ n: 200, seed: 4 })
+  t.ok(net.settle() >= 0)
+  const r = net.run(net.ids[0], (core, done) => { core.records.publish({ type: 'member', name: 'chat', addresses: ['mem://a'] }, done) })
+  t.equal(r.err, null)
+  const point = pointOf('member', 'peernet', 'chat')
+  const owner = net.nodes.get(net.owner(point)).core
+  const targets = owner.table.replicaTargets()
+  const unlinked = targets.filter(id => !owner.table.isLinked(id))
+  t.ok(LINKED_SUCCESSORS < REPLICAS - 1 && unlinked.length > 0, `the owner links ${targets.length - unlinked.length} of its ${targets.length} replica targets`)
+  t.ok(targets.every(id => net.nodes.get(id).core.store.get(point, net.now).length === 1), 'every target holds the record, linked or not')
+  // A peer asks for far more relays than there are replicas: the copies go no further.
+  const x = net.nodes.get(targets[0])
+  const record = x.core.store.get(point, net.now)[0]
+  const from = [...x.links][0]
+  net.queue = []
+  x.core.receive(from, { type: 'ring.store', records: [record], relay: 16 })
+  const sent = net.queue.filter(([f, , text]) => f === x.id && text !== null && JSON.parse(text).type === 'ring.store')
+  t.ok(sent.length <= REPLICAS - 1, `${sent.length} copies relayed (at most REPLICAS − 1 = ${REPLICAS - 1})`)
+  const near = x.core.table.successors().slice(0, REPLICAS - 1)
+  t.ok(sent.length > 0 && sent.every(([, to]) => near.includes(to)), 'each to one of its REPLICAS − 1 nearest successors')
+  t.ok(sent.every(([, , text]) => JSON.parse(text).relay === undefined), 'and none asks for a further relay')
+  net.drain()
+  // A record it did not take (its signature does not cover the changed seq) is not passed on.
+  x.core.receive(from, { type: 'ring.store', records: [{ ...record, seq: record.seq + 1 }], relay: 3 })
+  t.equal(net.queue.filter(([f]) => f === x.id).length, 0, 'a forged copy is not relayed')
+  net.drain()
+})
+
 t.test('records: published at the responsible node and its replicas, found, withdrawn', async t => {
   const net = new RingNet({ n: 200, seed: 4 })
   t.ok(net.settle() >= 0)

@@ -2,7 +2,7 @@
 // WireError (never a TypeError), so a peer's garbage drops the link and nothing else.
 import t from 'tap'
 import {
-  validateRingMessage, packRecords, MAX_RING_TTL, MAX_RECORDS_PER_MESSAGE, RECORDS_ROOM, MAX_RING_PEERS, MAX_FETCH, MAX_RING_ERROR, MAX_SKIP
+  validateRingMessage, packRecords, MAX_RING_TTL, MAX_RECORDS_PER_MESSAGE, RECORDS_ROOM, MAX_RING_PEERS, MAX_FETCH, MAX_RING_ERROR, MAX_SKIP, MAX_STORE_RELAY
 } from '../lib/wire/ring.js'
 import { WireError, MAX_FRAME } from '../lib/wire/frame.js'
 import { MAX_HELLO_ADDRS, MAX_ADDRESS_LENGTH } from '../lib/wire/messages.js'
@@ -51,6 +51,10 @@ t.test('bounds, each crossed by one', async t => {
   const many = Array.from({ length: MAX_RECORDS_PER_MESSAGE }, () => rec)
   t.doesNotThrow(() => validateRingMessage({ type: 'ring.store', records: many }))
   throwsWire(t, { type: 'ring.store', records: [...many, rec] }, 'records over MAX_RECORDS_PER_MESSAGE')
+  t.equal(validateRingMessage({ type: 'ring.store', records: [rec], relay: MAX_STORE_RELAY }).relay, MAX_STORE_RELAY, 'a relay of MAX_STORE_RELAY')
+  throwsWire(t, { type: 'ring.store', records: [rec], relay: MAX_STORE_RELAY + 1 }, 'a relay over MAX_STORE_RELAY')
+  throwsWire(t, { type: 'ring.store', records: [rec], relay: 1.5 }, 'a relay not an integer')
+  throwsWire(t, { type: 'ring.store', records: [rec], relay: '2' }, 'a relay not a number')
   // packRecords: batches within MAX_RECORDS_PER_MESSAGE and RECORDS_ROOM, nothing lost.
   const small = Array.from({ length: 300 }, (_, i) => ({ ...rec, seq: i }))
   const batches = packRecords(small)

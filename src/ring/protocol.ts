@@ -330,6 +330,13 @@ export class RingCore extends EventEmitter {
           const on = fresh.filter(r => !this.table.isResponsible(recordPoint(r)))
           if (pred !== null && pred !== from && on.length > 0 && this.table.isLinked(pred)) this.records.handOver(pred, on)
         }
+        // Copies for replicas past the sender's links (Records.replicate): on to this node's
+        // nearest successors, no more than REPLICAS − 1 of them, and no further (no relay
+        // onward). Only records this node took or holds already: checked, and for its own arc.
+        if (m.relay !== undefined && m.relay > 0) {
+          const mine = m.records.filter(r => this.store.holds(r))
+          if (mine.length > 0) for (const id of this.table.successors().slice(0, Math.min(m.relay, REPLICAS - 1))) this.records.handOver(id, mine)
+        }
         return
       }
     }
@@ -546,15 +553,17 @@ export class RingCore extends EventEmitter {
   }
 
   /**
-   * The linked replica targets: a change means copies are due. Read before and after every link
-   * event and stabilise; made again only when the routing table changed. A list compared id by
+   * The replica targets, the linked ones first: a change means copies are due. Read before and
+   * after every link event and stabilise; made again only when the routing table changed. A list compared id by
    * id, not the ids joined in a string: a node's string of seven ids, made at each change of its
    * table, lived just long enough to be promoted (a thirtieth of the simulation's promotions).
    */
   private replicaKey (): readonly string[] {
     const v = this.table.version
     if (this.replicaKeyAt !== v) {
-      this.replicaKeyIds = this.table.replicaTargets().filter(id => this.table.isLinked(id))
+      // The targets, and which are linked: a copy goes over a link, or is relayed past one.
+      const targets = this.table.replicaTargets()
+      this.replicaKeyIds = [...targets.filter(id => this.table.isLinked(id)), '', ...targets]
       this.replicaKeyAt = v
     }
     return this.replicaKeyIds

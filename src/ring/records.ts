@@ -30,7 +30,7 @@ interface Own {
 export class Records {
   private readonly own = new Map<string, Own>()
   private lastSeq = 0
-  /** Replica targets of the last copy, to send only to new ones when the list changes. */
+  /** Replica targets the last copy reached, to send only to new ones when the list or its links change. */
   private copiedTo = new Set<string>()
   private recopy = false
   /** The last predecessor known (not null): the start of this node's arc before a failure. */
@@ -99,7 +99,7 @@ export class Records {
       if (recordPoint(r) === point && this.core.store.put(r, this.core.time) === null) ok.push(r)
     }
     if (ok.length === 0) return 0
-    for (const id of this.core.table.replicaTargets()) this.handOver(id, ok)
+    this.replicate(ok, this.core.table.replicaTargets())
     // A store that reached this node for a point before its arc came past the responsible node
     // (a retry after LOOKUP_RETRY without an answer: that node may only have been slow). The node
     // before this one gets a copy too when it is linked (it keeps what it may hold): else the
@@ -109,9 +109,34 @@ export class Records {
     return ok.length
   }
 
-  /** Sends records to a node now responsible for them (a joiner before this one), or a replica. */
-  handOver (to: string, records: RingRecord[]): void {
-    for (const batch of packRecords(records)) this.core.sendTo(to, { type: 'ring.store', records: batch })
+  /**
+   * Sends records to a node now responsible for them (a joiner before this one), or a replica;
+   * with `relay`, it passes them on to that many of its own nearest successors.
+   */
+  handOver (to: string, records: RingRecord[], relay = 0): void {
+    for (const batch of packRecords(records)) this.core.sendTo(to, relay > 0 ? { type: 'ring.store', records: batch, relay } : { type: 'ring.store', records: batch })
+  }
+
+  /**
+   * Copies of records for the replica targets (this node's successors, in order), or for those
+   * of them in `only`. A node links its LINKED_SUCCESSORS nearest (and may link others, as
+   * fingers): the targets after a linked one up to the next linked one get theirs from it, which
+   * relays them to as many of its own nearest successors (in a settled ring, the same nodes).
+   * Returns the targets covered: those linked, and each run of others after one.
+   */
+  replicate (records: RingRecord[], targets: readonly string[], only: ReadonlySet<string> | null = null): string[] {
+    const table = this.core.table
+    const covered: string[] = []
+    for (let i = 0; i < targets.length; i++) {
+      if (!table.isLinked(targets[i])) continue
+      let gap = 0
+      while (i + 1 + gap < targets.length && !table.isLinked(targets[i + 1 + gap])) gap++
+      const after = targets.slice(i + 1, i + 1 + gap)
+      covered.push(targets[i], ...after)
+      if (gap > 0 && (only === null || after.some(id => only.has(id)))) this.handOver(targets[i], records, gap)
+      else if (only === null || only.has(targets[i])) this.handOver(targets[i], records)
+    }
+    return covered
   }
 
   /**
@@ -126,7 +151,7 @@ export class Records {
     if (last === null || !betweenOpen(last, pred, this.core.id)) return
     const grown = this.core.store.inRange(pred, last)
     if (grown.length === 0) return
-    for (const id of this.core.table.replicaTargets()) this.handOver(id, grown)
+    this.replicate(grown, this.core.table.replicaTargets())
   }
 
   /** The successor list changed: new replica targets get copies at the next round. */
@@ -144,12 +169,11 @@ export class Records {
     this.recopy = false
     const pred = this.core.table.predecessor()
     if (pred === null) return
-    const targets = this.core.table.replicaTargets().filter(id => this.core.table.isLinked(id))
+    const targets = this.core.table.replicaTargets()
     const fresh = targets.filter(id => !this.copiedTo.has(id))
-    this.copiedTo = new Set(targets)
     if (fresh.length === 0) return
     const mineToHold = this.core.store.inRange(pred, this.core.id)
-    if (mineToHold.length === 0) return
-    for (const id of fresh) this.handOver(id, mineToHold)
+    // Nothing to copy covers every target: what this node takes on later goes out as it comes.
+    this.copiedTo = new Set(mineToHold.length === 0 ? targets : this.replicate(mineToHold, targets, new Set(fresh)))
   }
 }

@@ -139,7 +139,13 @@ export class RecordStore {
   }
 
   /** Live (unexpired, not withdrawn) records at point. */
-  get (point: string, now: number): RingRecord[] {
+  /** Whether this very record (its slot, seq and signature) is the one held. */
+  holds (r: RingRecord): boolean {
+    const held = this.points.get(recordPoint(r))?.get(slotOf(r))?.record
+    return held !== undefined && held.seq === r.seq && held.sig === r.sig
+  }
+
+    get (point: string, now: number): RingRecord[] {
     const out: RingRecord[] = []
     for (const e of this.points.get(point)?.values() ?? []) {
       if (e.record.tombstone !== true && e.record.expires > now) out.push(e.record)

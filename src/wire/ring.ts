@@ -53,6 +53,8 @@ export { MAX_FETCH }
 export const MAX_RING_ERROR = 200
 /** Replicas a retried lookup may skip past a silent responsible node. */
 export const MAX_SKIP = 16
+/** Most successors a ring.store asks its receiver to pass copies on to: a successor list's length. */
+export const MAX_STORE_RELAY = 16
 
 export interface RingPeer { id: string, addrs: string[] }
 
@@ -100,8 +102,12 @@ export interface RingFound {
 /** Stabilise: "I may be your predecessor; who is yours, and who follows you?" */
 export interface RingStab { type: 'ring.stab', addrs: string[] }
 export interface RingStabOk { type: 'ring.stabok', pred: RingPeer | null, succs: RingPeer[] }
-/** Records copied to a replica, or handed over to a node now responsible for them. */
-export interface RingStore { type: 'ring.store', records: RingRecord[] }
+/**
+ * Records copied to a replica, or handed over to a node now responsible for them. `relay`: how
+ * many of the receiver's own nearest successors it passes the copies on to (replicas its sender
+ * holds no link to), at most MAX_STORE_RELAY.
+ */
+export interface RingStore { type: 'ring.store', records: RingRecord[], relay?: number }
 
 export type RingMessage = RingLookup | RingFound | RingStab | RingStabOk | RingStore
 
@@ -246,8 +252,11 @@ export function validateRingMessage (value: unknown): RingMessage {
         succs: o.succs.map((p, i) => peer(p, 'ring.stabok.succs', i))
       }
     }
-    case 'ring.store':
-      return { type: 'ring.store', records: records(o.records, 'ring.store.records') }
+    case 'ring.store': {
+      const m: RingStore = { type: 'ring.store', records: records(o.records, 'ring.store.records') }
+      if (o.relay !== undefined) m.relay = int(o, 'relay', 0, MAX_STORE_RELAY)
+      return m
+    }
     default:
       return fail(`unknown ring message type ${typeof o.type === 'string' ? JSON.stringify(o.type.slice(0, 32)) : typeof o.type}`)
   }
