@@ -26,8 +26,9 @@ export const REPLICAS = 8
  * to dial when the nearer ones fail. Copies for the replicas past them go through the last
  * linked one, which relays them (Records.replicate). Each linked successor is a link here and an
  * inbound one there, and every join moves as many predecessors' lists: at 8 (all the replicas)
- * a settled node held ~16 of its ~40 link ends for them. At 4, 5,000 simulated nodes, the whole
- * run, one thread each side by side: user CPU 0.83, peak RSS −12%.
+ * a settled node held ~16 of its ~40 link ends for them. At 4, the simulation's gate command took
+ * 0.82 of the wall and 0.83 of the CPU, with 280 MB less peak RSS. A node keeps a linked
+ * successor through a 50% failure unless all 4 die (1 in 16), else it dials the next in its list.
  */
 export const LINKED_SUCCESSORS = 4
 /**
