@@ -554,9 +554,10 @@ export class RingCore extends EventEmitter {
 
   /**
    * The replica targets, the linked ones first: a change means copies are due. Read before and
-   * after every link event and stabilise; made again only when the routing table changed. A list compared id by
-   * id, not the ids joined in a string: a node's string of seven ids, made at each change of its
-   * table, lived just long enough to be promoted (a thirtieth of the simulation's promotions).
+   * after every link event and stabilise; made again only when the routing table changed. A
+   * list compared id by id, not the ids joined in a string: a node's string of seven ids, made at
+   * each change of its table, lived just long enough to be promoted (a thirtieth of the
+   * simulation's promotions).
    */
   private replicaKey (): readonly string[] {
     const v = this.table.version

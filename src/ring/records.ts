@@ -30,7 +30,7 @@ interface Own {
 export class Records {
   private readonly own = new Map<string, Own>()
   private lastSeq = 0
-  /** Replica targets the last copy reached, to send only to new ones when the list or its links change. */
+  /** Replica targets the last copy reached: when the list or its links change, new ones get copies. */
   private copiedTo = new Set<string>()
   private recopy = false
   /** The last predecessor known (not null): the start of this node's arc before a failure. */

@@ -138,14 +138,14 @@ export class RecordStore {
     if (m.size === 0) this.byId.delete(id)
   }
 
-  /** Live (unexpired, not withdrawn) records at point. */
   /** Whether this very record (its slot, seq and signature) is the one held. */
   holds (r: RingRecord): boolean {
     const held = this.points.get(recordPoint(r))?.get(slotOf(r))?.record
     return held !== undefined && held.seq === r.seq && held.sig === r.sig
   }
 
-    get (point: string, now: number): RingRecord[] {
+  /** Live (unexpired, not withdrawn) records at point. */
+  get (point: string, now: number): RingRecord[] {
     const out: RingRecord[] = []
     for (const e of this.points.get(point)?.values() ?? []) {
       if (e.record.tombstone !== true && e.record.expires > now) out.push(e.record)
