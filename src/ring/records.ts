@@ -171,7 +171,11 @@ export class Records {
     if (pred === null) return
     const targets = this.core.table.replicaTargets()
     const fresh = targets.filter(id => !this.copiedTo.has(id))
-    if (fresh.length === 0) return
+    // A target that left the list is forgotten, so it gets copies again if it comes back.
+    if (fresh.length === 0) {
+      this.copiedTo = new Set(targets)
+      return
+    }
     const mineToHold = this.core.store.inRange(pred, this.core.id)
     // Nothing to copy covers every target: what this node takes on later goes out as it comes.
     this.copiedTo = new Set(mineToHold.length === 0 ? targets : this.replicate(mineToHold, targets, new Set(fresh)))
