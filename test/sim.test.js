@@ -177,6 +177,46 @@ t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as ov
   t.match(reason, /peer is not reading/, `dropped: ${reason}`)
 })
 
+t.test('the graph figures\' links are the nodes\' own: each live node\'s open links, as it names them', async t => {
+  const world = new World({ seed: 3, table: 256, sample: 32, connections: 5, interval: 1000, dialInterval: 1000, latency: 50, hops: 15 })
+  const nodes = [world.addNode([])]
+  t.teardown(() => { for (const n of nodes) world.kill(n) })
+  // What the world kept from the nodes' events, against what each live node lists now (by url,
+  // or by id for an inbound peer no dial of its reached), each pair once.
+  const theirs = () => {
+    const pairs = new Set()
+    for (const i of world.live.values()) {
+      for (const name of world.nodes[i].pn.connections()) {
+        const j = name.startsWith('mem://n') ? Number(name.slice(7)) : world.ids.indexOf(name)
+        t.ok(j >= 0, `${name} is a node`)
+        if (world.nodes[j].alive) pairs.add(`${Math.min(i, j)},${Math.max(i, j)}`)
+      }
+    }
+    return [...pairs].sort()
+  }
+  const same = (when) => {
+    const mine = world.edges().map(([a, b]) => `${a},${b}`).sort()
+    t.same(mine, theirs(), `${when}: ${mine.length} links`)
+  }
+  let checked = 0
+  for (let round = 0; round < 8; round++) {
+    for (let k = 0; k < 4; k++) nodes.push(world.addNode([nodes[Math.floor(nodes.length / 2)].url]))
+    for (let s = 0; s < 20; s++) {
+      await world.step(50)
+      if (s % 5 === 4) { same(`round ${round}, step ${s}`); checked++ }
+    }
+  }
+  t.ok(world.edges().length > nodes.length, 'the nodes linked')
+  // Half die at once: their links count no more, though their peers have not seen them close.
+  world.killAll(nodes.filter((_, x) => x % 2 === 1))
+  same('just after the kill')
+  for (let s = 0; s < 40; s++) {
+    await world.step(50)
+    if (s % 4 === 0) same(`step ${s} after the kill`)
+  }
+  t.ok(checked > 0)
+})
+
 t.test('a killed node is let go: nothing of the world keeps its Peernet (half the nodes die at the kill)', async t => {
   const world = new World({ seed: 1, table: 256, sample: 32, connections: 5, interval: 1000, dialInterval: 1000, latency: 50, hops: 15 })
   const a = world.addNode([])
