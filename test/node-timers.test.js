@@ -2,6 +2,7 @@
 import t from 'tap'
 import { VirtualClock } from '../lib/index.js'
 import { Timers } from '../lib/node/timers.js'
+import { SLOT_MS } from '../lib/node/clock.js'
 
 t.test('every: runs each interval; 0 runs nothing; a throwing job is reported and goes on', async t => {
   const clock = new VirtualClock(0)
@@ -118,6 +119,44 @@ t.test('VirtualClock: thousands of timers, many due at once, some cleared, some 
   t.ok(fired.every((f, i) => i === 0 || fired[i - 1].due < f.due || (fired[i - 1].due === f.due && fired[i - 1].order < f.order)), 'in order of due time, then of being set')
   t.same(fired.map(f => f.order).sort((a, b) => a - b), expected.map(f => f.order).sort((a, b) => a - b), 'the same timers as expected')
   t.equal(clock.pending, 0)
+})
+
+t.test(`VirtualClock: timers far apart wait in slots of ${SLOT_MS} ms; small steps or one jump, they run in (due, set) order; next, clear and retire reach them`, async t => {
+  let x = 777
+  const rand = n => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x % n }
+  // Due times over a day: most slots empty, some holding several; a few at a slot's very edge.
+  // None in the first slot: next must find them in the slots' lists.
+  const dues = Array.from({ length: 600 }, (_, i) => SLOT_MS + (i % 50 === 0 ? SLOT_MS * rand(1000) : rand(86_400_000)))
+  const run = (advanceBy) => {
+    const clock = new VirtualClock(0)
+    const fired = []
+    const hs = dues.map((due, i) => (i % 7 === 3 ? clock.owned(9) : clock).setTimeout(() => fired.push(i), due))
+    t.equal(clock.next, Math.min(...dues), 'next: the earliest, from the slots')
+    // Every fifth cleared, and the earliest too: next must look past it.
+    const earliest = dues.indexOf(Math.min(...dues))
+    const cleared = i => i % 5 === 0 || i === earliest
+    for (let i = 0; i < hs.length; i++) if (cleared(i)) clock.clearTimeout(hs[i])
+    t.equal(clock.next, Math.min(...dues.filter((_, i) => !cleared(i))), 'next looks past the cleared')
+    t.equal(clock.retire([9]), dues.filter((_, i) => i % 7 === 3 && !cleared(i)).length, 'retire drops those waiting in slots')
+    const left = dues.map((due, i) => ({ due, i })).filter(({ i }) => !cleared(i) && i % 7 !== 3)
+    t.equal(clock.pending, left.length)
+    t.equal(clock.next, Math.min(...left.map(l => l.due)), 'and the retired')
+    while (clock.pending > 0) advanceBy(clock)
+    t.same(fired, left.sort((a, b) => a.due - b.due || a.i - b.i).map(l => l.i), 'every other one, in order')
+    t.equal(clock.next, undefined)
+    return fired
+  }
+  const stepwise = run(clock => clock.advance(37 * SLOT_MS + 5))
+  t.same(run(clock => clock.advance(86_400_000)), stepwise, 'one jump past every slot: the same order')
+  // A timer set while others run, due in a slot not reached yet, waits for it.
+  const clock = new VirtualClock(0)
+  const fired = []
+  clock.setTimeout(() => { fired.push('a'); clock.setTimeout(() => fired.push('c'), 3 * SLOT_MS) }, 10)
+  clock.setTimeout(() => fired.push('b'), 2 * SLOT_MS)
+  clock.advance(3 * SLOT_MS)
+  t.same(fired, ['a', 'b'])
+  clock.advance(SLOT_MS)
+  t.same(fired, ['a', 'b', 'c'], 'then it runs')
 })
 
 t.test('VirtualClock: repeat() runs in the very order a setTimeout set again at the end of each run would; cleared or retired in its own run, it stops', async t => {
