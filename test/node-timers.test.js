@@ -2,7 +2,7 @@
 import t from 'tap'
 import { VirtualClock } from '../lib/index.js'
 import { Timers } from '../lib/node/timers.js'
-import { SLOT_MS } from '../lib/node/clock.js'
+import { SLOT_MS, WHEEL_SLOTS } from '../lib/node/clock.js'
 
 t.test('every: runs each interval; 0 runs nothing; a throwing job is reported and goes on', async t => {
   const clock = new VirtualClock(0)
@@ -157,6 +157,16 @@ t.test(`VirtualClock: timers far apart wait in slots of ${SLOT_MS} ms; small ste
   t.same(fired, ['a', 'b'])
   clock.advance(SLOT_MS)
   t.same(fired, ['a', 'b', 'c'], 'then it runs')
+  // Past the wheel (WHEEL_SLOTS slots ahead): next finds it there, and it comes in as time does.
+  const far = WHEEL_SLOTS * SLOT_MS * 3 + 5
+  const late = clock.setTimeout(() => fired.push('far'), far)
+  clock.setTimeout(() => fired.push('farther'), far + 1)
+  t.equal(clock.next, clock.now() + far, 'next: a timer past the wheel')
+  clock.clearTimeout(late)
+  t.equal(clock.next, clock.now() + far + 1, 'next: past a cleared one there')
+  for (let i = 0; i < 4 * WHEEL_SLOTS; i++) clock.advance(SLOT_MS)
+  t.same(fired.slice(3), ['farther'], 'it ran once its slot came')
+  t.equal(clock.pending, 0)
 })
 
 t.test('VirtualClock: repeat() runs in the very order a setTimeout set again at the end of each run would; cleared or retired in its own run, it stops', async t => {
