@@ -214,6 +214,7 @@ export class World {
     })
     // Every way an address reaches a table from outside ends in one of these events: a
     // handshake's addresses ('peer'), a gossip answer ('gossip' rx), a search answer ('answer' in).
+    // A peer event is also a link opened, and a disconnect one closed (linked).
     pn.on('peer', e => {
       this.noticeWatched(node)
       this.linked(node, e.id, true)
@@ -446,7 +447,7 @@ export function adjacency (n: number, packed: readonly Int32Array[]): Adjacency 
   return { from, adj }
 }
 
-/** An Int32Array of at least `size`, twice as long as a, holding a's contents. */
+/** An Int32Array holding a's contents, at least `size` long and twice a's length. */
 function grown (a: Int32Array, size: number): Int32Array {
   const out = new Int32Array(Math.max(size, 2 * a.length))
   out.set(a)
@@ -454,8 +455,8 @@ function grown (a: Int32Array, size: number): Int32Array {
 }
 
 /**
- * Each pair (lower, higher) that either end lists, once: node i's list is near's (a peer may be
- * in it twice), for the live nodes. A pair is counted from its lower end, or from the higher end
+ * Each pair (lower, higher) that either end lists, once: each live node's list is in near (a
+ * peer may be in it twice). A pair is counted from its lower end, or from the higher end
  * i when the lower end j does not list it. Who lists i among the lower ends is kept as one flat
  * list per node (lower[from[i]..from[i + 1]]): asking each lower end's list whether it holds i
  * was a scan per link, over every link of every node each interval.
