@@ -442,6 +442,28 @@ t.test('the responsible node fails: its successor takes over and restores REPLIC
   t.equal(net.nodes.get(net.owner(point)).core.store.get(point, net.now).length, 1)
 })
 
+t.test('a replica that fails and comes back (same key, empty store) gets its copy again from the responsible node', async t => {
+  // Fewer nodes than REPLICAS: every other node is a replica target, so the failure shrinks the
+  // owner's target list and no new target takes its place. The owner must forget the target it
+  // copied to, or the node that comes back is taken as covered and never gets a copy.
+  const net = new RingNet({ n: 6, seed: 2 })
+  t.ok(net.settle() >= 0, 'the ring settles')
+  const point = publishChat(net, [net.ids[0]])
+  const owner = net.nodes.get(net.owner(point))
+  for (let r = 0; r < 3; r++) net.round()
+  const targets = owner.core.table.replicaTargets()
+  t.equal(targets.length, net.ids.length - 1, 'every other node is a target')
+  const gone = targets[2]
+  const { keyPair } = net.nodes.get(gone)
+  net.kill(gone)
+  for (let r = 0; r < 3; r++) net.round()
+  t.notOk(owner.core.table.replicaTargets().includes(gone), 'the failed node left the targets')
+  t.equal(net.add(keyPair), gone, 'back with the same id')
+  net.link(gone, net.ids.find(id => id !== owner.id && id !== gone))
+  const holds = () => net.nodes.get(gone).core.store.get(point, net.now).length === 1
+  t.ok(net.roundsUntil(holds, 4) >= 0, 'it holds the record again within 4 rounds')
+})
+
 t.test('a publication that fails is retried at the next round; a withdrawal hides the record', async t => {
   let dropping = false
   const net = new RingNet({ n: 60, seed: 12, drop: () => dropping })
