@@ -1,6 +1,7 @@
 // Our own addresses on their own: advertised, candidates, aliases, and what we may store or dial.
 import t from 'tap'
 import { OwnAddresses } from '../lib/node/own.js'
+import { tryParsePinned } from '../lib/transport/address.js'
 import { MAX_SELF_CANDIDATES, MAX_SELF_ALIASES } from '../lib/index.js'
 
 t.test('advertised addresses come first, then candidates; all count as ours', async t => {
@@ -41,6 +42,17 @@ t.test('acceptable: allowed schemes only, not ours, once each, normalised', asyn
   own.advertise('mem://me')
   const ok = own.acceptable(['notaurl', 'file:///etc/passwd', 'mem://me', 'mem://a', 'mem://a', 'TCP://127.0.0.1:5', 'tcp://127.0.0.1:5'])
   t.same(ok, ['mem://a', 'tcp://127.0.0.1:5'])
+})
+
+t.test('acceptableNormal: the same of parsePinned\'s output, not ours (aliases and candidates too), once each', async t => {
+  const own = new OwnAddresses()
+  own.advertise('mem://me')
+  own.addAlias('tcp://127.0.0.1:9')
+  own.addCandidate('mem://seen-as')
+  const raw = ['notaurl', 'mem://me', 'mem://a', 'mem://a', 'TCP://127.0.0.1:5', 'tcp://127.0.0.1:5', 'tcp://127.0.0.1:9', 'mem://seen-as', 'id@mem://b']
+  const parsed = raw.map(x => tryParsePinned(x)).filter(p => p !== null).map(p => p.address)
+  t.same(own.acceptableNormal(parsed), ['mem://a', 'tcp://127.0.0.1:5'])
+  t.same(own.acceptableNormal(parsed), own.acceptable(raw), 'what acceptable() makes of the raw list')
 })
 
 t.test(`MAX_SELF_ALIASES (${MAX_SELF_ALIASES}): the oldest alias of ourselves is forgotten past it`, async t => {

@@ -91,7 +91,7 @@ export class Gossip {
     }
     const junk = list.length - plain.length
     if (junk > 0 && junk > list.length * JUNK_SHARE && !c.strike('addrs answer of junk', JUNK_STRIKES)) return
-    const ok = this.own.acceptable(plain)
+    const ok = this.own.acceptableNormal(plain)
     const added = this.ctx.table.learn(ok, c.sources, a => hints.get(a))
     if (c.address) this.ctx.table.recordNodes(c.address, list.length, 0)
     this.ctx.event('gossip', { dir: 'rx', peer: peerName(c), count: list.length, added, refused: list.length - ok.length })
