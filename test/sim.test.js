@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url'
 import { simulate, DEFAULTS, OWNER_KEYS, STEADY_CHURN } from '../lib/sim/scenario.js'
 import { rows, text, svg, dot } from '../lib/sim/report.js'
 import { World } from '../lib/sim/world.js'
-import { parseArgs, UsageError, inThreads } from '../lib/sim/main.js'
-import { exchange, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
-import { MessageChannel } from 'node:worker_threads'
-import { fullCollection, heapGrowth } from '../lib/sim/collect.js'
+import { parseArgs, UsageError, inThreads, gcFlagsFor, THREAD_GC_FLAGS, DEFAULT_THREADS } from '../lib/sim/main.js'
+import { exchange, CrossNet, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
+import { fullCollection, heapGrowth, youngGeneration } from '../lib/sim/collect.js'
 import { simulationStandInLayer } from '../lib/sim/stand-in.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, PING_INTERVAL, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
@@ -151,6 +152,54 @@ t.test(`an exchange that hears nothing from another thread within EXCHANGE_TIMEO
   // What the other side sent arrives, with what this side sent the other way.
   port2.postMessage({ n: 2 })
   t.same(exchange(part, { n: 3 }), [{ n: 3 }, { n: 2 }])
+})
+
+t.test('threads scavenge together: each at the end of a step where any thread said its young generation was nearly full', async t => {
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => { port1.close(); port2.close() })
+  let full = false
+  let scavenges = 0
+  const young = { full: () => full, scavenge: () => { scavenges++ } }
+  const part = { index: 0, count: 2, ports: [null, port1], signal: new Int32Array(new SharedArrayBuffer(8)), timeout: 1000, young }
+  const cross = new CrossNet(part, null, null, () => {}, {})
+  const said = []
+  // One step as World.step takes it: this thread sends, the other's part comes in.
+  const step = otherFull => {
+    cross.send()
+    said.push(receiveMessageOnPort(port2).message.young)
+    port2.postMessage({ items: [], bytes: new Uint8Array(0), young: otherFull })
+    const all = cross.receive()
+    cross.deliver(all)
+    cross.scavengeTogether(all)
+    return scavenges
+  }
+  t.equal(step(false), 0, 'neither nearly full: no scavenge')
+  t.equal(step(true), 1, 'the other thread nearly full: this one scavenges too')
+  full = true
+  t.equal(step(false), 2, 'this one nearly full')
+  full = false
+  t.equal(step(false), 2, 'and not again once neither is')
+  t.same(said, [false, false, true, false], 'a thread says whether it is with its part of each step\'s exchange')
+})
+
+t.test('a thread\'s young generation: nearly full or not, and scavenged on demand', async t => {
+  const young = youngGeneration()
+  t.type(young.full(), 'boolean')
+  const kinds = []
+  const obs = new PerformanceObserver(list => { for (const e of list.getEntries()) kinds.push(e.detail.kind) })
+  obs.observe({ entryTypes: ['gc'] })
+  t.teardown(() => obs.disconnect())
+  young.scavenge()
+  t.notOk(young.full(), 'not nearly full once scavenged')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.ok(kinds.includes(constants.NODE_PERFORMANCE_GC_MINOR), 'a minor collection ran')
+})
+
+t.test('V8\'s flags for a run over threads: only when it asks for more than one', async t => {
+  t.same(gcFlagsFor(['--nodes', '100', '--threads', '2']), THREAD_GC_FLAGS)
+  t.same(gcFlagsFor(['--nodes', '100', '--threads', '1']), [])
+  t.same(gcFlagsFor(['--nodes', '100']), DEFAULT_THREADS > 1 ? THREAD_GC_FLAGS : [], 'the default thread count')
+  t.same(gcFlagsFor(['--bogus']), [], 'a command line that does not parse: none (the run says why)')
 })
 
 t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as over TCP', async t => {

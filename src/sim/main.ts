@@ -172,6 +172,26 @@ export async function inThreads (opts: RunOptions, count: number, progress: bool
 export const SEMI_SPACE_MB = 64
 
 /**
+ * V8's flags for a run over several threads (see relaunch): each thread scavenges on its own
+ * core with no helper threads, all at the same step (CrossNet.scavengeTogether), and V8 does not
+ * start one early from a task (at 80% of the room; the threads start theirs at YOUNG_FULL).
+ * A scavenge's helpers took the core the other thread ran on, and the other thread then waited
+ * for the scavenge at its next exchange. The gate command alone, these flags against none, one
+ * after the other in either order: 338.8 s wall and 624 s user CPU against 400.5 s and 705 s,
+ * and 353.0 s and 633 s against 383.7 s and 686 s. Either part alone was no gain (RESULTS.md).
+ */
+export const THREAD_GC_FLAGS = ['--no-parallel-scavenge', '--no-minor-gc-task']
+
+/** THREAD_GC_FLAGS when argv asks for more than one thread (none when it does not parse). */
+export function gcFlagsFor (argv: string[]): string[] {
+  try {
+    return parseArgs(argv).threads > 1 ? THREAD_GC_FLAGS : []
+  } catch {
+    return []
+  }
+}
+
+/**
  * V8's defaults are tuned for small heaps: the sim's tables live long and churn constantly, so
  * run it with a young generation big enough that scavenges stop dominating, and an old
  * generation sized to the machine (the 4 GB default does not hold 10,000 nodes' tables). With
@@ -186,8 +206,9 @@ export const SEMI_SPACE_MB = 64
  * this bounds the peak (5,000 nodes side by side: 35% against 50%, peak RSS 0.94, user CPU
  * 1.02; 25% cost 1.08). 30%: at 35% the 10,000-node run's peak came within 0.1% of 4 GB.
  * While nodes join the scenario lets it grow by JOIN_HEAP_GROWING_PERCENT, and after the kill by
- * KILLED_HEAP_GROWING_PERCENT (collect.ts), only in a run started here. Done by running this file
- * again with those flags, unless they are already given.
+ * KILLED_HEAP_GROWING_PERCENT (collect.ts), only in a run started here. A run over several
+ * threads gets THREAD_GC_FLAGS too. Done by running this file again with those flags, unless
+ * they are already given.
  */
 function relaunch (): number | null {
   if (process.env.PEERNET_SIM_CHILD === '1') return null
@@ -195,6 +216,7 @@ function relaunch (): number | null {
   const oldSpace = oldSpaceMb()
   const r = spawnSync(process.execPath, [
     ...process.execArgv, `--max-old-space-size=${oldSpace}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT}`,
+    ...gcFlagsFor(process.argv.slice(2)),
     fileURLToPath(import.meta.url), ...process.argv.slice(2)
   ], { stdio: 'inherit', env: { ...process.env, PEERNET_SIM_CHILD: '1' } })
   if (r.error) throw r.error

@@ -11,6 +11,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { FarEnd, SimEnd, refused, type CrossItem, type Outbox, type SimNetwork } from './link.js'
 import { setFarKey } from './stand-in.js'
 import type { Duplex } from 'node:stream'
+import type { YoungGeneration } from './collect.js'
 
 /** Threads a run may use: one per core on this machine and the next; each a share of the nodes. */
 export const MAX_THREADS = 8
@@ -26,6 +27,8 @@ export interface Part {
   signal: Int32Array
   /** How long to wait for another thread's part of an exchange, ms (EXCHANGE_TIMEOUT). */
   timeout?: number
+  /** This thread's young generation, scavenged when any thread's is nearly full (CrossNet). */
+  young?: YoungGeneration
 }
 
 /** Sends `mine` to every other thread and returns every thread's, by thread index. */
@@ -79,10 +82,12 @@ function receive (part: Part, port: MessagePort): unknown {
 interface Packed {
   items: Array<Exclude<CrossItem, { k: 'data' }> | { k: 'data', link: number, at: number, len: number }>
   bytes: Uint8Array
+  /** The sender's young generation was nearly full as it sent (scavengeTogether). */
+  young: boolean
 }
 
 /** This thread's own place in a step's list of parts: deliver() skips it. */
-const EMPTY_PACKED: Packed = { items: [], bytes: new Uint8Array(0) }
+const EMPTY_PACKED: Packed = { items: [], bytes: new Uint8Array(0), young: false }
 
 /** What a CrossNet needs of its world. */
 export interface CrossHost {
@@ -106,6 +111,8 @@ export class CrossNet {
   readonly out: CrossItem[] = []
   private readonly ends = new Map<number, SimEnd>()
   private nextLink: number
+  /** This thread's young generation was nearly full at this step's send(). */
+  private young = false
 
   constructor (
     private readonly part: Part,
@@ -155,7 +162,8 @@ export class CrossNet {
     for (const it of items) if (it.k === 'data') total += it.chunk.length
     // One buffer of its own (not a slice of Node's pool), handed over rather than copied.
     const bytes = new Uint8Array(new ArrayBuffer(total))
-    const packed: Packed = { items: [], bytes }
+    this.young = this.part.young?.full() ?? false
+    const packed: Packed = { items: [], bytes, young: this.young }
     let at = 0
     for (const it of items) {
       if (it.k !== 'data') {
@@ -205,6 +213,18 @@ export class CrossNet {
         }
       }
     }
+  }
+
+  /**
+   * Every thread scavenges at the end of a step where any said it was nearly full, all at the
+   * same point, each on its own core (main.ts runs scavenges without helper threads). A
+   * scavenge on one thread alone stalled the others at their next exchange for most of its
+   * length (~50 ms at 10,000 nodes), and its helpers took the core the other thread ran on.
+   */
+  scavengeTogether (all: readonly Packed[]): void {
+    const young = this.part.young
+    if (young === undefined) return
+    if (this.young || all.some(p => p.young)) young.scavenge()
   }
 
   /** Forget the ends that are gone (once an interval: a cut may never come for them). */

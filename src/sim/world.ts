@@ -289,7 +289,11 @@ export class World {
     this.cross?.send()
     this.clock.advance(ms)
     out.run()
-    if (this.cross !== null) this.cross.deliver(this.cross.receive())
+    if (this.cross !== null) {
+      const all = this.cross.receive()
+      this.cross.deliver(all)
+      this.cross.scavengeTogether(all)
+    }
     await new Promise<void>(resolve => setImmediate(resolve))
   }
 
