@@ -1,7 +1,8 @@
 // The collector, for the scenario: a full garbage collection on demand (its `collect`, run once,
-// after the kill), and the heap's growth by phase (its `growHeap`). V8 offers a collection only
-// behind --expose-gc: turned on here for the running isolate (thread), whose next new context
-// then has `gc`. Neither changes anything else the simulation does.
+// after the kill), the heap's growth by phase (its `growHeap`), and a thread's young generation
+// (for the threads of a run to scavenge together). V8 offers a collection only behind
+// --expose-gc: turned on here for the running isolate (thread), whose next new context then has
+// `gc`. None of them changes anything else the simulation does.
 import { setFlagsFromString, getHeapSpaceStatistics } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
