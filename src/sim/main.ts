@@ -178,8 +178,7 @@ export const SEMI_SPACE_MB = 64
  * A scavenge's helpers took the core the other thread ran on, and the other thread then waited
  * for the scavenge at its next exchange. The gate command alone, four runs with these flags
  * between five without, one after another over an hour: 0.93 of the wall and 0.94 of the user
- * CPU on average, each run with them faster than the runs next to it. Either part alone was no
- * gain (RESULTS.md).
+ * CPU on average. Either part alone was no gain (RESULTS.md).
  */
 export const THREAD_GC_FLAGS = ['--no-parallel-scavenge', '--no-minor-gc-task']
 
