@@ -13,7 +13,7 @@ import { parseArgs, UsageError, inThreads, gcFlagsFor, THREAD_GC_FLAGS, DEFAULT_
 import { exchange, CrossNet, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import { PerformanceObserver, constants } from 'node:perf_hooks'
-import { fullCollection, heapGrowth, youngGeneration } from '../lib/sim/collect.js'
+import { fullCollection, heapGrowth, youngGeneration, sharedScavenges } from '../lib/sim/collect.js'
 import { simulationStandInLayer } from '../lib/sim/stand-in.js'
 import { encodeFrame, PROTOCOL_VERSION, MAX_OUTBUF, PING_INTERVAL, generateKeyPair } from '../lib/index.js'
 import { tempDir } from './lib/helpers.js'
@@ -194,6 +194,7 @@ t.test('a thread\'s young generation: nearly full or not, and scavenged on deman
   // The observer hears of a collection a turn or more after it ran: polled for, not slept on.
   for (let i = 0; i < 10_000 && !minor; i++) await new Promise(resolve => setImmediate(resolve))
   t.ok(minor, 'a minor collection ran')
+  t.equal(sharedScavenges(), undefined, 'a run main.ts did not start (V8\'s scavenge helpers on) does not scavenge its threads together')
 })
 
 t.test('V8\'s flags for a run over threads: only when it asks for more than one', async t => {

@@ -47,6 +47,17 @@ export function youngGeneration (): YoungGeneration {
   }
 }
 
+/**
+ * A thread's young generation for its run's threads to scavenge together (thread.ts), only in
+ * the run main.ts started: that one runs scavenges without helper threads (THREAD_GC_FLAGS).
+ * With V8's defaults, scavenging together was no gain (RESULTS.md), so a run under other flags
+ * (a test's, a user's) scavenges as V8 decides.
+ */
+export function sharedScavenges (): YoungGeneration | undefined {
+  if (process.env.PEERNET_SIM_CHILD !== '1') return undefined
+  return youngGeneration()
+}
+
 /** How far past what was live at the last full collection V8 lets the heap grow before the next. */
 export const HEAP_GROWING_PERCENT = 30
 /**

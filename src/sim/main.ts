@@ -180,10 +180,10 @@ export const SEMI_SPACE_MB = 64
  * between five without, one after another over an hour: 0.93 of the wall and 0.94 of the user
  * CPU on average. Either part alone was no gain (RESULTS.md).
  */
-export const THREAD_GC_FLAGS = ['--no-parallel-scavenge', '--no-minor-gc-task']
+export const THREAD_GC_FLAGS: readonly string[] = ['--no-parallel-scavenge', '--no-minor-gc-task']
 
 /** THREAD_GC_FLAGS when argv asks for more than one thread (none when it does not parse). */
-export function gcFlagsFor (argv: string[]): string[] {
+export function gcFlagsFor (argv: string[]): readonly string[] {
   try {
     return parseArgs(argv).threads > 1 ? THREAD_GC_FLAGS : []
   } catch {
