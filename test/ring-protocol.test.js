@@ -243,6 +243,35 @@ t.test('a responsible node that drops lookups: a replica answers after LOOKUP_RE
   t.notOk(routes().some(r => r.expires <= was + LOOKUP_TIMEOUT), 'none of those from before')
 })
 
+t.test('a responsible node that is slow, not silent: its answer after LOOKUP_RETRY still ends the lookup (the retry does not give it up)', async t => {
+  let slow = null
+  const net = new RingNet({ n: 200, seed: 7, hold: (from, to, m) => m.type === 'ring.found' && slow !== null })
+  t.ok(net.settle() >= 0)
+  const members = net.ids.slice(0, 3)
+  const point = publishChat(net, members)
+  const owner = net.owner(point)
+  const from = net.ids.find(id => id !== owner && !members.includes(id))
+  // Every answer is held back (slow links everywhere) past the retry, which goes to a replica.
+  slow = true
+  let out = null
+  net.nodes.get(from).core.records.search('member', 'chat', 10, (err, res) => { out = { err, res } })
+  net.drain()
+  net.advance(LOOKUP_RETRY)
+  t.equal(out, null, 'no answer yet: the retry went past the owner')
+  t.ok(net.held.some(([f]) => f === owner), 'the owner answered, slowly')
+  // The owner's answer comes through; the replicas' never do.
+  net.release(f => f === owner)
+  t.not(out, null, 'the first attempt\'s answer ended the search')
+  t.equal(out?.err, null)
+  t.equal(out?.res.owner, owner, 'the owner\'s answer')
+  t.notOk(out?.res.replica, 'not a replica\'s')
+  t.equal(out?.res.records.length, 3, 'with every record')
+  // An answer to a lookup that has ended is dropped, as before (none left waiting for it).
+  slow = null
+  net.release(() => true)
+  t.equal(net.live().reduce((n, x) => n + x.core.lookups.attempts.size, 0), 0, 'no earlier attempt remembered once lookups end')
+})
+
 t.test('a lookup whose callback throws as it times out: the next tick still times out the others', async t => {
   // Every lookup is dropped, so both time out, at the same tick; the first one's callback throws.
   const net = new RingNet({ n: 40, seed: 3, drop: () => true })

@@ -13,8 +13,9 @@ export class RingNet {
    * n nodes, each first linked to `initial` random others (the gossip links it starts with).
    * opts.drop(id) → true makes a node silently drop the lookups it should answer or forward.
    * opts.alter(from, to, m) → the message `to` gets instead of m (a hostile node on the way).
+   * opts.hold(from, to, m) → true keeps the message back (a slow link) until release() lets it go.
    */
-  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop, alter, onEnvelope } = {}) {
+  constructor ({ n, seed = 1, interval = 5000, initial = 4, verify, drop, alter, hold, onEnvelope } = {}) {
     this.random = seededRandom(seed)
     this.interval = interval
     this.now = 1_700_000_000_000
@@ -24,6 +25,9 @@ export class RingNet {
     this.nodes = new Map()
     this.drop = drop ?? (() => false)
     this.alter = alter ?? ((from, to, m) => m)
+    this.hold = hold ?? (() => false)
+    /** Messages kept back by hold, in the order they were sent: [from, to, text]. */
+    this.held = []
     this.opts = { seed, verify, onEnvelope }
     for (let i = 0; i < n; i++) {
       const seedBytes = Buffer.alloc(32)
@@ -95,6 +99,7 @@ export class RingNet {
         const A = this.nodes.get(from)
         const B = this.nodes.get(to)
         if (!A.alive || !B.alive || !A.links.has(to)) continue
+        if (this.hold(from, to, JSON.parse(text))) { this.held.push([from, to, text]); continue }
         this.frames++
         const m = this.alter(from, to, validateRingMessage(JSON.parse(text)))
         this.byType[m.type] = (this.byType[m.type] ?? 0) + 1
@@ -102,6 +107,21 @@ export class RingNet {
         B.core.receive(from, m)
       }
     }
+  }
+
+  /** Lets go the held messages pick(from, to, m) chooses, in order, and delivers; the rest stay held. */
+  release (pick) {
+    const go = []
+    this.held = this.held.filter(x => {
+      if (!pick(x[0], x[1], JSON.parse(x[2]))) return true
+      go.push(x)
+      return false
+    })
+    this.queue.push(...go)
+    const hold = this.hold
+    this.hold = () => false
+    this.drain()
+    this.hold = hold
   }
 
   /** One round for every live node: time moves by an interval, then all messages are delivered. */
