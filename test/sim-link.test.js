@@ -121,3 +121,25 @@ t.test('ends queue apart: writes waiting and chunks unread on one link never sho
   t.ok(links.every(([a]) => a.writableLength === 0), 'nothing left waiting')
   for (const [a] of links) a.destroy()
 })
+
+t.test('a slow link (both ends slow): what it takes arrives a run later than a fast link\'s, in its order, its end last', async t => {
+  const box = new Outbox()
+  const [a, b] = simPair(box)
+  const [c, d] = simPair(box)
+  a.slow = b.slow = true
+  const got = []
+  b.on('data', x => got.push(`b:${x}`))
+  b.on('end', () => got.push('b:end'))
+  d.on('data', x => got.push(`d:${x}`))
+  const step = async () => { box.take().run(); await new Promise(resolve => setImmediate(resolve)) }
+  a.write(Buffer.from('x1'))
+  c.write(Buffer.from('y1'))
+  await step()
+  t.same(got, ['d:y1'], 'the fast link\'s after one run; the slow one\'s not yet')
+  a.write(Buffer.from('x2'))
+  a.end()
+  await step()
+  t.same(got, ['d:y1', 'b:x1'], 'the slow link\'s first chunk after two')
+  await step()
+  t.same(got, ['d:y1', 'b:x1', 'b:x2', 'b:end'], 'then the rest, in order, the end last')
+})

@@ -143,6 +143,20 @@ t.test('over threads: each runs its own nodes, links between them carry frames, 
   }
 })
 
+t.test('slow links (--slow-links): half the nodes\' links take two steps; the ring still answers, later, one thread or two', async t => {
+  const tiny = { ...small, nodes: 50, searches: 10 }
+  const slow = { ...tiny, slowLinks: 0.5 }
+  const [fast, one] = [await simulate(tiny), await simulate(slow)]
+  t.equal(rows(one)[0].slowLinks, 0.5, 'the share in the settings row')
+  for (const s of one.search) t.ok(s.success >= 0.9, `${s.members} members: ${s.success} through the ring`)
+  const firstP50 = r => r.search.reduce((a, s) => a + s.firstP50, 0)
+  t.ok(firstP50(one) > firstP50(fast), `first answers later (${firstP50(one)} intervals against ${firstP50(fast)}, summed over the subnets)`)
+  const two = await inThreads(slow, 2, false)
+  t.equal(figures(await inThreads(slow, 2, false)), figures(two), 'two threads: a seed gives one result')
+  for (const s of two.search) t.ok(s.success >= 0.9, `two threads, ${s.members} members: ${s.success} through the ring`)
+  t.equal(two.errors, 0)
+})
+
 t.test(`an exchange that hears nothing from another thread within EXCHANGE_TIMEOUT (${EXCHANGE_TIMEOUT} ms) fails, with a sentence`, async t => {
   const { port1, port2 } = new MessageChannel()
   t.teardown(() => { port1.close(); port2.close() })
@@ -339,7 +353,9 @@ t.test('command line: flags, files, usage errors', async t => {
   t.match(help.stdout, /--nodes N/)
   // Each bad flag is parseArgs's to refuse (checked here in-process); what the program makes of
   // a refusal, once, through the real command line.
-  for (const bad of [['--nodes', 'x'], ['--bogus'], ['--intervals', '5'], ['--sample', '1000'], ['--searches', '0'], ['--seed'], ['extra'], ['--threads', '0'], ['--threads', String(MAX_THREADS + 1)]]) {
+  t.equal(parseArgs(['--slow-links', '0.5']).slowLinks, 0.5, '--slow-links: a share')
+  t.equal(parseArgs([]).slowLinks, 0, 'none by default')
+  for (const bad of [['--nodes', 'x'], ['--bogus'], ['--intervals', '5'], ['--sample', '1000'], ['--searches', '0'], ['--seed'], ['extra'], ['--threads', '0'], ['--threads', String(MAX_THREADS + 1)], ['--slow-links', '2'], ['--slow-links', '-0.1'], ['--slow-links', 'half']]) {
     let err = null
     try { parseArgs(bad) } catch (e) { err = e }
     t.ok(err instanceof UsageError, `${bad.join(' ')}: a usage error (${err?.message})`)

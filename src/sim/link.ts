@@ -38,8 +38,24 @@ export class Outbox {
   private chunks: Array<Buffer | null> = []
   /** What take() set aside for run(); emptied by it and used again (no new arrays a step). */
   private taken: [SimEnd[], SimEnd[], Array<Buffer | null>] = [[], [], []]
+  /**
+   * Deliveries on a slow link (SimEnd.slow) already held back a step, by index in the posted
+   * arrays and in those taken: they go at the next run(). Empty while no link is slow.
+   */
+  private late: boolean[] = []
+  private lateTaken: boolean[] = []
 
   post (from: SimEnd, to: SimEnd, chunk: Buffer | null): void {
+    if (this.late.length > 0) this.late.push(false)
+    this.from.push(from)
+    this.to.push(to)
+    this.chunks.push(chunk)
+  }
+
+  /** post(), for a delivery a slow link held back a step already. */
+  private postLate (from: SimEnd, to: SimEnd, chunk: Buffer | null): void {
+    while (this.late.length < this.from.length) this.late.push(false)
+    this.late.push(true)
     this.from.push(from)
     this.to.push(to)
     this.chunks.push(chunk)
@@ -53,14 +69,24 @@ export class Outbox {
     this.from = from
     this.to = to
     this.chunks = chunks
+    const late = this.lateTaken
+    late.length = 0
+    this.lateTaken = this.late
+    this.late = late
     return this
   }
 
-  /** Deliver, in order, what the last take() set aside. */
+  /** Deliver, in order, what the last take() set aside (a slow link's: a step later). */
   run (): void {
     const [from, to, chunks] = this.taken
+    const late = this.lateTaken
     for (let i = 0; i < from.length; i++) {
       const chunk = chunks[i]
+      // Every delivery of a slow link waits one step more, so its order stays its own.
+      if (to[i].slow && late[i] !== true) {
+        this.postLate(from[i], to[i], chunk)
+        continue
+      }
       if (chunk === null) SimEnd.arriveEnd(to[i])
       else from[i].arrive(to[i], chunk)
     }
@@ -108,6 +134,11 @@ export class SimEnd {
    * closes, just before its 'close': a field, where a 'close' listener cost a closure an end.
    */
   holder: Set<SimEnd> | null = null
+  /**
+   * Whether what reaches this end takes two steps rather than one (SimNetwork.slowLink): both
+   * ends of a slow link are. Only the Outbox and CrossNet read it.
+   */
+  slow = false
 
   constructor (private readonly deliver: Deliver | Outbox, private readonly onChunk?: (chunk: Buffer, from: Duplex) => void) {}
 
@@ -379,12 +410,16 @@ export class SimNetwork {
    */
   far: ((href: string, from: string) => SimEnd | null) | null = null
 
+  /** Whether a link from `from` to href is slow (each way two steps); none are unless set. */
+  slowLink: ((from: string, href: string) => boolean) | null = null
+
   /** Dial mem://name; `from` names the dialing side for the listener's source-group rules. */
   dial (address: string, from = 'anonymous'): Duplex {
     const href = parseAddress(address).href
     const far = this.far?.(href, from) ?? null
     if (far !== null) return far as unknown as Duplex
     const [mine, theirs] = simPair(this.deliver, this.onChunk)
+    if (this.slowLink?.(from, href) === true) mine.slow = theirs.slow = true
     queueMicrotask(() => {
       const handler = this.listeners.get(href)
       if (!handler) {

@@ -25,6 +25,8 @@ convergence, overlay degree, subnet search and churn figures.
   --sample N         addresses per gossip answer, 1..${MAX_ADDRS_PER_MESSAGE} (default ${DEFAULTS.sample})
   --connections N    connections each node keeps (default ${DEFAULTS.connections})
   --searches N       searches per subnet (1, 10, 100 members) in the search phase (default ${DEFAULTS.searches})
+  --slow-links S     share of nodes, 0..1, whose links each take two steps each way (${DEFAULTS.latency * 2} ms, not
+                     ${DEFAULTS.latency}): a network whose latencies differ (default ${DEFAULTS.slowLinks})
   --threads N        threads to share the nodes, 1..${MAX_THREADS} (default: one per core, at most 2); a seed
                      gives one result for a given thread count
   --json             NDJSON rows instead of the table
@@ -85,6 +87,10 @@ export function parseArgs (argv: string[]): Args {
       const v = need()
       if (v === '') throw new UsageError('--seed needs a value')
       a.seed = parseSeed(v)
+    } else if (flag === '--slow-links') {
+      const v = need()
+      if (!/^(0|1|0?\.\d+|1\.0*)$/.test(v)) throw new UsageError(`--slow-links must be a share from 0 to 1, not "${v}"`)
+      a.slowLinks = Number(v)
     } else if (flag === '--svg' || flag === '--dot') {
       const v = need()
       if (v === '') throw new UsageError(`${flag} needs a file name`)

@@ -113,6 +113,8 @@ export class CrossNet {
   private nextLink: number
   /** This thread's young generation was nearly full at this step's send(). */
   private young = false
+  /** Chunks (null: an end) for slow links' ends, held back from this step's deliver() to the next. */
+  private later: Array<[SimEnd, Buffer | null]> = []
 
   constructor (
     private readonly part: Part,
@@ -131,6 +133,7 @@ export class CrossNet {
     const to = this.host.indexOf(href)
     if (to === null || this.owns(to)) return null
     const mine = new SimEnd(this.outbox, this.onChunk)
+    mine.slow = this.net.slowLink?.(from, href) === true
     if (!this.host.alive(to)) {
       // As a local dial to nobody: refused on a later microtask.
       queueMicrotask(() => mine.destroy(refused(href)))
@@ -184,6 +187,10 @@ export class CrossNet {
 
   /** Deliver what the other threads sent at this step, theirs in thread order. */
   deliver (all: Packed[]): void {
+    // What slow links took a step ago, first: as a local slow link's, a step after the rest.
+    const later = this.later
+    this.later = []
+    for (const [end, chunk] of later) if (!end.destroyed) end.take(chunk)
     for (let j = 0; j < all.length; j++) {
       if (j === this.part.index) continue
       const { items, bytes } = all[j]
@@ -196,12 +203,17 @@ export class CrossNet {
           case 'connect': if (this.owns(it.to)) this.accept(it.link, it.from, it.to, it.host); break
           case 'data': {
             const end = this.ends.get(it.link)
-            if (end !== undefined && !end.destroyed) end.take(Buffer.from(bytes.buffer, bytes.byteOffset + it.at, it.len))
+            if (end === undefined || end.destroyed) break
+            const chunk = Buffer.from(bytes.buffer, bytes.byteOffset + it.at, it.len)
+            if (end.slow) this.later.push([end, chunk])
+            else end.take(chunk)
             break
           }
           case 'end': {
             const end = this.ends.get(it.link)
-            if (end !== undefined && !end.destroyed) end.take(null)
+            if (end === undefined || end.destroyed) break
+            if (end.slow) this.later.push([end, null])
+            else end.take(null)
             break
           }
           case 'cut': {
@@ -234,6 +246,7 @@ export class CrossNet {
 
   private accept (link: number, from: number, to: number, host: string): void {
     const theirs = new SimEnd(this.outbox, this.onChunk)
+    theirs.slow = this.net.slowLink?.(host, this.host.urlOf(to)) === true
     theirs.other = this.far(link, from)
     const handler = this.host.alive(to) ? this.net.listener(this.host.urlOf(to)) : undefined
     if (handler === undefined) {

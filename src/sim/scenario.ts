@@ -58,6 +58,7 @@ export const DEFAULTS: Omit<SimOptions, 'progress'> = {
   dialInterval: 1000,
   latency: 50,
   hops: 15,
+  slowLinks: 0,
   bootstrap: 3,
   probes: 10,
   // The ring's gates: ≥ 3,000 searches a subnet, ≥ 600 under steady churn (40 intervals of
@@ -123,7 +124,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const ph = phases(o.intervals)
   const world = new World({
     seed: o.seed, table: o.table, sample: o.sample, connections: o.connections,
-    interval, dialInterval: o.dialInterval, latency: step, hops: o.hops, ...(o.part === undefined ? {} : { part: o.part })
+    interval, dialInterval: o.dialInterval, latency: step, hops: o.hops, slowLinks: o.slowLinks ?? 0, ...(o.part === undefined ? {} : { part: o.part })
   })
   const rnd: Random = seededRandom(o.seed)
   const clock = world.clock

@@ -31,8 +31,23 @@ export interface WorldOptions {
   /** One-way latency of every link, ms: the clock's step (see step()). */
   latency: number
   hops: number
+  /**
+   * Share of nodes (0..1) on slow links: every link to or from one takes two steps each way, not
+   * one (isSlowNode). None by default.
+   */
+  slowLinks?: number
   /** This thread's share of a run over several threads (parallel.ts); none: every node here. */
   part?: Part
+}
+
+/**
+ * Whether node idx is one of a run's `share` of nodes on slow links: by a hash of its index and
+ * the seed, so every thread, and every run with that seed, picks the same nodes.
+ */
+export function isSlowNode (seed: number, idx: number, share: number): boolean {
+  if (!(share > 0)) return false
+  const h = Math.imul((seed ^ Math.imul(idx + 1, 0x85ebca6b)) >>> 0, 0xc2b2ae35) >>> 0
+  return (h ^ (h >>> 16)) / 2 ** 32 < share
 }
 
 export interface SimNode {
@@ -108,6 +123,11 @@ export class World {
   constructor (readonly opts: WorldOptions) {
     const onChunk = (chunk: Buffer, from: Duplex): void => this.count(chunk, from)
     this.net = new SimNetwork(this.outbox, onChunk)
+    const share = opts.slowLinks ?? 0
+    if (share > 0) {
+      const slow = (name: string): boolean => /^n\d+$/.test(name) && isSlowNode(opts.seed, Number(name.slice(1)), share)
+      this.net.slowLink = (from, href) => slow(from) || slow(href.slice('mem://'.length))
+    }
     const part = opts.part
     if (part !== undefined && part.count > 1) {
       const cross = new CrossNet(part, this.net, this.outbox, onChunk, {
