@@ -104,8 +104,8 @@ interface Pending {
    * The attempts this lookup made before its retries (their qids, and the link each went out
    * on): an answer to one still ends it. A retry for a node that is only slow, not silent, gave
    * up the way that was about to answer, and every later attempt as well, each past its
-   * LOOKUP_RETRY: with half the links at 100 ms, a search in six of 300 nodes' 100-member subnet
-   * failed a third of the time, at 864 frames on average.
+   * LOOKUP_RETRY: with half the nodes' links at 100 ms (300 nodes), a third of the searches of
+   * the 100-member subnet failed, at 864 frames each on average.
    */
   earlier?: Array<{ qid: string, next: string }>
 }
