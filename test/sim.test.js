@@ -11,6 +11,7 @@ import { rows, text, svg, dot } from '../lib/sim/report.js'
 import { World } from '../lib/sim/world.js'
 import { parseArgs, UsageError, inThreads, gcFlagsFor, THREAD_GC_FLAGS, DEFAULT_THREADS } from '../lib/sim/main.js'
 import { exchange, CrossNet, MAX_THREADS, EXCHANGE_TIMEOUT } from '../lib/sim/parallel.js'
+import { SimNetwork, Outbox } from '../lib/sim/link.js'
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 import { fullCollection, heapGrowth, youngGeneration, sharedScavenges } from '../lib/sim/collect.js'
@@ -194,6 +195,49 @@ t.test('threads scavenge together: each at the end of a step where any thread sa
   full = false
   t.equal(step(false), 2, 'and not again once neither is')
   t.same(said, [false, false, true, false], 'a thread says whether it is with its part of each step\'s exchange')
+})
+
+t.test('a slow link to another thread\'s node: what comes over it is delivered a step after what comes over a fast one, in order', async t => {
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => { port1.close(); port2.close() })
+  const part = { index: 0, count: 2, ports: [null, port1], signal: new Int32Array(new SharedArrayBuffer(8)), timeout: 1000 }
+  const net = new SimNetwork(new Outbox())
+  net.slowLink = (from, href) => href === 'mem://n1'
+  const cross = new CrossNet(part, net, new Outbox(), () => {}, {
+    indexOf: href => Number(href.slice('mem://n'.length)),
+    urlOf: idx => `mem://n${idx}`,
+    alive: () => true,
+    publicKey: () => new Uint8Array(32),
+    claimed: () => {}
+  })
+  const slow = cross.dial('mem://n1', 'n0')
+  const fast = cross.dial('mem://n3', 'n0')
+  t.ok(slow.slow && !fast.slow, 'the end of the link to the slow node is slow, the other not')
+  const got = []
+  slow.on('data', x => got.push(`slow:${x}`))
+  slow.on('end', () => got.push('slow:end'))
+  fast.on('data', x => got.push(`fast:${x}`))
+  const [slowLink, fastLink] = cross.out.filter(it => it.k === 'connect').map(it => it.link)
+  /** One step's exchange: the other thread's items (data as text), delivered here. */
+  const step = items => {
+    cross.send()
+    receiveMessageOnPort(port2)
+    const text = items.filter(it => it.k === 'data').map(it => it.text).join('')
+    let at = 0
+    port2.postMessage({ items: items.map(it => it.k === 'data' ? { k: 'data', link: it.link, at: (at += it.text.length) - it.text.length, len: it.text.length } : it), bytes: new Uint8Array(Buffer.from(text)), young: false })
+    cross.deliver(cross.receive())
+  }
+  step([{ k: 'data', link: slowLink, text: 'x1' }, { k: 'data', link: fastLink, text: 'y1' }])
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(got, ['fast:y1'], 'the fast link\'s at its step; the slow one\'s not yet')
+  step([{ k: 'data', link: slowLink, text: 'x2' }, { k: 'end', link: slowLink }])
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(got, ['fast:y1', 'slow:x1'], 'the slow link\'s first a step later')
+  step([])
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(got, ['fast:y1', 'slow:x1', 'slow:x2', 'slow:end'], 'then the rest, in order, its end last')
+  slow.destroy()
+  fast.destroy()
 })
 
 t.test('a thread\'s young generation: nearly full or not, and scavenged on demand', async t => {
