@@ -149,6 +149,8 @@ t.test('slow links (--slow-links): half the nodes\' links take two steps; the ri
   const slow = { ...tiny, slowLinks: 0.5 }
   const [fast, one] = [await simulate(tiny), await simulate(slow)]
   t.equal(rows(one)[0].slowLinks, 0.5, 'the share in the settings row')
+  t.match(text(one), /link latency 50 ms \(100 ms on the links of 50% of nodes\)/, 'and in the text')
+  t.match(text(fast), /link latency 50 ms, /, 'one latency when none are slow')
   for (const s of one.search) t.ok(s.success >= 0.9, `${s.members} members: ${s.success} through the ring`)
   const firstP50 = r => r.search.reduce((a, s) => a + s.firstP50, 0)
   t.ok(firstP50(one) > firstP50(fast), `first answers later (${firstP50(one)} intervals against ${firstP50(fast)}, summed over the subnets)`)

@@ -54,11 +54,9 @@ export class Outbox {
 
   /** post(), for a delivery a slow link held back a step already. */
   private postLate (from: SimEnd, to: SimEnd, chunk: Buffer | null): void {
+    this.post(from, to, chunk)
     while (this.late.length < this.from.length) this.late.push(false)
-    this.late.push(true)
-    this.from.push(from)
-    this.to.push(to)
-    this.chunks.push(chunk)
+    this.late[this.from.length - 1] = true
   }
 
   /** Set aside what was posted so far for run(): what is posted from now on waits for the next take(). */

@@ -1,6 +1,6 @@
 // The sim's outputs: a human table, NDJSON rows, an SVG chart and a Graphviz DOT overlay.
 import { KILL_SHARE, STEADY_CHURN } from './scenario.js'
-import { type SimResult, type IntervalRow, mean } from './results.js'
+import { type SimResult, type IntervalRow, mean, round } from './results.js'
 
 export interface RunInfo { wallMs: number, peakRssMB: number }
 
@@ -33,12 +33,18 @@ function table (head: string[], body: string[][], indent = '  '): string {
   return [line(head), ...body.map(line)].join('\n')
 }
 
+/** The links' latency as a run's settings give it: one, or two when a share of the nodes is slow (--slow-links). */
+function latencyOf (s: SimResult['settings']): string {
+  const slow = s.slowLinks ?? 0
+  return slow > 0 ? `${s.latency} ms (${s.latency * 2} ms on the links of ${round(slow * 100, 1)}% of nodes)` : `${s.latency} ms`
+}
+
 export function text (r: SimResult, run?: RunInfo): string {
   const s = r.settings
   const p = r.phases
   const out: string[] = []
   out.push(`peernet sim: ${s.nodes} nodes, ${s.intervals} gossip intervals of ${s.interval} ms (virtual), seed ${s.seed}`)
-  out.push(`settings: table ${s.table}, gossip sample ${s.sample}, connections ${s.connections}, link latency ${s.latency} ms, dial every ${s.dialInterval} ms, hops ${s.hops}, bootstrap from ${s.bootstrap} earlier nodes`)
+  out.push(`settings: table ${s.table}, gossip sample ${s.sample}, connections ${s.connections}, link latency ${latencyOf(s)}, dial every ${s.dialInterval} ms, hops ${s.hops}, bootstrap from ${s.bootstrap} earlier nodes`)
   out.push(`phases: nodes join over intervals 0–${p.probes}; ${s.probes} probe nodes join at ${p.probes}; searches at ${p.search}; ${KILL_SHARE * 100}% killed at ${p.kill}; churn ${STEADY_CHURN * 100}%/interval from ${p.steady} to ${p.end}`)
   out.push('')
   out.push(`convergence: intervals after a new node joins until its address is known by a share of the other nodes`)
@@ -110,7 +116,7 @@ export function svg (r: SimResult): string {
   o.push(`<rect width="${W}" height="${H}" fill="white"/>`)
   const s = r.settings
   o.push(`<text x="${m.l}" y="22" font-size="15" font-weight="bold">${esc(`peernet sim: ${s.nodes} nodes, seed ${s.seed}`)}</text>`)
-  o.push(`<text x="${m.l}" y="38" fill="#555">${esc(`table ${s.table}, gossip sample ${s.sample}, connections ${s.connections}, interval ${s.interval} ms, latency ${s.latency} ms`)}</text>`)
+  o.push(`<text x="${m.l}" y="38" fill="#555">${esc(`table ${s.table}, gossip sample ${s.sample}, connections ${s.connections}, interval ${s.interval} ms, latency ${latencyOf(s)}`)}</text>`)
   for (let v = 0; v <= 1.0001; v += 0.25) {
     o.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${f(y(v))}" y2="${f(y(v))}" stroke="#ddd"/>`)
     o.push(`<text x="${m.l - 8}" y="${f(y(v) + 4)}" text-anchor="end">${Math.round(v * 100)}%</text>`)

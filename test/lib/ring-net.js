@@ -99,9 +99,10 @@ export class RingNet {
         const A = this.nodes.get(from)
         const B = this.nodes.get(to)
         if (!A.alive || !B.alive || !A.links.has(to)) continue
-        if (this.hold(from, to, JSON.parse(text))) { this.held.push([from, to, text]); continue }
+        const raw = JSON.parse(text)
+        if (this.hold(from, to, raw)) { this.held.push([from, to, text]); continue }
         this.frames++
-        const m = this.alter(from, to, validateRingMessage(JSON.parse(text)))
+        const m = this.alter(from, to, validateRingMessage(raw))
         this.byType[m.type] = (this.byType[m.type] ?? 0) + 1
         if (m.type === 'ring.lookup' && this.drop(to)) continue
         B.core.receive(from, m)
@@ -109,7 +110,10 @@ export class RingNet {
     }
   }
 
-  /** Lets go the held messages pick(from, to, m) chooses, in order, and delivers; the rest stay held. */
+  /**
+   * Lets go the held messages pick(from, to, m) chooses, in order, and delivers them and all they
+   * cause, none of it held (the rest of what was held stays held).
+   */
   release (pick) {
     const go = []
     this.held = this.held.filter(x => {
