@@ -252,6 +252,21 @@ t.test('MAX_KNOWN bounds the nodes remembered without a link, keeping the succes
   t.ok(list.every(x => r.addressesOf(x)?.[0] === 'mem://s'), 'successor-list entries are kept, though learned first')
 })
 
+t.test('past MAX_KNOWN the node learned longest ago goes; heard of again at the same addresses it keeps its place, at new ones it is new', async t => {
+  const r = new RoutingTable(id('1'))
+  const random = seededRandom(14)
+  const ids = Array.from({ length: MAX_KNOWN }, () => randomHex(random, 32))
+  for (const x of ids) r.learn(x, ADDR)
+  r.learn(ids[0], [...ADDR]) // the same addresses, in another list
+  r.learn(ids[1], ['mem://moved'])
+  r.learn(randomHex(random, 32), ADDR)
+  t.equal(r.addressesOf(ids[0]), undefined, 'the first learned went, though heard of again')
+  t.same(r.addressesOf(ids[1]), ['mem://moved'], 'the one at new addresses stays, with them')
+  r.learn(randomHex(random, 32), ADDR)
+  t.equal(r.addressesOf(ids[2]), undefined, 'then the next oldest')
+  t.equal(r.knownCount, MAX_KNOWN)
+})
+
 t.test('closerOwner: a claim of responsibility checked against the links this node has', async t => {
   const r = new RoutingTable(id('0'))
   r.linkUp(id('5'), ADDR)
