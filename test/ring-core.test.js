@@ -577,3 +577,68 @@ t.test('routable: a joined node whose new successor awaits its agreement still r
   t.ok(x.core.routable(), 'but it was joined, and its successor is linked: still routable')
   t.notOk(net.nodes.get(y).core.routable(), 'the newcomer, never joined, is not')
 })
+
+t.test('an answer to a stabilise that repeats the last one sent goes as its number alone', async t => {
+  const { c, out } = core('5')
+  const P = hexId('3')
+  c.linkUp(P, ['mem://p'])
+  c.linkUp(hexId('7'), ['mem://7'])
+  const ask = have => {
+    out.sent.length = 0
+    c.receive(P, have === undefined ? { type: 'ring.stab', addrs: ['mem://p'] } : { type: 'ring.stab', addrs: ['mem://p'], have })
+    return out.sent.filter(s => s.to === P).map(s => s.m)
+  }
+  const [first] = ask()
+  t.equal(first.type, 'ring.stabok')
+  t.equal(first.n, 1, 'numbered')
+  t.same(ask(first.n), [{ type: 'ring.stabsame', n: 1 }], 'the asker holds it, nothing changed: the number alone')
+  t.equal(ask()[0].type, 'ring.stabok', 'an asker that names none gets it in full')
+  const [second] = ask(5)
+  t.equal(second.type, 'ring.stabok', 'one that names another number gets it in full')
+  c.linkUp(hexId('8'), ['mem://8'])
+  const [third] = ask(second.n)
+  t.equal(third.type, 'ring.stabok', 'the successors changed: in full')
+  t.ok(third.succs.some(p => p.id === hexId('8')) && third.n > second.n, 'with the change, numbered anew')
+  t.same(ask(third.n), [{ type: 'ring.stabsame', n: third.n }])
+  t.same(c.answersKept, { sent: 1, heard: 0 }, 'one answer kept, for the one linked peer that asked')
+  c.linkDown(P)
+  t.same(c.answersKept, { sent: 0, heard: 0 }, 'gone with the link')
+  c.linkUp(P, ['mem://p'])
+  t.equal(ask(third.n)[0].type, 'ring.stabok', 'a new link starts with full answers')
+})
+
+t.test('a repeated answer is taken as the one it names; one not held is passed over and asked for again', async t => {
+  const { c, out } = core('1')
+  const B = hexId('8')
+  const X = hexId('a')
+  c.linkUp(B, ['mem://b'])
+  c.receive(B, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [{ id: X, addrs: ['mem://x'] }], n: 4 })
+  t.same(c.table.successors(), [B, X])
+  t.equal(c.status(), 'joined')
+  t.same(c.answersKept, { sent: 0, heard: 1 })
+  let now = NOW
+  // Rounds until this node stabilises with B again: what its stabilise says.
+  const stab = () => {
+    out.sent.length = 0
+    for (let i = 0; i <= 2 * STAB_EVERY_MAX; i++) {
+      c.tick(now += 5000)
+      const m = out.sent.find(s => s.to === B && s.m.type === 'ring.stab')?.m
+      if (m !== undefined) return m
+    }
+  }
+  t.equal(stab()?.have, 4, 'the next stabilise says which answer this node holds')
+  c.table.forget(X)
+  t.same(c.table.successors(), [B])
+  c.receive(B, { type: 'ring.stabsame', n: 3 })
+  t.same(c.table.successors(), [B], 'a number this node does not hold: passed over')
+  c.receive(B, { type: 'ring.stabsame', n: 4 })
+  t.same(c.table.successors(), [B, X], 'the answer held, taken again')
+  c.linkDown(B)
+  t.same(c.answersKept, { sent: 0, heard: 0 }, 'gone with the link')
+  c.linkUp(B, ['mem://b'])
+  c.table.forget(X)
+  c.receive(B, { type: 'ring.stabsame', n: 4 })
+  t.same(c.table.successors(), [B], 'a new link holds no answer yet')
+  const again = stab()
+  t.ok(again !== undefined && again.have === undefined, 'and its stabilise names none, so the answer comes in full')
+})

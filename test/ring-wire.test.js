@@ -2,7 +2,7 @@
 // WireError (never a TypeError), so a peer's garbage drops the link and nothing else.
 import t from 'tap'
 import {
-  validateRingMessage, packRecords, MAX_RING_TTL, MAX_RECORDS_PER_MESSAGE, RECORDS_ROOM, MAX_RING_PEERS, MAX_FETCH, MAX_RING_ERROR, MAX_SKIP, MAX_STORE_RELAY
+  validateRingMessage, packRecords, MAX_RING_TTL, MAX_RECORDS_PER_MESSAGE, RECORDS_ROOM, MAX_RING_PEERS, MAX_FETCH, MAX_RING_ERROR, MAX_SKIP, MAX_STORE_RELAY, MAX_STAB_ANSWER
 } from '../lib/wire/ring.js'
 import { WireError, MAX_FRAME } from '../lib/wire/frame.js'
 import { MAX_HELLO_ADDRS, MAX_ADDRESS_LENGTH } from '../lib/wire/messages.js'
@@ -22,6 +22,9 @@ const valid = {
   stab: { type: 'ring.stab', addrs: ['mem://a'] },
   stabok: { type: 'ring.stabok', pred: peer, succs: [peer, peer] },
   stabokNone: { type: 'ring.stabok', pred: null, succs: [] },
+  stabHave: { type: 'ring.stab', addrs: ['mem://a'], have: 7 },
+  stabokNumbered: { type: 'ring.stabok', pred: peer, succs: [peer], n: 7 },
+  stabsame: { type: 'ring.stabsame', n: MAX_STAB_ANSWER },
   ringStore: { type: 'ring.store', records: [rec] }
 }
 
@@ -75,6 +78,14 @@ t.test('bounds, each crossed by one', async t => {
   t.doesNotThrow(() => validateRingMessage({ type: 'ring.stab', addrs }))
   throwsWire(t, { type: 'ring.stab', addrs: [...addrs, 'mem://b'] }, 'addrs over MAX_HELLO_ADDRS')
   throwsWire(t, { type: 'ring.stab', addrs: ['m'.repeat(MAX_ADDRESS_LENGTH + 1)] }, 'an address over MAX_ADDRESS_LENGTH')
+  for (const [m, key] of [[valid.stabHave, 'have'], [valid.stabokNumbered, 'n'], [valid.stabsame, 'n']]) {
+    t.doesNotThrow(() => validateRingMessage({ ...m, [key]: MAX_STAB_ANSWER }))
+    throwsWire(t, { ...m, [key]: MAX_STAB_ANSWER + 1 }, `${m.type}.${key} over MAX_STAB_ANSWER`)
+    throwsWire(t, { ...m, [key]: 0 }, `${m.type}.${key} 0`)
+    throwsWire(t, { ...m, [key]: 1.5 }, `${m.type}.${key} not an integer`)
+    throwsWire(t, { ...m, [key]: '1' }, `${m.type}.${key} a string`)
+  }
+  throwsWire(t, { type: 'ring.stabsame' }, 'ring.stabsame without n')
   t.doesNotThrow(() => validateRingMessage({ ...valid.found, error: 'e'.repeat(MAX_RING_ERROR) }))
   throwsWire(t, { ...valid.found, error: 'e'.repeat(MAX_RING_ERROR + 1) }, 'error over MAX_RING_ERROR')
 })

@@ -57,6 +57,7 @@ t.test('the ring: owners agreed on, upkeep counted apart from searches', async t
   t.ok(u.gossipMean > 1 && u.gossipMean < 3, `gossip, next to it: an ask and an answer per node per interval (${u.gossipMean})`)
   const ring = ['ring.lookup', 'ring.found', 'ring.stab', 'ring.stabok', 'ring.store'].reduce((a, k) => a + first.traffic[k].frames, 0)
   t.ok(ring > 0, 'ring frames are counted by kind')
+  t.ok(first.traffic['ring.stabsame'].frames > 0, 'a stabilise answer that repeats the last goes as its number (ring.stabsame), counted as a ring frame')
 })
 
 t.test('the overlay forms, and re-forms after half the nodes are killed', async t => {

@@ -14,7 +14,7 @@ import { recordPoint, valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
 import { sameList } from '../util/same-list.js'
-import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
+import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, MAX_STAB_ANSWER, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer, type RingStabOk } from '../wire/ring.js'
 import type { Envelope, RingRecord } from '../wire/record.js'
 
 export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING, MAX_DETOURS } from './lookups.js'
@@ -139,6 +139,14 @@ export class RingCore extends EventEmitter {
   private firstLinkRound = -1
   /** Live links whose peer said it was on the ring when the link opened (see onRingLinks). */
   private readonly onRing = new Set<string>()
+  /**
+   * The last answer to a stabilise sent to each linked peer (answerTo), and the last numbered one
+   * heard from each: a repeat goes as its number alone. Kept per link, gone when it goes (a new
+   * link starts with full answers), so no larger than the links.
+   */
+  private readonly answered = new Map<string, RingStabOk>()
+  private readonly heard = new Map<string, RingStabOk>()
+  private answers = 0
 
   constructor (opts: RingCoreOptions) {
     super()
@@ -241,6 +249,7 @@ export class RingCore extends EventEmitter {
     if (joined) this.onRing.add(id)
     else this.onRing.delete(id)
     this.asked.delete(id)
+    this.forgetAnswers(id)
     // A live link proves the node alive: a dead mark from a link that went before (a duplicate
     // replaced, a dial that failed) would keep it out of the successor list from its own answers.
     this.dead.delete(id)
@@ -280,6 +289,7 @@ export class RingCore extends EventEmitter {
     }
     this.ours.delete(id)
     this.onRing.delete(id)
+    this.forgetAnswers(id)
     // Lookups sent over the link will never be answered through it: retry them now.
     this.lookups.linkDown(id)
     this.changed(before)
@@ -290,31 +300,17 @@ export class RingCore extends EventEmitter {
     switch (m.type) {
       case 'ring.lookup': return this.lookups.onLookup(from, m)
       case 'ring.found': return this.lookups.onFound(from, m)
-      case 'ring.stab': return this.onStab(from, m.addrs)
-      case 'ring.stabok': {
-        // Only the successor's answer counts (any other link's is one it was not asked for).
-        if (from !== this.table.successor()) return
-        const before = this.snapshot()
-        for (const p of [...m.succs, ...(m.pred === null ? [] : [m.pred])]) this.table.learn(p.id, p.addrs)
-        const had = this.table.successorList()
-        const joined = this.state === 'joined'
-        const moved = this.table.stabilised(from, m.pred?.id ?? null, m.succs.map(p => p.id), id => this.isDead(id))
-        this.agreed = m.pred?.id === this.id
-        // The next stabilise is a gap after this answer (asked for or told): doubled while the
-        // answers change nothing, one round after one that did.
-        this.stabGap = this.agreed && !moved && this.table.successor() === from ? Math.min(STAB_EVERY_MAX, this.stabGap * 2) : 1
-        this.nextStab = this.round + this.stabGap
-        // The successor hands the arc over before it answers (onStab): from now on this node
-        // holds it, whatever its successor later becomes.
-        if (this.agreed) this.seated = true
-        // A joined node links successors new to its list now, not at the next round: they are
-        // replicas, which get copies only once linked (an answer may come unasked, between
-        // rounds). Those it had are asked for at the round as before (one that said goodbye is
-        // not redialed the moment any answer comes), and so is all of a list still forming (a
-        // node joining, whose list changes at every answer: a link to each entry at once was 5%
-        // more frames in the join, hellos and goodbyes for entries gone a round later).
-        if (moved && joined) this.wantSuccessors(had)
-        return this.changed(before)
+      case 'ring.stab': return this.onStab(from, m.addrs, m.have)
+      case 'ring.stabok':
+        // Kept whoever sent it: a later `ring.stabsame` from that peer names it.
+        if (m.n !== undefined) this.heard.set(from, m)
+        return this.onStabOk(from, m)
+      case 'ring.stabsame': {
+        // The answer it repeats, taken again; one this node does not hold (or no longer) is
+        // passed over, and the next stabilise says what it holds, so the answer comes in full.
+        const held = this.heard.get(from)
+        if (held !== undefined && held.n === m.n) this.onStabOk(from, held)
+        return
       }
       case 'ring.store': {
         // Copies from a responsible node or a handover: only for points this node may hold.
@@ -409,11 +405,39 @@ export class RingCore extends EventEmitter {
 
   // --- stabilise and links -----------------------------------------------------------------
 
-  private onStab (from: string, addrs: string[]): void {
+  /** A successor's answer to a stabilise (asked for or told), or a repeat of one held. */
+  private onStabOk (from: string, m: RingStabOk): void {
+    // Only the successor's answer counts (any other link's is one it was not asked for).
+    if (from !== this.table.successor()) return
+    const before = this.snapshot()
+    for (const p of [...m.succs, ...(m.pred === null ? [] : [m.pred])]) this.table.learn(p.id, p.addrs)
+    const had = this.table.successorList()
+    const joined = this.state === 'joined'
+    const moved = this.table.stabilised(from, m.pred?.id ?? null, m.succs.map(p => p.id), id => this.isDead(id))
+    this.agreed = m.pred?.id === this.id
+    // The next stabilise is a gap after this answer (asked for or told): doubled while the
+    // answers change nothing, one round after one that did.
+    this.stabGap = this.agreed && !moved && this.table.successor() === from ? Math.min(STAB_EVERY_MAX, this.stabGap * 2) : 1
+    this.nextStab = this.round + this.stabGap
+    // The successor hands the arc over before it answers (onStab): from now on this node
+    // holds it, whatever its successor later becomes.
+    if (this.agreed) this.seated = true
+    // A joined node links successors new to its list now, not at the next round: they are
+    // replicas, which get copies only once linked (an answer may come unasked, between
+    // rounds). Those it had are asked for at the round as before (one that said goodbye is
+    // not redialed the moment any answer comes), and so is all of a list still forming (a
+    // node joining, whose list changes at every answer: a link to each entry at once was 5%
+    // more frames in the join, hellos and goodbyes for entries gone a round later).
+    if (moved && joined) this.wantSuccessors(had)
+    return this.changed(before)
+  }
+
+
+  private onStab (from: string, addrs: string[], have?: number): void {
     const before = this.snapshot()
     this.table.learn(from, addrs)
     this.adoptPred(from)
-    this.o.send(from, this.stabOk())
+    this.o.send(from, this.answerTo(from, have))
     this.changed(before)
     // The node it displaced is told now that it has a nearer successor (Chord leaves that to
     // its next stabilise, which may be STAB_EVERY_MAX rounds off). Only once the newcomer
@@ -421,15 +445,35 @@ export class RingCore extends EventEmitter {
     const old = this.displaced
     if (old !== null && this.table.predecessor() === from) {
       this.displaced = null
-      if (this.table.isLinked(old) && betweenOpen(from, old, this.id)) this.o.send(old, this.stabOk())
+      if (this.table.isLinked(old) && betweenOpen(from, old, this.id)) this.o.send(old, this.answerTo(old))
     }
   }
 
-  /** This node's answer to a stabilise: its predecessor and its successors (all but the last). */
-  private stabOk (): RingMessage {
-    const peerOf = (id: string): RingPeer => ({ id, addrs: this.table.addressesOf(id) ?? [] })
+  /**
+   * This node's answer to a stabilise for `to`: its predecessor and its successors (all but the
+   * last), numbered; or, when `to` said it holds the last one sent to it (`have`) and nothing in
+   * it changed, that number alone.
+   */
+  private answerTo (to: string, have?: number): RingMessage {
+    const peerOf = (id: string): RingPeer => ({ id, addrs: this.table.addressesOf(id) ?? NO_ADDRS })
     const pred = this.table.predecessor()
-    return { type: 'ring.stabok', pred: pred === null ? null : peerOf(pred), succs: this.table.successors().slice(0, -1).map(peerOf) }
+    const m: RingStabOk = { type: 'ring.stabok', pred: pred === null ? null : peerOf(pred), succs: this.table.successors().slice(0, -1).map(peerOf) }
+    const last = this.answered.get(to)
+    if (have !== undefined && last !== undefined && last.n === have && sameAnswer(last, m)) return { type: 'ring.stabsame', n: have }
+    this.answers = this.answers % MAX_STAB_ANSWER + 1
+    m.n = this.answers
+    this.answered.set(to, m)
+    return m
+  }
+
+  private forgetAnswers (id: string): void {
+    this.answered.delete(id)
+    this.heard.delete(id)
+  }
+
+  /** Answers sent and held, by linked peer (see answered): for tests of their bound. */
+  get answersKept (): { sent: number, heard: number } {
+    return { sent: this.answered.size, heard: this.heard.size }
   }
 
   /**
@@ -443,7 +487,7 @@ export class RingCore extends EventEmitter {
     this.tellDue = false
     if (pred === null || !this.table.isLinked(pred)) return
     this.toldRound = this.round
-    this.o.send(pred, this.stabOk())
+    this.o.send(pred, this.answerTo(pred))
   }
 
   /** A node seen on a lookup's way: a finger if it fills a range this node has none in. */
@@ -481,7 +525,8 @@ export class RingCore extends EventEmitter {
     if (this.state !== 'joined') this.stabGap = 1
     if (succ !== null && this.table.isLinked(succ) && this.round >= this.nextStab) {
       this.nextStab = this.round + this.stabGap
-      this.o.send(succ, { type: 'ring.stab', addrs: this.o.addresses() })
+      const have = this.heard.get(succ)?.n
+      this.o.send(succ, have === undefined ? { type: 'ring.stab', addrs: this.o.addresses() } : { type: 'ring.stab', addrs: this.o.addresses(), have })
     }
     this.wantSuccessors()
     const pred = this.table.predecessor()
@@ -626,4 +671,18 @@ export class RingCore extends EventEmitter {
   sendTo (id: string, m: RingMessage): void {
     if (this.table.isLinked(id)) this.o.send(id, m)
   }
+}
+
+/** No addresses known: one shared list, so two answers naming such a node compare as the same. */
+const NO_ADDRS: string[] = []
+
+function samePeer (a: RingPeer | null, b: RingPeer | null): boolean {
+  return a === null ? b === null : b !== null && a.id === b.id && sameList(a.addrs, b.addrs)
+}
+
+/** Whether two answers to a stabilise say the same: predecessor, successors, their addresses. */
+function sameAnswer (a: RingStabOk, b: RingStabOk): boolean {
+  if (!samePeer(a.pred, b.pred) || a.succs.length !== b.succs.length) return false
+  for (let i = 0; i < a.succs.length; i++) if (!samePeer(a.succs[i], b.succs[i])) return false
+  return true
 }

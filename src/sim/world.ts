@@ -64,7 +64,7 @@ export interface SimNode {
 }
 
 /** Message kinds, in the order the report shows them. */
-export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong', 'ring.lookup', 'ring.found', 'ring.stab', 'ring.stabok', 'ring.store'] as const
+export const KINDS = ['hello', 'getaddrs', 'addrs', 'query', 'answer', 'bye', 'ping', 'pong', 'ring.lookup', 'ring.found', 'ring.stab', 'ring.stabok', 'ring.stabsame', 'ring.store'] as const
 const KIND_INDEX = new Map<string, number>(KINDS.map((k, i) => [k, i]))
 /** The ring's kinds: what is not a search's (or a measurement's) of these is the ring's upkeep. */
 export const RING_KINDS: ReadonlyArray<(typeof KINDS)[number]> = KINDS.filter(k => k.startsWith('ring.'))

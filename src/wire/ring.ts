@@ -99,9 +99,23 @@ export interface RingFound {
   error?: string
 }
 
-/** Stabilise: "I may be your predecessor; who is yours, and who follows you?" */
-export interface RingStab { type: 'ring.stab', addrs: string[] }
-export interface RingStabOk { type: 'ring.stabok', pred: RingPeer | null, succs: RingPeer[] }
+/**
+ * Answers to a stabilise are numbered by their sender (1 up to this, then 1 again), so an asker can
+ * say which one it holds and a successor whose answer has not changed sends only its number.
+ */
+export const MAX_STAB_ANSWER = 0x7fffffff
+/**
+ * Stabilise: "I may be your predecessor; who is yours, and who follows you?" `have`: the number
+ * of the last answer the asker holds from this peer (on this link).
+ */
+export interface RingStab { type: 'ring.stab', addrs: string[], have?: number }
+/** The answer: the sender's predecessor and successor list; `n` numbers it (MAX_STAB_ANSWER). */
+export interface RingStabOk { type: 'ring.stabok', pred: RingPeer | null, succs: RingPeer[], n?: number }
+/**
+ * "My answer is answer n again": to an asker that said it holds n, when nothing in it changed.
+ * A settled ring's answers are nearly all repeats, each ~1.5 KB (16 peers and their addresses).
+ */
+export interface RingStabSame { type: 'ring.stabsame', n: number }
 /**
  * Records copied to a replica, or handed over to a node now responsible for them. `relay`: how
  * many of the receiver's own nearest successors it passes the copies on to (replicas its sender
@@ -109,7 +123,7 @@ export interface RingStabOk { type: 'ring.stabok', pred: RingPeer | null, succs:
  */
 export interface RingStore { type: 'ring.store', records: RingRecord[], relay?: number }
 
-export type RingMessage = RingLookup | RingFound | RingStab | RingStabOk | RingStore
+export type RingMessage = RingLookup | RingFound | RingStab | RingStabOk | RingStabSame | RingStore
 
 const ID = /^[0-9a-f]{64}$/
 const QID = /^[0-9a-f]{16,32}$/
@@ -242,16 +256,23 @@ export function validateRingMessage (value: unknown): RingMessage {
       }
       return m
     }
-    case 'ring.stab':
-      return { type: 'ring.stab', addrs: addrs(o.addrs, 'ring.stab.addrs') }
+    case 'ring.stab': {
+      const m: RingStab = { type: 'ring.stab', addrs: addrs(o.addrs, 'ring.stab.addrs') }
+      if (o.have !== undefined) m.have = int(o, 'have', 1, MAX_STAB_ANSWER)
+      return m
+    }
     case 'ring.stabok': {
       if (!Array.isArray(o.succs) || o.succs.length > MAX_RING_PEERS) fail(`ring.stabok.succs must be an array of at most ${MAX_RING_PEERS} peers`)
-      return {
+      const m: RingStabOk = {
         type: 'ring.stabok',
         pred: o.pred === null ? null : peer(o.pred, 'ring.stabok.pred'),
         succs: o.succs.map((p, i) => peer(p, 'ring.stabok.succs', i))
       }
+      if (o.n !== undefined) m.n = int(o, 'n', 1, MAX_STAB_ANSWER)
+      return m
     }
+    case 'ring.stabsame':
+      return { type: 'ring.stabsame', n: int(o, 'n', 1, MAX_STAB_ANSWER) }
     case 'ring.store': {
       const m: RingStore = { type: 'ring.store', records: records(o.records, 'ring.store.records') }
       if (o.relay !== undefined) m.relay = int(o, 'relay', 0, MAX_STORE_RELAY)
