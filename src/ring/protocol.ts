@@ -144,7 +144,7 @@ export class RingCore extends EventEmitter {
    * heard from each: a repeat goes as its number alone. Kept per link, gone when it goes (a new
    * link starts with full answers), so no larger than the links.
    */
-  private readonly answered = new Map<string, RingStabOk>()
+  private readonly answered = new Map<string, Answered>()
   private readonly heard = new Map<string, RingStabOk>()
   private answers = 0
 
@@ -455,15 +455,18 @@ export class RingCore extends EventEmitter {
    * it changed, that number alone.
    */
   private answerTo (to: string, have?: number): RingMessage {
-    const peerOf = (id: string): RingPeer => ({ id, addrs: this.table.addressesOf(id) ?? NO_ADDRS })
+    const addrsOf = (id: string): string[] => this.table.addressesOf(id) ?? NO_ADDRS
     const pred = this.table.predecessor()
-    const m: RingStabOk = { type: 'ring.stabok', pred: pred === null ? null : peerOf(pred), succs: this.table.successors().slice(0, -1).map(peerOf) }
+    const ids = this.table.successorList().slice(0, -1)
+    const addrs = ids.map(addrsOf)
+    const predAddrs = pred === null ? NO_ADDRS : addrsOf(pred)
     const last = this.answered.get(to)
-    if (have !== undefined && last !== undefined && last.n === have && sameAnswer(last, m)) return { type: 'ring.stabsame', n: have }
+    if (have !== undefined && last !== undefined && last.n === have && last.pred === pred && sameList(last.predAddrs, predAddrs) &&
+      sameList(last.ids, ids) && last.addrs.every((a, i) => sameList(a, addrs[i]))) return { type: 'ring.stabsame', n: have }
     this.answers = this.answers % MAX_STAB_ANSWER + 1
-    m.n = this.answers
-    this.answered.set(to, m)
-    return m
+    // What it said, kept by reference (ids and address lists as the table holds them), not the message.
+    this.answered.set(to, { n: this.answers, pred, predAddrs, ids, addrs })
+    return { type: 'ring.stabok', pred: pred === null ? null : { id: pred, addrs: predAddrs }, succs: ids.map((id, i) => ({ id, addrs: addrs[i] })), n: this.answers }
   }
 
   private forgetAnswers (id: string): void {
@@ -676,13 +679,5 @@ export class RingCore extends EventEmitter {
 /** No addresses known: one shared list, so two answers naming such a node compare as the same. */
 const NO_ADDRS: string[] = []
 
-function samePeer (a: RingPeer | null, b: RingPeer | null): boolean {
-  return a === null ? b === null : b !== null && a.id === b.id && sameList(a.addrs, b.addrs)
-}
-
-/** Whether two answers to a stabilise say the same: predecessor, successors, their addresses. */
-function sameAnswer (a: RingStabOk, b: RingStabOk): boolean {
-  if (!samePeer(a.pred, b.pred) || a.succs.length !== b.succs.length) return false
-  for (let i = 0; i < a.succs.length; i++) if (!samePeer(a.succs[i], b.succs[i])) return false
-  return true
-}
+/** An answer to a stabilise as sent (answerTo): its number, and what it named. */
+interface Answered { n: number, pred: string | null, predAddrs: readonly string[], ids: readonly string[], addrs: ReadonlyArray<readonly string[]> }
