@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, STAB_EVERY_MAX, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -513,6 +513,30 @@ t.test('a node tells its predecessor when its successor list moves, at most once
   t.same(out.sent.filter(s => s.to === P), [], 'not twice in a round')
   c.tick(NOW + 10000)
   t.same(out.sent.filter(s => s.to === P && s.m.type === 'ring.stabok').map(s => s.m.succs.map(p => p.id)), [[hexId('7'), hexId('8'), hexId('9')]], 'the next round')
+})
+
+t.test('a change past the first TELL_DEPTH successors is not told: it waits for the predecessor\'s own stabilise', async t => {
+  const { c, out } = core('5')
+  const P = hexId('2')
+  const at = k => fromBig(toBig(c.id) + BigInt(k))
+  c.linkUp(P, [])
+  for (let k = 1; k <= TELL_DEPTH + 3; k++) c.linkUp(at(10 * k), [])
+  c.tick(NOW + 5000)
+  c.tick(NOW + 10000)
+  out.sent.length = 0
+  c.linkUp(at(10 * TELL_DEPTH + 5), []) // between the TELL_DEPTH-th successor and the next
+  t.equal(c.table.successors().indexOf(at(10 * TELL_DEPTH + 5)), TELL_DEPTH, 'just past the first TELL_DEPTH')
+  c.tick(NOW + 10100)
+  t.same(out.sent.filter(s => s.to === P), [], 'not told')
+  c.linkUp(at(10 * (TELL_DEPTH - 1) + 5), [])
+  t.equal(c.table.successors().indexOf(at(10 * (TELL_DEPTH - 1) + 5)), TELL_DEPTH - 1, 'the last of the first TELL_DEPTH')
+  c.tick(NOW + 10200)
+  const told = out.sent.filter(s => s.to === P && s.m.type === 'ring.stabok')
+  t.equal(told.length, 1, 'told')
+  t.ok(told[0].m.succs.some(p => p.id === at(10 * TELL_DEPTH + 5)), 'with the whole list, the change past the first TELL_DEPTH too')
+  out.sent.length = 0
+  c.receive(P, { type: 'ring.stab', addrs: [] })
+  t.ok(out.sent.some(s => s.to === P && s.m.type === 'ring.stabok'), 'and a stabilise is answered with it all')
 })
 
 t.test('successors new in a stabilise answer are asked for at once by a joined node (replicas get copies only once linked), at the round by one joining', async t => {

@@ -13,7 +13,7 @@ import { Lookups, type Answer, type LookupCallback, type LookupExtra, type Looku
 import { recordPoint, valuePoint, type VerifyContext } from './record.js'
 import { idOf, type KeyPair } from '../node/identity.js'
 import type { Random } from '../util/random.js'
-import { sameList } from '../util/same-list.js'
+import { sameList, samePrefix } from '../util/same-list.js'
 import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, MAX_STAB_ANSWER, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer, type RingStabOk } from '../wire/ring.js'
 import type { Envelope, RingRecord } from '../wire/record.js'
 
@@ -56,6 +56,16 @@ export function checkAgrees (self: string, successor: string | null, answered: s
  * a node a round, a fifth of all the simulation's frames, nearly all answers that changed nothing.
  */
 export const STAB_EVERY_MAX = 4
+/**
+ * How deep in a node's successor list a change must be for its predecessor to be told at once
+ * (tellPredecessor): REPLICAS − 1 entries. The predecessor's list is this one's shifted by one, so
+ * a change passes back along the ring as far as the nodes whose replica targets (their first
+ * REPLICAS − 1 successors) it moves, and one more. The rest of a list, kept to fail over to when
+ * many nodes fail at once, catches up at the next stabilise, at most STAB_EVERY_MAX rounds on.
+ * Told through all SUCCESSORS, each join moved ~16 nodes' lists one answer each (~1.5 KB): in the
+ * 10,000-node join ~1.3 unasked answers a node an interval.
+ */
+export const TELL_DEPTH = REPLICAS - 1
 /**
  * Ring links a node may ask for over its budget for its successors and predecessor (which are
  * never refused for a finger's sake), and no more: a flood of lookups naming nearer "successors"
@@ -480,9 +490,9 @@ export class RingCore extends EventEmitter {
   }
 
   /**
-   * The predecessor hears this node's successors when they moved, unasked (its stabilise may be
-   * STAB_EVERY_MAX rounds off): at most once a round, so a change passes back along the ring
-   * a node at a time, as far as the nodes whose lists it is in.
+   * The predecessor hears this node's successors when the first TELL_DEPTH of them moved,
+   * unasked (its stabilise may be STAB_EVERY_MAX rounds off): at most once a round, so a change
+   * passes back along the ring a node at a time, as far as TELL_DEPTH says.
    */
   private tellPredecessor (): void {
     if (this.toldRound === this.round) return
@@ -623,7 +633,7 @@ export class RingCore extends EventEmitter {
     const p = this.table.predecessor()
     if (!sameList(replicas, this.replicaKey())) this.records.successorsChanged()
     // The predecessor builds its list from this one's: it hears of any change (tellPredecessor).
-    if (!sameList(list, this.table.successorList())) this.tellDue = true
+    if (!samePrefix(list, this.table.successorList(), TELL_DEPTH)) this.tellDue = true
     if (s !== succ) {
       this.agreed = false
       // A new successor is stabilised with at the next round.

@@ -8,3 +8,13 @@ export function sameList (a: readonly string[], b: readonly string[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
+
+/** Whether a and b agree on their first n items (a list shorter than n has nothing past its end). */
+export function samePrefix (a: readonly string[], b: readonly string[], n: number): boolean {
+  if (a === b) return true
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return false
+    if (i >= a.length) return true
+  }
+  return true
+}
