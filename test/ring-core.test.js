@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -298,6 +298,48 @@ t.test('a new node sends its first join lookup at the round after its first link
   t.equal(joins(), 1, `round 1 (not ${JOIN_EVERY}): its successor looked up through a link`)
   c.tick(NOW + 10_000)
   t.equal(joins(), 2, `then every ${JOIN_EVERY} rounds until it is joined`)
+})
+
+t.test('a joined node\'s checks of its successor spread out to CHECK_EVERY_MAX rounds, and a spell unbalanced does not start them over; one that disagrees does', async t => {
+  const { c, out } = core('1')
+  const S = hexId('8')
+  const P = hexId('e')
+  c.linkUp(S, [])
+  c.linkUp(P, [])
+  let agree = true
+  let owner = S
+  const checks = []
+  const run = (from, to) => {
+    for (let r = from; r <= to; r++) {
+      out.sent.length = 0
+      c.tick(NOW + r * 5000)
+      for (const { to: via, m } of out.sent) {
+        if (m.type === 'ring.stab') c.receive(via, { type: 'ring.stabok', pred: { id: agree ? c.id : hexId('0'), addrs: [] }, succs: [] })
+        if (m.type === 'ring.lookup' && m.target === addPow2(c.id, 0)) {
+          checks.push(r)
+          c.receive(via, { type: 'ring.found', qid: m.qid, hops: 2, owner: { id: owner, addrs: [] }, pred: c.id })
+        }
+      }
+    }
+  }
+  run(1, 80)
+  t.equal(c.status(), 'joined')
+  const gaps = checks.slice(1).map((r, i) => r - checks[i])
+  t.equal(gaps.at(-1), CHECK_EVERY_MAX, `the gap grows to CHECK_EVERY_MAX (${gaps})`)
+  const last = checks.at(-1)
+  checks.length = 0
+  agree = false // the successor takes another node for its predecessor a while: unbalanced
+  run(81, 86)
+  t.equal(c.status(), 'unbalanced')
+  t.ok(checks.length >= 2, 'unbalanced, it looks its successor up every JOIN_EVERY rounds')
+  agree = true
+  run(87, last + CHECK_EVERY_MAX - 1)
+  t.equal(c.status(), 'joined')
+  t.same(checks.filter(r => r > 87), [], 'joined again: no check before its gap is out')
+  owner = hexId('4') // the ring names a node nearer than its successor
+  checks.length = 0
+  run(last + CHECK_EVERY_MAX, last + 3 * CHECK_EVERY_MAX)
+  t.ok(checks.length >= 3 && checks[2] - checks[1] === JOIN_EVERY, `a check that disagrees starts the gap over (${checks})`)
 })
 
 t.test('checkAgrees: a check bears out the successor unless it names a node nearer than it', async t => {
