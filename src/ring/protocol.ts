@@ -445,7 +445,6 @@ export class RingCore extends EventEmitter {
     return this.changed(before)
   }
 
-
   private onStab (from: string, addrs: string[], have?: number): void {
     const before = this.snapshot()
     this.table.learn(from, addrs)
@@ -634,7 +633,8 @@ export class RingCore extends EventEmitter {
     const s = this.table.successor()
     const p = this.table.predecessor()
     if (!sameList(replicas, this.replicaKey())) this.records.successorsChanged()
-    // The predecessor builds its list from this one's: it hears of any change (tellPredecessor).
+    // The predecessor builds its list from this one's: it hears of a change in the first
+    // TELL_DEPTH (tellPredecessor); the rest it gets at its next stabilise.
     if (!samePrefix(list, this.table.successorList(), TELL_DEPTH)) this.tellDue = true
     if (s !== succ) {
       this.agreed = false
