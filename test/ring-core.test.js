@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, LOOKUP_TTL, LOOKUP_TIMEOUT, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
@@ -707,4 +707,27 @@ t.test('a repeated answer is taken as the one it names; one not held is passed o
   t.same(c.table.successors(), [B], 'a new link holds no answer yet')
   const again = stab()
   t.ok(again !== undefined && again.have === undefined, 'and its stabilise names none, so the answer comes in full')
+})
+
+t.test('an error answered to an earlier attempt of a lookup is passed over while the retry is on its way; the retry\'s answer ends it', async t => {
+  const { c, out } = core('1')
+  const A = hexId('3')
+  const B = hexId('9')
+  c.linkUp(A, [])
+  c.linkUp(B, [])
+  const target = hexId('5')
+  const lookups = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.target === target)
+  let result = null
+  c.lookup(target, 'owner', (err, res) => { result = { err, res } })
+  const [first] = lookups()
+  t.ok(first !== undefined, 'the first attempt went out')
+  c.tick(NOW + LOOKUP_RETRY + 1)
+  const retry = lookups().find(s => s.m.qid !== first.m.qid)
+  t.ok(retry !== undefined, 'unanswered past LOOKUP_RETRY: tried again under another qid')
+  c.receive(first.to, { type: 'ring.found', qid: first.m.qid, hops: 1, owner: { id: first.to, addrs: [] }, pred: null, error: 'no route' })
+  t.equal(result, null, 'the earlier attempt\'s error does not end the lookup')
+  c.receive(retry.to, { type: 'ring.found', qid: retry.m.qid, hops: 2, owner: { id: B, addrs: ['mem://b'] }, pred: A })
+  t.not(result, null, 'the retry\'s answer ends it')
+  t.equal(result?.err, null)
+  t.equal(result?.res.owner.id, B)
 })
