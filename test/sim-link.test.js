@@ -143,3 +143,28 @@ t.test('a slow link (both ends slow): what it takes arrives a run later than a f
   await step()
   t.same(got, ['d:y1', 'b:x1', 'b:x2', 'b:end'], 'then the rest, in order, the end last')
 })
+
+t.test('a slow link holds twice MEM_LINK_BUFFER in flight: as many bytes a step as a fast link, at twice the latency', async t => {
+  const box = new Outbox()
+  const [a, b] = simPair(box)
+  const [c, d] = simPair(box)
+  a.slow = b.slow = true
+  const got = { slow: 0, fast: 0 }
+  b.on('data', x => { got.slow += x.length })
+  d.on('data', x => { got.fast += x.length })
+  const piece = Buffer.alloc(MEM_LINK_BUFFER / 4)
+  const step = async () => {
+    // Each writer keeps its link full: what waits goes as the link has room.
+    while (a.writableLength === 0) a.write(piece)
+    while (c.writableLength === 0) c.write(piece)
+    box.take().run()
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  await step()
+  t.equal(got.fast, MEM_LINK_BUFFER, 'the fast link: its window a step')
+  t.equal(got.slow, 0, 'the slow link: nothing yet, two steps on the way')
+  for (let i = 1; i < 10; i++) await step()
+  t.equal(got.fast, 10 * MEM_LINK_BUFFER)
+  t.equal(got.slow, 10 * MEM_LINK_BUFFER, 'the slow link: the same bytes over ten steps (twice the window, twice the latency; one window was half)')
+  for (const e of [a, c]) e.destroy()
+})

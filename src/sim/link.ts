@@ -8,7 +8,8 @@
 // handed to the network's deliver() as it is written and emitted at once when delivered; an
 // end is delivered the same way; 'end', 'close' and 'error' come on a later tick as a stream's
 // do, and a destroyed end cuts its peer on a later microtask. Back-pressure is mem.ts's:
-// MEM_LINK_BUFFER bytes in flight, then writes wait (and count in writableLength).
+// MEM_LINK_BUFFER bytes in flight (twice that on a slow link), then writes wait (and count in
+// writableLength).
 // Tests of the node keep using mem.ts, whose ends are real streams.
 //
 // Nor are they EventEmitters: an emitter keeps its listeners in a dictionary-mode object of
@@ -134,7 +135,8 @@ export class SimEnd {
   holder: Set<SimEnd> | null = null
   /**
    * Whether what reaches this end takes two steps rather than one (SimNetwork.slowLink): both
-   * ends of a slow link are. Only the Outbox and CrossNet read it.
+   * ends of a slow link are. The Outbox and CrossNet hold its deliveries; its window is twice
+   * as large (window()).
    */
   slow = false
 
@@ -213,7 +215,7 @@ export class SimEnd {
 
   write (chunk: Buffer): boolean {
     if (this.destroyed || this.ending) return false
-    if (this.waiting.length > 0 || (this.other !== null && this.held() >= MEM_LINK_BUFFER)) {
+    if (this.waiting.length > 0 || (this.other !== null && this.held() >= this.window())) {
       if (this.waiting === NONE) this.waiting = []
       this.waiting.push(chunk)
       this.writableLength += chunk.length
@@ -271,6 +273,17 @@ export class SimEnd {
     return this
   }
 
+  /**
+   * Bytes the link holds from here before writes wait: MEM_LINK_BUFFER a step of its latency. A
+   * link's window is its bandwidth-delay product (TCP's grows to it): a slow link, with a step
+   * more each way, carries as many bytes a step as a fast one. With one window for both, a slow
+   * link carried half, and the ~40 KB answers of a point many search queued on the slow links
+   * near its owner past LOOKUP_RETRY.
+   */
+  private window (): number {
+    return this.slow ? 2 * MEM_LINK_BUFFER : MEM_LINK_BUFFER
+  }
+
   /** Bytes on the way from here: in flight, and delivered but not yet read. */
   private held (): number {
     const other = this.other
@@ -303,7 +316,7 @@ export class SimEnd {
   /** The writes waiting go as far as the link has room; then the end, if asked for. */
   private unblock (): void {
     while (this.waiting.length > 0 && !this.destroyed) {
-      if (this.other !== null && this.held() >= MEM_LINK_BUFFER) return
+      if (this.other !== null && this.held() >= this.window()) return
       const chunk = this.waiting.shift() as Buffer
       this.writableLength -= chunk.length
       this.send(chunk)
