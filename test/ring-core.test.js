@@ -731,3 +731,29 @@ t.test('an error answered to an earlier attempt of a lookup is passed over while
   t.equal(result?.err, null)
   t.equal(result?.res.owner.id, B)
 })
+
+t.test('the owner\'s answer to an attempt before a retry past it is checked against a closer link, as the first attempt\'s would be', async t => {
+  const { c, out } = core('1')
+  const A = hexId('3')
+  const C = hexId('6')
+  const B = hexId('9')
+  for (const id of [A, C, B]) c.linkUp(id, [])
+  const target = hexId('5')
+  const lookups = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.target === target)
+  let result = null
+  c.lookup(target, 'owner', (err, res) => { result = { err, res } })
+  const [first] = lookups()
+  t.equal(first.m.skip, 0)
+  c.tick(NOW + LOOKUP_RETRY + 1)
+  const retry = lookups().find(s => s.m.qid !== first.m.qid)
+  t.equal(retry?.m.skip, 1, 'unanswered past LOOKUP_RETRY: sent again past the owner, to a replica')
+  out.sent.length = 0
+  // The first attempt's answer comes late, claiming a node past C, the link nearer the target.
+  c.receive(first.to, { type: 'ring.found', qid: first.m.qid, hops: 2, owner: { id: B, addrs: [] }, pred: A })
+  t.equal(result, null, 'not taken as it stands')
+  const check = lookups().find(s => s.to === C)
+  t.ok(check !== undefined && check.m.final === true && check.m.skip === 0, 'C is asked, as the owner (skipping none)')
+  c.receive(C, { type: 'ring.found', qid: check.m.qid, hops: 1, owner: { id: C, addrs: [] }, pred: A })
+  t.equal(result?.err, null)
+  t.equal(result?.res.owner.id, C, 'the closer node\'s answer')
+})

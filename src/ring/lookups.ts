@@ -101,13 +101,14 @@ interface Pending {
   /** The answer that a closer node was then asked to check (see onFound). */
   first?: RingFound
   /**
-   * The attempts this lookup made before its retries (their qids, and the link each went out
-   * on): an answer to one still ends it. A retry for a node that is only slow, not silent, gave
+   * The attempts this lookup made before its retries (their qids, the link each went out on,
+   * and what each asked: the owner's answer to an attempt that skipped none is checked as such,
+   * whatever the retries skip): an answer to one still ends it. A retry for a node that is only slow, not silent, gave
    * up the way that was about to answer, and every later attempt as well, each past its
    * LOOKUP_RETRY: with half the nodes' links at 100 ms (300 nodes), a third of the searches of
    * the 100-member subnet failed, at 864 frames each on average.
    */
-  earlier?: Array<{ qid: string, next: string }>
+  earlier?: Array<{ qid: string, next: string, msg: RingLookup }>
 }
 interface Route { prev: string, next: string, expires: number }
 
@@ -317,7 +318,7 @@ export class Lookups {
       this.forgetAttempts(p)
       return p.cb(null, this.core.answer(msg))
     }
-    const earlier = [...(p.earlier ?? []), { qid, next: p.next }]
+    const earlier = [...(p.earlier ?? []), { qid, next: p.next, msg: p.msg }]
     for (const a of earlier) this.attempts.set(a.qid, msg.qid)
     this.wait(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.kind === 'self' ? this.core.id : hop.to, msg, earlier })
     if (hop.kind === 'self') return this.answerOwn(msg.qid, msg)
@@ -443,15 +444,20 @@ export class Lookups {
     }
     let qid = m.qid
     let p = this.pending.get(qid)
+    // The attempt this answers: the one pending, or one before a retry.
+    let asked: RingLookup
     if (p === undefined) {
       // An answer to an attempt before a retry: it ends the lookup as well, unless it is an
       // error (the attempt after it is on its way).
       const now = this.attempts.get(qid)
       p = now === undefined ? undefined : this.pending.get(now)
-      if (p === undefined || m.error !== undefined || !(p.earlier ?? []).some(a => a.qid === qid && a.next === from)) return
+      const attempt = m.error === undefined ? p?.earlier?.find(a => a.qid === qid && a.next === from) : undefined
+      if (p === undefined || attempt === undefined) return
+      asked = attempt.msg
       qid = now as string
-    } else if (p.next !== from) {
-      return
+    } else {
+      if (p.next !== from) return
+      asked = p.msg
     }
     // A closer node was asked to check the first answer, and failed to answer: the first stands.
     if (m.error !== undefined && p.first !== undefined) return this.finish(qid, null, resultOf(p.first))
@@ -466,10 +472,10 @@ export class Lookups {
     // claimed owner owns the target more plausibly; ask it directly, once. A node whose id is
     // the target owns it: nothing lies between (and a delivered envelope asked again would be a
     // replay to its node).
-    const closer = p.msg.skip === 0 && !p.checked && m.owner.id !== p.target ? this.core.table.closerOwner(p.target, m.owner.id) : null
+    const closer = asked.skip === 0 && !p.checked && m.owner.id !== p.target ? this.core.table.closerOwner(p.target, m.owner.id) : null
     if (closer !== null) {
       this.wait(qid, { ...p, next: closer, checked: true, first: m })
-      return this.send(closer, { ...p.msg, hops: 1, final: true })
+      return this.send(closer, { ...asked, qid, hops: 1, final: true })
     }
     // The closer node's answer, with what the first held (a node that joined a moment ago may
     // be the closer one and not hold the point's records yet).
