@@ -424,13 +424,18 @@ export class SimNetwork {
   /** Whether a link from `from` to href is slow (each way two steps); none are unless set. */
   slowLink: ((from: string, href: string) => boolean) | null = null
 
+  /** slowLink's word for a link from `from` to href (false when unset). */
+  isSlow (from: string, href: string): boolean {
+    return this.slowLink?.(from, href) === true
+  }
+
   /** Dial mem://name; `from` names the dialing side for the listener's source-group rules. */
   dial (address: string, from = 'anonymous'): Duplex {
     const href = parseAddress(address).href
     const far = this.far?.(href, from) ?? null
     if (far !== null) return far as unknown as Duplex
     const [mine, theirs] = simPair(this.deliver, this.onChunk)
-    if (this.slowLink?.(from, href) === true) mine.slow = theirs.slow = true
+    if (this.isSlow(from, href)) mine.slow = theirs.slow = true
     queueMicrotask(() => {
       const handler = this.listeners.get(href)
       if (!handler) {

@@ -133,7 +133,7 @@ export class CrossNet {
     const to = this.host.indexOf(href)
     if (to === null || this.owns(to)) return null
     const mine = new SimEnd(this.outbox, this.onChunk)
-    mine.slow = this.net.slowLink?.(from, href) === true
+    mine.slow = this.net.isSlow(from, href)
     if (!this.host.alive(to)) {
       // As a local dial to nobody: refused on a later microtask.
       queueMicrotask(() => mine.destroy(refused(href)))
@@ -246,7 +246,7 @@ export class CrossNet {
 
   private accept (link: number, from: number, to: number, host: string): void {
     const theirs = new SimEnd(this.outbox, this.onChunk)
-    theirs.slow = this.net.slowLink?.(host, this.host.urlOf(to)) === true
+    theirs.slow = this.net.isSlow(host, this.host.urlOf(to))
     theirs.other = this.far(link, from)
     const handler = this.host.alive(to) ? this.net.listener(this.host.urlOf(to)) : undefined
     if (handler === undefined) {
