@@ -757,3 +757,20 @@ t.test('the owner\'s answer to an attempt before a retry past it is checked agai
   t.equal(result?.err, null)
   t.equal(result?.res.owner.id, C, 'the closer node\'s answer')
 })
+
+t.test('a successor that predates ring.stabsame (its answers unnumbered): its answers are taken as before, and a stabilise to it names none', async t => {
+  const { c, out } = core('1')
+  const B = hexId('8')
+  const X = hexId('a')
+  c.linkUp(B, ['mem://b'])
+  c.receive(B, { type: 'ring.stabok', pred: { id: c.id, addrs: [] }, succs: [{ id: X, addrs: ['mem://x'] }] })
+  t.same(c.table.successors(), [B, X], 'taken')
+  t.equal(c.status(), 'joined')
+  t.same(c.answersKept, { sent: 0, heard: 0 }, 'nothing kept: there is no number to repeat')
+  let stab
+  for (let r = 1; r <= 2 * STAB_EVERY_MAX && stab === undefined; r++) {
+    c.tick(NOW + r * 5000)
+    stab = out.sent.find(s => s.to === B && s.m.type === 'ring.stab')?.m
+  }
+  t.ok(stab !== undefined && stab.have === undefined, 'its stabilise says it holds none, so it is answered in full')
+})
