@@ -3,7 +3,7 @@
 import t from 'tap'
 import { memPair, MAX_PENDING_DIALS } from '../lib/index.js'
 import { Dialer, DUPLICATE, SELF } from '../lib/node/dialer.js'
-import { partsContext, flush } from './lib/parts.js'
+import { partsContext, flush, fakeLink } from './lib/parts.js'
 
 /** A dialer whose transport hands out streams that never answer; `links` holds what it attached. */
 async function setup (t, { connections = 3, transport } = {}) {
@@ -98,6 +98,29 @@ t.test('topUp dials up to `connections`, skipping our own, busy and held address
   await p
   dialer.topUp()
   t.equal(dialed.length, 3, 'an open outbound link counts too')
+})
+
+t.test('topUp skips the addresses a linked peer told us of as its own, and no others', async t => {
+  const { dialer, dialed, table, peers } = await setup(t, { connections: 8 })
+  const X = 'aa'.repeat(32)
+  const Y = 'bb'.repeat(32)
+  // X dialed us and offered its addresses in its hello: learned from X, held to X's key.
+  table.learn(['mem://x1', 'mem://x2'], ['id:' + X], () => X)
+  // X offers mem://x3 as well, but Y told us of it first: X's claim keeps no dial from it.
+  table.learn(['mem://x3'], ['id:' + Y], () => undefined)
+  table.learn(['mem://x3'], ['id:' + X], () => X)
+  t.equal(table.claimantOf('mem://x3'), null, 'x3 came from Y')
+  // Y's own address, but Y is not linked.
+  table.learn(['mem://y1'], ['id:' + Y], () => Y)
+  const x = fakeLink(X)
+  x.offered = ['mem://x1', 'mem://x2', 'mem://x3']
+  peers.add(x)
+  dialer.topUp()
+  t.same(dialed.sort(), ['mem://x3', 'mem://y1'], 'x1 and x2 would reach X again')
+  // X's link gone: its addresses are worth a dial again.
+  peers.delete(x)
+  dialer.topUp()
+  t.same(dialed.sort(), ['mem://x1', 'mem://x2', 'mem://x3', 'mem://y1'])
 })
 
 t.test(`topUp never has more than MAX_PENDING_DIALS (${MAX_PENDING_DIALS}) dials in progress`, async t => {

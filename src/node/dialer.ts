@@ -168,8 +168,22 @@ export class Dialer {
     const n = Math.min(want, MAX_PENDING_DIALS - this.pending.size)
     if (n <= 0) return
     const busy = this.peers.busy()
-    const skip = (a: string): boolean => busy.has(a) || this.pending.has(a) || this.own.has(a) || this.holds.isHeldAddress(a)
+    const skip = (a: string): boolean => busy.has(a) || this.pending.has(a) || this.own.has(a) || this.holds.isHeldAddress(a) || this.linkedAt(a)
     for (const a of this.ctx.table.dialCandidates(n, skip)) this.dial(a).catch(() => {})
+  }
+
+  /**
+   * Whether address is a linked peer's own, as that peer told us (its hello offers it): a dial
+   * there reaches the same peer and ends as a duplicate link, a top-up's dial spent on no new
+   * peer. Each end of a new link learns the other's addresses from its hello, and the end that
+   * did not dial drew them among its next candidates (in the simulation's join, about two
+   * duplicate links for every node that joined). Only an address this peer introduced: one we
+   * knew of from anyone else (the user, another peer) is dialed as before, so a peer claiming
+   * another node's address cannot keep us from dialing that node.
+   */
+  private linkedAt (address: string): boolean {
+    const id = this.ctx.table.claimantOf(address)
+    return id !== null && this.peers.get(id)?.offered.includes(address) === true
   }
 
   /** Book how a link we dialed ended: a failure against the address, a connect-failed event. */

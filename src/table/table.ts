@@ -169,6 +169,19 @@ export class AddressTable {
     return id === null ? null : { id, pin: records.pinOf(slot) as 'given' | 'seen' }
   }
 
+  /**
+   * The peer that told us of address as its own, if one did: the table learned it first from
+   * that peer (its informant) and holds it to that peer's key (on its word, or a proof). Null
+   * for an address anyone else brought (the user, another peer).
+   */
+  claimantOf (address: string): string | null {
+    const slot = this.index.slotOf(address)
+    if (slot < 0) return null
+    const { records } = this.index
+    const id = records.idOf(slot)
+    return id !== undefined && records.sourcesOf(slot).includes('id:' + id) ? id : null
+  }
+
   /** The id a handshake at address proved (what gossip may pass on as ID@ADDR), or null. */
   provenId (address: string): string | null {
     const slot = this.index.slotOf(address)
