@@ -2,10 +2,10 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, FINGER_EVERY, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
-import { addPow2, fromBig, toBig } from '../lib/ring/ids.js'
+import { addPow2, fingerIndex, fromBig, toBig } from '../lib/ring/ids.js'
 import { validateRingMessage } from '../lib/wire/ring.js'
 import { signRecord, recordPoint } from '../lib/ring/record.js'
 import { seededRandom } from '../lib/util/random.js'
@@ -365,6 +365,27 @@ t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between
   t.ok(out.sent.filter(s => s.m.type === 'ring.lookup').length >= 2, 'sent again past the silent node')
   c.tick(NOW + LOOKUP_TIMEOUT)
   t.match(result?.message, /timed out/)
+})
+
+t.test('a finger range with a node known by address is filled by asking for that node, a lookup only once it fails', async t => {
+  const { c, out } = core('1')
+  // A live link in every finger range but R: R is the one range a finger refresh can pick.
+  const R = 200
+  for (let i = 0; i < 256; i++) if (i !== R) c.linkUp(addPow2(c.id, i), [])
+  const K = addPow2(addPow2(c.id, R), 3)
+  t.equal(fingerIndex(c.id, K), R)
+  c.table.learn(K, ['mem://k']) // as a successor list names it
+  const inR = () => out.sent.filter(s => s.m.type === 'ring.lookup' && fingerIndex(c.id, s.m.target) === R)
+  let now = NOW
+  const rounds = n => { for (let i = 0; i < n; i++) c.tick(now += 5000) }
+  rounds(FINGER_EVERY)
+  t.ok(out.wanted.includes(K), 'the known node is asked for')
+  t.same(inR(), [], 'with no lookup for its range')
+  // The dial failed: the node is forgotten, and the next refresh looks the range up.
+  c.linkDown(K)
+  rounds(FINGER_EVERY)
+  t.equal(inR().length, 1, 'a lookup for the range')
+  t.equal(out.wanted.filter(id => id === K).length, 1, 'the failed node is not asked for again')
 })
 
 t.test('ring link budget: fingers learned from passing lookups are asked for up to the budget, no more', async t => {

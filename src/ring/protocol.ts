@@ -127,6 +127,8 @@ export class RingCore extends EventEmitter {
   private readonly lookups: Lookups
   private readonly asked = new Map<string, number>()
   private readonly fingerTried = new Map<number, number>()
+  /** Per finger range, the node known by address last asked for to fill it (refreshFinger). */
+  private readonly fingerAsked = new Map<number, string>()
   private readonly ours = new Set<string>()
   /** Nodes seen to go down, and the round it happened. */
   private readonly dead = new Map<string, number>()
@@ -579,6 +581,14 @@ export class RingCore extends EventEmitter {
     const empty = this.table.fingers().filter(f => f.id === null && this.round - (this.fingerTried.get(f.range) ?? -Infinity) >= FINGER_RETRY)
     if (empty.length === 0) return
     const range = empty[Math.floor(this.o.random() * empty.length)].range
+    // A node this one knows of in the range already (most often from its successor's list: the
+    // lowest ranges lie within it) is asked for without a lookup, once; a lookup finds another
+    // if that link does not come up (a dial that fails forgets the node).
+    const known = this.table.knownIn(range, id => this.dead.has(id) || this.fingerAsked.get(range) === id)
+    if (known !== null) {
+      this.fingerAsked.set(range, known)
+      return this.want(known)
+    }
     this.fingerTried.set(range, this.round)
     this.lookup(randomInRange(this.id, range, this.o.random), 'owner', (err, res) => {
       if (err !== null || res === undefined) return

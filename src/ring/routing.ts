@@ -193,6 +193,19 @@ export class RoutingTable {
     }
   }
 
+  /**
+   * A node known by address (not linked) in finger range r but those `skip` names: the one
+   * nearest the range's start (fingers()'s choice among links), or null.
+   */
+  knownIn (r: number, skip: (id: string) => boolean): string | null {
+    let best: string | null = null
+    for (const id of this.known.keys()) {
+      if (fingerIndex(this.self, id) !== r || skip(id)) continue
+      if (best === null || this.order(id, best) < 0) best = id
+    }
+    return best
+  }
+
   /** Nodes remembered by address without a link. */
   get knownCount (): number {
     return this.known.size
