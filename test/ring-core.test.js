@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, FINGER_EVERY, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, FINGER_EVERY, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, CHECK_GROWTH, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fingerIndex, fromBig, toBig } from '../lib/ring/ids.js'
@@ -326,6 +326,7 @@ t.test('a joined node\'s checks of its successor spread out to CHECK_EVERY_MAX r
   t.equal(c.status(), 'joined')
   const gaps = checks.slice(1).map((r, i) => r - checks[i])
   t.equal(gaps.at(-1), CHECK_EVERY_MAX, `the gap grows to CHECK_EVERY_MAX (${gaps})`)
+  t.same(gaps.filter(g => g > JOIN_EVERY).slice(0, 2), [JOIN_EVERY * CHECK_GROWTH, CHECK_EVERY_MAX], `by CHECK_GROWTH (${CHECK_GROWTH}) a check that agrees`)
   const last = checks.at(-1)
   checks.length = 0
   agree = false // the successor takes another node for its predecessor a while: unbalanced

@@ -35,13 +35,22 @@ export const JOIN_EVERY = 2
  * Most rounds between two checks of the successor by a lookup once joined. Stabilise alone
  * cannot repair a ring whose successor pointers go round the circle more than once (nodes
  * that all started at once from random links); a lookup for this node's own successor does.
- * The gap doubles from JOIN_EVERY each time the check agrees, up to this, so a settled ring
- * pays ~1 frame a node every few rounds for it. A spell unbalanced (a neighbour came or went)
- * leaves the gap as it was: the join lookups meanwhile check the same thing, and only one that
- * disagrees starts the gap over. Started over at every such spell, under 1% churn a node
+ * The gap grows from JOIN_EVERY each time the check agrees (CHECK_GROWTH), up to this, so a
+ * settled ring pays ~1 frame a node every few rounds for it. A spell unbalanced (a neighbour
+ * came or went) leaves the gap as it was: the join lookups meanwhile check the same thing, and
+ * only one that disagrees starts the gap over. Started over at every such spell, under 1% churn a node
  * checked every ~11 rounds, not 32: half the ring's lookups of its own in the churn phase.
  */
 export const CHECK_EVERY_MAX = 32
+/**
+ * What a successor check that agrees multiplies the gap to the next by (up to CHECK_EVERY_MAX):
+ * JOIN_EVERY, 8, 32. A check that agrees finds the node's own view borne out by the ring's;
+ * one that disagrees starts the gap over at JOIN_EVERY whatever the growth. Doubling, a node
+ * made four checks before its gap reached CHECK_EVERY_MAX, and after every check that
+ * disagreed: the ring's most frequent lookup of its own (5,000 nodes, seed 1: 22,328 checks by
+ * joined nodes in the run; 14,679 at 4).
+ */
+export const CHECK_GROWTH = 4
 /**
  * Whether a check's answer (the node the ring names as self's successor) bears out self's
  * successor: it is that node, or one past it. Past it is the others' view lagging (a successor
@@ -557,7 +566,7 @@ export class RingCore extends EventEmitter {
       const via = links[Math.floor(this.o.random() * links.length)]
       this.lookup(addPow2(this.id, 0), 'owner', (err, res) => {
         if (err !== null || res === undefined || res.owner.id === this.id) return
-        this.checkGap = checkAgrees(this.id, this.table.successor(), res.owner.id) ? Math.min(CHECK_EVERY_MAX, this.checkGap * 2) : JOIN_EVERY
+        this.checkGap = checkAgrees(this.id, this.table.successor(), res.owner.id) ? Math.min(CHECK_EVERY_MAX, this.checkGap * CHECK_GROWTH) : JOIN_EVERY
         this.table.learn(res.owner.id, res.owner.addrs)
         this.want(res.owner.id, true)
       }, { avoid: this.id }, via)
