@@ -38,8 +38,8 @@ export const JOIN_EVERY = 2
  * The gap grows from JOIN_EVERY each time the check agrees (CHECK_GROWTH), up to this, so a
  * settled ring pays ~1 frame a node every few rounds for it. A spell unbalanced (a neighbour
  * came or went) leaves the gap as it was: the join lookups meanwhile check the same thing, and
- * only one that disagrees starts the gap over. Started over at every such spell, under 1% churn a node
- * checked every ~11 rounds, not 32: half the ring's lookups of its own in the churn phase.
+ * only one that disagrees starts the gap over. Started over at every such spell, under 1% churn
+ * a node checked every ~11 rounds, not 32: half the ring's lookups of its own in the churn phase.
  */
 export const CHECK_EVERY_MAX = 32
 /**
