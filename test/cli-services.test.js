@@ -9,6 +9,9 @@ import { datadir, oneLine } from './lib/cli.js'
 import { until } from './lib/helpers.js'
 import { request } from 'node:http'
 import { stunBinding } from '../lib/stun/client.js'
+import { valuePoint } from '../lib/ring/record.js'
+import { between } from '../lib/ring/ids.js'
+import { DEFAULT_NETWORK } from '../lib/node/defaults.js'
 
 const FAST = ['--connections', '2', '--interval', '500']
 const rows = r => r.stdout.split('\n').filter(Boolean).map(l => JSON.parse(l))
@@ -103,15 +106,16 @@ t.test('usage errors are exit 2; a daemon alone finds its own offers', async t =
 
 t.test('a daemon\'s --meta (and config.json\'s metadata) reach owner on another; a bad one stops the start', async t => {
   const { ds, ids } = await ringOf(t, 2, i => i === 0 ? ['--meta', 'region=lab', '--meta', 'role=stun'] : [])
+  // A value the first daemon owns: on a ring of two, one whose point lies in (second, first]. (Forty
+  // fixed values tried through the CLI all fell in the second's arc about one run in 41.)
+  let value = null
+  for (let k = 0; value === null; k++) if (between(valuePoint(DEFAULT_NETWORK, 'v' + k), ids[1], ids[0])) value = 'v' + k
   let row = null
   await until(async () => {
-    // A value owned by the first daemon: try a few until one is.
-    for (let k = 0; k < 40 && row === null; k++) {
-      const r = JSON.parse((await ds[1].run(['owner', 'v' + k, '--json'])).stdout)
-      if (r.id === ids[0]) row = r
-    }
+    const r = JSON.parse((await ds[1].run(['owner', value, '--json'])).stdout)
+    if (r.id === ids[0]) row = r
     return row !== null
-  }, { ms: 30_000, every: 250, what: 'a value the first daemon owns' })
+  }, { ms: 30_000, every: 250, what: `the first daemon to be named owner of ${value}` })
   t.same(row.metadata, { region: 'lab', role: 'stun' }, 'owner --json: the owner\'s metadata, from its signed presence record')
   t.match((await ds[1].run(['owner', row.value])).stdout, /\tregion=lab\trole=stun\n$/, 'owner: K=V after the id and address')
 
