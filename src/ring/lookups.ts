@@ -101,14 +101,14 @@ interface Pending {
   /** The answer that a closer node was then asked to check (see onFound). */
   first?: RingFound
   /**
-   * The attempts this lookup made before its retries (their qids, the link each went out on,
-   * and what each asked: the owner's answer to an attempt that skipped none is checked as such,
-   * whatever the retries skip): an answer to one still ends it. A retry for a node that is only slow, not silent, gave
-   * up the way that was about to answer, and every later attempt as well, each past its
-   * LOOKUP_RETRY: with half the nodes' links at 100 ms (300 nodes), a third of the searches of
-   * the 100-member subnet failed, at 864 frames each on average.
+   * The attempts this lookup made before its retries (what each asked, its qid with it, and the
+   * link it went out on: the owner's answer to an attempt that skipped none is checked as such,
+   * whatever the retries skip): an answer to one still ends it. A retry for a node that is only
+   * slow, not silent, gave up the way that was about to answer, and every later attempt as
+   * well, each past its LOOKUP_RETRY: with half the nodes' links at 100 ms (300 nodes), a third
+   * of the searches of the 100-member subnet failed, at 864 frames each on average.
    */
-  earlier?: Array<{ qid: string, next: string, msg: RingLookup }>
+  earlier?: Array<{ next: string, msg: RingLookup }>
 }
 interface Route { prev: string, next: string, expires: number }
 
@@ -318,8 +318,8 @@ export class Lookups {
       this.forgetAttempts(p)
       return p.cb(null, this.core.answer(msg))
     }
-    const earlier = [...(p.earlier ?? []), { qid, next: p.next, msg: p.msg }]
-    for (const a of earlier) this.attempts.set(a.qid, msg.qid)
+    const earlier = [...(p.earlier ?? []), { next: p.next, msg: p.msg }]
+    for (const a of earlier) this.attempts.set(a.msg.qid, msg.qid)
     this.wait(msg.qid, { ...p, detours: p.detours + (how === 'detour' ? 1 : 0), sent: this.core.time, next: hop.kind === 'self' ? this.core.id : hop.to, msg, earlier })
     if (hop.kind === 'self') return this.answerOwn(msg.qid, msg)
     this.core.sent(msg.qid, p.root, p.op)
@@ -451,7 +451,7 @@ export class Lookups {
       // error (the attempt after it is on its way).
       const now = this.attempts.get(qid)
       p = now === undefined ? undefined : this.pending.get(now)
-      const attempt = m.error === undefined ? p?.earlier?.find(a => a.qid === qid && a.next === from) : undefined
+      const attempt = m.error === undefined ? p?.earlier?.find(a => a.msg.qid === qid && a.next === from) : undefined
       if (p === undefined || attempt === undefined) return
       asked = attempt.msg
       qid = now as string
@@ -501,6 +501,6 @@ export class Lookups {
 
   /** A lookup ended: answers to its earlier attempts count no more. */
   private forgetAttempts (p: Pending): void {
-    for (const a of p.earlier ?? []) this.attempts.delete(a.qid)
+    for (const a of p.earlier ?? []) this.attempts.delete(a.msg.qid)
   }
 }
