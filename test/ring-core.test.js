@@ -368,17 +368,25 @@ t.test('a lookup that gets no answer fails at LOOKUP_TIMEOUT, retried in between
   t.match(result?.message, /timed out/)
 })
 
-t.test('a finger range with a node known by address is filled by asking for that node, a lookup only once it fails', async t => {
+/**
+ * A core with a live link in every finger range but R (the one range a finger refresh can pick),
+ * and K, in R, known by address (as a successor list names it).
+ */
+function oneEmptyRange () {
   const { c, out } = core('1')
-  // A live link in every finger range but R: R is the one range a finger refresh can pick.
   const R = 200
   for (let i = 0; i < 256; i++) if (i !== R) c.linkUp(addPow2(c.id, i), [])
   const K = addPow2(addPow2(c.id, R), 3)
-  t.equal(fingerIndex(c.id, K), R)
-  c.table.learn(K, ['mem://k']) // as a successor list names it
+  c.table.learn(K, ['mem://k'])
   const inR = () => out.sent.filter(s => s.m.type === 'ring.lookup' && fingerIndex(c.id, s.m.target) === R)
   let now = NOW
   const rounds = n => { for (let i = 0; i < n; i++) c.tick(now += 5000) }
+  return { c, out, R, K, inR, rounds }
+}
+
+t.test('a finger range with a node known by address is filled by asking for that node, a lookup only once it fails', async t => {
+  const { c, out, R, K, inR, rounds } = oneEmptyRange()
+  t.equal(fingerIndex(c.id, K), R)
   rounds(FINGER_EVERY)
   t.ok(out.wanted.includes(K), 'the known node is asked for')
   t.same(inR(), [], 'with no lookup for its range')
@@ -387,6 +395,16 @@ t.test('a finger range with a node known by address is filled by asking for that
   rounds(FINGER_EVERY)
   t.equal(inR().length, 1, 'a lookup for the range')
   t.equal(out.wanted.filter(id => id === K).length, 1, 'the failed node is not asked for again')
+})
+
+t.test('a known node asked for once to fill a finger range, whose link never comes, is not asked again: the range is looked up', async t => {
+  const { out, K, inR, rounds } = oneEmptyRange()
+  rounds(FINGER_EVERY)
+  t.same(out.wanted.filter(id => id === K).length, 1, 'asked for')
+  // No link came, and no failure either: K is still known, and past WANT_RETRY rounds.
+  rounds(FINGER_EVERY)
+  t.equal(out.wanted.filter(id => id === K).length, 1, 'not asked for again')
+  t.equal(inR().length, 1, 'the range is looked up instead')
 })
 
 t.test('ring link budget: fingers learned from passing lookups are asked for up to the budget, no more', async t => {
