@@ -202,11 +202,20 @@ t.test('flexible fingers: any live link of a range fills it; ranges below the su
   t.equal(low, fingerIndex(self, linked[linked.length - 1]), 'the lowest range is the last linked successor\'s')
   t.equal(fingers[0].range, low)
   t.equal(fingers[fingers.length - 1].range, 255)
+  t.same(r.successors(), clockwiseFrom(self, links).slice(0, SUCCESSORS), 'links that came up in any order: the nearest, in order')
   for (const f of fingers) {
     const inRange = links.filter(l => fingerIndex(self, l) === f.range)
     if (inRange.length === 0) t.equal(f.id, null, `range ${f.range} empty`)
-    else if (!inRange.includes(f.id)) t.fail(`finger ${f.range} is a link in its range`)
+    else if (f.id !== clockwiseFrom(self, inRange)[0]) t.fail(`finger ${f.range} is the link in its range nearest its start`)
   }
+  t.same(r.emptyRanges(() => false), fingers.filter(f => f.id === null).map(f => f.range), 'emptyRanges: the ranges fingers() shows empty')
+  // A sparse table: four successors in ranges 100–103, then links in ranges 200 and 250 only.
+  const sparse = new RoutingTable(self)
+  for (const i of [100, 101, 102, 103, 200, 250]) sparse.linkUp(addPow2(self, i), ADDR)
+  const empty = sparse.fingers().filter(f => f.id === null).map(f => f.range)
+  t.same(empty, Array.from({ length: 153 }, (_, i) => 103 + i).filter(x => x !== 103 && x !== 200 && x !== 250), 'every range from the last linked successor\'s but the filled ones is empty')
+  t.same(sparse.emptyRanges(() => false), empty, 'emptyRanges: the ranges fingers() shows empty')
+  t.same(sparse.emptyRanges(x => x === 104 || x === 255), empty.filter(x => x !== 104 && x !== 255), 'but those skipped')
   const w = r.wanted()
   for (const f of fingers) if (f.id !== null && !w.has(f.id)) t.fail('fingers are wanted')
   for (const s of linked) t.ok(w.has(s), 'linked successors are wanted')

@@ -68,22 +68,35 @@ export function addPow2 (n: string, i: number): string {
 /**
  * The finger range p falls in as seen from n: the i with n + 2^i ≤ p < n + 2^(i+1) (clockwise),
  * that is the bit length of distance(n, p) minus one; -1 when p === n (no range holds it).
- * Computed on 32-bit words of the hex (a subtraction with borrow, low word first), with no
- * bigint: it runs for every node a routed message names.
+ * Computed on 32-bit words of the hex (a subtraction with borrow, low word first), read a digit
+ * at a time: no bigint, and nothing allocated (it runs for every node a routed message names; a
+ * word array and sixteen slices a call were 2% of what a simulated node allocated).
  */
 export function fingerIndex (n: string, p: string): number {
-  const words = new Array<number>(8)
   let borrow = 0
+  let top = -1
+  let topWord = 0
   for (let w = 7; w >= 0; w--) {
-    let d = parseInt(p.slice(w * 8, w * 8 + 8), 16) - parseInt(n.slice(w * 8, w * 8 + 8), 16) - borrow
+    let d = hexWord(p, w * 8) - hexWord(n, w * 8) - borrow
     borrow = d < 0 ? 1 : 0
     if (d < 0) d += 2 ** 32
-    words[w] = d
+    // Low word first: the last non-zero word seen is the highest.
+    if (d !== 0) {
+      top = w
+      topWord = d
+    }
   }
-  for (let w = 0; w < 8; w++) {
-    if (words[w] !== 0) return (7 - w) * 32 + 31 - Math.clz32(words[w])
+  return top < 0 ? -1 : (7 - top) * 32 + 31 - Math.clz32(topWord)
+}
+
+/** The 32-bit word of checked hex x at digit `at` (eight digits), as top52 reads a digit. */
+function hexWord (x: string, at: number): number {
+  let v = 0
+  for (let i = at; i < at + 8; i++) {
+    const c = x.charCodeAt(i)
+    v = v * 16 + (c & 0xf) + (c >> 6) * 9
   }
-  return -1
+  return v
 }
 
 /**

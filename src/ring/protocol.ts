@@ -587,9 +587,9 @@ export class RingCore extends EventEmitter {
   /** Looks up one empty finger range (not tried lately): the node found there becomes its finger. */
   private refreshFinger (): void {
     if (this.state === 'lonely') return
-    const empty = this.table.fingers().filter(f => f.id === null && this.round - (this.fingerTried.get(f.range) ?? -Infinity) >= FINGER_RETRY)
+    const empty = this.table.emptyRanges(r => this.round - (this.fingerTried.get(r) ?? -Infinity) < FINGER_RETRY)
     if (empty.length === 0) return
-    const range = empty[Math.floor(this.o.random() * empty.length)].range
+    const range = empty[Math.floor(this.o.random() * empty.length)]
     // A node this one knows of in the range already (most often from its successor's list: the
     // lowest ranges lie within it) is asked for without a lookup, once; a lookup finds another
     // if that link does not come up (a dial that fails forgets the node).
@@ -608,20 +608,20 @@ export class RingCore extends EventEmitter {
 
   /** Drops ring links this node asked for that it no longer wants. */
   private dropSurplus (): void {
-    // A link asked for and never made (the dial failed) stops counting against the budget.
-    for (const id of this.ours) {
-      if (!this.table.isLinked(id) && this.round - (this.asked.get(id) ?? 0) >= WANT_RETRY) this.ours.delete(id)
-    }
-    for (const [id, round] of this.asked) if (this.round - round >= WANT_RETRY) this.asked.delete(id)
     // Every link held costs a keepalive when idle and the peer an inbound slot: one that no
     // longer serves (a finger bettered, a successor pushed down the list, a candidate that was
     // not nearer after all) goes at once, with a goodbye (the node keeps its roles: linkDown).
+    // A link asked for and never made (the dial failed) stops counting against the budget. One
+    // pass over a copy (a goodbye may want another link at once, not to be judged by this
+    // `keep`), before `asked` forgets the old rounds.
     const keep = this.table.wanted()
     for (const id of [...this.ours]) {
-      if (keep.has(id)) continue
+      const linked = this.table.isLinked(id)
+      if (keep.has(id) && (linked || this.round - (this.asked.get(id) ?? 0) < WANT_RETRY)) continue
       this.ours.delete(id)
-      if (this.table.isLinked(id)) this.o.dropLink(id)
+      if (linked) this.o.dropLink(id)
     }
+    for (const [id, round] of this.asked) if (this.round - round >= WANT_RETRY) this.asked.delete(id)
   }
 
   // --- state and events --------------------------------------------------------------------

@@ -87,6 +87,8 @@ export class RoutingTable {
   private readonly range = new Map<string, number>()
   /** Live links per finger range: whether a range is empty is one read. */
   private readonly perRange = new Uint32Array(ID_BITS)
+  /** bestPerRange()'s answer, made again in place at each call. */
+  private readonly best: Array<string | null> = new Array<string | null>(ID_BITS).fill(null)
   /** Addresses of nodes known but not linked (successor-list entries, lookup answers). */
   private readonly known = new Map<string, string[]>()
   private succs: string[] = []
@@ -122,7 +124,7 @@ export class RoutingTable {
     this.links.set(id, addresses)
     this.changes++
     this.known.delete(id)
-    return this.mergeSuccessors([id])
+    return this.mergeSuccessor(id)
   }
 
   /**
@@ -284,21 +286,21 @@ export class RoutingTable {
   }
 
   /**
-   * Adds candidates to the successor list: it stays the SUCCESSORS nearest known nodes after
-   * this one, clockwise. True when the list changed.
+   * Adds a candidate to the successor list: it stays the SUCCESSORS nearest known nodes after
+   * this one, clockwise. True when the list changed. Put in its place in a copy, not a set of
+   * the list sorted again: every link that comes up asks.
    */
-  mergeSuccessors (ids: string[]): boolean {
-    const set = new Set(this.succs)
-    let added = false
-    for (const id of ids) {
-      if (id !== this.self && !set.has(id)) { set.add(intern(id)); added = true }
-    }
-    if (!added) return false
-    const next = [...set].sort(this.order).slice(0, SUCCESSORS)
-    const changed = !sameList(next, this.succs)
+  mergeSuccessor (id: string): boolean {
+    if (id === this.self || this.succs.includes(id)) return false
+    let at = this.succs.length
+    while (at > 0 && this.order(id, this.succs[at - 1]) < 0) at--
+    if (at >= SUCCESSORS) return false
+    const next = this.succs.slice()
+    next.splice(at, 0, intern(id))
+    if (next.length > SUCCESSORS) next.length = SUCCESSORS
     this.succs = next
     this.changes++
-    return changed
+    return true
   }
 
   /**
@@ -457,15 +459,34 @@ export class RoutingTable {
    * nearest the range's start: a stable choice), or null when no live link falls in it.
    */
   fingers (): Array<{ range: number, id: string | null }> {
-    const best = new Map<number, string>()
+    const best = this.bestPerRange()
+    const out: Array<{ range: number, id: string | null }> = []
+    for (let r = this.lowestFinger(); r < ID_BITS; r++) out.push({ range: r, id: best[r] })
+    return out
+  }
+
+  /**
+   * The finger ranges from lowestFinger() up that hold no live link, but those `skip` names:
+   * what fingers() shows as null, without an entry made for every range (most hold a link).
+   */
+  emptyRanges (skip: (range: number) => boolean): number[] {
+    const out: number[] = []
+    for (let r = this.lowestFinger(); r < ID_BITS; r++) if (this.perRange[r] === 0 && !skip(r)) out.push(r)
+    return out
+  }
+
+  /**
+   * The live link of each range nearest the range's start (null for none), in an array kept
+   * for the next call: wanted() asks after every change to the links.
+   */
+  private bestPerRange (): ReadonlyArray<string | null> {
+    const best = this.best.fill(null)
     for (const id of this.sorted) {
       const r = this.range.get(id) as number
-      const cur = best.get(r)
-      if (cur === undefined || this.order(id, cur) < 0) best.set(r, id)
+      const cur = best[r]
+      if (cur === null || this.order(id, cur) < 0) best[r] = id
     }
-    const out: Array<{ range: number, id: string | null }> = []
-    for (let r = this.lowestFinger(); r < ID_BITS; r++) out.push({ range: r, id: best.get(r) ?? null })
-    return out
+    return best
   }
 
   /** The finger range id would fill as seen from this node. */
@@ -483,7 +504,8 @@ export class RoutingTable {
     const out = new Set<string>()
     if (this.pred !== null) out.add(this.pred)
     for (let i = 0; i < this.succs.length && i < LINKED_SUCCESSORS; i++) out.add(this.succs[i])
-    for (const f of this.fingers()) if (f.id !== null) out.add(f.id)
+    const best = this.bestPerRange()
+    for (let r = this.lowestFinger(); r < ID_BITS; r++) if (best[r] !== null) out.add(best[r] as string)
     this.wantedSet = out
     this.wantedAt = this.changes
     return out
