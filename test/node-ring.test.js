@@ -351,6 +351,28 @@ t.test('a ring link the peer closed with a goodbye leaves both ends in their rol
   t.not(table(d).predecessor(), c.id, 'and c is no longer d\'s predecessor')
 })
 
+t.test('a node shutting down leaves its ring as it was: each link closes with a disconnect, and nothing is mended, redialed or held against a peer', async t => {
+  const { clock, nodes } = await sortedRing(t, 5)
+  t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined')), 'every node joined')
+  const pn = nodes[0]
+  const peers = pn.peers.all().map(c => c.peerId).sort()
+  t.ok(peers.length >= 2, 'it has links to close')
+  const succ = table(pn).successor()
+  const pred = table(pn).predecessor()
+  const seen = []
+  for (const e of ['status', 'successor', 'predecessor', 'connect-failed', 'disconnect']) pn.on(e, x => seen.push([e, x]))
+  const dials = []
+  const dialPeer = pn.dialer.dialPeer.bind(pn.dialer)
+  pn.dialer.dialPeer = (...args) => { dials.push(args[0]); return dialPeer(...args) }
+  await pn.close()
+  t.same(seen.filter(([e]) => e === 'disconnect').map(([, x]) => x.id).sort(), peers, 'a disconnect for each link')
+  t.same(seen.filter(([e]) => e !== 'disconnect'), [], 'no ring event, no failed dial')
+  t.same(dials, [], 'nothing dialed')
+  t.equal(pn.ringStatus(), 'joined', 'its ring is as it was when it left')
+  t.equal(table(pn).successor(), succ, 'successor kept')
+  t.equal(table(pn).predecessor(), pred, 'predecessor kept')
+})
+
 t.test('a node publishes its records again when it joins with records sent while it was not joined, not at every return to joined', async t => {
   const { clock, nodes, ids, byId, next } = await sortedRing(t, 6)
   t.ok(await runUntil(clock, () => nodes.every(pn => pn.ringStatus() === 'joined' && table(pn).successor() === next(pn.id))), 'joined, in order')

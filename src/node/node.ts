@@ -773,10 +773,20 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   private onClose (c: Connection, info: CloseInfo): void {
     this.keepalive.unwatch(c)
     const wasOpen = this.peers.delete(c)
+    // A node shutting down closes its links itself (or its process is gone): what they were for
+    // goes with it. No failure is held against the peer, nothing redials, the ring is not mended
+    // around a node that is leaving it. At the simulation's kill (half of 5,000 nodes at once)
+    // the dying nodes mending their rings link by link as they went were a fifth of the
+    // interval's CPU.
+    if (this.closing) {
+      this.relays.closed(c)
+      if (wasOpen) this.event('disconnect', { ...peerInfo(c), reason: info.reason })
+      return
+    }
     // A link that ended by itself before its hello was taken (a failed, stalled or garbled
     // secure handshake, plaintext, a bad ciphertext): refused, with the link's reason. (A dial
     // the network refused, where nobody spoke, is a connect-failed alone.)
-    if (!wasOpen && c.linkFailed && !this.closing && (!c.outbound || c.socket.heard === true || info.fault)) {
+    if (!wasOpen && c.linkFailed && (!c.outbound || c.socket.heard === true || info.fault)) {
       const stage = c.remoteId === null ? 'secure handshake failed' : 'link failed before hello'
       this.event('refused', { address: c.dialed ?? null, reason: `${stage}: ${info.reason}` })
     }
