@@ -397,6 +397,16 @@ t.test('a finger range with a node known by address is filled by asking for that
   t.equal(out.wanted.filter(id => id === K).length, 1, 'the failed node is not asked for again')
 })
 
+t.test('a known node seen going down is not asked for to fill a finger range: the range is looked up', async t => {
+  const { c, out, K, inR, rounds } = oneEmptyRange()
+  c.linkUp(K, ['mem://k'])
+  c.linkDown(K) // its link failed: K is marked dead
+  c.table.learn(K, ['mem://k']) // and named again by a successor's list that has not caught up
+  rounds(FINGER_EVERY)
+  t.notOk(out.wanted.includes(K), 'not asked for')
+  t.equal(inR().length, 1, 'the range is looked up')
+})
+
 t.test('a known node asked for once to fill a finger range, whose link never comes, is not asked again: the range is looked up', async t => {
   const { out, K, inR, rounds } = oneEmptyRange()
   rounds(FINGER_EVERY)
