@@ -2,7 +2,7 @@
 // TTL and loop protection, the asker's check of a false claim of responsibility, the ring link
 // budget. Each peer here is a message written by the test.
 import t from 'tap'
-import { RingCore, checkAgrees, FINGER_EVERY, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, CHECK_GROWTH, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
+import { RingCore, checkAgrees, FINGER_EVERY, STAB_EVERY_MAX, TELL_DEPTH, JOIN_EVERY, CHECK_EVERY_MAX, CHECK_GROWTH, LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_LOOKUP_RETRY, RING_LINK_SLACK, DEAD_ROUNDS, MAX_PENDING, MAX_ROUTES } from '../lib/ring/protocol.js'
 import { ringLinkBudget } from '../lib/ring/routing.js'
 import { generateKeyPair, idOf } from '../lib/node/identity.js'
 import { addPow2, fingerIndex, fromBig, toBig } from '../lib/ring/ids.js'
@@ -757,6 +757,47 @@ t.test('a repeated answer is taken as the one it names; one not held is passed o
   t.same(c.table.successors(), [B], 'a new link holds no answer yet')
   const again = stab()
   t.ok(again !== undefined && again.have === undefined, 'and its stabilise names none, so the answer comes in full')
+})
+
+t.test('a node whose lookups are answered slowly waits longer before a retry, up to MAX_LOOKUP_RETRY; answered fast again, LOOKUP_RETRY', async t => {
+  const { c, out } = core('1')
+  const A = hexId('3')
+  const B = hexId('9')
+  c.linkUp(A, [])
+  c.linkUp(B, [])
+  const target = hexId('5')
+  const lookups = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.target === target)
+  let now = NOW
+  /** A lookup answered (by A, the first hop) `ms` after it went out; whether it was sent again meanwhile. */
+  const answeredAfter = ms => {
+    out.sent.length = 0
+    let result = null
+    c.lookup(target, 'owner', (err, res) => { result = { err, res } })
+    const [first] = lookups()
+    c.tick(now += ms)
+    const again = lookups().length > 1
+    c.receive(first.to, { type: 'ring.found', qid: first.m.qid, hops: 2, owner: { id: B, addrs: [] }, pred: A })
+    t.equal(result?.res?.owner.id, B, 'answered')
+    return again
+  }
+  t.equal(c.lookups.retryAfter, LOOKUP_RETRY, 'no lookup answered yet: LOOKUP_RETRY')
+  t.notOk(answeredAfter(1400), 'an answer within it')
+  t.equal(c.lookups.retryAfter, MAX_LOOKUP_RETRY, 'one slow answer: the wait is the round trip and four times its variation, at most MAX_LOOKUP_RETRY')
+  for (let i = 0; i < 10; i++) answeredAfter(2000)
+  t.notOk(answeredAfter(2000), 'answers past LOOKUP_RETRY, once the wait grew, are not sent again')
+  t.ok(c.lookups.retryAfter > LOOKUP_RETRY && c.lookups.retryAfter <= MAX_LOOKUP_RETRY, `answers ~2 s after: waits ${Math.round(c.lookups.retryAfter)} ms`)
+  // A lookup nobody answers is still sent again, once the longer wait is over.
+  out.sent.length = 0
+  c.lookup(target, 'owner', () => {})
+  const wait = c.lookups.retryAfter
+  c.tick(now += LOOKUP_RETRY + 1)
+  t.equal(lookups().length, 1, 'not at LOOKUP_RETRY')
+  c.tick(now += wait - LOOKUP_RETRY)
+  t.equal(lookups().length, 2, 'at the wait it learned')
+  c.tick(now += LOOKUP_TIMEOUT)
+  for (let i = 0; i < 40; i++) answeredAfter(300)
+  t.equal(c.lookups.retryAfter, LOOKUP_RETRY, 'answered fast again: back to LOOKUP_RETRY')
+  t.ok(answeredAfter(LOOKUP_RETRY + 1), 'and an answer later than that is sent again meanwhile')
 })
 
 t.test('an error answered to an earlier attempt of a lookup is passed over while the retry is on its way; the retry\'s answer ends it', async t => {

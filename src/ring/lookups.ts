@@ -6,6 +6,7 @@
 import { distance, fromBig, toBig } from './ids.js'
 import { REPLICAS, type Hop, type RoutingTable } from './routing.js'
 import { slotOf, type RingRecord } from './record.js'
+import { RoundTrip } from './round-trip.js'
 import { randomHex, type Random } from '../util/random.js'
 import { MAX_SKIP, type LookupOp, type RingFound, type RingLookup, type RingMessage, type RingPeer } from '../wire/ring.js'
 import type { Envelope } from '../wire/record.js'
@@ -19,12 +20,19 @@ export const LOOKUP_TTL = 32
 /** How long a lookup waits for its answer before it fails, ms (a search's default timeout). */
 export const LOOKUP_TIMEOUT = 5000
 /**
- * How long before a lookup is sent again past a silent responsible node (to a replica), ms: a
- * path of ~7 hops answers in well under a second on a real network. The attempt before is not
- * given up (Pending.earlier): a path that is only slow (links of 100 ms and more, a final hop
- * that walks back) still answers, and its answer counts.
+ * The least a lookup waits before it is sent again past a silent responsible node (to a
+ * replica), ms: a path of ~7 hops answers in well under a second on a fast network. Where this
+ * node's lookups take longer to answer, it waits longer (RoundTrip: the smoothed round trip and
+ * four times its variation), up to MAX_LOOKUP_RETRY. The attempt before is not given up
+ * (Pending.earlier): a path that is only slow (links of 100 ms and more, a final hop that walks
+ * back) still answers, and its answer counts.
  */
 export const LOOKUP_RETRY = 1500
+/**
+ * The most a lookup waits before it is sent again, ms: half of LOOKUP_TIMEOUT, so one sent past
+ * a silent node still has the other half for its answer.
+ */
+export const MAX_LOOKUP_RETRY = LOOKUP_TIMEOUT / 2
 /**
  * Times a search's lookup whose route failed (a loop, its TTL: routing tables that disagree
  * while the ring moves) is sent again another way in, from a random link, before it fails. Each
@@ -157,15 +165,17 @@ function deadline (m: RingLookup, started: number): number {
   return m.op === 'deliver' && m.envelope !== undefined ? Math.min(m.envelope.expires, started + MAX_ENVELOPE_TTL) : started + LOOKUP_TIMEOUT
 }
 
-/** When tick() next has something to do for p: its deadline, or its retry (none for an envelope). */
-function dueOf (p: Pending): number {
-  return p.op === 'deliver' ? deadline(p.msg, p.started) : Math.min(deadline(p.msg, p.started), p.sent + LOOKUP_RETRY)
+/** When tick() next has something to do for p: its deadline, or its retry `retry` ms after it went (none for an envelope). */
+function dueOf (p: Pending, retry: number): number {
+  return p.op === 'deliver' ? deadline(p.msg, p.started) : Math.min(deadline(p.msg, p.started), p.sent + retry)
 }
 
 /**
  * How much earlier than the due time it computed tick() looks at what waits, ms: the look itself
- * decides as it always did (a retry is due when now - sent reaches LOOKUP_RETRY), so a look a
- * little early changes nothing, and sent + LOOKUP_RETRY rounded up cannot make one late.
+ * decides as it always did (a retry is due when now - sent reaches the wait), so a look a little
+ * early changes nothing, and sent + the wait rounded up cannot make one late. A wait that grew
+ * since a due time was worked out makes a look early; one that shrank moves the due time as much
+ * earlier (sample).
  */
 const DUE_MARGIN = 1
 
@@ -190,6 +200,8 @@ export class Lookups {
    */
   private pendingDue = Infinity
   private routesDue = Infinity
+  /** How long this node's lookups take to be answered: how long one waits before a retry. */
+  private readonly roundTrip = new RoundTrip(LOOKUP_RETRY, MAX_LOOKUP_RETRY)
 
   constructor (private readonly core: LookupHost, private readonly random: Random, private readonly send: (to: string, m: RingMessage) => void) {}
 
@@ -206,11 +218,12 @@ export class Lookups {
       // that throws leaves the old one, so the next tick walks again and the lookups after it
       // still time out.
       let next = Infinity
+      const wait = this.roundTrip.retryAfter
       for (const qid of this.pending.keys()) {
         const p = this.pending.get(qid) as Pending
         if (now >= deadline(p.msg, p.started)) this.finish(qid, new Error(p.op === 'deliver' ? 'no reply before the request expired' : `lookup timed out after ${LOOKUP_TIMEOUT} ms`))
-        else if (now - p.sent >= LOOKUP_RETRY && p.op !== 'deliver') this.retry(qid, p, 'past')
-        else next = Math.min(next, dueOf(p))
+        else if (now - p.sent >= wait && p.op !== 'deliver') this.retry(qid, p, 'past')
+        else next = Math.min(next, dueOf(p, wait))
       }
       this.pendingDue = next
     }
@@ -227,7 +240,20 @@ export class Lookups {
   /** A lookup of this node's waits under qid (tick() looks at it when it falls due). */
   private wait (qid: string, p: Pending): void {
     this.pending.set(qid, p)
-    this.pendingDue = Math.min(this.pendingDue, dueOf(p))
+    this.pendingDue = Math.min(this.pendingDue, dueOf(p, this.roundTrip.retryAfter))
+  }
+
+  /** A round trip measured: a shorter wait brings every retry due as much sooner. */
+  private sample (ms: number): void {
+    const before = this.roundTrip.retryAfter
+    this.roundTrip.sample(ms)
+    const after = this.roundTrip.retryAfter
+    if (after < before) this.pendingDue -= before - after
+  }
+
+  /** The wait before a lookup of this node's is sent again past a silent node, ms (see LOOKUP_RETRY). */
+  get retryAfter (): number {
+    return this.roundTrip.retryAfter
   }
 
   /** Lookups sent over a link that went down will never be answered through it: retry them now. */
@@ -458,6 +484,9 @@ export class Lookups {
     } else {
       if (p.next !== from) return
       asked = p.msg
+      // How long a whole path took to answer, from a lookup's first try (Karn's rule: an answer
+      // after a retry may be to either copy) and not from the one-hop check of a claim.
+      if (m.error === undefined && p.earlier === undefined && !p.checked) this.sample(this.core.time - p.sent)
     }
     // A closer node was asked to check the first answer, and failed to answer: the first stands.
     if (m.error !== undefined && p.first !== undefined) return this.finish(qid, null, resultOf(p.first))

@@ -17,7 +17,7 @@ import { sameList, samePrefix } from '../util/same-list.js'
 import { MAX_RECORDS_PER_MESSAGE, MAX_RING_ERROR, MAX_STAB_ANSWER, packRecords, type LookupOp, type RingLookup, type RingMessage, type RingPeer, type RingStabOk } from '../wire/ring.js'
 import type { Envelope, RingRecord } from '../wire/record.js'
 
-export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING, MAX_DETOURS } from './lookups.js'
+export { LOOKUP_TTL, LOOKUP_TIMEOUT, LOOKUP_RETRY, MAX_LOOKUP_RETRY, MAX_ROUTES, MAX_PENDING, MAX_DETOURS } from './lookups.js'
 export type { LookupCallback, LookupResult, LookupExtra } from './lookups.js'
 
 /** Default length of a round (stabilise, finger and upkeep period), ms: the gossip interval. */
