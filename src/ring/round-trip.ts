@@ -9,7 +9,15 @@
 const ALPHA = 1 / 8
 /** Weight of a new sample's deviation in the round trip's variation (RFC 6298's beta). */
 const BETA = 1 / 4
-/** Variations above the smoothed round trip the wait allows (RFC 6298's K). */
+/**
+ * Variations above the smoothed round trip the wait allows (RFC 6298's K). The price of a longer
+ * wait: a retry past a node that has just died comes later too. After half of 10,000 nodes
+ * failed at once, 66 of the 68 searches of that interval were answered through the ring (all 68
+ * at a fixed 1.5 s), every one from the next interval on. Less did worse where it was meant to
+ * help: at K = 2, with a second retry at LOOKUP_RETRY, the answers queued near a busy point were
+ * asked for again and again (2,000 nodes, --slow-links 0.5: 28 frames a search in the
+ * 100-member row, against 12.4 here and 20.3 at a fixed 1.5 s).
+ */
 const K = 4
 
 export class RoundTrip {
