@@ -759,14 +759,19 @@ t.test('a repeated answer is taken as the one it names; one not held is passed o
   t.ok(again !== undefined && again.have === undefined, 'and its stabilise names none, so the answer comes in full')
 })
 
-t.test('a node whose lookups are answered slowly waits longer before a retry, up to MAX_LOOKUP_RETRY; answered fast again, LOOKUP_RETRY', async t => {
+/** A core (1…) linked to A (3…), `more` and B (9…), in that order, and its lookups for the target 5…. */
+function linkedForTarget (more = []) {
   const { c, out } = core('1')
   const A = hexId('3')
   const B = hexId('9')
-  c.linkUp(A, [])
-  c.linkUp(B, [])
+  for (const id of [A, ...more, B]) c.linkUp(id, [])
   const target = hexId('5')
   const lookups = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.target === target)
+  return { c, out, A, B, target, lookups }
+}
+
+t.test('a node whose lookups are answered slowly waits longer before a retry, up to MAX_LOOKUP_RETRY; answered fast again, LOOKUP_RETRY', async t => {
+  const { c, out, A, B, target, lookups } = linkedForTarget()
   let now = NOW
   /** A lookup answered (by A, the first hop) `ms` after it went out; whether it was sent again meanwhile. */
   const answeredAfter = ms => {
@@ -801,13 +806,7 @@ t.test('a node whose lookups are answered slowly waits longer before a retry, up
 })
 
 t.test('an error answered to an earlier attempt of a lookup is passed over while the retry is on its way; the retry\'s answer ends it', async t => {
-  const { c, out } = core('1')
-  const A = hexId('3')
-  const B = hexId('9')
-  c.linkUp(A, [])
-  c.linkUp(B, [])
-  const target = hexId('5')
-  const lookups = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.target === target)
+  const { c, A, B, target, lookups } = linkedForTarget()
   let result = null
   c.lookup(target, 'owner', (err, res) => { result = { err, res } })
   const [first] = lookups()
@@ -824,13 +823,8 @@ t.test('an error answered to an earlier attempt of a lookup is passed over while
 })
 
 t.test('the owner\'s answer to an attempt before a retry past it is checked against a closer link, as the first attempt\'s would be', async t => {
-  const { c, out } = core('1')
-  const A = hexId('3')
   const C = hexId('6')
-  const B = hexId('9')
-  for (const id of [A, C, B]) c.linkUp(id, [])
-  const target = hexId('5')
-  const lookups = () => out.sent.filter(s => s.m.type === 'ring.lookup' && s.m.target === target)
+  const { c, out, A, B, target, lookups } = linkedForTarget([C])
   let result = null
   c.lookup(target, 'owner', (err, res) => { result = { err, res } })
   const [first] = lookups()
