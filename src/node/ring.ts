@@ -19,8 +19,8 @@ import type { NodeContext } from './types.js'
 
 /**
  * How often, at most, the ring's clock is read, ms (a quarter of a round when rounds are
- * shorter): lookups wait at least LOOKUP_RETRY (1.5 s) before a retry, so half a second late is little,
- * and ten thousand simulated nodes tick no more than they must.
+ * shorter): lookups wait at least LOOKUP_RETRY (1.5 s) before a retry, so half a second late is
+ * little, and ten thousand simulated nodes tick no more than they must.
  */
 export const RING_TICK = 500
 

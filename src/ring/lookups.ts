@@ -165,7 +165,10 @@ function deadline (m: RingLookup, started: number): number {
   return m.op === 'deliver' && m.envelope !== undefined ? Math.min(m.envelope.expires, started + MAX_ENVELOPE_TTL) : started + LOOKUP_TIMEOUT
 }
 
-/** When tick() next has something to do for p: its deadline, or its retry `retry` ms after it went (none for an envelope). */
+/**
+ * When tick() next has something to do for p: its deadline, or its retry, `retry` ms after it
+ * went (none for an envelope).
+ */
 function dueOf (p: Pending, retry: number): number {
   return p.op === 'deliver' ? deadline(p.msg, p.started) : Math.min(deadline(p.msg, p.started), p.sent + retry)
 }
