@@ -176,3 +176,29 @@ t.test('a damaged offer in the database is skipped at start, and said so; the ot
   t.match(errors[0], /^offer store: entry "stun stun:127\.0\.0\.1:1" skipped: service url "no scheme"/)
   t.match(errors[1], /^offer store: entry "time udp:\/\/127\.0\.0\.1:37" skipped: damaged entry/)
 })
+
+t.test('a withdraw made by a restarted node before it has any link reaches the ring once it joins', async t => {
+  const { node } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const opts = { clock, interval: 200, dialInterval: 100, connections: 2, bootstrap: true }
+  const db = new MemoryLevel()
+  const keyPair = generateKeyPair()
+  const a = node('w0', { ...opts, random: seededRandom(1), db, keyPair, addresses: ['mem://w0'] })
+  const others = [1, 2, 3].map(i => node(`w${i}`, { ...opts, random: seededRandom(i + 1), addresses: [`mem://w${i}`] }))
+  await Promise.all([a, ...others].map(pn => pn.ready))
+  for (let i = 0; i < 3; i++) await others[i].save([`mem://w${i}`])
+  t.ok(await runUntil(clock, () => [a, ...others].every(pn => pn.ringStatus() === 'joined')), 'four nodes joined')
+  await a.offer({ name: 'stun', url: 'stun:127.0.0.1:3478' })
+  await runUntil(clock, () => false, 40)
+  const asker = others[2]
+  t.same((await findAll(clock, asker, 'stun')).rows.map(r => r.url), ['stun:127.0.0.1:3478'], 'the offer is found')
+  await a.close()
+  const a2 = node('w0b', { ...opts, random: seededRandom(9), db, keyPair, addresses: ['mem://w0b'] })
+  await a2.ready
+  // No link yet (the clock has not moved): the tombstone can only be stored by the node itself.
+  t.same((await a2.withdraw('stun')).map(o => o.url), ['stun:127.0.0.1:3478'], 'withdrawn')
+  await a2.save(['mem://w1'])
+  t.ok(await runUntil(clock, () => a2.ringStatus() === 'joined'), 'the restarted node joined')
+  await runUntil(clock, () => false, 40)
+  t.same((await findAll(clock, asker, 'stun')).rows, [], 'the withdrawn offer is no longer found')
+})
