@@ -7,6 +7,8 @@ import { MemoryLevel } from 'memory-level'
 import { VirtualClock, seededRandom, MAX_OFFERS, MAX_FIND, checkOffer, generateKeyPair } from '../lib/index.js'
 import { memNet } from './lib/mem-nodes.js'
 import { runUntil } from './lib/helpers.js'
+import { pointOf } from '../lib/ring/record.js'
+import { DEFAULT_NETWORK } from '../lib/node/defaults.js'
 
 async function ringOf (t, n, opts = {}) {
   const { node } = memNet(t)
@@ -188,17 +190,22 @@ t.test('a withdraw made by a restarted node before it has any link reaches the r
   await Promise.all([a, ...others].map(pn => pn.ready))
   for (let i = 0; i < 3; i++) await others[i].save([`mem://w${i}`])
   t.ok(await runUntil(clock, () => [a, ...others].every(pn => pn.ringStatus() === 'joined')), 'four nodes joined')
-  await a.offer({ name: 'stun', url: 'stun:127.0.0.1:3478' })
+  // A name whose point another node is responsible for: the restarted node alone holds itself
+  // responsible for every point, and must not keep the tombstone to itself.
+  const ids = [a, ...others].map(pn => pn.id).sort()
+  const ownerOf = point => ids.find(id => id >= point) ?? ids[0]
+  const name = Array.from({ length: 40 }, (_, i) => `svc${i}`).find(n => ownerOf(pointOf('service', DEFAULT_NETWORK, n)) !== a.id)
+  await a.offer({ name, url: 'stun:127.0.0.1:3478' })
   await runUntil(clock, () => false, 40)
   const asker = others[2]
-  t.same((await findAll(clock, asker, 'stun')).rows.map(r => r.url), ['stun:127.0.0.1:3478'], 'the offer is found')
+  t.same((await findAll(clock, asker, name)).rows.map(r => r.url), ['stun:127.0.0.1:3478'], 'the offer is found')
   await a.close()
   const a2 = node('w0b', { ...opts, random: seededRandom(9), db, keyPair, addresses: ['mem://w0b'] })
   await a2.ready
   // No link yet (the clock has not moved): the tombstone can only be stored by the node itself.
-  t.same((await a2.withdraw('stun')).map(o => o.url), ['stun:127.0.0.1:3478'], 'withdrawn')
+  t.same((await a2.withdraw(name)).map(o => o.url), ['stun:127.0.0.1:3478'], 'withdrawn')
   await a2.save(['mem://w1'])
   t.ok(await runUntil(clock, () => a2.ringStatus() === 'joined'), 'the restarted node joined')
   await runUntil(clock, () => false, 40)
-  t.same((await findAll(clock, asker, 'stun')).rows, [], 'the withdrawn offer is no longer found')
+  t.same((await findAll(clock, asker, name)).rows, [], 'the withdrawn offer is no longer found')
 })
