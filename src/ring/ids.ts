@@ -77,7 +77,7 @@ export function fingerIndex (n: string, p: string): number {
   let top = -1
   let topWord = 0
   for (let w = 7; w >= 0; w--) {
-    let d = hexWord(p, w * 8) - hexWord(n, w * 8) - borrow
+    let d = hexValue(p, w * 8, 8) - hexValue(n, w * 8, 8) - borrow
     borrow = d < 0 ? 1 : 0
     if (d < 0) d += 2 ** 32
     // Low word first: the last non-zero word seen is the highest.
@@ -87,16 +87,6 @@ export function fingerIndex (n: string, p: string): number {
     }
   }
   return top < 0 ? -1 : (7 - top) * 32 + 31 - Math.clz32(topWord)
-}
-
-/** The 32-bit word of checked hex x at digit `at` (eight digits), as top52 reads a digit. */
-function hexWord (x: string, at: number): number {
-  let v = 0
-  for (let i = at; i < at + 8; i++) {
-    const c = x.charCodeAt(i)
-    v = v * 16 + (c & 0xf) + (c >> 6) * 9
-  }
-  return v
 }
 
 /**
@@ -114,14 +104,19 @@ export function arcFraction (a: string, b: string): number {
  * and a slice each was a new string (3% of what a simulated node allocated).
  */
 function top52 (x: string): number {
+  return hexValue(x, 0, 13) / 2 ** 52
+}
+
+/** The value of the n hex digits of checked hex x from digit `at` (n ≤ 13: exact in a double). */
+function hexValue (x: string, at: number, n: number): number {
   let v = 0
-  for (let i = 0; i < 13; i++) {
+  for (let i = at; i < at + n; i++) {
     const c = x.charCodeAt(i)
     // '0'–'9' are 0x30–0x39, 'a'–'f' 0x61–0x66 and 'A'–'F' 0x41–0x46: the low four bits, and 9
     // more for a letter (bit 6).
     v = v * 16 + (c & 0xf) + (c >> 6) * 9
   }
-  return v / 2 ** 52
+  return v
 }
 
 /**
