@@ -191,10 +191,13 @@ t.test('a withdraw made by a restarted node before it has any link reaches the r
   for (let i = 0; i < 3; i++) await others[i].save([`mem://w${i}`])
   t.ok(await runUntil(clock, () => [a, ...others].every(pn => pn.ringStatus() === 'joined')), 'four nodes joined')
   // A name whose point another node is responsible for: the restarted node alone holds itself
-  // responsible for every point, and must not keep the tombstone to itself.
+  // responsible for every point, and must not keep the tombstone to itself. Its first link is
+  // its successor, which takes the arc between them when they meet (the handover of a node that
+  // was alone): not that arc either, so the tombstone reaches the ring only by being published.
   const ids = [a, ...others].map(pn => pn.id).sort()
   const ownerOf = point => ids.find(id => id >= point) ?? ids[0]
-  const name = Array.from({ length: 40 }, (_, i) => `svc${i}`).find(n => ownerOf(pointOf('service', DEFAULT_NETWORK, n)) !== a.id)
+  const first = others.find(pn => pn.id === ownerOf(`${a.id}+`))
+  const name = Array.from({ length: 200 }, (_, i) => `svc${i}`).find(n => ![a.id, first.id].includes(ownerOf(pointOf('service', DEFAULT_NETWORK, n))))
   await a.offer({ name, url: 'stun:127.0.0.1:3478' })
   await runUntil(clock, () => false, 40)
   const asker = others[2]
@@ -204,8 +207,12 @@ t.test('a withdraw made by a restarted node before it has any link reaches the r
   await a2.ready
   // No link yet (the clock has not moved): the tombstone can only be stored by the node itself.
   t.same((await a2.withdraw(name)).map(o => o.url), ['stun:127.0.0.1:3478'], 'withdrawn')
-  await a2.save(['mem://w1'])
+  await a2.save([first.url])
   t.ok(await runUntil(clock, () => a2.ringStatus() === 'joined'), 'the restarted node joined')
   await runUntil(clock, () => false, 40)
   t.same((await findAll(clock, asker, name)).rows, [], 'the withdrawn offer is no longer found')
+  // Nor held by the point's replicas, which answer when the owner does not.
+  const point = pointOf('service', DEFAULT_NETWORK, name)
+  const holding = others.filter(pn => pn.ring.core.store.get(point, clock.now()).length > 0)
+  t.same(holding.map(pn => pn.id), [], 'no node holds the offer any longer: the tombstone replaced it everywhere')
 })

@@ -91,6 +91,9 @@ export class RingLinks {
       if (s.to !== 'joined' || !this.adrift) return
       this.adrift = false
       this.republish()
+      // Tombstones too: one made while alone was stored by this node only (it held itself
+      // responsible for every point), and the record it withdraws lives on at the true owner.
+      this.core.records.republishTombstones()
     })
     this.metadata = opts.metadata ?? {}
     this.mine.set('presence', Object.keys(this.metadata).length > 0 ? { type: 'presence', meta: this.metadata } : { type: 'presence' })
@@ -105,7 +108,7 @@ export class RingLinks {
     const slot = `member ${name}`
     if (withdraw) {
       this.mine.delete(slot)
-      this.core.records.withdraw('member', name)
+      this.withdraw('member', name)
       return
     }
     const fields = { type: 'member' as const, name }
@@ -125,7 +128,7 @@ export class RingLinks {
   /** Withdraw a service this node offered: a tombstone for its slot. */
   withdrawService (o: { name: string, url: string }): void {
     this.mine.delete(`service ${o.name} ${o.url}`)
-    this.core.records.withdraw('service', o.name, o.url)
+    this.withdraw('service', o.name, o.url)
   }
 
   /** Publish every record of ours again (the node joined, or its addresses changed). */
@@ -136,6 +139,11 @@ export class RingLinks {
   private publish (fields: Omit<Published, 'addresses'>): void {
     if (this.core.status() !== 'joined') this.adrift = true
     this.core.records.publish({ ...fields, addresses: this.addresses() })
+  }
+
+  private withdraw (type: 'member' | 'service', name: string, url?: string): void {
+    if (this.core.status() !== 'joined') this.adrift = true
+    this.core.records.withdraw(type, name, url)
   }
 
   /** The members of subnet the ring holds (a fetch at its point), verified, up to max. */

@@ -73,6 +73,14 @@ export class Records {
     return this.publish(f, cb)
   }
 
+  /**
+   * Publishes this node's tombstones again (each still withdrawing a record that may live on):
+   * the node joined after making them where it could not reach the ring.
+   */
+  republishTombstones (): void {
+    for (const o of [...this.own.values()]) if (o.until !== undefined && o.until > this.core.time) this.publish(o.fields)
+  }
+
   /** This node's own live records (not its tombstones). */
   mine (): RingRecord[] {
     return [...this.own.values()].filter(o => o.until === undefined).map(o => o.record)
