@@ -92,7 +92,8 @@ export class RingLinks {
       this.adrift = false
       this.republish()
       // Tombstones too: one made while alone was stored by this node only (it held itself
-      // responsible for every point), and the record it withdraws lives on at the true owner.
+      // responsible for every point), and the record it withdraws lives on at the point's
+      // replicas (the owner may get the tombstone in a handover; they do not).
       this.core.records.republishTombstones()
     })
     this.metadata = opts.metadata ?? {}
