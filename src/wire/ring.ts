@@ -4,6 +4,7 @@
 import { MAX_FRAME, WireError } from './frame.js'
 import { MAX_ADDRESS_LENGTH, MAX_HELLO_ADDRS, MAX_HOP_LIMIT } from './messages.js'
 import { recordShapeProblem, envelopeShapeProblem, MAX_FETCH, type RingRecord, type Envelope } from './record.js'
+import { jsonBytes } from './json-size.js'
 
 /** Operations a routed lookup asks of the node responsible for its target. */
 export const LOOKUP_OPS = ['owner', 'fetch', 'store', 'deliver'] as const
@@ -32,7 +33,7 @@ export function packRecords<T> (records: T[]): T[][] {
   let batch: T[] = []
   let bytes = 1 // the JSON array: "[", then each record and its "," or "]"
   for (const r of records) {
-    const size = Buffer.byteLength(JSON.stringify(r), 'utf8') + 1
+    const size = jsonBytes(r) + 1
     if (batch.length > 0 && (batch.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > RECORDS_ROOM)) {
       out.push(batch)
       batch = []
