@@ -85,6 +85,22 @@ export interface ConnectionEvents {
 const received = new WeakMap<object, Buffer>()
 
 /**
+ * The link a stream carries, kept on the stream: its listeners are one set of functions for every
+ * link (Connection.streamListeners), which find their link here, where five closures a link end
+ * cost each of a simulated node's ~35 link ends ~300 bytes.
+ */
+const LINK = Symbol('peernet link')
+type Carrier = LinkStream & { [LINK]?: Connection }
+
+/** One clock-reading function per clock, for its links' buckets: a closure a link cost each one more. */
+const readers = new WeakMap<Clock, () => number>()
+function readerOf (clock: Clock): () => number {
+  let read = readers.get(clock)
+  if (read === undefined) readers.set(clock, read = () => clock.now())
+  return read
+}
+
+/**
  * What a link knows of the peer's addresses and sources before its hello, shared (frozen): two
  * empty arrays of its own cost every link end of every node ~64 bytes, for nothing.
  */
@@ -145,8 +161,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly clock: Clock
   private readonly traffic: Traffic | undefined
   private readonly bucket: TokenBucket
-  /** This peer's budget of search queries (QUERY_RATE, QUERY_BURST). */
-  readonly queries: TokenBucket
+  private queryBucket: TokenBucket | null = null
   private handshakeTimer: Timer | null
 
   constructor (readonly socket: LinkStream, opts: ConnectionOptions) {
@@ -161,18 +176,34 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.traffic = opts.traffic
     this.since = opts.clock.now()
     this.lastHeard = this.since
-    // One clock reading function for both buckets (a closure each cost every link one more).
-    const now = (): number => this.clock.now()
-    this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, now)
-    this.queries = new TokenBucket(QUERY_RATE, QUERY_BURST, now)
+    this.bucket = new TokenBucket(PEER_RATE, PEER_BURST, readerOf(opts.clock))
     if (opts.outbound) this.address = opts.dialed
     this.handshakeTimer = this.clock.setTimeout(() => this.fail('handshake timed out', true), HANDSHAKE_TIMEOUT)
     this.handshakeTimer.unref?.()
-    socket.on('handshake', () => this.onSecured())
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('error', (err: Error) => this.fail(err.message || String(err), false))
-    socket.on('end', () => this.fail('connection closed by peer', false))
-    socket.on('close', () => this.fail('connection closed', false))
+    ;(socket as Carrier)[LINK] = this
+    const on = Connection.streamListeners
+    socket.on('handshake', on.handshake)
+    socket.on('data', on.data)
+    socket.on('error', on.error)
+    socket.on('end', on.end)
+    socket.on('close', on.close)
+  }
+
+  /** The listeners every link's stream has, each finding its link on the stream (LINK). */
+  private static readonly streamListeners = {
+    handshake (this: Carrier): void { this[LINK]?.onSecured() },
+    data (this: Carrier, chunk: Buffer): void { this[LINK]?.onData(chunk) },
+    error (this: Carrier, err: Error): void { this[LINK]?.fail(err.message || String(err), false) },
+    end (this: Carrier): void { this[LINK]?.fail('connection closed by peer', false) },
+    close (this: Carrier): void { this[LINK]?.fail('connection closed', false) }
+  }
+
+  /**
+   * This peer's budget of search queries (QUERY_RATE, QUERY_BURST), made at its first query: a
+   * bucket starts full, as one made with the link would be by then, and most links carry none.
+   */
+  get queries (): TokenBucket {
+    return this.queryBucket ??= new TokenBucket(QUERY_RATE, QUERY_BURST, readerOf(this.clock))
   }
 
   /** The link itself ended it (see linkFailed). */

@@ -741,17 +741,29 @@ export class Peernet extends EventEmitter<PeernetEvents> {
   /** A new link, either direction: into its handshake, messages to the part they concern. */
   private attach (c: Connection): void {
     if (!this.handshake.admit(c)) return
-    c.on('message', m => {
-      try {
-        this.route(c, m)
-      } catch (err) {
-        this.fail(err as Error)
-      }
-    })
-    c.on('close', info => this.onClose(c, info))
-    c.once('open', () => this.keepalive.watch(c))
+    const on = this.linkListeners
+    c.on('message', on.message)
+    c.on('close', on.close)
+    c.on('open', on.open) // emitted once, at the handshake's end
     if (c.outbound) this.handshake.greet(c)
   }
+
+  /**
+   * What every link's events go to: one set of functions for all of this node's links (the link
+   * is the emitter they are called on), where three closures a link cost each of a simulated
+   * node's ~35 link ends ~200 bytes more.
+   */
+  private readonly linkListeners = ((node: Peernet) => ({
+    message (this: Connection, m: PeerMessage): void {
+      try {
+        node.route(this, m)
+      } catch (err) {
+        node.fail(err as Error)
+      }
+    },
+    close (this: Connection, info: CloseInfo): void { node.onClose(this, info) },
+    open (this: Connection): void { node.keepalive.watch(this) }
+  }))(this)
 
   private route (c: Connection, m: PeerMessage): void {
     if (!c.open) return this.handshake.onMessage(c, m)
