@@ -272,3 +272,59 @@ t.test('VirtualClock: hundreds of repeating timers of a few periods among one-sh
   t.same(repeat.log, chain.log, 'run for run, in the same order')
   t.equal(repeat.pending, chain.pending, 'as many waiting at the end')
 })
+
+t.test('VirtualClock: again() runs in the very order clearTimeout and a new setTimeout would; it takes the same timer only once it waits nowhere', async t => {
+  // Jobs that set their timer again at random: from their own run (the timer has run), while it
+  // still waits (it must not then be in the queue twice), after clearing it; some owned by a
+  // party that is retired half way. Played once with again() and once with clear + setTimeout.
+  const play = (reuse) => {
+    const clock = new VirtualClock(0)
+    const owners = [clock, clock.owned(3), clock.owned(4)]
+    let seed = 7
+    const rnd = n => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 65536) % n }
+    const log = []
+    const timers = []
+    const objects = new Set()
+    const set = (i, ms) => {
+      const c = owners[i % 3]
+      const fn = () => {
+        log.push(`${i}@${clock.now()}`)
+        if (rnd(8) > 0) set(i, rnd(200)) // again from its own run
+      }
+      timers[i] = reuse && timers[i] !== undefined ? c.again(timers[i], fn, ms) : (timers[i] !== undefined && c.clearTimeout(timers[i]), c.setTimeout(fn, ms))
+      objects.add(timers[i])
+    }
+    for (let i = 0; i < 60; i++) set(i, rnd(300))
+    for (let step = 0; step < 400; step++) {
+      const i = rnd(60)
+      const what = rnd(6)
+      if (what === 0) set(i, rnd(300)) // while it may still wait
+      else if (what === 1) owners[i % 3].clearTimeout(timers[i])
+      if (step === 200) clock.retire([4])
+      clock.advance(rnd(40))
+    }
+    return { log, pending: clock.pending, objects: objects.size }
+  }
+  const fresh = play(false)
+  const again = play(true)
+  t.same(again.log, fresh.log, 'the same runs in the same order')
+  t.ok(again.log.length > 500, `runs enough to mean something (${again.log.length})`)
+  t.equal(again.pending, fresh.pending, 'as many waiting at the end')
+  t.ok(again.objects < fresh.objects / 4, `timers taken again: ${again.objects} objects against ${fresh.objects}`)
+})
+
+t.test('VirtualClock: again() on a timer still waiting clears it: it runs once, at its new time', async t => {
+  const clock = new VirtualClock(0)
+  const runs = []
+  const a = clock.setTimeout(() => runs.push(`a${clock.now()}`), 100)
+  const b = clock.again(a, () => runs.push(`b${clock.now()}`), 50)
+  t.not(b, a, 'a new timer: the old one still sits in the queue')
+  clock.advance(200)
+  t.same(runs, ['b50'], 'only the new one ran')
+  const c = clock.again(b, () => runs.push(`c${clock.now()}`), 10)
+  t.equal(c, b, 'the timer that ran is taken again')
+  clock.clearTimeout(c)
+  clock.advance(100)
+  t.same(runs, ['b50'], 'cleared: it does not run')
+  t.equal(clock.pending, 0, 'nothing waits')
+})

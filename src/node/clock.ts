@@ -13,6 +13,14 @@ export interface Clock {
    * Timers does that itself where a clock has none (the real one).
    */
   repeat?: (fn: () => void, ms: number) => Timer
+  /**
+   * Set t to run fn in ms, as clearTimeout(t) and setTimeout(fn, ms) would: the same timer object
+   * where the clock can (one of its own that has run, or was cleared and let go), else a new one.
+   * Optional: a caller without it sets a new timer. A link's keepalive is set again every minute
+   * or so for the link's life: a new timer each time outlived a scavenge and was garbage in the
+   * old generation a minute later.
+   */
+  again?: (t: Timer, fn: () => void, ms: number) => Timer
 }
 
 export const realClock: Clock = {
@@ -33,6 +41,8 @@ class VirtualTimer implements Timer {
    * and a map entry for it, after each run of its repeating jobs (the ring's tick ten times a
    * round, the dialer's five, gossip's one), and the collector paid for every one.
    */
+  /** In the heap, on the wheel or far: again() may take a timer only once it is none of them. */
+  queued = false
   constructor (public at: number, public seq: number, public fn: (() => void) | null, readonly owner: number, public period = 0) {}
   unref (): this { return this }
 }
@@ -80,11 +90,13 @@ class TimerHeap {
     const top = items[0]
     const last = items.pop() as VirtualTimer
     if (items.length > 0) this.place(last, 0)
+    top.queued = false
     return top
   }
 
   /** Keep only the timers keep() says, in heap order again (O(n)). */
   filter (keep: (tm: VirtualTimer) => boolean): void {
+    for (const tm of this.items) if (!keep(tm)) tm.queued = false
     const kept = this.items.filter(keep)
     this.items = kept
     for (let i = 0; i < kept.length; i++) this.put(kept[i], i)
@@ -200,8 +212,32 @@ export class VirtualClock implements Clock {
       now: () => this.t,
       setTimeout: (fn, ms) => this.setTimeoutOf(owner, fn, ms),
       clearTimeout: t => { this.clearTimeout(t) },
-      repeat: (fn, ms) => this.setTimeoutOf(owner, fn, ms, true)
+      repeat: (fn, ms) => this.setTimeoutOf(owner, fn, ms, true),
+      again: (t, fn, ms) => this.againOf(owner, t, fn, ms)
     }
+  }
+
+  /** Set t again (see Clock.again). */
+  again (t: Timer, fn: () => void, ms: number): Timer {
+    return this.againOf(NO_OWNER, t, fn, ms)
+  }
+
+  private againOf (owner: number, t: Timer, fn: () => void, ms: number): Timer {
+    // Only a timer of this owner's that waits nowhere (it ran, or was cleared and dropped) is
+    // taken: one still queued would be in two places. Its due time and order are a new
+    // timer's, so what runs when is the same either way.
+    const tm = t as VirtualTimer
+    if (!(tm instanceof VirtualTimer) || tm.queued || tm.owner !== owner || (owner !== NO_OWNER && this.retired.has(owner))) {
+      this.clearTimeout(t)
+      return this.setTimeoutOf(owner, fn, ms)
+    }
+    tm.at = this.t + Math.max(0, ms)
+    tm.seq = ++this.seq
+    tm.fn = fn
+    tm.period = 0
+    this.insert(tm)
+    this.live++
+    return tm
   }
 
   /**
@@ -305,6 +341,7 @@ export class VirtualClock implements Clock {
 
   /** Into the heap if due within the slots reached, else into its slot's list, else far. */
   private insert (tm: VirtualTimer): void {
+    tm.queued = true
     const slot = timeSlot(tm.at)
     if (slot <= this.horizon) {
       this.heap.push(tm)
@@ -325,7 +362,10 @@ export class VirtualClock implements Clock {
       const list = this.wheel[slot % WHEEL_SLOTS]
       if (list.length === 0) continue
       this.onWheel -= list.length
-      for (const tm of list) if (tm.fn !== null) this.heap.push(tm)
+      for (const tm of list) {
+        if (tm.fn !== null) this.heap.push(tm)
+        else tm.queued = false
+      }
       list.length = 0
     }
     this.horizon = last
@@ -344,7 +384,10 @@ export class VirtualClock implements Clock {
     this.onWheel = 0
     for (const list of this.wheel) {
       let n = 0
-      for (const tm of list) if (tm.fn !== null) list[n++] = tm
+      for (const tm of list) {
+        if (tm.fn !== null) list[n++] = tm
+        else tm.queued = false
+      }
       list.length = n
       this.onWheel += n
     }

@@ -47,11 +47,16 @@ const PING_FRAME = encodeFrame({ type: 'ping' })
 const PONG_FRAME = encodeFrame({ type: 'pong' })
 
 interface Watch {
+  /** The link's timer: waiting, or spent once it ran (schedule() sets it again). */
   timer: Timer | null
   /** The timer's callback for this link, made once: a link is rescheduled every PING_INTERVAL or so. */
   fire: () => void
-  /** When our unanswered ping went out, and how many messages the link had received by then. */
-  ping: { at: number, received: number } | null
+  /**
+   * When our unanswered ping went out (-1: none), and how many messages the link had received
+   * by then: two numbers, not an object a ping that outlived a scavenge.
+   */
+  pingAt: number
+  pingReceived: number
 }
 
 export class Keepalive {
@@ -66,7 +71,7 @@ export class Keepalive {
    */
   watch (c: Connection): void {
     if (c.closed || this.links.has(c)) return
-    const w: Watch = { timer: null, fire: () => this.check(c, w), ping: null }
+    const w: Watch = { timer: null, fire: () => this.check(c, w), pingAt: -1, pingReceived: 0 }
     this.links.set(c, w)
     this.schedule(c, w, pingAfter(c.outbound))
   }
@@ -86,7 +91,7 @@ export class Keepalive {
    */
   probe (c: Connection): void {
     const w = this.links.get(c)
-    if (w !== undefined && w.ping === null) this.ping(c, w)
+    if (w !== undefined && w.pingAt < 0) this.ping(c, w)
   }
 
   onPing (c: Connection): void {
@@ -97,16 +102,16 @@ export class Keepalive {
   get size (): number { return this.links.size }
 
   private check (c: Connection, w: Watch): void {
-    w.timer = null
+    // w.timer has run: kept, for schedule() to set again.
     if (c.closed) return
     const now = this.clock.now()
-    if (w.ping !== null) {
-      if (c.received === w.ping.received) {
+    if (w.pingAt >= 0) {
+      if (c.received === w.pingReceived) {
         // Nothing at all since the ping: not a pong, not anything else.
-        if (now - w.ping.at >= PING_TIMEOUT) return c.close(`no answer to ping within ${PING_TIMEOUT / 1000} s (PING_TIMEOUT)`, false)
-        return this.schedule(c, w, w.ping.at + PING_TIMEOUT - now)
+        if (now - w.pingAt >= PING_TIMEOUT) return c.close(`no answer to ping within ${PING_TIMEOUT / 1000} s (PING_TIMEOUT)`, false)
+        return this.schedule(c, w, w.pingAt + PING_TIMEOUT - now)
       }
-      w.ping = null
+      w.pingAt = -1
     }
     const idle = now - c.lastHeard
     const after = pingAfter(c.outbound)
@@ -115,14 +120,20 @@ export class Keepalive {
   }
 
   private ping (c: Connection, w: Watch): void {
-    w.ping = { at: this.clock.now(), received: c.received }
+    w.pingAt = this.clock.now()
+    w.pingReceived = c.received
     c.sendFrame(PING_FRAME, 'ping')
     this.schedule(c, w, PING_TIMEOUT)
   }
 
   private schedule (c: Connection, w: Watch, ms: number): void {
-    this.stop(w)
-    w.timer = this.clock.setTimeout(w.fire, ms)
+    // The same timer set again where the clock can (Clock.again): one a link, not one a minute.
+    if (w.timer !== null && this.clock.again !== undefined) {
+      w.timer = this.clock.again(w.timer, w.fire, ms)
+    } else {
+      this.stop(w)
+      w.timer = this.clock.setTimeout(w.fire, ms)
+    }
     w.timer.unref?.()
   }
 
