@@ -4,7 +4,6 @@
 // bounded, well-typed values.
 import { MAX_FRAME } from './frame.js'
 import { MAX_ADDRESS_LENGTH, MAX_HELLO_ADDRS, MAX_NETWORK_LENGTH, subnetProblem } from './messages.js'
-import { jsonBytes } from './json-size.js'
 
 /** What a record says: a node's own reachability, a subnet membership, an offered service. */
 export const RECORD_TYPES = ['presence', 'member', 'service'] as const
@@ -151,7 +150,7 @@ export function recordShapeProblem (x: unknown): string | null {
   // Encoded only when a bound from its fields cannot show it fits: a record is checked in every
   // answer that carries it, and encoding each one again was the check's main cost.
   if (recordBytesAtMost(r as unknown as RingRecord) <= MAX_RECORD_BYTES) return null
-  const size = jsonBytes(r)
+  const size = Buffer.byteLength(JSON.stringify(r), 'utf8')
   if (size > MAX_RECORD_BYTES) return `record is ${size} bytes, over MAX_RECORD_BYTES (${MAX_RECORD_BYTES})`
   return null
 }
