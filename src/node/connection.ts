@@ -153,6 +153,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   lastHeard: number
   /** Misbehaviour so far (see MAX_STRIKES). */
   strikes = 0
+  /** The kind the peer set counted this link as, while it is its peer's open link (peers.ts). */
+  counted = -1
+  /** The keepalive's watch over this link, while it has one (keepalive.ts's; opaque here). */
+  watch: object | null = null
 
   private readonly decoder = new FrameDecoder()
   /** Frames queued this turn: they leave as one write, so one encrypted message (MAX_BATCH). */

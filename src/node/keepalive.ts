@@ -60,7 +60,8 @@ interface Watch {
 }
 
 export class Keepalive {
-  private readonly links = new Map<Connection, Watch>()
+  /** Links watched now; each holds its watch itself (Connection.watch), not a map entry a link. */
+  private watched = 0
 
   constructor (private readonly clock: Clock) {}
 
@@ -70,18 +71,20 @@ export class Keepalive {
    * and its context held for every link's life.
    */
   watch (c: Connection): void {
-    if (c.closed || this.links.has(c)) return
+    if (c.closed || c.watch !== null) return
     const w: Watch = { timer: null, fire: () => this.check(c, w), pingAt: -1, pingReceived: 0 }
-    this.links.set(c, w)
+    c.watch = w
+    this.watched++
     this.schedule(c, w, pingAfter(c.outbound))
   }
 
   /** The link closed: its timer goes, and it is forgotten. */
   unwatch (c: Connection): void {
-    const w = this.links.get(c)
-    if (w === undefined) return
+    const w = c.watch as Watch | null
+    if (w === null) return
     this.stop(w)
-    this.links.delete(c)
+    c.watch = null
+    this.watched--
   }
 
   /**
@@ -90,8 +93,8 @@ export class Keepalive {
    * PING_TIMEOUT and the peer gets in on its next try.
    */
   probe (c: Connection): void {
-    const w = this.links.get(c)
-    if (w !== undefined && w.pingAt < 0) this.ping(c, w)
+    const w = c.watch as Watch | null
+    if (w !== null && w.pingAt < 0) this.ping(c, w)
   }
 
   onPing (c: Connection): void {
@@ -99,7 +102,7 @@ export class Keepalive {
   }
 
   /** Links watched now. */
-  get size (): number { return this.links.size }
+  get size (): number { return this.watched }
 
   private check (c: Connection, w: Watch): void {
     // w.timer has run: kept, for schedule() to set again.

@@ -24,11 +24,11 @@ export class PeerSet {
   /** Links whose handshake has not finished, either direction. */
   private readonly pending = new Set<Connection>()
   /**
-   * Open links by kind (kindOf), and each open link's kind as it was counted: the dialer asks for
-   * its outbound count on every top-up, which counting the links each time made O(links).
+   * Open links by kind (kindOf; each link says what it was counted as, Connection.counted): the
+   * dialer asks for its outbound count on every top-up, which counting the links each time made
+   * O(links).
    */
   private readonly counts = [0, 0, 0, 0]
-  private readonly kinds = new Map<string, number>()
 
   /** Open links. */
   get size (): number { return this.byId.size }
@@ -46,11 +46,10 @@ export class PeerSet {
   /** A link whose handshake is done (c.peerId set): the peer's link from now on. */
   add (c: Connection): void {
     this.pending.delete(c)
-    const was = this.kinds.get(c.peerId)
-    if (was !== undefined) this.counts[was]--
-    const kind = kindOf(c.outbound, c.ring)
-    this.counts[kind]++
-    this.kinds.set(c.peerId, kind)
+    const was = this.byId.get(c.peerId)
+    if (was !== undefined) this.counts[was.counted]--
+    c.counted = kindOf(c.outbound, c.ring)
+    this.counts[c.counted]++
     this.byId.set(c.peerId, c)
   }
 
@@ -59,8 +58,7 @@ export class PeerSet {
     this.pending.delete(c)
     if (c.peerId === '' || this.byId.get(c.peerId) !== c) return false
     this.byId.delete(c.peerId)
-    this.counts[this.kinds.get(c.peerId) as number]--
-    this.kinds.delete(c.peerId)
+    this.counts[c.counted]--
     return true
   }
 

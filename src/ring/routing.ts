@@ -83,8 +83,11 @@ export class RoutingTable {
   private readonly links = new Map<string, string[]>()
   /** The same ids, sorted (string order is numeric order). */
   private sorted: string[] = []
-  /** Finger range of each live link (bigint work once per link, not per message). */
-  private readonly range = new Map<string, number>()
+  /**
+   * The finger range of each of them, at the same index: worked out once a link, and an array
+   * element rather than a map entry (one for every link of every node).
+   */
+  private readonly sortedRange: number[] = []
   /** Live links per finger range: whether a range is empty is one read. */
   private readonly perRange = new Uint32Array(ID_BITS)
   /** bestPerRange()'s answer, made again in place at each call. */
@@ -116,9 +119,9 @@ export class RoutingTable {
     if (id === this.self) return false
     if (!this.links.has(id)) {
       const i = this.bisect(id)
-      this.sorted.splice(i, 0, id)
       const r = fingerIndex(this.self, id)
-      this.range.set(id, r)
+      this.sorted.splice(i, 0, id)
+      this.sortedRange.splice(i, 0, r)
       this.perRange[r]++
     }
     this.links.set(id, addresses)
@@ -138,9 +141,9 @@ export class RoutingTable {
     if (addresses === undefined) return false
     this.links.delete(id)
     this.changes++
-    this.sorted.splice(this.bisect(id), 1)
-    this.perRange[this.range.get(id) as number]--
-    this.range.delete(id)
+    const i = this.bisect(id)
+    this.sorted.splice(i, 1)
+    this.perRange[this.sortedRange.splice(i, 1)[0]]--
     if (failed) return this.forget(id)
     this.learn(id, addresses)
     return false
@@ -481,8 +484,10 @@ export class RoutingTable {
    */
   private bestPerRange (): ReadonlyArray<string | null> {
     const best = this.best.fill(null)
-    for (const id of this.sorted) {
-      const r = this.range.get(id) as number
+    const { sorted, sortedRange } = this
+    for (let i = 0; i < sorted.length; i++) {
+      const id = sorted[i]
+      const r = sortedRange[i]
       const cur = best[r]
       if (cur === null || this.order(id, cur) < 0) best[r] = id
     }
@@ -491,7 +496,7 @@ export class RoutingTable {
 
   /** The finger range id would fill as seen from this node. */
   rangeOf (id: string): number {
-    return this.range.get(id) ?? fingerIndex(this.self, id)
+    return fingerIndex(this.self, id)
   }
 
   /**
