@@ -1,8 +1,7 @@
-// The collector, for the scenario: a full garbage collection on demand (its `collect`, run once,
-// after the kill), the heap's growth by phase (its `growHeap`), and a thread's young generation
-// (for the threads of a run to scavenge together). V8 offers a collection only behind
-// --expose-gc: turned on here for the running isolate (thread), whose next new context then has
-// `gc`. None of them changes anything else the simulation does.
+// The collector, for the scenario: the heap's growth by phase (its `growHeap`), and a thread's
+// young generation (for the threads of a run to scavenge together). V8 offers a collection only
+// behind --expose-gc: turned on here for the running isolate (thread), whose next new context
+// then has `gc`. Neither changes anything else the simulation does.
 import { setFlagsFromString, getHeapSpaceStatistics } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
@@ -10,11 +9,6 @@ import { runInNewContext } from 'node:vm'
 function exposedGc (): (opts?: { type: 'minor' | 'major' }) => void {
   setFlagsFromString('--expose-gc')
   return runInNewContext('gc') as (opts?: { type: 'minor' | 'major' }) => void
-}
-
-export function fullCollection (): () => void {
-  const gc = exposedGc()
-  return () => gc()
 }
 
 /**
@@ -68,7 +62,7 @@ export const HEAP_GROWING_PERCENT = 30
  */
 export const JOIN_HEAP_GROWING_PERCENT = 60
 /**
- * The same from the kill's collection on: half the nodes are gone, and what the survivors hold
+ * The same from the kill on: half the nodes are gone, and what the survivors hold
  * (~550 MB a thread at 10,000 nodes) is about a third of what the heap had committed for them all,
  * which V8 keeps. At 30% it collected every fifth interval, each 3–5 s of the gate run's wall;
  * at KILLED_HEAP_GROWING_PERCENT the heap still grows within what is committed already.

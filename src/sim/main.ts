@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { simulate, DEFAULTS, MIN_INTERVALS, type SimOptions, type RunOptions } from './scenario.js'
 import { MAX_THREADS } from './parallel.js'
 import type { SimResult } from './results.js'
-import { fullCollection, heapGrowth, HEAP_GROWING_PERCENT } from './collect.js'
+import { heapGrowth, HEAP_GROWING_PERCENT } from './collect.js'
 import { poolBuffers } from './buffers.js'
 import { rows, text, svg, dot, type RunInfo } from './report.js'
 import { MAX_ADDRS_PER_MESSAGE } from '../wire/messages.js'
@@ -126,7 +126,7 @@ export async function main (argv: string[]): Promise<number> {
   if (threads <= 1) poolBuffers()
   const result = threads > 1
     ? await inThreads(opts, threads, progress)
-    : await simulate({ ...opts, collect: fullCollection(), growHeap: heapGrowth(), progress: progress ? line => process.stderr.write(line + '\n') : undefined })
+    : await simulate({ ...opts, growHeap: heapGrowth(), progress: progress ? line => process.stderr.write(line + '\n') : undefined })
   const run: RunInfo = { wallMs: Date.now() - started, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }
   if (json) for (const r of rows(result, run)) process.stdout.write(JSON.stringify(r) + '\n')
   else process.stdout.write(text(result, run))

@@ -26,26 +26,18 @@ export interface SimOptions extends WorldOptions {
   /** Called once per interval with a line of progress. */
   progress?: (line: string) => void
   /**
-   * A full garbage collection, run early in the kill's interval (KILL_COLLECT_STEP; main.ts
-   * passes V8's): the dead nodes' state is half the heap, and the heap is let grow well past
-   * what was live before the kill (main.ts), so V8 would not collect it for another ten
-   * intervals, while the intervals after the kill took new memory beside it (the 10,000-node
-   * run's peak RSS came after the kill).
-   */
-  collect?: () => void
-  /**
    * The heap's growth for the phase starting: the join's at its start, the settled run's when
-   * it ends, and the killed run's once the kill's collection is done. main.ts passes collect.ts's
-   * heapGrowth.
+   * it ends, and the killed run's once the kill's first step is done (KILLED_STEP). main.ts
+   * passes collect.ts's heapGrowth.
    */
   growHeap?: (phase: HeapPhase) => void
 }
 
 /**
  * What a run's caller gives, all of it data: what main.ts parses and a thread is sent (the
- * progress line, the thread's part and the collection are each thread's own functions and ports).
+ * progress line, the thread's part and the heap's growth are each thread's own functions and ports).
  */
-export type RunOptions = Omit<SimOptions, 'progress' | 'part' | 'collect' | 'growHeap'>
+export type RunOptions = Omit<SimOptions, 'progress' | 'part' | 'growHeap'>
 
 export const DEFAULTS: Omit<SimOptions, 'progress'> = {
   nodes: 1000,
@@ -73,8 +65,13 @@ export const SUBNET_SIZES = [1, 10, 100]
 export const THRESHOLDS = [0.5, 0.9, 0.99]
 export const KILL_SHARE = 0.5
 export const KILL_WINDOW = 10
-/** The step of the kill's interval after which the dead nodes are collected (collect): the second. */
-const KILL_COLLECT_STEP = 1
+/**
+ * The step of the kill's interval after which the heap grows as the killed run's: the second,
+ * once the first has delivered the dead links' ends. (A full collection forced there, to free the
+ * dead nodes' state at once, took 2-6 s a thread of two busy cores, all at once; left to V8 it
+ * comes a few intervals later, marked mostly beside the run, and the peak RSS is no higher.)
+ */
+const KILLED_STEP = 1
 /** Share of the live nodes killed, and as many joined, every interval of the steady phase. */
 export const STEADY_CHURN = 0.01
 export const MIN_INTERVALS = 30
@@ -363,13 +360,8 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       await world.step(step)
       // The kill's first step delivered the dead links' ends, and their peers let go of them:
       // with the dead nodes' timers gone too (World.killAll), all they held is garbage now, half
-      // the heap, before the recovery's burst of new links. A collection changes nothing a
-      // node does.
-      if (k === ph.kill && s === KILL_COLLECT_STEP) {
-        // The growth first: V8 sets the next collection's limit by it as this one ends.
-        o.growHeap?.('killed')
-        o.collect?.()
-      }
+      // the heap. V8 sets the next collection's limit by the growth as a collection ends.
+      if (k === ph.kill && s === KILLED_STEP) o.growHeap?.('killed')
     }
 
     // --- end of interval k: figures at time k + 1 ------------------------------------------
@@ -457,7 +449,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const tally = totals()
   KINDS.forEach((kind, x) => { traffic[kind] = { frames: tally.frames[x], bytes: tally.bytes[x] } })
   const errs = world.gather({ errors: world.errors, first: world.firstError })
-  const { progress: _, part: _part, collect: _collect, growHeap: _growHeap, ...settings } = o
+  const { progress: _, part: _part, growHeap: _growHeap, ...settings } = o
   const after = timeline.filter(t => t.interval > ph.probes)
   const settled = after.filter(t => t.phase === 'settle')
   const upkeep: UpkeepResult = {

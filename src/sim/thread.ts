@@ -1,7 +1,7 @@
 // One thread of a parallel simulation (main.ts starts them; parallel.ts says how they agree).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { simulate, type RunOptions } from './scenario.js'
-import { fullCollection, heapGrowth, sharedScavenges } from './collect.js'
+import { heapGrowth, sharedScavenges } from './collect.js'
 import { poolBuffers } from './buffers.js'
 
 interface Data { opts: RunOptions, index: number, count: number, ports: Array<MessagePort | null>, signal: SharedArrayBuffer, progress: boolean }
@@ -12,7 +12,6 @@ poolBuffers()
 simulate({
   ...d.opts,
   part: { index: d.index, count: d.count, ports: d.ports, signal: new Int32Array(d.signal), young: sharedScavenges() },
-  collect: fullCollection(),
   growHeap: heapGrowth(),
   // Every thread makes the same figures: the first one says how it goes.
   progress: d.progress && d.index === 0 ? line => port.postMessage({ progress: line }) : undefined
