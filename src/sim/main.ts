@@ -210,7 +210,8 @@ export function gcFlagsFor (argv: string[]): readonly string[] {
  * a thread). Growing it by
  * HEAP_GROWING_PERCENT: what is live before the kill is held still, garbage fills the rest, so
  * this bounds the peak (5,000 nodes side by side: 35% against 50%, peak RSS 0.94, user CPU
- * 1.02; 25% cost 1.08). 30%: at 35% the 10,000-node run's peak came within 0.1% of 4 GB.
+ * 1.02; 25% cost 1.08). Once 30%, when at 35% the 10,000-node run's peak came within 0.1% of
+ * 4 GB; 50% since its link ends got leaner (collect.ts).
  * While nodes join the scenario lets it grow by JOIN_HEAP_GROWING_PERCENT, and after the kill by
  * KILLED_HEAP_GROWING_PERCENT (collect.ts), only in a run started here. A run over several
  * threads gets THREAD_GC_FLAGS too. Done by running this file again with those flags, unless
