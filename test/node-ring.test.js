@@ -3,11 +3,10 @@
 // responsible for a value, and say where they stand (ringStatus, status events). The ring's
 // protocol on its own is tested in ring-*.test.js.
 import t from 'tap'
-import { MemoryLevel } from 'memory-level'
-import { VirtualClock, seededRandom, RING_WAIT, generateKeyPair } from '../lib/index.js'
+import { VirtualClock, seededRandom, RING_WAIT } from '../lib/index.js'
 import { pointOf } from '../lib/ring/record.js'
 import { DEFAULT_NETWORK } from '../lib/node/defaults.js'
-import { memNet } from './lib/mem-nodes.js'
+import { memNet, restartableRing } from './lib/mem-nodes.js'
 import { runUntil } from './lib/helpers.js'
 
 /** n nodes on one clock, each with the address of the one before it saved. */
@@ -431,31 +430,17 @@ t.test('a node publishes its records again when it joins with records sent while
 })
 
 t.test('a part made by a restarted node before it has any link reaches the ring once it joins: no node keeps the member record', async t => {
-  const { node } = memNet(t)
-  const clock = new VirtualClock(1_000_000)
-  const opts = { clock, interval: 200, dialInterval: 100, connections: 2, bootstrap: true }
-  const db = new MemoryLevel()
-  const keyPair = generateKeyPair()
-  const a = node('p0', { ...opts, random: seededRandom(1), db, keyPair, addresses: ['mem://p0'] })
-  const others = [1, 2, 3].map(i => node(`p${i}`, { ...opts, random: seededRandom(i + 1), addresses: [`mem://p${i}`] }))
-  await Promise.all([a, ...others].map(pn => pn.ready))
-  for (let i = 0; i < 3; i++) await others[i].save([`mem://p${i}`])
-  t.ok(await runUntil(clock, () => [a, ...others].every(pn => pn.ringStatus() === 'joined')), 'four nodes joined')
-  // A subnet whose point neither the restarted node (alone, it holds itself responsible for
-  // every point) nor its successor-to-be (which takes the arc between them when they meet) owns:
-  // the tombstone reaches the point's holders only by being published.
-  const ids = [a, ...others].map(pn => pn.id).sort()
-  const ownerOf = point => ids.find(id => id >= point) ?? ids[0]
-  const first = others.find(pn => pn.id === ownerOf(`${a.id}+`))
-  const subnet = Array.from({ length: 200 }, (_, i) => `room${i}`).find(n => ![a.id, first.id].includes(ownerOf(pointOf('member', DEFAULT_NETWORK, n))))
+  const { clock, a, others, first, joined, nameFor, restart } = await restartableRing(t, 'p')
+  t.ok(joined, 'four nodes joined')
+  // A subnet whose point neither the restarted node nor its first link owns: the tombstone
+  // reaches the point's holders only by being published (restartableRing).
+  const subnet = nameFor('member', 'room')
   await a.join(subnet)
   await runUntil(clock, () => false, 40)
   const point = pointOf('member', DEFAULT_NETWORK, subnet)
   const holders = () => others.filter(pn => pn.ring.core.store.get(point, clock.now()).length > 0).map(pn => pn.id)
   t.ok(holders().length > 0, 'the member record is held on the ring')
-  await a.close()
-  const a2 = node('p0b', { ...opts, random: seededRandom(9), db, keyPair, addresses: ['mem://p0b'] })
-  await a2.ready
+  const a2 = await restart()
   // No link yet (the clock has not moved): the tombstone can only be stored by the node itself.
   await a2.part(subnet)
   t.equal(a2.ringStatus(), 'lonely', 'parted while alone')

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { MemoryLevel } from 'memory-level'
 import { VirtualClock, seededRandom, MAX_OFFERS, MAX_FIND, checkOffer, generateKeyPair } from '../lib/index.js'
-import { memNet } from './lib/mem-nodes.js'
+import { memNet, restartableRing } from './lib/mem-nodes.js'
 import { runUntil } from './lib/helpers.js'
 import { pointOf } from '../lib/ring/record.js'
 import { DEFAULT_NETWORK } from '../lib/node/defaults.js'
@@ -180,31 +180,16 @@ t.test('a damaged offer in the database is skipped at start, and said so; the ot
 })
 
 t.test('a withdraw made by a restarted node before it has any link reaches the ring once it joins', async t => {
-  const { node } = memNet(t)
-  const clock = new VirtualClock(1_000_000)
-  const opts = { clock, interval: 200, dialInterval: 100, connections: 2, bootstrap: true }
-  const db = new MemoryLevel()
-  const keyPair = generateKeyPair()
-  const a = node('w0', { ...opts, random: seededRandom(1), db, keyPair, addresses: ['mem://w0'] })
-  const others = [1, 2, 3].map(i => node(`w${i}`, { ...opts, random: seededRandom(i + 1), addresses: [`mem://w${i}`] }))
-  await Promise.all([a, ...others].map(pn => pn.ready))
-  for (let i = 0; i < 3; i++) await others[i].save([`mem://w${i}`])
-  t.ok(await runUntil(clock, () => [a, ...others].every(pn => pn.ringStatus() === 'joined')), 'four nodes joined')
-  // A name whose point another node is responsible for: the restarted node alone holds itself
-  // responsible for every point, and must not keep the tombstone to itself. Its first link is
-  // its successor, which takes the arc between them when they meet (the handover of a node that
-  // was alone): not that arc either, so the tombstone reaches the ring only by being published.
-  const ids = [a, ...others].map(pn => pn.id).sort()
-  const ownerOf = point => ids.find(id => id >= point) ?? ids[0]
-  const first = others.find(pn => pn.id === ownerOf(`${a.id}+`))
-  const name = Array.from({ length: 200 }, (_, i) => `svc${i}`).find(n => ![a.id, first.id].includes(ownerOf(pointOf('service', DEFAULT_NETWORK, n))))
+  const { clock, a, others, first, joined, nameFor, restart } = await restartableRing(t, 'w')
+  t.ok(joined, 'four nodes joined')
+  // A name whose point neither the restarted node nor its first link owns: the tombstone
+  // reaches the point's holders only by being published (restartableRing).
+  const name = nameFor('service', 'svc')
   await a.offer({ name, url: 'stun:127.0.0.1:3478' })
   await runUntil(clock, () => false, 40)
   const asker = others[2]
   t.same((await findAll(clock, asker, name)).rows.map(r => r.url), ['stun:127.0.0.1:3478'], 'the offer is found')
-  await a.close()
-  const a2 = node('w0b', { ...opts, random: seededRandom(9), db, keyPair, addresses: ['mem://w0b'] })
-  await a2.ready
+  const a2 = await restart()
   // No link yet (the clock has not moved): the tombstone can only be stored by the node itself.
   t.same((await a2.withdraw(name)).map(o => o.url), ['stun:127.0.0.1:3478'], 'withdrawn')
   await a2.save([first.url])

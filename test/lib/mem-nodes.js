@@ -2,7 +2,10 @@
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { MemoryLevel } from 'memory-level'
-import { peernet, createMemNetwork, encodeFrame, FrameDecoder, generateKeyPair, idOf, MAX_BATCH } from '../../lib/index.js'
+import { peernet, createMemNetwork, encodeFrame, FrameDecoder, generateKeyPair, idOf, MAX_BATCH, VirtualClock, seededRandom } from '../../lib/index.js'
+import { pointOf } from '../../lib/ring/record.js'
+import { DEFAULT_NETWORK } from '../../lib/node/defaults.js'
+import { runUntil } from './helpers.js'
 
 const require = createRequire(import.meta.url)
 const NoiseSecretStream = require('@hyperswarm/secret-stream')
@@ -23,6 +26,38 @@ export function memNet (t) {
     return pn
   }
   return { net, node, nodes }
+}
+
+/**
+ * Four nodes on one clock, joined in one ring; the first, `a`, keeps its key and store, so
+ * `restart()` starts it again (with no link: the clock has not moved). `nameFor(type, prefix)`:
+ * a name whose point neither `a` (alone, it holds itself responsible for every point) nor
+ * `first`, its successor and so its first link on a restart (which takes the arc between them
+ * when they meet), is responsible for: a record reaches that point's holders only by being
+ * published.
+ */
+export async function restartableRing (t, tag) {
+  const { node } = memNet(t)
+  const clock = new VirtualClock(1_000_000)
+  const opts = { clock, interval: 200, dialInterval: 100, connections: 2, bootstrap: true }
+  const db = new MemoryLevel()
+  const keyPair = generateKeyPair()
+  const a = node(`${tag}0`, { ...opts, random: seededRandom(1), db, keyPair, addresses: [`mem://${tag}0`] })
+  const others = [1, 2, 3].map(i => node(`${tag}${i}`, { ...opts, random: seededRandom(i + 1), addresses: [`mem://${tag}${i}`] }))
+  await Promise.all([a, ...others].map(pn => pn.ready))
+  for (let i = 0; i < 3; i++) await others[i].save([`mem://${tag}${i}`])
+  const joined = await runUntil(clock, () => [a, ...others].every(pn => pn.ringStatus() === 'joined'))
+  const ids = [a, ...others].map(pn => pn.id).sort()
+  const ownerOf = point => ids.find(id => id >= point) ?? ids[0]
+  const first = others.find(pn => pn.id === ownerOf(`${a.id}+`))
+  const nameFor = (type, prefix) => Array.from({ length: 200 }, (_, i) => `${prefix}${i}`).find(n => ![a.id, first.id].includes(ownerOf(pointOf(type, DEFAULT_NETWORK, n))))
+  const restart = async () => {
+    await a.close()
+    const again = node(`${tag}0b`, { ...opts, random: seededRandom(9), db, keyPair, addresses: [`mem://${tag}0b`] })
+    await again.ready
+    return again
+  }
+  return { clock, a, others, first, joined, nameFor, restart }
 }
 
 /**
