@@ -5,9 +5,12 @@ import { PING_INTERVAL, PING_TIMEOUT, PING_DEFER } from '../lib/index.js'
 import { Keepalive } from '../lib/node/keepalive.js'
 import { partsContext, link, flush } from './lib/parts.js'
 
-async function setup (t, { outbound = true } = {}) {
+async function setup (t, { outbound = true, withoutAgain = false } = {}) {
   const parts = await partsContext(t)
-  const keepalive = new Keepalive(parts.clock)
+  // A clock without again() (the real one has none): the keepalive sets a new timer each time.
+  const { clock } = parts
+  const plain = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: tm => clock.clearTimeout(tm) }
+  const keepalive = new Keepalive(withoutAgain ? plain : clock)
   const { c, raw } = link(parts.ctx, { id: 'aa', peers: parts.peers, outbound })
   keepalive.watch(c)
   // As the node does: its 'close' listener tells the keepalive.
@@ -82,4 +85,21 @@ t.test('only the end that dialed pings an idle link; the other stands by PING_DE
   await raw.next(m => m.type === 'ping')
   clock.advance(PING_TIMEOUT)
   t.ok(c.closed, 'a silent dialer is found within PING_INTERVAL + PING_DEFER + PING_TIMEOUT')
+})
+
+t.test('on a clock without again() (the real one), the same: idle links pinged round after round, a dead one closed, nothing left waiting', async t => {
+  const { keepalive, c, raw, clock } = await setup(t, { withoutAgain: true })
+  const waiting = clock.pending
+  for (let i = 1; i <= 3; i++) {
+    clock.advance(PING_INTERVAL)
+    await raw.next(m => m.type === 'ping' && pings(raw) === i)
+    await flush()
+    t.equal(clock.pending, waiting, `round ${i}: one timer for the link, the spent ones not left behind`)
+  }
+  t.equal(pings(raw), 3, 'pinged every PING_INTERVAL while the peer answered')
+  raw.silent = true
+  clock.advance(PING_INTERVAL + PING_TIMEOUT)
+  t.ok(c.closed, 'a dead peer is found within PING_INTERVAL + PING_TIMEOUT')
+  t.equal(keepalive.size, 0, 'and forgotten')
+  t.equal(clock.pending, waiting - 1, 'its timer gone')
 })

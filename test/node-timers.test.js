@@ -327,4 +327,11 @@ t.test('VirtualClock: again() on a timer still waiting clears it: it runs once, 
   clock.advance(100)
   t.same(runs, ['b50'], 'cleared: it does not run')
   t.equal(clock.pending, 0, 'nothing waits')
+  // Another party's clock does not take a timer that is not its own (retire() ends its owner's only).
+  const party = clock.owned(5)
+  const d = party.again(c, () => runs.push(`d${clock.now()}`), 10)
+  t.not(d, c, 'a timer of the clock\'s own is not taken by an owned view')
+  clock.retire([5])
+  clock.advance(100)
+  t.same(runs, ['b50'], 'the new timer is the party\'s: retired with it')
 })

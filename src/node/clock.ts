@@ -34,6 +34,8 @@ const NO_OWNER = 0
 
 /** A timer of a VirtualClock: a class, so that unref is one shared method, not a closure a timer. */
 class VirtualTimer implements Timer {
+  /** In the heap, on the wheel or far: again() may take a timer only once it is none of them. */
+  queued = false
   /**
    * @param period for a repeating timer, how long after each run it is due again, ms (0: once).
    * A repeating timer goes back in the heap after each run with a new due time and order, the
@@ -41,8 +43,6 @@ class VirtualTimer implements Timer {
    * and a map entry for it, after each run of its repeating jobs (the ring's tick ten times a
    * round, the dialer's five, gossip's one), and the collector paid for every one.
    */
-  /** In the heap, on the wheel or far: again() may take a timer only once it is none of them. */
-  queued = false
   constructor (public at: number, public seq: number, public fn: (() => void) | null, readonly owner: number, public period = 0) {}
   unref (): this { return this }
 }
