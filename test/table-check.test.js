@@ -59,7 +59,15 @@ const cases = [
   ['a saved record in a source', tbl => tbl.index.bySource.get('id:y').add(slot(tbl, A('s'))), /bySource id:y holds tcp:\/\/s0\.example:4000, which does not name it/],
   ['a slot with no record in a source', tbl => tbl.index.bySource.get('id:y').add(999), /bySource id:y holds slot 999 \(no record\), which does not name it/],
   ['an empty source set kept', tbl => tbl.index.bySource.set('id:z', new (IndexedSet(tbl))()), /bySource id:z is empty but kept/],
-  ['a record missing from its dial group', tbl => tbl.index.byDialGroup.get('group:g').delete(slot(tbl, A('x'))), /missing from byDialGroup group:g/],
+  ['a record missing from its dial group', tbl => tbl.index.byDialGroup.get('id:y').delete(slot(tbl, A('y'))), /y0\.example:4000 is missing from byDialGroup id:y/],
+  ['a source group kept apart as a dial group', tbl => { const set = new (IndexedSet(tbl))(); set.add(slot(tbl, A('x'))); tbl.index.byDialGroup.set('group:g', set) }, /byDialGroup group:g is kept apart from bySource's set for that source group/],
+  ['a source group missing from dialGroups', tbl => tbl.index.dialGroups.delete('group:g'), /source group group:g is missing from dialGroups/],
+  ['a record kept under the second source group it names', tbl => {
+    tbl.learn([A('z')], ['id:z', 'group:a', 'group:b'])
+    const set = new (IndexedSet(tbl))()
+    set.add(slot(tbl, A('z')))
+    tbl.index.bySource.set('group:b', set)
+  }, /bySource group:b holds tcp:\/\/z0\.example:4000, which names another source group first/],
   ['a record in the wrong dial group', tbl => tbl.index.byDialGroup.get('id:y').add(slot(tbl, A('x'))), /byDialGroup id:y holds tcp:\/\/x0\.example:4000, which is not in that group/],
   ['a dial group missing from dialGroups', tbl => tbl.index.dialGroups.delete('id:y'), /byDialGroup id:y is missing from dialGroups/],
   ['the saved group missing from dialGroups', tbl => tbl.index.dialGroups.delete('saved'), /dialGroups lacks the saved group, with 1 saved addresses/],

@@ -769,6 +769,27 @@ t.test('dialCandidates: a failed address waits backoff(streak); skip() vetoes; d
   t.notOk(table.sampleForGossip(10).includes(A('b')), 'nor passed on in gossip')
 })
 
+t.test('dial groups: a source group\'s members are its bySource set; a record naming two source groups counts under the first', async t => {
+  const table = await openTable(t, new MemoryLevel(), () => 1000)
+  table.learn([A('a', 1), A('a', 2)], ['id:x', 'group:g'])
+  table.learn([A('b')], ['id:x'])
+  table.learn([A('c')], ['id:y', 'group:h', 'group:k'])
+  t.same([...table.index.byDialGroup.keys()], ['id:x'], 'only the dial group that is no source group has a set of its own')
+  t.equal(table.index.members('group:g'), table.index.bySource.get('group:g'), 'a source group\'s members are its bySource set')
+  t.same([...table.index.dialGroups.values()].sort(), ['group:g', 'group:h', 'id:x'])
+  t.equal(table.sourceCount('group:h'), 1)
+  t.equal(table.sourceCount('group:k'), 0, 'a second source group is not counted')
+  t.equal(table.sourceCount('id:x'), 3, 'an informant counts every address it gave')
+  const none = () => false
+  const seen = new Set()
+  for (let i = 0; i < 50; i++) for (const a of table.dialCandidates(4, none)) seen.add(a)
+  t.same([...seen].sort(), [A('a', 1), A('a', 2), A('b'), A('c')].sort(), 'every address is drawn through its dial group')
+  await table.remove([A('a', 1), A('a', 2)])
+  t.notOk(table.index.bySource.has('group:g'), 'an emptied source group goes')
+  t.same([...table.index.dialGroups.values()].sort(), ['group:h', 'id:x'], 'and with it its dial group')
+  await t.resolves(table.check())
+})
+
 // --- LevelDB: scan, durability, subnets ---------------------------------------------------------
 
 t.test('scan() streams records from LevelDB in key order', async t => {

@@ -9,6 +9,8 @@ import { SlotOrder, type SlotSet } from './order.js'
 
 /** The dial group of every user-saved address. */
 export const SAVED_GROUP = 'saved'
+/** How a source group's name starts (an informant's starts with 'id:'). */
+export const GROUP_PREFIX = 'group:'
 
 /**
  * The dial group an address is drawn from (see AddressTable.dialCandidates): the user's
@@ -26,7 +28,7 @@ export function sourceGroup (sources: readonly string[]): string {
   let informant: string | undefined
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i]
-    if (s.startsWith('group:')) return s
+    if (s.startsWith(GROUP_PREFIX)) return s
     if (informant === undefined && s.startsWith('id:')) informant = s
   }
   return informant ?? 'unknown'
@@ -36,9 +38,17 @@ export class AddressIndex {
   readonly records: Records
   /** Saved slots, then learned ones: `learned` is what the size bound counts. */
   readonly order = new SlotOrder()
-  /** Learned slots by each of their sources (informant, source group), for the share caps. */
+  /**
+   * Learned slots by each of their sources, for the share caps: under every informant, and
+   * under its source group (sourceGroup: the first it names; a record naming two is kept under
+   * the first alone). So a source group's set here is also its dial group's members.
+   */
   readonly bySource = new Map<string, IndexedSet<number>>()
-  /** Learned slots by dial group, and every dial group (the saved one too), for dialCandidates. */
+  /**
+   * Learned slots by dial group, for the dial groups that are not a source group (an informant
+   * named with no group, or none); every dial group (the saved one too) is in dialGroups, for
+   * dialCandidates. A set per source group twice over was a third of a table's sets.
+   */
   readonly byDialGroup = new Map<string, IndexedSet<number>>()
   readonly dialGroups = new IndexedSet<string>()
   /** By source list number (see groupOf): the list a group was found for, and the group. */
@@ -60,7 +70,8 @@ export class AddressIndex {
 
   /** The slots of dial group g. */
   members (g: string): SlotSet | undefined {
-    return g === SAVED_GROUP ? this.order.saved : this.byDialGroup.get(g)
+    if (g === SAVED_GROUP) return this.order.saved
+    return (g.startsWith(GROUP_PREFIX) ? this.bySource : this.byDialGroup).get(g)
   }
 
   /** Add r (its address not here yet); returns its slot. */
@@ -73,19 +84,25 @@ export class AddressIndex {
     }
     const sources = this.records.sourcesOf(slot)
     const g = this.groupOf(slot)
-    let members = this.byDialGroup.get(g)
-    if (!members) {
-      this.byDialGroup.set(g, members = new IndexedSet())
-      this.dialGroups.add(g)
-    }
+    const shared = g.startsWith(GROUP_PREFIX)
     // A new slot is in no set yet (delete took it out of all): no look for it first. (A source
     // named twice, as only a damaged row could, is added once, as add() would.)
-    members.addNew(slot)
+    if (!shared) {
+      let members = this.byDialGroup.get(g)
+      if (!members) {
+        this.byDialGroup.set(g, members = new IndexedSet())
+        this.dialGroups.add(g)
+      }
+      members.addNew(slot)
+    }
     for (let i = 0; i < sources.length; i++) {
       const s = sources[i]
-      if (sources.indexOf(s) !== i) continue
+      if (sources.indexOf(s) !== i || !indexedUnder(s, g)) continue
       let set = this.bySource.get(s)
-      if (!set) this.bySource.set(s, set = new IndexedSet())
+      if (!set) {
+        this.bySource.set(s, set = new IndexedSet())
+        if (shared && s === g) this.dialGroups.add(g)
+      }
       set.addNew(slot)
     }
     return slot
@@ -100,7 +117,8 @@ export class AddressIndex {
       if (this.order.saved.size === 0) this.dialGroups.delete(SAVED_GROUP)
     } else {
       const g = this.groupOf(slot)
-      const members = this.byDialGroup.get(g)
+      const shared = g.startsWith(GROUP_PREFIX)
+      const members = shared ? undefined : this.byDialGroup.get(g)
       if (members) {
         members.delete(slot)
         if (members.size === 0) {
@@ -109,10 +127,13 @@ export class AddressIndex {
         }
       }
       for (const s of sources) {
-        const set = this.bySource.get(s)
+        const set = indexedUnder(s, g) ? this.bySource.get(s) : undefined
         if (!set) continue
         set.delete(slot)
-        if (set.size === 0) this.bySource.delete(s)
+        if (set.size === 0) {
+          this.bySource.delete(s)
+          if (shared && s === g) this.dialGroups.delete(g)
+        }
       }
     }
     this.records.delete(slot)
@@ -152,19 +173,25 @@ export class AddressIndex {
       if (user && sources.length > 0) return `${a} is user-saved but names sources`
       if (new Set(sources).size !== sources.length) return `${a} names a source twice`
       if (user) continue
-      for (const s of sources) if (!this.bySource.get(s)?.has(slot)) return `${a} is missing from bySource ${s}`
       const g = dialGroup({ user, sources })
-      if (!this.byDialGroup.get(g)?.has(slot)) return `${a} is missing from byDialGroup ${g}`
+      for (const s of sources) if (indexedUnder(s, g) && !this.bySource.get(s)?.has(slot)) return `${a} is missing from bySource ${s}`
+      if (!g.startsWith(GROUP_PREFIX) && !this.byDialGroup.get(g)?.has(slot)) return `${a} is missing from byDialGroup ${g}`
     }
     if (saved !== this.saved) return `the saved part of the order holds ${this.saved} slots but ${saved} records are user-saved`
     if (this.all.size !== this.size) return `the order holds ${this.all.size} slots but there are ${this.size} records`
+    let sourceGroups = 0
     for (const [s, set] of this.bySource) {
       if (set.size === 0) return `bySource ${s} is empty but kept`
       for (const slot of set.values()) {
         if (!this.order.holds(slot, false) || !this.records.sourcesOf(slot).includes(s)) return `bySource ${s} holds ${this.name(slot)}, which does not name it`
+        if (!indexedUnder(s, sourceGroup(this.records.sourcesOf(slot)))) return `bySource ${s} holds ${this.name(slot)}, which names another source group first`
       }
+      if (!s.startsWith(GROUP_PREFIX)) continue
+      sourceGroups++
+      if (!this.dialGroups.has(s)) return `source group ${s} is missing from dialGroups`
     }
     for (const [g, set] of this.byDialGroup) {
+      if (g.startsWith(GROUP_PREFIX)) return `byDialGroup ${g} is kept apart from bySource's set for that source group`
       if (set.size === 0) return `byDialGroup ${g} is empty but kept`
       if (!this.dialGroups.has(g)) return `byDialGroup ${g} is missing from dialGroups`
       for (const slot of set.values()) {
@@ -173,7 +200,7 @@ export class AddressIndex {
       }
     }
     if (this.dialGroups.has(SAVED_GROUP) !== (saved > 0)) return `dialGroups ${saved > 0 ? 'lacks' : 'holds'} the saved group, with ${saved} saved addresses`
-    const groups = this.byDialGroup.size + (saved > 0 ? 1 : 0)
+    const groups = this.byDialGroup.size + sourceGroups + (saved > 0 ? 1 : 0)
     if (this.dialGroups.size !== groups) return `dialGroups holds ${this.dialGroups.size} groups but there are ${groups}`
     return null
   }
@@ -188,4 +215,12 @@ export class AddressIndex {
     for (const [s, set] of this.bySource) yield [`bySource ${s}`, set]
     for (const [g, set] of this.byDialGroup) yield [`byDialGroup ${g}`, set]
   }
+}
+
+/**
+ * Whether a learned record whose dial group is g is kept under its source s in bySource: every
+ * informant, and of the source groups only g (its first: see bySource).
+ */
+function indexedUnder (s: string, g: string): boolean {
+  return s === g || !s.startsWith(GROUP_PREFIX)
 }
