@@ -291,6 +291,31 @@ t.test('in the simulated world, a peer that stops reading meets MAX_OUTBUF as ov
   t.match(reason, /peer is not reading/, `dropped: ${reason}`)
 })
 
+t.test('a watch names every node whose table may hold its address: those that heard of it, and those given it to bootstrap from', async t => {
+  const world = new World({ seed: 5, table: 256, sample: 32, connections: 5, interval: 1000, dialInterval: 1000, latency: 50, hops: 15 })
+  const nodes = [world.addNode([])]
+  t.teardown(() => { for (const n of nodes) world.kill(n) })
+  for (let k = 0; k < 5; k++) nodes.push(world.addNode([nodes[0].url]))
+  const probe = world.addNode([nodes[1].url])
+  nodes.push(probe)
+  const w = world.watch(probe.url)
+  // Given the probe to bootstrap from: its table holds it before any event says so.
+  const given = world.addNode([probe.url])
+  nodes.push(given)
+  t.ok(w.saved.has(given.idx), 'a node given the address to bootstrap from is among the saved')
+  let holders = 0
+  for (let s = 0; s < 200; s++) {
+    if (s % 40 === 0) nodes.push(world.addNode([nodes[2 + (s % 3)].url]))
+    await world.step(50)
+    for (const i of world.live.values()) {
+      if (i === probe.idx || !world.nodes[i].pn.table?.has(probe.url)) continue
+      holders++
+      if (!w.known.has(i) && !w.saved.has(i)) t.fail(`step ${s}: node ${i} holds the probe but the watch does not name it`)
+    }
+  }
+  t.ok(holders > 0, `tables held the probe ${holders} times over the steps`)
+})
+
 t.test('the graph figures\' links are the nodes\' own: each live node\'s open links, as it names them', async t => {
   const world = new World({ seed: 3, table: 256, sample: 32, connections: 5, interval: 1000, dialInterval: 1000, latency: 50, hops: 15 })
   const nodes = [world.addNode([])]

@@ -79,7 +79,12 @@ export interface Traffic { frames: number, bytes: number }
 export interface Sink extends Traffic { id: number, qids: string[] }
 
 /** Watch an address: which nodes have ever stored it in their table. */
-export interface Watch { url: string, known: Set<number> }
+/**
+ * A probe's address, and this thread's nodes that may hold it in their tables: those that heard
+ * of it (known: an address reaches a table from outside only with an event noticeWatched sees),
+ * and those given it to bootstrap from (saved, with no such event).
+ */
+export interface Watch { url: string, known: Set<number>, saved: Set<number> }
 
 export class World {
   readonly clock = new VirtualClock(0)
@@ -250,6 +255,7 @@ export class World {
       pn.accept(this.track(stream, node), info)
     })
     if (bootstrap.length > 0) pn.save(bootstrap).catch(() => {})
+    for (const u of bootstrap) this.watches.get(u)?.saved.add(idx)
     this.nodes.push(node)
     this.live.add(idx)
     return node
@@ -371,7 +377,7 @@ export class World {
   }
 
   watch (url: string): Watch {
-    const w: Watch = { url, known: new Set() }
+    const w: Watch = { url, known: new Set(), saved: new Set() }
     this.watches.set(url, w)
     return w
   }
