@@ -21,6 +21,7 @@ import { randomHex } from '../util/random.js'
 import { Interner, intern } from '../util/intern.js'
 import { tryNormalizeAddress } from '../transport/address.js'
 import { type Hello, PROTOCOL_VERSION, MAX_HELLO_ADDRS } from '../wire/messages.js'
+import { GROUP_PREFIX } from '../table/indexes.js'
 
 /** Most inbound connections accepted at once. */
 export const MAX_INBOUND = 64
@@ -185,5 +186,5 @@ const sourceLists = new Interner<readonly string[]>()
  * group (the key: an id has no space in it).
  */
 export function sourcesOf (id: string, group: string | undefined): readonly string[] {
-  return sourceLists.get(group === undefined ? id : id + ' ' + group, () => Object.freeze(group === undefined ? ['id:' + id] : ['id:' + id, 'group:' + group]))
+  return sourceLists.get(group === undefined ? id : id + ' ' + group, () => Object.freeze(group === undefined ? ['id:' + id] : ['id:' + id, GROUP_PREFIX + group]))
 }

@@ -78,11 +78,10 @@ export interface Traffic { frames: number, bytes: number }
  */
 export interface Sink extends Traffic { id: number, qids: string[] }
 
-/** Watch an address: which nodes have ever stored it in their table. */
 /**
- * A probe's address, and this thread's nodes that may hold it in their tables: those that heard
- * of it (known: an address reaches a table from outside only with an event noticeWatched sees),
- * and those given it to bootstrap from (saved, with no such event).
+ * A watched address (a probe's), and this thread's nodes that may hold it in their tables: those
+ * that ever stored it (known: an address reaches a table from outside only with an event
+ * noticeWatched sees), and those given it to bootstrap from (saved, with no such event).
  */
 export interface Watch { url: string, known: Set<number>, saved: Set<number> }
 
